@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "ScopeGate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ScopeGate", targets: ["ScopeGate"]),
+        .library(name: "ScopeGateTokens", targets: ["ScopeGateTokens"]),
+        .executable(name: "scopegate", targets: ["scopegate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"6.0.0"),
+    ],
+    targets: [
+        // Core: model, loading, compiler, matcher, decisions, least privilege. Depends only on Yams.
+        .target(
+            name: "ScopeGate",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // Bearer tokens: JWT/JWKS verification, introspection, claim profiles. Knows nothing of MCP.
+        .target(
+            name: "ScopeGateTokens",
+            dependencies: [
+                "ScopeGate",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "scopegate",
+            dependencies: [
+                "ScopeGate",
+                "ScopeGateTokens",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ScopeGateTests", dependencies: ["ScopeGate"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ScopeGateTokensTests", dependencies: ["ScopeGateTokens", "ScopeGate"]),
+        .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate"]),
+    ]
+)

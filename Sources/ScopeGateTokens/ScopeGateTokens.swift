@@ -1,0 +1,1 @@
+// ScopeGateTokens: bearer token verification. See issue "Token validation".
