@@ -67,12 +67,19 @@ extension Diagnostic.Code {
         .unreadableFile, .fileTooLarge, .invalidUTF8, .yamlSyntax, .duplicateKey, .nestingTooDeep, .scalarTooLong,
         .tooManyNodes, .unsetVariable, .includeNotFound, .includeCycle, .tabIndentation, .multipleDocuments,
         .unknownKey, .wrongType, .missingKey, .unsupportedVersion, .invalidValue,
-        .invalidScopeName, .undefinedScope, .wildcardInRequirement, .doubleDefinition, .unknownTool, .unknownAction,
+        .invalidScopeName, .undefinedScope, .wildcardInRequirement, .doubleDefinition, .unknownTool, .unknownAction, .unknownIssuer,
         .implicationCycle, .emptyWildcard, .broadWildcard,
         .emptyAlternatives, .ambiguousGlobs, .invalidGlob, .invalidCondition, .deprecatedScopeRequired, .shadowedGlob,
-        .unsatisfiableRequirement, .noRequirement,
+        .unsatisfiableRequirement, .neverMatches, .noRequirement, .conflictingSettings, .requirementTooLarge,
         .noAudience, .unsafeAlgorithm, .insecureJWKS, .largeLeeway,
         .scopesSupportedAll, .scopesSupportedOfflineAccess, .scopesSupportedEmpty,
         .unusedScope, .excessClientScopes, .publicDownstream,
     ]
+}
+
+extension Diagnostic.Code {
+    public static let unknownIssuer = Self("SG208", "unknown-issuer", .error)
+    public static let conflictingSettings = Self("SG410", "conflicting-settings", .error)
+    public static let requirementTooLarge = Self("SG411", "requirement-too-large", .error)
+    public static let neverMatches = Self("SG408", "condition-never-matches", .warning)
 }

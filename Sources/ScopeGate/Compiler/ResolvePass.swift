@@ -1,0 +1,230 @@
+/// Pass 2, resolve: merge files (double definitions), scope names, wildcard coverage, and references from
+/// `implies`, requirements and client profiles to defined scopes and tools.
+enum ResolvePass {
+    static func run(_ state: inout CompilerState) {
+        merge(&state)
+        checkScopeNames(&state)
+        coverWildcards(&state)
+        checkImplies(&state)
+        forEachRequirement(in: state.model) { requirement, _ in checkReferences(requirement.expression, &state) }
+        checkClients(&state)
+        checkDownstream(&state)
+    }
+
+    // MARK: merge
+
+    static func merge(_ state: inout CompilerState) {
+        var scopeFirst: [String: SourceLocation] = [:]
+        var toolFirst: [String: SourceLocation] = [:]
+        var clientFirst: [String: SourceLocation] = [:]
+        var ruleFirst: [String: SourceLocation] = [:]
+        var singletonFirst: [String: SourceLocation] = [:]
+        func double(_ kind: String, _ name: String, _ loc: SourceLocation, _ first: SourceLocation, _ state: inout CompilerState) {
+            state.report(.doubleDefinition, "\(kind) `\(name)` is defined twice", at: loc,
+                         help: "keep one definition; included files are merged, not overridden",
+                         notes: [.init("first defined here", at: first)])
+        }
+        for decl in state.declarations {
+            for scope in decl.scopes {
+                if let first = scopeFirst[scope.name] { double("scope", scope.name, scope.location, first, &state); continue }
+                scopeFirst[scope.name] = scope.location
+                state.model.scopeIndex[scope.name] = state.model.scopes.count
+                state.model.scopes.append(scope)
+            }
+            for tool in decl.tools {
+                if let first = toolFirst[tool.pattern] { double("tool", tool.pattern, tool.location, first, &state); continue }
+                toolFirst[tool.pattern] = tool.location
+                if !tool.isGlob { state.model.toolIndex[tool.pattern] = state.model.tools.count }
+                state.model.tools.append(tool)
+            }
+            for client in decl.clients {
+                if let first = clientFirst[client.name] { double("client", client.name, client.location, first, &state); continue }
+                clientFirst[client.name] = client.location
+                state.model.clients.append(client)
+            }
+            for (section, rules) in [("methods", decl.methods), ("resources", decl.resources), ("prompts", decl.prompts)] {
+                for rule in rules {
+                    let key = section + "\u{0}" + rule.pattern
+                    if let first = ruleFirst[key] { double(String(section.dropLast()), rule.pattern, rule.location, first, &state); continue }
+                    ruleFirst[key] = rule.location
+                    switch section {
+                    case "methods": state.model.methods.append(rule)
+                    case "resources": state.model.resources.append(rule)
+                    default: state.model.prompts.append(rule)
+                    }
+                }
+            }
+            for section in ["resource", "tokens", "audit"] {
+                guard let loc = decl.sectionLocations[section] else { continue }
+                if let first = singletonFirst[section] {
+                    double("section", section, loc, first, &state)
+                    continue
+                }
+                singletonFirst[section] = loc
+                switch section {
+                case "resource": state.model.resource = decl.resource
+                case "tokens": state.model.tokens = decl.tokens
+                default: state.model.audit = decl.audit?.0 ?? AuditConfig()
+                }
+            }
+        }
+    }
+
+    // MARK: names
+
+    /// RFC 6749 scope-token characters: %x21 / %x23-5B / %x5D-7E.
+    static func isScopeChar(_ b: UInt8) -> Bool { b == 0x21 || (b >= 0x23 && b <= 0x5B) || (b >= 0x5D && b <= 0x7E) }
+
+    /// `nil` if `name` is a valid scope name (wildcards allowed only as a whole last segment), else the problem.
+    static func problem(inScopeName name: String, allowWildcard: Bool) -> String? {
+        if name.isEmpty { return "a scope name cannot be empty" }
+        if let bad = name.utf8.first(where: { !isScopeChar($0) }) {
+            let shown = bad == 0x20 ? "a space" : bad == 0x22 ? "`\"`" : bad == 0x5C ? "`\\`"
+                : bad >= 0x80 ? "a non-ASCII character" : "a control character"
+            return "scope `\(name)` contains \(shown); scope names use printable ASCII except space, `\"` and `\\`"
+        }
+        if name.contains("*") {
+            let isWildcard = name == "*" || (name.hasSuffix(":*") && !name.dropLast().contains("*"))
+            if !isWildcard { return "`*` may appear only as a whole last segment, as in `mcp:tools:*`" }
+            if !allowWildcard { return "a wildcard is not allowed here" }
+        }
+        return nil
+    }
+
+    static func checkScopeNames(_ state: inout CompilerState) {
+        for scope in state.model.scopes {
+            if let problem = problem(inScopeName: scope.name, allowWildcard: true) {
+                state.report(.invalidScopeName, "invalid scope name: \(problem)", at: scope.location,
+                             help: "rename the scope using `:`-separated segments of letters, digits and `-_.`")
+            }
+            if scope.isWildcard, scope.deprecatedUse != nil {
+                state.report(.conflictingSettings, "wildcard `\(scope.name)` cannot be deprecated", at: scope.location,
+                             help: "deprecate the concrete scopes instead")
+            }
+        }
+    }
+
+    static func coverWildcards(_ state: inout CompilerState) {
+        let concrete = state.model.scopes.filter { !$0.isWildcard }.map(\.name).sorted()
+        for index in state.model.scopes.indices where state.model.scopes[index].isWildcard {
+            let prefix = state.model.scopes[index].wildcardPrefix
+            state.model.scopes[index].covers = concrete.filter { $0.hasPrefix(prefix) }
+        }
+    }
+
+    static func undefined(_ name: String, _ loc: SourceLocation, context: String, _ state: inout CompilerState) {
+        let names = state.model.scopes.map(\.name)
+        let suggestion = Suggest.closest(to: name, in: names)
+        state.report(.undefinedScope, "unknown scope `\(name)`" + (suggestion.map { "; did you mean `\($0)`?" } ?? ""),
+                     at: loc, help: suggestion.map { "rename it to `\($0)`" } ?? "define `\(name)` under `scopes:` or fix the name (\(context))")
+    }
+
+    static func checkImplies(_ state: inout CompilerState) {
+        for scope in state.model.scopes {
+            for (target, loc) in zip(scope.implies, scope.impliesLocations) where state.model.scopeIndex[target] == nil {
+                if let problem = problem(inScopeName: target, allowWildcard: true) {
+                    state.report(.invalidScopeName, "invalid scope name: \(problem)", at: loc, help: "fix the scope name")
+                } else {
+                    undefined(target, loc, context: "implied by `\(scope.name)`", &state)
+                }
+            }
+        }
+    }
+
+    static func checkReferences(_ expression: RequirementExpression, _ state: inout CompilerState) {
+        for (name, loc) in expression.scopeReferences {
+            if let problem = problem(inScopeName: name, allowWildcard: true) {
+                state.report(.invalidScopeName, "invalid scope name: \(problem)", at: loc, help: "fix the scope name")
+                continue
+            }
+            if name == "*" || name.hasSuffix(":*") {
+                state.report(.wildcardInRequirement, "requirement names wildcard `\(name)`", at: loc,
+                             help: "requirements name concrete scopes; a token holding `\(name)` satisfies them through coverage")
+                continue
+            }
+            guard let index = state.model.scopeIndex[name] else {
+                undefined(name, loc, context: "requirements name defined scopes", &state)
+                continue
+            }
+            if let use = state.model.scopes[index].deprecatedUse {
+                state.report(.deprecatedScopeRequired, "requirement names deprecated scope `\(name)`", at: loc,
+                             help: "require `\(use)` instead; tokens holding `\(name)` still satisfy it")
+            }
+        }
+    }
+
+    /// Calls `body` for every requirement in the model, with a short label of where it is.
+    static func forEachRequirement(in model: PolicyModel, _ body: (Requirement, String) -> Void) {
+        for tool in model.tools {
+            if let r = tool.requirement { body(r, "tool `\(tool.pattern)`") }
+            for w in tool.when { body(w.requirement, "tool `\(tool.pattern)`") }
+            for action in tool.actions ?? [] {
+                if let r = action.requirement { body(r, "action `\(action.name)` of `\(tool.pattern)`") }
+                for w in action.when { body(w.requirement, "action `\(action.name)` of `\(tool.pattern)`") }
+            }
+        }
+        for rule in model.methods + model.resources + model.prompts {
+            if let r = rule.requirement { body(r, "`\(rule.pattern)`") }
+        }
+    }
+
+    static func checkClients(_ state: inout CompilerState) {
+        let model = state.model
+        let toolNames = model.tools.map(\.pattern)
+        for client in model.clients {
+            for (name, loc) in zip(client.scopes ?? [], client.scopeLocations) {
+                if let problem = problem(inScopeName: name, allowWildcard: true) {
+                    state.report(.invalidScopeName, "invalid scope name: \(problem)", at: loc, help: "fix the scope name")
+                } else if model.scopeIndex[name] == nil {
+                    undefined(name, loc, context: "client `\(client.name)`", &state)
+                }
+            }
+            for grant in client.tools {
+                let rule: ToolRule? = model.toolIndex[grant.tool].map { model.tools[$0] }
+                    ?? model.tools.first { $0.pattern == grant.tool }
+                    ?? ToolResolution.bestGlob(for: grant.tool, in: model.tools)
+                guard let rule else {
+                    let suggestion = Suggest.closest(to: grant.tool, in: toolNames)
+                    state.report(.unknownTool, "client `\(client.name)` names unknown tool `\(grant.tool)`"
+                                 + (suggestion.map { "; did you mean `\($0)`?" } ?? ""), at: grant.location,
+                                 help: "list tools defined under `tools:` (exact names or their globs)")
+                    continue
+                }
+                for action in grant.actions ?? [] where !(rule.actions ?? []).contains(where: { $0.name == action }) {
+                    let names = (rule.actions ?? []).map(\.name)
+                    state.report(.unknownAction, "tool `\(rule.pattern)` has no action `\(action)`" + Suggest.clause(action, names),
+                                 at: grant.location,
+                                 help: names.isEmpty ? "this tool has no `actions:`; remove `actions`"
+                                                     : "its actions are \(names.map { "`\($0)`" }.joined(separator: ", "))")
+                }
+            }
+        }
+    }
+
+    static func checkDownstream(_ state: inout CompilerState) {
+        let issuers = (state.model.tokens?.issuers ?? []).map(\.issuer)
+        for tool in state.model.tools {
+            guard let downstream = tool.downstream, let issuer = downstream.issuer else { continue }
+            if !issuers.contains(issuer) {
+                state.report(.unknownIssuer, "downstream of `\(tool.pattern)` names unknown issuer `\(issuer)`"
+                             + Suggest.clause(issuer, issuers), at: downstream.location,
+                             help: "declare the issuer under `tokens.issuers`, or omit `issuer` to use the token's own")
+            }
+        }
+    }
+}
+
+/// Tool-name resolution over the model (used by the resolver, the reference evaluator and analyses).
+enum ToolResolution {
+    /// The most specific glob matching `name` (ties broken by declaration order; ambiguity is a compile error).
+    static func bestGlob(for name: String, in tools: [ToolRule]) -> ToolRule? {
+        var best: (ToolRule, Glob.Specificity)?
+        for tool in tools where tool.isGlob {
+            let glob = Glob(tool.pattern)
+            guard glob.matches(name) else { continue }
+            let s = glob.specificity
+            if best.map({ $0.1 < s }) ?? true { best = (tool, s) }
+        }
+        return best?.0
+    }
+}

@@ -1,0 +1,268 @@
+/// What a least-privilege question is about: a tool (by exact name, glob key, or a name a glob matches),
+/// optionally restricted to some of its actions (none given = all actions).
+public struct ToolSelection: Sendable, Hashable {
+    public var tool: String
+    public var actions: [String]?
+    public init(tool: String, actions: [String]? = nil) {
+        self.tool = tool
+        self.actions = actions
+    }
+}
+
+/// The least-privilege answer.
+public struct LeastPrivilegeResult: Sendable, Hashable {
+    /// The chosen scopes, sorted by name (UTF-8 bytes).
+    public var scopes: [String]
+    /// Privilege: sum of risk weights over the closure of `scopes`.
+    public var cost: Int
+    /// Whether the answer is proven optimal (exhaustive branch and bound finished).
+    public var optimal: Bool
+    /// A lower bound on the optimal cost (equals `cost` when optimal).
+    public var lowerBound: Int
+    /// Other scope sets of the same cost (up to 10), each sorted.
+    public var alternatives: [[String]]
+    /// For each chosen scope, the tools (and actions, as `tool.action`) that need it.
+    public var neededBy: [String: [String]]
+    /// `when` extras left out of the answer: (tool, argument summary, clauses).
+    public var conditional: [ConditionalExtra]
+    /// False when some selected tool cannot be satisfied (never happens for error-free policies).
+    public var satisfiable: Bool
+
+    public struct ConditionalExtra: Sendable, Hashable {
+        public var tool: String
+        public var when: String
+        public var clauses: [[String]]
+    }
+}
+
+/// Errors of least-privilege questions (bad input named on a command line).
+public struct LeastPrivilegeError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Finds the scope set of least privilege for a set of requirements. Objective: minimum privilege (sum of risk
+/// weights over the closure), then fewest scopes, then lexicographic order of the sorted names. Exact by branch
+/// and bound over one-clause-per-requirement choices (the optimum is always a union of chosen clauses, since
+/// any other scope only adds to the closure), with a node budget; past it, greedy with a lower bound.
+public struct LeastPrivilegeSolver: Sendable {
+    public let policy: CompiledPolicy
+    /// Search nodes before giving up on proving optimality (default 200,000).
+    public var nodeBudget: Int = 200_000
+
+    public init(policy: CompiledPolicy) { self.policy = policy }
+
+    /// One requirement part (a DNF) with the tools that contribute it.
+    struct Part {
+        var clauses: [[ScopeID]]
+        var label: String
+    }
+
+    /// The parts of a selection, or an error for unknown tools/actions.
+    func parts(for selections: [ToolSelection]) throws(LeastPrivilegeError) -> ([Part], [LeastPrivilegeResult.ConditionalExtra]) {
+        let model = policy.model
+        var parts: [Part] = []
+        var extras: [LeastPrivilegeResult.ConditionalExtra] = []
+        func clauses(_ r: Requirement?) -> [[ScopeID]]? {
+            guard let r, !r.clauses.isEmpty else { return nil }
+            return r.clauses.map { $0.compactMap { policy.scopes.id($0) } }
+        }
+        func describe(_ w: ConditionalRequirement) -> String {
+            w.conditions.map { c in "\(c.argument) " + c.matchers.map(\.name).joined(separator: "+") }.joined(separator: ", ")
+        }
+        for selection in selections {
+            let rule = model.toolIndex[selection.tool].map { model.tools[$0] }
+                ?? model.tools.first { $0.pattern == selection.tool }
+                ?? ToolResolution.bestGlob(for: selection.tool, in: model.tools)
+            guard let rule else {
+                let hint = Suggest.closest(to: selection.tool, in: model.tools.map(\.pattern)).map { "; did you mean `\($0)`?" } ?? ""
+                throw LeastPrivilegeError(message: "unknown tool `\(selection.tool)`\(hint)")
+            }
+            if rule.isPublic { continue }
+            if let c = clauses(rule.requirement) { parts.append(Part(clauses: c, label: selection.tool)) }
+            for w in rule.when {
+                extras.append(.init(tool: selection.tool, when: describe(w), clauses: w.requirement.clauses))
+            }
+            guard let actions = rule.actions else {
+                if let asked = selection.actions, !asked.isEmpty {
+                    throw LeastPrivilegeError(message: "tool `\(rule.pattern)` has no actions")
+                }
+                continue
+            }
+            let chosen = selection.actions ?? actions.map(\.name)
+            for name in chosen {
+                guard let action = actions.first(where: { $0.name == name }) else {
+                    throw LeastPrivilegeError(message: "tool `\(rule.pattern)` has no action `\(name)`"
+                        + Suggest.clause(name, actions.map(\.name)))
+                }
+                if let c = clauses(action.requirement) { parts.append(Part(clauses: c, label: "\(selection.tool).\(name)")) }
+                for w in action.when {
+                    extras.append(.init(tool: "\(selection.tool).\(name)", when: describe(w), clauses: w.requirement.clauses))
+                }
+            }
+        }
+        return (parts, extras)
+    }
+
+    /// Least privilege for tool selections. Throws for unknown tools or actions.
+    public func minimal(for selections: [ToolSelection]) throws(LeastPrivilegeError) -> LeastPrivilegeResult {
+        let (parts, extras) = try parts(for: selections)
+        var result = solve(parts: parts)
+        result.conditional = extras
+        return result
+    }
+
+    /// Least privilege for selections, ignoring unknown names (used by lint, where they are reported elsewhere).
+    func solve(_ selections: [ToolSelection]) -> LeastPrivilegeResult {
+        let valid = selections.filter { (try? parts(for: [$0])) != nil }
+        return (try? minimal(for: valid)) ?? solve(parts: [])
+    }
+
+    /// Whether granting `names` satisfies every selected tool (all actions).
+    func satisfies(names: [String], _ selections: [ToolSelection]) -> Bool {
+        guard let (parts, _) = try? parts(for: selections) else { return false }
+        let closure = policy.scopes.closure(of: names.compactMap { policy.scopes.id($0) })
+        return parts.allSatisfy { part in part.clauses.contains { $0.allSatisfy { closure.contains($0) } } }
+    }
+
+    typealias Score = (cost: Int, count: Int, names: [String])
+
+    static func better(_ a: Score, _ b: Score) -> Bool {
+        if a.cost != b.cost { return a.cost < b.cost }
+        if a.count != b.count { return a.count < b.count }
+        return a.names.lexicographicallyPrecedes(b.names) { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Removes members implied by other members (same closure, fewer scopes).
+    func reduce(_ ids: Set<ScopeID>) -> [ScopeID] {
+        ids.filter { id in !ids.contains { other in other != id && policy.scopes.closure(other).contains(id)
+            && !(policy.scopes.closure(id).contains(other) && other > id) } }
+    }
+
+    func score(_ ids: [ScopeID]) -> Score {
+        let names = ids.map { policy.scopes.name(of: $0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return (policy.scopes.cost(of: setOf(ids)), ids.count, names)
+    }
+
+    func setOf(_ ids: some Sequence<ScopeID>) -> ScopeSet {
+        var s = ScopeSet(capacity: policy.scopes.count)
+        for id in ids { s.insert(id) }
+        return s
+    }
+
+    func solve(parts rawParts: [Part]) -> LeastPrivilegeResult {
+        let table = policy.scopes
+        // Deduplicate parts; order: fewest clauses first (forced choices early), then by label for determinism.
+        var seen = Set<[[ScopeID]]>()
+        var parts: [Part] = []
+        var labelsByPart: [[String]] = []
+        for part in rawParts {
+            let key = part.clauses.map { $0.sorted() }.sorted { $0.lexicographicallyPrecedes($1) }
+            if seen.insert(key).inserted {
+                parts.append(Part(clauses: key, label: part.label))
+                labelsByPart.append([part.label])
+            } else if let i = parts.firstIndex(where: { $0.clauses == key }) {
+                labelsByPart[i].append(part.label)
+            }
+        }
+        if parts.contains(where: \.clauses.isEmpty) {
+            return LeastPrivilegeResult(scopes: [], cost: 0, optimal: false, lowerBound: 0, alternatives: [], neededBy: [:],
+                                        conditional: [], satisfiable: false)
+        }
+        let order = parts.indices.sorted { (parts[$0].clauses.count, $0) < (parts[$1].clauses.count, $1) }
+        var best: (ids: [ScopeID], score: Score)?
+        var ties: [[ScopeID]] = []
+        var nodes = 0
+        var exhausted = false
+
+        func search(_ depth: Int, _ closure: ScopeSet, _ chosen: Set<ScopeID>, _ cost: Int) {
+            nodes += 1
+            if nodes > nodeBudget { exhausted = true; return }
+            if let best, cost > best.score.cost { return }
+            // Skip parts already satisfied by the current closure (dominance: adding nothing is never worse).
+            var d = depth
+            while d < order.count, parts[order[d]].clauses.contains(where: { $0.allSatisfy { closure.contains($0) } }) { d += 1 }
+            if d == order.count {
+                let ids = reduce(chosen)
+                let s = score(ids)
+                if let current = best, s.cost == current.score.cost {
+                    let key = s.names
+                    if Self.better(s, current.score) {
+                        ties.append(current.ids)
+                        best = (ids, s)
+                    } else if key != current.score.names {
+                        ties.append(ids)
+                    }
+                } else if best.map({ s.cost < $0.score.cost }) ?? true {
+                    best = (ids, s)
+                    ties = []
+                }
+                return
+            }
+            // Branch over the clauses of the next unsatisfied part, cheapest marginal cost first.
+            let candidates = parts[order[d]].clauses.map { clause -> (ScopeSet, Int, [ScopeID]) in
+                var next = closure
+                for id in clause { next.formUnion(table.closure(id)) }
+                return (next, table.weight(next), clause)
+            }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.2.lexicographicallyPrecedes($1.2) }
+            for (next, nextCost, clause) in candidates {
+                if exhausted { return }
+                search(d + 1, next, chosen.union(clause), nextCost)
+            }
+        }
+        let empty = ScopeSet(capacity: table.count)
+        search(0, empty, [], 0)
+
+        if exhausted || best == nil {
+            // Greedy: satisfy parts in order with the cheapest marginal clause.
+            var closure = empty
+            var chosen = Set<ScopeID>()
+            var lower = 0
+            for index in order {
+                let part = parts[index]
+                let alone = part.clauses.map { table.weight(table.closure(of: $0)) }.min() ?? 0
+                lower = max(lower, alone)
+                if part.clauses.contains(where: { $0.allSatisfy { closure.contains($0) } }) { continue }
+                let pick = part.clauses.min { a, b in
+                    var x = closure, y = closure
+                    for id in a { x.formUnion(table.closure(id)) }
+                    for id in b { y.formUnion(table.closure(id)) }
+                    return table.weight(x) < table.weight(y)
+                } ?? []
+                for id in pick { closure.formUnion(table.closure(id)) }
+                chosen.formUnion(pick)
+            }
+            let ids = reduce(chosen)
+            let s = score(ids)
+            let greedyBest = best.map { Self.better($0.score, s) ? $0 : (ids, s) } ?? (ids, s)
+            return finish(greedyBest.0, greedyBest.1, optimal: false, lowerBound: min(lower, greedyBest.1.cost), ties: [],
+                          parts: parts, labels: labelsByPart)
+        }
+        guard let best else { return finish([], score([]), optimal: true, lowerBound: 0, ties: [], parts: parts, labels: labelsByPart) }
+        return finish(best.ids, best.score, optimal: true, lowerBound: best.score.cost, ties: ties, parts: parts, labels: labelsByPart)
+    }
+
+    func finish(_ ids: [ScopeID], _ s: Score, optimal: Bool, lowerBound: Int, ties: [[ScopeID]], parts: [Part],
+                labels: [[String]]) -> LeastPrivilegeResult {
+        let table = policy.scopes
+        var neededBy: [String: [String]] = [:]
+        let chosenClosures = ids.map { ($0, table.closure($0)) }
+        for (p, part) in parts.enumerated() {
+            // Which chosen scopes satisfy this part: those whose closure meets the satisfied clause.
+            let closure = table.closure(of: ids)
+            guard let clause = part.clauses.first(where: { $0.allSatisfy { closure.contains($0) } }) else { continue }
+            for (id, c) in chosenClosures where clause.contains(where: { c.contains($0) }) {
+                neededBy[table.name(of: id), default: []].append(contentsOf: labels[p])
+            }
+        }
+        for key in neededBy.keys { neededBy[key] = Array(Set(neededBy[key] ?? [])).sorted() }
+        var alternatives: [[String]] = []
+        var seen: Set<[String]> = [s.names]
+        for tie in ties.map({ score($0) }).sorted(by: { Self.better($0, $1) }) where seen.insert(tie.names).inserted {
+            alternatives.append(tie.names)
+            if alternatives.count == 10 { break }
+        }
+        return LeastPrivilegeResult(scopes: s.names, cost: s.cost, optimal: optimal, lowerBound: lowerBound,
+                                    alternatives: alternatives, neededBy: neededBy, conditional: [], satisfiable: true)
+    }
+}

@@ -1,0 +1,315 @@
+import Foundation
+import Yams
+
+/// One loaded policy file: its text (for caret snippets), its tree, and where it was included from.
+struct LoadedFile: Sendable {
+    var path: String
+    var text: String
+    var root: YAMLNode?
+    var contentHash: UInt64
+}
+
+/// The files of a policy, root first, plus the diagnostics raised while reading them.
+struct LoadResult: Sendable {
+    var files: [LoadedFile]
+    var diagnostics: Diagnostics
+}
+
+/// Reads policy files into located YAML trees, enforcing size, encoding, depth, node and scalar limits.
+struct PolicyLoader {
+    var options: LoadOptions
+
+    /// Reads a file from disk.
+    func read(path: String, includedFrom: SourceLocation?, diagnostics: inout Diagnostics) -> LoadedFile? {
+        let url = URL(fileURLWithPath: path)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let size = attributes?[.size] as? Int, size > options.maxFileBytes {
+            diagnostics.append(Diagnostic(.fileTooLarge,
+                "file is \(size) bytes, over the limit of \(options.maxFileBytes)",
+                at: includedFrom ?? SourceLocation(file: path, line: 1, column: 1),
+                help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
+            return nil
+        }
+        guard let data = try? Data(contentsOf: url) else {
+            let code: Diagnostic.Code = includedFrom == nil ? .unreadableFile : .includeNotFound
+            let exists = FileManager.default.fileExists(atPath: path)
+            diagnostics.append(Diagnostic(code,
+                exists ? "cannot read `\(path)`" : "no such file `\(path)`",
+                at: includedFrom ?? SourceLocation(file: path, line: 1, column: 1),
+                help: includedFrom == nil ? "check the path and permissions"
+                                          : "include paths are relative to the including file"))
+            return nil
+        }
+        return parse(data: data, path: path, includedFrom: includedFrom, diagnostics: &diagnostics)
+    }
+
+    /// Parses bytes already in memory.
+    func parse(data: Data, path: String, includedFrom: SourceLocation? = nil,
+               diagnostics: inout Diagnostics) -> LoadedFile? {
+        if data.count > options.maxFileBytes {
+            diagnostics.append(Diagnostic(.fileTooLarge,
+                "file is \(data.count) bytes, over the limit of \(options.maxFileBytes)",
+                at: includedFrom ?? SourceLocation(file: path, line: 1, column: 1),
+                help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
+            return nil
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            let (line, column) = Self.firstInvalidUTF8(in: data)
+            diagnostics.append(Diagnostic(.invalidUTF8, "file is not valid UTF-8",
+                at: SourceLocation(file: path, line: line, column: column),
+                help: "save the file as UTF-8; policy files must be UTF-8 text"))
+            return nil
+        }
+        var hasher = FNV1a()
+        hasher.combine(bytes: data)
+        var file = LoadedFile(path: path, text: text, root: nil, contentHash: hasher.value)
+        let composed: Node?
+        do {
+            let parser = try Parser(yaml: text)
+            composed = try parser.singleRoot()
+        } catch let error as YamlError {
+            diagnostics.append(Self.diagnostic(for: error, path: path, text: text))
+            return file
+        } catch {
+            diagnostics.append(Diagnostic(.yamlSyntax, "cannot parse YAML: \(error)",
+                at: SourceLocation(file: path, line: 1, column: 1), help: "fix the YAML syntax"))
+            return file
+        }
+        guard let composed else { return file }
+        var builder = TreeBuilder(path: path, options: options)
+        file.root = builder.convert(composed, depth: 1)
+        diagnostics.append(contentsOf: builder.diagnostics)
+        if builder.aborted { file.root = nil }
+        return file
+    }
+
+    static func firstInvalidUTF8(in data: Data) -> (Int, Int) {
+        var line = 1
+        var lineStart = 0
+        var i = 0
+        let bytes = [UInt8](data)
+        while i < bytes.count {
+            let b = bytes[i]
+            let length: Int
+            if b < 0x80 { length = 1 } else if b & 0xE0 == 0xC0 { length = 2 } else if b & 0xF0 == 0xE0 { length = 3 }
+            else if b & 0xF8 == 0xF0 { length = 4 } else { length = 0 }
+            var valid = length > 0 && i + length <= bytes.count
+            if valid, length > 1 { for k in 1..<length where bytes[i + k] & 0xC0 != 0x80 { valid = false } }
+            if valid, length > 1,
+               String(validating: bytes[i..<(i + length)], as: UTF8.self) == nil { valid = false }
+            if !valid {
+                let prefix = String(decoding: bytes[lineStart..<i], as: UTF8.self)
+                return (line, prefix.unicodeScalars.count + 1)
+            }
+            if b == 0x0A { line += 1; lineStart = i + 1 }
+            i += length
+        }
+        return (line, 1)
+    }
+
+    static func diagnostic(for error: YamlError, path: String, text: String) -> Diagnostic {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let location = SourceLocation(file: path, line: max(mark.line, 1), column: max(mark.column, 1))
+            let line = SourceText.line(max(mark.line, 1), of: text) ?? ""
+            let lowered = problem.lowercased()
+            if lowered.contains("tab") || (line.prefix { $0 == " " || $0 == "\t" }.contains("\t")) {
+                return Diagnostic(.tabIndentation, "tab character where YAML expects spaces",
+                    at: location, help: "indent with spaces; YAML does not allow tabs in indentation")
+            }
+            if lowered.contains("maximum nesting level") {
+                return Diagnostic(.nestingTooDeep, "nesting is deeper than the parser allows",
+                    at: location, help: "flatten the structure; policies need only a few levels")
+            }
+            if lowered.contains("single document") || lowered.contains("expected <document end>") {
+                return Diagnostic(.multipleDocuments, "a policy file holds one YAML document",
+                    at: location, help: "remove the extra `---` document or move it to its own file and `include:` it")
+            }
+            var message = problem
+            if let context { message = "\(context.text) \(message)".trimmingCharacters(in: .whitespaces) }
+            return Diagnostic(.yamlSyntax, "invalid YAML: \(message)", at: location,
+                help: "fix the YAML syntax at the caret; a value starting with `*`, `&`, `!`, `%`, `@` or a backtick must be quoted")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let key = duplicates.first ?? ""
+            var location = SourceLocation(file: path, line: context.mark.line, column: context.mark.column)
+            var notes: [Diagnostic.Note] = []
+            if let second = SourceText.findKey(key, after: context.mark.line, column: context.mark.column, in: text) {
+                notes.append(.init("first defined here", at: location))
+                location = SourceLocation(file: path, line: second.0, column: second.1)
+            }
+            return Diagnostic(.duplicateKey, "duplicate key `\(key)`", at: location,
+                help: "each key may appear once in a mapping; merge the two entries", notes: notes)
+        case let .reader(problem, offset, _, _):
+            var location = SourceLocation(file: path, line: 1, column: 1)
+            if let offset {
+                let prefix = text.utf8.prefix(offset)
+                let line = prefix.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+                let lastLine = String(decoding: prefix.split(separator: 0x0A, omittingEmptySubsequences: false).last ?? [], as: UTF8.self)
+                location = SourceLocation(file: path, line: line, column: lastLine.unicodeScalars.count + 1)
+            }
+            return Diagnostic(.yamlSyntax, "invalid YAML: \(problem)", at: location,
+                help: "remove control characters; policy files must be printable UTF-8 text")
+        default:
+            return Diagnostic(.yamlSyntax, "invalid YAML: \(error)", at: SourceLocation(file: path, line: 1, column: 1),
+                help: "fix the YAML syntax")
+        }
+    }
+}
+
+/// Converts Yams nodes into located ``YAMLNode``s, checking limits and substituting `${VAR}`.
+struct TreeBuilder {
+    let path: String
+    let options: LoadOptions
+    var diagnostics = Diagnostics()
+    var nodes = 0
+    var aborted = false
+
+    init(path: String, options: LoadOptions) {
+        self.path = path
+        self.options = options
+    }
+
+    func location(_ mark: Mark?) -> SourceLocation {
+        SourceLocation(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    mutating func abort(_ diagnostic: Diagnostic) {
+        if !aborted { diagnostics.append(diagnostic) }
+        aborted = true
+    }
+
+    mutating func convert(_ node: Node, depth: Int) -> YAMLNode {
+        let loc = location(node.mark)
+        nodes += 1
+        if aborted { return YAMLNode(kind: .scalar("", plain: true), location: loc) }
+        if nodes > options.maxNodes {
+            abort(Diagnostic(.tooManyNodes,
+                "document expands to more than \(options.maxNodes) nodes",
+                at: loc, help: "aliases (`*name`) that reference large anchors multiply the document; remove them"))
+            return YAMLNode(kind: .scalar("", plain: true), location: loc)
+        }
+        if depth > options.maxDepth {
+            abort(Diagnostic(.nestingTooDeep, "nesting is deeper than \(options.maxDepth) levels", at: loc,
+                help: "flatten the structure; policies need only a few levels"))
+            return YAMLNode(kind: .scalar("", plain: true), location: loc)
+        }
+        switch node {
+        case .scalar(let scalar):
+            var text = scalar.string
+            if text.utf8.count > options.maxScalarBytes {
+                diagnostics.append(Diagnostic(.scalarTooLong,
+                    "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)", at: loc,
+                    help: "policy values are names and short descriptions; shorten it"))
+                text = ""
+            }
+            if text.contains("${") || text.contains("$$") { text = substitute(text, at: loc) }
+            return YAMLNode(kind: .scalar(text, plain: scalar.style == .plain), location: loc)
+        case .sequence(let sequence):
+            var items: [YAMLNode] = []
+            items.reserveCapacity(sequence.count)
+            for item in sequence {
+                items.append(convert(item, depth: depth + 1))
+                if aborted { break }
+            }
+            return YAMLNode(kind: .sequence(items), location: loc)
+        case .mapping(let mapping):
+            var pairs: [(key: YAMLNode, value: YAMLNode)] = []
+            pairs.reserveCapacity(mapping.count)
+            var seen: [String: SourceLocation] = [:]
+            for (k, v) in mapping {
+                let key = convert(k, depth: depth + 1)
+                if let text = key.scalarText {
+                    if let first = seen[text] {
+                        diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`", at: key.location,
+                            help: "each key may appear once in a mapping; merge the two entries",
+                            notes: [.init("first defined here", at: first)]))
+                    } else {
+                        seen[text] = key.location
+                    }
+                }
+                let value = convert(v, depth: depth + 1)
+                pairs.append((key, value))
+                if aborted { break }
+            }
+            return YAMLNode(kind: .mapping(pairs), location: loc)
+        case .alias:
+            return YAMLNode(kind: .scalar("", plain: true), location: loc)
+        }
+    }
+
+    /// Replaces `${VAR}` from the environment; `$${` is a literal `${`. An unset variable is an error.
+    mutating func substitute(_ text: String, at loc: SourceLocation) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let dollar = rest.firstIndex(of: "$") {
+            out += rest[..<dollar]
+            let after = rest[rest.index(after: dollar)...]
+            if after.hasPrefix("${") {
+                out += "${"
+                rest = after.dropFirst(2)
+            } else if after.hasPrefix("{"), let close = after.firstIndex(of: "}") {
+                let name = String(after[after.index(after: after.startIndex)..<close])
+                if let value = options.environment[name], !name.isEmpty {
+                    out += value
+                } else {
+                    diagnostics.append(Diagnostic(.unsetVariable, "environment variable `\(name)` is not set", at: loc,
+                        help: "set `\(name)` before loading the policy, or write `$${` for a literal `${`"))
+                    out += "${\(name)}"
+                }
+                rest = after[after.index(after: close)...]
+            } else {
+                out += "$"
+                rest = after
+            }
+        }
+        out += rest
+        return out
+    }
+}
+
+/// Helpers over policy source text.
+enum SourceText {
+    /// The 1-based line `n` of `text`, without its newline.
+    static func line(_ n: Int, of text: String) -> String? {
+        var current = 1
+        var start = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index] == "\n" {
+                if current == n { return String(text[start..<index]) }
+                current += 1
+                start = text.index(after: index)
+            }
+            index = text.index(after: index)
+        }
+        return current == n ? String(text[start...]) : nil
+    }
+
+    /// Finds the next line after `line` where `key:` starts at `column` (for duplicate-key reports).
+    static func findKey(_ key: String, after line: Int, column: Int, in text: String) -> (Int, Int)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line < lines.count else { return nil }
+        for index in line..<lines.count {
+            let content = lines[index]
+            let indent = content.prefix { $0 == " " }.count
+            guard indent + 1 == column else { continue }
+            let rest = content.dropFirst(indent)
+            for candidate in [key, "\"\(key)\"", "'\(key)'"] where rest.hasPrefix(candidate + ":") {
+                return (index + 1, column)
+            }
+        }
+        return nil
+    }
+}
+
+/// 64-bit FNV-1a, used for content hashes (policy versions), not for security.
+struct FNV1a {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func combine(bytes: some Sequence<UInt8>) {
+        for b in bytes {
+            value ^= UInt64(b)
+            value &*= 0x0000_0100_0000_01B3
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// A YAML syntax-tree node that keeps its source location. Produced by ``PolicyLoader`` from Yams'
+/// composed tree, with limits (depth, node count, scalar length) enforced while it is built.
+struct YAMLNode: Sendable {
+    enum Kind: Sendable {
+        /// A scalar: its text, whether it was quoted or a block scalar (so never a number/bool/null),
+        /// and whether it is a plain null (`~`, `null`, empty).
+        case scalar(String, plain: Bool)
+        case mapping([(key: YAMLNode, value: YAMLNode)])
+        case sequence([YAMLNode])
+    }
+
+    var kind: Kind
+    var location: SourceLocation
+
+    var typeName: String {
+        switch kind {
+        case .scalar(let s, let plain):
+            if plain {
+                if Self.isNull(s) { return "null" }
+                if Self.bool(s) != nil { return "boolean" }
+                if Self.number(s) != nil { return "number" }
+            }
+            return "string"
+        case .mapping: return "mapping"
+        case .sequence: return "list"
+        }
+    }
+
+    /// The text of a scalar, or nil.
+    var scalarText: String? {
+        if case .scalar(let s, _) = kind { return s }
+        return nil
+    }
+
+    /// A string value: any non-null scalar (numbers and booleans written plainly count as their text).
+    var string: String? {
+        if case .scalar(let s, let plain) = kind, !(plain && Self.isNull(s)) { return s }
+        return nil
+    }
+
+    var isNull: Bool {
+        if case .scalar(let s, let plain) = kind { return plain && Self.isNull(s) }
+        return false
+    }
+
+    var boolValue: Bool? {
+        if case .scalar(let s, let plain) = kind, plain { return Self.bool(s) }
+        return nil
+    }
+
+    var numberValue: Decimal? {
+        if case .scalar(let s, let plain) = kind, plain { return Self.number(s) }
+        return nil
+    }
+
+    var mapping: [(key: YAMLNode, value: YAMLNode)]? {
+        if case .mapping(let pairs) = kind { return pairs }
+        return nil
+    }
+
+    var sequence: [YAMLNode]? {
+        if case .sequence(let items) = kind { return items }
+        return nil
+    }
+
+    static func isNull(_ s: String) -> Bool { s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL" }
+
+    static func bool(_ s: String) -> Bool? {
+        switch s {
+        case "true", "True", "TRUE": true
+        case "false", "False", "FALSE": false
+        default: nil
+        }
+    }
+
+    /// YAML 1.2 core-schema integers and floats (decimal notation only), as exact decimals.
+    static func number(_ s: String) -> Decimal? {
+        guard let first = s.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+                || first == UInt8(ascii: ".") || (first >= 0x30 && first <= 0x39) else { return nil }
+        return DecimalText.parse(s)
+    }
+
+    /// Converts this node to a JSON-like value (for condition literals).
+    var jsonValue: JSONValue {
+        switch kind {
+        case .scalar(let s, let plain):
+            if plain {
+                if Self.isNull(s) { return .null }
+                if let b = Self.bool(s) { return .bool(b) }
+                if let n = Self.number(s) { return .number(n) }
+            }
+            return .string(s)
+        case .sequence(let items): return .array(items.map(\.jsonValue))
+        case .mapping(let pairs):
+            var object: [String: JSONValue] = [:]
+            for (k, v) in pairs { object[k.scalarText ?? ""] = v.jsonValue }
+            return .object(object)
+        }
+    }
+}
+
+/// Strict decimal-number text parsing shared by YAML scalars and JSON arguments.
+enum DecimalText {
+    /// Parses `-?digits(.digits)?([eE][+-]?digits)?` (a leading `+` allowed) into an exact `Decimal`.
+    static func parse(_ s: String) -> Decimal? {
+        var sawDigit = false
+        var index = s.utf8.startIndex
+        let utf8 = s.utf8
+        if index < utf8.endIndex, utf8[index] == UInt8(ascii: "-") || utf8[index] == UInt8(ascii: "+") {
+            index = utf8.index(after: index)
+        }
+        var sawDot = false
+        var sawExp = false
+        while index < utf8.endIndex {
+            let c = utf8[index]
+            if c >= 0x30 && c <= 0x39 {
+                sawDigit = true
+            } else if c == UInt8(ascii: "."), !sawDot, !sawExp {
+                sawDot = true
+            } else if (c == UInt8(ascii: "e") || c == UInt8(ascii: "E")), sawDigit, !sawExp {
+                sawExp = true
+                let next = utf8.index(after: index)
+                if next < utf8.endIndex, utf8[next] == UInt8(ascii: "-") || utf8[next] == UInt8(ascii: "+") {
+                    index = next
+                }
+                sawDigit = false
+            } else {
+                return nil
+            }
+            index = utf8.index(after: index)
+        }
+        guard sawDigit, s.utf8.count <= 64 else { return nil }
+        let text = s.hasPrefix("+") ? String(s.dropFirst()) : s
+        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+    }
+}

@@ -1,0 +1,213 @@
+extension CompiledPolicy {
+    /// Methods that need only a valid token unless `methods:` says otherwise.
+    static let tokenOnlyMethods: Set<String> = ["initialize", "ping", "tools/list", "resources/list",
+                                                "resources/templates/list", "prompts/list"]
+
+    /// Decides a call. Fails closed: unknown tools, actions and methods are denied with a reason.
+    /// A grant resolved against another policy version is re-resolved from its strings first.
+    
+    public func decide(_ call: Call, grant: Grant) -> Decision {
+        if grant.stamp != stamp { return decide(call, grant: self.grant(grant.granted)) }
+        switch call.method {
+        case "tools/call":
+            guard let index = tools.lookup(call.name) else {
+                return Decision(allowed: false, reason: .unknownTool, rule: nil)
+            }
+            return evaluate(tools.rules[index], call: call, closure: grant.closure)
+        case "resources/read":
+            guard let index = resources.lookup(call.name) else {
+                return Decision(allowed: false, reason: .unknownResource, rule: nil)
+            }
+            return evaluate(resources.rules[index], call: call, closure: grant.closure)
+        case "prompts/get":
+            guard let index = prompts.lookup(call.name) else {
+                return Decision(allowed: false, reason: .unknownPrompt, rule: nil)
+            }
+            return evaluate(prompts.rules[index], call: call, closure: grant.closure)
+        default:
+            if let index = methods.lookup(call.method) {
+                return evaluate(methods.rules[index], call: call, closure: grant.closure)
+            }
+            if Self.tokenOnlyMethods.contains(call.method) || call.method.hasPrefix("notifications/") {
+                return Decision(allowed: true, reason: .allowed, rule: nil)
+            }
+            return Decision(allowed: false, reason: .unknownMethod, rule: nil)
+        }
+    }
+
+    /// Index of the first clause of `range` contained in `closure`; `-1` for an empty range; nil if none.
+    
+    func firstSatisfied(_ range: ClauseRange, _ closure: ScopeSet) -> Int32? {
+        if range.isEmpty { return -1 }
+        var c = range.lower
+        while c < range.upper {
+            var ok = true
+            var k = Int(clauseBounds[Int(c)])
+            let end = Int(clauseBounds[Int(c) + 1])
+            while k < end {
+                if !closure.contains(clauseIDs[k]) { ok = false; break }
+                k += 1
+            }
+            if ok { return c }
+            c += 1
+        }
+        return nil
+    }
+
+    
+    func evaluate(_ rule: CompiledRule, call: Call, closure: ScopeSet) -> Decision {
+        if rule.isPublic { return Decision(allowed: true, reason: .allowed, rule: rule.location) }
+        var unsatisfied = firstSatisfied(rule.requirement, closure) == nil
+        var notes: [String] = []
+        var actionIndex: Int?
+        if let argument = rule.actionArgument {
+            guard case .string(let value)? = call.arguments[argument], let index = rule.actions[value] else {
+                let got = call.arguments[argument]
+                let note: String
+                switch got {
+                case nil: note = "argument `\(argument)` is missing"
+                case .string(let s)?: note = "action `\(s)` is not declared"
+                case let other?: note = "argument `\(argument)` is \(other.typeName), not a string"
+                }
+                return Decision(allowed: false, reason: .unknownAction, rule: rule.location, notes: [note])
+            }
+            actionIndex = index
+            if firstSatisfied(rule.actionList[index].requirement, closure) == nil { unsatisfied = true }
+        }
+        for w in rule.when where matches(w, call.arguments, notes: &notes) {
+            if firstSatisfied(w.requirement, closure) == nil { unsatisfied = true }
+        }
+        if let actionIndex {
+            for w in rule.actionList[actionIndex].when where matches(w, call.arguments, notes: &notes) {
+                if firstSatisfied(w.requirement, closure) == nil { unsatisfied = true }
+            }
+        }
+        if !unsatisfied { return Decision(allowed: true, reason: .allowed, rule: rule.location, notes: notes) }
+        let parts = effectiveParts(rule, actionIndex: actionIndex, arguments: call.arguments)
+        let missing = cheapestCompletion(parts.filter { firstSatisfied($0, closure) == nil }, closure: closure)
+        return Decision(allowed: false, reason: .missingScope, rule: rule.location, missing: missing, notes: notes)
+    }
+
+    /// The requirement parts (ANDed) that apply to a call of `rule`.
+    func effectiveParts(_ rule: CompiledRule, actionIndex: Int?, arguments: [String: JSONValue]) -> [ClauseRange] {
+        var parts: [ClauseRange] = []
+        var ignoredNotes: [String] = []
+        if !rule.requirement.isEmpty { parts.append(rule.requirement) }
+        if let actionIndex, !rule.actionList[actionIndex].requirement.isEmpty { parts.append(rule.actionList[actionIndex].requirement) }
+        for w in rule.when where matches(w, arguments, notes: &ignoredNotes) { parts.append(w.requirement) }
+        if let actionIndex {
+            for w in rule.actionList[actionIndex].when where matches(w, arguments, notes: &ignoredNotes) { parts.append(w.requirement) }
+        }
+        return parts
+    }
+
+    /// Whether every condition of `w` matches. A present argument of the wrong type counts as matched
+    /// (fail closed) and adds a note; an absent one does not match, except for `exists: false`.
+    
+    func matches(_ w: CompiledWhen, _ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
+        for condition in w.conditions {
+            let value = arguments[condition.argument]
+            for (i, matcher) in condition.matchers.enumerated() {
+                switch ConditionEvaluation.evaluate(matcher, glob: condition.globs[i], value) {
+                case .matched: continue
+                case .notMatched: return false
+                case .wrongType(let found):
+                    notes.append("argument `\(condition.argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)")
+                }
+            }
+        }
+        return true
+    }
+
+    /// The cheapest completion over unsatisfied parts: one clause per part, minimizing the privilege added
+    /// (weight of the new closure minus the current), then fewest scopes, then lexicographic names.
+    func cheapestCompletion(_ parts: [ClauseRange], closure: ScopeSet) -> [ScopeID] {
+        let options: [[[ScopeID]]] = parts.map { part in
+            (part.lower..<part.upper).map { c in clause(Int(c)).filter { !closure.contains($0) } }
+        }
+        let base = scopes.weight(closure)
+        func score(_ ids: Set<ScopeID>) -> (Int, Int, [String]) {
+            var union = closure
+            for id in ids { union.formUnion(scopes.closure(id)) }
+            return (scopes.weight(union) - base, ids.count, ids.map { scopes.name(of: $0) }.sorted())
+        }
+        func better(_ a: (Int, Int, [String]), _ b: (Int, Int, [String])) -> Bool {
+            if a.0 != b.0 { return a.0 < b.0 }
+            if a.1 != b.1 { return a.1 < b.1 }
+            return a.2.lexicographicallyPrecedes(b.2, by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        }
+        let combinations = options.reduce(1) { $0 > 4096 ? $0 : $0 * max($1.count, 1) }
+        var best: (Set<ScopeID>, (Int, Int, [String]))?
+        if combinations <= 4096 {
+            var choice = [Int](repeating: 0, count: options.count)
+            while true {
+                var ids = Set<ScopeID>()
+                for (p, c) in choice.enumerated() { ids.formUnion(options[p][c]) }
+                let s = score(ids)
+                if best.map({ better(s, $0.1) }) ?? true { best = (ids, s) }
+                var p = 0
+                while p < choice.count {
+                    choice[p] += 1
+                    if choice[p] < options[p].count { break }
+                    choice[p] = 0
+                    p += 1
+                }
+                if p == choice.count { break }
+            }
+        } else {
+            var ids = Set<ScopeID>()
+            for option in options {
+                var partBest: (Set<ScopeID>, (Int, Int, [String]))?
+                for clause in option {
+                    let candidate = ids.union(clause)
+                    let s = score(candidate)
+                    if partBest.map({ better(s, $0.1) }) ?? true { partBest = (candidate, s) }
+                }
+                ids = partBest?.0 ?? ids
+            }
+            best = (ids, score(ids))
+        }
+        guard let best else { return [] }
+        return best.0.sorted { scopes.name(of: $0).utf8.lexicographicallyPrecedes(scopes.name(of: $1).utf8) }
+    }
+}
+
+/// Evaluation of one argument matcher.
+enum ConditionEvaluation {
+    enum Outcome { case matched, notMatched, wrongType(String) }
+
+    static func sameType(_ a: JSONValue, _ b: JSONValue) -> Bool { a.typeName == b.typeName }
+
+    static func evaluate(_ matcher: ArgumentMatcher, glob: Glob?, _ value: JSONValue?) -> Outcome {
+        if case .exists(let expected) = matcher { return (value != nil) == expected ? .matched : .notMatched }
+        guard let value else { return .notMatched }
+        switch matcher {
+        case .equals(let literal):
+            guard sameType(literal, value) else { return .wrongType(value.typeName) }
+            return literal == value ? .matched : .notMatched
+        case .in(let list), .notIn(let list):
+            if let first = list.first, !sameType(first, value) { return .wrongType(value.typeName) }
+            let contained = list.contains(value)
+            if case .in = matcher { return contained ? .matched : .notMatched }
+            return contained ? .notMatched : .matched
+        case .gt(let bound), .gte(let bound), .lt(let bound), .lte(let bound):
+            guard case .number(let n) = value else { return .wrongType(value.typeName) }
+            let ok: Bool
+            switch matcher {
+            case .gt: ok = n > bound
+            case .gte: ok = n >= bound
+            case .lt: ok = n < bound
+            default: ok = n <= bound
+            }
+            return ok ? .matched : .notMatched
+        case .prefix(let prefix):
+            guard case .string(let s) = value else { return .wrongType(value.typeName) }
+            return s.hasPrefix(prefix) ? .matched : .notMatched
+        case .glob(let pattern):
+            guard case .string(let s) = value else { return .wrongType(value.typeName) }
+            return (glob ?? Glob(pattern)).matches(s) ? .matched : .notMatched
+        case .exists:
+            return .matched
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+
+/// A requirement lowered to clause indices `[lower, upper)` in ``CompiledPolicy/clauseBounds``.
+/// `lower == upper` means "no requirement".
+
+struct ClauseRange: Sendable {
+     var lower: Int32
+     var upper: Int32
+     var isEmpty: Bool { lower == upper }
+    static let none = ClauseRange(lower: 0, upper: 0)
+}
+
+
+struct CompiledCondition: Sendable {
+    let argument: String
+    let matchers: [ArgumentMatcher]
+    let globs: [Glob?]
+}
+
+
+struct CompiledWhen: Sendable {
+    let conditions: [CompiledCondition]
+    let requirement: ClauseRange
+    let location: SourceLocation
+}
+
+
+struct CompiledAction: Sendable {
+    let name: String
+    let requirement: ClauseRange
+    let when: [CompiledWhen]
+}
+
+
+struct CompiledRule: Sendable {
+    /// Index into the model's `tools`, `resources`, `prompts` or `methods`.
+    let modelIndex: Int
+    let location: SourceLocation
+    let isPublic: Bool
+    let requirement: ClauseRange
+    let actionArgument: String?
+    let actions: [String: Int]
+    let actionList: [CompiledAction]
+    let when: [CompiledWhen]
+    var hasActions: Bool { actionArgument != nil }
+}
+
+/// Rules addressable by exact name or by the most specific matching glob.
+
+struct RuleTable: Sendable {
+    let exact: [String: Int]
+    /// Glob rules, most specific first.
+    let globs: [(Glob, Int)]
+    let rules: [CompiledRule]
+
+    
+    func lookup(_ name: String) -> Int? {
+        if let i = exact[name] { return i }
+        if globs.isEmpty { return nil }
+        var name = name
+        return name.withUTF8 { buffer in
+            for (glob, i) in globs where glob.matches(utf8: buffer) { return i }
+            return nil
+        }
+    }
+}
+
+/// A policy compiled for matching: immutable, `Sendable`, cheap to share. Scopes are interned to dense ids,
+/// closures and grants are bitsets, clauses are sorted id lists, exact names hash, globs are pre-sorted.
+public struct CompiledPolicy: Sendable {
+    /// The validated model this was lowered from (names, locations, descriptions).
+    public let model: PolicyModel
+    /// Interned scopes with closures.
+    public let scopes: ScopeTable
+    /// A stamp unique to this compiled value, so a ``Grant`` from another policy version is never misread.
+    public let stamp: UInt64
+
+     let clauseIDs: [ScopeID]
+    /// Clause `c` is `clauseIDs[clauseBounds[c] ..< clauseBounds[c + 1]]`.
+     let clauseBounds: [Int32]
+     let tools: RuleTable
+     let resources: RuleTable
+     let prompts: RuleTable
+     let methods: RuleTable
+
+    /// Lowers a validated model. Prefer ``CompileResult/compiled()``, which refuses models with errors.
+    public init(model: PolicyModel) {
+        self.model = model
+        let scopes = ScopeTable(model: model)
+        self.scopes = scopes
+        self.stamp = PolicyStamp.next()
+        var lowering = Lowering(scopes: scopes)
+        self.tools = lowering.table(model.tools.enumerated().map { ($0.offset, $0.element.pattern, $0.element.location,
+                                                                    $0.element.isPublic, $0.element.requirement,
+                                                                    $0.element.actionArgument, $0.element.actions,
+                                                                    $0.element.when) })
+        func simple(_ rules: [PatternRule]) -> [(Int, String, SourceLocation, Bool, Requirement?, String?, [ActionRule]?, [ConditionalRequirement])] {
+            rules.enumerated().map { ($0.offset, $0.element.pattern, $0.element.location, $0.element.isPublic,
+                                      $0.element.requirement, nil, nil, []) }
+        }
+        self.resources = lowering.table(simple(model.resources))
+        self.prompts = lowering.table(simple(model.prompts))
+        self.methods = lowering.table(simple(model.methods))
+        self.clauseIDs = lowering.clauseIDs
+        self.clauseBounds = lowering.clauseBounds
+    }
+
+    /// Ids of clause `c`.
+    
+    func clause(_ c: Int) -> ArraySlice<ScopeID> {
+        clauseIDs[Int(clauseBounds[c])..<Int(clauseBounds[c + 1])]
+    }
+
+    /// Names of clause `c`.
+    func clauseNames(_ c: Int) -> [String] { clause(c).map { scopes.name(of: $0) } }
+
+    /// Number of clauses in the policy.
+    public var clauseCount: Int { clauseBounds.count - 1 }
+
+    /// The model index of the tool rule a name resolves to (exact, else most specific glob).
+    public func toolRuleIndex(for name: String) -> Int? {
+        tools.lookup(name).map { tools.rules[$0].modelIndex }
+    }
+}
+
+enum PolicyStamp {
+    private static let counter = Counter()
+    static func next() -> UInt64 { counter.next() }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: UInt64 = 0
+        func next() -> UInt64 {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value
+        }
+    }
+}
+
+/// Lowering state: appends clauses to one flat array.
+struct Lowering {
+    let scopes: ScopeTable
+    var clauseIDs: [ScopeID] = []
+    var clauseBounds: [Int32] = [0]
+
+    init(scopes: ScopeTable) { self.scopes = scopes }
+
+    mutating func lower(_ requirement: Requirement?) -> ClauseRange {
+        guard let requirement, !requirement.clauses.isEmpty else { return .none }
+        let lower = Int32(clauseBounds.count - 1)
+        for clause in requirement.clauses {
+            // Undefined names cannot occur in an error-free model; map them to nothing satisfiable anyway.
+            let ids = clause.map { scopes.id($0) ?? ScopeID.max }.sorted()
+            clauseIDs.append(contentsOf: ids)
+            clauseBounds.append(Int32(clauseIDs.count))
+        }
+        return ClauseRange(lower: lower, upper: Int32(clauseBounds.count - 1))
+    }
+
+    mutating func lower(_ when: [ConditionalRequirement]) -> [CompiledWhen] {
+        when.map { w in
+            CompiledWhen(conditions: w.conditions.map { c in
+                CompiledCondition(argument: c.argument, matchers: c.matchers, globs: c.matchers.map {
+                    if case .glob(let p) = $0 { return Glob(p) } else { return nil }
+                })
+            }, requirement: lower(w.requirement), location: w.location)
+        }
+    }
+
+    mutating func table(_ entries: [(Int, String, SourceLocation, Bool, Requirement?, String?, [ActionRule]?, [ConditionalRequirement])]) -> RuleTable {
+        var exact: [String: Int] = [:]
+        var globs: [(Glob, Int, Int)] = []
+        var rules: [CompiledRule] = []
+        for (modelIndex, pattern, location, isPublic, requirement, actionArgument, actions, when) in entries {
+            let actionList = (actions ?? []).map { a in
+                CompiledAction(name: a.name, requirement: lower(a.requirement), when: lower(a.when))
+            }
+            var actionIndex: [String: Int] = [:]
+            for (i, a) in actionList.enumerated() { actionIndex[a.name] = i }
+            let rule = CompiledRule(modelIndex: modelIndex, location: location, isPublic: isPublic,
+                                    requirement: lower(requirement), actionArgument: actions == nil ? nil : (actionArgument ?? "action"),
+                                    actions: actionIndex, actionList: actionList, when: lower(when))
+            if pattern.contains("*") {
+                globs.append((Glob(pattern), rules.count, modelIndex))
+            } else {
+                exact[pattern] = rules.count
+            }
+            rules.append(rule)
+        }
+        // Most specific first; declaration order breaks (compile-time-rejected) ties deterministically.
+        globs.sort { a, b in
+            let sa = a.0.specificity, sb = b.0.specificity
+            return sa != sb ? sb < sa : a.2 < b.2
+        }
+        return RuleTable(exact: exact, globs: globs.map { ($0.0, $0.1) }, rules: rules)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+
+/// The Decision record of design.md, rendered (`"v": 1`). One line of `check --batch` output.
+public struct DecisionRecord: Sendable, Hashable {
+    public var line: Int?
+    /// The request id, as JSON text (string or number), if given.
+    public var id: String?
+    public var allowed: Bool
+    public var reason: String
+    public var rule: String?
+    /// The satisfied clause (allow) or the clause the completion targets (deny), as names.
+    public var clause: [String]
+    public var missing: [String]
+    public var challenge: String?
+    public var ignored: [Grant.Ignored]
+    public var notes: [String]
+    public var policyVersion: String?
+
+    /// The record as one compact JSON line (no trailing newline).
+    public var json: String {
+        var out = "{\"v\":1"
+        if let line { out += ",\"line\":\(line)" }
+        if let id { out += ",\"id\":\(id)" }
+        out += ",\"allowed\":\(allowed),\"reason\":\(JSONText.quote(reason))"
+        out += ",\"rule\":" + (rule.map(JSONText.quote) ?? "null")
+        out += ",\"clause\":" + JSONText.array(clause)
+        out += ",\"missing\":" + JSONText.array(missing)
+        out += ",\"challenge\":" + (challenge.map(JSONText.quote) ?? "null")
+        out += ",\"ignored\":[" + ignored.map { "{\"scope\":\(JSONText.quote($0.scope)),\"why\":\(JSONText.quote($0.why))}" }
+            .joined(separator: ",") + "]"
+        if !notes.isEmpty { out += ",\"notes\":" + JSONText.array(notes) }
+        if let policyVersion { out += ",\"policy_version\":\(JSONText.quote(policyVersion))" }
+        return out + "}"
+    }
+}
+
+/// A step-by-step account of a decision, for `check --explain` and logs.
+public struct Explanation: Sendable, Hashable {
+    public struct Part: Sendable, Hashable {
+        /// `requires`, `action <name>`, `when <conditions>`.
+        public var source: String
+        public var clauses: [[String]]
+        /// Index of the satisfied clause, if any.
+        public var satisfied: Int?
+    }
+    public var rule: String?
+    public var parts: [Part]
+    public var ignored: [Grant.Ignored]
+    public var notes: [String]
+    public var lines: [String]
+}
+
+extension CompiledPolicy {
+    /// Names of scope ids.
+    public func names(_ ids: [ScopeID]) -> [String] { ids.map { scopes.name(of: $0) } }
+
+    /// The URL of this resource's Protected Resource Metadata (RFC 9728 path form), if `resource.id` is set.
+    public var resourceMetadataURL: String? {
+        guard let id = model.resource?.id, let url = URL(string: id), let scheme = url.scheme, let host = url.host else { return nil }
+        let port = url.port.map { ":\($0)" } ?? ""
+        let path = url.path == "/" ? "" : url.path
+        return "\(scheme)://\(host)\(port)/.well-known/oauth-protected-resource\(path)"
+    }
+
+    /// The `WWW-Authenticate` value of a 403 for a `missing_scope` decision (nil for other outcomes).
+    public func challenge(for decision: Decision, grant: Grant, style: ChallengeScope = .grantedPlusMissing) -> String? {
+        guard decision.reason == .missingScope else { return nil }
+        var scopeList: [String] = []
+        if style == .grantedPlusMissing {
+            for s in grant.recognized where !scopeList.contains(s) { scopeList.append(s) }
+        }
+        for s in names(decision.missing) where !scopeList.contains(s) { scopeList.append(s) }
+        var value = "Bearer error=\"insufficient_scope\", scope=\"\(scopeList.joined(separator: " "))\""
+        if let metadata = resourceMetadataURL { value += ", resource_metadata=\"\(metadata)\"" }
+        value += ", error_description=\"additional scope required\""
+        return value
+    }
+
+    /// The explanation of a decision (recomputes the details the fast path skipped).
+    public func explain(_ call: Call, grant: Grant) -> Explanation {
+        let grant = grant.stamp == stamp ? grant : self.grant(grant.granted)
+        let decision = decide(call, grant: grant)
+        var parts: [Explanation.Part] = []
+        var lines: [String] = []
+        let rule = decision.rule?.description
+        let table: RuleTable? = switch call.method {
+        case "tools/call": tools
+        case "resources/read": resources
+        case "prompts/get": prompts
+        default: methods.lookup(call.method) != nil ? methods : nil
+        }
+        let key = call.method == "tools/call" || call.method == "resources/read" || call.method == "prompts/get" ? call.name : call.method
+        if let table, let index = table.lookup(key) {
+            let r = table.rules[index]
+            let pattern: String
+            switch call.method {
+            case "tools/call": pattern = model.tools[r.modelIndex].pattern
+            case "resources/read": pattern = model.resources[r.modelIndex].pattern
+            case "prompts/get": pattern = model.prompts[r.modelIndex].pattern
+            default: pattern = model.methods[r.modelIndex].pattern
+            }
+            lines.append("matched rule `\(pattern)` at \(r.location)" + (pattern.contains("*") ? " (glob)" : ""))
+            if r.isPublic { lines.append("the rule is public: any valid token may call it") }
+            func part(_ source: String, _ range: ClauseRange) {
+                guard !range.isEmpty else { return }
+                let clauses = (range.lower..<range.upper).map { clauseNames(Int($0)) }
+                let sat = firstSatisfied(range, grant.closure).map { Int($0 - range.lower) }
+                parts.append(.init(source: source, clauses: clauses, satisfied: sat))
+                let text = clauses.map { "[" + $0.joined(separator: " ") + "]" }.joined(separator: " or ")
+                lines.append("\(source): \(text) — " + (sat.map { "satisfied by [\(clauses[$0].joined(separator: " "))]" } ?? "not satisfied"))
+            }
+            part("requires", r.requirement)
+            var notes: [String] = []
+            var actionIndex: Int?
+            if let argument = r.actionArgument, case .string(let value)? = call.arguments[argument], let i = r.actions[value] {
+                actionIndex = i
+                part("action `\(value)`", r.actionList[i].requirement)
+            }
+            for w in r.when where matches(w, call.arguments, notes: &notes) { part("when (\(w.location))", w.requirement) }
+            if let actionIndex {
+                for w in r.actionList[actionIndex].when where matches(w, call.arguments, notes: &notes) {
+                    part("when (\(w.location))", w.requirement)
+                }
+            }
+        } else if decision.allowed {
+            lines.append("`\(call.method)` needs only a valid token")
+        } else {
+            lines.append("no rule matches `\(key)`: denied (\(decision.reason))")
+        }
+        for i in grant.ignored { lines.append("ignored granted `\(i.scope)`: \(i.why.replacingOccurrences(of: "_", with: " "))") }
+        lines += decision.notes
+        if !decision.missing.isEmpty { lines.append("missing (cheapest completion): " + names(decision.missing).joined(separator: " ")) }
+        lines.append(decision.allowed ? "ALLOW" : "DENY \(decision.reason)")
+        return Explanation(rule: rule, parts: parts, ignored: grant.ignored, notes: decision.notes, lines: lines)
+    }
+
+    /// Renders a decision into the design.md Decision record.
+    public func record(for decision: Decision, call: Call, grant: Grant, line: Int? = nil, id: String? = nil,
+                       style: ChallengeScope = .grantedPlusMissing, policyVersion: String? = nil) -> DecisionRecord {
+        let grant = grant.stamp == stamp ? grant : self.grant(grant.granted)
+        let explanation = explain(call, grant: grant)
+        var clause: [String] = []
+        if decision.allowed {
+            for p in explanation.parts { if let s = p.satisfied { clause += p.clauses[s] } }
+        } else if decision.reason == .missingScope {
+            // The clause the completion targets: satisfied parts' clauses plus the missing scopes.
+            for p in explanation.parts { if let s = p.satisfied { clause += p.clauses[s] } }
+            clause += names(decision.missing)
+        }
+        var unique: [String] = []
+        for c in clause where !unique.contains(c) { unique.append(c) }
+        return DecisionRecord(line: line, id: id, allowed: decision.allowed, reason: decision.reason.rawValue,
+                              rule: decision.rule?.description, clause: unique.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) },
+                              missing: names(decision.missing), challenge: challenge(for: decision, grant: grant, style: style),
+                              ignored: grant.ignored, notes: decision.notes, policyVersion: policyVersion)
+    }
+}

@@ -1,0 +1,69 @@
+/// Dense integer id of a scope within one compiled policy.
+public typealias ScopeID = UInt32
+
+/// A fixed-width bitset over a policy's scope ids.
+public struct ScopeSet: Sendable, Hashable {
+     var words: [UInt64]
+
+    /// An empty set able to hold ids `0..<capacity`.
+    public init(capacity: Int) {
+        words = [UInt64](repeating: 0, count: (capacity + 63) / 64)
+    }
+
+    /// Whether `id` is in the set. Ids beyond the capacity are never contained.
+    
+    public func contains(_ id: ScopeID) -> Bool {
+        let w = Int(id >> 6)
+        return w < words.count && words[w] & (1 << UInt64(id & 63)) != 0
+    }
+
+    /// Inserts `id` (ignored beyond the capacity).
+    
+    public mutating func insert(_ id: ScopeID) {
+        let w = Int(id >> 6)
+        guard w < words.count else { return }
+        words[w] |= 1 << UInt64(id & 63)
+    }
+
+    /// Adds every member of `other`.
+    
+    public mutating func formUnion(_ other: ScopeSet) {
+        let n = min(words.count, other.words.count)
+        var i = 0
+        while i < n {
+            words[i] |= other.words[i]
+            i += 1
+        }
+    }
+
+    /// Whether every member of `self` is in `other`.
+    
+    public func isSubset(of other: ScopeSet) -> Bool {
+        for i in words.indices where words[i] & ~(i < other.words.count ? other.words[i] : 0) != 0 { return false }
+        return true
+    }
+
+    /// Whether the sets share a member.
+    public func intersects(_ other: ScopeSet) -> Bool {
+        for i in 0..<min(words.count, other.words.count) where words[i] & other.words[i] != 0 { return true }
+        return false
+    }
+
+    public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
+    /// Number of members.
+    public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Members in increasing order.
+    public var ids: [ScopeID] {
+        var out: [ScopeID] = []
+        for (i, word) in words.enumerated() {
+            var w = word
+            while w != 0 {
+                let bit = w.trailingZeroBitCount
+                out.append(ScopeID(i * 64 + bit))
+                w &= w - 1
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,93 @@
+/// The interned scopes of a compiled policy: name ↔ id, risk, and the precomputed closure of every scope
+/// (itself, everything it implies transitively, and for wildcards everything they cover).
+public struct ScopeTable: Sendable {
+     let names: [String]
+     let index: [String: ScopeID]
+    let risks: [Risk]
+    let closures: [ScopeSet]
+    /// Privilege of each scope's closure (sum of risk weights).
+    let closureCosts: [Int]
+    let wildcard: [Bool]
+
+    init(model: PolicyModel) {
+        let defs = model.scopes
+        var index: [String: ScopeID] = [:]
+        index.reserveCapacity(defs.count)
+        for (i, def) in defs.enumerated() { index[def.name] = ScopeID(i) }
+        var edges = [[ScopeID]](repeating: [], count: defs.count)
+        for (i, def) in defs.enumerated() {
+            edges[i] = def.implies.compactMap { index[$0] }
+            if def.isWildcard { edges[i] += def.covers.compactMap { index[$0] } }
+        }
+        // Closures in reverse topological order (memoized DFS, iterative; robust to cycles).
+        var closures = [ScopeSet?](repeating: nil, count: defs.count)
+        for root in defs.indices where closures[root] == nil {
+            var stack: [(Int, Bool)] = [(root, false)]
+            var visiting = Set<Int>()
+            while let (node, expanded) = stack.popLast() {
+                if closures[node] != nil { continue }
+                if expanded {
+                    var set = ScopeSet(capacity: defs.count)
+                    set.insert(ScopeID(node))
+                    for next in edges[node] {
+                        if let c = closures[Int(next)] { set.formUnion(c) } else { set.insert(next) }
+                    }
+                    closures[node] = set
+                    visiting.remove(node)
+                } else {
+                    guard visiting.insert(node).inserted else { continue }
+                    stack.append((node, true))
+                    for next in edges[node] where closures[Int(next)] == nil && !visiting.contains(Int(next)) {
+                        stack.append((Int(next), false))
+                    }
+                }
+            }
+        }
+        self.names = defs.map(\.name)
+        self.index = index
+        self.risks = defs.map(\.risk)
+        self.closures = closures.map { $0 ?? ScopeSet(capacity: defs.count) }
+        self.wildcard = defs.map(\.isWildcard)
+        let risks = self.risks
+        self.closureCosts = self.closures.map { set in set.ids.reduce(0) { $0 + risks[Int($1)].weight } }
+    }
+
+    /// Number of scopes.
+    public var count: Int { names.count }
+    /// The id of a defined scope.
+     public func id(_ name: String) -> ScopeID? { index[name] }
+    /// The name of an id.
+    public func name(of id: ScopeID) -> String { names[Int(id)] }
+    /// The risk of a scope.
+    public func risk(of id: ScopeID) -> Risk { risks[Int(id)] }
+    /// The closure of a scope.
+    public func closure(_ id: ScopeID) -> ScopeSet { closures[Int(id)] }
+    /// Whether the scope is a wildcard.
+    public func isWildcard(_ id: ScopeID) -> Bool { wildcard[Int(id)] }
+    /// All scope names in id order.
+    public var allNames: [String] { names }
+
+    /// Privilege of a set: the sum of risk weights over the union of the members' closures.
+    public func cost(of set: ScopeSet) -> Int {
+        var union = ScopeSet(capacity: count)
+        for id in set.ids { union.formUnion(closures[Int(id)]) }
+        return weight(union)
+    }
+
+    /// Sum of risk weights of the members themselves (the set is taken as already closed).
+    public func weight(_ closed: ScopeSet) -> Int { closed.ids.reduce(0) { $0 + risks[Int($1)].weight } }
+
+    /// Privilege of a list of names (unknown names are ignored).
+    public func cost(ofNames names: [String]) -> Int {
+        var set = ScopeSet(capacity: count)
+        for name in names { if let id = index[name] { set.insert(id) } }
+        return cost(of: set)
+    }
+
+    /// Closure of a list of ids.
+    public func closure(of ids: some Sequence<ScopeID>) -> ScopeSet {
+        var union = ScopeSet(capacity: count)
+        for id in ids { union.formUnion(closures[Int(id)]) }
+        return union
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+
+/// Privilege weight class of a scope. Least-privilege cost is the sum of weights over a closure.
+public enum Risk: String, Sendable, Hashable, CaseIterable, Comparable {
+    case low, normal, sensitive, admin
+
+    /// low 1, normal 2, sensitive 4, admin 16.
+    public var weight: Int {
+        switch self {
+        case .low: 1
+        case .normal: 2
+        case .sensitive: 4
+        case .admin: 16
+        }
+    }
+
+    public static func < (lhs: Risk, rhs: Risk) -> Bool { lhs.weight < rhs.weight }
+}
+
+/// A scope as declared in `scopes:` (concrete or wildcard).
+public struct ScopeDefinition: Sendable, Hashable {
+    public var name: String
+    public var location: SourceLocation
+    public var description: String?
+    public var risk: Risk
+    /// Scopes this one implies directly (after `deprecated: { use: X }` is folded in).
+    public var implies: [String]
+    /// Where each `implies` entry was written, parallel to ``implies``.
+    public var impliesLocations: [SourceLocation]
+    /// For a deprecated scope, the scope to use instead.
+    public var deprecatedUse: String?
+    /// `p:*` or `*`: covers every defined concrete scope under the prefix.
+    public var isWildcard: Bool { name == "*" || name.hasSuffix(":*") }
+    /// For a wildcard, the defined concrete scopes it covers (sorted). Filled by the resolve pass.
+    public var covers: [String] = []
+
+    /// The prefix a wildcard covers (`mcp:` for `mcp:*`, empty for `*`).
+    public var wildcardPrefix: String { String(name.dropLast()) }
+}
+
+/// A requirement expression as written: a scope, or an `all`/`any` of expressions.
+public indirect enum RequirementExpression: Sendable, Hashable {
+    case scope(String, SourceLocation)
+    case all([RequirementExpression], SourceLocation)
+    case any([RequirementExpression], SourceLocation)
+
+    public var location: SourceLocation {
+        switch self {
+        case .scope(_, let l), .all(_, let l), .any(_, let l): l
+        }
+    }
+
+    /// Every scope name the expression mentions, with its location.
+    public var scopeReferences: [(String, SourceLocation)] {
+        switch self {
+        case .scope(let s, let l): [(s, l)]
+        case .all(let items, _), .any(let items, _): items.flatMap(\.scopeReferences)
+        }
+    }
+}
+
+/// A requirement normalized to OR-of-AND clauses over concrete scope names.
+public struct Requirement: Sendable, Hashable {
+    public var expression: RequirementExpression
+    /// Clauses: each sorted and unique; clauses sorted, with supersets of other clauses removed.
+    public var clauses: [[String]]
+    public var location: SourceLocation { expression.location }
+
+    public init(expression: RequirementExpression, clauses: [[String]]) {
+        self.expression = expression
+        self.clauses = clauses
+    }
+}
+
+/// One matcher over an argument value.
+public enum ArgumentMatcher: Sendable, Hashable {
+    case equals(JSONValue)
+    case `in`([JSONValue])
+    case notIn([JSONValue])
+    case gt(Decimal), gte(Decimal), lt(Decimal), lte(Decimal)
+    case prefix(String)
+    case glob(String)
+    case exists(Bool)
+
+    /// The operator name as written in YAML.
+    public var name: String {
+        switch self {
+        case .equals: "equals"
+        case .in: "in"
+        case .notIn: "not_in"
+        case .gt: "gt"
+        case .gte: "gte"
+        case .lt: "lt"
+        case .lte: "lte"
+        case .prefix: "prefix"
+        case .glob: "glob"
+        case .exists: "exists"
+        }
+    }
+}
+
+/// `arguments: { name: matcher }` entry: every matcher must match.
+public struct ArgumentCondition: Sendable, Hashable {
+    public var argument: String
+    public var matchers: [ArgumentMatcher]
+    public var location: SourceLocation
+}
+
+/// A `when:` entry: when every condition matches, `requirement` is added (AND) to the call's requirement.
+public struct ConditionalRequirement: Sendable, Hashable {
+    public var conditions: [ArgumentCondition]
+    public var requirement: Requirement
+    public var location: SourceLocation
+}
+
+/// One entry of a tool's `actions:`.
+public struct ActionRule: Sendable, Hashable {
+    public var name: String
+    public var location: SourceLocation
+    public var description: String?
+    /// `nil`: the action adds nothing beyond the tool's own requirement.
+    public var requirement: Requirement?
+    public var when: [ConditionalRequirement]
+}
+
+/// `downstream:` (RFC 8693 token exchange) settings of a tool.
+public struct DownstreamExchange: Sendable, Hashable {
+    public var audience: String
+    public var scopes: [String]
+    public var issuer: String?
+    public var location: SourceLocation
+}
+
+/// A tool entry (exact name or glob).
+public struct ToolRule: Sendable, Hashable {
+    public var pattern: String
+    public var location: SourceLocation
+    public var isGlob: Bool { pattern.contains("*") }
+    public var description: String?
+    /// `public: true`: any valid token may call it.
+    public var isPublic: Bool
+    /// `basic: true`: part of `scopes_supported: auto`.
+    public var basic: Bool
+    public var requirement: Requirement?
+    /// The argument that selects the action (default `action`), when `actions` is set.
+    public var actionArgument: String?
+    public var actions: [ActionRule]?
+    public var when: [ConditionalRequirement]
+    public var downstream: DownstreamExchange?
+}
+
+/// A `methods:`, `resources:` or `prompts:` entry.
+public struct PatternRule: Sendable, Hashable {
+    public var pattern: String
+    public var location: SourceLocation
+    public var isGlob: Bool { pattern.contains("*") }
+    public var isPublic: Bool
+    public var requirement: Requirement?
+}
+
+/// One tool (optionally restricted to actions) in a client profile.
+public struct ClientToolGrant: Sendable, Hashable {
+    public var tool: String
+    public var actions: [String]?
+    public var location: SourceLocation
+}
+
+/// A named client profile.
+public struct ClientProfile: Sendable, Hashable {
+    public var name: String
+    public var location: SourceLocation
+    public var description: String?
+    public var tools: [ClientToolGrant]
+    /// The scopes the client is granted, if declared (lint checks them against least privilege).
+    public var scopes: [String]?
+    public var scopeLocations: [SourceLocation]
+}
+
+/// `resource:`: this MCP server as an OAuth protected resource (RFC 9728).
+public struct ResourceConfig: Sendable, Hashable {
+    public enum ScopesSupported: Sendable, Hashable {
+        case auto
+        case explicit([String])
+    }
+    public var id: String?
+    public var authorizationServers: [String]
+    public var scopesSupported: ScopesSupported
+    public var documentation: String?
+    public var location: SourceLocation
+    /// The concrete `scopes_supported` list (auto resolved by the analyse pass).
+    public var resolvedScopesSupported: [String] = []
+}
+
+/// `audit:`.
+public struct AuditConfig: Sendable, Hashable {
+    /// Argument names whose values may be logged; others are redacted.
+    public var arguments: [String] = []
+    public init(arguments: [String] = []) { self.arguments = arguments }
+}
+
+/// The validated, resolved policy: plain strings, with locations. The matcher lowers this into
+/// ``CompiledPolicy``; tools that explain or analyse a policy read it directly.
+public struct PolicyModel: Sendable {
+    /// Every loaded file, root first.
+    public var files: [String]
+    /// 64-bit content hash of every loaded file, hex.
+    public var contentHash: String
+    public var resource: ResourceConfig?
+    public var tokens: TokensConfig?
+    /// Scopes in declaration order.
+    public var scopes: [ScopeDefinition]
+    public var tools: [ToolRule]
+    public var methods: [PatternRule]
+    public var resources: [PatternRule]
+    public var prompts: [PatternRule]
+    public var clients: [ClientProfile]
+    public var audit: AuditConfig
+
+    /// Scope definitions by name.
+    public var scopeIndex: [String: Int]
+    /// Tools by exact name (exact entries only).
+    public var toolIndex: [String: Int]
+
+    /// The definition of a scope, if declared.
+    public func scope(_ name: String) -> ScopeDefinition? { scopeIndex[name].map { scopes[$0] } }
+}
