@@ -211,3 +211,21 @@ enum ConditionEvaluation {
         }
     }
 }
+
+extension ConditionalRequirement {
+    /// Whether every condition matches `arguments` (same semantics as decisions: a present argument of the
+    /// wrong type counts as matched and adds a note; an absent one matches only `exists: false`).
+    public func matches(_ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
+        for condition in conditions {
+            for matcher in condition.matchers {
+                switch ConditionEvaluation.evaluate(matcher, glob: nil, arguments[condition.argument]) {
+                case .matched: continue
+                case .notMatched: return false
+                case .wrongType(let found):
+                    notes.append("argument `\(condition.argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)")
+                }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// The audit event of design.md (`"v": 1`): one per decision. Never contains the token; argument values are
+/// redacted unless the policy's `audit.arguments` lists them. `scopegate suggest` reads exactly this.
+public struct AuditEvent: Sendable, Hashable {
+    public var time: Date
+    public var clientID: String?
+    public var subject: String?
+    public var tokenID: String?
+    public var method: String
+    public var tool: String?
+    public var action: String?
+    /// Argument values, already redacted (`"[redacted]"`).
+    public var arguments: [String: JSONValue]
+    public var granted: [String]
+    public var allowed: Bool
+    public var reason: String
+    /// The applied clause (allow) or the cheapest clause (deny).
+    public var required: [String]
+    public var missing: [String]
+    public var rule: String?
+    public var policyVersion: String
+
+    public init(time: Date, clientID: String?, subject: String?, tokenID: String?, method: String, tool: String?,
+                action: String?, arguments: [String: JSONValue], granted: [String], allowed: Bool, reason: String,
+                required: [String], missing: [String], rule: String?, policyVersion: String) {
+        self.time = time
+        self.clientID = clientID
+        self.subject = subject
+        self.tokenID = tokenID
+        self.method = method
+        self.tool = tool
+        self.action = action
+        self.arguments = arguments
+        self.granted = granted
+        self.allowed = allowed
+        self.reason = reason
+        self.required = required
+        self.missing = missing
+        self.rule = rule
+        self.policyVersion = policyVersion
+    }
+
+    /// Builds the event for a decision, redacting arguments not listed in the policy's `audit.arguments`.
+    public init(decision: Decision, record: DecisionRecord, call: Call, grant: Grant, policy: CompiledPolicy,
+                policyVersion: String, time: Date, clientID: String?, subject: String? = nil, tokenID: String? = nil) {
+        let logged = Set(policy.model.audit.arguments)
+        var arguments: [String: JSONValue] = [:]
+        for (k, v) in call.arguments { arguments[k] = logged.contains(k) ? v : .string("[redacted]") }
+        var action: String?
+        if call.method == "tools/call", let index = policy.toolRuleIndex(for: call.name),
+           let argument = policy.model.tools[index].actionArgument, case .string(let a)? = call.arguments[argument] {
+            action = a
+        }
+        self.init(time: time, clientID: clientID, subject: subject, tokenID: tokenID, method: call.method,
+                  tool: call.name.isEmpty ? nil : call.name, action: action, arguments: arguments, granted: grant.granted,
+                  allowed: decision.allowed, reason: decision.reason.rawValue, required: record.clause,
+                  missing: record.missing, rule: record.rule, policyVersion: policyVersion)
+    }
+
+    static let timeFormat: Date.ISO8601FormatStyle = .iso8601.year().month().day().time(includingFractionalSeconds: true)
+        .dateSeparator(.dash).timeSeparator(.colon)
+
+    /// One JSON line (no trailing newline).
+    public var json: String {
+        func opt(_ s: String?) -> String { s.map(JSONText.quote) ?? "null" }
+        var out = "{\"v\":1,\"time\":\(JSONText.quote(time.formatted(Self.timeFormat)))"
+        out += ",\"client_id\":\(opt(clientID)),\"sub\":\(opt(subject)),\"jti\":\(opt(tokenID))"
+        out += ",\"method\":\(JSONText.quote(method)),\"tool\":\(opt(tool)),\"action\":\(opt(action))"
+        out += ",\"arguments\":" + JSONValue.object(arguments).jsonText
+        out += ",\"granted\":" + JSONText.array(granted)
+        out += ",\"allowed\":\(allowed),\"reason\":\(JSONText.quote(reason))"
+        out += ",\"required\":" + JSONText.array(required) + ",\"missing\":" + JSONText.array(missing)
+        out += ",\"rule\":\(opt(rule)),\"policy_version\":\(JSONText.quote(policyVersion))}"
+        return out
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+
+/// A strict, allocation-light JSON parser over UTF-8 bytes producing ``JSONValue``. Rejects duplicate
+/// object keys, trailing garbage, nesting deeper than `maxDepth`, and invalid escapes or UTF-8.
+public struct JSONParser {
+    /// Why a text is not acceptable JSON, with the byte offset.
+    public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
+        public let message: String
+        public let offset: Int
+        public var description: String { "\(message) at byte \(offset + 1)" }
+    }
+
+    public var maxDepth: Int = 64
+
+    public init(maxDepth: Int = 64) { self.maxDepth = maxDepth }
+
+    /// Parses a complete JSON text.
+    public func parse(_ text: String) throws(Failure) -> JSONValue {
+        var copy = text
+        let result: Result<JSONValue, Failure> = copy.withUTF8 { buffer in
+            do throws(Failure) { return .success(try parse(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Parses a complete JSON text from bytes.
+    public func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+        var reader = Reader(bytes: bytes, maxDepth: maxDepth)
+        reader.skipSpace()
+        let value = try reader.value(depth: 0)
+        reader.skipSpace()
+        guard reader.position == bytes.count else { throw Failure(message: "unexpected text after the JSON value", offset: reader.position) }
+        return value
+    }
+
+    struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        let maxDepth: Int
+        var position = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+            self.bytes = bytes
+            self.maxDepth = maxDepth
+        }
+
+        func fail(_ message: String) -> Failure { Failure(message: message, offset: position) }
+
+        mutating func skipSpace() {
+            while position < bytes.count {
+                let b = bytes[position]
+                guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
+                position += 1
+            }
+        }
+
+        mutating func value(depth: Int) throws(Failure) -> JSONValue {
+            guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
+            guard position < bytes.count else { throw fail("unexpected end of input") }
+            switch bytes[position] {
+            case UInt8(ascii: "{"): return try object(depth: depth)
+            case UInt8(ascii: "["): return try array(depth: depth)
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            default: return try number()
+            }
+        }
+
+        mutating func literal(_ word: StaticString) throws(Failure) {
+            let count = word.utf8CodeUnitCount
+            guard position + count <= bytes.count else { throw fail("invalid literal") }
+            let p = word.utf8Start
+            for i in 0..<count where bytes[position + i] != p[i] { throw fail("invalid literal") }
+            position += count
+        }
+
+        mutating func object(depth: Int) throws(Failure) -> JSONValue {
+            position += 1
+            var result: [String: JSONValue] = [:]
+            skipSpace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(result) }
+            while true {
+                skipSpace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                let keyStart = position
+                let key = try string()
+                skipSpace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw fail("expected `:`") }
+                position += 1
+                skipSpace()
+                let v = try value(depth: depth + 1)
+                if result.updateValue(v, forKey: key) != nil {
+                    throw Failure(message: "duplicate key \"\(key.prefix(64))\"", offset: keyStart)
+                }
+                skipSpace()
+                guard position < bytes.count else { throw fail("unexpected end of input in object") }
+                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(result) }
+                throw fail("expected `,` or `}`")
+            }
+        }
+
+        mutating func array(depth: Int) throws(Failure) -> JSONValue {
+            position += 1
+            var result: [JSONValue] = []
+            skipSpace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(result) }
+            while true {
+                skipSpace()
+                result.append(try value(depth: depth + 1))
+                skipSpace()
+                guard position < bytes.count else { throw fail("unexpected end of input in array") }
+                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                if bytes[position] == UInt8(ascii: "]") { position += 1; return .array(result) }
+                throw fail("expected `,` or `]`")
+            }
+        }
+
+        mutating func string() throws(Failure) -> String {
+            position += 1
+            let start = position
+            // Fast path: no escapes.
+            while position < bytes.count {
+                let b = bytes[position]
+                if b == UInt8(ascii: "\"") {
+                    let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                    position += 1
+                    guard let s = String(validating: slice, as: UTF8.self) else { throw Failure(message: "invalid UTF-8 in string", offset: start) }
+                    return s
+                }
+                if b == UInt8(ascii: "\\") { break }
+                if b < 0x20 { throw fail("control character in string") }
+                position += 1
+            }
+            var out = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<position]))
+            while position < bytes.count {
+                let b = bytes[position]
+                if b == UInt8(ascii: "\"") {
+                    position += 1
+                    guard let s = String(validating: out, as: UTF8.self) else { throw Failure(message: "invalid UTF-8 in string", offset: start) }
+                    return s
+                }
+                if b < 0x20 { throw fail("control character in string") }
+                if b != UInt8(ascii: "\\") { out.append(b); position += 1; continue }
+                position += 1
+                guard position < bytes.count else { break }
+                let e = bytes[position]
+                position += 1
+                switch e {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if scalar >= 0xD800 && scalar < 0xDC00 {
+                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired surrogate")
+                        }
+                        position += 2
+                        let low = try hex4()
+                        guard low >= 0xDC00 && low < 0xE000 else { throw fail("unpaired surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                        throw fail("unpaired surrogate")
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { throw fail("invalid escape") }
+                    out.append(contentsOf: Array(String(Character(u)).utf8))
+                default: throw fail("invalid escape")
+                }
+            }
+            throw Failure(message: "unterminated string", offset: start - 1)
+        }
+
+        mutating func hex4() throws(Failure) -> UInt32 {
+            guard position + 4 <= bytes.count else { throw fail("invalid \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[position]
+                let d: UInt32
+                switch c {
+                case 0x30...0x39: d = UInt32(c - 0x30)
+                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+                default: throw fail("invalid \\u escape")
+                }
+                v = v * 16 + d
+                position += 1
+            }
+            return v
+        }
+
+        mutating func number() throws(Failure) -> JSONValue {
+            let start = position
+            if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
+            guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else { throw fail("invalid value") }
+            if bytes[position] == 0x30 {
+                position += 1
+            } else {
+                while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
+            }
+            if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+                position += 1
+                guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else { throw fail("invalid number") }
+                while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
+            }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+                position += 1
+                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+                guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else { throw fail("invalid number") }
+                while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
+            }
+            guard position - start <= 64 else { throw Failure(message: "number too long", offset: start) }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+            guard let d = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { throw Failure(message: "invalid number", offset: start) }
+            return .number(d)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import ScopeGate
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decide whether scopes allow a call; one call, or a stream of JSON Lines with --batch.",
+        discussion: """
+            Single call: exit 0 allowed, 1 denied. With --explain, the rule, each requirement part, which clause \
+            was satisfied, ignored scopes and the cheapest completion are printed.
+            Batch: each input line is {"id"?, "method"?, "tool", "arguments"?, "scopes": "a b" | ["a","b"], \
+            "client_id"?}; each output line is a Decision record (docs/records.md). A bad line is answered \
+            in-stream with {"v":1,"line":N,"error":{…}}, the rest is processed, and the exit code is then 2. \
+            Denies do not change the exit code (0). --log writes one audit event per decision.
+            """)
+
+    @OptionGroup var policyOptions: PolicyOptions
+
+    @Option(name: .long, help: "Tool name (tools/call), resource URI (resources/read) or prompt name (prompts/get).")
+    var tool: String?
+
+    @Option(name: .long, help: "JSON-RPC method (default tools/call).")
+    var method: String = "tools/call"
+
+    @Option(name: .customLong("args"), help: "Call arguments as a JSON object.")
+    var arguments: String?
+
+    @Option(name: .long, help: "Granted scopes, space-separated.")
+    var scopes: String?
+
+    @Flag(name: .long, help: "Explain the decision step by step.")
+    var explain = false
+
+    @Option(name: .long, help: "JSON Lines of requests to decide ('-' for standard input).")
+    var batch: String?
+
+    @Option(name: .long, help: "With --batch: append audit events (JSON Lines) to this file.")
+    var log: String?
+
+    @Option(name: .long, help: "Output format for a single call: human or json.")
+    var format: HumanOrJSON = .human
+
+    func validate() throws {
+        if batch == nil {
+            if tool == nil && ["tools/call", "resources/read", "prompts/get"].contains(method) {
+                throw ValidationError("give --tool (or --batch)")
+            }
+            if scopes == nil { throw ValidationError("give --scopes (an empty string for none)") }
+        } else if tool != nil || scopes != nil || arguments != nil {
+            throw ValidationError("--batch reads calls from its input; drop --tool, --scopes and --args")
+        }
+        if log != nil && batch == nil { throw ValidationError("--log goes with --batch") }
+    }
+
+    func run() throws {
+        let policy = try policyOptions.load()
+        if let batch {
+            let ok = try BatchRunner(policy: policy, input: batch, logPath: log).run()
+            if !ok { throw Exit.cannot }
+            return
+        }
+        let call = Call(method: method, name: tool ?? "", arguments: try parseArguments(arguments))
+        let grant = policy.grant(scopeString: scopes ?? "")
+        let decision = policy.decide(call, grant: grant)
+        let record = policy.record(for: decision, call: call, grant: grant)
+        switch format {
+        case .json:
+            Output.stdout(record.json + "\n")
+        case .human:
+            var out = decision.allowed ? "allowed" : "denied: \(decision.reason)"
+            if let rule = record.rule { out += " (rule at \(rule))" }
+            out += "\n"
+            if !record.missing.isEmpty { out += "missing: \(record.missing.joined(separator: " "))\n" }
+            if let challenge = record.challenge { out += "WWW-Authenticate: \(challenge)\n" }
+            if explain {
+                out += "\nexplanation:\n" + policy.explain(call, grant: grant).lines.map { "  \($0)\n" }.joined()
+            } else {
+                for i in record.ignored { out += "ignored: \(i.scope) (\(i.why))\n" }
+            }
+            Output.stdout(out)
+        }
+        if !decision.allowed { throw Exit.finding }
+    }
+}

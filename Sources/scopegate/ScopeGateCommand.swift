@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+
+/// `scopegate`: policy-driven scope authorization for MCP servers.
+struct ScopeGateCommand: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "scopegate",
+        abstract: "Policy-driven scope authorization for MCP servers.",
+        discussion: """
+            Policies are YAML files (see docs/policy-reference.md). Exit codes, for every subcommand:
+              0  success (lint clean, allowed, tests passed, no gated change)
+              1  a finding (lint errors, denied, failed test, tripped gate, token fails verification)
+              2  cannot do the job (usage error, unreadable file, policy with errors, unknown tool or client)
+            Colour is used only on a terminal, never when NO_COLOR is set.
+            """,
+        version: version,
+        subcommands: [Lint.self, Scopes.self, Schema.self, Requires.self, Check.self, Minimal.self]
+    )
+}
+
+@main
+enum Entry {
+    static func main() {
+        do {
+            var command = try ScopeGateCommand.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = ScopeGateCommand.exitCode(for: error)
+            if code == .success {
+                print(ScopeGateCommand.fullMessage(for: error))
+                exit(0)
+            }
+            let message = ScopeGateCommand.fullMessage(for: error)
+            if !message.isEmpty { Output.stderr(message.hasSuffix("\n") ? message : message + "\n") }
+            // Usage errors are exit 2 (ArgumentParser's default would be 64); our own codes pass through.
+            exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
