@@ -388,6 +388,25 @@ struct PolicyGenerator {
         #expect(g?.index == 2 && g?.matchingGlobs == 3)
     }
 
+    /// Regression: with more than 4096 clause combinations the matcher used to fall back to a greedy pass, which
+    /// here asked for the 13 scopes `a0…a12` (privilege 26) instead of the single `shared` (privilege 4).
+    @Test func cheapestCompletionStaysExactPastSmallSearchSpaces() throws {
+        let n = 13
+        var yaml = "version: 1\nscopes:\n  base: {}\n  shared: { risk: sensitive }\n"
+        for i in 0..<n { yaml += "  a\(i): {}\n" }
+        yaml += "tools:\n  t:\n    requires: base\n    when:\n"
+        for i in 0..<n { yaml += "      - { arguments: { x: { exists: true } }, requires: { any: [a\(i), shared] } }\n" }
+        let model = try #require(PolicyCompiler().compile(source: yaml).model)
+        let policy = CompiledPolicy(model: model)
+        let call = Call.tool("t", arguments: ["x": .number(1)])
+        let decision = policy.decide(call, grant: policy.grant(["base"]))
+        #expect(policy.names(decision.missing) == ["shared"])
+        #expect(ReferenceEvaluator(model: model).decide(call, granted: ["base"]).missing == ["shared"])
+        // Holding `a0…a11` already, the last part is cheapest with `a12` (2 < 4).
+        let most = (0..<12).map { "a\($0)" } + ["base"]
+        #expect(policy.names(policy.decide(call, grant: policy.grant(most)).missing) == ["a12"])
+    }
+
     @Test func referenceCheapestCompletionByHand() throws {
         let yaml = """
         version: 1

@@ -136,37 +136,39 @@ extension CompiledPolicy {
             if a.1 != b.1 { return a.1 < b.1 }
             return a.2.lexicographicallyPrecedes(b.2, by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
         }
-        let combinations = options.reduce(1) { $0 > 4096 ? $0 : $0 * max($1.count, 1) }
-        var best: (Set<ScopeID>, (Int, Int, [String]))?
-        if combinations <= 4096 {
-            var choice = [Int](repeating: 0, count: options.count)
-            while true {
-                var ids = Set<ScopeID>()
-                for (p, c) in choice.enumerated() { ids.formUnion(options[p][c]) }
+        // Greedy pass first (one part at a time): a good incumbent for pruning, and the answer if the budget runs out.
+        var greedy = Set<ScopeID>()
+        for option in options {
+            var partBest: (Set<ScopeID>, (Int, Int, [String]))?
+            for clause in option {
+                let candidate = greedy.union(clause)
+                let s = score(candidate)
+                if partBest.map({ better(s, $0.1) }) ?? true { partBest = (candidate, s) }
+            }
+            greedy = partBest?.0 ?? greedy
+        }
+        var best: (Set<ScopeID>, (Int, Int, [String]))? = (greedy, score(greedy))
+        // Exact depth-first search over one clause per part. Adding scopes never lowers the added privilege or the
+        // count, so a partial choice already worse on (privilege, count) than the best complete one is abandoned.
+        // The node budget bounds the work on adversarial policies (then the best found so far is returned).
+        var budget = 100_000
+        func cost(_ ids: Set<ScopeID>) -> (Int, Int) {
+            var union = closure
+            for id in ids { union.formUnion(scopes.closure(id)) }
+            return (scopes.weight(union) - base, ids.count)
+        }
+        func search(_ p: Int, _ ids: Set<ScopeID>) {
+            guard budget > 0 else { return }
+            budget -= 1
+            if let b = best, cost(ids) > (b.1.0, b.1.1) { return }
+            if p == options.count {
                 let s = score(ids)
                 if best.map({ better(s, $0.1) }) ?? true { best = (ids, s) }
-                var p = 0
-                while p < choice.count {
-                    choice[p] += 1
-                    if choice[p] < options[p].count { break }
-                    choice[p] = 0
-                    p += 1
-                }
-                if p == choice.count { break }
+                return
             }
-        } else {
-            var ids = Set<ScopeID>()
-            for option in options {
-                var partBest: (Set<ScopeID>, (Int, Int, [String]))?
-                for clause in option {
-                    let candidate = ids.union(clause)
-                    let s = score(candidate)
-                    if partBest.map({ better(s, $0.1) }) ?? true { partBest = (candidate, s) }
-                }
-                ids = partBest?.0 ?? ids
-            }
-            best = (ids, score(ids))
+            for clause in options[p] { search(p + 1, ids.union(clause)) }
         }
+        search(0, [])
         guard let best else { return [] }
         return best.0.sorted { scopes.name(of: $0).utf8.lexicographicallyPrecedes(scopes.name(of: $1).utf8) }
     }
