@@ -40,6 +40,6 @@ let package = Package(
         ),
         .testTarget(name: "ScopeGateTests", dependencies: ["ScopeGate"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScopeGateTokensTests", dependencies: ["ScopeGateTokens", "ScopeGate"]),
-        .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate"]),
+        .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate", "scopegate"]),
     ]
 )
