@@ -63,7 +63,10 @@ enum ToolsPass {
         guard let clauses = dnf(r.expression) else {
             state.report(.requirementTooLarge, "requirement expands to more than \(maxClauses) alternatives", at: r.location,
                          help: "simplify the nesting of `all`/`any`, or introduce a scope that implies the common parts")
-            requirement = nil
+            // Keep the requirement with no clauses (never satisfied; the model is rejected anyway) so that
+            // `checkTools` does not also report the tool as having no requirement (SG409).
+            r.clauses = []
+            requirement = r
             return
         }
         r.clauses = clauses

@@ -122,7 +122,10 @@ struct PolicyLoader {
                 return Diagnostic(.nestingTooDeep, "nesting is deeper than the parser allows",
                     at: location, help: "flatten the structure; policies need only a few levels")
             }
-            if lowered.contains("single document") || lowered.contains("expected <document end>") {
+            // Yams puts "expected a single document in the stream" in the context, not the problem.
+            let contextText = context?.text.lowercased() ?? ""
+            if lowered.contains("single document") || contextText.contains("single document")
+                || lowered.contains("expected <document end>") {
                 return Diagnostic(.multipleDocuments, "a policy file holds one YAML document",
                     at: location, help: "remove the extra `---` document or move it to its own file and `include:` it")
             }
