@@ -38,8 +38,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ScopeGateTests", dependencies: ["ScopeGate"], resources: [.copy("Fixtures")]),
+        // Shared by the library and CLI test targets: the decision corpus reader (Tests/Corpus).
+        .target(name: "ScopeGateTestSupport", dependencies: ["ScopeGate"], path: "Tests/Support"),
+        .testTarget(name: "ScopeGateTests", dependencies: ["ScopeGate", "ScopeGateTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScopeGateTokensTests", dependencies: ["ScopeGateTokens", "ScopeGate"]),
-        .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate", "scopegate"]),
+        .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate", "scopegate", "ScopeGateTestSupport"]),
     ]
 )

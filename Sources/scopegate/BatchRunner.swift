@@ -127,14 +127,14 @@ struct BatchProcessor {
             guard case .string(let s) = m else { return (Self.errorLine(lineNumber, "invalid_request", "\"method\" must be a string"), nil, false) }
             method = s
         }
-        var name = ""
+        var name: String?
         for key in ["tool", "name", "uri"] {
             if let v = request[key] {
                 guard case .string(let s) = v else { return (Self.errorLine(lineNumber, "invalid_request", "\"\(key)\" must be a string"), nil, false) }
                 name = s
             }
         }
-        if name.isEmpty, ["tools/call", "resources/read", "prompts/get"].contains(method) {
+        if name == nil, ["tools/call", "resources/read", "prompts/get"].contains(method) {
             return (Self.errorLine(lineNumber, "invalid_request", "missing \"tool\""), nil, false)
         }
         var arguments: [String: JSONValue] = [:]
@@ -174,7 +174,7 @@ struct BatchProcessor {
             default: return nil
             }
         }
-        let call = Call(method: method, name: name, arguments: arguments)
+        let call = Call(method: method, name: name ?? "", arguments: arguments)
         let decision = policy.decide(call, grant: grant)
         let record = policy.record(for: decision, call: call, grant: grant, line: lineNumber, id: id)
         var auditLine: String?
