@@ -1,0 +1,30 @@
+// swift-tools-version: 6.1
+// Benchmarks for ScopeGate, kept in a separate package so the main build and test cycle stay fast.
+// Run from this folder: `swift package --disable-sandbox benchmark` (see docs/performance.md).
+import Foundation
+import PackageDescription
+
+/// SwiftPM names a path dependency after its folder, so the identity of `..` depends on where the repository was
+/// cloned (`main`, `scopegate`, …). Derive it from this manifest's location instead of hard-coding it.
+let coreIdentity = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent.lowercased()
+
+let package = Package(
+    name: "ScopeGateBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ScopeGateBenchmarks",
+            dependencies: [
+                .product(name: "ScopeGate", package: coreIdentity),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ScopeGateBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
