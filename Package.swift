@@ -39,7 +39,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ScopeGateTests", dependencies: ["ScopeGate"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ScopeGateTokensTests", dependencies: ["ScopeGateTokens", "ScopeGate"]),
+        .testTarget(
+            name: "ScopeGateTokensTests",
+            dependencies: [
+                "ScopeGateTokens",
+                "ScopeGate",
+                // Tests generate keys and sign tokens with swift-crypto directly (an oracle independent of jwt-kit).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate"]),
     ]
 )
