@@ -275,6 +275,7 @@ struct ClaimChecks: Sendable {
         var client = try optionalString("client_id")
         if client == nil { client = try optionalString("azp") }
         if client == nil { client = try optionalString("appid") }
+        if client == nil { client = try optionalString("cid") }
         return VerifiedToken(
             issuer: issuer, subject: try optionalString("sub"), clientID: client, audiences: audiences,
             scopes: profile.scopes(from: claims), stripPrefixes: stripPrefixes, jwtID: try optionalString("jti"),

@@ -9,7 +9,7 @@ public struct VerifiedToken: Sendable, Hashable {
     public let issuer: String
     /// The `sub` claim, if present.
     public let subject: String?
-    /// The client: `client_id`, else `azp`, else `appid` (Entra v1).
+    /// The client: `client_id`, else `azp`, else `appid` (Entra v1), else `cid` (Okta).
     public let clientID: String?
     /// The accepted `aud` values of the token (all of them, not only ours).
     public let audiences: [String]
