@@ -172,3 +172,12 @@ func expectCode(_ code: TokenError.Code, _ body: () async throws -> VerifiedToke
         return nil
     }
 }
+
+/// Stops a child process with SIGKILL (children spawned from dispatch threads may inherit a mask that blocks
+/// SIGTERM) and waits for it at most `seconds`.
+func stopProcess(_ process: Process, seconds: Double = 5) {
+    guard process.isRunning else { return }
+    kill(process.processIdentifier, SIGKILL)
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning, Date() < deadline { usleep(20_000) }
+}
