@@ -13,7 +13,7 @@ import ScopeGate
 public actor Introspector {
     /// Cache bounds.
     public struct Limits: Sendable, Hashable {
-        /// Most cached answers (default 4096); the entry closest to expiry is evicted first.
+        /// Most cached answers (default 4096); the entry closest to expiry (then the oldest) is evicted first.
         public var maxEntries: Int
         /// Longest time an active answer is reused (default 300 s), even if `exp` is later.
         public var maxCacheSeconds: TimeInterval
@@ -46,7 +46,8 @@ public actor Introspector {
         case active(VerifiedToken)
         case inactive
     }
-    private var cache: [Data: (answer: Answer, until: Date)] = [:]
+    private var cache: [Data: (answer: Answer, until: Date, seq: Int)] = [:]
+    private var sequence = 0
     /// Number of requests sent to the endpoint (for tests and metrics).
     public private(set) var requestCount = 0
 
@@ -93,11 +94,13 @@ public actor Introspector {
         guard limits.maxEntries > 0 else { return }
         if cache.count >= limits.maxEntries {
             cache = cache.filter { $0.value.until > now }
-            if cache.count >= limits.maxEntries, let victim = cache.min(by: { $0.value.until < $1.value.until })?.key {
+            if cache.count >= limits.maxEntries,
+               let victim = cache.min(by: { ($0.value.until, $0.value.seq) < ($1.value.until, $1.value.seq) })?.key {
                 cache[victim] = nil
             }
         }
-        cache[key] = (answer, until)
+        sequence += 1
+        cache[key] = (answer, until, sequence)
     }
 
     static func formEncode(_ s: String) -> String {
