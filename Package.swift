@@ -47,7 +47,8 @@ let package = Package(
                 // Tests generate keys and sign tokens with swift-crypto directly (an oracle independent of jwt-kit).
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-            ]
+            ],
+            exclude: ["Fixtures"]  // read by path (#filePath), not as bundle resources
         ),
         .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate"]),
     ]
