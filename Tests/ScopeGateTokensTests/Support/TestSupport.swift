@@ -181,3 +181,30 @@ func stopProcess(_ process: Process, seconds: Double = 5) {
     let deadline = Date().addingTimeInterval(seconds)
     while process.isRunning, Date() < deadline { usleep(20_000) }
 }
+
+/// Runs `/bin/bash script args…` with posix_spawn, output to `log`, and waits (polling `waitpid`, at most
+/// `seconds`). Returns the exit status, or nil on timeout (the script is then killed). Foundation's `Process`
+/// is avoided here: on Linux it sometimes never notices that a script which backgrounds a daemon has exited.
+func runScript(_ script: String, _ args: [String], log: String, seconds: Double) -> Int32? {
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    let argv = (["/bin/bash", script] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, "/bin/bash", &actions, nil, argv, environ) == 0 else { return nil }
+    let deadline = Date().addingTimeInterval(seconds)
+    var status: Int32 = 0
+    while Date() < deadline {
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid { return (status >> 8) & 0xFF }
+        if r < 0 { return nil }
+        usleep(50_000)
+    }
+    kill(pid, SIGKILL)
+    _ = waitpid(pid, &status, 0)
+    return nil
+}
