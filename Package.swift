@@ -41,7 +41,17 @@ let package = Package(
         // Shared by the library and CLI test targets: the decision corpus reader (Tests/Corpus).
         .target(name: "ScopeGateTestSupport", dependencies: ["ScopeGate"], path: "Tests/Support"),
         .testTarget(name: "ScopeGateTests", dependencies: ["ScopeGate", "ScopeGateTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ScopeGateTokensTests", dependencies: ["ScopeGateTokens", "ScopeGate"]),
+        .testTarget(
+            name: "ScopeGateTokensTests",
+            dependencies: [
+                "ScopeGateTokens",
+                "ScopeGate",
+                // Tests generate keys and sign tokens with swift-crypto directly (an oracle independent of jwt-kit).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            exclude: ["Fixtures"]  // read by path (#filePath), not as bundle resources
+        ),
         .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate", "scopegate", "ScopeGateTestSupport"]),
     ]
 )

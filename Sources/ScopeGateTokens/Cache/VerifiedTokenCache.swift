@@ -1,0 +1,127 @@
+import Foundation
+
+/// A bounded LRU cache of verified tokens, each with an attached value (e.g. the core's resolved grant).
+///
+/// The key is the token's bytes: looked up with Swift's `Hasher` over the UTF-8 bytes and confirmed by a full
+/// byte-for-byte comparison (no cryptographic hash per call, no Unicode-equivalence matching). An entry is
+/// served only while `now < expiresAt` of its token (from the injected clock), so the cache never extends a
+/// token's life. Typical hit cost is a hash, one comparison and a clock read: well under a microsecond.
+///
+/// Thread-safe behind a lock (not an actor) so that the hit path needs no suspension.
+public final class VerifiedTokenCache<Extra: Sendable>: @unchecked Sendable {
+    struct Key: Hashable {
+        let token: String
+        func hash(into hasher: inout Hasher) {
+            var token = token
+            token.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+        static func == (a: Key, b: Key) -> Bool { a.token.utf8.elementsEqual(b.token.utf8) }
+    }
+
+    struct Node {
+        var key: Key
+        var token: VerifiedToken
+        var extra: Extra
+        var prev: Int
+        var next: Int
+    }
+
+    // All state below is guarded by `lock`.
+    private let lock = NSLock()
+    private var index: [Key: Int] = [:]
+    private var nodes: [Node] = []
+    private var free: [Int] = []
+    private var head = -1  // most recently used
+    private var tail = -1  // least recently used
+
+    /// The most entries kept.
+    public let capacity: Int
+    let clock: any TokenClock
+
+    /// Creates a cache holding at most `capacity` tokens (default 10 000).
+    public init(capacity: Int = 10_000, clock: any TokenClock = SystemTokenClock()) {
+        self.capacity = max(0, capacity)
+        self.clock = clock
+    }
+
+    /// The number of entries (including expired ones not yet evicted).
+    public var count: Int { lock.withLock { index.count } }
+
+    /// The verified token and attached value for exactly this token string, if cached and not expired.
+    public func value(for token: String) -> (token: VerifiedToken, extra: Extra)? {
+        let now = clock.now()
+        return lock.withLock {
+            guard let slot = index[Key(token: token)] else { return nil }
+            let node = nodes[slot]
+            guard now < node.token.expiresAt else {
+                remove(slot)
+                return nil
+            }
+            moveToFront(slot)
+            return (node.token, node.extra)
+        }
+    }
+
+    /// Stores `verified` and `extra` for `token`, evicting the least recently used entry when full.
+    /// Tokens already expired are not stored.
+    public func insert(_ token: String, verified: VerifiedToken, extra: Extra) {
+        guard capacity > 0, clock.now() < verified.expiresAt else { return }
+        let key = Key(token: token)
+        lock.withLock {
+            if let slot = index[key] {
+                nodes[slot].token = verified
+                nodes[slot].extra = extra
+                moveToFront(slot)
+                return
+            }
+            if index.count >= capacity, tail >= 0 { remove(tail) }
+            let node = Node(key: key, token: verified, extra: extra, prev: -1, next: head)
+            let slot: Int
+            if let reused = free.popLast() {
+                nodes[reused] = node
+                slot = reused
+            } else {
+                nodes.append(node)
+                slot = nodes.count - 1
+            }
+            if head >= 0 { nodes[head].prev = slot }
+            head = slot
+            if tail < 0 { tail = slot }
+            index[key] = slot
+        }
+    }
+
+    /// Drops every entry (e.g. after a policy reload that changes what `Extra` means).
+    public func removeAll() {
+        lock.withLock {
+            index.removeAll()
+            nodes.removeAll()
+            free.removeAll()
+            head = -1
+            tail = -1
+        }
+    }
+
+    private func unlink(_ slot: Int) {
+        let p = nodes[slot].prev, n = nodes[slot].next
+        if p >= 0 { nodes[p].next = n } else { head = n }
+        if n >= 0 { nodes[n].prev = p } else { tail = p }
+        nodes[slot].prev = -1
+        nodes[slot].next = -1
+    }
+
+    private func moveToFront(_ slot: Int) {
+        guard head != slot else { return }
+        unlink(slot)
+        nodes[slot].next = head
+        if head >= 0 { nodes[head].prev = slot }
+        head = slot
+        if tail < 0 { tail = slot }
+    }
+
+    private func remove(_ slot: Int) {
+        unlink(slot)
+        index[nodes[slot].key] = nil
+        free.append(slot)
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+
+/// JSON parsing for untrusted input: a small structural checker first (RFC 8259 grammar, no duplicate object
+/// keys after unescaping, bounded nesting), then Foundation's `JSONDecoder`.
+///
+/// `JSONSerialization`/`JSONDecoder` silently keep the last of duplicate keys, which lets two parsers disagree
+/// about a token (`{"aud":"a","aud":"b"}`); so duplicates are an error here.
+enum StrictJSON {
+    enum Failure: Error, Equatable {
+        case syntax
+        case duplicateKey
+        case tooDeep
+    }
+
+    /// Parses `bytes` into a ``ClaimValue`` or fails with a ``Failure``.
+    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(Failure) -> ClaimValue {
+        var checker = Checker(bytes: bytes, maxDepth: maxDepth)
+        try checker.checkDocument()
+        do {
+            return try JSONDecoder().decode(ClaimValue.self, from: Data(bytes))
+        } catch {
+            throw .syntax
+        }
+    }
+
+    /// Parses and requires a top-level object.
+    static func parseObject(_ bytes: [UInt8], maxDepth: Int) throws(Failure) -> [String: ClaimValue] {
+        guard case .object(let o) = try parse(bytes, maxDepth: maxDepth) else { throw .syntax }
+        return o
+    }
+
+    struct Checker {
+        let bytes: [UInt8]
+        let maxDepth: Int
+        var i = 0
+
+        init(bytes: [UInt8], maxDepth: Int) {
+            self.bytes = bytes
+            self.maxDepth = maxDepth
+        }
+
+        mutating func checkDocument() throws(Failure) {
+            skipWhitespace()
+            try value(depth: 0)
+            skipWhitespace()
+            guard i == bytes.count else { throw .syntax }
+        }
+
+        mutating func skipWhitespace() {
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 {
+                i += 1
+            }
+        }
+
+        mutating func value(depth: Int) throws(Failure) {
+            guard i < bytes.count else { throw .syntax }
+            switch bytes[i] {
+            case UInt8(ascii: "{"): try object(depth: depth + 1)
+            case UInt8(ascii: "["): try array(depth: depth + 1)
+            case UInt8(ascii: "\""): _ = try string()
+            case UInt8(ascii: "t"): try literal("true")
+            case UInt8(ascii: "f"): try literal("false")
+            case UInt8(ascii: "n"): try literal("null")
+            default: try number()
+            }
+        }
+
+        mutating func literal(_ word: String) throws(Failure) {
+            let expected = Array(word.utf8)
+            guard i + expected.count <= bytes.count else { throw .syntax }
+            for k in 0..<expected.count where bytes[i + k] != expected[k] { throw .syntax }
+            i += expected.count
+        }
+
+        mutating func object(depth: Int) throws(Failure) {
+            guard depth <= maxDepth else { throw .tooDeep }
+            i += 1
+            var keys = Set<String>()
+            skipWhitespace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
+            while true {
+                skipWhitespace()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw .syntax }
+                let key = try string()
+                guard keys.insert(key).inserted else { throw .duplicateKey }
+                skipWhitespace()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw .syntax }
+                i += 1
+                skipWhitespace()
+                try value(depth: depth)
+                skipWhitespace()
+                guard i < bytes.count else { throw .syntax }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if bytes[i] == UInt8(ascii: "}") { i += 1; return }
+                throw .syntax
+            }
+        }
+
+        mutating func array(depth: Int) throws(Failure) {
+            guard depth <= maxDepth else { throw .tooDeep }
+            i += 1
+            skipWhitespace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return }
+            while true {
+                skipWhitespace()
+                try value(depth: depth)
+                skipWhitespace()
+                guard i < bytes.count else { throw .syntax }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if bytes[i] == UInt8(ascii: "]") { i += 1; return }
+                throw .syntax
+            }
+        }
+
+        /// Reads a string starting at the opening quote and returns its unescaped value.
+        mutating func string() throws(Failure) -> String {
+            i += 1
+            var scalars = String.UnicodeScalarView()
+            var raw: [UInt8] = []
+            func flush() throws(Failure) {
+                if raw.isEmpty { return }
+                guard let s = String(validating: raw, as: UTF8.self) else { throw .syntax }
+                scalars.append(contentsOf: s.unicodeScalars)
+                raw.removeAll(keepingCapacity: true)
+            }
+            while true {
+                guard i < bytes.count else { throw .syntax }
+                let b = bytes[i]
+                if b == UInt8(ascii: "\"") {
+                    i += 1
+                    try flush()
+                    return String(scalars)
+                }
+                if b < 0x20 { throw .syntax }
+                if b != UInt8(ascii: "\\") {
+                    raw.append(b)
+                    i += 1
+                    continue
+                }
+                try flush()
+                i += 1
+                guard i < bytes.count else { throw .syntax }
+                let e = bytes[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "\""): scalars.append("\"")
+                case UInt8(ascii: "\\"): scalars.append("\\")
+                case UInt8(ascii: "/"): scalars.append("/")
+                case UInt8(ascii: "b"): scalars.append("\u{08}")
+                case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "u"):
+                    let high = try hex4()
+                    if (0xD800...0xDBFF).contains(high) {
+                        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                            throw .syntax
+                        }
+                        i += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low),
+                              let s = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) else { throw .syntax }
+                        scalars.append(s)
+                    } else {
+                        guard let s = Unicode.Scalar(high) else { throw .syntax }  // lone low surrogate
+                        scalars.append(s)
+                    }
+                default: throw .syntax
+                }
+            }
+        }
+
+        mutating func hex4() throws(Failure) -> UInt32 {
+            guard i + 4 <= bytes.count else { throw .syntax }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[i]
+                let d: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+                default: throw .syntax
+                }
+                v = v << 4 | UInt32(d)
+                i += 1
+            }
+            return v
+        }
+
+        mutating func number() throws(Failure) {
+            let start = i
+            if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < bytes.count, isDigit(bytes[i]) else { throw .syntax }
+            if bytes[i] == UInt8(ascii: "0") {
+                i += 1
+            } else {
+                while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+            }
+            if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+                i += 1
+                guard i < bytes.count, isDigit(bytes[i]) else { throw .syntax }
+                while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+            }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+                i += 1
+                if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+                guard i < bytes.count, isDigit(bytes[i]) else { throw .syntax }
+                while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+            }
+            guard i - start <= 64 else { throw .syntax }  // absurd number literals
+        }
+
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+    }
+}

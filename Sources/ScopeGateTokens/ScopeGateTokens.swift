@@ -1,1 +1,0 @@
-// ScopeGateTokens: bearer token verification. See issue "Token validation".
