@@ -52,6 +52,6 @@ let package = Package(
             ],
             exclude: ["Fixtures"]  // read by path (#filePath), not as bundle resources
         ),
-        .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate", "scopegate", "ScopeGateTestSupport"]),
+        .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate", "scopegate", "ScopeGateTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import ScopeGate
+import ScopeGateTokens
 
-struct Check: ParsableCommand {
+struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decide whether scopes allow a call; one call, or a stream of JSON Lines with --batch.",
         discussion: """
@@ -28,6 +29,15 @@ struct Check: ParsableCommand {
     @Option(name: .long, help: "Granted scopes, space-separated.")
     var scopes: String?
 
+    @Option(name: .long, help: "A bearer token (JWT) to verify; its scopes are the grant.")
+    var token: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the bearer token from this file ('-' for standard input).", valueName: "file"))
+    var tokenFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --token: read keys from this JWKS file instead of fetching them.", valueName: "file"))
+    var jwks: String?
+
     @Flag(name: .long, help: "Explain the decision step by step.")
     var explain = false
 
@@ -45,14 +55,16 @@ struct Check: ParsableCommand {
             if tool == nil && ["tools/call", "resources/read", "prompts/get"].contains(method) {
                 throw ValidationError("give --tool (or --batch)")
             }
-            if scopes == nil { throw ValidationError("give --scopes (an empty string for none)") }
-        } else if tool != nil || scopes != nil || arguments != nil {
+            let grants = [scopes != nil, token != nil, tokenFile != nil].filter { $0 }.count
+            if grants != 1 { throw ValidationError("give exactly one of --scopes (an empty string for none), --token, --token-file") }
+            if jwks != nil && token == nil && tokenFile == nil { throw ValidationError("--jwks goes with --token or --token-file") }
+        } else if tool != nil || scopes != nil || arguments != nil || token != nil || tokenFile != nil {
             throw ValidationError("--batch reads calls from its input; drop --tool, --scopes and --args")
         }
         if log != nil && batch == nil { throw ValidationError("--log goes with --batch") }
     }
 
-    func run() throws {
+    func run() async throws {
         let policy = try policyOptions.load()
         if let batch {
             let ok = try BatchRunner(policy: policy, input: batch, logPath: log).run()
@@ -60,7 +72,13 @@ struct Check: ParsableCommand {
             return
         }
         let call = Call(method: method, name: tool ?? "", arguments: try parseArguments(arguments))
-        let grant = policy.grant(scopeString: scopes ?? "")
+        let grant: Grant
+        if let raw = try readToken() {
+            let verified = try await TokenCheck.verify(raw, policy: policy, jwksFile: jwks)
+            grant = policy.grant(verified.scopes, stripPrefixes: verified.stripPrefixes)
+        } else {
+            grant = policy.grant(scopeString: scopes ?? "")
+        }
         let decision = policy.decide(call, grant: grant)
         let record = policy.record(for: decision, call: call, grant: grant)
         switch format {
@@ -80,5 +98,17 @@ struct Check: ParsableCommand {
             Output.stdout(out)
         }
         if !decision.allowed { throw Exit.finding }
+    }
+
+    /// The token from --token or --token-file, if given.
+    func readToken() throws -> String? {
+        if let token { return token }
+        guard let tokenFile else { return nil }
+        let data: Data? = tokenFile == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+            : FileManager.default.contents(atPath: tokenFile)
+        guard let data, data.count <= 1 << 20 else {
+            throw Output.fail("cannot read the token file `\(tokenFile)`", help: "check the path; tokens are under 16 KiB")
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 }

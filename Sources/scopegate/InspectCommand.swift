@@ -5,13 +5,15 @@ import ScopeGateTokens
 /// `scopegate inspect TOKEN|-`: decode a JWT's header and claims WITHOUT verifying it.
 ///
 /// Exit codes: 0 decoded (warnings do not change it), 2 undecodable input or a bad `--query` (message on stderr).
-struct Inspect: ParsableCommand {
+struct Inspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode a JWT without verifying it (output is labelled UNVERIFIED).",
         discussion: """
             Shows the header, claims, times (\"expires in 4 min\") and warnings (expired, no aud, alg none, huge token).
             --query takes jq-style paths over the claims: .scope, .aud[], .realm_access.roles[0], .["https://x/roles"].
-            Exit status: 0 decoded, 2 undecodable input or bad query.
+            With --verify --policy FILE the token is also verified against the policy's `tokens:` section \
+            (keys fetched from the issuer's JWKS, or read from --jwks FILE): exit 1 when verification fails.
+            Exit status: 0 decoded (and verified with --verify), 1 verification failed, 2 undecodable input or bad query.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -27,7 +29,21 @@ struct Inspect: ParsableCommand {
     @Option(name: .long, help: "Output format: human or json.")
     var format: Format = .human
 
-    func run() throws {
+    @Flag(name: .long, help: "Also verify the token (signature, issuer, audience, times) with --policy.")
+    var verify = false
+
+    @Option(name: .long, help: ArgumentHelp("Policy whose `tokens:` section verifies the token (with --verify).", valueName: "file"))
+    var policy: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read keys from this JWKS file instead of fetching them.", valueName: "file"))
+    var jwks: String?
+
+    func validate() throws {
+        if verify && policy == nil { throw ValidationError("--verify needs --policy") }
+        if !verify && (policy != nil || jwks != nil) { throw ValidationError("--policy and --jwks go with --verify") }
+    }
+
+    func run() async throws {
         var text = token
         if token == "-" {
             let data = FileHandle.standardInput.readDataToEndOfFile()
@@ -59,6 +75,11 @@ struct Inspect: ParsableCommand {
         switch format {
         case .human: print(TokenInspector.renderHuman(decoded, now: now), terminator: "")
         case .json: print(TokenInspector.renderJSON(decoded, now: now))
+        }
+        if verify, let policy {
+            let compiled = try PolicyOptions(policy: policy).load()
+            let verified = try await TokenCheck.verify(text, policy: compiled, jwksFile: jwks)
+            print("VERIFIED: issuer \(verified.issuer), subject \(verified.subject ?? "-"), scopes: \(verified.scopes.joined(separator: " "))")
         }
     }
 

@@ -16,17 +16,20 @@ struct ScopeGateCommand: ParsableCommand {
             Colour is used only on a terminal, never when NO_COLOR is set.
             """,
         version: version,
-        subcommands: [Lint.self, Scopes.self, Schema.self, Requires.self, Check.self, Minimal.self, Inspect.self, Suggest.self, Diff.self, Graph.self,
-                      TestCommand.self]
+        subcommands: [Lint.self, Scopes.self, Schema.self, Requires.self, Check.self, Minimal.self, Inspect.self]
     )
 }
 
 @main
 enum Entry {
-    static func main() {
+    static func main() async {
         do {
             var command = try ScopeGateCommand.parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             let code = ScopeGateCommand.exitCode(for: error)
             if code == .success {

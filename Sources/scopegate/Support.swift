@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScopeGate
+import ScopeGateTokens
 
 /// Exit codes of design.md.
 enum Exit {
@@ -33,6 +34,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The policy file (YAML).", valueName: "file"))
     var policy: String
 
+    init() {}
+    init(policy: String) { self.policy = policy }
+
     /// Compiles the policy; a policy with errors prints its diagnostics and exits 2.
     func load() throws -> CompiledPolicy {
         let result = PolicyCompiler().compile(path: policy)
@@ -55,5 +59,34 @@ func parseArguments(_ text: String?) throws -> [String: JSONValue] {
         return object
     } catch let failure as JSONParser.Failure {
         throw Output.fail("--args is not valid JSON: \(failure)", help: "e.g. --args '{\"amount\": 1500}'")
+    }
+}
+
+/// Token verification for `check --token` and `inspect --verify`, configured by the policy's `tokens:` section.
+enum TokenCheck {
+    /// Verifies `token`; on failure prints the reason (code, safe description) and exits 1.
+    static func verify(_ token: String, policy: CompiledPolicy, jwksFile: String?) async throws -> VerifiedToken {
+        guard let tokens = policy.model.tokens, !tokens.issuers.isEmpty else {
+            throw Output.fail("the policy has no `tokens:` section to verify tokens with",
+                              help: "add `tokens: { issuers: [...] }` (docs/tokens.md)")
+        }
+        let resource = policy.model.resource?.id ?? tokens.issuers.first?.audiences.first ?? ""
+        var staticKeys: [String: JWKSet] = [:]
+        if let jwksFile {
+            do {
+                let keys = try await JWKSet.load(contentsOfFile: jwksFile)
+                for issuer in tokens.issuers { staticKeys[issuer.issuer] = keys }
+            } catch {
+                throw Output.fail("cannot use the JWKS file `\(jwksFile)`: \(error.message)")
+            }
+        }
+        let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: staticKeys)
+        do {
+            return try await verifier.verify(token.trimmingCharacters(in: .whitespacesAndNewlines))
+        } catch {
+            Output.stderr("scopegate: token rejected: \(error.code.id): \(error.message)\n")
+            Output.stderr("WWW-Authenticate: \(policy.unauthorizedChallenge(error: error.oauthError, description: error.message))\n")
+            throw Exit.finding
+        }
     }
 }

@@ -204,7 +204,8 @@ struct TreeBuilder {
                 diagnostics.append(Diagnostic(.scalarTooLong,
                     "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)", at: loc,
                     help: "policy values are names and short descriptions; shorten it"))
-                text = ""
+                // A quoted empty placeholder: reported once, without a knock-on "wrong type: null".
+                return YAMLNode(kind: .scalar("", plain: false), location: loc)
             }
             if text.contains("${") || text.contains("$$") { text = substitute(text, at: loc) }
             return YAMLNode(kind: .scalar(text, plain: scalar.style == .plain), location: loc)

@@ -76,6 +76,32 @@ extension CompiledPolicy {
         return value
     }
 
+    /// The `WWW-Authenticate` value of a 401 (no token, or a token that failed verification): `scope` is
+    /// `scopes_supported` plus, when the call is known, the least-privilege set of its tool; `error` and
+    /// `error_description` are added for a presented but invalid token (`error="invalid_token"`).
+    public func unauthorizedChallenge(for call: Call? = nil, error: String? = nil, description: String? = nil) -> String {
+        var scopeList = model.resource?.resolvedScopesSupported ?? []
+        if let call, call.method == "tools/call", toolRuleIndex(for: call.name) != nil,
+           let least = try? LeastPrivilegeSolver(policy: self).minimal(for: [ToolSelection(tool: call.name)]) {
+            for s in least.scopes where !scopeList.contains(s) { scopeList.append(s) }
+        }
+        var parts: [String] = []
+        if let metadata = resourceMetadataURL { parts.append("resource_metadata=\"\(metadata)\"") }
+        if !scopeList.isEmpty { parts.append("scope=\"\(scopeList.joined(separator: " "))\"") }
+        if let error {
+            parts.append("error=\"\(Self.headerSafe(error))\"")
+            if let description { parts.append("error_description=\"\(Self.headerSafe(description))\"") }
+        }
+        return parts.isEmpty ? "Bearer" : "Bearer " + parts.joined(separator: ", ")
+    }
+
+    /// Keeps a challenge parameter value to printable ASCII without quotes or backslashes (RFC 6750 §3).
+    static func headerSafe(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.unicodeScalars.prefix(200).map { u in
+            (u.value >= 0x20 && u.value < 0x7F && u != "\"" && u != "\\") ? u : "?"
+        }))
+    }
+
     /// The explanation of a decision (recomputes the details the fast path skipped).
     public func explain(_ call: Call, grant: Grant) -> Explanation {
         let grant = grant.stamp == stamp ? grant : self.grant(grant.granted)
@@ -134,23 +160,43 @@ extension CompiledPolicy {
         return Explanation(rule: rule, parts: parts, ignored: grant.ignored, notes: decision.notes, lines: lines)
     }
 
+    /// The rule table and rule a call resolves to (nil for built-in methods and unknown names).
+    func resolveRule(_ call: Call) -> CompiledRule? {
+        switch call.method {
+        case "tools/call": return tools.lookup(call.name).map { tools.rules[$0] }
+        case "resources/read": return resources.lookup(call.name).map { resources.rules[$0] }
+        case "prompts/get": return prompts.lookup(call.name).map { prompts.rules[$0] }
+        default: return methods.lookup(call.method).map { methods.rules[$0] }
+        }
+    }
+
+    /// The names of the first satisfied clause of every requirement part that applies to `call`.
+    func satisfiedClauseNames(_ call: Call, closure: ScopeSet) -> [String] {
+        guard let rule = resolveRule(call), !rule.isPublic else { return [] }
+        var actionIndex: Int?
+        if let argument = rule.actionArgument, case .string(let value)? = call.arguments[argument] {
+            actionIndex = rule.actions[value]
+        }
+        var names: [String] = []
+        for part in effectiveParts(rule, actionIndex: actionIndex, arguments: call.arguments) {
+            if let c = firstSatisfied(part, closure), c >= 0 { names += clauseNames(Int(c)) }
+        }
+        return names
+    }
+
     /// Renders a decision into the design.md Decision record.
     public func record(for decision: Decision, call: Call, grant: Grant, line: Int? = nil, id: String? = nil,
                        style: ChallengeScope = .grantedPlusMissing, policyVersion: String? = nil) -> DecisionRecord {
         let grant = grant.stamp == stamp ? grant : self.grant(grant.granted)
-        let explanation = explain(call, grant: grant)
         var clause: [String] = []
-        if decision.allowed {
-            for p in explanation.parts { if let s = p.satisfied { clause += p.clauses[s] } }
-        } else if decision.reason == .missingScope {
-            // The clause the completion targets: satisfied parts' clauses plus the missing scopes.
-            for p in explanation.parts { if let s = p.satisfied { clause += p.clauses[s] } }
-            clause += names(decision.missing)
+        if decision.allowed || decision.reason == .missingScope {
+            // Allow: the satisfied clause of every part. Deny: satisfied parts plus the completion.
+            clause = satisfiedClauseNames(call, closure: grant.closure) + names(decision.missing)
         }
-        var unique: [String] = []
-        for c in clause where !unique.contains(c) { unique.append(c) }
+        var unique = Set<String>()
+        clause = clause.filter { unique.insert($0).inserted }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         return DecisionRecord(line: line, id: id, allowed: decision.allowed, reason: decision.reason.rawValue,
-                              rule: decision.rule?.description, clause: unique.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) },
+                              rule: decision.rule?.description, clause: clause,
                               missing: names(decision.missing), challenge: challenge(for: decision, grant: grant, style: style),
                               ignored: grant.ignored, notes: decision.notes, policyVersion: policyVersion)
     }

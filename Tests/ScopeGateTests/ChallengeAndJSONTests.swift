@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import ScopeGate
+
+@Suite struct ChallengeTests {
+    static let source = """
+        version: 1
+        resource:
+          id: https://mcp.example.com/mcp
+          authorization_servers: [https://auth.example.com]
+        scopes:
+          basic:read: { risk: low }
+          files:read: {}
+          files:write: { implies: [files:read] }
+        tools:
+          list: { requires: basic:read, basic: true }
+          write_file: files:write
+        """
+
+    func policy() throws -> CompiledPolicy {
+        try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: Self.source, name: "c.yaml").compiled()
+    }
+
+    @Test func unauthorizedWithoutTokenListsScopesSupportedAndMetadata() throws {
+        let p = try policy()
+        #expect(p.unauthorizedChallenge() ==
+            #"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="basic:read""#)
+    }
+
+    @Test func unauthorizedForAKnownCallAddsTheToolsLeastPrivilegeAndError() throws {
+        let p = try policy()
+        let value = p.unauthorizedChallenge(for: .tool("write_file"), error: "invalid_token", description: "token \"expired\"")
+        #expect(value == #"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="basic:read files:write", error="invalid_token", error_description="token ?expired?""#)
+    }
+
+    @Test func forbiddenChallengeKeepsGrantedStringsAsSentThenMissing() throws {
+        let p = try policy()
+        let grant = p.grant(["files:read", "unknown:thing"])
+        let decision = p.decide(.tool("write_file"), grant: grant)
+        #expect(p.challenge(for: decision, grant: grant) == #"Bearer error="insufficient_scope", scope="files:read files:write", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", error_description="additional scope required""#)
+        #expect(p.challenge(for: decision, grant: grant, style: .missingOnly)?.contains(#"scope="files:write""#) == true)
+    }
+
+    @Test func overlongScalarIsOneDiagnostic() throws {
+        let big = String(repeating: "x", count: 70_000)
+        let result = PolicyCompiler(options: LoadOptions(environment: [:]))
+            .compile(source: "version: 1\nscopes:\n  a: {description: \(big)}\ntools:\n  t: a\n", name: "big.yaml")
+        #expect(result.diagnostics.map(\.code) == [.scalarTooLong])
+    }
+}
+
+@Suite struct JSONParserTests {
+    @Test func parsesAllTypesExactly() throws {
+        let v = try JSONParser().parse(#"{"a":[1,-2.5e3,"x\u00e9\n",true,false,null],"b":{"c":12345678901234567890}}"#)
+        guard case .object(let o) = v, case .array(let a)? = o["a"], case .object(let b)? = o["b"] else {
+            Issue.record("wrong shape")
+            return
+        }
+        #expect(a == [.number(1), .number(Decimal(-2500)), .string("xé\n"), .bool(true), .bool(false), .null])
+        #expect(b["c"] == .number(Decimal(string: "12345678901234567890") ?? 0))
+    }
+
+    @Test(arguments: [
+        (#"{"a":1,"a":2}"#, "duplicate key"),
+        ("[1,]", "invalid value"),
+        (#"{"a":1} x"#, "unexpected text"),
+        (#""\ud800""#, "unpaired surrogate"),
+        ("01", "unexpected text"),
+        (String(repeating: "[", count: 100) + String(repeating: "]", count: 100), "nesting deeper"),
+        ("\"a\u{01}\"", "control character"),
+    ])
+    func rejects(_ text: String, _ message: String) {
+        #expect(throws: JSONParser.Failure.self) { try JSONParser().parse(text) }
+        do {
+            _ = try JSONParser().parse(text)
+        } catch {
+            #expect(error.message.contains(message), "\(text): \(error.message)")
+        }
+    }
+}
