@@ -78,17 +78,17 @@ public struct ScopeGraph: Sendable {
 
     func mermaid() -> String {
         let model = policy.model
-        func label(_ s: String) -> String {
-            "\"" + s.replacingOccurrences(of: "\"", with: "#quot;").replacingOccurrences(of: "<", with: "#lt;")
-                .replacingOccurrences(of: ">", with: "#gt;") + "\""
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "\"", with: "#quot;").replacingOccurrences(of: "<", with: "#lt;").replacingOccurrences(of: ">", with: "#gt;")
         }
+        /// A quoted label; lines are escaped one by one and joined with `<br/>`.
+        func label(_ lines: String...) -> String { "\"" + lines.map(escape).joined(separator: "<br/>") + "\"" }
         var ids: [String: String] = [:]
         for (i, s) in model.scopes.enumerated() { ids[s.name] = "s\(i)" }
         var out = "flowchart LR\n"
         for (i, s) in model.scopes.enumerated() {
-            var text = "\(s.name)<br/>\(s.risk.rawValue)"
-            if let use = s.deprecatedUse { text += "<br/>deprecated: use \(use)" }
-            out += s.isWildcard ? "  s\(i)[[\(label(text))]]\n" : "  s\(i)[\(label(text))]\n"
+            let text = s.deprecatedUse.map { label(s.name, s.risk.rawValue, "deprecated: use \($0)") } ?? label(s.name, s.risk.rawValue)
+            out += s.isWildcard ? "  s\(i)[[\(text)]]\n" : "  s\(i)[\(text)]\n"
         }
         for s in model.scopes {
             guard let from = ids[s.name] else { continue }
