@@ -8,12 +8,19 @@ let package = Package(
         .library(name: "ScopeGate", targets: ["ScopeGate"]),
         .library(name: "ScopeGateTokens", targets: ["ScopeGateTokens"]),
         .executable(name: "scopegate", targets: ["scopegate"]),
+        .library(name: "ScopeGateMCP", targets: ["ScopeGateMCP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"6.0.0"),
+        // ScopeGateMCP: the MCP Swift SDK (the only target importing it), logging, metrics and the HTTP server.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // Core: model, loading, compiler, matcher, decisions, least privilege. Depends only on Yams.
@@ -38,6 +45,29 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // MCP integration: HTTP authorization in front of the SDK's transports, per-tool checks, PRM, audit, metrics, reload.
+        .target(
+            name: "ScopeGateMCP",
+            dependencies: [
+                "ScopeGate",
+                "ScopeGateTokens",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The example MCP server protected by policies/climate.yaml (see examples/climate-server/README.md).
+        .executableTarget(
+            name: "climate-server",
+            dependencies: [
+                "ScopeGateMCP",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "examples/climate-server/Sources"
+        ),
         // Shared by the library and CLI test targets: the decision corpus reader (Tests/Corpus).
         .target(name: "ScopeGateTestSupport", dependencies: ["ScopeGate"], path: "Tests/Support"),
         .testTarget(name: "ScopeGateTests", dependencies: ["ScopeGate", "ScopeGateTestSupport"], resources: [.copy("Fixtures")]),
@@ -53,5 +83,19 @@ let package = Package(
             exclude: ["Fixtures"]  // read by path (#filePath), not as bundle resources
         ),
         .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate", "scopegate", "ScopeGateTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "ScopeGateMCPTests",
+            dependencies: [
+                "ScopeGateMCP",
+                "ScopeGate",
+                "ScopeGateTokens",
+                "climate-server",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
     ]
 )

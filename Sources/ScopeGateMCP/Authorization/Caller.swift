@@ -1,0 +1,66 @@
+import Foundation
+import ScopeGate
+import ScopeGateTokens
+
+/// Who is calling: the verified token (HTTP) or an injected identity (stdio), with the grant resolved against
+/// the policy in force. Never holds the token string itself.
+public struct Caller: Sendable {
+    /// The verified token, when the caller authenticated with a bearer token.
+    public let token: VerifiedToken?
+    /// The granted strings as the issuer wrote them (before prefix stripping).
+    public let scopes: [String]
+    /// Prefixes stripped from granted strings before they are matched (the issuer's `strip_prefixes`).
+    public let stripPrefixes: [String]
+    /// `client_id` (or `azp`/`appid`/`cid`).
+    public let clientID: String?
+    /// `sub`.
+    public let subject: String?
+    /// `jti`, for audit.
+    public let tokenID: String?
+    /// The grant resolved against the policy whose ``CompiledPolicy/stamp`` it carries.
+    public let grant: Grant
+
+    /// A caller from a verified token, with its grant resolved against `policy`.
+    public init(token: VerifiedToken, policy: CompiledPolicy) {
+        self.token = token
+        self.scopes = token.scopes
+        self.stripPrefixes = token.stripPrefixes
+        self.clientID = token.clientID
+        self.subject = token.subject
+        self.tokenID = token.jwtID
+        self.grant = policy.grant(token.scopes, stripPrefixes: token.stripPrefixes)
+    }
+
+    /// A caller with explicitly granted scopes (stdio servers, tests): e.g. from a token verified at start-up
+    /// or from the launching process's configuration.
+    public init(scopes: [String], clientID: String? = nil, subject: String? = nil, tokenID: String? = nil,
+                stripPrefixes: [String] = [], policy: CompiledPolicy) {
+        self.token = nil
+        self.scopes = scopes
+        self.stripPrefixes = stripPrefixes
+        self.clientID = clientID
+        self.subject = subject
+        self.tokenID = tokenID
+        self.grant = policy.grant(scopes, stripPrefixes: stripPrefixes)
+    }
+
+    init(copying other: Caller, policy: CompiledPolicy) {
+        self.token = other.token
+        self.scopes = other.scopes
+        self.stripPrefixes = other.stripPrefixes
+        self.clientID = other.clientID
+        self.subject = other.subject
+        self.tokenID = other.tokenID
+        self.grant = policy.grant(other.scopes, stripPrefixes: other.stripPrefixes)
+    }
+
+    /// This caller with its grant resolved against `policy` (a no-op when it already is).
+    public func resolved(against policy: CompiledPolicy) -> Caller {
+        grant.stamp == policy.stamp ? self : Caller(copying: self, policy: policy)
+    }
+
+    /// A stable key for binding sessions to the principal: issuer, subject and client.
+    public var principal: String {
+        "\(token?.issuer ?? "-")\u{0}\(subject ?? "-")\u{0}\(clientID ?? "-")"
+    }
+}

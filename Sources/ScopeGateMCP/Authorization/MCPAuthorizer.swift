@@ -1,0 +1,265 @@
+import Foundation
+import Logging
+import ScopeGate
+import ScopeGateTokens
+
+/// The MCP-facing authorization engine: verifies bearer tokens (cached), decides calls against the policy in
+/// force, writes one audit event and metrics per decision, and builds the RFC 6750 / RFC 9728 responses.
+///
+/// Framework-agnostic: ``MCPHTTPGateway`` uses it in front of the SDK's HTTP transports, and
+/// ``MCP/Server/withAuthorizedTools(_:tools:caller:handler:)`` uses it inside handlers (stdio or HTTP).
+public final class MCPAuthorizer: Sendable {
+    /// The policy in force (reload it with ``PolicyStore/reload(path:)`` or ``PolicyReloader``).
+    public let store: PolicyStore
+    /// The configuration given at creation.
+    public let configuration: ScopeGateMCPConfiguration
+    let cache: VerifiedTokenCache<Caller>
+    let metrics: ScopeGateMetrics
+    let fetcher: MeteredFetcher
+    private let verifierState = Locked<VerifierEntry?>(nil)
+    private let leastPrivilege = Locked<[LeastPrivilegeKey: [String]]>([:])
+
+    struct VerifierEntry {
+        let resource: String
+        let tokens: TokensConfig
+        let verifier: TokenVerifier
+    }
+
+    struct LeastPrivilegeKey: Hashable {
+        let stamp: UInt64
+        let rule: Int
+        let action: String?
+    }
+
+    /// Creates an authorizer over `store`.
+    public init(store: PolicyStore, configuration: ScopeGateMCPConfiguration = .init()) {
+        self.store = store
+        self.configuration = configuration
+        self.cache = VerifiedTokenCache(capacity: configuration.tokenCacheCapacity, clock: configuration.clock)
+        self.metrics = ScopeGateMetrics()
+        self.fetcher = MeteredFetcher(base: configuration.fetcher, metrics: metrics)
+    }
+
+    /// Loads and compiles the policy at `path` and creates an authorizer; throws every diagnostic of a bad policy.
+    public convenience init(policyPath: String, configuration: ScopeGateMCPConfiguration = .init()) throws(PolicyError) {
+        self.init(store: try PolicyStore(path: policyPath), configuration: configuration)
+    }
+
+    // MARK: resource
+
+    /// The canonical resource URI in force: the configured override, else the policy's `resource.id`.
+    public func resourceID(_ snapshot: PolicySnapshot? = nil) -> String? {
+        configuration.resource ?? (snapshot ?? store.current).policy.model.resource?.id
+    }
+
+    /// The Protected Resource Metadata URL (RFC 9728 path form) of the resource in force.
+    public func resourceMetadataURL(_ snapshot: PolicySnapshot? = nil) -> String? {
+        resourceID(snapshot).flatMap(Bearer.metadataURL(forResource:))
+    }
+
+    // MARK: tokens
+
+    /// The outcome of authenticating a request.
+    public enum Authentication: Sendable {
+        /// A valid token (its grant resolved against the snapshot passed in).
+        case authenticated(Caller)
+        /// No `Authorization: Bearer` credential.
+        case missing
+        /// A bearer credential that failed verification.
+        case invalid(TokenError)
+    }
+
+    /// The verifier for the snapshot's tokens section and resource; rebuilt (and the token cache emptied) when
+    /// either changes on reload, so a token verified under an old audience or issuer is never served.
+    func verifier(for snapshot: PolicySnapshot) -> TokenVerifier {
+        let resource = resourceID(snapshot) ?? ""
+        let tokens = configuration.tokens ?? snapshot.policy.model.tokens ?? TokensConfig(issuers: [])
+        var rebuilt = false
+        let verifier = verifierState.withLock { entry -> TokenVerifier in
+            if let entry, entry.resource == resource, entry.tokens == tokens { return entry.verifier }
+            let verifier = TokenVerifier(config: tokens, resource: resource, options: configuration.verifierOptions,
+                                         staticKeys: configuration.staticKeys, fetcher: fetcher,
+                                         clock: configuration.clock, environment: configuration.environment)
+            rebuilt = entry != nil
+            entry = VerifierEntry(resource: resource, tokens: tokens, verifier: verifier)
+            return verifier
+        }
+        if rebuilt {
+            cache.removeAll()
+            configuration.logger.info("token settings changed; verifier rebuilt and token cache emptied")
+        }
+        return verifier
+    }
+
+    /// Authenticates an `Authorization` header value: cache first, else full verification.
+    public func authenticate(authorization header: String?, snapshot: PolicySnapshot? = nil) async -> Authentication {
+        let snapshot = snapshot ?? store.current
+        guard let token = Bearer.token(fromAuthorization: header) else { return .missing }
+        let verifier = verifier(for: snapshot)
+        if let hit = cache.value(for: token) {
+            metrics.tokenVerified(cached: true, code: nil)
+            let caller = hit.extra.resolved(against: snapshot.policy)
+            if caller.grant.stamp != hit.extra.grant.stamp { cache.insert(token, verified: hit.token, extra: caller) }
+            return .authenticated(caller)
+        }
+        do throws(TokenError) {
+            let verified = try await verifier.verify(token)
+            let caller = Caller(token: verified, policy: snapshot.policy)
+            cache.insert(token, verified: verified, extra: caller)
+            metrics.tokenVerified(cached: false, code: nil)
+            return .authenticated(caller)
+        } catch {
+            metrics.tokenVerified(cached: false, code: error.code.id)
+            configuration.logger.info("bearer token refused", metadata: ["code": "\(error.code.id)"])
+            return .invalid(error)
+        }
+    }
+
+    /// The caller for an `Authorization` header **from the verified-token cache only** (no I/O, no suspension):
+    /// what synchronous code (the SDK's request validators, handlers behind ``MCPHTTPGateway``) may use.
+    /// Nil when the token was never verified by this authorizer or has expired: fail closed.
+    public func cachedCaller(authorization header: String?, snapshot: PolicySnapshot? = nil) -> Caller? {
+        guard let token = Bearer.token(fromAuthorization: header), let hit = cache.value(for: token) else { return nil }
+        return hit.extra.resolved(against: (snapshot ?? store.current).policy)
+    }
+
+    // MARK: decisions
+
+    /// A decided call with what the responses and the audit need.
+    public struct Outcome: Sendable {
+        public let call: Call
+        public let decision: Decision
+        /// The missing scopes by name (empty unless `missing_scope`).
+        public let missing: [String]
+    }
+
+    /// Decides `call` for `caller` with `snapshot`, records one audit event and the metrics.
+    @discardableResult
+    public func decide(_ call: Call, caller: Caller, snapshot: PolicySnapshot? = nil, audit: Bool = true) -> Outcome {
+        let snapshot = snapshot ?? store.current
+        let policy = snapshot.policy
+        let caller = caller.resolved(against: policy)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let decision = policy.decide(call, grant: caller.grant)
+        let elapsed = DispatchTime.now().uptimeNanoseconds &- start
+        metrics.decided(decision, nanoseconds: elapsed)
+        let missing = policy.names(decision.missing)
+        if audit { self.audit(call, decision: decision, caller: caller, snapshot: snapshot) }
+        return Outcome(call: call, decision: decision, missing: missing)
+    }
+
+    func audit(_ call: Call, decision: Decision, caller: Caller, snapshot: PolicySnapshot) {
+        let policy = snapshot.policy
+        let record = policy.record(for: decision, call: call, grant: caller.grant, style: configuration.challengeScope,
+                                   policyVersion: snapshot.version)
+        let event = AuditEvent(decision: decision, record: record, call: call, grant: caller.grant, policy: policy,
+                               policyVersion: snapshot.version, time: configuration.clock.now(),
+                               clientID: caller.clientID, subject: caller.subject, tokenID: caller.tokenID)
+        configuration.auditLogger.info("\(event.json)")
+        configuration.auditSink?(event)
+    }
+
+    /// Audits a refused token as an `invalid_token` decision (no grant, never the token).
+    func auditInvalidToken(_ call: Call?, error: TokenError?, snapshot: PolicySnapshot) {
+        let policy = snapshot.policy
+        let call = call ?? Call(method: "")
+        let empty = policy.grant([])
+        let decision = Decision.invalidToken(error.map { $0.code.id } ?? "missing token")
+        metrics.decided(decision, nanoseconds: 0)
+        let event = AuditEvent(time: configuration.clock.now(), clientID: nil, subject: nil, tokenID: nil,
+                               method: call.method, tool: call.name.isEmpty ? nil : call.name, action: nil,
+                               arguments: call.arguments.mapValues { _ in .string("[redacted]") }, granted: empty.granted,
+                               allowed: false, reason: "invalid_token",
+                               required: [], missing: [], rule: nil, policyVersion: snapshot.version)
+        configuration.auditLogger.info("\(event.json)")
+        configuration.auditSink?(event)
+    }
+
+    // MARK: challenges
+
+    /// The `WWW-Authenticate` of a 401: `resource_metadata`, `scope` (= `scopes_supported` plus, when the call is
+    /// a known tool, its least-privilege set) and, for a presented but invalid token, `error="invalid_token"` with
+    /// the verifier's short description.
+    public func unauthorizedChallenge(for call: Call?, error: TokenError?, snapshot: PolicySnapshot? = nil) -> String {
+        let snapshot = snapshot ?? store.current
+        var scopes = snapshot.policy.model.resource?.resolvedScopesSupported ?? []
+        if let call {
+            for s in toolLeastPrivilege(call, policy: snapshot.policy) where !scopes.contains(s) { scopes.append(s) }
+        }
+        var parameters: [(String, String)] = []
+        if let error {
+            parameters.append(("error", error.oauthError))
+            parameters.append(("error_description", error.message))
+        }
+        if let url = resourceMetadataURL(snapshot) { parameters.append(("resource_metadata", url)) }
+        if !scopes.isEmpty { parameters.append(("scope", scopes.joined(separator: " "))) }
+        return Bearer.challenge(parameters)
+    }
+
+    /// The `WWW-Authenticate` of a 403 `insufficient_scope` for denied outcomes (their missing scopes unioned).
+    public func insufficientScopeChallenge(for outcomes: [Outcome], caller: Caller, snapshot: PolicySnapshot? = nil) -> String {
+        let snapshot = snapshot ?? store.current
+        var scopes: [String] = []
+        if configuration.challengeScope == .grantedPlusMissing {
+            for s in caller.resolved(against: snapshot.policy).grant.recognized where !scopes.contains(s) { scopes.append(s) }
+        }
+        var names: [String] = []
+        for outcome in outcomes where outcome.decision.reason == .missingScope {
+            for s in outcome.missing where !scopes.contains(s) { scopes.append(s) }
+            let name = outcome.call.name.isEmpty ? outcome.call.method : outcome.call.name
+            if !names.contains(name) { names.append(name) }
+        }
+        var parameters: [(String, String)] = [("error", "insufficient_scope"), ("scope", scopes.joined(separator: " "))]
+        if let url = resourceMetadataURL(snapshot) { parameters.append(("resource_metadata", url)) }
+        let subject = names.prefix(3).map { "`\($0.prefix(64))`" }.joined(separator: ", ") + (names.count > 3 ? ", …" : "")
+        parameters.append(("error_description", "additional scope required for \(subject)"))
+        return Bearer.challenge(parameters)
+    }
+
+    /// The least-privilege scopes for a known tool call (cached per policy version, rule and action).
+    func toolLeastPrivilege(_ call: Call, policy: CompiledPolicy) -> [String] {
+        guard call.method == "tools/call", let index = policy.toolRuleIndex(for: call.name) else { return [] }
+        let rule = policy.model.tools[index]
+        var action: String?
+        if let argument = rule.actionArgument, case .string(let a)? = call.arguments[argument],
+           rule.actions?.contains(where: { $0.name == a }) == true {
+            action = a
+        }
+        let key = LeastPrivilegeKey(stamp: policy.stamp, rule: index, action: action)
+        if let known = leastPrivilege.withLock({ $0[key] }) { return known }
+        let selection = ToolSelection(tool: call.name, actions: action.map { [$0] })
+        let scopes = (try? LeastPrivilegeSolver(policy: policy).minimal(for: [selection]))?.scopes ?? []
+        leastPrivilege.withLock { table in
+            if table.count > 4096 { table.removeAll() }
+            table[key] = scopes
+        }
+        return scopes
+    }
+
+    // MARK: tools/list
+
+    /// Whether `caller` may call `tool` in some way: for a tool with actions, some action is allowed; `when`
+    /// extras are not considered (they depend on arguments). Not audited (a listing is not a call).
+    public func mayCall(tool: String, caller: Caller, snapshot: PolicySnapshot? = nil) -> Bool {
+        let policy = (snapshot ?? store.current).policy
+        let caller = caller.resolved(against: policy)
+        guard let index = policy.toolRuleIndex(for: tool) else { return false }
+        let rule = policy.model.tools[index]
+        if let argument = rule.actionArgument, let actions = rule.actions {
+            return actions.contains { policy.decide(.tool(tool, arguments: [argument: .string($0.name)]), grant: caller.grant).allowed }
+        }
+        return policy.decide(.tool(tool), grant: caller.grant).allowed
+    }
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

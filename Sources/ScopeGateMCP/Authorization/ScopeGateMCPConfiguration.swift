@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+import ScopeGate
+import ScopeGateTokens
+
+/// How ``MCPAuthorizer`` verifies tokens, decides, and reports. Every field has a safe default.
+public struct ScopeGateMCPConfiguration: Sendable {
+    /// Overrides the policy's `resource.id` (the canonical resource URI = accepted token audience, the base of the
+    /// metadata URL). Use when one policy serves several deployments (e.g. `MCP_RESOURCE`).
+    public var resource: String?
+    /// Overrides the policy's `resource.authorization_servers` in the Protected Resource Metadata.
+    public var authorizationServers: [String]?
+    /// Replaces the policy's `tokens:` section (e.g. to point the example at a local IdP). Nil: use the policy's.
+    public var tokens: TokensConfig?
+    /// The `scope` of a 403: granted plus missing (default; clients that replace scopes still converge) or missing only.
+    public var challengeScope: ChallengeScope = .grantedPlusMissing
+    /// Whether `tools/list` is filtered to the tools the caller may call (default on).
+    public var filterToolsList: Bool = true
+    /// Largest accepted request body (default 1 MiB); larger bodies get 413 before any parsing.
+    public var maxBodyBytes: Int = 1 << 20
+    /// Deepest accepted JSON nesting of a request body (default 64).
+    public var maxJSONDepth: Int = 64
+    /// Most JSON-RPC messages in one batch (default 64).
+    public var maxBatchSize: Int = 64
+    /// Verified tokens kept (LRU, never past `exp`).
+    public var tokenCacheCapacity: Int = 10_000
+    /// Token verifier limits and JWKS cache policy.
+    public var verifierOptions: TokenVerifier.Options = .init()
+    /// Fixed key sets by issuer (no fetching), e.g. for tests or air-gapped deployments.
+    public var staticKeys: [String: JWKSet] = [:]
+    /// HTTP for JWKS, discovery and introspection (wrapped to count requests in metrics).
+    public var fetcher: any HTTPFetcher = URLSessionFetcher()
+    /// The time source of every token check.
+    public var clock: any TokenClock = SystemTokenClock()
+    /// Where `client_secret_env` values are read.
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Receives one JSON audit line per decision at `info` (label `scopegate.audit` by default). Never the token.
+    public var auditLogger: Logger = Logger(label: "scopegate.audit")
+    /// Operational messages: token failures (codes only), reloads, diagnostics.
+    public var logger: Logger = Logger(label: "scopegate.mcp")
+    /// Also called with every audit event (tests, custom sinks).
+    public var auditSink: (@Sendable (AuditEvent) -> Void)?
+
+    /// A configuration with defaults.
+    public init() {}
+}

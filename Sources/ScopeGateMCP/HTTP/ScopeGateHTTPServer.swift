@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import Logging
+import MCP
+import NIOCore
+
+/// Serves an ``MCPHTTPGateway`` over HTTP/1.1 with Hummingbird: every request (the MCP endpoint and the
+/// Protected Resource Metadata paths) goes to the gateway; bodies over the gateway's limit get `413` without
+/// being buffered further.
+public struct GatewayResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+    let gateway: MCPHTTPGateway
+
+    /// A responder for `gateway`.
+    public init(gateway: MCPHTTPGateway) { self.gateway = gateway }
+
+    public func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let limit = gateway.authorizer.configuration.maxBodyBytes
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            return Self.response(.error(statusCode: 413, .invalidRequest("request body larger than \(limit) bytes")))
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+        }
+        let body = buffer.readableBytes > 0 ? Data(buffer.readableBytesView) : nil
+        let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
+        return Self.response(await gateway.handle(mcpRequest))
+    }
+
+    /// Converts the SDK's response into Hummingbird's (SSE streams are passed through chunk by chunk).
+    static func response(_ response: MCP.HTTPResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            guard let fieldName = HTTPFields.Element.Name(name) else { continue }
+            fields.append(HTTPFields.Element(name: fieldName, value: value))
+        }
+        switch response {
+        case .stream(let stream, _):
+            return Response(status: .init(code: response.statusCode), headers: fields, body: ResponseBody { writer in
+                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                try await writer.finish(nil)
+            })
+        default:
+            let body = response.bodyData.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody()
+            return Response(status: .init(code: response.statusCode), headers: fields, body: body)
+        }
+    }
+}
+
+/// Builds the Hummingbird application that serves a gateway.
+public enum ScopeGateHTTPServer {
+    /// An application listening on `host:port` (use port 0 for any free port; `onServerRunning` gets the channel,
+    /// whose `localAddress` tells the port).
+    public static func application(
+        gateway: MCPHTTPGateway, host: String = "127.0.0.1", port: Int = 8080,
+        logger: Logger = Logger(label: "scopegate.http"),
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> Application<GatewayResponder> {
+        Application(responder: GatewayResponder(gateway: gateway),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "scopegate"),
+                    onServerRunning: onServerRunning, logger: logger)
+    }
+}

@@ -1,0 +1,112 @@
+import Dispatch
+import Foundation
+import Logging
+import ScopeGate
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Hot reload of the policy behind an ``MCPAuthorizer``: polls the modification time of every loaded file (the
+/// root and its includes) and, when one changes, compares a content hash; on a real change, or on `SIGHUP`,
+/// recompiles through ``PolicyStore/reload(path:)``. A policy with errors never replaces the one in force: its
+/// diagnostics are logged and the last good policy stays.
+public final class PolicyReloader: Sendable {
+    let authorizer: MCPAuthorizer
+    let path: String
+    let interval: Duration
+    private let fingerprints = Locked<[String: Fingerprint]>([:])
+    private let signalSource = Locked<(any DispatchSourceSignal)?>(nil)
+
+    struct Fingerprint: Equatable {
+        var modified: Date
+        var size: UInt64
+        var hash: UInt64
+    }
+
+    /// - Parameters:
+    ///   - path: the root policy file the authorizer's store was loaded from.
+    ///   - interval: how often modification times are polled (default 2 s).
+    public init(authorizer: MCPAuthorizer, path: String, interval: Duration = .seconds(2)) {
+        self.authorizer = authorizer
+        self.path = path
+        self.interval = interval
+        fingerprints.withLock { $0 = Self.fingerprints(of: self.watchedFiles(), previous: [:]) }
+    }
+
+    func watchedFiles() -> [String] {
+        var files = [path]
+        for f in authorizer.store.current.policy.model.files where !files.contains(f) { files.append(f) }
+        return files
+    }
+
+    /// Reloads now (`reason` is logged). Returns the store's outcome.
+    @discardableResult
+    public func reload(reason: String) -> ReloadOutcome {
+        let outcome = authorizer.store.reload(path: path)
+        let logger = authorizer.configuration.logger
+        switch outcome {
+        case .swapped(let snapshot, let warnings):
+            authorizer.metrics.reloaded(swapped: true)
+            logger.notice("policy reloaded", metadata: ["reason": "\(reason)", "policy_version": "\(snapshot.version)",
+                                                        "warnings": "\(warnings.count)"])
+        case .rejected(let diagnostics, _):
+            authorizer.metrics.reloaded(swapped: false)
+            logger.error("policy reload rejected; the previous policy stays in force",
+                         metadata: ["reason": "\(reason)", "policy_version": "\(authorizer.store.current.version)"])
+            for diagnostic in diagnostics { logger.error("\(diagnostic.description)") }
+        }
+        fingerprints.withLock { $0 = Self.fingerprints(of: watchedFiles(), previous: $0) }
+        return outcome
+    }
+
+    /// Checks the watched files once; reloads when a content hash changed. Returns whether it reloaded.
+    @discardableResult
+    public func poll() -> Bool {
+        let files = watchedFiles()
+        let changed = fingerprints.withLock { current -> Bool in
+            let next = Self.fingerprints(of: files, previous: current)
+            defer { current = next }
+            return next.count != current.count || next.contains { current[$0.key]?.hash != $0.value.hash }
+        }
+        if changed { reload(reason: "file changed") }
+        return changed
+    }
+
+    /// Polls until the task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            poll()
+        }
+    }
+
+    /// Reloads on `SIGHUP` (the signal's default action is replaced).
+    public func reloadOnSIGHUP() {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler { [self] in reload(reason: "SIGHUP") }
+        source.resume()
+        signalSource.withLock { $0?.cancel(); $0 = source }
+    }
+
+    /// Stat every file; hash contents only when the modification time or size moved.
+    static func fingerprints(of files: [String], previous: [String: Fingerprint]) -> [String: Fingerprint] {
+        var out: [String: Fingerprint] = [:]
+        for file in files {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+                  let modified = attributes[.modificationDate] as? Date else { continue }
+            let size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+            if let old = previous[file], old.modified == modified, old.size == size {
+                out[file] = old
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+            for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            out[file] = Fingerprint(modified: modified, size: size, hash: hash)
+        }
+        return out
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import MCP
+import ScopeGate
+
+/// Where a handler finds its caller.
+public struct CallerSource: Sendable {
+    let resolve: @Sendable (MCPAuthorizer) async -> Caller?
+
+    /// The bearer token of the HTTP request being handled (`Server.currentHandlerContext?.httpContext`), looked up
+    /// in the authorizer's verified-token cache only (``MCPHTTPGateway`` filled it). Nil without HTTP context.
+    public static let httpContext = CallerSource { authorizer in
+        guard let request = Server.currentHandlerContext?.httpContext else { return nil }
+        return authorizer.cachedCaller(authorization: request.header("Authorization"))
+    }
+
+    /// A caller from your own provider (stdio servers: e.g. a token verified at start-up, or scopes configured by
+    /// the launching host).
+    public static func provider(_ provider: @escaping @Sendable () async -> Caller?) -> CallerSource {
+        CallerSource { _ in await provider() }
+    }
+
+    /// The HTTP context when there is one, else `fallback` (one server wired for both HTTP and stdio).
+    public static func httpContext(orElse fallback: CallerSource) -> CallerSource {
+        CallerSource { authorizer in
+            if Server.currentHandlerContext?.httpContext != nil { return await CallerSource.httpContext.resolve(authorizer) }
+            return await fallback.resolve(authorizer)
+        }
+    }
+}
+
+extension Server {
+    /// Registers `tools/list` and `tools/call` handlers that enforce the policy per tool call.
+    ///
+    /// `tools/call` decides the call (tool name and arguments) with the caller's grant before `handler` runs; a
+    /// denial returns a tool error result (`isError: true`) naming the missing scopes, with
+    /// `structuredContent: {"error", "reason", "missing"}`; no caller → denied (fail closed). `tools/list` lists
+    /// only the tools the caller may call when ``ScopeGateMCPConfiguration/filterToolsList`` is on (default).
+    ///
+    /// Over HTTP behind ``MCPHTTPGateway`` the request was already decided and audited there; the handler check
+    /// audits only a denial (e.g. a policy reload between the two). Without HTTP context (stdio) every decision is
+    /// audited here.
+    @discardableResult
+    public func withAuthorizedTools(
+        _ authorizer: MCPAuthorizer,
+        tools: [Tool],
+        caller source: CallerSource = .httpContext(orElse: .provider { nil }),
+        handler: @escaping @Sendable (CallTool.Parameters, Caller) async throws -> CallTool.Result
+    ) -> Self {
+        withMethodHandler(ListTools.self) { _ in
+            guard authorizer.configuration.filterToolsList else { return ListTools.Result(tools: tools) }
+            guard let caller = await source.resolve(authorizer) else { return ListTools.Result(tools: []) }
+            let snapshot = authorizer.store.current
+            return ListTools.Result(tools: tools.filter { authorizer.mayCall(tool: $0.name, caller: caller, snapshot: snapshot) })
+        }
+        return withMethodHandler(CallTool.self) { params in
+            let viaHTTP = Server.currentHandlerContext?.httpContext != nil
+            let call = Call.tool(params.name, arguments: (params.arguments ?? [:]).mapValues(JSONValue.init(mcp:)))
+            guard let caller = await source.resolve(authorizer) else {
+                return CallTool.Result(
+                    content: [.text(text: "unauthorized: no verified caller for `\(params.name)`", annotations: nil, _meta: nil)],
+                    structuredContent: .object(["error": .string("unauthorized"), "reason": .string("invalid_token"),
+                                                "missing": .array([])]),
+                    isError: true)
+            }
+            let snapshot = authorizer.store.current
+            let outcome = authorizer.decide(call, caller: caller, snapshot: snapshot, audit: false)
+            if !viaHTTP || !outcome.decision.allowed {
+                authorizer.audit(call, decision: outcome.decision, caller: caller.resolved(against: snapshot.policy), snapshot: snapshot)
+            }
+            guard outcome.decision.allowed else {
+                let text: String
+                if outcome.decision.reason == .missingScope {
+                    text = "insufficient_scope: `\(params.name)` needs " + outcome.missing.map { "`\($0)`" }.joined(separator: ", ")
+                } else {
+                    text = "forbidden: `\(params.name)` (\(outcome.decision.reason.rawValue))"
+                }
+                return CallTool.Result(
+                    content: [.text(text: text, annotations: nil, _meta: nil)],
+                    structuredContent: .object([
+                        "error": .string(outcome.decision.reason == .missingScope ? "insufficient_scope" : "forbidden"),
+                        "reason": .string(outcome.decision.reason.rawValue),
+                        "missing": .array(outcome.missing.map(Value.string)),
+                    ]),
+                    isError: true)
+            }
+            return try await handler(params, caller.resolved(against: snapshot.policy))
+        }
+    }
+}
+
+extension JSONValue {
+    /// The core's JSON value of an MCP SDK value (numbers as exact decimals; binary data as a string).
+    public init(mcp value: Value) {
+        switch value {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .number(Decimal(i))
+        case .double(let d):
+            if d.isFinite, let decimal = Decimal(string: "\(d)", locale: Locale(identifier: "en_US_POSIX")) {
+                self = .number(decimal)
+            } else {
+                self = .string("\(d)")  // not a JSON number: a wrong type for numeric matchers, which fail closed
+            }
+        case .string(let s): self = .string(s)
+        case .data(_, let data): self = .string(data.base64EncodedString())
+        case .array(let a): self = .array(a.map(JSONValue.init(mcp:)))
+        case .object(let o): self = .object(o.mapValues(JSONValue.init(mcp:)))
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import MCP
+import ScopeGateMCP
+
+/// `climate-server`: the example MCP server over HTTP (default) or stdio (`--stdio`).
+///
+/// Environment: `SCOPEGATE_POLICY` (default `policies/climate.yaml`), `HOST` (127.0.0.1), `PORT` (8080),
+/// `MCP_RESOURCE`, `MCP_ISSUER`, `MCP_JWKS_URI`, `MCP_ALLOWED_HOSTS`, `SCOPEGATE_AUTHZ=off` (baseline only),
+/// `SCOPEGATE_RELOAD_SECONDS` (poll interval, default 2), `LOG_LEVEL`; for `--stdio`: `MCP_STDIO_SCOPES` (the
+/// scopes the launching host grants, space-separated).
+@main
+struct ClimateServerMain {
+    static func main() async {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "climate-server")
+        let settings = ClimateSettings()
+        let app: ClimateApp
+        do {
+            app = try ClimateApp.make(settings: settings)
+        } catch {
+            logger.critical("cannot load the policy \(settings.policyPath):\n\(error)")
+            exit(2)
+        }
+        let reloader = PolicyReloader(
+            authorizer: app.authorizer, path: settings.policyPath,
+            interval: .seconds(Int(ProcessInfo.processInfo.environment["SCOPEGATE_RELOAD_SECONDS"] ?? "") ?? 2))
+        reloader.reloadOnSIGHUP()
+        let poller = Task { await reloader.run() }
+        defer { poller.cancel() }
+
+        if CommandLine.arguments.contains("--stdio") {
+            await runStdio(app: app, logger: logger)
+            return
+        }
+        let server = ScopeGateHTTPServer.application(
+            gateway: app.gateway, host: settings.host, port: settings.port, logger: logger,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.port
+                logger.notice("climate-server listening on http://\(settings.host):\(port)\(app.gateway.endpointPath()) (authorization \(settings.authorization ? "on" : "OFF"))")
+            })
+        do {
+            try await server.runService()
+        } catch {
+            logger.critical("server failed: \(error)")
+            exit(1)
+        }
+    }
+
+    /// stdio: no HTTP, so the per-tool wrapper decides with the scopes the launching host grants.
+    static func runStdio(app: ClimateApp, logger: Logger) async {
+        let scopes = (ProcessInfo.processInfo.environment["MCP_STDIO_SCOPES"] ?? "").split(separator: " ").map(String.init)
+        let authorizer = app.authorizer
+        let server = Server(name: "climate-server", version: "1.0.0", capabilities: .init(tools: .init(listChanged: false)))
+        await server.withAuthorizedTools(authorizer, tools: ClimateServer.tools, caller: .provider {
+            Caller(scopes: scopes, clientID: "stdio", policy: authorizer.store.current.policy)
+        }) { params, _ in ClimateServer.call(params) }
+        do {
+            try await server.start(transport: StdioTransport())
+            await server.waitUntilCompleted()
+        } catch {
+            logger.critical("stdio server failed: \(error)")
+            exit(1)
+        }
+    }
+}
