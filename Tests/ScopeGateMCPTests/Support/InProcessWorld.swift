@@ -1,0 +1,255 @@
+import Crypto
+import CryptoExtras
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import MCP
+import ScopeGate
+import ScopeGateMCP
+import ScopeGateTokens
+@testable import climate_server
+
+// MARK: - JOSE helpers (swift-crypto directly)
+
+func b64url(_ bytes: some Sequence<UInt8>) -> String {
+    Data(bytes).base64EncodedString()
+        .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+}
+
+func jsonText(_ object: Any) -> String {
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// An RSA signing key with a kid (shared statics: 2048-bit generation is slow).
+struct SigningKey: Sendable {
+    let key: _RSA.Signing.PrivateKey?
+    let kid: String
+
+    static let main = SigningKey(kid: "test-key-1")
+    static let rogue = SigningKey(kid: "rogue-key")
+
+    init(kid: String) {
+        self.kid = kid
+        self.key = try? _RSA.Signing.PrivateKey(keySize: .bits2048)
+    }
+
+    var jwk: [String: Any] {
+        let p = try? key?.publicKey.getKeyPrimitives()
+        return ["kty": "RSA", "n": b64url(p?.modulus ?? Data()), "e": b64url(p?.publicExponent ?? Data()),
+                "kid": kid, "alg": "RS256", "use": "sig"]
+    }
+
+    func sign(_ claims: [String: Any], typ: String = "at+jwt") -> String {
+        let header = jsonText(["alg": "RS256", "typ": typ, "kid": kid])
+        let input = b64url(Array(header.utf8)) + "." + b64url(Array(jsonText(claims).utf8))
+        let signature = (try? key?.signature(for: SHA256.hash(data: Array(input.utf8)), padding: .insecurePKCS1v1_5))?.rawRepresentation ?? Data()
+        return input + "." + b64url(signature)
+    }
+}
+
+// MARK: - In-process hosts reached through URLSession
+
+typealias HostHandler = @Sendable (_ method: String, _ url: URL, _ headers: [String: String], _ body: Data?) async
+    -> (status: Int, headers: [String: String], body: Data)
+
+final class HostRegistry: @unchecked Sendable {
+    static let shared = HostRegistry()
+    private let lock = NSLock()
+    private var hosts: [String: HostHandler] = [:]
+    func register(_ host: String, _ handler: @escaping HostHandler) { lock.withLock { hosts[host] = handler } }
+    func handler(_ host: String?) -> HostHandler? { host.flatMap { h in lock.withLock { hosts[h.lowercased()] } } }
+}
+
+/// Routes `https://<registered host>/…` to in-process handlers (the MCP server and the authorization server).
+final class InProcessURLProtocol: URLProtocol {
+    override class func canInit(with request: URLRequest) -> Bool { HostRegistry.shared.handler(request.url?.host) != nil }
+    override class func canonicalRequest(for request: URLRequest) -> URLRequest { request }
+
+    override func startLoading() {
+        let request = self.request
+        guard let url = request.url, let handler = HostRegistry.shared.handler(url.host) else {
+            client?.urlProtocol(self, didFailWithError: URLError(.cannotFindHost))
+            return
+        }
+        var body = request.httpBody
+        if body == nil, let stream = request.httpBodyStream {
+            var data = Data()
+            stream.open()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while stream.hasBytesAvailable {
+                let n = stream.read(&buffer, maxLength: buffer.count)
+                if n <= 0 { break }
+                data.append(buffer, count: n)
+            }
+            stream.close()
+            body = data
+        }
+        let headers = request.allHTTPHeaderFields ?? [:]
+        let method = request.httpMethod ?? "GET"
+        let box = UncheckedBox(self)
+        let sentBody = body
+        Task {
+            let me = box.value
+            let (status, responseHeaders, data) = await handler(method, url, headers, sentBody)
+            let response = HTTPURLResponse(url: url, statusCode: status, httpVersion: "HTTP/1.1", headerFields: responseHeaders)
+            if let response { me.client?.urlProtocol(me, didReceive: response, cacheStoragePolicy: .notAllowed) }
+            me.client?.urlProtocol(me, didLoad: data)
+            me.client?.urlProtocolDidFinishLoading(me)
+        }
+    }
+
+    override func stopLoading() {}
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+// MARK: - The authorization server
+
+/// A minimal OAuth authorization server: RFC 8414 metadata, client credentials with HTTP Basic, RFC 8707
+/// `resource` → `aud`, RS256 `at+jwt` access tokens, JWKS.
+final class TestAuthorizationServer: @unchecked Sendable {
+    let issuer: String
+    let key: SigningKey
+    let clientID = "climate-bot"
+    let clientSecret = "s3cret"
+    private let lock = NSLock()
+    private var _tokenRequests: [[String: String]] = []
+    var tokenRequests: [[String: String]] { lock.withLock { _tokenRequests } }
+
+    init(issuer: String, key: SigningKey = .main) {
+        self.issuer = issuer
+        self.key = key
+    }
+
+    var jwks: String { jsonText(["keys": [key.jwk]]) }
+
+    func token(scope: String, audience: Any?, lifetime: TimeInterval = 3600, now: Date = Date(), key: SigningKey? = nil,
+               extra: [String: Any] = [:]) -> String {
+        var claims: [String: Any] = ["iss": issuer, "sub": clientID, "client_id": clientID, "scope": scope,
+                                     "iat": Int(now.timeIntervalSince1970), "exp": Int(now.timeIntervalSince1970 + lifetime),
+                                     "jti": UUID().uuidString]
+        if let audience { claims["aud"] = audience }
+        for (k, v) in extra { claims[k] = v }
+        return (key ?? self.key).sign(claims)
+    }
+
+    func handle(method: String, url: URL, headers: [String: String], body: Data?) -> (status: Int, headers: [String: String], body: Data) {
+        let json = ["Content-Type": "application/json"]
+        switch (method, url.path) {
+        case ("GET", "/.well-known/oauth-authorization-server"), ("GET", "/.well-known/openid-configuration"):
+            let metadata: [String: Any] = ["issuer": issuer, "token_endpoint": issuer + "/token", "jwks_uri": issuer + "/jwks",
+                                           "grant_types_supported": ["client_credentials"], "response_types_supported": ["token"],
+                                           "token_endpoint_auth_methods_supported": ["client_secret_basic"]]
+            return (200, json, Data(jsonText(metadata).utf8))
+        case ("GET", "/jwks"):
+            return (200, json, Data(jwks.utf8))
+        case ("POST", "/token"):
+            var form: [String: String] = [:]
+            for pair in String(decoding: body ?? Data(), as: UTF8.self).split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+                if kv.count == 2 { form[kv[0]] = kv[1] }
+            }
+            lock.withLock { _tokenRequests.append(form) }
+            let authorization = headers.first { $0.key.lowercased() == "authorization" }?.value ?? ""
+            let expected = "Basic " + Data("\(clientID):\(clientSecret)".utf8).base64EncodedString()
+            guard authorization == expected || (form["client_id"] == clientID && form["client_secret"] == clientSecret) else {
+                return (401, json, Data(#"{"error":"invalid_client"}"#.utf8))
+            }
+            guard form["grant_type"] == "client_credentials" else { return (400, json, Data(#"{"error":"unsupported_grant_type"}"#.utf8)) }
+            let scope = form["scope"] ?? ""
+            let token = self.token(scope: scope, audience: form["resource"])
+            return (200, json, Data(jsonText(["access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": scope]).utf8))
+        default:
+            return (404, json, Data(#"{"error":"not_found"}"#.utf8))
+        }
+    }
+}
+
+/// The JWKS fetcher of the resource server, answered by the in-process authorization server.
+struct InProcessFetcher: ScopeGateTokens.HTTPFetcher {
+    let authorizationServer: TestAuthorizationServer
+    func fetch(_ request: ScopeGateTokens.HTTPRequest) async throws -> ScopeGateTokens.HTTPResponse {
+        let r = authorizationServer.handle(method: request.method, url: request.url, headers: request.headers,
+                                           body: request.body.isEmpty ? nil : Data(request.body))
+        return ScopeGateTokens.HTTPResponse(status: r.status, headers: r.headers, body: Array(r.body))
+    }
+}
+
+// MARK: - A world: the example server + an authorization server on unique https hosts
+
+final class AuditCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _events: [AuditEvent] = []
+    var events: [AuditEvent] { lock.withLock { _events } }
+    func append(_ e: AuditEvent) { lock.withLock { _events.append(e) } }
+}
+
+let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+let climatePolicyPath = repositoryRoot.appendingPathComponent("policies/climate.yaml").path
+
+struct World: Sendable {
+    let mcpHost: String
+    let resource: String
+    let authorizationServer: TestAuthorizationServer
+    let app: ClimateApp
+    let audit: AuditCollector
+
+    init(policyPath: String = climatePolicyPath) throws {
+        let n = UUID().uuidString.prefix(8).lowercased()
+        mcpHost = "mcp-\(n).test"
+        resource = "https://\(mcpHost)/mcp"
+        let issuer = "https://auth-\(n).test"
+        let authorizationServer = TestAuthorizationServer(issuer: issuer)
+        self.authorizationServer = authorizationServer
+        let audit = AuditCollector()
+        self.audit = audit
+        let settings = ClimateSettings(environment: ["SCOPEGATE_POLICY": policyPath, "MCP_RESOURCE": resource,
+                                                     "MCP_ISSUER": issuer, "MCP_JWKS_URI": issuer + "/jwks"])
+        app = try ClimateApp.make(settings: settings) { configuration in
+            configuration.fetcher = InProcessFetcher(authorizationServer: authorizationServer)
+            configuration.auditSink = { audit.append($0) }
+        }
+        let gateway = app.gateway
+        HostRegistry.shared.register(mcpHost) { method, url, headers, body in
+            let response = await gateway.handle(MCP.HTTPRequest(method: method, headers: headers, body: body, path: url.path))
+            return (response.statusCode, response.headers, response.bodyData ?? Data())
+        }
+        HostRegistry.shared.register("auth-\(n).test") { method, url, headers, body in
+            authorizationServer.handle(method: method, url: url, headers: headers, body: body)
+        }
+    }
+
+    /// A request straight to the gateway.
+    func post(_ body: String, token: String?, headers extra: [String: String] = [:]) async -> MCP.HTTPResponse {
+        var headers = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream"]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        for (k, v) in extra { headers[k] = v }
+        return await app.gateway.handle(MCP.HTTPRequest(method: "POST", headers: headers, body: Data(body.utf8), path: "/mcp"))
+    }
+
+    func token(_ scope: String) -> String { authorizationServer.token(scope: scope, audience: resource) }
+
+    var metadataURL: String { "https://\(mcpHost)/.well-known/oauth-protected-resource/mcp" }
+
+    func sessionConfiguration() -> URLSessionConfiguration {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.protocolClasses = [InProcessURLProtocol.self]
+        return configuration
+    }
+}
+
+func toolCall(_ name: String, _ arguments: [String: Any] = [:], id: Int = 1) -> String {
+    jsonText(["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": name, "arguments": arguments]])
+}
+
+extension MCP.HTTPResponse {
+    var wwwAuthenticate: String? { headers.first { $0.key.lowercased() == "www-authenticate" }?.value }
+    var bodyText: String { String(decoding: bodyData ?? Data(), as: UTF8.self) }
+}
