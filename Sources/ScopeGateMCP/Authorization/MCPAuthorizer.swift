@@ -149,6 +149,8 @@ public final class MCPAuthorizer: Sendable {
     }
 
     func audit(_ call: Call, decision: Decision, caller: Caller, snapshot: PolicySnapshot) {
+        // Building the record re-explains the decision: skip it when nobody listens.
+        guard configuration.auditSink != nil || configuration.auditLogger.logLevel <= .info else { return }
         let policy = snapshot.policy
         let record = policy.record(for: decision, call: call, grant: caller.grant, style: configuration.challengeScope,
                                    policyVersion: snapshot.version)

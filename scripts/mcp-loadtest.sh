@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# scripts/mcp-loadtest.sh — loopback load test of tools/call on the example server, authorization on vs off.
+# Bounded: each run is `wrk -d DURATION` under `timeout`; the servers are stopped at exit.
+# Usage: scripts/mcp-loadtest.sh [DURATION_SECONDS=10] [CONNECTIONS=16]   (env CONFIG=release|debug, default release)
+# Needs wrk (apt-get install wrk). The token is signed by a throwaway key served as a static JWKS file.
+set -euo pipefail
+export SWIFT_BACKTRACE=enable=no
+cd "$(dirname "$0")/.."
+DURATION=${1:-10}
+CONNECTIONS=${2:-16}
+CONFIG=${CONFIG:-release}
+SCRATCH=${SCRATCH:-.build-mcp}
+WORK=$(mktemp -d /tmp/scopegate-load.XXXXXX)
+command -v wrk >/dev/null || { echo "wrk not installed (apt-get install wrk)" >&2; exit 2; }
+timeout 2400 swift build --scratch-path "$SCRATCH" -c "$CONFIG" --product climate-server >/dev/null
+BIN=$(swift build --scratch-path "$SCRATCH" -c "$CONFIG" --product climate-server --show-bin-path)/climate-server
+
+PIDS=()
+cleanup() { local rc=$?; set +e; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; exit "$rc"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# A throwaway RSA key, a JWKS served by a tiny loopback HTTP server, and a token for the resource.
+ISSUER_PORT=$(free_port)
+ISSUER="http://127.0.0.1:$ISSUER_PORT"
+openssl genrsa -out "$WORK/key.pem" 2048 2>/dev/null
+python3 - "$WORK" "$ISSUER" <<'PY'
+import base64, json, subprocess, sys
+work, issuer = sys.argv[1], sys.argv[2]
+def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+mod = subprocess.check_output(["openssl", "rsa", "-in", f"{work}/key.pem", "-noout", "-modulus"]).decode().split("=")[1].strip()
+n = bytes.fromhex(mod)
+json.dump({"keys": [{"kty": "RSA", "kid": "load", "alg": "RS256", "use": "sig", "n": b64(n), "e": b64((65537).to_bytes(3, "big"))}]},
+          open(f"{work}/jwks", "w"))
+PY
+timeout $((DURATION * 4 + 120)) python3 -m http.server "$ISSUER_PORT" --bind 127.0.0.1 --directory "$WORK" >/dev/null 2>&1 &
+PIDS+=($!)
+
+run() {  # run NAME AUTHZ
+  local port; port=$(free_port)
+  local resource="http://127.0.0.1:$port/mcp"
+  local token; token=$(python3 - "$WORK" "$ISSUER" "$resource" <<'PY'
+import base64, json, subprocess, sys, time
+work, issuer, resource = sys.argv[1:4]
+def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+now = int(time.time())
+header = b64(json.dumps({"alg": "RS256", "typ": "at+jwt", "kid": "load"}).encode())
+claims = b64(json.dumps({"iss": issuer, "aud": resource, "sub": "load", "client_id": "load", "scope": "mcp:tools:climate",
+                          "iat": now, "exp": now + 3600, "jti": "load-1"}).encode())
+signing = (header + "." + claims).encode()
+sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", f"{work}/key.pem"], input=signing, capture_output=True, check=True).stdout
+print(header + "." + claims + "." + b64(sig))
+PY
+)
+  SCOPEGATE_AUTHZ=$2 MCP_RESOURCE=$resource MCP_ISSUER=$ISSUER MCP_JWKS_URI=$ISSUER/jwks PORT=$port LOG_LEVEL=warning \
+    timeout $((DURATION * 2 + 60)) "$BIN" 2>"$WORK/$1.log" &
+  PIDS+=($!)
+  for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+  local headers=(-H "Content-Type: application/json" -H "Accept: application/json, text/event-stream" -H "Authorization: Bearer $token")
+  # Sanity: one request must succeed.
+  local status; status=$(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" -d '{"jsonrpc":"2.0","id":"warm","method":"tools/call","params":{"name":"get_forecast","arguments":{"location":"x"}}}' "$resource")
+  [[ $status == 200 ]] || { echo "$1: warm-up request got $status" >&2; cat "$WORK/$1.log" >&2; exit 1; }
+  echo "== $1 (authorization $2, $CONNECTIONS connections, ${DURATION}s, $CONFIG build)"
+  timeout $((DURATION + 30)) wrk -t 2 -c "$CONNECTIONS" -d "${DURATION}s" --latency -s scripts/interop/tools-call.lua \
+    "${headers[@]}" "$resource" | tee "$WORK/$1.wrk"
+}
+run off off
+run on on
+echo "results in $WORK"
