@@ -23,6 +23,8 @@ enum Fixture {
     }()
     static let samples = SyntheticPolicy.sampleCalls(tools: toolCount, scopes: scopeCount, seed: seed, count: 64)
 
+    static let tenScopes = SyntheticPolicy.grantStrings(tools: toolCount, scopes: scopeCount, seed: seed, count: 10)
+
     static func sample(_ kind: SyntheticPolicy.SampleKind, allowed: Bool) -> SyntheticPolicy.Sample {
         guard let sample = samples.first(where: { $0.kind == kind && $0.expectAllowed == allowed }) else {
             fatalError("no \(kind) sample with allowed=\(allowed)")
@@ -91,8 +93,7 @@ let benchmarks: @Sendable () -> Void = {
               configuration: .init(metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
                                    maxDuration: .seconds(3), thresholds: [.wallClock: timeTolerance])) { benchmark in
         let policy = Fixture.policy
-        let strings = SyntheticPolicy.grantStrings(tools: Fixture.toolCount, scopes: Fixture.scopeCount,
-                                                   seed: Fixture.seed, count: 10)
+        let strings = Fixture.tenScopes
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             blackHole(policy.grant(strings))

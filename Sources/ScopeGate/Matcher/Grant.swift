@@ -30,13 +30,18 @@ extension CompiledPolicy {
         var held: [ScopeID] = []
         var recognized: [String] = []
         var ignored: [Grant.Ignored] = []
+        held.reserveCapacity(strings.count)
+        recognized.reserveCapacity(strings.count)
         for original in strings {
-            var name = Substring(original)
-            for prefix in stripPrefixes where !prefix.isEmpty && name.hasPrefix(prefix) {
-                name = name.dropFirst(prefix.count)
+            var stripped: Substring?
+            for prefix in stripPrefixes where !prefix.isEmpty && original.hasPrefix(prefix) {
+                stripped = original.dropFirst(prefix.count)
                 break
             }
-            if let id = scopes.id(String(name)) {
+            // Unstripped strings are looked up as they are: `String(Substring)` would copy every name longer than
+            // 15 bytes to the heap.
+            let name = stripped.map(String.init) ?? original
+            if let id = scopes.id(name) {
                 if !held.contains(id) {
                     held.append(id)
                     closure.formUnion(scopes.closure(id))
@@ -44,7 +49,7 @@ extension CompiledPolicy {
                 recognized.append(original)
             } else if name == "*" || name.hasSuffix(":*") {
                 ignored.append(.init(scope: original, why: "undefined_wildcard"))
-            } else if ResolvePass.problem(inScopeName: String(name), allowWildcard: true) != nil {
+            } else if ResolvePass.problem(inScopeName: name, allowWildcard: true) != nil {
                 ignored.append(.init(scope: original, why: "invalid_scope"))
             } else {
                 ignored.append(.init(scope: original, why: "unknown_scope"))

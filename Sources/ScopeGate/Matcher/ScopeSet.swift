@@ -29,10 +29,16 @@ public struct ScopeSet: Sendable, Hashable {
     
     public mutating func formUnion(_ other: ScopeSet) {
         let n = min(words.count, other.words.count)
-        var i = 0
-        while i < n {
-            words[i] |= other.words[i]
-            i += 1
+        // Through buffer pointers: indexing `words` in the loop re-checks uniqueness and bounds on every word,
+        // which made resolving a 10-scope grant over 5,000 scopes cost microseconds.
+        words.withUnsafeMutableBufferPointer { target in
+            other.words.withUnsafeBufferPointer { source in
+                var i = 0
+                while i < n {
+                    target[i] |= source[i]
+                    i += 1
+                }
+            }
         }
     }
 

@@ -75,7 +75,19 @@ public struct ScopeTable: Sendable {
     }
 
     /// Sum of risk weights of the members themselves (the set is taken as already closed).
-    public func weight(_ closed: ScopeSet) -> Int { closed.ids.reduce(0) { $0 + risks[Int($1)].weight } }
+    /// Walks the set's words directly rather than through ``ScopeSet/ids``, which allocates an array: this runs
+    /// once per candidate in the cheapest-completion search of every denial and at every least-privilege node.
+    public func weight(_ closed: ScopeSet) -> Int {
+        var total = 0
+        for (w, word) in closed.words.enumerated() {
+            var bits = word
+            while bits != 0 {
+                total += risks[w &* 64 &+ bits.trailingZeroBitCount].weight
+                bits &= bits &- 1
+            }
+        }
+        return total
+    }
 
     /// Privilege of a list of names (unknown names are ignored).
     public func cost(ofNames names: [String]) -> Int {
