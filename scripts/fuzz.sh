@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Builds and runs one libFuzzer target from Fuzz/ (not part of Package.swift; the main build never needs it).
+#
+#   scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
+#   scripts/fuzz.sh --build-only TARGET
+#   scripts/fuzz.sh --list
+#
+# Targets: policy (YAML → compiler → grant/decide), jsonl (batch line reader / JSONParser),
+# differential (structure-aware: fuzzer bytes → random policy + grant + call; compiled matcher vs the naive
+# reference evaluator, any disagreement traps), jose (compact JWS / strict JSON / base64url token parsing).
+#
+# The core sources (Sources/ScopeGate/**/*.swift) are compiled once into .build-fuzz/core (module `ScopeGate`,
+# -enable-testing so harnesses may `@testable import` it), Yams and its C library once into .build-fuzz/yams, all
+# with coverage + ASan; each target is then a small module: Fuzz/Common + Fuzz/<target> + the shared files below. Runs start from the committed seeds in Fuzz/corpus/<target>/ and write
+# new inputs to .build-fuzz/corpus/<target>/ (the committed seeds stay small); crashes land in .build-fuzz/crashes/.
+set -euo pipefail
+export SWIFT_BACKTRACE=enable=no
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${FUZZ_BUILD_DIR:-$ROOT/.build-fuzz}
+TARGETS="policy jsonl differential jose"
+
+build_only=0
+case "${1:-}" in
+  --list) echo "$TARGETS"; exit 0 ;;
+  --build-only) build_only=1; shift ;;
+  ""|-h|--help) sed -n '2,15p' "$0"; exit 2 ;;
+esac
+target=$1
+seconds=${2:-60}
+shift; [ $# -gt 0 ] && shift
+case " $TARGETS " in *" $target "*) ;; *) echo "unknown target \`$target\` (one of: $TARGETS)" >&2; exit 2 ;; esac
+
+mkdir -p "$OUT"
+
+# --- Yams 6.2.2 (the version Package.swift pins) -----------------------------------------------------------
+yams_src=""
+if [ -f .build/checkouts/Yams/Sources/Yams/Parser.swift ]; then
+  yams_src=$ROOT/.build/checkouts/Yams
+elif [ -f "$OUT/Yams/Sources/Yams/Parser.swift" ]; then
+  yams_src=$OUT/Yams
+else
+  git clone -q --depth 1 --branch 6.2.2 "${YAMS_GIT:-/opt/swift-packages/jpsim/Yams.git}" "$OUT/Yams"
+  yams_src=$OUT/Yams
+fi
+YAMS_OUT=$OUT/yams
+if [ ! -f "$YAMS_OUT/libYams.a" ]; then
+  echo "== building Yams (coverage + ASan) from $yams_src" >&2
+  rm -rf "$YAMS_OUT"; mkdir -p "$YAMS_OUT"
+  for c in "$yams_src"/Sources/CYaml/src/*.c; do
+    timeout 600 clang -c -O1 -g -fsanitize=fuzzer-no-link,address -DYAML_DECLARE_STATIC \
+      -I "$yams_src/Sources/CYaml/include" "$c" -o "$YAMS_OUT/cyaml_$(basename "$c" .c).o"
+  done
+  timeout 1200 swiftc -parse-as-library -module-name Yams -O -wmo -sanitize=fuzzer,address -DSWIFT_PACKAGE \
+    -Xcc -DYAML_DECLARE_STATIC -I "$yams_src/Sources/CYaml/include" \
+    -emit-module -emit-module-path "$YAMS_OUT/Yams.swiftmodule" -c -o "$YAMS_OUT/Yams.o" \
+    "$yams_src"/Sources/Yams/*.swift
+  ar rcs "$YAMS_OUT/libYams.a" "$YAMS_OUT"/*.o
+fi
+
+# --- the core, once: module `ScopeGate` with -enable-testing, so harnesses can `@testable import` it -------
+CORE_OUT=$OUT/core
+if [ ! -f "$CORE_OUT/libScopeGate.a" ] || [ -n "$(find "$ROOT/Sources/ScopeGate" -name '*.swift' -newer "$CORE_OUT/libScopeGate.a" | head -1)" ]; then
+  echo "== building the core (coverage + ASan) into $CORE_OUT" >&2
+  start=$(date +%s)
+  rm -rf "$CORE_OUT"; mkdir -p "$CORE_OUT/src"
+  # Compile a snapshot, so an edit to the working tree during the (long) build cannot fail it.
+  (cd "$ROOT/Sources/ScopeGate" && find . -name '*.swift' -exec cp --parents {} "$CORE_OUT/src/" \;)
+  mapfile -t core < <(find "$CORE_OUT/src" -name '*.swift' | sort)
+  timeout 1800 swiftc -parse-as-library -module-name ScopeGate -O -enable-testing -sanitize=fuzzer,address \
+    -suppress-warnings -I "$YAMS_OUT" -Xcc -DYAML_DECLARE_STATIC -I "$yams_src/Sources/CYaml/include" \
+    -emit-module -emit-module-path "$CORE_OUT/ScopeGate.swiftmodule" -emit-library -static \
+    -o "$CORE_OUT/libScopeGate.a" "${core[@]}"
+  echo "== core built in $(( $(date +%s) - start )) s" >&2
+fi
+
+# --- the target: a small module over the core --------------------------------------------------------------
+extra=()
+case "$target" in
+  policy)       extra=() ;;
+  jsonl)        extra=("$ROOT/Sources/scopegate/BatchRunner.swift") ;;   # BatchProcessor, as the CLI runs it
+  differential) extra=("$ROOT/Tests/ScopeGateTests/ReferenceEvaluator.swift") ;;   # shared, not copied
+  jose)         extra=("$ROOT"/Sources/ScopeGateTokens/JOSE/{CompactJWS,Base64URL,StrictJSON,ClaimValue}.swift
+                       "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
+esac
+binary=$OUT/fuzz-$target
+mapfile -t harness < <(find "$ROOT/Fuzz/$target" "$ROOT/Fuzz/Common" -name '*.swift' | sort)
+if [ ! -x "$binary" ] || [ -n "$(find "${harness[@]}" "${extra[@]}" "$CORE_OUT/libScopeGate.a" "$0" -newer "$binary" | head -1)" ]; then
+  echo "== building $binary" >&2
+  start=$(date +%s)
+  timeout 1800 swiftc -parse-as-library -module-name "Fuzz_$target" -O -sanitize=fuzzer,address \
+    -I "$CORE_OUT" -I "$YAMS_OUT" -Xcc -DYAML_DECLARE_STATIC -I "$yams_src/Sources/CYaml/include" \
+    "${extra[@]}" "${harness[@]}" "$CORE_OUT/libScopeGate.a" "$YAMS_OUT/libYams.a" -o "$binary"
+  echo "== built in $(( $(date +%s) - start )) s" >&2
+fi
+[ "$build_only" = 1 ] && exit 0
+
+# --- run ----------------------------------------------------------------------------------------------------
+work=$OUT/corpus/$target
+crashes=$OUT/crashes/$target
+mkdir -p "$work" "$crashes"
+dict=()
+[ -f "Fuzz/$target.dict" ] && dict=("-dict=$ROOT/Fuzz/$target.dict")
+log=$OUT/fuzz-$target.log
+echo "== fuzzing $target for ${seconds}s (log: $log)" >&2
+set +e
+timeout $(( seconds + 120 )) "$binary" "$work" "$ROOT/Fuzz/corpus/$target" \
+  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+  -artifact_prefix="$crashes/" "${dict[@]}" "$@" >"$log" 2>&1
+status=$?
+set -e
+execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
+echo "target=$target seconds=$seconds execs=$execs execs_per_sec=$rate ${cov:-} exit=$status"
+if [ "$status" != 0 ]; then
+  echo "crash or failure; artifacts in $crashes:" >&2
+  ls -1 "$crashes" >&2 || true
+  grep -m 20 -E 'ERROR|SUMMARY|Fatal error|==[0-9]+==' "$log" >&2 || true
+fi
+exit "$status"
