@@ -10,7 +10,7 @@ struct Graph: ParsableCommand {
             Solid edges: `implies`. Dashed edges: wildcard coverage. Fill colour by risk (low green, normal blue, \
             sensitive orange, admin red and bold). With --tools, an edge from a scope to each tool whose \
             least-privilege set contains it.
-            Render DOT with `dot -Tsvg`; paste Mermaid into a ```mermaid block on GitHub.
+            Render DOT with `dot -Tsvg`; paste Mermaid into a `mermaid` code block on GitHub.
             Exit: 0, or 2 for a policy with errors.
             """)
 
