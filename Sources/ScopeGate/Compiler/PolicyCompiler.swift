@@ -103,7 +103,9 @@ struct CompilerState {
     }
 
     mutating func run() -> CompileResult {
-        if let root = declarations.first, files.first?.root != nil, root.version == nil {
+        // An empty root file (nothing but comments or whitespace, e.g. truncated to zero by a writer) is an error
+        // too, not a policy that denies everything: a reload must keep the last good policy instead.
+        if let root = declarations.first, root.version == nil, files.first?.root != nil || !diagnostics.hasErrors {
             diagnostics.append(Diagnostic(.missingKey, "the policy has no `version`",
                 at: SourceLocation(file: root.path, line: 1, column: 1), help: "add `version: 1` at the top"))
         }

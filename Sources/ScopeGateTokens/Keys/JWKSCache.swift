@@ -92,8 +92,15 @@ public actor JWKSCache {
 
     private func mayAttempt(minimumGap: TimeInterval) -> Bool {
         let now = clock.now()
-        if let lastFailure, now.timeIntervalSince(lastFailure) < policy.failureRetryInterval { return false }
-        if let lastAttempt, now.timeIntervalSince(lastAttempt) < minimumGap { return false }
+        // A negative gap means the clock stepped back: count the interval as elapsed rather than waiting for the
+        // clock to catch up (which would block retries and key rotation for as long as the step).
+        func within(_ since: Date?, _ interval: TimeInterval) -> Bool {
+            guard let since else { return false }
+            let gap = now.timeIntervalSince(since)
+            return gap >= 0 && gap < interval
+        }
+        if within(lastFailure, policy.failureRetryInterval) { return false }
+        if within(lastAttempt, minimumGap) { return false }
         return true
     }
 
