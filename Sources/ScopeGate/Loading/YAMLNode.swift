@@ -103,6 +103,8 @@ struct YAMLNode: Sendable {
 
 /// Strict decimal-number text parsing shared by YAML scalars and JSON arguments.
 enum DecimalText {
+    static let posix = Locale(identifier: "en_US_POSIX")
+
     /// Parses `-?digits(.digits)?([eE][+-]?digits)?` (a leading `+` allowed) into an exact `Decimal`.
     static func parse(_ s: String) -> Decimal? {
         var sawDigit = false
@@ -133,6 +135,6 @@ enum DecimalText {
         }
         guard sawDigit, s.utf8.count <= 64 else { return nil }
         let text = s.hasPrefix("+") ? String(s.dropFirst()) : s
-        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        return Decimal(string: text, locale: posix)
     }
 }

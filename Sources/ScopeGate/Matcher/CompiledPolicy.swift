@@ -67,13 +67,16 @@ struct RuleTable: Sendable {
 
 /// A policy compiled for matching: immutable, `Sendable`, cheap to share. Scopes are interned to dense ids,
 /// closures and grants are bitsets, clauses are sorted id lists, exact names hash, globs are pre-sorted.
-public struct CompiledPolicy: Sendable {
+/// A final class so passing it around costs one reference count, not one per table.
+public final class CompiledPolicy: Sendable {
     /// The validated model this was lowered from (names, locations, descriptions).
     public let model: PolicyModel
     /// Interned scopes with closures.
     public let scopes: ScopeTable
     /// A stamp unique to this compiled value, so a ``Grant`` from another policy version is never misread.
     public let stamp: UInt64
+    /// The RFC 9728 metadata URL derived from `resource.id` (computed once; challenges use it per call).
+    let metadataURL: String?
 
      let clauseIDs: [ScopeID]
     /// Clause `c` is `clauseIDs[clauseBounds[c] ..< clauseBounds[c + 1]]`.
@@ -89,6 +92,7 @@ public struct CompiledPolicy: Sendable {
         let scopes = ScopeTable(model: model)
         self.scopes = scopes
         self.stamp = PolicyStamp.next()
+        self.metadataURL = CompiledPolicy.metadataURL(for: model)
         var lowering = Lowering(scopes: scopes)
         self.tools = lowering.table(model.tools.enumerated().map { ($0.offset, $0.element.pattern, $0.element.location,
                                                                     $0.element.isPublic, $0.element.requirement,

@@ -55,7 +55,10 @@ extension CompiledPolicy {
     public func names(_ ids: [ScopeID]) -> [String] { ids.map { scopes.name(of: $0) } }
 
     /// The URL of this resource's Protected Resource Metadata (RFC 9728 path form), if `resource.id` is set.
-    public var resourceMetadataURL: String? {
+    public var resourceMetadataURL: String? { metadataURL }
+
+    /// Computes the metadata URL once, at lowering (see ``CompiledPolicy/metadataURL``).
+    static func metadataURL(for model: PolicyModel) -> String? {
         guard let id = model.resource?.id, let url = URL(string: id), let scheme = url.scheme, let host = url.host else { return nil }
         let port = url.port.map { ":\($0)" } ?? ""
         let path = url.path == "/" ? "" : url.path

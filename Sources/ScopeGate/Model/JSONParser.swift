@@ -34,6 +34,7 @@ public struct JSONParser {
     }
 
     struct Reader {
+        static let posix = Locale(identifier: "en_US_POSIX")
         let bytes: UnsafeBufferPointer<UInt8>
         let maxDepth: Int
         var position = 0
@@ -216,8 +217,21 @@ public struct JSONParser {
                 while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
             }
             guard position - start <= 64 else { throw Failure(message: "number too long", offset: start) }
+            // Fast path: an integer of up to 18 digits is exact in Int64.
+            if position - start <= 18 {
+                var value: Int64 = 0
+                var negative = false
+                var plain = true
+                for i in start..<position {
+                    let c = bytes[i]
+                    if c == UInt8(ascii: "-") { negative = true; continue }
+                    guard c >= 0x30 && c <= 0x39 else { plain = false; break }
+                    value = value * 10 + Int64(c - 0x30)
+                }
+                if plain { return .number(Decimal(negative ? -value : value)) }
+            }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-            guard let d = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { throw Failure(message: "invalid number", offset: start) }
+            guard let d = Decimal(string: text, locale: Self.posix) else { throw Failure(message: "invalid number", offset: start) }
             return .number(d)
         }
     }

@@ -59,22 +59,32 @@ public enum JSONText {
     /// Appends `s` as a JSON string literal (quotes included) to `out`.
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+        // Copy runs of bytes that need no escaping in one append; escape the rest (all ASCII, so the
+        // indices are scalar boundaries).
+        let utf8 = s.utf8
+        var runStart = utf8.startIndex
+        var i = runStart
+        while i < utf8.endIndex {
+            let b = utf8[i]
+            guard b < 0x20 || b == 0x22 || b == 0x5C else {
+                i = utf8.index(after: i)
+                continue
             }
+            out += s[runStart..<i]
+            switch b {
+            case 0x22: out += "\\\""
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            default:
+                let hex = String(b, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+            i = utf8.index(after: i)
+            runStart = i
         }
+        out += s[runStart..<utf8.endIndex]
         out += "\""
     }
 
