@@ -176,95 +176,71 @@ public struct LeastPrivilegeSolver: Sendable {
         var nodes = 0
         var exhausted = false
 
-        let clauseClosures: [[ScopeSet]] = parts.map { $0.clauses.map { table.closure(of: $0) } }
-        func isSatisfied(_ p: Int, _ closure: ScopeSet) -> Bool {
-            parts[p].clauses.contains { $0.allSatisfy { closure.contains($0) } }
-        }
-
-        func leaf(_ chosen: Set<ScopeID>) {
-            let ids = reduce(chosen)
-            let s = score(ids)
-            if let current = best, s.cost == current.score.cost {
-                if Self.better(s, current.score) {
-                    ties.append(current.ids)
-                    best = (ids, s)
-                } else if s.names != current.score.names {
-                    ties.append(ids)
-                }
-            } else if best.map({ s.cost < $0.score.cost }) ?? true {
-                best = (ids, s)
-                ties = []
-            }
-        }
-
-        // Branch and bound. Lower bound at a node: its cost plus, over the parts still unsatisfied, the largest
-        // "cheapest clause" marginal cost (every part needs one clause, so the optimum below is at least that).
-        // The part attaining that bound is branched on first (fail first); clauses cheapest first.
-        func search(_ closure: ScopeSet, _ chosen: Set<ScopeID>, _ cost: Int) {
+        func search(_ depth: Int, _ closure: ScopeSet, _ chosen: Set<ScopeID>, _ cost: Int) {
             nodes += 1
             if nodes > nodeBudget { exhausted = true; return }
             if let best, cost > best.score.cost { return }
-            var branchPart = -1
-            var bound = cost
-            for p in parts.indices where !isSatisfied(p, closure) {
-                var cheapest = Int.max
-                for c in clauseClosures[p].indices {
-                    var next = closure
-                    next.formUnion(clauseClosures[p][c])
-                    cheapest = min(cheapest, table.weight(next))
+            // Skip parts already satisfied by the current closure (dominance: adding nothing is never worse).
+            var d = depth
+            while d < order.count, parts[order[d]].clauses.contains(where: { $0.allSatisfy { closure.contains($0) } }) { d += 1 }
+            if d == order.count {
+                let ids = reduce(chosen)
+                let s = score(ids)
+                if let current = best, s.cost == current.score.cost {
+                    let key = s.names
+                    if Self.better(s, current.score) {
+                        ties.append(current.ids)
+                        best = (ids, s)
+                    } else if key != current.score.names {
+                        ties.append(ids)
+                    }
+                } else if best.map({ s.cost < $0.score.cost }) ?? true {
+                    best = (ids, s)
+                    ties = []
                 }
-                if branchPart < 0 || cheapest > bound { branchPart = p; bound = max(bound, cheapest) }
+                return
             }
-            guard branchPart >= 0 else { return leaf(chosen) }
-            if let best, bound > best.score.cost { return }
-            let candidates = parts[branchPart].clauses.enumerated().map { c, clause -> (ScopeSet, Int, [ScopeID]) in
+            // Branch over the clauses of the next unsatisfied part, cheapest marginal cost first.
+            let candidates = parts[order[d]].clauses.map { clause -> (ScopeSet, Int, [ScopeID]) in
                 var next = closure
-                next.formUnion(clauseClosures[branchPart][c])
+                for id in clause { next.formUnion(table.closure(id)) }
                 return (next, table.weight(next), clause)
             }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.2.lexicographicallyPrecedes($1.2) }
             for (next, nextCost, clause) in candidates {
                 if exhausted { return }
-                search(next, chosen.union(clause), nextCost)
+                search(d + 1, next, chosen.union(clause), nextCost)
             }
         }
         let empty = ScopeSet(capacity: table.count)
-        // Seed the bound with the greedy answer so pruning starts at the first node.
-        let seed = greedy(parts: parts, order: order, empty: empty)
-        leaf(Set(seed.ids))
-        search(empty, [], 0)
+        search(0, empty, [], 0)
 
         if exhausted || best == nil {
-            let fallback = best ?? (seed.ids, score(seed.ids))
-            return finish(fallback.0, fallback.1, optimal: false, lowerBound: min(seed.lower, fallback.1.cost), ties: [],
+            // Greedy: satisfy parts in order with the cheapest marginal clause.
+            var closure = empty
+            var chosen = Set<ScopeID>()
+            var lower = 0
+            for index in order {
+                let part = parts[index]
+                let alone = part.clauses.map { table.weight(table.closure(of: $0)) }.min() ?? 0
+                lower = max(lower, alone)
+                if part.clauses.contains(where: { $0.allSatisfy { closure.contains($0) } }) { continue }
+                let pick = part.clauses.min { a, b in
+                    var x = closure, y = closure
+                    for id in a { x.formUnion(table.closure(id)) }
+                    for id in b { y.formUnion(table.closure(id)) }
+                    return table.weight(x) < table.weight(y)
+                } ?? []
+                for id in pick { closure.formUnion(table.closure(id)) }
+                chosen.formUnion(pick)
+            }
+            let ids = reduce(chosen)
+            let s = score(ids)
+            let greedyBest = best.map { Self.better($0.score, s) ? $0 : (ids, s) } ?? (ids, s)
+            return finish(greedyBest.0, greedyBest.1, optimal: false, lowerBound: min(lower, greedyBest.1.cost), ties: [],
                           parts: parts, labels: labelsByPart)
         }
         guard let best else { return finish([], score([]), optimal: true, lowerBound: 0, ties: [], parts: parts, labels: labelsByPart) }
         return finish(best.ids, best.score, optimal: true, lowerBound: best.score.cost, ties: ties, parts: parts, labels: labelsByPart)
-    }
-
-    /// Greedy: satisfy parts in order with the cheapest marginal clause; also a lower bound (the dearest part alone).
-    func greedy(parts: [Part], order: [Int], empty: ScopeSet) -> (ids: [ScopeID], lower: Int) {
-        let table = policy.scopes
-        var closure = empty
-        var chosen = Set<ScopeID>()
-        var lower = 0
-        for index in order {
-            let part = parts[index]
-            let alone = part.clauses.map { table.weight(table.closure(of: $0)) }.min() ?? 0
-            lower = max(lower, alone)
-            if part.clauses.contains(where: { $0.allSatisfy { closure.contains($0) } }) { continue }
-            var pick: [ScopeID] = []
-            var pickCost = Int.max
-            for clause in part.clauses {
-                var next = closure
-                for id in clause { next.formUnion(table.closure(id)) }
-                let w = table.weight(next)
-                if w < pickCost || (w == pickCost && clause.lexicographicallyPrecedes(pick)) { pick = clause; pickCost = w }
-            }
-            for id in pick { closure.formUnion(table.closure(id)) }
-            chosen.formUnion(pick)
-        }
-        return (reduce(chosen), lower)
     }
 
     func finish(_ ids: [ScopeID], _ s: Score, optimal: Bool, lowerBound: Int, ties: [[ScopeID]], parts: [Part],
