@@ -33,6 +33,10 @@ case " $TARGETS " in *" $target "*) ;; *) echo "unknown target \`$target\` (one 
 
 mkdir -p "$OUT"
 
+# Builds are serialized (two runs started together must not rebuild .build-fuzz/core at once); runs are not.
+exec 9>"$OUT/build.lock"
+flock 9
+
 # --- Yams 6.2.2 (the version Package.swift pins) -----------------------------------------------------------
 yams_src=""
 if [ -f .build/checkouts/Yams/Sources/Yams/Parser.swift ]; then
@@ -94,6 +98,7 @@ if [ ! -x "$binary" ] || [ -n "$(find "${harness[@]}" "${extra[@]}" "$CORE_OUT/l
     | { grep -v "Cannot export local symbol '__asan" || true; } >&2   # gold's noise about ASan's own symbols
   echo "== built in $(( $(date +%s) - start )) s" >&2
 fi
+flock -u 9
 [ "$build_only" = 1 ] && exit 0
 
 # --- run ----------------------------------------------------------------------------------------------------
