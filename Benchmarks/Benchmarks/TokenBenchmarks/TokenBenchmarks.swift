@@ -1,5 +1,5 @@
 // Token verification benchmarks: the VerifiedTokenCache hit path, uncached RS256/ES256/EdDSA verification through
-// `TokenVerifier.verify` with static keys, and jwt-kit's raw RS256 signature verify on the same key and token
+// `TokenVerifier.verify` with static keys, and jwt-kit's raw signature verify on the same keys and tokens
 // (the floor our full verification is compared with). Targets and results: docs/performance.md.
 //
 //   cd Benchmarks && swift package --disable-sandbox benchmark --target TokenBenchmarks
@@ -40,8 +40,10 @@ enum TokenFixture {
         let rs256: Case
         let es256: Case
         let eddsa: Case
-        /// jwt-kit's own RS256 verifier for the same RSA public key.
+        /// jwt-kit's own verifiers for the same public keys (RS256, ES256, EdDSA).
         let jwtKitRS256: any JWTAlgorithm
+        let jwtKitES256: any JWTAlgorithm
+        let jwtKitEdDSA: any JWTAlgorithm
     }
 
     static func claims() -> [String: Any] {
@@ -93,7 +95,14 @@ enum TokenFixture {
         let kid = JWKIdentifier(string: "k1")
         await collection.add(rsa: try Insecure.RSA.PublicKey(modulus: n, exponent: e), digestAlgorithm: .sha256, kid: kid)
         let jwtKit = try await collection.getKey(for: kid)
-        return All(rs256: rs256, es256: es256, eddsa: eddsa, jwtKitRS256: jwtKit)
+        let ecCollection = JWTKeyCollection()
+        await ecCollection.add(ecdsa: try ES256PublicKey(parameters: (b64url(raw[0..<32]), b64url(raw[32...]))), kid: kid)
+        let jwtKitES = try await ecCollection.getKey(for: kid)
+        let edCollection = JWTKeyCollection()
+        await edCollection.add(eddsa: try EdDSA.PublicKey(x: b64url(ed.publicKey.rawRepresentation), curve: .ed25519), kid: kid)
+        let jwtKitEd = try await edCollection.getKey(for: kid)
+        return All(rs256: rs256, es256: es256, eddsa: eddsa, jwtKitRS256: jwtKit, jwtKitES256: jwtKitES,
+                   jwtKitEdDSA: jwtKitEd)
     }
 
     /// Built once per process, outside every measurement.
@@ -150,19 +159,23 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // MARK: jwt-kit's raw RS256 signature verify on the same key and token (the comparison floor)
+    // MARK: jwt-kit's raw signature verify on the same keys and tokens (the comparison floor)
 
-    Benchmark("jwt-kit raw verify RS256",
-              configuration: .init(metrics: metrics, timeUnits: .microseconds, maxDuration: .seconds(4))) { benchmark async in
-        let all = await TokenFixture.shared.value
-        let algorithm = all.jwtKitRS256
-        let signature = all.rs256.signature, input = all.rs256.signingInput
-        var failures = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            if (try? algorithm.verify(signature, signs: input)) != true { failures += 1 }
+    for (name, pick, algorithm) in [("RS256", \TokenFixture.All.rs256, \TokenFixture.All.jwtKitRS256),
+                                    ("ES256", \TokenFixture.All.es256, \TokenFixture.All.jwtKitES256),
+                                    ("EdDSA", \TokenFixture.All.eddsa, \TokenFixture.All.jwtKitEdDSA)] {
+        Benchmark("jwt-kit raw verify \(name)",
+                  configuration: .init(metrics: metrics, timeUnits: .microseconds, maxDuration: .seconds(4))) { benchmark async in
+            let all = await TokenFixture.shared.value
+            let algorithm = all[keyPath: algorithm]
+            let signature = all[keyPath: pick].signature, input = all[keyPath: pick].signingInput
+            var failures = 0
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                if (try? algorithm.verify(signature, signs: input)) != true { failures += 1 }
+            }
+            benchmark.stopMeasurement()
+            if failures > 0 { benchmark.error("\(failures) raw verifications failed") }
         }
-        benchmark.stopMeasurement()
-        if failures > 0 { benchmark.error("\(failures) raw verifications failed") }
     }
 }
