@@ -33,15 +33,7 @@ struct Diff: ParsableCommand {
     @Option(name: .customLong("fail-on"), help: "Exit 1 on: escalation or any-change.")
     var failOn: Gate?
 
-    static func load(_ path: String) throws -> CompiledPolicy {
-        let result = PolicyCompiler().compile(path: path)
-        guard let model = result.model else {
-            let renderer = DiagnosticRenderer(sources: result.sources, color: Output.color(fd: 2))
-            Output.stderr(renderer.human(Diagnostics(result.diagnostics.filter { $0.severity == .error })))
-            throw Output.fail("the policy `\(path)` has errors", help: "run `scopegate lint \(path)` and fix them")
-        }
-        return CompiledPolicy(model: model)
-    }
+    static func load(_ path: String) throws -> CompiledPolicy { try PolicyOptions(policy: path).load() }
 
     func run() throws {
         let diff = PolicyDiff(old: try Self.load(old), new: try Self.load(new))

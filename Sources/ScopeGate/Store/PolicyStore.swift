@@ -62,12 +62,13 @@ public final class PolicyStore: Sendable {
     }
 }
 
-/// A value behind a lock (the lock is the owner of the shared mutable state).
-final class LockedValue<Value>: @unchecked Sendable {
+/// A value behind a lock (the lock is the owner of the shared mutable state). Shared with the package's other
+/// targets (`ScopeGateMCP`), so there is one such box.
+package final class LockedValue<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    package init(_ value: Value) { self.value = value }
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)

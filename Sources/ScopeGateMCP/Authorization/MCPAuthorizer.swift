@@ -16,8 +16,8 @@ public final class MCPAuthorizer: Sendable {
     let cache: VerifiedTokenCache<Caller>
     let metrics: ScopeGateMetrics
     let fetcher: MeteredFetcher
-    private let verifierState = Locked<VerifierEntry?>(nil)
-    private let leastPrivilege = Locked<[LeastPrivilegeKey: [String]]>([:])
+    private let verifierState = LockedValue<VerifierEntry?>(nil)
+    private let leastPrivilege = LockedValue<[LeastPrivilegeKey: [String]]>([:])
 
     struct VerifierEntry {
         let resource: String
@@ -251,17 +251,5 @@ public final class MCPAuthorizer: Sendable {
             return actions.contains { policy.decide(.tool(tool, arguments: [argument: .string($0.name)]), grant: caller.grant).allowed }
         }
         return policy.decide(.tool(tool), grant: caller.grant).allowed
-    }
-}
-
-/// A value behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

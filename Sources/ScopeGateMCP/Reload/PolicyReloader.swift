@@ -16,8 +16,8 @@ public final class PolicyReloader: Sendable {
     let authorizer: MCPAuthorizer
     let path: String
     let interval: Duration
-    private let fingerprints = Locked<[String: Fingerprint]>([:])
-    private let signalSource = Locked<(any DispatchSourceSignal)?>(nil)
+    private let fingerprints = LockedValue<[String: Fingerprint]>([:])
+    private let signalSource = LockedValue<(any DispatchSourceSignal)?>(nil)
 
     struct Fingerprint: Equatable {
         var modified: Date
