@@ -42,5 +42,11 @@ let package = Package(
             path: "Benchmarks/TokenBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Not an ordo-one benchmark: the library side of bench/peers/run.sh (ScopeGate vs Cedar, OPA, Casbin).
+        .executableTarget(
+            name: "PeerBench",
+            dependencies: [.product(name: "ScopeGate", package: coreIdentity)],
+            path: "Benchmarks/PeerBench"
+        ),
     ]
 )
