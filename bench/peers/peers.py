@@ -99,6 +99,8 @@ def main() -> int:
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--doc-table", help="write the markdown results here")
     ap.add_argument("--plot", help="write the latency plot (PNG) here")
+    ap.add_argument("--doc", help="a markdown file whose text between the markers <!-- peers-results:begin --> and "
+                                  "<!-- peers-results:end --> is replaced with the table (docs/performance.md)")
     ap.add_argument("--min-seconds", type=float, default=2.0, help="timing passes per engine and size")
     ap.add_argument("--sizes", help="comma-separated tool counts (default 100,2000,10000)")
     a = ap.parse_args()
@@ -227,6 +229,8 @@ def main() -> int:
                 f.write(table)
         if a.plot:
             plot(results, a.plot)
+        if a.doc:
+            update_doc(a.doc, table)
     return 1 if mismatches else 0
 
 
@@ -360,6 +364,18 @@ def targets(results: dict) -> list[str]:
                 lines.append(f"| memory (Δ peak RSS) below {p} | 10,000 | {fmt_mb(ours)} | {fmt_mb(theirs)} | "
                              f"{theirs / max(1, ours):.1f}× | {met} |")
     return lines + [""]
+
+
+def update_doc(path: str, table: str) -> None:
+    begin, end = "<!-- peers-results:begin -->", "<!-- peers-results:end -->"
+    text = open(path).read()
+    if begin not in text or end not in text:
+        print(f"note: {path} has no {begin} … {end} markers; not updated")
+        return
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(head + begin + "\n" + table + end + tail)
 
 
 def plot(results: dict, path: str) -> None:

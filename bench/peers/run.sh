@@ -2,7 +2,8 @@
 # Side by side: ScopeGate vs Cedar, OPA/Rego and Casbin on the same seeded workloads (issue #9).
 #
 #   bench/peers/run.sh          full run: 100 / 2,000 / 10,000 tools; agreement + compile, latency, throughput,
-#                               memory; writes docs/peers-results.md and docs/img/peers-latency.png
+#                               memory; writes docs/peers-results.md, docs/img/peers-latency.png and the
+#                               table between the peers-results markers in docs/performance.md
 #   bench/peers/run.sh --ci     agreement only on one small workload (the differential test), no timing
 #
 # Environment: SCOPEGATE_BIN / PEERBENCH_BIN use prebuilt executables instead of building them; PYTHON picks the
@@ -42,6 +43,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 timeout 600 "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt"
+if [ "$CI_MODE" = 0 ]; then
+  timeout 600 "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements-plot.txt"
+fi
 timeout 600 "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --ignore-requires-python \
   opa-golib-python-bindings==0.4.4
 
@@ -66,5 +70,6 @@ if [ -z "${PEERBENCH_BIN:-}" ]; then
 fi
 echo "== load before: $(uptime)"
 timeout 1500 "$VENV/bin/python" "$HERE/peers.py" --scopegate "$SCOPEGATE_BIN" --peerbench "$PEERBENCH_BIN" \
-  --doc-table "$ROOT/docs/peers-results.md" --plot "$ROOT/docs/img/peers-latency.png" "${EXTRA[@]}"
+  --doc-table "$ROOT/docs/peers-results.md" --doc "$ROOT/docs/performance.md" \
+  --plot "$ROOT/docs/img/peers-latency.png" "${EXTRA[@]}"
 echo "== load after: $(uptime)"
