@@ -72,6 +72,10 @@ enum AnalysePass {
                 state.report(.insecureJWKS, "introspection endpoint \(problem)", at: issuer.location,
                              help: "introspect over https (plain http is allowed only on loopback, for tests)")
             }
+            if let exchange = issuer.exchange, let problem = insecure(exchange.endpoint) {
+                state.report(.insecureJWKS, "token exchange endpoint \(problem)", at: issuer.location,
+                             help: "exchange tokens over https (plain http is allowed only on loopback, for tests)")
+            }
             tokens.issuers[i] = issuer
         }
         if tokens.leewaySeconds > 300 {
@@ -86,6 +90,22 @@ enum AnalysePass {
             state.report(.publicDownstream, "public tool `\(tool.pattern)` exchanges tokens for a downstream API",
                          at: tool.downstream?.location ?? tool.location,
                          help: "any valid token could make the server act downstream (confused deputy); require a scope")
+        }
+        // A downstream exchange needs an issuer with `exchange:`: the named one, or (issuer omitted) the token's own,
+        // i.e. any configured issuer. Without one every call of the tool fails (closed) at run time.
+        // A policy without issuers gets its `tokens:` from the embedding code; nothing to check against then.
+        let issuers = state.model.tokens?.issuers ?? []
+        for tool in state.model.tools where !issuers.isEmpty {
+            guard let downstream = tool.downstream else { continue }
+            let candidates = downstream.issuer.map { name in issuers.filter { $0.issuer == name } } ?? issuers
+            // An unknown named issuer is SG208 already.
+            if downstream.issuer != nil && candidates.isEmpty { continue }
+            guard !candidates.contains(where: { $0.exchange != nil }) else { continue }
+            let reason = downstream.issuer.map { "issuer `\($0)` has no `exchange:` settings" }
+                ?? "no issuer in `tokens.issuers` has `exchange:` settings"
+            state.report(.downstreamWithoutExchange, "downstream of `\(tool.pattern)` cannot be exchanged: \(reason)",
+                         at: downstream.location,
+                         help: "add `exchange: { endpoint, client_id, client_secret_env }` to the issuer under `tokens.issuers`; until then every call of the tool fails")
         }
     }
 

@@ -24,7 +24,7 @@ struct DecodePass {
     static let resourceKeys = ["id", "authorization_servers", "scopes_supported", "documentation"]
     static let tokensKeys = ["issuers", "leeway_seconds", "scope_claims", "require_typ"]
     static let issuerKeys = ["issuer", "jwks_uri", "algorithms", "audiences", "scope_claims", "roles", "strip_prefixes",
-                             "introspection"]
+                             "introspection", "exchange"]
     static let scopeKeys = ["description", "risk", "implies", "deprecated"]
     static let toolKeys = ["requires", "description", "public", "basic", "action_argument", "actions", "when", "downstream"]
     static let actionKeys = ["requires", "description", "when"]
@@ -243,6 +243,8 @@ struct DecodePass {
                                                          : "add `\(k):`")
                 }
                 issuer.introspection = .init(endpoint: endpoint, clientID: clientID, clientSecretEnv: secretEnv)
+            case "exchange":
+                issuer.exchange = decodeExchange(value)
             default: break
             }
         }
@@ -251,6 +253,57 @@ struct DecodePass {
             return nil
         }
         return issuer
+    }
+
+    /// `exchange: { endpoint, client_id, client_secret_env, client_auth? }` of an issuer (RFC 8693).
+    mutating func decodeExchange(_ node: YAMLNode) -> TokensConfig.Exchange? {
+        let keys = ["endpoint", "client_id", "client_secret_env", "client_auth", "target", "grant", "subject_token_type"]
+        guard let items = pairs(node, what: "`exchange`", allowed: keys) else { return nil }
+        var values: [String: String] = [:]
+        var method = TokensConfig.Exchange.ClientAuthentication.basic
+        var target = TokensConfig.Exchange.Target.audience
+        var grant = TokensConfig.Exchange.Grant.tokenExchange
+        var subjectTokenType: String?
+        for (k, _, v) in items {
+            let s = string(v, what: "`exchange.\(k)`") ?? ""
+            if k == "subject_token_type" {
+                subjectTokenType = s.isEmpty ? nil : s
+            } else if k == "grant" {
+                if let g = TokensConfig.Exchange.Grant(rawValue: s) {
+                    grant = g
+                } else {
+                    error(.invalidValue, "`exchange.grant` must be `token_exchange` or `on_behalf_of`", v.location,
+                          help: "`token_exchange` is RFC 8693 (the default); `on_behalf_of` is Microsoft Entra's flow")
+                }
+            } else if k == "target" {
+                if let t = TokensConfig.Exchange.Target(rawValue: s) {
+                    target = t
+                } else {
+                    error(.invalidValue, "`exchange.target` must be `audience`, `resource` or `both`", v.location,
+                          help: "`audience` sends `audience=` (the default), `resource` sends `resource=`, `both` sends both")
+                }
+            } else if k == "client_auth" {
+                if let m = TokensConfig.Exchange.ClientAuthentication(rawValue: s) {
+                    method = m
+                } else {
+                    error(.invalidValue, "`exchange.client_auth` must be `client_secret_basic` or `client_secret_post`", v.location,
+                          help: "use `client_secret_basic` (HTTP Basic, the default) or `client_secret_post` (form body)")
+                }
+            } else {
+                values[k] = s
+            }
+        }
+        var complete = true
+        for k in ["endpoint", "client_id", "client_secret_env"] where (values[k] ?? "").isEmpty {
+            complete = false
+            error(.missingKey, "`exchange` needs `\(k)`", node.location,
+                  help: k == "client_secret_env" ? "name the environment variable holding the secret; secrets never go in the policy"
+                                                 : "add `\(k):`")
+        }
+        guard complete, let endpoint = values["endpoint"], let clientID = values["client_id"],
+              let secretEnv = values["client_secret_env"] else { return nil }
+        return .init(endpoint: endpoint, clientID: clientID, clientSecretEnv: secretEnv, clientAuthentication: method,
+                     target: target, grant: grant, subjectTokenType: subjectTokenType)
     }
 
     // MARK: scopes

@@ -61,6 +61,7 @@ extension Diagnostic.Code {
     public static let unusedScope = Self("SG701", "unused-scope", .info)
     public static let excessClientScopes = Self("SG702", "excess-client-scopes", .warning)
     public static let publicDownstream = Self("SG703", "public-downstream", .warning)
+    public static let downstreamWithoutExchange = Self("SG704", "downstream-without-exchange", .warning)
 
     /// Every code, in id order.
     public static let all: [Diagnostic.Code] = [
@@ -73,7 +74,7 @@ extension Diagnostic.Code {
         .unsatisfiableRequirement, .neverMatches, .noRequirement, .conflictingSettings, .requirementTooLarge,
         .noAudience, .unsafeAlgorithm, .insecureJWKS, .largeLeeway,
         .scopesSupportedAll, .scopesSupportedOfflineAccess, .scopesSupportedEmpty,
-        .unusedScope, .excessClientScopes, .publicDownstream,
+        .unusedScope, .excessClientScopes, .publicDownstream, .downstreamWithoutExchange,
     ]
 }
 

@@ -20,6 +20,9 @@ public struct AuditEvent: Sendable, Hashable {
     public var missing: [String]
     public var rule: String?
     public var policyVersion: String
+    /// The RFC 8693 exchange a downstream tool made (audience, scopes, issued token's `jti`; never a token).
+    /// Set on the event the MCP layer writes for the exchange; nil on decision events.
+    public var downstream: DownstreamAudit?
 
     public init(time: Date, clientID: String?, subject: String?, tokenID: String?, method: String, tool: String?,
                 action: String?, arguments: [String: JSONValue], granted: [String], allowed: Bool, reason: String,
@@ -71,7 +74,43 @@ public struct AuditEvent: Sendable, Hashable {
         out += ",\"granted\":" + JSONText.array(granted)
         out += ",\"allowed\":\(allowed),\"reason\":\(JSONText.quote(reason))"
         out += ",\"required\":" + JSONText.array(required) + ",\"missing\":" + JSONText.array(missing)
-        out += ",\"rule\":\(opt(rule)),\"policy_version\":\(JSONText.quote(policyVersion))}"
-        return out
+        out += ",\"rule\":\(opt(rule)),\"policy_version\":\(JSONText.quote(policyVersion))"
+        if let downstream {
+            out += ",\"downstream\":{\"issuer\":\(opt(downstream.issuer)),\"audience\":\(JSONText.quote(downstream.audience))"
+            out += ",\"scopes\":" + JSONText.array(downstream.scopes)
+            out += ",\"granted_scopes\":" + JSONText.array(downstream.grantedScopes)
+            out += ",\"jti\":\(opt(downstream.tokenID)),\"cached\":\(downstream.cached),\"error\":\(opt(downstream.error))}"
+        }
+        return out + "}"
+    }
+}
+
+/// What an audit event records of a downstream token exchange (RFC 8693). Never a token.
+public struct DownstreamAudit: Sendable, Hashable {
+    /// The issuer exchanged at.
+    public var issuer: String?
+    /// The requested audience (the downstream API).
+    public var audience: String
+    /// The requested scopes.
+    public var scopes: [String]
+    /// The scopes of the issued token (the response's `scope`, else the requested ones); empty on failure.
+    public var grantedScopes: [String]
+    /// The issued token's `jti`, when it is a JWT that carries one.
+    public var tokenID: String?
+    /// Whether the issued token came from the exchange cache.
+    public var cached: Bool
+    /// The error code when the exchange failed (e.g. `downstream.invalid_target`).
+    public var error: String?
+
+    /// Creates the record.
+    public init(issuer: String?, audience: String, scopes: [String], grantedScopes: [String], tokenID: String?,
+                cached: Bool, error: String?) {
+        self.issuer = issuer
+        self.audience = audience
+        self.scopes = scopes
+        self.grantedScopes = grantedScopes
+        self.tokenID = tokenID
+        self.cached = cached
+        self.error = error
     }
 }

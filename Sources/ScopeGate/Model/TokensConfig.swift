@@ -21,12 +21,14 @@ public struct TokensConfig: Sendable, Hashable {
         public var stripPrefixes: [String]
         /// RFC 7662 introspection for opaque tokens.
         public var introspection: Introspection?
+        /// RFC 8693 token exchange at this issuer (for tools with `downstream:`).
+        public var exchange: Exchange?
         /// Where this issuer was declared.
         public var location: SourceLocation
 
         public init(issuer: String, jwksURI: String? = nil, algorithms: [String], audiences: [String],
                     scopeClaims: [String]? = nil, roles: RoleMapping? = nil, stripPrefixes: [String] = [],
-                    introspection: Introspection? = nil, location: SourceLocation) {
+                    introspection: Introspection? = nil, exchange: Exchange? = nil, location: SourceLocation) {
             self.issuer = issuer
             self.jwksURI = jwksURI
             self.algorithms = algorithms
@@ -35,6 +37,7 @@ public struct TokensConfig: Sendable, Hashable {
             self.roles = roles
             self.stripPrefixes = stripPrefixes
             self.introspection = introspection
+            self.exchange = exchange
             self.location = location
         }
     }
@@ -58,6 +61,53 @@ public struct TokensConfig: Sendable, Hashable {
             self.endpoint = endpoint
             self.clientID = clientID
             self.clientSecretEnv = clientSecretEnv
+        }
+    }
+
+    /// RFC 8693 token exchange settings (`exchange:` of an issuer). The secret is never in the policy: only the
+    /// name of an environment variable.
+    public struct Exchange: Sendable, Hashable {
+        /// How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
+        public enum ClientAuthentication: String, Sendable, Hashable, CaseIterable {
+            /// HTTP Basic with the form-encoded id and secret (the default).
+            case basic = "client_secret_basic"
+            /// `client_id` and `client_secret` in the form body.
+            case post = "client_secret_post"
+        }
+        /// The token endpoint.
+        public var endpoint: String
+        public var clientID: String
+        public var clientSecretEnv: String
+        public var clientAuthentication: ClientAuthentication
+        /// Which request parameter names the downstream API (RFC 8693 §2.1).
+        public enum Target: String, Sendable, Hashable, CaseIterable {
+            /// `audience=<downstream.audience>` (the default; Keycloak, Okta, Auth0).
+            case audience
+            /// `resource=<downstream.audience>` (an absolute URI, RFC 8707 style).
+            case resource
+            /// Both parameters with the same value.
+            case both
+        }
+        public var target: Target
+        /// The grant the token endpoint speaks.
+        public enum Grant: String, Sendable, Hashable, CaseIterable {
+            /// RFC 8693 token exchange (the default).
+            case tokenExchange = "token_exchange"
+            /// Microsoft Entra's on-behalf-of flow (a JWT bearer grant with `requested_token_use=on_behalf_of`).
+            case onBehalfOf = "on_behalf_of"
+        }
+        public var grant: Grant
+        /// The `subject_token_type` to send; nil: the RFC 8693 access-token type (Auth0 profiles need their own).
+        public var subjectTokenType: String?
+        public init(endpoint: String, clientID: String, clientSecretEnv: String, clientAuthentication: ClientAuthentication = .basic,
+                    target: Target = .audience, grant: Grant = .tokenExchange, subjectTokenType: String? = nil) {
+            self.endpoint = endpoint
+            self.clientID = clientID
+            self.clientSecretEnv = clientSecretEnv
+            self.clientAuthentication = clientAuthentication
+            self.target = target
+            self.grant = grant
+            self.subjectTokenType = subjectTokenType
         }
     }
 

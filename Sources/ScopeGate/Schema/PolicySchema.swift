@@ -163,7 +163,15 @@ public enum PolicySchema {
         "introspection": { "type": "object", "additionalProperties": false,
           "required": ["endpoint", "client_id", "client_secret_env"],
           "properties": { "endpoint": { "type": "string" }, "client_id": { "type": "string" },
-                          "client_secret_env": { "type": "string" } } }
+                          "client_secret_env": { "type": "string" } } },
+        "exchange": { "type": "object", "additionalProperties": false,
+          "required": ["endpoint", "client_id", "client_secret_env"],
+          "properties": { "endpoint": { "type": "string" }, "client_id": { "type": "string" },
+                          "client_secret_env": { "type": "string" },
+                          "client_auth": { "enum": ["client_secret_basic", "client_secret_post"] },
+                          "target": { "enum": ["audience", "resource", "both"] },
+                          "grant": { "enum": ["token_exchange", "on_behalf_of"] },
+                          "subject_token_type": { "type": "string" } } }
       }
     }
   }
