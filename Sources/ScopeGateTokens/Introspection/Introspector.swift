@@ -103,26 +103,20 @@ public actor Introspector {
         cache[key] = (answer, until, sequence)
     }
 
-    static func formEncode(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return (s.addingPercentEncoding(withAllowedCharacters: allowed) ?? "").replacingOccurrences(of: "%20", with: "+")
-    }
-
     private func ask(_ token: String) async throws(TokenError) -> VerifiedToken {
         guard let url = EndpointPolicy.url(settings.endpoint) else {
             throw TokenError(.introspectionFailed, "introspection endpoint must be https (or http on loopback)")
         }
-        guard let secret = environment[settings.clientSecretEnv], !secret.isEmpty else {
+        var headers = ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"]
+        var form = [("token", token), ("token_type_hint", "access_token")]
+        let client = ClientAuthentication(clientID: settings.clientID, secretEnv: settings.clientSecretEnv, method: .basic)
+        do {
+            try client.apply(headers: &headers, form: &form, environment: environment)
+        } catch {
             throw TokenError(.introspectionFailed, "environment variable `\(settings.clientSecretEnv)` with the introspection secret is not set")
         }
-        let credentials = Data("\(Self.formEncode(settings.clientID)):\(Self.formEncode(secret))".utf8).base64EncodedString()
-        let body = "token=\(Self.formEncode(token))&token_type_hint=access_token"
-        let request = HTTPRequest(
-            method: "POST", url: url,
-            headers: ["Authorization": "Basic \(credentials)", "Content-Type": "application/x-www-form-urlencoded",
-                      "Accept": "application/json"],
-            body: Array(body.utf8), maxResponseBytes: limits.maxBodyBytes)
+        let request = HTTPRequest(method: "POST", url: url, headers: headers, body: Array(FormEncoding.body(form).utf8),
+                                  maxResponseBytes: limits.maxBodyBytes)
         requestCount += 1
         let response: HTTPResponse
         do {

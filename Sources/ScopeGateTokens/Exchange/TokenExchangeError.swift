@@ -1,0 +1,51 @@
+/// Why an RFC 8693 token exchange did not produce a downstream token.
+///
+/// Errors are values: ``Code`` is an open set of stable string ids (`exchange.invalid_target`, …). ``message`` is
+/// short and safe to show to the MCP client: it never contains a token or a secret, and at most a few sanitized
+/// characters of what the authorization server answered.
+public struct TokenExchangeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable reason identifier. Compare codes, not messages.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The stable id, e.g. `exchange.invalid_target`.
+        public let id: String
+        init(_ id: String) { self.id = id }
+        /// The stable id.
+        public var description: String { id }
+
+        /// No exchange settings for the issuer, or the client secret's environment variable is not set.
+        public static let notConfigured = Code("exchange.not_configured")
+        /// No caller token to exchange (e.g. a stdio caller without one).
+        public static let noSubjectToken = Code("exchange.no_subject_token")
+        /// The authorization server refused the audience or resource (`invalid_target`, RFC 8693 §2.2.2).
+        public static let invalidTarget = Code("exchange.invalid_target")
+        /// The authorization server refused the requested scopes (`invalid_scope`).
+        public static let invalidScope = Code("exchange.invalid_scope")
+        /// The authorization server did not accept this server's client credentials (`invalid_client`).
+        public static let invalidClient = Code("exchange.invalid_client")
+        /// The authorization server refused the caller's token as `subject_token` (`invalid_grant`).
+        public static let invalidGrant = Code("exchange.invalid_grant")
+        /// Any other OAuth error (`invalid_request`, `unauthorized_client`, `unsupported_grant_type`, …).
+        public static let rejected = Code("exchange.rejected")
+        /// The token endpoint could not be reached, timed out, or answered 5xx/429: fail closed, retry later.
+        public static let unavailable = Code("exchange.unavailable")
+        /// A 200 answer that is not a usable RFC 8693 response (not strict JSON, no `access_token`,
+        /// no `issued_token_type`, a `token_type` other than `Bearer`, …).
+        public static let invalidResponse = Code("exchange.invalid_response")
+    }
+
+    /// The stable reason.
+    public let code: Code
+    /// A short, lowercase, safe explanation.
+    public let message: String
+    /// The OAuth `error` the authorization server returned, when it returned one (sanitized).
+    public let oauthError: String?
+
+    package init(_ code: Code, _ message: String, oauthError: String? = nil) {
+        self.code = code
+        self.message = message
+        self.oauthError = oauthError
+    }
+
+    /// `code.id: message`.
+    public var description: String { "\(code.id): \(message)" }
+}
