@@ -18,6 +18,8 @@ public final class MCPAuthorizer: Sendable {
     let fetcher: MeteredFetcher
     private let verifierState = LockedValue<VerifierEntry?>(nil)
     private let leastPrivilege = LockedValue<[LeastPrivilegeKey: [String]]>([:])
+    /// Token exchangers by issuer, rebuilt when the tokens settings change (see MCPAuthorizer+Downstream.swift).
+    let exchangerState = LockedValue<ExchangerEntry?>(nil)
 
     struct VerifierEntry {
         let resource: String

@@ -26,13 +26,15 @@ public struct ScopeGateMCPConfiguration: Sendable {
     public var tokenCacheCapacity: Int = 10_000
     /// Token verifier limits and JWKS cache policy.
     public var verifierOptions: TokenVerifier.Options = .init()
+    /// Cache and response bounds of RFC 8693 token exchange for `downstream:` tools.
+    public var exchangeLimits: TokenExchanger.Limits = .init()
     /// Fixed key sets by issuer (no fetching), e.g. for tests or air-gapped deployments.
     public var staticKeys: [String: JWKSet] = [:]
-    /// HTTP for JWKS, discovery and introspection (wrapped to count requests in metrics).
+    /// HTTP for JWKS, discovery, introspection and token exchange (wrapped to count requests in metrics).
     public var fetcher: any HTTPFetcher = URLSessionFetcher()
     /// The time source of every token check.
     public var clock: any TokenClock = SystemTokenClock()
-    /// Where `client_secret_env` values are read.
+    /// Where `client_secret_env` values (introspection and exchange secrets) are read.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Receives one JSON audit line per decision at `info` (label `scopegate.audit` by default). Never the token.
     public var auditLogger: Logger = Logger(label: "scopegate.audit")

@@ -9,7 +9,9 @@ import ScopeGateTokens
 /// - `scopegate_decision_duration` (timer, nanoseconds) — the policy decision alone;
 /// - `scopegate_token_verifications_total{cache="hit|miss", result="ok|<TokenError code>"}`;
 /// - `scopegate_idp_requests_total{kind="jwks|other", status}` — JWKS refreshes, discovery and introspection;
-/// - `scopegate_policy_reloads_total{result="swapped|rejected"}`.
+/// - `scopegate_policy_reloads_total{result="swapped|rejected"}`;
+/// - `scopegate_token_exchanges_total{result="issued|cached|<TokenExchangeError code>"}` — RFC 8693 exchanges for
+///   `downstream:` tools.
 struct ScopeGateMetrics: Sendable {
     let decisionTimer = Metrics.Timer(label: "scopegate_decision_duration")
 
@@ -26,6 +28,10 @@ struct ScopeGateMetrics: Sendable {
 
     func idpRequest(kind: String, status: String) {
         Counter(label: "scopegate_idp_requests_total", dimensions: [("kind", kind), ("status", status)]).increment()
+    }
+
+    func exchanged(result: String) {
+        Counter(label: "scopegate_token_exchanges_total", dimensions: [("result", result)]).increment()
     }
 
     func reloaded(swapped: Bool) {

@@ -1,30 +1,54 @@
 import Foundation
 import MCP
 import ScopeGate
+import ScopeGateTokens
 
 /// Where a handler finds its caller.
+///
+/// A source also knows the caller's token string, which only the RFC 8693 exchange of a `downstream:` tool uses
+/// (as `subject_token`); it is never given to a handler.
 public struct CallerSource: Sendable {
     let resolve: @Sendable (MCPAuthorizer) async -> Caller?
+    let subjectToken: @Sendable () async -> String?
+
+    init(resolve: @escaping @Sendable (MCPAuthorizer) async -> Caller?,
+         subjectToken: @escaping @Sendable () async -> String? = { nil }) {
+        self.resolve = resolve
+        self.subjectToken = subjectToken
+    }
 
     /// The bearer token of the HTTP request being handled (`Server.currentHandlerContext?.httpContext`), looked up
     /// in the authorizer's verified-token cache only (``MCPHTTPGateway`` filled it). Nil without HTTP context.
-    public static let httpContext = CallerSource { authorizer in
+    public static let httpContext = CallerSource(resolve: { authorizer in
         guard let request = Server.currentHandlerContext?.httpContext else { return nil }
         return authorizer.cachedCaller(authorization: request.header("Authorization"))
-    }
+    }, subjectToken: {
+        Bearer.token(fromAuthorization: Server.currentHandlerContext?.httpContext?.header("Authorization"))
+    })
 
     /// A caller from your own provider (stdio servers: e.g. a token verified at start-up, or scopes configured by
-    /// the launching host).
+    /// the launching host). Such a caller has no token to exchange: `downstream:` tools answer
+    /// `exchange.no_subject_token` unless you use ``provider(_:subjectToken:)``.
     public static func provider(_ provider: @escaping @Sendable () async -> Caller?) -> CallerSource {
-        CallerSource { _ in await provider() }
+        CallerSource(resolve: { _ in await provider() })
+    }
+
+    /// A caller from your own provider, with the token it authenticated with (verified by you), which
+    /// `downstream:` tools exchange.
+    public static func provider(_ provider: @escaping @Sendable () async -> Caller?,
+                                subjectToken: @escaping @Sendable () async -> String?) -> CallerSource {
+        CallerSource(resolve: { _ in await provider() }, subjectToken: subjectToken)
     }
 
     /// The HTTP context when there is one, else `fallback` (one server wired for both HTTP and stdio).
     public static func httpContext(orElse fallback: CallerSource) -> CallerSource {
-        CallerSource { authorizer in
+        CallerSource(resolve: { authorizer in
             if Server.currentHandlerContext?.httpContext != nil { return await CallerSource.httpContext.resolve(authorizer) }
             return await fallback.resolve(authorizer)
-        }
+        }, subjectToken: {
+            if Server.currentHandlerContext?.httpContext != nil { return await CallerSource.httpContext.subjectToken() }
+            return await fallback.subjectToken()
+        })
     }
 }
 
@@ -39,12 +63,44 @@ extension Server {
     /// Over HTTP behind ``MCPHTTPGateway`` the request was already decided and audited there; the handler check
     /// audits only a denial (e.g. a policy reload between the two). Without HTTP context (stdio) every decision is
     /// audited here.
+    ///
+    /// Tools with `downstream:` get no exchanged token through this variant; use
+    /// ``withAuthorizedTools(_:tools:caller:delegating:)`` for them.
     @discardableResult
     public func withAuthorizedTools(
         _ authorizer: MCPAuthorizer,
         tools: [Tool],
         caller source: CallerSource = .httpContext(orElse: .provider { nil }),
         handler: @escaping @Sendable (CallTool.Parameters, Caller) async throws -> CallTool.Result
+    ) -> Self {
+        authorizedTools(authorizer, tools: tools, source: source, exchange: false) { params, caller, _ in
+            try await handler(params, caller)
+        }
+    }
+
+    /// Like ``withAuthorizedTools(_:tools:caller:handler:)``, and for an allowed call of a tool with `downstream:`
+    /// the caller's token is first exchanged (RFC 8693) for a token to the downstream API; `handler` gets that
+    /// ``DownstreamToken`` (nil for tools without `downstream:`) and never the caller's token.
+    ///
+    /// A failed exchange does not run `handler`: the result is a tool error (`isError: true`) with
+    /// `structuredContent: {"error": "token_exchange_failed", "reason": "<TokenExchangeError code>", "audience",
+    /// "oauth_error"}`. Every exchange (or failure) is one audit event with its `downstream` record.
+    @discardableResult
+    public func withAuthorizedTools(
+        _ authorizer: MCPAuthorizer,
+        tools: [Tool],
+        caller source: CallerSource = .httpContext(orElse: .provider { nil }),
+        delegating handler: @escaping @Sendable (CallTool.Parameters, Caller, DownstreamToken?) async throws -> CallTool.Result
+    ) -> Self {
+        authorizedTools(authorizer, tools: tools, source: source, exchange: true, handler: handler)
+    }
+
+    private func authorizedTools(
+        _ authorizer: MCPAuthorizer,
+        tools: [Tool],
+        source: CallerSource,
+        exchange: Bool,
+        handler: @escaping @Sendable (CallTool.Parameters, Caller, DownstreamToken?) async throws -> CallTool.Result
     ) -> Self {
         withMethodHandler(ListTools.self) { _ in
             guard authorizer.configuration.filterToolsList else { return ListTools.Result(tools: tools) }
@@ -83,7 +139,24 @@ extension Server {
                     ]),
                     isError: true)
             }
-            return try await handler(params, caller.resolved(against: snapshot.policy))
+            let resolved = caller.resolved(against: snapshot.policy)
+            guard exchange, let downstream = authorizer.downstream(forTool: params.name, snapshot: snapshot) else {
+                return try await handler(params, resolved, nil)
+            }
+            switch await authorizer.exchange(downstream, for: call, caller: resolved, subjectToken: await source.subjectToken(),
+                                             snapshot: snapshot) {
+            case .success(let token):
+                return try await handler(params, resolved, token)
+            case .failure(let error):
+                var content: [String: Value] = ["error": .string("token_exchange_failed"), "reason": .string(error.code.id),
+                                                "audience": .string(downstream.audience)]
+                if let oauth = error.oauthError { content["oauth_error"] = .string(oauth) }
+                return CallTool.Result(
+                    content: [.text(text: "token_exchange_failed: `\(params.name)` cannot get a token for `\(downstream.audience)`: \(error.message)",
+                                    annotations: nil, _meta: nil)],
+                    structuredContent: .object(content),
+                    isError: true)
+            }
         }
     }
 }
