@@ -65,6 +65,8 @@ let package = Package(
                 "ScopeGateMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
+                // Serves the CRM API that `update_client` calls with an exchanged token.
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "examples/climate-server/Sources"
         ),

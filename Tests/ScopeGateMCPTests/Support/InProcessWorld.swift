@@ -118,9 +118,32 @@ final class TestAuthorizationServer: @unchecked Sendable {
     let key: SigningKey
     let clientID = "climate-bot"
     let clientSecret = "s3cret"
+    /// The MCP server's own client at this server, for RFC 8693 token exchange.
+    let serverClientID = "climate-mcp"
+    static let serverClientSecret = "mcp-s3cret"
     private let lock = NSLock()
     private var _tokenRequests: [[String: String]] = []
+    private var _exchangeRequests: [(headers: [String: String], form: [String: String])] = []
+    private var _issued: [String: Date] = [:]
+    private var _exchanged: [String] = []
+    private var _targets: [String: Set<String>] = ["https://crm.climate.example.com": ["crm:clients:read", "crm:clients:write"]]
+    private var _serverSecret = TestAuthorizationServer.serverClientSecret
+    private var _unavailable = false
+    private var serial = 0
+    /// Client-credentials requests (not exchanges).
     var tokenRequests: [[String: String]] { lock.withLock { _tokenRequests } }
+    /// Token-exchange requests as received.
+    var exchangeRequests: [(headers: [String: String], form: [String: String])] { lock.withLock { _exchangeRequests } }
+    /// Every access token issued to MCP clients (the tokens that must never reach a downstream API).
+    var issuedCallerTokens: [String] { lock.withLock { Array(_issued.keys) } }
+    /// Every token issued by exchange.
+    var exchangedTokens: [String] { lock.withLock { _exchanged } }
+    /// Downstream audiences this server exchanges for, and the scopes each may get.
+    func setTargets(_ targets: [String: Set<String>]) { lock.withLock { _targets = targets } }
+    /// The secret it expects from the MCP server's client.
+    func setServerSecret(_ secret: String) { lock.withLock { _serverSecret = secret } }
+    /// Answer 503 to token exchange.
+    func setUnavailable(_ down: Bool) { lock.withLock { _unavailable = down } }
 
     init(issuer: String, key: SigningKey = .main) {
         self.issuer = issuer
@@ -136,7 +159,48 @@ final class TestAuthorizationServer: @unchecked Sendable {
                                      "jti": UUID().uuidString]
         if let audience { claims["aud"] = audience }
         for (k, v) in extra { claims[k] = v }
-        return (key ?? self.key).sign(claims)
+        let token = (key ?? self.key).sign(claims)
+        lock.withLock { _issued[token] = now.addingTimeInterval(lifetime) }
+        return token
+    }
+
+    /// RFC 8693 at the token endpoint, validated honestly: client authentication of the MCP server's own client
+    /// (Basic or post, not both), grant type, `subject_token` issued here and unexpired, `subject_token_type`,
+    /// a registered `audience`, `scope` within what the audience allows. Issues an RS256 JWT for the audience.
+    func exchange(headers: [String: String], form: [String: String]) -> (status: Int, headers: [String: String], body: Data) {
+        let json = ["Content-Type": "application/json"]
+        func error(_ status: Int, _ code: String) -> (Int, [String: String], Data) {
+            (status, json, Data(jsonText(["error": code, "error_description": code.replacingOccurrences(of: "_", with: " ")]).utf8))
+        }
+        let (targets, secret, down) = lock.withLock { () -> ([String: Set<String>], String, Bool) in
+            _exchangeRequests.append((headers, form))
+            return (_targets, _serverSecret, _unavailable)
+        }
+        if down { return error(503, "temporarily_unavailable") }
+        let authorization = headers.first { $0.key.lowercased() == "authorization" }?.value
+        if authorization != nil && form["client_secret"] != nil { return error(400, "invalid_request") }
+        let basic = "Basic " + Data("\(serverClientID):\(secret)".utf8).base64EncodedString()
+        guard authorization == basic || (authorization == nil && form["client_id"] == serverClientID && form["client_secret"] == secret) else {
+            return error(401, "invalid_client")
+        }
+        guard form["subject_token_type"] == "urn:ietf:params:oauth:token-type:access_token",
+              let subject = form["subject_token"] else { return error(400, "invalid_request") }
+        guard let expiry = lock.withLock({ _issued[subject] }), Date() < expiry else { return error(400, "invalid_grant") }
+        guard let audience = form["audience"], let allowed = targets[audience] else { return error(400, "invalid_target") }
+        let scopes = Set((form["scope"] ?? "").split(separator: " ").map(String.init))
+        guard scopes.isSubset(of: allowed) else { return error(400, "invalid_scope") }
+        let now = Date()
+        let jti = lock.withLock { () -> String in
+            serial += 1
+            return "exchanged-\(serial)"
+        }
+        let claims: [String: Any] = ["iss": issuer, "sub": clientID, "aud": audience, "scope": scopes.sorted().joined(separator: " "),
+                                     "client_id": serverClientID, "act": ["sub": serverClientID], "jti": jti,
+                                     "iat": Int(now.timeIntervalSince1970), "exp": Int(now.timeIntervalSince1970) + 300]
+        let token = key.sign(claims, typ: "JWT")
+        lock.withLock { _exchanged.append(token) }
+        return (200, json, Data(jsonText(["access_token": token, "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                                          "token_type": "Bearer", "expires_in": 300, "scope": scopes.sorted().joined(separator: " ")]).utf8))
     }
 
     func handle(method: String, url: URL, headers: [String: String], body: Data?) -> (status: Int, headers: [String: String], body: Data) {
@@ -154,6 +218,9 @@ final class TestAuthorizationServer: @unchecked Sendable {
             for pair in String(decoding: body ?? Data(), as: UTF8.self).split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
                 if kv.count == 2 { form[kv[0]] = kv[1] }
+            }
+            if form["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange" {
+                return exchange(headers: headers, form: form)
             }
             lock.withLock { _tokenRequests.append(form) }
             let authorization = headers.first { $0.key.lowercased() == "authorization" }?.value ?? ""
@@ -194,14 +261,33 @@ let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathCompon
     .deletingLastPathComponent().deletingLastPathComponent()
 let climatePolicyPath = repositoryRoot.appendingPathComponent("policies/climate.yaml").path
 
+/// The CRM API of the example reached in-process, recording every request's `Authorization` header.
+final class RecordingCRM: ScopeGateTokens.HTTPFetcher, @unchecked Sendable {
+    let api: ClientRecordsAPI
+    private let lock = NSLock()
+    private var _authorizations: [String] = []
+    init(api: ClientRecordsAPI) { self.api = api }
+    /// Every `Authorization` header value received (an absent header as "").
+    var authorizations: [String] { lock.withLock { _authorizations } }
+
+    func fetch(_ request: ScopeGateTokens.HTTPRequest) async throws -> ScopeGateTokens.HTTPResponse {
+        let authorization = request.headers.first { $0.key.lowercased() == "authorization" }?.value
+        lock.withLock { _authorizations.append(authorization ?? "") }
+        let (status, body) = await api.handle(method: request.method, path: request.url.path, authorization: authorization, body: request.body)
+        return ScopeGateTokens.HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+    }
+}
+
 struct World: Sendable {
     let mcpHost: String
     let resource: String
     let authorizationServer: TestAuthorizationServer
     let app: ClimateApp
     let audit: AuditCollector
+    let crm: RecordingCRM
 
-    init(policyPath: String = climatePolicyPath) throws {
+    /// `exchange`: whether the issuer has RFC 8693 settings (the example's `MCP_EXCHANGE_*`).
+    init(policyPath: String = climatePolicyPath, exchange: Bool = true) throws {
         let n = UUID().uuidString.prefix(8).lowercased()
         mcpHost = "mcp-\(n).test"
         resource = "https://\(mcpHost)/mcp"
@@ -210,11 +296,23 @@ struct World: Sendable {
         self.authorizationServer = authorizationServer
         let audit = AuditCollector()
         self.audit = audit
-        let settings = ClimateSettings(environment: ["SCOPEGATE_POLICY": policyPath, "MCP_RESOURCE": resource,
-                                                     "MCP_ISSUER": issuer, "MCP_JWKS_URI": issuer + "/jwks"])
-        app = try ClimateApp.make(settings: settings) { configuration in
-            configuration.fetcher = InProcessFetcher(authorizationServer: authorizationServer)
+        var environment = ["SCOPEGATE_POLICY": policyPath, "MCP_RESOURCE": resource, "MCP_ISSUER": issuer,
+                           "MCP_JWKS_URI": issuer + "/jwks", "CRM_API_URL": "https://crm-\(n).test"]
+        if exchange {
+            environment["MCP_EXCHANGE_ENDPOINT"] = issuer + "/token"
+            environment["MCP_EXCHANGE_CLIENT_ID"] = authorizationServer.serverClientID
+        }
+        let settings = ClimateSettings(environment: environment)
+        let fetcher = InProcessFetcher(authorizationServer: authorizationServer)
+        let crm = RecordingCRM(api: ClientRecordsAPI(
+            tokens: TokensConfig(issuers: [TokensConfig.Issuer(issuer: issuer, jwksURI: issuer + "/jwks", algorithms: ["RS256"],
+                                                               audiences: [], location: SourceLocation(file: "test", line: 1, column: 1))]),
+            fetcher: fetcher, clock: SystemTokenClock()))
+        self.crm = crm
+        app = try ClimateApp.make(settings: settings, crmFetcher: crm) { configuration in
+            configuration.fetcher = fetcher
             configuration.auditSink = { audit.append($0) }
+            configuration.environment = ["MCP_EXCHANGE_SECRET": TestAuthorizationServer.serverClientSecret]
         }
         let gateway = app.gateway
         HostRegistry.shared.register(mcpHost) { method, url, headers, body in

@@ -4,7 +4,8 @@ import ScopeGate
 import ScopeGateMCP
 import ScopeGateTokens
 
-/// The example server: four tools protected by `policies/climate.yaml`.
+/// The example server: five tools protected by `policies/climate.yaml`; `update_client` calls a downstream API with a
+/// token exchanged for it (RFC 8693), never with the caller's.
 enum ClimateServer {
     static let tools: [Tool] = [
         Tool(name: "get_forecast", description: "Forecast for a location (needs mcp:tools:climate)",
@@ -24,6 +25,12 @@ enum ClimateServer {
                                                           "path": .object(["type": "string"]),
                                                           "content": .object(["type": "string"])]),
                                    "required": .array(["action", "path"])])),
+        Tool(name: "update_client",
+             description: "Update a client record in the CRM (needs mcp:data:client-info:write; calls the CRM API with an exchanged token)",
+             inputSchema: .object(["type": "object",
+                                   "properties": .object(["client_id": .object(["type": "string"]),
+                                                          "plan": .object(["type": "string"])]),
+                                   "required": .array(["client_id"])])),
     ]
 
     static func text(_ s: String, error: Bool = false) -> CallTool.Result {
@@ -56,16 +63,35 @@ enum ClimateServer {
         }
     }
 
+    /// `update_client`: the one tool with a `downstream:` exchange. It calls the CRM API with the exchanged token
+    /// (it never sees the caller's).
+    static func updateClient(_ params: CallTool.Parameters, downstream: DownstreamToken?, crm: ClientRecordsClient) async -> CallTool.Result {
+        guard let downstream else { return text("update_client needs a token for the CRM API (authorization is off)", error: true) }
+        let arguments = params.arguments ?? [:]
+        let id = arguments["client_id"]?.stringValue ?? "?"
+        let plan = arguments["plan"]?.stringValue ?? "standard"
+        let fields = "{\"plan\":\(JSONText.quote(String(plan.prefix(64))))}"
+        guard let (status, body) = await crm.update(client: id, fields: fields, token: downstream) else {
+            return text("the CRM API is unreachable", error: true)
+        }
+        guard status == 200 else { return text("the CRM API answered \(status): \(body.prefix(200))", error: true) }
+        return text("updated client \(id) (plan \(plan)) through the CRM API: \(body.prefix(200))")
+    }
+
     /// A configured MCP server with the authorization wrapper (`authorizer` nil: no authorization at all, the
     /// baseline of the load test).
-    static func makeServer(authorizer: MCPAuthorizer?) async -> Server {
+    static func makeServer(authorizer: MCPAuthorizer?, crm: ClientRecordsClient) async -> Server {
         let server = Server(name: "climate-server", version: "1.0.0",
                             capabilities: .init(tools: .init(listChanged: false)))
         if let authorizer {
-            await server.withAuthorizedTools(authorizer, tools: tools) { params, _ in call(params) }
+            await server.withAuthorizedTools(authorizer, tools: tools, delegating: { params, _, downstream in
+                params.name == "update_client" ? await updateClient(params, downstream: downstream, crm: crm) : call(params)
+            })
         } else {
             await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: tools) }
-            await server.withMethodHandler(CallTool.self) { params in call(params) }
+            await server.withMethodHandler(CallTool.self) { params in
+                params.name == "update_client" ? await updateClient(params, downstream: nil, crm: crm) : call(params)
+            }
         }
         return server
     }
@@ -85,6 +111,14 @@ struct ClimateSettings: Sendable {
     var authorization = true
     /// `MCP_ALLOWED_HOSTS`: extra `Host` header values accepted (DNS-rebinding protection).
     var allowedHosts: [String] = []
+    /// `MCP_EXCHANGE_ENDPOINT` + `MCP_EXCHANGE_CLIENT_ID` (+ `MCP_EXCHANGE_CLIENT_AUTH`, `MCP_EXCHANGE_TARGET`): RFC 8693
+    /// token exchange at the `MCP_ISSUER` issuer, the secret in `MCP_EXCHANGE_SECRET`. Without them, `update_client`
+    /// answers `exchange.not_configured`.
+    var exchange: TokensConfig.Exchange?
+    /// `CRM_API_URL`: the CRM API `update_client` calls; default: the in-process API on 127.0.0.1 (`CRM_API_PORT`,
+    /// default any free port).
+    var crmURL: URL?
+    var crmPort = 0
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         if let p = environment["SCOPEGATE_POLICY"], !p.isEmpty { policyPath = p }
@@ -95,6 +129,15 @@ struct ClimateSettings: Sendable {
         jwksURI = environment["MCP_JWKS_URI"].flatMap { $0.isEmpty ? nil : $0 }
         authorization = environment["SCOPEGATE_AUTHZ"] != "off"
         allowedHosts = (environment["MCP_ALLOWED_HOSTS"] ?? "").split(separator: ",").map(String.init)
+        if let endpoint = environment["MCP_EXCHANGE_ENDPOINT"], !endpoint.isEmpty,
+           let clientID = environment["MCP_EXCHANGE_CLIENT_ID"], !clientID.isEmpty {
+            exchange = TokensConfig.Exchange(
+                endpoint: endpoint, clientID: clientID, clientSecretEnv: "MCP_EXCHANGE_SECRET",
+                clientAuthentication: environment["MCP_EXCHANGE_CLIENT_AUTH"].flatMap(TokensConfig.Exchange.ClientAuthentication.init(rawValue:)) ?? .basic,
+                target: environment["MCP_EXCHANGE_TARGET"].flatMap(TokensConfig.Exchange.Target.init(rawValue:)) ?? .audience)
+        }
+        crmURL = environment["CRM_API_URL"].flatMap { $0.isEmpty ? nil : URL(string: $0) }
+        if let p = environment["CRM_API_PORT"].flatMap(Int.init) { crmPort = p }
     }
 
     /// The configuration overrides these settings imply for `policy`.
@@ -106,7 +149,7 @@ struct ClimateSettings: Sendable {
             let replacement = TokensConfig.Issuer(
                 issuer: issuer, jwksURI: jwksURI, algorithms: first?.algorithms ?? ["RS256", "ES256"], audiences: [],
                 scopeClaims: first?.scopeClaims, roles: first?.roles, stripPrefixes: first?.stripPrefixes ?? [],
-                location: SourceLocation(file: "MCP_ISSUER", line: 1, column: 1))
+                exchange: exchange, location: SourceLocation(file: "MCP_ISSUER", line: 1, column: 1))
             configuration.tokens = TokensConfig(issuers: [replacement], leewaySeconds: base?.leewaySeconds ?? 60,
                                                 scopeClaims: base?.scopeClaims ?? ["scope", "scp"],
                                                 requireTyp: base?.requireTyp)
@@ -120,16 +163,22 @@ struct ClimateApp: Sendable {
     let authorizer: MCPAuthorizer
     let gateway: MCPHTTPGateway
     let router: MCPSessionRouter
+    /// The CRM API `update_client` calls through ``crm`` (served on 127.0.0.1 by `main` unless `CRM_API_URL` is set).
+    let crmAPI: ClientRecordsAPI
+    let crm: ClientRecordsClient
 
     /// Builds the stack. `configure` adjusts the configuration after the settings are applied (tests inject keys,
-    /// clocks and audit sinks there).
-    static func make(settings: ClimateSettings,
+    /// clocks and audit sinks there); `crmFetcher` is how `update_client` reaches the CRM API.
+    static func make(settings: ClimateSettings, crmFetcher: any HTTPFetcher = URLSessionFetcher(),
                      configure: (inout ScopeGateMCPConfiguration) -> Void = { _ in }) throws -> ClimateApp {
         let store = try PolicyStore(path: settings.policyPath)
         var configuration = ScopeGateMCPConfiguration()
         settings.apply(to: &configuration, policy: store.current.policy)
         configure(&configuration)
         let authorizer = MCPAuthorizer(store: store, configuration: configuration)
+        let crmAPI = ClientRecordsAPI(tokens: configuration.tokens ?? store.current.policy.model.tokens ?? TokensConfig(issuers: []),
+                                      fetcher: configuration.fetcher, clock: configuration.clock)
+        let crm = ClientRecordsClient(base: settings.crmURL, fetcher: crmFetcher)
         var hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"] + settings.allowedHosts
         if let id = authorizer.resourceID(), let url = URL(string: id), let host = url.host {
             hosts.append(url.port.map { "\(host):\($0)" } ?? host)
@@ -143,7 +192,7 @@ struct ClimateApp: Sendable {
         ]
         if authorized { validators.append(CachedTokenValidator(authorizer: authorizer)) }
         let router = MCPSessionRouter(validators: validators) {
-            await ClimateServer.makeServer(authorizer: authorized ? authorizer : nil)
+            await ClimateServer.makeServer(authorizer: authorized ? authorizer : nil, crm: crm)
         }
         let gateway: MCPHTTPGateway
         if authorized {
@@ -154,6 +203,6 @@ struct ClimateApp: Sendable {
                 await router.handle(request, caller: caller)
             }
         }
-        return ClimateApp(authorizer: authorizer, gateway: gateway, router: router)
+        return ClimateApp(authorizer: authorizer, gateway: gateway, router: router, crmAPI: crmAPI, crm: crm)
     }
 }

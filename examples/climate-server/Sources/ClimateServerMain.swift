@@ -1,12 +1,15 @@
 import Foundation
 import Logging
 import MCP
+import ScopeGate
 import ScopeGateMCP
 
 /// `climate-server`: the example MCP server over HTTP (default) or stdio (`--stdio`).
 ///
 /// Environment: `SCOPEGATE_POLICY` (default `policies/climate.yaml`), `HOST` (127.0.0.1), `PORT` (8080),
 /// `MCP_RESOURCE`, `MCP_ISSUER`, `MCP_JWKS_URI`, `MCP_ALLOWED_HOSTS`, `SCOPEGATE_AUTHZ=off` (baseline only),
+/// `MCP_EXCHANGE_ENDPOINT`/`MCP_EXCHANGE_CLIENT_ID`/`MCP_EXCHANGE_SECRET` (token exchange for `update_client`),
+/// `CRM_API_URL` or `CRM_API_PORT` (its downstream API),
 /// `SCOPEGATE_RELOAD_SECONDS` (poll interval, default 2), `LOG_LEVEL`; for `--stdio`: `MCP_STDIO_SCOPES` (the
 /// scopes the launching host grants, space-separated).
 @main
@@ -37,6 +40,19 @@ struct ClimateServerMain {
             await runStdio(app: app, logger: logger)
             return
         }
+        // The CRM API that `update_client` calls with an exchanged token, on 127.0.0.1 (unless `CRM_API_URL` names one).
+        var crmTask: Task<Void, Never>?
+        if settings.crmURL == nil {
+            let crm = app.crm
+            let crmServer = ClientRecordsResponder.application(api: app.crmAPI, port: settings.crmPort, logger: logger) { port in
+                crm.base.withLock { $0 = URL(string: "http://127.0.0.1:\(port)") }
+                logger.notice("CRM API (downstream of update_client, audience \(ClientRecordsAPI.audience)) on http://127.0.0.1:\(port)")
+            }
+            crmTask = Task {
+                do { try await crmServer.runService() } catch { logger.error("CRM API failed: \(error)") }
+            }
+        }
+        defer { crmTask?.cancel() }
         let server = ScopeGateHTTPServer.application(
             gateway: app.gateway, host: settings.host, port: settings.port, logger: logger,
             onServerRunning: { channel in
@@ -58,7 +74,10 @@ struct ClimateServerMain {
         let server = Server(name: "climate-server", version: "1.0.0", capabilities: .init(tools: .init(listChanged: false)))
         await server.withAuthorizedTools(authorizer, tools: ClimateServer.tools, caller: .provider {
             Caller(scopes: scopes, clientID: "stdio", policy: authorizer.store.current.policy)
-        }) { params, _ in ClimateServer.call(params) }
+        }, delegating: { params, _, downstream in
+            params.name == "update_client"
+                ? await ClimateServer.updateClient(params, downstream: downstream, crm: app.crm) : ClimateServer.call(params)
+        })
         do {
             try await server.start(transport: StdioTransport())
             await server.waitUntilCompleted()
