@@ -57,7 +57,7 @@ MPORT=$(free_port)
 RESOURCE="http://127.0.0.1:$MPORT/mcp"
 
 say "glewlwyd on 127.0.0.1:$GPORT (resource $RESOURCE)"
-GLEWLWYD_RESOURCE=$RESOURCE GLEWLWYD_SCOPES="mcp:tools:climate mcp:data:client-info:read read:files" \
+GLEWLWYD_RESOURCE=$RESOURCE GLEWLWYD_SCOPES="mcp:tools:climate mcp:data:client-info:read mcp:data:client-info:write read:files" \
   timeout 60 scripts/glewlwyd-up.sh "$WORK/idp" "$GPORT" >/dev/null
 # shellcheck disable=SC1091
 source "$WORK/idp/env.sh"

@@ -129,6 +129,18 @@ async def main():
         check(tools == ["get_forecast", "read_client"], "tools/list grows with the grant", tools)
     await with_session(stepped, step_up)
 
+    # A downstream tool (RFC 8693 exchange) while the issuer has no exchange settings — Glewlwyd has no token
+    # exchange grant: a clear tool error, never a crash, and never the caller's token passed through.
+    writer = token("mcp:data:client-info:write")
+
+    async def downstream(session, init):
+        result = await session.call_tool("update_client", {"client_id": "c-1"})
+        content = result.structuredContent or {}
+        check(result.isError and content.get("reason") == "exchange.not_configured",
+              "update_client without exchange settings → tool error exchange.not_configured", result)
+        check(writer not in json.dumps(result.model_dump(mode="json")), "the tool error does not echo the token")
+    await with_session(writer, downstream)
+
     # A token for another audience: 401 invalid_token.
     other = token("mcp:tools:climate", resource="https://other.test/mcp")
     r = raw_post(INIT, other)
