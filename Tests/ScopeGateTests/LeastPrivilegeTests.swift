@@ -17,23 +17,34 @@ private struct SolverInstance {
     var wildcards: [(name: String, risk: Risk)] = []
     var tools: [(name: String, requires: String?, actions: [(String, String)])] = []
 
-    static func random(_ rng: inout SeededRNG, maxScopes: Int) -> SolverInstance {
+    /// With `clusters > 0`, scope `i` belongs to cluster `i % clusters`, implies only scopes of its cluster, and each
+    /// tool names scopes of one cluster: instances that split into independent components.
+    static func random(_ rng: inout SeededRNG, maxScopes: Int, maxTools: Int = 4, impliesChance: Double = 0.2,
+                       clusters: Int = 0) -> SolverInstance {
         var inst = SolverInstance()
         let groups = ["a", "b", "c"]
         let wildcardCount = rng.int(0...2)
         let concrete = rng.int(2...max(2, maxScopes - wildcardCount))
         for i in 0..<concrete {
             var implies: [String] = []
-            for j in 0..<i where rng.chance(0.2) { implies.append(inst.scopes[j].name) }
+            for j in 0..<i where (clusters == 0 || j % clusters == i % clusters) && rng.chance(impliesChance) {
+                implies.append(inst.scopes[j].name)
+            }
             inst.scopes.append(("\(rng.pick(groups)):s\(i)", rng.pick(Risk.allCases), implies))
         }
         for g in groups.shuffled(using: &rng).prefix(wildcardCount) { inst.wildcards.append(("\(g):*", rng.pick(Risk.allCases))) }
+        var pool = inst.scopes.map(\.name)
         func expr(_ depth: Int) -> String {
-            if depth >= 2 || rng.chance(0.4) { return rng.pick(inst.scopes).name }
+            if depth >= 2 || rng.chance(0.4) { return rng.pick(pool) }
             let children = (0..<rng.int(1...3)).map { _ in expr(depth + 1) }
             return "{ \(rng.chance(0.5) ? "any" : "all"): [\(children.joined(separator: ", "))] }"
         }
-        for t in 0..<rng.int(1...4) {
+        for t in 0..<rng.int(1...maxTools) {
+            if clusters > 0 {
+                let cluster = rng.int(0..<clusters)
+                pool = inst.scopes.indices.filter { $0 % clusters == cluster }.map { inst.scopes[$0].name }
+                if pool.isEmpty { pool = inst.scopes.map(\.name) }
+            }
             var actions: [(String, String)] = []
             if rng.chance(0.3) { actions = (0..<rng.int(1...2)).map { ("act\($0)", expr(0)) } }
             inst.tools.append(("t\(t)", actions.isEmpty || rng.chance(0.5) ? expr(0) : nil, actions))
@@ -166,11 +177,111 @@ struct LeastPrivilegeTests {
             #expect(other.cost == first.cost)
             #expect(other.alternatives == first.alternatives, "round \(round)")
             #expect(other.optimal == first.optimal)
-            // `neededBy` attributes each requirement to the scopes meeting its first satisfied clause, and clauses
-            // are ordered by scope id, i.e. by declaration order: so it is compared only when scopes keep their order.
-            let toolsOnly = try compileSource(inst.yaml(toolOrder: toolOrder))
-            let third = try LeastPrivilegeSolver(policy: toolsOnly).minimal(for: shuffled)
-            #expect(third == first, "round \(round)")
+            // `neededBy` picks each part's satisfied clause by cost and names, not by declaration order.
+            #expect(other == first, "round \(round):\n\(inst.yaml())")
+        }
+    }
+
+    /// The decomposed solver (forced clauses, dominance, components, bounds) against the previous single branch and
+    /// bound, on instances with more scopes and tools than the exhaustive reference can enumerate.
+    @Test func decompositionEqualsUndecomposedSearchOnRandomInstances() throws {
+        var rng = SeededRNG(seed: 0xDEC0_4205)
+        var compared = 0
+        var multiComponent = 0
+        for round in 0..<1_000 {
+            let inst = SolverInstance.random(&rng, maxScopes: 12 + round % 28, maxTools: 6 + round % 12,
+                                             impliesChance: round % 2 == 0 ? 0.05 : 0.15, clusters: round % 3 == 0 ? 0 : 2 + round % 4)
+            let policy = try compileSource(inst.yaml())
+            let solver = LeastPrivilegeSolver(policy: policy)
+            let (parts, _) = try solver.parts(for: policy.model.tools.map { ToolSelection(tool: $0.pattern) })
+            let reference = solver.solveUndecomposed(parts: parts)
+            let (result, components) = solver.solveDecomposed(parts: parts)
+            #expect(result.optimal, "round \(round)")
+            if components > 1 { multiComponent += 1 }
+            guard reference.optimal else { continue }
+            #expect(result.scopes == reference.scopes, "round \(round):\n\(inst.yaml())")
+            #expect(result.cost == reference.cost, "round \(round)")
+            #expect(result.lowerBound == reference.lowerBound, "round \(round)")
+            #expect(result.alternatives == reference.alternatives, "round \(round):\n\(inst.yaml())")
+            #expect(result.neededBy == reference.neededBy, "round \(round)")
+            compared += 1
+        }
+        #expect(compared >= 900)
+        #expect(multiComponent > 20, "\(multiComponent) instances split into several components")
+    }
+
+    /// Independent tools with ties: alternatives are the best combinations of each component's options, in order;
+    /// a chosen scope that implies a forced one makes it redundant, which wins on count.
+    @Test func alternativesCombineIndependentComponents() throws {
+        let policy = try compileSource("""
+            version: 1
+            scopes:
+              x:a: {}
+              x:b: {}
+              x:c: {}
+              y:a: {}
+              y:b: {}
+              z:r: { risk: low }
+              z:w: { implies: [z:r] }
+            tools:
+              one: { any: [x:b, x:a] }
+              two: { any: [y:b, y:a] }
+              read: z:r
+              write: { any: [x:c, z:w] }
+            """)
+        let r = try LeastPrivilegeSolver(policy: policy).minimal(for: policy.model.tools.map { ToolSelection(tool: $0.pattern) })
+        #expect(r.optimal)
+        #expect(r.scopes == ["x:a", "y:a", "z:w"])
+        #expect(r.cost == 7)
+        #expect(r.alternatives == [["x:a", "y:b", "z:w"], ["x:b", "y:a", "z:w"], ["x:b", "y:b", "z:w"],
+                                   ["x:a", "x:c", "y:a", "z:r"], ["x:a", "x:c", "y:b", "z:r"],
+                                   ["x:b", "x:c", "y:a", "z:r"], ["x:b", "x:c", "y:b", "z:r"]])
+        #expect(r.neededBy["z:w"] == ["read", "write"])
+        #expect(r.neededBy["x:a"] == ["one"])
+    }
+
+    /// With a tiny budget the answer is greedy, flagged, and its bound is admissible; it still satisfies every part.
+    @Test func budgetFallbackIsFlaggedWithAnAdmissibleBound() throws {
+        var rng = SeededRNG(seed: 4242)
+        var flagged = 0
+        for round in 0..<150 {
+            let inst = SolverInstance.random(&rng, maxScopes: 30, maxTools: 12, impliesChance: 0.05)
+            let policy = try compileSource(inst.yaml())
+            let selections = policy.model.tools.map { ToolSelection(tool: $0.pattern) }
+            var solver = LeastPrivilegeSolver(policy: policy)
+            let exact = try solver.minimal(for: selections)
+            solver.nodeBudget = 1
+            let quick = try solver.minimal(for: selections)
+            #expect(solver.satisfies(names: quick.scopes, selections), "round \(round)")
+            #expect(quick.lowerBound <= exact.cost && exact.cost <= quick.cost, "round \(round)")
+            if quick.optimal {
+                #expect(quick.scopes == exact.scopes && quick.alternatives == exact.alternatives, "round \(round)")
+            } else {
+                flagged += 1
+                #expect(quick.alternatives.isEmpty)
+            }
+        }
+        #expect(flagged > 0)
+    }
+
+    /// A client of the synthetic policy (the benchmark's shape, smaller): proven optimal, and equal to the
+    /// undecomposed search wherever that one finishes.
+    @Test func syntheticClientIsProvenOptimal() throws {
+        let source = SyntheticPolicy.generate(tools: 1_000, scopes: 600, seed: 42)
+        let policy = try PolicyCompiler().compile(source: source, name: "synthetic.yaml").compiled()
+        let solver = LeastPrivilegeSolver(policy: policy)
+        for count in [20, 60] {
+            let names = SyntheticPolicy.toolNames(tools: 1_000, scopes: 600, seed: 42, count: count)
+            let (parts, _) = try solver.parts(for: names.map { ToolSelection(tool: $0) })
+            let result = solver.solve(parts: parts)
+            #expect(result.optimal, "\(count) tools")
+            #expect(solver.satisfies(names: result.scopes, names.map { ToolSelection(tool: $0) }))
+            let reference = solver.solveUndecomposed(parts: parts)
+            if reference.optimal {
+                #expect(result.scopes == reference.scopes && result.cost == reference.cost, "\(count) tools")
+            } else {
+                #expect(result.cost <= reference.cost && result.cost >= reference.lowerBound, "\(count) tools")
+            }
         }
     }
 

@@ -150,7 +150,10 @@ public struct LeastPrivilegeSolver: Sendable {
         return s
     }
 
-    func solve(parts rawParts: [Part]) -> LeastPrivilegeResult {
+    /// The previous solver: one branch and bound over all parts with the plain "cost > best" bound, a global node
+    /// budget and greedy fallback. Kept as the reference the decomposed solver is tested against on instances
+    /// too large for exhaustive enumeration (it is exact whenever it reports `optimal`).
+    func solveUndecomposed(parts rawParts: [Part]) -> LeastPrivilegeResult {
         let table = policy.scopes
         // Deduplicate parts; order: fewest clauses first (forced choices early), then by label for determinism.
         var seen: [[[ScopeID]]: Int] = [:]
@@ -236,34 +239,60 @@ public struct LeastPrivilegeSolver: Sendable {
             let ids = reduce(chosen)
             let s = score(ids)
             let greedyBest = best.map { Self.better($0.score, s) ? $0 : (ids, s) } ?? (ids, s)
-            return finish(greedyBest.0, greedyBest.1, optimal: false, lowerBound: min(lower, greedyBest.1.cost), ties: [],
-                          parts: parts, labels: labelsByPart)
+            return finish(greedyBest.0, names: greedyBest.1.names, cost: greedyBest.1.cost, optimal: false,
+                          lowerBound: min(lower, greedyBest.1.cost), alternatives: [], parts: parts, labels: labelsByPart)
         }
-        guard let best else { return finish([], score([]), optimal: true, lowerBound: 0, ties: [], parts: parts, labels: labelsByPart) }
-        return finish(best.ids, best.score, optimal: true, lowerBound: best.score.cost, ties: ties, parts: parts, labels: labelsByPart)
+        guard let best else {
+            return finish([], names: [], cost: 0, optimal: true, lowerBound: 0, alternatives: [], parts: parts, labels: labelsByPart)
+        }
+        return finish(best.ids, names: best.score.names, cost: best.score.cost, optimal: true, lowerBound: best.score.cost,
+                      alternatives: alternatives(ties, besides: best.score), parts: parts, labels: labelsByPart)
     }
 
-    func finish(_ ids: [ScopeID], _ s: Score, optimal: Bool, lowerBound: Int, ties: [[ScopeID]], parts: [Part],
-                labels: [[String]]) -> LeastPrivilegeResult {
-        let table = policy.scopes
-        var neededBy: [String: [String]] = [:]
-        let chosenClosures = ids.map { ($0, table.closure($0)) }
-        for (p, part) in parts.enumerated() {
-            // Which chosen scopes satisfy this part: those whose closure meets the satisfied clause.
-            let closure = table.closure(of: ids)
-            guard let clause = part.clauses.first(where: { $0.allSatisfy { closure.contains($0) } }) else { continue }
-            for (id, c) in chosenClosures where clause.contains(where: { c.contains($0) }) {
-                neededBy[table.name(of: id), default: []].append(contentsOf: labels[p])
-            }
-        }
-        for key in neededBy.keys { neededBy[key] = Array(Set(neededBy[key] ?? [])).sorted() }
+    /// Equal-cost alternatives from the old search's ties: distinct, best first, at most 10.
+    func alternatives(_ ties: [[ScopeID]], besides s: Score) -> [[String]] {
         var alternatives: [[String]] = []
         var seen: Set<[String]> = [s.names]
         for tie in ties.map({ score($0) }).sorted(by: { Self.better($0, $1) }) where seen.insert(tie.names).inserted {
             alternatives.append(tie.names)
             if alternatives.count == 10 { break }
         }
-        return LeastPrivilegeResult(scopes: s.names, cost: s.cost, optimal: optimal, lowerBound: lowerBound,
-                                    alternatives: alternatives, neededBy: neededBy, conditional: [], satisfiable: true)
+        return alternatives
+    }
+
+    /// Builds the result for the chosen (irredundant) scopes. "Needed by": for each part, the clause of the part
+    /// the answer satisfies — the cheapest by closure cost, then the fewest scopes, then the first by sorted names,
+    /// so it does not depend on declaration order — is attributed to every chosen scope whose closure meets it.
+    func finish(_ ids: [ScopeID], names: [String], cost: Int, optimal: Bool, lowerBound: Int, alternatives: [[String]],
+                parts: [Part], labels: [[String]]) -> LeastPrivilegeResult {
+        let table = policy.scopes
+        let closure = table.closure(of: ids)
+        // Which chosen scopes cover each scope of the closure.
+        var coveredBy: [ScopeID: [ScopeID]] = [:]
+        for id in ids { table.closure(id).forEachMember { coveredBy[$0, default: []].append(id) } }
+        let byName: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var neededBy: [String: Set<String>] = [:]
+        for (p, part) in parts.enumerated() {
+            let satisfied = part.clauses.filter { $0.allSatisfy { closure.contains($0) } }
+            let clause: [ScopeID]?
+            if satisfied.count <= 1 {
+                clause = satisfied.first
+            } else {
+                clause = satisfied.map { c -> (Int, Int, [String], [ScopeID]) in
+                    (table.weight(table.closure(of: c)), c.count, c.map { table.name(of: $0) }.sorted(by: byName), c)
+                }.min { a, b in
+                    if a.0 != b.0 { return a.0 < b.0 }
+                    if a.1 != b.1 { return a.1 < b.1 }
+                    return a.2.lexicographicallyPrecedes(b.2, by: byName)
+                }?.3
+            }
+            guard let clause else { continue }
+            var users = Set<ScopeID>()
+            for x in clause { users.formUnion(coveredBy[x] ?? []) }
+            for id in users { neededBy[table.name(of: id), default: []].formUnion(labels[p]) }
+        }
+        return LeastPrivilegeResult(scopes: names, cost: cost, optimal: optimal, lowerBound: lowerBound,
+                                    alternatives: alternatives, neededBy: neededBy.mapValues { $0.sorted() },
+                                    conditional: [], satisfiable: true)
     }
 }
