@@ -121,56 +121,133 @@ extension CompiledPolicy {
 
     /// The cheapest completion over unsatisfied parts: one clause per part, minimizing the privilege added
     /// (weight of the new closure minus the current), then fewest scopes, then lexicographic names.
+    /// See ``CompletionSearch``: the work is proportional to the members of the candidate scopes' closures,
+    /// never to the size of the policy.
     func cheapestCompletion(_ parts: [ClauseRange], closure: ScopeSet) -> [ScopeID] {
-        let options: [[[ScopeID]]] = parts.map { part in
-            (part.lower..<part.upper).map { c in clause(Int(c)).filter { !closure.contains($0) } }
-        }
-        let base = scopes.weight(closure)
-        func score(_ ids: Set<ScopeID>) -> (Int, Int, [String]) {
-            var union = closure
-            for id in ids { union.formUnion(scopes.closure(id)) }
-            return (scopes.weight(union) - base, ids.count, ids.map { scopes.name(of: $0) }.sorted())
-        }
-        func better(_ a: (Int, Int, [String]), _ b: (Int, Int, [String])) -> Bool {
-            if a.0 != b.0 { return a.0 < b.0 }
-            if a.1 != b.1 { return a.1 < b.1 }
-            return a.2.lexicographicallyPrecedes(b.2, by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
-        }
+        var search = CompletionSearch(policy: self, parts: parts, closure: closure)
+        return search.run()
+    }
+}
+
+/// The search behind ``CompiledPolicy/cheapestCompletion(_:closure:)``.
+///
+/// The candidate set is a small stack of scope ids (deduplicated). Its added privilege is the sum of the weights
+/// of the members of the candidates' closures that the grant's closure lacks, each counted once — walked over the
+/// precomputed member lists (``ScopeTable/members``), so a denial costs a few dozen bit tests instead of unions of
+/// policy-wide bitsets. Names are compared only when privilege and count tie.
+struct CompletionSearch {
+    let policy: CompiledPolicy
+    let parts: [ClauseRange]
+    let closure: ScopeSet
+    /// The current candidate: distinct scope ids, in the order they were added.
+    var chosen: [ScopeID] = []
+    var best: [ScopeID] = []
+    var bestCost = Int.max
+    var bestCount = Int.max
+    var hasBest = false
+    /// Node budget for adversarial policies (then the best found so far, at worst the greedy answer, is returned).
+    var budget = 100_000
+
+    init(policy: CompiledPolicy, parts: [ClauseRange], closure: ScopeSet) {
+        self.policy = policy
+        self.parts = parts
+        self.closure = closure
+        chosen.reserveCapacity(8)
+    }
+
+    mutating func run() -> [ScopeID] {
+        if parts.isEmpty { return [] }
         // Greedy pass first (one part at a time): a good incumbent for pruning, and the answer if the budget runs out.
-        var greedy = Set<ScopeID>()
-        for option in options {
-            var partBest: (Set<ScopeID>, (Int, Int, [String]))?
-            for clause in option {
-                let candidate = greedy.union(clause)
-                let s = score(candidate)
-                if partBest.map({ better(s, $0.1) }) ?? true { partBest = (candidate, s) }
+        for part in parts {
+            var partBest: [ScopeID]?
+            var partCost = 0
+            for c in part.lower..<part.upper {
+                let mark = chosen.count
+                push(clause: c)
+                let cost = addedCost()
+                if let current = partBest {
+                    if isBetter(cost: cost, count: chosen.count, than: partCost, current.count, current) {
+                        partBest = chosen
+                        partCost = cost
+                    }
+                } else {
+                    partBest = chosen
+                    partCost = cost
+                }
+                chosen.removeLast(chosen.count - mark)
             }
-            greedy = partBest?.0 ?? greedy
+            if let partBest { chosen = partBest }
         }
-        var best: (Set<ScopeID>, (Int, Int, [String]))? = (greedy, score(greedy))
+        best = chosen
+        bestCost = addedCost()
+        bestCount = chosen.count
+        hasBest = true
+        chosen.removeAll(keepingCapacity: true)
         // Exact depth-first search over one clause per part. Adding scopes never lowers the added privilege or the
         // count, so a partial choice already worse on (privilege, count) than the best complete one is abandoned.
-        // The node budget bounds the work on adversarial policies (then the best found so far is returned).
-        var budget = 100_000
-        func cost(_ ids: Set<ScopeID>) -> (Int, Int) {
-            var union = closure
-            for id in ids { union.formUnion(scopes.closure(id)) }
-            return (scopes.weight(union) - base, ids.count)
-        }
-        func search(_ p: Int, _ ids: Set<ScopeID>) {
-            guard budget > 0 else { return }
-            budget -= 1
-            if let b = best, cost(ids) > (b.1.0, b.1.1) { return }
-            if p == options.count {
-                let s = score(ids)
-                if best.map({ better(s, $0.1) }) ?? true { best = (ids, s) }
-                return
+        search(0)
+        return best.sorted { policy.scopes.name(of: $0).utf8.lexicographicallyPrecedes(policy.scopes.name(of: $1).utf8) }
+    }
+
+    mutating func search(_ p: Int) {
+        guard budget > 0 else { return }
+        budget -= 1
+        let cost = addedCost()
+        if hasBest && (cost, chosen.count) > (bestCost, bestCount) { return }
+        if p == parts.count {
+            if isBetter(cost: cost, count: chosen.count, than: bestCost, bestCount, best) {
+                best = chosen
+                bestCost = cost
+                bestCount = chosen.count
             }
-            for clause in options[p] { search(p + 1, ids.union(clause)) }
+            return
         }
-        search(0, [])
-        guard let best else { return [] }
-        return best.0.sorted { scopes.name(of: $0).utf8.lexicographicallyPrecedes(scopes.name(of: $1).utf8) }
+        let part = parts[p]
+        for c in part.lower..<part.upper {
+            let mark = chosen.count
+            push(clause: c)
+            search(p + 1)
+            chosen.removeLast(chosen.count - mark)
+        }
+    }
+
+    /// Adds the clause's scopes that the grant's closure lacks and that are not chosen yet.
+    mutating func push(clause c: Int32) {
+        let bounds = policy.clauseBounds
+        var k = Int(bounds[Int(c)])
+        let end = Int(bounds[Int(c) + 1])
+        while k < end {
+            let id = policy.clauseIDs[k]
+            if !closure.contains(id) && !chosen.contains(id) { chosen.append(id) }
+            k += 1
+        }
+    }
+
+    /// Privilege the candidate adds to the grant's closure (each new member counted once).
+    func addedCost() -> Int {
+        let table = policy.scopes
+        var total = 0
+        for j in chosen.indices {
+            for m in table.members[Int(chosen[j])] where !closure.contains(m) {
+                var seen = false
+                var i = 0
+                while i < j {
+                    if table.closures[Int(chosen[i])].contains(m) { seen = true; break }
+                    i += 1
+                }
+                if !seen { total &+= table.weights[Int(m)] }
+            }
+        }
+        return total
+    }
+
+    /// Strictly better on (privilege, count, sorted names); names are built only on a tie.
+    func isBetter(cost: Int, count: Int, than otherCost: Int, _ otherCount: Int, _ other: [ScopeID]) -> Bool {
+        if cost != otherCost { return cost < otherCost }
+        if count != otherCount { return count < otherCount }
+        let a = chosen.map { policy.scopes.name(of: $0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let b = other.map { policy.scopes.name(of: $0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return a.lexicographicallyPrecedes(b, by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
     }
 }
 

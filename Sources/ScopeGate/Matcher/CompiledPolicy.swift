@@ -52,16 +52,80 @@ struct RuleTable: Sendable {
     /// Glob rules, most specific first.
     let globs: [(Glob, Int)]
     let rules: [CompiledRule]
+    /// Candidate globs by literal prefix (see ``GlobIndex``).
+    let index: GlobIndex
 
-    
+    init(exact: [String: Int], globs: [(Glob, Int)], rules: [CompiledRule]) {
+        self.exact = exact
+        self.globs = globs
+        self.rules = rules
+        self.index = GlobIndex(globs.map(\.0))
+    }
+
     func lookup(_ name: String) -> Int? {
         if let i = exact[name] { return i }
         if globs.isEmpty { return nil }
         var name = name
         return name.withUTF8 { buffer in
-            for (glob, i) in globs where glob.matches(utf8: buffer) { return i }
-            return nil
+            index.firstMatch(buffer, in: globs).map { globs[$0].1 }
         }
+    }
+}
+
+/// An index over globs sorted most specific first, so a lookup tests only the globs whose literal prefix the
+/// name starts with, instead of every glob of the policy.
+///
+/// Each glob is filed under the first `k = min(prefix, 8)` bytes of its literal prefix (packed into a `UInt64`)
+/// in the bucket for that `k`; globs starting with `*` are always candidates. A lookup packs the name's first `k`
+/// bytes for each `k` in use, and tests the candidates of each bucket in rank order, stopping at the first match
+/// or at a rank no better than the best match so far — so the answer is exactly the first match of a linear scan.
+struct GlobIndex: Sendable {
+    /// Ranks (positions in the sorted glob list) by key, one table per prefix length 1...8 (index 0 unused).
+    let buckets: [[UInt64: [Int32]]]
+    /// The prefix lengths that have at least one glob, ascending.
+    let lengths: [Int]
+    /// Ranks of globs without a literal prefix.
+    let unanchored: [Int32]
+
+    init(_ globs: [Glob]) {
+        var buckets = [[UInt64: [Int32]]](repeating: [:], count: 9)
+        var unanchored: [Int32] = []
+        for (rank, glob) in globs.enumerated() {
+            let k = min(glob.pieces[0].count, 8)
+            if k == 0 { unanchored.append(Int32(rank)); continue }
+            let key = glob.pieces[0].withUnsafeBufferPointer { Self.pack($0, k) }
+            buckets[k][key, default: []].append(Int32(rank))
+        }
+        self.buckets = buckets
+        self.lengths = (1...8).filter { !buckets[$0].isEmpty }
+        self.unanchored = unanchored
+    }
+
+    @inline(__always)
+    static func pack(_ bytes: UnsafeBufferPointer<UInt8>, _ k: Int) -> UInt64 {
+        var key: UInt64 = 0
+        var i = 0
+        while i < k {
+            key |= UInt64(bytes[i]) << UInt64(8 * i)
+            i += 1
+        }
+        return key
+    }
+
+    /// Rank of the most specific glob matching `name`, if any.
+    func firstMatch(_ name: UnsafeBufferPointer<UInt8>, in globs: [(Glob, Int)]) -> Int? {
+        var best = Int32.max
+        func scan(_ ranks: [Int32]) {
+            for rank in ranks {
+                if rank >= best { return }
+                if globs[Int(rank)].0.matches(utf8: name) { best = rank; return }
+            }
+        }
+        for k in lengths where k <= name.count {
+            if let ranks = buckets[k][Self.pack(name, k)] { scan(ranks) }
+        }
+        if !unanchored.isEmpty { scan(unanchored) }
+        return best == Int32.max ? nil : Int(best)
     }
 }
 

@@ -44,7 +44,7 @@ extension CompiledPolicy {
             if let id = scopes.id(name) {
                 if !held.contains(id) {
                     held.append(id)
-                    closure.formUnion(scopes.closure(id))
+                    scopes.addClosure(of: id, to: &closure)
                 }
                 recognized.append(original)
             } else if name == "*" || name.hasSuffix(":*") {

@@ -5,6 +5,10 @@ public struct ScopeTable: Sendable {
      let index: [String: ScopeID]
     let risks: [Risk]
     let closures: [ScopeSet]
+    /// The members of each closure as a sorted id list (denials walk these instead of whole bitsets).
+    let members: [[ScopeID]]
+    /// Risk weight of each scope, by id.
+    let weights: [Int]
     /// Privilege of each scope's closure (sum of risk weights).
     let closureCosts: [Int]
     let wildcard: [Bool]
@@ -48,8 +52,10 @@ public struct ScopeTable: Sendable {
         self.risks = defs.map(\.risk)
         self.closures = closures.map { $0 ?? ScopeSet(capacity: defs.count) }
         self.wildcard = defs.map(\.isWildcard)
-        let risks = self.risks
-        self.closureCosts = self.closures.map { set in set.ids.reduce(0) { $0 + risks[Int($1)].weight } }
+        let weights = self.risks.map(\.weight)
+        self.weights = weights
+        self.members = self.closures.map(\.ids)
+        self.closureCosts = self.members.map { ids in ids.reduce(0) { $0 + weights[Int($1)] } }
     }
 
     /// Number of scopes.
@@ -94,6 +100,18 @@ public struct ScopeTable: Sendable {
         var set = ScopeSet(capacity: count)
         for name in names { if let id = index[name] { set.insert(id) } }
         return cost(of: set)
+    }
+
+    /// Adds the closure of `id` to `set`: bit by bit when the closure is small (the usual case: a scope and the
+    /// few it implies), as a word-wise union when it is large (broad wildcards), whichever touches less memory.
+    @inline(__always)
+    func addClosure(of id: ScopeID, to set: inout ScopeSet) {
+        let list = members[Int(id)]
+        if list.count * 2 < set.words.count {
+            for m in list { set.insert(m) }
+        } else {
+            set.formUnion(closures[Int(id)])
+        }
     }
 
     /// Closure of a list of ids.
