@@ -20,6 +20,8 @@ final class ComponentSearch {
     let share: UnsafeMutablePointer<Int32>
     let scopeCount: Int
 
+    /// Search effort allowed: each node costs the component's number of parts (what a node evaluates), so a
+    /// budget bounds time whatever the component's size. The root node always runs (it computes the root bound).
     let budget: Int
     private(set) var nodes = 0
     private(set) var exhausted = false
@@ -124,8 +126,8 @@ final class ComponentSearch {
     }
 
     func search(depth: Int, cost: Int) {
-        nodes += 1
-        if nodes > budget { exhausted = true; return }
+        nodes += partCount
+        if depth > 0, nodes > budget { exhausted = true; return }
         let closure = stack + depth * words
         var unsatisfied: [Int] = []
         var minimum: [Int] = []

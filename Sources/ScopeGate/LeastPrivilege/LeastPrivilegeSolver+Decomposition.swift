@@ -114,8 +114,8 @@ extension LeastPrivilegeSolver {
             return (a.members.first ?? 0) < (b.members.first ?? 0)
         }
 
-        // 3. Solve each component on its own dense numbering. The node budget is shared; small components go first,
-        //    and each component still gets a minimum allowance.
+        // 3. Solve each component on its own dense numbering. The budget is shared (a node costs its component's
+        //    number of parts); small components go first, and each component still gets a minimum allowance.
         var answers: [ComponentAnswer] = []
         var nodesLeft = nodeBudget
         var local = [Int32](repeating: -1, count: n)
@@ -136,7 +136,7 @@ extension LeastPrivilegeSolver {
                 }
             }
             let search = ComponentSearch(weights: scopes.map { table.risk(of: $0).weight }, clauses: clauses,
-                                         budget: max(nodesLeft, min(nodeBudget, 2_000)))
+                                         budget: max(nodesLeft, min(nodeBudget, 20_000)))
             search.run()
             nodesLeft = max(0, nodesLeft - search.nodes)
             var options: [(count: Int, names: [String], ids: [ScopeID])] = []
