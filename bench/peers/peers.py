@@ -407,7 +407,7 @@ def plot(results: dict, path: str) -> None:
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
     series = [("scopegate-lib-cached", "ScopeGate library (grant once per token)", "median_us", "o-"),
               ("scopegate-lib-per_request", "ScopeGate library (grant + decide)", "median_us", "o--"),
-              ("scopegate-cli", "ScopeGate CLI check --batch (mean, end to end)", "mean_us", "s-"),
+              ("scopegate-cli", "ScopeGate CLI check --batch (mean CPU time, end to end)", "mean_us", "s-"),
               ("cedar", "Cedar (cedarpy)", "median_us", "^-"),
               ("opa", "OPA (Go OPA via Python bindings)", "median_us", "v-"),
               ("casbin", "Casbin (pycasbin)", "median_us", "d-")]
