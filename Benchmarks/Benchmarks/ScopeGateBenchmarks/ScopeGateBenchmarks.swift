@@ -4,6 +4,7 @@
 //   cd Benchmarks && swift package --disable-sandbox benchmark
 //   swift package --disable-sandbox benchmark thresholds check     # against Thresholds/*.p90.json
 import Benchmark
+import Foundation
 import ScopeGate
 
 /// Inputs shared by all benchmarks, built once per process (outside every measurement).
@@ -31,6 +32,33 @@ enum Fixture {
         }
         return sample
     }
+
+    /// An audit log (design.md "Records") of `auditLineCount` events from 20 clients on the synthetic policy, written
+    /// once to a temporary file (opened, then unlinked, so nothing is left behind; each run rewinds the descriptor):
+    /// the input of `scopegate suggest`. `required` is one of 400 policy scopes (so each
+    /// client has a few dozen distinct requirements), `granted` adds one more; one event in ten is a denial.
+    static let auditLineCount = 100_000
+    static let auditLog: Int32 = {
+        let scopes = SyntheticPolicy.grantStrings(tools: toolCount, scopes: scopeCount, seed: seed, count: 400)
+        var text = ""
+        text.reserveCapacity(auditLineCount * 300)
+        for i in 0..<auditLineCount {
+            let client = i % 20
+            let scope = scopes[(i &* 7 &+ client &* 13) % scopes.count]
+            let other = scopes[(client &* 31) % scopes.count]
+            let allowed = i % 10 != 0
+            text += #"{"v":1,"time":"2026-11-23T12:00:00Z","client_id":"client-\#(client)","sub":"user-\#(i % 97)","#
+            text += #""jti":null,"method":"tools/call","tool":"tool_\#(i % 9_000)","action":null,"#
+            text += #""arguments":{"path":"[redacted]"},"granted":["\#(scope)","\#(other)"],"allowed":\#(allowed),"#
+            text += #""reason":"\#(allowed ? "allowed" : "missing_scope")","required":["\#(scope)"],"missing":[],"#
+            text += #""rule":"synthetic.yaml:\#(i % 9_000 + 40):3","policy_version":"sha256:0-1"}"# + "\n"
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("scopegate-bench-audit-\(getpid()).jsonl").path
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        let fd = open(path, O_RDONLY)
+        unlink(path)
+        return fd
+    }()
 
     static func clientTools(_ count: Int) -> [ToolSelection] {
         SyntheticPolicy.toolNames(tools: toolCount, scopes: scopeCount, seed: seed, count: count).map { ToolSelection(tool: $0) }
@@ -122,22 +150,58 @@ let benchmarks: @Sendable () -> Void = {
     for clientSize in [100, 1_000] {
         Benchmark("Least privilege \(clientSize)-tool client",
                   configuration: .init(metrics: [.wallClock, .mallocCountTotal,
-                                                 .custom("optimal", polarity: .prefersLarger, useScalingFactor: false)],
+                                                 .custom("optimal", polarity: .prefersLarger, useScalingFactor: false),
+                                                 .custom("gap", polarity: .prefersSmaller, useScalingFactor: false),
+                                                 .custom("cost", polarity: .prefersSmaller, useScalingFactor: false)],
                                        timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(10),
                                        maxIterations: 50, thresholds: [.wallClock: timeTolerance])) { benchmark in
             let solver = LeastPrivilegeSolver(policy: Fixture.policy)
             let selections = Fixture.clientTools(clientSize)
             var optimal = true
+            var gap = 0
+            var cost = 0
             benchmark.startMeasurement()
             do {
                 let result = try solver.minimal(for: selections)
                 optimal = result.optimal
+                gap = result.cost - result.lowerBound
+                cost = result.cost
                 blackHole(result)
             } catch {
                 benchmark.error("least privilege failed: \(error)")
             }
             benchmark.stopMeasurement()
             benchmark.measurement(.custom("optimal", polarity: .prefersLarger, useScalingFactor: false), optimal ? 1 : 0)
+            // Cost minus the proven lower bound (0 when optimal): how far a greedy answer can be from the optimum.
+            benchmark.measurement(.custom("gap", polarity: .prefersSmaller, useScalingFactor: false), gap)
+            benchmark.measurement(.custom("cost", polarity: .prefersSmaller, useScalingFactor: false), cost)
         }
+    }
+
+    // MARK: usage analysis (`scopegate suggest`: read an audit log, then least privilege per client)
+
+    Benchmark("Suggest 100000 audit lines",
+              configuration: .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal,
+                                             .custom("klines_per_s", polarity: .prefersLarger, useScalingFactor: false)],
+                                   timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(10),
+                                   maxIterations: 50, thresholds: [.wallClock: timeTolerance])) { benchmark in
+        let fd = Fixture.auditLog
+        let solver = LeastPrivilegeSolver(policy: Fixture.policy)
+        guard fd >= 0, lseek(fd, 0, SEEK_SET) == 0 else { benchmark.error("cannot read the audit log"); return }
+        let clock = ContinuousClock()
+        let start = clock.now
+        benchmark.startMeasurement()
+        var aggregator = UsageAggregator()
+        let ok = aggregator.consume(fileDescriptor: fd) { _ in }
+        let suggestions = aggregator.usage.map { solver.suggest(for: $0) }
+        benchmark.stopMeasurement()
+        let elapsed = clock.now - start
+        blackHole(suggestions)
+        if !ok || aggregator.malformed != 0 || aggregator.lines != Fixture.auditLineCount || suggestions.count != 20 {
+            benchmark.error("unexpected suggest input: \(aggregator.lines) lines, \(aggregator.malformed) malformed")
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        benchmark.measurement(.custom("klines_per_s", polarity: .prefersLarger, useScalingFactor: false),
+                              Int(Double(Fixture.auditLineCount) / seconds / 1_000))
     }
 }
