@@ -47,9 +47,9 @@ public struct LeastPrivilegeError: Error, Sendable, Hashable, CustomStringConver
 /// any other scope only adds to the closure), with a node budget; past it, greedy with a lower bound.
 public struct LeastPrivilegeSolver: Sendable {
     public let policy: CompiledPolicy
-    /// Search effort before giving up on proving optimality (default 100,000): a node of the exact search costs
+    /// Search effort before giving up on proving optimality (default 50,000): a node of the exact search costs
     /// the number of requirement parts of the component it searches, which bounds the time spent on a question.
-    public var nodeBudget: Int = 100_000
+    public var nodeBudget: Int = 50_000
 
     public init(policy: CompiledPolicy) { self.policy = policy }
 
