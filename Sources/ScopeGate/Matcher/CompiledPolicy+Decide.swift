@@ -263,6 +263,9 @@ enum ConditionEvaluation {
         switch matcher {
         case .equals(let literal):
             guard sameType(literal, value) else { return .wrongType(value.typeName) }
+            if case .number(let a) = literal, case .number(let b) = value {
+                return DecimalCompare.compare(a, b) == 0 ? .matched : .notMatched
+            }
             return literal == value ? .matched : .notMatched
         case .in(let list), .notIn(let list):
             if let first = list.first, !sameType(first, value) { return .wrongType(value.typeName) }
@@ -272,11 +275,12 @@ enum ConditionEvaluation {
         case .gt(let bound), .gte(let bound), .lt(let bound), .lte(let bound):
             guard case .number(let n) = value else { return .wrongType(value.typeName) }
             let ok: Bool
+            let order = DecimalCompare.compare(n, bound)
             switch matcher {
-            case .gt: ok = n > bound
-            case .gte: ok = n >= bound
-            case .lt: ok = n < bound
-            default: ok = n <= bound
+            case .gt: ok = order > 0
+            case .gte: ok = order >= 0
+            case .lt: ok = order < 0
+            default: ok = order <= 0
             }
             return ok ? .matched : .notMatched
         case .prefix(let prefix):

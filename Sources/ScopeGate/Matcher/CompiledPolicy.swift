@@ -32,7 +32,8 @@ struct CompiledAction: Sendable {
 }
 
 
-struct CompiledRule: Sendable {
+/// A final class: a decision touches one rule, and passing it costs one reference count instead of one per field.
+final class CompiledRule: Sendable {
     /// Index into the model's `tools`, `resources`, `prompts` or `methods`.
     let modelIndex: Int
     let location: SourceLocation
@@ -43,6 +44,18 @@ struct CompiledRule: Sendable {
     let actionList: [CompiledAction]
     let when: [CompiledWhen]
     var hasActions: Bool { actionArgument != nil }
+
+    init(modelIndex: Int, location: SourceLocation, isPublic: Bool, requirement: ClauseRange, actionArgument: String?,
+         actions: [String: Int], actionList: [CompiledAction], when: [CompiledWhen]) {
+        self.modelIndex = modelIndex
+        self.location = location
+        self.isPublic = isPublic
+        self.requirement = requirement
+        self.actionArgument = actionArgument
+        self.actions = actions
+        self.actionList = actionList
+        self.when = when
+    }
 }
 
 /// Rules addressable by exact name or by the most specific matching glob.
@@ -52,6 +65,9 @@ struct RuleTable: Sendable {
     /// Glob rules, most specific first.
     let globs: [(Glob, Int)]
     let rules: [CompiledRule]
+    /// `exact` as a ``NameIndex`` (the lookup path): rule index of exact name `i` is `exactRules[i]`.
+    let exactIndex: NameIndex
+    let exactRules: [Int]
     /// Candidate globs by literal prefix (see ``GlobIndex``).
     let index: GlobIndex
 
@@ -59,15 +75,18 @@ struct RuleTable: Sendable {
         self.exact = exact
         self.globs = globs
         self.rules = rules
+        let names = exact.keys.sorted()
+        self.exactIndex = NameIndex(names)
+        self.exactRules = names.map { exact[$0] ?? 0 }
         self.index = GlobIndex(globs.map(\.0))
     }
 
     func lookup(_ name: String) -> Int? {
-        if let i = exact[name] { return i }
-        if globs.isEmpty { return nil }
         var name = name
         return name.withUTF8 { buffer in
-            index.firstMatch(buffer, in: globs).map { globs[$0].1 }
+            if let i = exactIndex.lookup(utf8: buffer) { return exactRules[Int(i)] }
+            if globs.isEmpty { return nil }
+            return index.firstMatch(buffer, in: globs).map { globs[$0].1 }
         }
     }
 }
@@ -75,41 +94,37 @@ struct RuleTable: Sendable {
 /// An index over globs sorted most specific first, so a lookup tests only the globs whose literal prefix the
 /// name starts with, instead of every glob of the policy.
 ///
-/// Each glob is filed under the first `k = min(prefix, 8)` bytes of its literal prefix (packed into a `UInt64`)
-/// in the bucket for that `k`; globs starting with `*` are always candidates. A lookup packs the name's first `k`
-/// bytes for each `k` in use, and tests the candidates of each bucket in rank order, stopping at the first match
-/// or at a rank no better than the best match so far — so the answer is exactly the first match of a linear scan.
+/// Each glob is filed under the first `k = min(prefix, 8)` bytes of its literal prefix, in the table for that `k`;
+/// globs starting with `*` are always candidates. A lookup probes the name's first `k` bytes for each `k` in use
+/// and tests the candidates of each bucket in rank order, stopping at the first match or at a rank no better than
+/// the best match so far — so the answer is exactly the first match of a linear scan over the sorted globs.
 struct GlobIndex: Sendable {
-    /// Ranks (positions in the sorted glob list) by key, one table per prefix length 1...8 (index 0 unused).
-    let buckets: [[UInt64: [Int32]]]
-    /// The prefix lengths that have at least one glob, ascending.
-    let lengths: [Int]
+    struct Table: Sendable {
+        let k: Int
+        let keys: NameIndex
+        /// Ranks (positions in the sorted glob list) of key `i`, ascending.
+        let ranks: [[Int32]]
+    }
+    let tables: [Table]
     /// Ranks of globs without a literal prefix.
     let unanchored: [Int32]
 
     init(_ globs: [Glob]) {
-        var buckets = [[UInt64: [Int32]]](repeating: [:], count: 9)
+        var byLength = [[[UInt8]: [Int32]]](repeating: [:], count: 9)
         var unanchored: [Int32] = []
         for (rank, glob) in globs.enumerated() {
             let k = min(glob.pieces[0].count, 8)
             if k == 0 { unanchored.append(Int32(rank)); continue }
-            let key = glob.pieces[0].withUnsafeBufferPointer { Self.pack($0, k) }
-            buckets[k][key, default: []].append(Int32(rank))
+            byLength[k][Array(glob.pieces[0][0..<k]), default: []].append(Int32(rank))
         }
-        self.buckets = buckets
-        self.lengths = (1...8).filter { !buckets[$0].isEmpty }
+        var tables: [Table] = []
+        for k in 1...8 where !byLength[k].isEmpty {
+            let keys = byLength[k].keys.sorted { $0.lexicographicallyPrecedes($1) }
+            tables.append(Table(k: k, keys: NameIndex(keys: keys),
+                                ranks: keys.map { byLength[k][$0] ?? [] }))
+        }
+        self.tables = tables
         self.unanchored = unanchored
-    }
-
-    @inline(__always)
-    static func pack(_ bytes: UnsafeBufferPointer<UInt8>, _ k: Int) -> UInt64 {
-        var key: UInt64 = 0
-        var i = 0
-        while i < k {
-            key |= UInt64(bytes[i]) << UInt64(8 * i)
-            i += 1
-        }
-        return key
     }
 
     /// Rank of the most specific glob matching `name`, if any.
@@ -121,8 +136,10 @@ struct GlobIndex: Sendable {
                 if globs[Int(rank)].0.matches(utf8: name) { best = rank; return }
             }
         }
-        for k in lengths where k <= name.count {
-            if let ranks = buckets[k][Self.pack(name, k)] { scan(ranks) }
+        for table in tables where table.k <= name.count {
+            if let key = table.keys.lookup(utf8: UnsafeBufferPointer(rebasing: name[0..<table.k])) {
+                scan(table.ranks[Int(key)])
+            }
         }
         if !unanchored.isEmpty { scan(unanchored) }
         return best == Int32.max ? nil : Int(best)

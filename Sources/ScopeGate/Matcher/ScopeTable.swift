@@ -2,7 +2,7 @@
 /// (itself, everything it implies transitively, and for wildcards everything they cover).
 public struct ScopeTable: Sendable {
      let names: [String]
-     let index: [String: ScopeID]
+     let index: NameIndex
     let risks: [Risk]
     let closures: [ScopeSet]
     /// The members of each closure as a sorted id list (denials walk these instead of whole bitsets).
@@ -15,13 +15,11 @@ public struct ScopeTable: Sendable {
 
     init(model: PolicyModel) {
         let defs = model.scopes
-        var index: [String: ScopeID] = [:]
-        index.reserveCapacity(defs.count)
-        for (i, def) in defs.enumerated() { index[def.name] = ScopeID(i) }
+        let index = NameIndex(defs.map(\.name))
         var edges = [[ScopeID]](repeating: [], count: defs.count)
         for (i, def) in defs.enumerated() {
-            edges[i] = def.implies.compactMap { index[$0] }
-            if def.isWildcard { edges[i] += def.covers.compactMap { index[$0] } }
+            edges[i] = def.implies.compactMap { index.lookup($0) }
+            if def.isWildcard { edges[i] += def.covers.compactMap { index.lookup($0) } }
         }
         // Closures in reverse topological order (memoized DFS, iterative; robust to cycles).
         var closures = [ScopeSet?](repeating: nil, count: defs.count)
@@ -61,7 +59,7 @@ public struct ScopeTable: Sendable {
     /// Number of scopes.
     public var count: Int { names.count }
     /// The id of a defined scope.
-     public func id(_ name: String) -> ScopeID? { index[name] }
+     public func id(_ name: String) -> ScopeID? { index.lookup(name) }
     /// The name of an id.
     public func name(of id: ScopeID) -> String { names[Int(id)] }
     /// The risk of a scope.
@@ -98,7 +96,7 @@ public struct ScopeTable: Sendable {
     /// Privilege of a list of names (unknown names are ignored).
     public func cost(ofNames names: [String]) -> Int {
         var set = ScopeSet(capacity: count)
-        for name in names { if let id = index[name] { set.insert(id) } }
+        for name in names { if let id = index.lookup(name) { set.insert(id) } }
         return cost(of: set)
     }
 

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import ScopeGate
+
+/// The matcher's lookup structures against the plain operations they replace.
+@Suite struct MatcherStructureTests {
+    /// `DecimalCompare` equals Foundation's comparison on numbers of every shape: integers and fractions, both
+    /// signs, zeros with exponents, equal values written differently, and mantissas too wide for the fast path.
+    @Test func decimalCompareEqualsFoundation() throws {
+        #expect(DecimalCompare.layoutVerified, "the fast path should be active on this Foundation")
+        let posix = Locale(identifier: "en_US_POSIX")
+        var texts = ["0", "-0", "0.0", "0e5", "1", "-1", "10", "1e1", "100", "1e2", "0.1", "0.10", "-0.1", "1.5", "-1.5",
+                     "150", "149.999", "150.0001", "9223372036854775807", "18446744073709551615",
+                     "18446744073709551616", "123456789012345678901234567890", "-123456789012345678901234567890",
+                     "1e-30", "1e30", "-1e30", "0.000001", "99999999999999999999.5"]
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<400 {
+            let digits = Int(rng.next() % 22) + 1
+            var s = rng.next() % 2 == 0 ? "-" : ""
+            for _ in 0..<digits { s += String(rng.next() % 10) }
+            if rng.next() % 2 == 0 { s += "e" + String(Int(rng.next() % 41) - 20) }
+            texts.append(s)
+        }
+        let values = texts.compactMap { Decimal(string: $0, locale: posix) }
+        #expect(values.count == texts.count)
+        var fastPathPairs = 0
+        for a in values {
+            for b in values {
+                let expected = a == b ? 0 : (a < b ? -1 : 1)
+                #expect(DecimalCompare.compare(a, b) == expected, "\(a) vs \(b)")
+                if DecimalCompare.parts(a) != nil && DecimalCompare.parts(b) != nil { fastPathPairs += 1 }
+            }
+        }
+        #expect(fastPathPairs > values.count * values.count / 4, "most pairs should take the fast path")
+    }
+
+    /// `NameIndex` finds exactly the indexed names (including prefixes, extensions and near misses of them).
+    @Test func nameIndexFindsExactlyTheNames() {
+        var rng = SplitMix64(seed: 11)
+        var names: [String] = []
+        for i in 0..<3_000 { names.append("scope:\(rng.next() % 1000):\(i)") }
+        names += ["", "é", "a", "ab", "mcp:tools:*"]
+        let index = NameIndex(names)
+        for (i, name) in names.enumerated() { #expect(index.lookup(name) == ScopeID(i)) }
+        for probe in ["scope:", "scope:1:", "b", "ä", "mcp:tools:", "mcp:tools:**", names[5] + "x", String(names[9].dropLast())] {
+            #expect(index.lookup(probe) == names.firstIndex(of: probe).map { ScopeID($0) }, "\(probe)")
+        }
+    }
+
+    /// The glob index answers exactly what a linear scan over the specificity-sorted globs answers.
+    @Test func globIndexEqualsLinearScan() {
+        var rng = SplitMix64(seed: 3)
+        let alphabet: [Character] = ["a", "b", "_", "é", "x"]
+        func word(_ n: Int) -> String { String((0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }) }
+        for _ in 0..<40 {
+            var patterns = Set<String>()
+            for _ in 0..<Int(rng.next() % 30 + 1) {
+                var p = word(Int(rng.next() % 10))
+                for _ in 0..<Int(rng.next() % 3 + 1) { p += "*" + word(Int(rng.next() % 3)) }
+                patterns.insert(p)
+            }
+            let globs = patterns.sorted().map { (Glob($0), 0) }
+                .sorted { a, b in a.0.specificity != b.0.specificity ? b.0.specificity < a.0.specificity : a.0.pattern < b.0.pattern }
+            let index = GlobIndex(globs.map(\.0))
+            for _ in 0..<300 {
+                var name = word(Int(rng.next() % 14))
+                name.withUTF8 { buffer in
+                    let linear = globs.firstIndex { $0.0.matches(utf8: buffer) }
+                    #expect(index.firstMatch(buffer, in: globs) == linear, "\(name)")
+                }
+            }
+        }
+    }
+}
