@@ -11,7 +11,10 @@ enum AnalysePass {
         downstream(&state)
         // Rules below need closures: only meaningful when the model is error-free so far.
         guard !state.diagnostics.hasErrors else { return }
+        // Lowered once: `CompileResult.compiled()` reuses these tables, so nothing below (or after this pass) may
+        // change what lowering reads: scopes, tools, resources, prompts, methods and their requirements.
         let compiled = CompiledPolicy(model: state.model)
+        state.lowered = compiled
         broadWildcards(compiled, &state)
         unusedScopes(compiled, &state)
         scopesSupported(compiled, &state)

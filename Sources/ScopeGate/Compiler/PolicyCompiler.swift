@@ -9,10 +9,20 @@ public struct CompileResult: Sendable {
     public let diagnostics: Diagnostics
     /// Source text by file path, for ``DiagnosticRenderer``.
     public let sources: [String: String]
+    /// The lowering the analyse pass made of `model`, so ``compiled()`` does not lower a second time.
+    let lowered: CompiledPolicy?
+
+    init(model: PolicyModel?, diagnostics: Diagnostics, sources: [String: String], lowered: CompiledPolicy? = nil) {
+        self.model = model
+        self.diagnostics = diagnostics
+        self.sources = sources
+        self.lowered = model == nil ? nil : lowered
+    }
 
     /// The compiled matcher, or a ``PolicyError`` carrying every diagnostic.
     public func compiled() throws(PolicyError) -> CompiledPolicy {
         guard let model else { throw PolicyError(diagnostics: diagnostics) }
+        if let lowered { return CompiledPolicy(reusing: lowered, model: model) }
         return CompiledPolicy(model: model)
     }
 }
@@ -53,6 +63,8 @@ struct CompilerState {
     var diagnostics = Diagnostics()
     var files: [LoadedFile] = []
     var declarations: [FileDeclarations] = []
+    /// The model lowered by the analyse pass (only when no error was found before it).
+    var lowered: CompiledPolicy?
     var model = PolicyModel(files: [], contentHash: "", resource: nil, tokens: nil, scopes: [], tools: [], methods: [],
                             resources: [], prompts: [], clients: [], audit: AuditConfig(), scopeIndex: [:], toolIndex: [:])
 
@@ -120,7 +132,8 @@ struct CompilerState {
         let sorted = diagnostics.sorted()
         var sources: [String: String] = [:]
         for file in files { sources[file.path] = file.text }
-        return CompileResult(model: sorted.hasErrors || files.isEmpty ? nil : model, diagnostics: sorted, sources: sources)
+        return CompileResult(model: sorted.hasErrors || files.isEmpty ? nil : model, diagnostics: sorted, sources: sources,
+                             lowered: lowered)
     }
 
     mutating func report(_ code: Diagnostic.Code, _ message: String, at loc: SourceLocation?, help: String,

@@ -83,8 +83,9 @@ enum ResolvePass {
                 : bad >= 0x80 ? "a non-ASCII character" : "a control character"
             return "scope `\(name)` contains \(shown); scope names use printable ASCII except space, `\"` and `\\`"
         }
-        if name.contains("*") {
-            let isWildcard = name == "*" || (name.hasSuffix(":*") && !name.dropLast().contains("*"))
+        // Byte scans: `String.contains(_: String)` is Foundation's `range(of:)`, slow on every scope name.
+        if name.utf8.contains(UInt8(ascii: "*")) {
+            let isWildcard = name == "*" || (name.hasSuffix(":*") && !name.utf8.dropLast().contains(UInt8(ascii: "*")))
             if !isWildcard { return "`*` may appear only as a whole last segment, as in `mcp:tools:*`" }
             if !allowWildcard { return "a wildcard is not allowed here" }
         }
@@ -153,18 +154,19 @@ enum ResolvePass {
         }
     }
 
-    /// Calls `body` for every requirement in the model, with a short label of where it is.
-    static func forEachRequirement(in model: PolicyModel, _ body: (Requirement, String) -> Void) {
+    /// Calls `body` for every requirement in the model, with a short label of where it is (built only when asked
+    /// for: this runs over every requirement of every compile).
+    static func forEachRequirement(in model: PolicyModel, _ body: (Requirement, () -> String) -> Void) {
         for tool in model.tools {
-            if let r = tool.requirement { body(r, "tool `\(tool.pattern)`") }
-            for w in tool.when { body(w.requirement, "tool `\(tool.pattern)`") }
+            if let r = tool.requirement { body(r, { "tool `\(tool.pattern)`" }) }
+            for w in tool.when { body(w.requirement, { "tool `\(tool.pattern)`" }) }
             for action in tool.actions ?? [] {
-                if let r = action.requirement { body(r, "action `\(action.name)` of `\(tool.pattern)`") }
-                for w in action.when { body(w.requirement, "action `\(action.name)` of `\(tool.pattern)`") }
+                if let r = action.requirement { body(r, { "action `\(action.name)` of `\(tool.pattern)`" }) }
+                for w in action.when { body(w.requirement, { "action `\(action.name)` of `\(tool.pattern)`" }) }
             }
         }
-        for rule in model.methods + model.resources + model.prompts {
-            if let r = rule.requirement { body(r, "`\(rule.pattern)`") }
+        for rules in [model.methods, model.resources, model.prompts] {
+            for rule in rules { if let r = rule.requirement { body(r, { "`\(rule.pattern)`" }) } }
         }
     }
 

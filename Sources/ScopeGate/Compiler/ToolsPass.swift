@@ -47,6 +47,8 @@ enum ToolsPass {
 
     /// Sorts and dedupes each clause, sorts clauses (shorter first, then lexicographic), drops supersets.
     static func normalize(_ clauses: [[String]]) -> [[String]] {
+        // One clause of at most one scope (a requirement naming a single scope, the common case) is already normal.
+        if clauses.count == 1, clauses[0].count <= 1 { return clauses }
         let sortedClauses = Set(clauses.map { Array(Set($0)).sorted() }).sorted { a, b in
             a.count != b.count ? a.count < b.count : a.lexicographicallyPrecedes(b)
         }
@@ -188,7 +190,7 @@ enum ToolsPass {
             state.report(.invalidGlob, "\(kind) name `\(pattern)` is empty or contains white space", at: loc,
                          help: "names and globs are non-empty and contain no spaces")
         }
-        let globs = entries.filter { $0.0.contains("*") }.map { (Glob($0.0), $0.1) }
+        let globs = entries.filter { $0.0.utf8.contains(UInt8(ascii: "*")) }.map { (Glob($0.0), $0.1) }
         for (i, (a, aLoc)) in globs.enumerated() {
             for (b, bLoc) in globs[(i + 1)...] where a.specificity == b.specificity && a.intersects(b) {
                 state.report(.ambiguousGlobs, "\(kind) globs `\(a.pattern)` and `\(b.pattern)` are equally specific and overlap",

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// One loaded policy file: its text (for caret snippets), its tree, and where it was included from.
 struct LoadedFile: Sendable {
@@ -16,6 +15,7 @@ struct LoadResult: Sendable {
 }
 
 /// Reads policy files into located YAML trees, enforcing size, encoding, depth, node and scalar limits.
+/// libyaml's events are composed into a ``ComposedYAML`` and converted by ``TreeBuilder``.
 struct PolicyLoader {
     var options: LoadOptions
 
@@ -63,23 +63,15 @@ struct PolicyLoader {
         var hasher = FNV1a()
         hasher.combine(bytes: data)
         var file = LoadedFile(path: path, text: text, root: nil, contentHash: hasher.value)
-        let composed: Node?
-        do {
-            let parser = try Parser(yaml: text)
-            composed = try parser.singleRoot()
-        } catch let error as YamlError {
+        switch ComposedYAML.compose(text) {
+        case .failure(let error):
             diagnostics.append(Self.diagnostic(for: error, path: path, text: text))
-            return file
-        } catch {
-            diagnostics.append(Diagnostic(.yamlSyntax, "cannot parse YAML: \(error)",
-                at: SourceLocation(file: path, line: 1, column: 1), help: "fix the YAML syntax"))
-            return file
+        case .success(let document):
+            var builder = TreeBuilder(path: path, options: options, document: document)
+            file.root = builder.build()
+            diagnostics.append(contentsOf: builder.diagnostics)
+            if builder.aborted { file.root = nil }
         }
-        guard let composed else { return file }
-        var builder = TreeBuilder(path: path, options: options)
-        file.root = builder.convert(composed, depth: 1)
-        diagnostics.append(contentsOf: builder.diagnostics)
-        if builder.aborted { file.root = nil }
         return file
     }
 
@@ -107,12 +99,11 @@ struct PolicyLoader {
         return (line, 1)
     }
 
-    static func diagnostic(for error: YamlError, path: String, text: String) -> Diagnostic {
+    static func diagnostic(for error: YAMLSyntaxError, path: String, text: String) -> Diagnostic {
         switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
-            let location = SourceLocation(file: path, line: max(mark.line, 1), column: max(mark.column, 1))
-            let line = SourceText.line(max(mark.line, 1), of: text) ?? ""
+        case let .syntax(context, problem, markLine, markColumn):
+            let location = SourceLocation(file: path, line: max(markLine, 1), column: max(markColumn, 1))
+            let line = SourceText.line(max(markLine, 1), of: text) ?? ""
             let lowered = problem.lowercased()
             if lowered.contains("tab") || (line.prefix { $0 == " " || $0 == "\t" }.contains("\t")) {
                 return Diagnostic(.tabIndentation, "tab character where YAML expects spaces",
@@ -123,27 +114,26 @@ struct PolicyLoader {
                     at: location, help: "flatten the structure; policies need only a few levels")
             }
             // Yams puts "expected a single document in the stream" in the context, not the problem.
-            let contextText = context?.text.lowercased() ?? ""
+            let contextText = context?.lowercased() ?? ""
             if lowered.contains("single document") || contextText.contains("single document")
                 || lowered.contains("expected <document end>") {
                 return Diagnostic(.multipleDocuments, "a policy file holds one YAML document",
                     at: location, help: "remove the extra `---` document or move it to its own file and `include:` it")
             }
             var message = problem
-            if let context { message = "\(context.text) \(message)".trimmingCharacters(in: .whitespaces) }
+            if let context { message = "\(context) \(message)".trimmingCharacters(in: .whitespaces) }
             return Diagnostic(.yamlSyntax, "invalid YAML: \(message)", at: location,
                 help: "fix the YAML syntax at the caret; a value starting with `*`, `&`, `!`, `%`, `@` or a backtick must be quoted")
-        case let .duplicatedKeysInMapping(duplicates, context):
-            let key = duplicates.first ?? ""
-            var location = SourceLocation(file: path, line: context.mark.line, column: context.mark.column)
+        case let .duplicateKey(key, markLine, markColumn):
+            var location = SourceLocation(file: path, line: markLine, column: markColumn)
             var notes: [Diagnostic.Note] = []
-            if let second = SourceText.findKey(key, after: context.mark.line, column: context.mark.column, in: text) {
+            if let second = SourceText.findKey(key, after: markLine, column: markColumn, in: text) {
                 notes.append(.init("first defined here", at: location))
                 location = SourceLocation(file: path, line: second.0, column: second.1)
             }
             return Diagnostic(.duplicateKey, "duplicate key `\(key)`", at: location,
                 help: "each key may appear once in a mapping; merge the two entries", notes: notes)
-        case let .reader(problem, offset, _, _):
+        case let .reader(problem, offset):
             var location = SourceLocation(file: path, line: 1, column: 1)
             if let offset {
                 let prefix = text.utf8.prefix(offset)
@@ -153,122 +143,10 @@ struct PolicyLoader {
             }
             return Diagnostic(.yamlSyntax, "invalid YAML: \(problem)", at: location,
                 help: "remove control characters; policy files must be printable UTF-8 text")
-        default:
-            return Diagnostic(.yamlSyntax, "invalid YAML: \(error)", at: SourceLocation(file: path, line: 1, column: 1),
+        case let .other(description):
+            return Diagnostic(.yamlSyntax, "invalid YAML: \(description)", at: SourceLocation(file: path, line: 1, column: 1),
                 help: "fix the YAML syntax")
         }
-    }
-}
-
-/// Converts Yams nodes into located ``YAMLNode``s, checking limits and substituting `${VAR}`.
-struct TreeBuilder {
-    let path: String
-    let options: LoadOptions
-    var diagnostics = Diagnostics()
-    var nodes = 0
-    var aborted = false
-
-    init(path: String, options: LoadOptions) {
-        self.path = path
-        self.options = options
-    }
-
-    func location(_ mark: Mark?) -> SourceLocation {
-        SourceLocation(file: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
-    }
-
-    mutating func abort(_ diagnostic: Diagnostic) {
-        if !aborted { diagnostics.append(diagnostic) }
-        aborted = true
-    }
-
-    mutating func convert(_ node: Node, depth: Int) -> YAMLNode {
-        let loc = location(node.mark)
-        nodes += 1
-        if aborted { return YAMLNode(kind: .scalar("", plain: true), location: loc) }
-        if nodes > options.maxNodes {
-            abort(Diagnostic(.tooManyNodes,
-                "document expands to more than \(options.maxNodes) nodes",
-                at: loc, help: "aliases (`*name`) that reference large anchors multiply the document; remove them"))
-            return YAMLNode(kind: .scalar("", plain: true), location: loc)
-        }
-        if depth > options.maxDepth {
-            abort(Diagnostic(.nestingTooDeep, "nesting is deeper than \(options.maxDepth) levels", at: loc,
-                help: "flatten the structure; policies need only a few levels"))
-            return YAMLNode(kind: .scalar("", plain: true), location: loc)
-        }
-        switch node {
-        case .scalar(let scalar):
-            var text = scalar.string
-            if text.utf8.count > options.maxScalarBytes {
-                diagnostics.append(Diagnostic(.scalarTooLong,
-                    "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)", at: loc,
-                    help: "policy values are names and short descriptions; shorten it"))
-                // A quoted empty placeholder: reported once, without a knock-on "wrong type: null".
-                return YAMLNode(kind: .scalar("", plain: false), location: loc)
-            }
-            if text.contains("${") || text.contains("$$") { text = substitute(text, at: loc) }
-            return YAMLNode(kind: .scalar(text, plain: scalar.style == .plain), location: loc)
-        case .sequence(let sequence):
-            var items: [YAMLNode] = []
-            items.reserveCapacity(sequence.count)
-            for item in sequence {
-                items.append(convert(item, depth: depth + 1))
-                if aborted { break }
-            }
-            return YAMLNode(kind: .sequence(items), location: loc)
-        case .mapping(let mapping):
-            var pairs: [(key: YAMLNode, value: YAMLNode)] = []
-            pairs.reserveCapacity(mapping.count)
-            var seen: [String: SourceLocation] = [:]
-            for (k, v) in mapping {
-                let key = convert(k, depth: depth + 1)
-                if let text = key.scalarText {
-                    if let first = seen[text] {
-                        diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`", at: key.location,
-                            help: "each key may appear once in a mapping; merge the two entries",
-                            notes: [.init("first defined here", at: first)]))
-                    } else {
-                        seen[text] = key.location
-                    }
-                }
-                let value = convert(v, depth: depth + 1)
-                pairs.append((key, value))
-                if aborted { break }
-            }
-            return YAMLNode(kind: .mapping(pairs), location: loc)
-        case .alias:
-            return YAMLNode(kind: .scalar("", plain: true), location: loc)
-        }
-    }
-
-    /// Replaces `${VAR}` from the environment; `$${` is a literal `${`. An unset variable is an error.
-    mutating func substitute(_ text: String, at loc: SourceLocation) -> String {
-        var out = ""
-        var rest = Substring(text)
-        while let dollar = rest.firstIndex(of: "$") {
-            out += rest[..<dollar]
-            let after = rest[rest.index(after: dollar)...]
-            if after.hasPrefix("${") {
-                out += "${"
-                rest = after.dropFirst(2)
-            } else if after.hasPrefix("{"), let close = after.firstIndex(of: "}") {
-                let name = String(after[after.index(after: after.startIndex)..<close])
-                if let value = options.environment[name], !name.isEmpty {
-                    out += value
-                } else {
-                    diagnostics.append(Diagnostic(.unsetVariable, "environment variable `\(name)` is not set", at: loc,
-                        help: "set `\(name)` before loading the policy, or write `$${` for a literal `${`"))
-                    out += "${\(name)}"
-                }
-                rest = after[after.index(after: close)...]
-            } else {
-                out += "$"
-                rest = after
-            }
-        }
-        out += rest
-        return out
     }
 }
 

@@ -190,6 +190,22 @@ public final class CompiledPolicy: Sendable {
         self.clauseBounds = lowering.clauseBounds
     }
 
+    /// The tables of `lowered` with `model`, which must differ from `lowered.model` only in what lowering does not
+    /// read (`files`, `contentHash`, `resource.resolvedScopesSupported`). The compiler lowers once for its
+    /// analyses, which fill in those fields, and reuses the tables for the result.
+    init(reusing lowered: CompiledPolicy, model: PolicyModel) {
+        self.model = model
+        self.scopes = lowered.scopes
+        self.stamp = PolicyStamp.next()
+        self.metadataURL = CompiledPolicy.metadataURL(for: model)
+        self.tools = lowered.tools
+        self.resources = lowered.resources
+        self.prompts = lowered.prompts
+        self.methods = lowered.methods
+        self.clauseIDs = lowered.clauseIDs
+        self.clauseBounds = lowered.clauseBounds
+    }
+
     /// Ids of clause `c`.
     
     func clause(_ c: Int) -> ArraySlice<ScopeID> {

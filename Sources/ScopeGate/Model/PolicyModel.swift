@@ -135,7 +135,7 @@ public struct DownstreamExchange: Sendable, Hashable {
 public struct ToolRule: Sendable, Hashable {
     public var pattern: String
     public var location: SourceLocation
-    public var isGlob: Bool { pattern.contains("*") }
+    public var isGlob: Bool { pattern.utf8.contains(UInt8(ascii: "*")) }
     public var description: String?
     /// `public: true`: any valid token may call it.
     public var isPublic: Bool
@@ -153,7 +153,7 @@ public struct ToolRule: Sendable, Hashable {
 public struct PatternRule: Sendable, Hashable {
     public var pattern: String
     public var location: SourceLocation
-    public var isGlob: Bool { pattern.contains("*") }
+    public var isGlob: Bool { pattern.utf8.contains(UInt8(ascii: "*")) }
     public var isPublic: Bool
     public var requirement: Requirement?
 }

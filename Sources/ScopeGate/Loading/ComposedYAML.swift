@@ -1,0 +1,307 @@
+internal import CYaml
+import Yams
+
+/// A YAML document composed straight from libyaml's parser events, held flat: nodes in one array, children as
+/// index ranges into another. An alias is not a node of its own: its parent refers to the anchored node's index,
+/// so the tree is a DAG and alias expansion (and its node count) happens when ``TreeBuilder`` walks it.
+///
+/// This replaces Yams' `Parser.singleRoot`, which builds a `Node` tree with resolved tags (one `Tag` object per
+/// node) and checks duplicate keys by hashing whole key subtrees. The composition rules are Yams' own, so trees,
+/// locations and errors are the same: anchors are registered when their node ends (a node cannot refer to
+/// itself), later anchors shadow earlier ones, an undefined alias is a composer error, and a mapping with two
+/// equal keys fails as Yams fails, reporting the same key at the same place.
+struct ComposedYAML: Sendable {
+    struct Node: Sendable {
+        enum Kind: UInt8, Sendable { case scalar, sequence, mapping }
+        var kind: Kind
+        /// A scalar written plainly (not quoted, not a block scalar): its text may be a null, boolean or number.
+        var plain: Bool
+        /// 1-based, as Yams' `Mark`.
+        var line: Int
+        var column: Int
+        /// Scalar: index into `strings`. Sequence and mapping: start of the children in `children`.
+        var first: Int32
+        /// Number of children (a mapping has key, value, key, value, …).
+        var count: Int32
+        /// Index into `tags` of the node's tag as Yams gives it to `Tag`, or -1 for an implicit tag.
+        var tag: Int32
+        /// The number of nodes this one expands to, aliases included, saturating.
+        var expandedSize: Int
+    }
+
+    var nodes: [Node] = []
+    var strings: [String] = []
+    var children: [Int32] = []
+    var tags: [String] = []
+    /// The document's root; nil for an empty stream.
+    var root: Int32?
+
+    func node(_ index: Int32) -> Node { nodes[Int(index)] }
+    func text(of node: Node) -> String { strings[Int(node.first)] }
+    func child(_ node: Node, _ i: Int) -> Int32 { children[Int(node.first) + i] }
+}
+
+extension ComposedYAML {
+    /// Composes the single document of `text` (UTF-8), or reports the first error, as Yams'
+    /// `Parser(yaml:).singleRoot()` would.
+    static func compose(_ text: String) -> Result<ComposedYAML, YAMLSyntaxError> {
+        var buffer = text
+        return buffer.withUTF8 { bytes in
+            var composer = EventComposer(text: text)
+            do throws(YAMLSyntaxError) {
+                try composer.run(bytes)
+                return .success(composer.document)
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+}
+
+/// Drives libyaml's event parser and builds a ``ComposedYAML``. Owns the libyaml parser and event.
+private struct EventComposer: ~Copyable {
+    let text: String
+    var document = ComposedYAML()
+    /// libyaml keeps a pointer to the parser in itself, so the parser must not move: it lives on the heap.
+    let parser: UnsafeMutablePointer<yaml_parser_t>
+    let event: UnsafeMutablePointer<yaml_event_t>
+    var hasEvent = false
+    var initialized = false
+
+    /// Children of the containers still open, concatenated; each open container remembers where its start.
+    var pending: [Int32] = []
+    var open: [OpenContainer] = []
+    var anchors: [String: Int32] = [:]
+    /// Reused by every large mapping's duplicate check (checks never nest: a mapping is checked when it ends).
+    var seenKeys = Set<String>()
+    var strTag: Int32 = -1
+
+    struct OpenContainer {
+        var kind: ComposedYAML.Node.Kind
+        var line: Int
+        var column: Int
+        var tag: Int32
+        var anchor: String?
+        var pendingStart: Int
+    }
+
+    init(text: String) {
+        self.text = text
+        parser = .allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        event = .allocate(capacity: 1)
+        event.initialize(to: yaml_event_t())
+    }
+
+    deinit {
+        if hasEvent { yaml_event_delete(event) }
+        if initialized { yaml_parser_delete(parser) }
+        parser.deallocate()
+        event.deallocate()
+    }
+
+    mutating func run(_ bytes: UnsafeBufferPointer<UInt8>) throws(YAMLSyntaxError) {
+        guard yaml_parser_initialize(parser) == 1 else { throw .other("Memory error") }
+        initialized = true
+        yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+        yaml_parser_set_input_string(parser, bytes.baseAddress, bytes.count)
+        document.nodes.reserveCapacity(bytes.count / 8)
+        document.strings.reserveCapacity(bytes.count / 12)
+        document.children.reserveCapacity(bytes.count / 8)
+        try next()  // the stream start
+        try next()
+        guard event.pointee.type != YAML_STREAM_END_EVENT else { return }  // an empty stream: no document
+        try next()  // the document start's first node event
+        document.root = try composeNode()
+        try next()  // the document end
+        try next()
+        if event.pointee.type != YAML_STREAM_END_EVENT {
+            // Yams puts this in the context, and the mark of the next document's start in the problem mark.
+            throw .syntax(context: "expected a single document in the stream", problem: "but found another document",
+                          line: event.pointee.start_mark.line + 1, column: event.pointee.start_mark.column + 1)
+        }
+    }
+
+    /// Replaces the current event with the next one.
+    mutating func next() throws(YAMLSyntaxError) {
+        if hasEvent { yaml_event_delete(event); hasEvent = false }
+        guard yaml_parser_parse(parser, event) == 1 else { throw error() }
+        hasEvent = true
+    }
+
+    /// Composes the node starting at the current event (and every node inside it); returns its index.
+    mutating func composeNode() throws(YAMLSyntaxError) -> Int32 {
+        let base = open.count
+        while true {
+            let e = event.pointee
+            var done: Int32?
+            switch e.type {
+            case YAML_SCALAR_EVENT:
+                let s = e.data.scalar
+                let value = String(decoding: UnsafeBufferPointer(start: s.value, count: s.length), as: UTF8.self)
+                var tag: Int32 = -1
+                if s.quoted_implicit == 1 {
+                    tag = strTagIndex()
+                } else if let name = Self.string(s.tag) {
+                    tag = intern(tag: name)
+                }
+                document.strings.append(value)
+                done = append(.init(kind: .scalar, plain: s.style == YAML_PLAIN_SCALAR_STYLE,
+                                    line: e.start_mark.line + 1, column: e.start_mark.column + 1,
+                                    first: Int32(document.strings.count - 1), count: 0, tag: tag, expandedSize: 1),
+                              anchor: Self.string(s.anchor))
+            case YAML_ALIAS_EVENT:
+                guard let name = Self.string(e.data.alias.anchor), let target = anchors[name] else {
+                    throw .syntax(context: nil, problem: "found undefined alias",
+                                  line: e.start_mark.line + 1, column: e.start_mark.column + 1)
+                }
+                done = target
+            case YAML_SEQUENCE_START_EVENT:
+                let s = e.data.sequence_start
+                open.append(.init(kind: .sequence, line: e.start_mark.line + 1, column: e.start_mark.column + 1,
+                                  tag: s.implicit != 0 ? -1 : (Self.string(s.tag).map { intern(tag: $0) } ?? -1),
+                                  anchor: Self.string(s.anchor), pendingStart: pending.count))
+            case YAML_MAPPING_START_EVENT:
+                let m = e.data.mapping_start
+                open.append(.init(kind: .mapping, line: e.start_mark.line + 1, column: e.start_mark.column + 1,
+                                  tag: m.implicit != 0 ? -1 : (Self.string(m.tag).map { intern(tag: $0) } ?? -1),
+                                  anchor: Self.string(m.anchor), pendingStart: pending.count))
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                guard open.count > base, let container = open.popLast() else {
+                    throw .other("unexpected end of a collection")
+                }
+                // Move the children out of `pending` first: a slice of it kept alive across the removal would
+                // copy the whole array (the top-level mappings' pending children) at every container end.
+                let first = document.children.count
+                document.children.append(contentsOf: pending[container.pendingStart...])
+                pending.removeLast(pending.count - container.pendingStart)
+                let items = first..<document.children.count
+                if container.kind == .mapping { try checkDuplicates(items) }
+                var size = 1
+                for i in items { size = Self.add(size, document.nodes[Int(document.children[i])].expandedSize) }
+                done = append(.init(kind: container.kind, plain: false, line: container.line, column: container.column,
+                                    first: Int32(first), count: Int32(items.count), tag: container.tag,
+                                    expandedSize: size),
+                              anchor: container.anchor)
+            default:
+                throw .other("unexpected YAML event \(e.type.rawValue)")
+            }
+            if let done {
+                if open.count == base { return done }
+                pending.append(done)
+            }
+            try next()
+        }
+    }
+
+    /// Appends a finished node and registers its anchor (after the node, as Yams does: no self-reference).
+    mutating func append(_ node: ComposedYAML.Node, anchor: String?) -> Int32 {
+        let index = Int32(document.nodes.count)
+        document.nodes.append(node)
+        if let anchor { anchors[anchor] = index }
+        return index
+    }
+
+    mutating func strTagIndex() -> Int32 {
+        if strTag < 0 { strTag = intern(tag: Tag.Name.str.rawValue) }
+        return strTag
+    }
+
+    mutating func intern(tag: String) -> Int32 {
+        if let i = document.tags.firstIndex(of: tag) { return Int32(i) }
+        document.tags.append(tag)
+        return Int32(document.tags.count - 1)
+    }
+
+    static func add(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : sum
+    }
+
+    /// A NUL-terminated tag or anchor name. Yams repairs invalid UTF-8 in these; so does `String(decoding:)`.
+    static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let pointer else { return nil }
+        var length = 0
+        while pointer[length] != 0 { length += 1 }
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+
+    /// Yams rejects a mapping in which two keys are equal `Node`s (same text and resolved tag, or equal
+    /// collections). Equal keys need equal text, so the common case is settled by comparing the texts of the
+    /// scalar keys; only when two texts are equal, or two keys are collections, are Yams nodes built and
+    /// compared exactly as Yams does, so the verdict and the key reported are Yams'.
+    mutating func checkDuplicates(_ items: Range<Int>) throws(YAMLSyntaxError) {
+        let pairs = items.count / 2
+        guard pairs >= 2 else { return }
+        var suspect = false
+        var collectionKeys = 0
+        let start = items.lowerBound
+        let all = document.children
+        if pairs <= 8 {
+            outer: for i in 0..<pairs {
+                let a = document.nodes[Int(all[start + 2 * i])]
+                guard a.kind == .scalar else { collectionKeys += 1; continue }
+                for j in 0..<i {
+                    let b = document.nodes[Int(all[start + 2 * j])]
+                    if b.kind == .scalar, document.text(of: a) == document.text(of: b) { suspect = true; break outer }
+                }
+            }
+        } else {
+            seenKeys.removeAll(keepingCapacity: true)
+            for i in 0..<pairs {
+                let a = document.nodes[Int(all[start + 2 * i])]
+                guard a.kind == .scalar else { collectionKeys += 1; continue }
+                if !seenKeys.insert(document.text(of: a)).inserted { suspect = true; break }
+            }
+        }
+        guard suspect || collectionKeys >= 2 else { return }
+        let keys = (0..<pairs).map { all[start + 2 * $0] }
+        // A key that expands past any sane size (aliases of aliases) is not compared: hashing it would take
+        // as long as expanding it. The tree builder's node limit rejects such a document anyway.
+        guard keys.allSatisfy({ document.nodes[Int($0)].expandedSize <= 1_000_000 }) else { return }
+        var cache: [Int32: Yams.Node] = [:]
+        let yamsKeys = keys.map { yamsNode($0, &cache) }
+        // Yams' `checkDuplicates`, on indices so the first occurrence's location can be found.
+        let groups = Dictionary(grouping: keys.indices) { yamsKeys[$0] }.filter { $1.count > 1 }
+        guard let firstKey = groups.keys.sorted().first, let firstIndex = groups[firstKey]?.first else { return }
+        let node = document.nodes[Int(keys[firstIndex])]
+        throw .duplicateKey(firstKey.string ?? "<uncovertable>", line: node.line, column: node.column)
+    }
+
+    /// The Yams node Yams' parser would have built for `index` (tags and styles included; marks are not needed).
+    func yamsNode(_ index: Int32, _ cache: inout [Int32: Yams.Node]) -> Yams.Node {
+        if let node = cache[index] { return node }
+        let n = document.nodes[Int(index)]
+        let tag = Tag(n.tag < 0 ? .implicit : Tag.Name(rawValue: document.tags[Int(n.tag)]))
+        let result: Yams.Node
+        switch n.kind {
+        case .scalar:
+            result = .scalar(.init(document.text(of: n), tag, n.plain ? .plain : .any))
+        case .sequence:
+            result = .sequence(.init((0..<Int(n.count)).map { yamsNode(document.child(n, $0), &cache) }, tag))
+        case .mapping:
+            result = .mapping(.init((0..<Int(n.count) / 2).map {
+                (yamsNode(document.child(n, 2 * $0), &cache), yamsNode(document.child(n, 2 * $0 + 1), &cache))
+            }, tag))
+        }
+        cache[index] = result
+        return result
+    }
+
+    /// The parser's error, as Yams' `YamlError(from:with:)` builds it.
+    func error() -> YAMLSyntaxError {
+        let p = parser.pointee
+        func cString(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
+        switch p.error {
+        case YAML_READER_ERROR:
+            let index = text.utf8.index(text.utf8.startIndex, offsetBy: p.problem_offset, limitedBy: text.utf8.endIndex)?
+                .samePosition(in: text)
+            return .reader(problem: cString(p.problem), offset: index.map { text.distance(from: text.startIndex, to: $0) })
+        case YAML_SCANNER_ERROR, YAML_PARSER_ERROR, YAML_COMPOSER_ERROR:
+            return .syntax(context: p.context.map { String(cString: $0) }, problem: cString(p.problem),
+                           line: p.problem_mark.line + 1, column: p.problem_mark.column + 1)
+        default:
+            return .other("Memory error")
+        }
+    }
+}
