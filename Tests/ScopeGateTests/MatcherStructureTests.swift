@@ -63,8 +63,9 @@ import Testing
                 .sorted { a, b in a.0.specificity != b.0.specificity ? b.0.specificity < a.0.specificity : a.0.pattern < b.0.pattern }
             let index = GlobIndex(globs.map(\.0))
             for _ in 0..<300 {
-                var name = word(Int(rng.next() % 14))
-                name.withUTF8 { buffer in
+                let name = word(Int(rng.next() % 14))
+                var bytes = name
+                bytes.withUTF8 { buffer in
                     let linear = globs.firstIndex { $0.0.matches(utf8: buffer) }
                     #expect(index.firstMatch(buffer, in: globs) == linear, "\(name)")
                 }
