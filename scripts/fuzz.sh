@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh --build-only TARGET
 #   scripts/fuzz.sh --list
 #
-# Targets: policy (YAML → compiler → grant/decide), jsonl (batch line reader / JSONParser),
+# Targets: policy (YAML → compiler → grant/decide), jsonl (batch byte reader vs the JSONParser path / JSONParser),
 # differential (structure-aware: fuzzer bytes → random policy + grant + call; compiled matcher vs the naive
 # reference evaluator, any disagreement traps), jose (compact JWS / strict JSON / base64url token parsing).
 #
@@ -71,7 +71,7 @@ if [ ! -f "$CORE_OUT/libScopeGate.a" ] || [ -n "$(find "$ROOT/Sources/ScopeGate"
   # Compile a snapshot, so an edit to the working tree during the (long) build cannot fail it.
   (cd "$ROOT/Sources/ScopeGate" && find . -name '*.swift' -exec cp --parents {} "$CORE_OUT/src/" \;)
   mapfile -t core < <(find "$CORE_OUT/src" -name '*.swift' | sort)
-  timeout 1800 swiftc -parse-as-library -module-name ScopeGate -O -enable-testing -sanitize=fuzzer,address \
+  timeout 1800 swiftc -parse-as-library -module-name ScopeGate -package-name scopegate -O -enable-testing -sanitize=fuzzer,address \
     -suppress-warnings -I "$YAMS_OUT" -Xcc -DYAML_DECLARE_STATIC -I "$yams_src/Sources/CYaml/include" \
     -emit-module -emit-module-path "$CORE_OUT/ScopeGate.swiftmodule" -emit-library -static \
     -o "$CORE_OUT/libScopeGate.a" "${core[@]}"
@@ -92,7 +92,7 @@ mapfile -t harness < <(find "$ROOT/Fuzz/$target" "$ROOT/Fuzz/Common" -name '*.sw
 if [ ! -x "$binary" ] || [ -n "$(find "${harness[@]}" "${extra[@]}" "$CORE_OUT/libScopeGate.a" "$0" -newer "$binary" | head -1)" ]; then
   echo "== building $binary" >&2
   start=$(date +%s)
-  timeout 1800 swiftc -parse-as-library -module-name "Fuzz_$target" -O -sanitize=fuzzer,address \
+  timeout 1800 swiftc -parse-as-library -module-name "Fuzz_$target" -package-name scopegate -O -sanitize=fuzzer,address \
     -I "$CORE_OUT" -I "$YAMS_OUT" -Xcc -DYAML_DECLARE_STATIC -I "$yams_src/Sources/CYaml/include" \
     "${extra[@]}" "${harness[@]}" "$CORE_OUT/libScopeGate.a" "$YAMS_OUT/libYams.a" -o "$binary" 2>&1 \
     | { grep -v "Cannot export local symbol '__asan" || true; } >&2   # gold's noise about ASan's own symbols
