@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh --build-only TARGET
 #   scripts/fuzz.sh --list
 #
-# Targets: policy (YAML → compiler → grant/decide), jsonl (batch line reader / JSONParser),
+# Targets: policy (YAML → compiler → grant/decide), jsonl (batch byte reader vs the JSONParser path / JSONParser),
 # differential (structure-aware: fuzzer bytes → random policy + grant + call; compiled matcher vs the naive
 # reference evaluator, any disagreement traps), jose (compact JWS / strict JSON / base64url token parsing).
 #

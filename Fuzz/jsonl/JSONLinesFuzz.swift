@@ -55,6 +55,10 @@ private func isJSON(_ text: String) -> Bool {
     (try? JSONParser().parse(text)) != nil
 }
 
+private func maskTime(_ s: String?) -> String? {
+    s?.replacingOccurrences(of: #""time":"[^"]*""#, with: #""time":"""#, options: .regularExpression)
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func jsonLinesFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
@@ -68,17 +72,27 @@ public func jsonLinesFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             Fuzz.check(error.message == "number too long", "jsonText produced text the parser rejects (\(error)): \(text.prefix(200))")
         }
     }
-    // 2. The batch reader, line by line, exactly as BatchRunner.handleLine feeds it.
+    // 2. The batch reader, line by line, exactly as BatchSession.handleLine feeds it: the byte reader + renderer
+    //    (`process`) must give the same bytes as the JSONParser path (`processWithJSONParser`), audit time aside.
     var processor = BatchProcessor(policy: policy, policyVersion: "fuzz-1", audit: true)
-    let input = Data(bytes)
+    var reference = BatchProcessor(policy: policy, policyVersion: "fuzz-1", audit: true)
     var lineNumber = 0
-    for var line in input.split(separator: 0x0A, omittingEmptySubsequences: false) {
+    for var line in Array(bytes).split(separator: 0x0A, omittingEmptySubsequences: false) {
         lineNumber += 1
         if line.last == 0x0D { line.removeLast() }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-        let result = processor.process(Data(line), lineNumber: lineNumber)
-        Fuzz.check(isJSON(result.output), "output line is not JSON: \(result.output.prefix(300))")
-        if let audit = result.audit { Fuzz.check(isJSON(audit), "audit line is not JSON: \(audit.prefix(300))") }
+        let lineBytes = Array(line)
+        var out: [UInt8] = []
+        var audit: [UInt8] = []
+        let ok = lineBytes.withUnsafeBufferPointer { processor.process($0, lineNumber: lineNumber, output: &out, audit: &audit) }
+        let expected = lineBytes.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: lineNumber) }
+        let output = String(decoding: out.dropLast(), as: UTF8.self)
+        Fuzz.check(out.last == 0x0A && output == expected.output && ok == expected.ok,
+                   "byte reader differs from the parser path: \(output.prefix(300)) vs \(expected.output.prefix(300))")
+        Fuzz.check(isJSON(output), "output line is not JSON: \(output.prefix(300))")
+        let auditLine = audit.isEmpty ? nil : String(decoding: audit.dropLast(), as: UTF8.self)
+        Fuzz.check(maskTime(auditLine) == maskTime(expected.audit), "audit line differs from the parser path: \(auditLine?.prefix(300) ?? "nil")")
+        if let auditLine { Fuzz.check(isJSON(auditLine), "audit line is not JSON: \(auditLine.prefix(300))") }
     }
     return 0
 }

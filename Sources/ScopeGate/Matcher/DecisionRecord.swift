@@ -18,19 +18,49 @@ public struct DecisionRecord: Sendable, Hashable {
 
     /// The record as one compact JSON line (no trailing newline).
     public var json: String {
-        var out = "{\"v\":1"
-        if let line { out += ",\"line\":\(line)" }
-        if let id { out += ",\"id\":\(id)" }
-        out += ",\"allowed\":\(allowed),\"reason\":\(JSONText.quote(reason))"
-        out += ",\"rule\":" + (rule.map(JSONText.quote) ?? "null")
-        out += ",\"clause\":" + JSONText.array(clause)
-        out += ",\"missing\":" + JSONText.array(missing)
-        out += ",\"challenge\":" + (challenge.map(JSONText.quote) ?? "null")
-        out += ",\"ignored\":[" + ignored.map { "{\"scope\":\(JSONText.quote($0.scope)),\"why\":\(JSONText.quote($0.why))}" }
-            .joined(separator: ",") + "]"
-        if !notes.isEmpty { out += ",\"notes\":" + JSONText.array(notes) }
-        if let policyVersion { out += ",\"policy_version\":\(JSONText.quote(policyVersion))" }
-        return out + "}"
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the record as one compact JSON line (no trailing newline) to a byte buffer: ``json``'s bytes,
+    /// without building a `String` (`check --batch` renders straight into its output buffer).
+    public func write(to out: inout [UInt8]) {
+        func raw(_ s: StaticString) {
+            out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        }
+        func strings(_ items: [String]) {
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.writeString(item, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        raw("{\"v\":1")
+        if let line { raw(",\"line\":"); JSONText.writeInteger(line, to: &out) }
+        if let id { raw(",\"id\":"); out.append(contentsOf: id.utf8) }
+        raw(",\"allowed\":")
+        if allowed { raw("true") } else { raw("false") }
+        raw(",\"reason\":"); JSONText.writeString(reason, to: &out)
+        raw(",\"rule\":")
+        if let rule { JSONText.writeString(rule, to: &out) } else { raw("null") }
+        raw(",\"clause\":"); strings(clause)
+        raw(",\"missing\":"); strings(missing)
+        raw(",\"challenge\":")
+        if let challenge { JSONText.writeString(challenge, to: &out) } else { raw("null") }
+        raw(",\"ignored\":[")
+        for (i, entry) in ignored.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            raw("{\"scope\":"); JSONText.writeString(entry.scope, to: &out)
+            raw(",\"why\":"); JSONText.writeString(entry.why, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+        if !notes.isEmpty { raw(",\"notes\":"); strings(notes) }
+        if let policyVersion { raw(",\"policy_version\":"); JSONText.writeString(policyVersion, to: &out) }
+        out.append(UInt8(ascii: "}"))
     }
 }
 

@@ -33,6 +33,16 @@ public struct JSONParser {
         return value
     }
 
+    /// Parses one JSON value that starts at `offset` inside a larger text (no leading space), as if it were nested
+    /// `depth` levels deep, and returns it with the offset just past it. For readers that pick a few fields out
+    /// of a line themselves (`check --batch`); errors are the same values `parse` throws.
+    package func parseValue(in bytes: UnsafeBufferPointer<UInt8>, at offset: Int, depth: Int) throws(Failure) -> (value: JSONValue, end: Int) {
+        var reader = Reader(bytes: bytes, maxDepth: maxDepth)
+        reader.position = offset
+        let value = try reader.value(depth: depth)
+        return (value, reader.position)
+    }
+
     struct Reader {
         static let posix = Locale(identifier: "en_US_POSIX")
         let bytes: UnsafeBufferPointer<UInt8>
