@@ -259,7 +259,10 @@ struct BatchProcessor {
             return (Self.errorLine(lineNumber, "invalid_request", "a request line is a JSON object"), nil, false)
         }
         let known: Set<String> = ["id", "method", "tool", "name", "uri", "arguments", "scopes", "client_id"]
-        if let unknown = request.keys.first(where: { !known.contains($0) }) {
+        // With several unknown fields, name the smallest (by UTF-8 bytes): a dictionary's iteration order differs
+        // between instances, so "the first one" would make the answer depend on the run (found by Fuzz/jsonl).
+        if let unknown = request.keys.filter({ !known.contains($0) })
+            .min(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             return (Self.errorLine(lineNumber, "invalid_request", "unknown field \"\(unknown)\""), nil, false)
         }
         var method = "tools/call"

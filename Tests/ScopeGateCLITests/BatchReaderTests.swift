@@ -136,6 +136,25 @@ struct BatchReaderTests {
         #expect(id(#""\u00e9""#) == "\"\u{e9}\"")
     }
 
+    /// Regression (Fuzz/jsonl, 2026-11-23): with two unknown fields the parser path named "the first" in the
+    /// request dictionary's iteration order, which differs between dictionary instances, so the same line could get
+    /// two different answers. It now names the smallest unknown field, every time.
+    @Test func severalUnknownFieldsAlwaysNameTheSmallest() throws {
+        let policy = try #require(Self.policy)
+        var fast = BatchProcessor(policy: policy, policyVersion: "v", audit: false)
+        var reference = BatchProcessor(policy: policy, policyVersion: "v", audit: false)
+        let line = Array(#"{".id":"a","tool":"transfer","arguments":{"amount":5000},"3copes":["pay:write"],"zz":1}"#.utf8)
+        let expected = #"{"v":1,"line":2,"error":{"code":"invalid_request","message":"unknown field \".id\""}}"#
+        for _ in 0..<200 {
+            var out: [UInt8] = []
+            var audit: [UInt8] = []
+            let ok = line.withUnsafeBufferPointer { fast.process($0, lineNumber: 2, output: &out, audit: &audit) }
+            #expect(!ok)
+            #expect(String(decoding: out, as: UTF8.self) == expected + "\n")
+            #expect(line.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: 2) }.output == expected)
+        }
+    }
+
     @Test func linesAfterAnOverLongLineAreAllAnswered() throws {
         let long = #"{"tool":"get_forecast","scopes":""# + String(repeating: "x", count: (1 << 20) + 70_000) + "\"}"
         let input = long + "\n" + #"{"id":1,"tool":"get_forecast","scopes":"mcp:tools:climate"}"# + "\n"
