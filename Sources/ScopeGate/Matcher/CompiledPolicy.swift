@@ -61,23 +61,21 @@ final class CompiledRule: Sendable {
 /// Rules addressable by exact name or by the most specific matching glob.
 
 struct RuleTable: Sendable {
-    let exact: [String: Int]
     /// Glob rules, most specific first.
     let globs: [(Glob, Int)]
     let rules: [CompiledRule]
-    /// `exact` as a ``NameIndex`` (the lookup path): rule index of exact name `i` is `exactRules[i]`.
+    /// Exact names (the lookup path): the rule index of exact name `i` is `exactRules[i]`.
     let exactIndex: NameIndex
     let exactRules: [Int]
     /// Candidate globs by literal prefix (see ``GlobIndex``).
     let index: GlobIndex
 
     init(exact: [String: Int], globs: [(Glob, Int)], rules: [CompiledRule]) {
-        self.exact = exact
         self.globs = globs
         self.rules = rules
-        let names = exact.keys.sorted()
-        self.exactIndex = NameIndex(names)
-        self.exactRules = names.map { exact[$0] ?? 0 }
+        let entries = exact.sorted { $0.key < $1.key }
+        self.exactIndex = NameIndex(entries.map(\.key))
+        self.exactRules = entries.map(\.value)
         self.index = GlobIndex(globs.map(\.0))
     }
 
