@@ -255,7 +255,7 @@ struct PolicyGenerator {
     mutating func call(for p: GeneratedPolicy) -> Call {
         var arguments: [String: JSONValue] = [:]
         for a in Self.argumentNames where rng.chance(0.7) { arguments[a] = value() }
-        for a in Set(p.actionArguments + ["action"]) {
+        for a in Set(p.actionArguments + ["action"]).sorted() {
             switch rng.int(0..<10) {
             case 0..<6: if !p.actionNames.isEmpty { arguments[a] = .string(rng.pick(p.actionNames)) }
             case 6: arguments[a] = .string("purge")
