@@ -3,6 +3,8 @@
 # Bounded: each run is `wrk -d DURATION` under `timeout`; the servers are stopped at exit.
 # Usage: scripts/mcp-loadtest.sh [DURATION_SECONDS=10] [CONNECTIONS=16]   (env CONFIG=release|debug, default release)
 # Needs wrk (apt-get install wrk). The token is signed by a throwaway key served as a static JWKS file.
+# PROFILE=1: run each server under `perf record -g` (needs perf); the profiles are left in the results folder
+# (`perf report -i <folder>/on.perf --no-children`).
 set -euo pipefail
 export SWIFT_BACKTRACE=enable=no
 cd "$(dirname "$0")/.."
@@ -52,8 +54,10 @@ sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", f"{work}/key.pem"],
 print(header + "." + claims + "." + b64(sig))
 PY
 )
+  local launcher=()
+  [[ ${PROFILE:-0} == 1 ]] && launcher=(perf record -F 1999 -g -o "$WORK/$1.perf" --)
   SCOPEGATE_AUTHZ=$2 MCP_RESOURCE=$resource MCP_ISSUER=$ISSUER MCP_JWKS_URI=$ISSUER/jwks PORT=$port LOG_LEVEL=warning \
-    timeout $((DURATION * 2 + 60)) "$BIN" 2>"$WORK/$1.log" &
+    timeout -s INT $((DURATION * 2 + 60)) "${launcher[@]}" "$BIN" 2>"$WORK/$1.log" &
   PIDS+=($!)
   for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
   local headers=(-H "Content-Type: application/json" -H "Accept: application/json, text/event-stream" -H "Authorization: Bearer $token")

@@ -23,6 +23,7 @@ public final class MCPHTTPGateway: Sendable {
     let endpointPathOverride: String?
     let forward: Forward
     let bypass: Caller?
+    let pathCache = LockedValue<Paths?>(nil)
 
     /// - Parameters:
     ///   - authorizer: tokens, policy and reporting.
@@ -47,16 +48,36 @@ public final class MCPHTTPGateway: Sendable {
 
     /// The MCP endpoint path in force.
     public func endpointPath(_ snapshot: PolicySnapshot? = nil) -> String {
-        if let endpointPathOverride { return endpointPathOverride }
-        guard let id = authorizer.resourceID(snapshot), let url = URL(string: id), !url.path.isEmpty else { return "/mcp" }
-        return url.path
+        paths(snapshot ?? authorizer.store.current).endpoint
     }
 
     /// Paths of the Protected Resource Metadata: path form first, then the root form.
     public func metadataPaths(_ snapshot: PolicySnapshot? = nil) -> [String] {
-        let endpoint = endpointPath(snapshot)
+        paths(snapshot ?? authorizer.store.current).metadata
+    }
+
+    struct Paths {
+        let resourceID: String?
+        let endpoint: String
+        let metadata: [String]
+    }
+
+    /// The endpoint and metadata paths, parsed from the resource id once per resource id (not per request).
+    func paths(_ snapshot: PolicySnapshot) -> Paths {
+        let id = authorizer.resourceID(snapshot)
+        if let cached = pathCache.withLock({ $0 }), cached.resourceID == id { return cached }
+        let endpoint: String
+        if let endpointPathOverride {
+            endpoint = endpointPathOverride
+        } else if let id, let url = URL(string: id), !url.path.isEmpty {
+            endpoint = url.path
+        } else {
+            endpoint = "/mcp"
+        }
         let root = "/.well-known/oauth-protected-resource"
-        return endpoint == "/" ? [root] : [root + endpoint, root]
+        let paths = Paths(resourceID: id, endpoint: endpoint, metadata: endpoint == "/" ? [root] : [root + endpoint, root])
+        pathCache.withLock { $0 = paths }
+        return paths
     }
 
     /// Handles one HTTP request.
@@ -65,7 +86,8 @@ public final class MCPHTTPGateway: Sendable {
         let configuration = authorizer.configuration
         let path = request.path ?? "/"
         let method = request.method.uppercased()
-        if metadataPaths(snapshot).contains(path) {
+        let paths = paths(snapshot)
+        if paths.metadata.contains(path) {
             guard method == "GET" || method == "HEAD" else {
                 return .error(statusCode: 405, .invalidRequest("Method Not Allowed"), extraHeaders: ["Allow": "GET, HEAD"])
             }
@@ -73,7 +95,7 @@ public final class MCPHTTPGateway: Sendable {
                          headers: ["Content-Type": "application/json", "Cache-Control": "max-age=300",
                                    "Access-Control-Allow-Origin": "*"])
         }
-        guard path == endpointPath(snapshot) else {
+        guard path == paths.endpoint else {
             return .error(statusCode: 404, .invalidRequest("Not Found"))
         }
         if let body = request.body, body.count > configuration.maxBodyBytes {
