@@ -55,6 +55,23 @@ import Testing
         #expect(cache.value(for: "cafe\u{301}") == nil)  // …the cache does not.
     }
 
+    @Test func tokensSharingLengthAndTailAreStillDistinct() {
+        // The hash reads only the length and the last 32 bytes; equality must still compare every byte.
+        let tail = String(repeating: "s", count: 40)
+        let a = "header.AAAA." + tail, b = "header.AAAB." + tail, c = "hEader.AAAA." + tail
+        let cache = VerifiedTokenCache<Int>(capacity: 8, clock: clock)
+        cache.insert(a, verified: verified("a"), extra: 1)
+        cache.insert(b, verified: verified("b"), extra: 2)
+        #expect(cache.value(for: a)?.extra == 1)
+        #expect(cache.value(for: b)?.extra == 2)
+        #expect(cache.value(for: c) == nil)
+        #expect(cache.value(for: String(a.dropLast())) == nil)
+        // A bridged/non-contiguous string with the same bytes still hits.
+        let sub = ("x" + a).dropFirst()
+        #expect(cache.value(for: String(sub))?.extra == 1)
+        #expect(cache.count == 2)
+    }
+
     @Test func concurrentUseIsSafe() async {
         let cache = VerifiedTokenCache<Int>(capacity: 64, clock: clock)
         let v = verified("c")

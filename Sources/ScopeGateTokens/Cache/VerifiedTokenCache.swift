@@ -2,8 +2,9 @@ import Foundation
 
 /// A bounded LRU cache of verified tokens, each with an attached value (e.g. the core's resolved grant).
 ///
-/// The key is the token's bytes: looked up with Swift's `Hasher` over the UTF-8 bytes and confirmed by a full
-/// byte-for-byte comparison (no cryptographic hash per call, no Unicode-equivalence matching). An entry is
+/// The key is the token's bytes: looked up with Swift's `Hasher` over the length and the last 32 bytes (a JWT's
+/// signature) and confirmed by a full byte-for-byte `memcmp` (no cryptographic hash per call, no
+/// Unicode-equivalence matching). An entry is
 /// served only while `now < expiresAt` of its token (from the injected clock), so the cache never extends a
 /// token's life. Typical hit cost is a hash, one comparison and a clock read: well under a microsecond.
 ///
@@ -11,11 +12,34 @@ import Foundation
 public final class VerifiedTokenCache<Extra: Sendable>: @unchecked Sendable {
     struct Key: Hashable {
         let token: String
+
+        /// The length and the last 32 bytes. A JWT ends in its signature, so those bytes differ between any two
+        /// tokens, and only tokens that passed verification are ever inserted: nobody but a trusted issuer can
+        /// put keys in the table, so a short hash cannot be used to crowd one bucket. Equality still compares
+        /// every byte.
         func hash(into hasher: inout Hasher) {
-            var token = token
-            token.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            let utf8 = token.utf8
+            hasher.combine(utf8.count)
+            let hashed: Bool? = utf8.withContiguousStorageIfAvailable { bytes in
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(32))))
+                return true
+            }
+            if hashed == nil { for byte in utf8.suffix(32) { hasher.combine(byte) } }
         }
-        static func == (a: Key, b: Key) -> Bool { a.token.utf8.elementsEqual(b.token.utf8) }
+
+        /// Byte-for-byte (`memcmp` over contiguous UTF-8; no Unicode-equivalence matching).
+        static func == (a: Key, b: Key) -> Bool {
+            let x = a.token.utf8, y = b.token.utf8
+            guard x.count == y.count else { return false }
+            let same: Bool?? = x.withContiguousStorageIfAvailable { p in
+                y.withContiguousStorageIfAvailable { q in
+                    guard let pa = p.baseAddress, let qa = q.baseAddress else { return p.count == q.count }
+                    return memcmp(pa, qa, p.count) == 0
+                }
+            }
+            if let same = same ?? nil { return same }
+            return x.elementsEqual(y)
+        }
     }
 
     struct Node {
