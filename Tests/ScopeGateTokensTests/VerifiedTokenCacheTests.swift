@@ -55,6 +55,19 @@ import Testing
         #expect(cache.value(for: "cafe\u{301}") == nil)  // …the cache does not.
     }
 
+    @Test func extraAndContainsFollowTheSameExpiry() {
+        let cache = VerifiedTokenCache<Int>(capacity: 4, clock: clock)
+        cache.insert("t", verified: verified("a", ttl: 10), extra: 7)
+        #expect(cache.extra(for: "t") == 7)
+        #expect(cache.contains("t"))
+        #expect(cache.extra(for: "u") == nil)
+        #expect(!cache.contains("u"))
+        clock.advance(10)
+        #expect(!cache.contains("t"))
+        #expect(cache.extra(for: "t") == nil)
+        #expect(cache.count == 0)
+    }
+
     @Test func tokensSharingLengthAndTailAreStillDistinct() {
         // The hash reads only the length and the last 32 bytes; equality must still compare every byte.
         let tail = String(repeating: "s", count: 40)

@@ -98,10 +98,12 @@ public final class MCPAuthorizer: Sendable {
         let snapshot = snapshot ?? store.current
         guard let token = Bearer.token(fromAuthorization: header) else { return .missing }
         let verifier = verifier(for: snapshot)
-        if let hit = cache.value(for: token) {
+        if let hit = cache.extra(for: token) {
             metrics.tokenVerified(cached: true, code: nil)
-            let caller = hit.extra.resolved(against: snapshot.policy)
-            if caller.grant.stamp != hit.extra.grant.stamp { cache.insert(token, verified: hit.token, extra: caller) }
+            guard hit.grant.stamp != snapshot.policy.stamp else { return .authenticated(hit) }
+            // Reloaded policy: re-resolve the grant once and keep it for the next requests.
+            let caller = hit.resolved(against: snapshot.policy)
+            if let verified = hit.token { cache.insert(token, verified: verified, extra: caller) }
             return .authenticated(caller)
         }
         do throws(TokenError) {
@@ -121,8 +123,15 @@ public final class MCPAuthorizer: Sendable {
     /// what synchronous code (the SDK's request validators, handlers behind ``MCPHTTPGateway``) may use.
     /// Nil when the token was never verified by this authorizer or has expired: fail closed.
     public func cachedCaller(authorization header: String?, snapshot: PolicySnapshot? = nil) -> Caller? {
-        guard let token = Bearer.token(fromAuthorization: header), let hit = cache.value(for: token) else { return nil }
-        return hit.extra.resolved(against: (snapshot ?? store.current).policy)
+        guard let token = Bearer.token(fromAuthorization: header), let hit = cache.extra(for: token) else { return nil }
+        return hit.resolved(against: (snapshot ?? store.current).policy)
+    }
+
+    /// Whether the bearer token of an `Authorization` header is in the verified-token cache and unexpired (what
+    /// ``CachedTokenValidator`` checks; no I/O, nothing copied).
+    public func hasCachedToken(authorization header: String?) -> Bool {
+        guard let token = Bearer.token(fromAuthorization: header) else { return false }
+        return cache.contains(token)
     }
 
     // MARK: decisions

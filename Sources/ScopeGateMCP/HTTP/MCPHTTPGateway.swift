@@ -188,7 +188,7 @@ public struct CachedTokenValidator: HTTPRequestValidator {
     public init(authorizer: MCPAuthorizer) { self.authorizer = authorizer }
 
     public func validate(_ request: MCP.HTTPRequest, context: HTTPValidationContext) -> MCP.HTTPResponse? {
-        if authorizer.cachedCaller(authorization: request.header("Authorization")) != nil { return nil }
+        if authorizer.hasCachedToken(authorization: request.header("Authorization")) { return nil }
         let challenge = authorizer.unauthorizedChallenge(for: nil, error: nil)
         return .error(statusCode: 401, .serverError(code: -32001, message: "unauthorized: a bearer token is required"),
                       sessionID: context.sessionID, extraHeaders: ["WWW-Authenticate": challenge])

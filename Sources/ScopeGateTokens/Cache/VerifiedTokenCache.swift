@@ -86,6 +86,30 @@ public final class VerifiedTokenCache<Extra: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// Only the attached value for exactly this token string, if cached and not expired: the hot path of a
+    /// server that keeps what it needs in `Extra` (no copy of the ``VerifiedToken``).
+    public func extra(for token: String) -> Extra? {
+        let now = clock.now()
+        return lock.withLock {
+            guard let slot = index[Key(token: token)] else { return nil }
+            guard now < nodes[slot].token.expiresAt else {
+                remove(slot)
+                return nil
+            }
+            moveToFront(slot)
+            return nodes[slot].extra
+        }
+    }
+
+    /// Whether this token string is cached and not expired (no copy of anything; does not refresh its recency).
+    public func contains(_ token: String) -> Bool {
+        let now = clock.now()
+        return lock.withLock {
+            guard let slot = index[Key(token: token)] else { return false }
+            return now < nodes[slot].token.expiresAt
+        }
+    }
+
     /// Stores `verified` and `extra` for `token`, evicting the least recently used entry when full.
     /// Tokens already expired are not stored.
     public func insert(_ token: String, verified: VerifiedToken, extra: Extra) {

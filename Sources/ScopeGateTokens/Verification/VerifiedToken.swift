@@ -5,36 +5,77 @@ import Foundation
 /// ``scopes`` are the raw granted strings as the issuer wrote them (plus role-mapped scopes), not prefix-stripped:
 /// the core strips ``stripPrefixes`` when it normalizes the grant, and restores them in challenges.
 public struct VerifiedToken: Sendable, Hashable {
+    /// The fields live in one immutable object, so a copy (every cache hit returns one) retains one reference
+    /// instead of nine.
+    final class Storage: Sendable {
+        let issuer: String
+        let subject: String?
+        let clientID: String?
+        let audiences: [String]
+        let scopes: [String]
+        let stripPrefixes: [String]
+        let jwtID: String?
+        let expiresAt: Date
+        let claims: ClaimValue
+
+        init(issuer: String, subject: String?, clientID: String?, audiences: [String], scopes: [String],
+             stripPrefixes: [String], jwtID: String?, expiresAt: Date, claims: ClaimValue) {
+            self.issuer = issuer
+            self.subject = subject
+            self.clientID = clientID
+            self.audiences = audiences
+            self.scopes = scopes
+            self.stripPrefixes = stripPrefixes
+            self.jwtID = jwtID
+            self.expiresAt = expiresAt
+            self.claims = claims
+        }
+    }
+
+    private let storage: Storage
+
     /// The `iss` (exactly one of the configured issuers).
-    public let issuer: String
+    public var issuer: String { storage.issuer }
     /// The `sub` claim, if present.
-    public let subject: String?
+    public var subject: String? { storage.subject }
     /// The client: `client_id`, else `azp`, else `appid` (Entra v1), else `cid` (Okta).
-    public let clientID: String?
+    public var clientID: String? { storage.clientID }
     /// The accepted `aud` values of the token (all of them, not only ours).
-    public let audiences: [String]
+    public var audiences: [String] { storage.audiences }
     /// Granted strings from the configured scope claims, then role-mapped scopes; de-duplicated, in token order.
-    public let scopes: [String]
+    public var scopes: [String] { storage.scopes }
     /// The issuer's configured `strip_prefixes`.
-    public let stripPrefixes: [String]
+    public var stripPrefixes: [String] { storage.stripPrefixes }
     /// The `jti` claim, if present (for audit; never the token itself).
-    public let jwtID: String?
+    public var jwtID: String? { storage.jwtID }
     /// When the token stops being valid (`exp`, without leeway).
-    public let expiresAt: Date
+    public var expiresAt: Date { storage.expiresAt }
     /// Every claim (or introspection response member) as a JSON object.
-    public let claims: ClaimValue
+    public var claims: ClaimValue { storage.claims }
 
     /// Creates a verified token (the verifier builds these; public for tests of code that consumes them).
     public init(issuer: String, subject: String?, clientID: String?, audiences: [String], scopes: [String],
                 stripPrefixes: [String], jwtID: String?, expiresAt: Date, claims: ClaimValue) {
-        self.issuer = issuer
-        self.subject = subject
-        self.clientID = clientID
-        self.audiences = audiences
-        self.scopes = scopes
-        self.stripPrefixes = stripPrefixes
-        self.jwtID = jwtID
-        self.expiresAt = expiresAt
-        self.claims = claims
+        storage = Storage(issuer: issuer, subject: subject, clientID: clientID, audiences: audiences, scopes: scopes,
+                          stripPrefixes: stripPrefixes, jwtID: jwtID, expiresAt: expiresAt, claims: claims)
+    }
+
+    public static func == (a: VerifiedToken, b: VerifiedToken) -> Bool {
+        if a.storage === b.storage { return true }
+        return a.issuer == b.issuer && a.subject == b.subject && a.clientID == b.clientID && a.audiences == b.audiences
+            && a.scopes == b.scopes && a.stripPrefixes == b.stripPrefixes && a.jwtID == b.jwtID
+            && a.expiresAt == b.expiresAt && a.claims == b.claims
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(issuer)
+        hasher.combine(subject)
+        hasher.combine(clientID)
+        hasher.combine(audiences)
+        hasher.combine(scopes)
+        hasher.combine(stripPrefixes)
+        hasher.combine(jwtID)
+        hasher.combine(expiresAt)
+        hasher.combine(claims)
     }
 }
