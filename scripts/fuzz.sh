@@ -83,7 +83,7 @@ extra=()
 case "$target" in
   policy)       extra=() ;;
   jsonl)        extra=("$ROOT/Sources/scopegate/BatchRunner.swift") ;;   # BatchProcessor, as the CLI runs it
-  differential) extra=("$ROOT/Tests/ScopeGateTests/ReferenceEvaluator.swift") ;;   # shared, not copied
+  differential) extra=("$ROOT"/Tests/ScopeGateTests/{ReferenceEvaluator,PolicyGenerator}.swift) ;;   # shared, not copied
   jose)         extra=("$ROOT"/Sources/ScopeGateTokens/JOSE/{CompactJWS,Base64URL,StrictJSON,ClaimValue}.swift
                        "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
 esac

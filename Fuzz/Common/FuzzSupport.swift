@@ -38,9 +38,5 @@ struct FuzzRNG: RandomNumberGenerator {
         return (byte << 56) | (z >> 8)
     }
 
-    // The interface the differential tests' policy generator uses.
-    mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(0..<items.count)] }
+    // int/chance/pick come from the RandomNumberGenerator extension in Tests/ScopeGateTests/PolicyGenerator.swift.
 }

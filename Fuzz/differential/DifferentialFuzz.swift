@@ -2,7 +2,7 @@ import Foundation
 @testable import ScopeGate
 
 // Target `differential` (structure-aware): the fuzzer's bytes drive the differential tests' policy generator
-// (Fuzz/differential/PolicyGenerator.swift, byte-driven RNG) to make one small random policy, then a few grants
+// (Tests/ScopeGateTests/PolicyGenerator.swift, shared with the tests; driven by a byte-replaying RNG) to make one small random policy, then a few grants
 // and calls. Each call is decided by the compiled matcher and by the naive ReferenceEvaluator
 // (Tests/ScopeGateTests/ReferenceEvaluator.swift, compiled in unchanged); any disagreement on allowed, reason or
 // `missing` traps. The policy text itself is also compiled through the full YAML path, so this covers the

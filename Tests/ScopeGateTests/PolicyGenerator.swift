@@ -1,9 +1,16 @@
 import Foundation
 @testable import ScopeGate
 
-// Copied from Tests/ScopeGateTests/DifferentialTests.swift (the generator lives in a swift-testing file, which a
-// fuzz binary cannot link); the only change is the RNG type: `FuzzRNG` (fuzzer bytes) instead of `SeededRNG`.
-// Keep in sync when the generator learns new features.
+// The random policy, grant and call generator of the differential tests, shared with the structure-aware fuzz
+// target (scripts/fuzz.sh compiles this file into `Fuzz/differential`): no swift-testing here. The tests drive it
+// with a seeded RNG, the fuzzer with one that replays its input bytes.
+
+extension RandomNumberGenerator {
+    mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &self) }
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+    mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
+    mutating func pick<T>(_ items: [T]) -> T { items[int(0..<items.count)] }
+}
 
 /// A random small policy rendered as YAML text, plus what the call generator needs to aim at it.
 struct GeneratedPolicy {
@@ -21,18 +28,19 @@ struct GeneratedPolicy {
 }
 
 /// Generates random policies exercising every feature of the decision semantics.
-struct PolicyGenerator {
-    var rng: FuzzRNG
+struct PolicyGenerator<RNG: RandomNumberGenerator> {
+    var rng: RNG
 
-    static let namespaces = ["app", "app:files", "data", "ops:auto"]
-    static let wildcardPool = ["app:*", "app:files:*", "data:*", "ops:*", "ops:auto:*", "*"]
-    static let risks = ["low", "normal", "sensitive", "admin"]
-    static let argumentNames = ["amount", "path", "mode", "flag"]
-    static let nameAlphabet: [Character] = ["a", "b", "_"]
+    // Pools (computed: a generic type cannot have static stored properties).
+    static var namespaces: [String] { ["app", "app:files", "data", "ops:auto"] }
+    static var wildcardPool: [String] { ["app:*", "app:files:*", "data:*", "ops:*", "ops:auto:*", "*"] }
+    static var risks: [String] { ["low", "normal", "sensitive", "admin"] }
+    static var argumentNames: [String] { ["amount", "path", "mode", "flag"] }
+    static var nameAlphabet: [Character] { ["a", "b", "_"] }
 
     // Literal pools shared by conditions and arguments, so matches are frequent.
-    static let numberTexts = ["-1", "0", "5", "10", "10.5", "999.99", "1000", "1000.01", "2000"]
-    static let stringTexts = ["fast", "slow", "/tmp/a.txt", "/tmp", "a.txt", "x", ""]
+    static var numberTexts: [String] { ["-1", "0", "5", "10", "10.5", "999.99", "1000", "1000.01", "2000"] }
+    static var stringTexts: [String] { ["fast", "slow", "/tmp/a.txt", "/tmp", "a.txt", "x", ""] }
 
     mutating func name(length: ClosedRange<Int>) -> String {
         String((0..<rng.int(length)).map { _ in rng.pick(Self.nameAlphabet) })
@@ -285,4 +293,3 @@ struct PolicyGenerator {
         return out
     }
 }
-
