@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ScopeGateTokens
 
@@ -22,6 +23,35 @@ import Testing
         for bad in ["{", "{\"a\":}", "[1,]", "01", "1.", "tru", "\"\\x\"", "{\"a\" 1}", "\"\u{01}\"", "{}x", "\"\\ud800\""] {
             #expect(throws: StrictJSON.Failure.syntax, "\(bad)") { try parse(bad).get() }
         }
+    }
+
+    /// The parser builds values itself; on valid input it must agree with Foundation's decoder (what it replaced).
+    @Test func agreesWithFoundationOnValidDocuments() throws {
+        let documents = [
+            #"{"iss":"https://idp.example.com/","aud":["a","b"],"exp":1700000000,"iat":1.7e9,"nbf":-1,"scope":"a b"}"#,
+            #"{"s":"esc \" \\ \/ \b \f \n \r \t \u00e9 \ud83d\ude00 end","e":"","u":"ünï©ødé"}"#,
+            #"[0,-0,0.5,-12.25e-3,1E+2,9007199254740993,1e308,true,false,null,[],{},[[{"k":[null]}]]]"#,
+            #"  {"nested":{"a":{"b":{"c":[1,{"d":"x"}]}}}}  "#,
+            #""just a string""#, "42", "true", "null",
+        ]
+        for text in documents {
+            let ours = try parse(text).get()
+            let foundation = try JSONDecoder().decode(ClaimValue.self, from: Data(text.utf8))
+            #expect(ours == foundation, "\(text)")
+        }
+    }
+
+    @Test func refusesNumbersThatOverflow() {
+        #expect(throws: StrictJSON.Failure.syntax) { try parse("1e400").get() }
+        #expect(throws: StrictJSON.Failure.syntax) { try parse(#"{"exp":-1e999}"#).get() }
+        #expect(throws: StrictJSON.Failure.syntax) { try parse(#""\xff""#).get() }
+    }
+
+    @Test func refusesInvalidUTF8InStrings() {
+        let bytes: [UInt8] = [0x22, 0x61, 0xFF, 0x22]  // "a<0xFF>"
+        #expect(throws: StrictJSON.Failure.syntax) { try StrictJSON.parse(bytes, maxDepth: 4) }
+        let escaped: [UInt8] = Array(#""\n"#.utf8) + [0xC3, 0x22]  // escape, then a truncated 2-byte sequence
+        #expect(throws: StrictJSON.Failure.syntax) { try StrictJSON.parse(escaped, maxDepth: 4) }
     }
 
     @Test func base64URLIsStrict() {

@@ -1,7 +1,10 @@
 import Foundation
 
-/// JSON parsing for untrusted input: a small structural checker first (RFC 8259 grammar, no duplicate object
-/// keys after unescaping, bounded nesting), then Foundation's `JSONDecoder`.
+/// JSON parsing for untrusted input: a small recursive-descent parser (RFC 8259 grammar, no duplicate object keys
+/// after unescaping, bounded nesting, numbers as `Double` and refused when not finite) that builds the
+/// ``ClaimValue`` directly. It used to check the bytes and then hand them to Foundation's `JSONDecoder`, whose
+/// `try?` chain in `ClaimValue.init(from:)` built and discarded decoding errors: that was most of an uncached
+/// token verification.
 ///
 /// `JSONSerialization`/`JSONDecoder` silently keep the last of duplicate keys, which lets two parsers disagree
 /// about a token (`{"aud":"a","aud":"b"}`); so duplicates are an error here.
@@ -14,13 +17,8 @@ enum StrictJSON {
 
     /// Parses `bytes` into a ``ClaimValue`` or fails with a ``Failure``.
     static func parse(_ bytes: [UInt8], maxDepth: Int) throws(Failure) -> ClaimValue {
-        var checker = Checker(bytes: bytes, maxDepth: maxDepth)
-        try checker.checkDocument()
-        do {
-            return try JSONDecoder().decode(ClaimValue.self, from: Data(bytes))
-        } catch {
-            throw .syntax
-        }
+        var parser = Checker(bytes: bytes, maxDepth: maxDepth)
+        return try parser.document()
     }
 
     /// Parses and requires a top-level object.
@@ -39,11 +37,12 @@ enum StrictJSON {
             self.maxDepth = maxDepth
         }
 
-        mutating func checkDocument() throws(Failure) {
+        mutating func document() throws(Failure) -> ClaimValue {
             skipWhitespace()
-            try value(depth: 0)
+            let result = try value(depth: 0)
             skipWhitespace()
             guard i == bytes.count else { throw .syntax }
+            return result
         }
 
         mutating func skipWhitespace() {
@@ -52,16 +51,16 @@ enum StrictJSON {
             }
         }
 
-        mutating func value(depth: Int) throws(Failure) {
+        mutating func value(depth: Int) throws(Failure) -> ClaimValue {
             guard i < bytes.count else { throw .syntax }
             switch bytes[i] {
-            case UInt8(ascii: "{"): try object(depth: depth + 1)
-            case UInt8(ascii: "["): try array(depth: depth + 1)
-            case UInt8(ascii: "\""): _ = try string()
-            case UInt8(ascii: "t"): try literal("true")
-            case UInt8(ascii: "f"): try literal("false")
-            case UInt8(ascii: "n"): try literal("null")
-            default: try number()
+            case UInt8(ascii: "{"): return try object(depth: depth + 1)
+            case UInt8(ascii: "["): return try array(depth: depth + 1)
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            default: return .number(try number())
             }
         }
 
@@ -72,42 +71,43 @@ enum StrictJSON {
             i += expected.count
         }
 
-        mutating func object(depth: Int) throws(Failure) {
+        mutating func object(depth: Int) throws(Failure) -> ClaimValue {
             guard depth <= maxDepth else { throw .tooDeep }
             i += 1
-            var keys = Set<String>()
+            var members: [String: ClaimValue] = [:]
             skipWhitespace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
             while true {
                 skipWhitespace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw .syntax }
                 let key = try string()
-                guard keys.insert(key).inserted else { throw .duplicateKey }
                 skipWhitespace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw .syntax }
                 i += 1
                 skipWhitespace()
-                try value(depth: depth)
+                let member = try value(depth: depth)
+                guard members.updateValue(member, forKey: key) == nil else { throw .duplicateKey }
                 skipWhitespace()
                 guard i < bytes.count else { throw .syntax }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "}") { i += 1; return }
+                if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
                 throw .syntax
             }
         }
 
-        mutating func array(depth: Int) throws(Failure) {
+        mutating func array(depth: Int) throws(Failure) -> ClaimValue {
             guard depth <= maxDepth else { throw .tooDeep }
             i += 1
+            var elements: [ClaimValue] = []
             skipWhitespace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(elements) }
             while true {
                 skipWhitespace()
-                try value(depth: depth)
+                elements.append(try value(depth: depth))
                 skipWhitespace()
                 guard i < bytes.count else { throw .syntax }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "]") { i += 1; return }
+                if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(elements) }
                 throw .syntax
             }
         }
@@ -115,6 +115,19 @@ enum StrictJSON {
         /// Reads a string starting at the opening quote and returns its unescaped value.
         mutating func string() throws(Failure) -> String {
             i += 1
+            // Fast path: no escapes, so the value is the bytes up to the closing quote.
+            let start = i
+            while i < bytes.count {
+                let b = bytes[i]
+                if b == UInt8(ascii: "\"") {
+                    guard let s = String(validating: bytes[start..<i], as: UTF8.self) else { throw .syntax }
+                    i += 1
+                    return s
+                }
+                if b == UInt8(ascii: "\\") || b < 0x20 { break }
+                i += 1
+            }
+            i = start
             var scalars = String.UnicodeScalarView()
             var raw: [UInt8] = []
             func flush() throws(Failure) {
@@ -189,7 +202,9 @@ enum StrictJSON {
             return v
         }
 
-        mutating func number() throws(Failure) {
+        /// A number literal as `Double` (correctly rounded by the standard library); literals that overflow to
+        /// infinity are refused, as `JSONDecoder` refused them.
+        mutating func number() throws(Failure) -> Double {
             let start = i
             if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
             guard i < bytes.count, isDigit(bytes[i]) else { throw .syntax }
@@ -210,6 +225,10 @@ enum StrictJSON {
                 while i < bytes.count, isDigit(bytes[i]) { i += 1 }
             }
             guard i - start <= 64 else { throw .syntax }  // absurd number literals
+            guard let value = Double(String(decoding: bytes[start..<i], as: UTF8.self)), value.isFinite else {
+                throw .syntax
+            }
+            return value
         }
 
         func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
