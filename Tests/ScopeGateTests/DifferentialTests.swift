@@ -2,19 +2,9 @@ import Foundation
 import Testing
 @testable import ScopeGate
 
-/// SplitMix64: a tiny, seedable, platform-independent generator, so every run sees the same policies.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
+/// The tests' seeded generator is the core's SplitMix64 (the synthetic policies use it too), so every run sees the
+/// same policies; `int`, `chance` and `pick` come from the extension in PolicyGenerator.swift.
+typealias SeededRNG = SplitMix64
 
 @Suite struct DifferentialTests {
     static let seeds: [UInt64] = [1, 7, 42, 1234, 0x5C0BE, 0xDEC1DE, 2024, 99991]
