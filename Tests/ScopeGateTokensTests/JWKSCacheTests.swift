@@ -210,13 +210,9 @@ import Testing
         try Data(jwksJSON([key.jwk(kid: "ed", alg: "EdDSA")]).utf8).write(to: dir.appendingPathComponent("jwks.json"))
 
         let port = try freeLoopbackPort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir.path]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { stopProcess(server) }
+        let server = try #require(spawnQuietly("/usr/bin/python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1",
+                                                                    "--directory", dir.path]))
+        defer { stopSpawned(server) }
 
         let base = "http://127.0.0.1:\(port)"
         let fetcher = URLSessionFetcher(timeout: 2)

@@ -21,7 +21,6 @@ struct PolicyLoader {
 
     /// Reads a file from disk.
     func read(path: String, includedFrom: SourceLocation?, diagnostics: inout Diagnostics) -> LoadedFile? {
-        let url = URL(fileURLWithPath: path)
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = attributes?[.size] as? Int, size > options.maxFileBytes {
             diagnostics.append(Diagnostic(.fileTooLarge,
@@ -30,7 +29,7 @@ struct PolicyLoader {
                 help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
             return nil
         }
-        guard let data = try? Data(contentsOf: url) else {
+        guard let data = Self.readBounded(path: path, limit: options.maxFileBytes) else {
             let code: Diagnostic.Code = includedFrom == nil ? .unreadableFile : .includeNotFound
             let exists = FileManager.default.fileExists(atPath: path)
             diagnostics.append(Diagnostic(code,
@@ -41,6 +40,18 @@ struct PolicyLoader {
             return nil
         }
         return parse(data: data, path: path, includedFrom: includedFrom, diagnostics: &diagnostics)
+    }
+
+    /// Reads at most `limit + 1` bytes (one more than allowed, so ``parse(data:path:includedFrom:diagnostics:)``
+    /// still reports a file that grew past the limit after the size check). `nil` when the file cannot be opened.
+    static func readBounded(path: String, limit: Int) -> Data? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        do {
+            return try handle.read(upToCount: limit + 1) ?? Data()
+        } catch {
+            return nil
+        }
     }
 
     /// Parses bytes already in memory.

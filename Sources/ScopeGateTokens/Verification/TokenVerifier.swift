@@ -39,22 +39,26 @@ public struct TokenVerifier: Sendable {
         }
     }
 
-    enum KeySource: Sendable {
-        case fixed(JWKSet)
-        case cache(JWKSCache)
+    /// Where an issuer's keys come from: a fixed set (`--jwks FILE`, tests) or a JWKS cache.
+    ///
+    /// A struct of two optionals rather than a two-case enum on purpose: Swift stores a multi-payload enum's case
+    /// in the spare bits of a class reference, and LeakSanitizer, which cannot see such tagged pointers, then
+    /// reports every live ``JWKSCache`` as leaked (`docs/reliability.md`, LeakSanitizer).
+    struct KeySource: Sendable {
+        private let fixedSet: JWKSet?
+        private let cache: JWKSCache?
+
+        static func fixed(_ set: JWKSet) -> KeySource { KeySource(fixedSet: set, cache: nil) }
+        static func cache(_ cache: JWKSCache) -> KeySource { KeySource(fixedSet: nil, cache: cache) }
 
         func current() async throws(TokenError) -> JWKSet {
-            switch self {
-            case .fixed(let set): return set
-            case .cache(let cache): return try await cache.keySet()
-            }
+            if let cache { return try await cache.keySet() }
+            return fixedSet ?? JWKSet(keys: [], ignoredCount: 0)
         }
 
         func refreshed(kid: String) async throws(TokenError) -> JWKSet {
-            switch self {
-            case .fixed(let set): return set
-            case .cache(let cache): return try await cache.keySet(refreshingForUnknownKid: kid)
-            }
+            if let cache { return try await cache.keySet(refreshingForUnknownKid: kid) }
+            return fixedSet ?? JWKSet(keys: [], ignoredCount: 0)
         }
     }
 
