@@ -25,4 +25,11 @@ import Testing
         ]
         #expect(profile.scopes(from: claims) == ["a", "b", "c", "d"])
     }
+
+    @Test func deduplicatesPastTheLinearScanToo() {
+        // 100 distinct scopes, each repeated: the first 32 are deduplicated by scanning, the rest by a set.
+        let names = (0..<100).map { "scope:\($0)" }
+        let claims: [String: ClaimValue] = ["scope": .string((names + names.reversed() + names).joined(separator: " "))]
+        #expect(ScopeProfile(claims: ["scope"], roles: nil).scopes(from: claims) == names)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+@testable import ScopeGate
 import Testing
 @testable import ScopeGateTokens
 
@@ -61,6 +62,55 @@ import Testing
         #expect(Base64URL.decode("a") == nil)
         #expect(Base64URL.decode("a+b/") == nil)
         #expect(Base64URL.encode(Array("hi?>".utf8)) == "aGk_Pg")
+    }
+
+    /// The straightforward bit-accumulator decoder the fast one replaced: the reference for the test below.
+    static func referenceDecode(_ input: [UInt8]) -> [UInt8]? {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        if input.count % 4 == 1 { return nil }
+        var out: [UInt8] = []
+        var acc: UInt32 = 0, bits = 0
+        for c in input {
+            guard let v = alphabet.firstIndex(of: c) else { return nil }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+                acc &= (1 << UInt32(bits)) - 1
+            }
+        }
+        return acc == 0 ? out : nil
+    }
+
+    @Test func base64URLDecoderAgreesWithTheReference() {
+        var rng = SplitMix64(seed: 7)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let intruders = Array("=+/ .\n\0".utf8) + [0x80, 0xFF]
+        var accepted = 0, refused = 0
+        for round in 0..<20_000 {
+            let length = Int(rng.next() % 70)
+            var input = (0..<length).map { _ in alphabet[Int(rng.next() % 64)] }
+            if round % 5 == 0, !input.isEmpty {  // one character outside the alphabet
+                input[Int(rng.next() % UInt64(input.count))] = intruders[Int(rng.next() % UInt64(intruders.count))]
+            }
+            let expected = Self.referenceDecode(input)
+            #expect(Base64URL.decode(input) == expected, "input \(String(decoding: input, as: UTF8.self))")
+            #expect(Base64URL.decode(input[...]) == expected)  // slices take the same path
+            if expected == nil { refused += 1 } else { accepted += 1 }
+        }
+        #expect(accepted > 5_000 && refused > 5_000)
+        for length in 0..<64 {  // round trip for every length and tail
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            #expect(Base64URL.decode(Array(Base64URL.encode(bytes).utf8)) == bytes)
+        }
+    }
+
+    @Test func asciiAndNonASCIIStringsDecodeAlike() throws {
+        let v = try parse(#"{"ascii":"read:files write:files","utf8":"café ☕️","escaped":"a\"b"}"#).get()
+        #expect(v["ascii"] == .string("read:files write:files"))
+        #expect(v["utf8"] == .string("café ☕️"))
+        #expect(v["escaped"] == .string("a\"b"))
     }
 
     @Test func jsonTextIsDeterministic() {

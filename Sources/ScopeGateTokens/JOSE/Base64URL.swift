@@ -12,25 +12,60 @@ enum Base64URL {
 
     /// Decodes, or returns `nil` when the input is not canonical unpadded base64url.
     static func decode(_ input: some Collection<UInt8>) -> [UInt8]? {
+        if let result = input.withContiguousStorageIfAvailable({ decode(buffer: $0) }) { return result }
+        return Array(input).withUnsafeBufferPointer { decode(buffer: $0) }
+    }
+
+    /// The decoder proper, over contiguous bytes: four characters at a time into three bytes, writing into the
+    /// result's storage directly (a profile of token verification had the per-byte `append`, bounds checks and the
+    /// lazily initialised table's `swift_once` at 14 % of the whole verification).
+    static func decode(buffer input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let count = input.count
         if count % 4 == 1 { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(count * 3 / 4)
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in input {
-            let v = table[Int(c)]
-            if v == 0xFF { return nil }
-            acc = (acc << 6) | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-                acc &= (1 << UInt32(bits)) - 1
+        let outCount = count / 4 * 3 + (count % 4 == 0 ? 0 : count % 4 - 1)
+        return table.withUnsafeBufferPointer { table -> [UInt8]? in
+            var valid = true
+            let out = [UInt8](unsafeUninitializedCapacity: outCount) { out, initialized in
+                var i = 0, o = 0
+                while i &+ 4 <= count {
+                    let a = table[Int(input[i])], b = table[Int(input[i &+ 1])]
+                    let c = table[Int(input[i &+ 2])], d = table[Int(input[i &+ 3])]
+                    if (a | b | c | d) == 0xFF { valid = false; break }
+                    let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                    out[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
+                    out[o &+ 2] = UInt8(truncatingIfNeeded: v)
+                    i &+= 4
+                    o &+= 3
+                }
+                let rest = count &- i
+                if valid && rest > 0 {
+                    var v: UInt32 = 0
+                    for k in 0..<rest {
+                        let x = table[Int(input[i &+ k])]
+                        if x == 0xFF { valid = false; break }
+                        v = v << 6 | UInt32(x)
+                    }
+                    if valid {
+                        if rest == 2 {
+                            // 12 bits: one byte, the low 4 bits must be zero (canonical encoding).
+                            if v & 0xF != 0 { valid = false } else { out[o] = UInt8(truncatingIfNeeded: v >> 4); o &+= 1 }
+                        } else {
+                            // 18 bits: two bytes, the low 2 bits must be zero.
+                            if v & 0x3 != 0 {
+                                valid = false
+                            } else {
+                                out[o] = UInt8(truncatingIfNeeded: v >> 10)
+                                out[o &+ 1] = UInt8(truncatingIfNeeded: v >> 2)
+                                o &+= 2
+                            }
+                        }
+                    }
+                }
+                initialized = valid ? o : 0
             }
+            return valid ? out : nil
         }
-        if acc != 0 { return nil }  // non-zero leftover bits: not the canonical encoding
-        return out
     }
 
     /// Decodes a string.

@@ -12,11 +12,19 @@ struct ScopeProfile: Sendable, Hashable {
 
     func scopes(from claimsSet: [String: ClaimValue]) -> [String] {
         var out: [String] = []
-        var seen = Set<String>()
+        // Duplicates are found by a linear scan while the list is short (a token's usual handful of scopes; no
+        // seeded hashing per scope), then by a set, so a token with thousands of scopes stays linear.
+        var seen: Set<String>?
         func add(_ s: Substring) {
             if s.isEmpty { return }
             let str = String(s)
-            if seen.insert(str).inserted { out.append(str) }
+            if seen == nil {
+                if out.contains(str) { return }
+                out.append(str)
+                if out.count == 32 { seen = Set(out) }
+            } else if seen?.insert(str).inserted == true {
+                out.append(str)
+            }
         }
         for name in claims {
             for value in Self.strings(Self.lookup(name, in: claimsSet)) { Self.splitOnSpaces(value, add) }
