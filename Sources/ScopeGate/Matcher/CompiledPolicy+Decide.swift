@@ -157,6 +157,11 @@ struct CompletionSearch {
 
     mutating func run() -> [ScopeID] {
         if parts.isEmpty { return [] }
+        // Every part a single clause (the common `scope:` / `all:` rule): the completion is forced, no search.
+        if parts.allSatisfy({ $0.upper - $0.lower == 1 }) {
+            for part in parts { push(clause: part.lower) }
+            return sortedByName(chosen)
+        }
         // Greedy pass first (one part at a time): a good incumbent for pruning, and the answer if the budget runs out.
         for part in parts {
             var partBest: [ScopeID]?
@@ -186,7 +191,12 @@ struct CompletionSearch {
         // Exact depth-first search over one clause per part. Adding scopes never lowers the added privilege or the
         // count, so a partial choice already worse on (privilege, count) than the best complete one is abandoned.
         search(0)
-        return best.sorted { policy.scopes.name(of: $0).utf8.lexicographicallyPrecedes(policy.scopes.name(of: $1).utf8) }
+        return sortedByName(best)
+    }
+
+    func sortedByName(_ ids: [ScopeID]) -> [ScopeID] {
+        if ids.count < 2 { return ids }
+        return ids.sorted { policy.scopes.name(of: $0).utf8.lexicographicallyPrecedes(policy.scopes.name(of: $1).utf8) }
     }
 
     mutating func search(_ p: Int) {
