@@ -34,6 +34,8 @@ import Testing
             #"[0,-0,0.5,-12.25e-3,1E+2,9007199254740993,1e308,true,false,null,[],{},[[{"k":[null]}]]]"#,
             #"  {"nested":{"a":{"b":{"c":[1,{"d":"x"}]}}}}  "#,
             #""just a string""#, "42", "true", "null",
+            // Integers on both sides of the 15-digit fast path, and where it must not apply (sign, fraction, exponent).
+            "[0,7,10,123456789012345,999999999999999,1000000000000000,9999999999999999,-5,-0,5.0,5e0,50e-1]",
         ]
         for text in documents {
             let ours = try parse(text).get()

@@ -4,8 +4,10 @@ struct CompactJWS: Sendable {
     let header: [String: ClaimValue]
     /// The decoded claims set.
     let claims: [String: ClaimValue]
-    /// `BASE64URL(header) || '.' || BASE64URL(payload)`: the bytes the signature covers.
-    let signingInput: ArraySlice<UInt8>
+    /// `BASE64URL(header) || '.' || BASE64URL(payload)`: the bytes the signature covers. An array, not a slice of
+    /// the token: jwt-kit hashes it through generic `DataProtocol` code, which resolved metadata for the slice
+    /// type at run time on every verification.
+    let signingInput: [UInt8]
     /// The decoded signature (may be empty for a token with a stripped signature).
     let signature: [UInt8]
 
@@ -18,28 +20,39 @@ struct CompactJWS: Sendable {
 
     /// Splits and decodes a compact JWS; `maxDepth` bounds JSON nesting.
     static func parse(_ token: String, maxDepth: Int) throws(TokenError) -> CompactJWS {
-        let bytes = Array(token.utf8)
-        var dots: [Int] = []
-        for (i, b) in bytes.enumerated() where b == UInt8(ascii: ".") {
-            dots.append(i)
-            if dots.count > 2 { break }
+        var token = token
+        let result = token.withUTF8 { bytes in
+            Result { () throws(TokenError) -> CompactJWS in try parse(bytes: bytes, maxDepth: maxDepth) }
         }
-        guard dots.count == 2 else {
-            if dots.count > 2 {
+        return try result.get()
+    }
+
+    static func parse(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) throws(TokenError) -> CompactJWS {
+        var first = -1, second = -1, extra = false
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: ".") {
+                if first < 0 { first = i } else if second < 0 { second = i } else { extra = true; break }
+            }
+            i &+= 1
+        }
+        guard second >= 0, !extra else {
+            if extra {
                 throw TokenError(.malformed, "not a compact JWS (encrypted or nested tokens are not supported)")
             }
             throw TokenError(.malformed, "not a compact JWS (expected three dot-separated parts)")
         }
-        let h = bytes[0..<dots[0]]
-        let p = bytes[(dots[0] + 1)..<dots[1]]
-        let s = bytes[(dots[1] + 1)...]
+        let h = UnsafeBufferPointer(rebasing: bytes[0..<first])
+        let p = UnsafeBufferPointer(rebasing: bytes[(first + 1)..<second])
+        let s = UnsafeBufferPointer(rebasing: bytes[(second + 1)...])
         guard !h.isEmpty, !p.isEmpty else { throw TokenError(.malformed, "empty header or payload") }
-        guard let headerBytes = Base64URL.decode(h) else { throw TokenError(.malformed, "header is not base64url") }
-        guard let payloadBytes = Base64URL.decode(p) else { throw TokenError(.malformed, "payload is not base64url") }
-        guard let signature = Base64URL.decode(s) else { throw TokenError(.malformed, "signature is not base64url") }
+        guard let headerBytes = Base64URL.decode(buffer: h) else { throw TokenError(.malformed, "header is not base64url") }
+        guard let payloadBytes = Base64URL.decode(buffer: p) else { throw TokenError(.malformed, "payload is not base64url") }
+        guard let signature = Base64URL.decode(buffer: s) else { throw TokenError(.malformed, "signature is not base64url") }
         let header = try parseObject(headerBytes, maxDepth: maxDepth, what: "header")
         let claims = try parseObject(payloadBytes, maxDepth: maxDepth, what: "payload")
-        return CompactJWS(header: header, claims: claims, signingInput: bytes[0..<dots[1]], signature: signature)
+        return CompactJWS(header: header, claims: claims, signingInput: Array(UnsafeBufferPointer(rebasing: bytes[0..<second])),
+                          signature: signature)
     }
 
     static func parseObject(_ bytes: [UInt8], maxDepth: Int, what: String) throws(TokenError) -> [String: ClaimValue] {

@@ -237,6 +237,18 @@ enum StrictJSON {
                 while i < bytes.count, isDigit(bytes[i]) { i += 1 }
             }
             guard i - start <= 64 else { throw .syntax }  // absurd number literals
+            // Non-negative integers of up to 15 digits (every `exp`, `iat`, `nbf`) are exact in a Double: no
+            // string and no strtod. Everything else goes through the standard library's correctly rounded parse.
+            if i - start <= 15, bytes[start] != UInt8(ascii: "-") {
+                var value = 0
+                var integral = true
+                for k in start..<i {
+                    let b = bytes[k]
+                    guard isDigit(b) else { integral = false; break }
+                    value = value &* 10 &+ Int(b &- UInt8(ascii: "0"))
+                }
+                if integral { return Double(value) }
+            }
             guard let value = Double(String(decoding: bytes[start..<i], as: UTF8.self)), value.isFinite else {
                 throw .syntax
             }

@@ -15,9 +15,7 @@ struct ScopeProfile: Sendable, Hashable {
         // Duplicates are found by a linear scan while the list is short (a token's usual handful of scopes; no
         // seeded hashing per scope), then by a set, so a token with thousands of scopes stays linear.
         var seen: Set<String>?
-        func add(_ s: Substring) {
-            if s.isEmpty { return }
-            let str = String(s)
+        func add(_ str: String) {
             if seen == nil {
                 if out.contains(str) { return }
                 out.append(str)
@@ -27,30 +25,36 @@ struct ScopeProfile: Sendable, Hashable {
             }
         }
         for name in claims {
-            for value in Self.strings(Self.lookup(name, in: claimsSet)) { Self.splitOnSpaces(value, add) }
+            switch Self.lookup(name, in: claimsSet) {
+            case .string(let value)?: Self.splitOnSpaces(value, add)
+            case .array(let values)?:
+                for case .string(let value) in values { Self.splitOnSpaces(value, add) }
+            default: break
+            }
         }
         if let roles {
             for role in Self.strings(Self.lookup(roles.claim, in: claimsSet)) {
-                for granted in roles.map[role] ?? [] { add(Substring(granted)) }
+                for granted in roles.map[role] ?? [] where !granted.isEmpty { add(granted) }
             }
         }
         return out
     }
 
-    /// Calls `body` with each non-empty run between ASCII spaces, scanning UTF-8 (`String.split` walks grapheme
-    /// clusters, which costs more than the rest of reading the claims). A space is always a scalar boundary.
-    static func splitOnSpaces(_ value: String, _ body: (Substring) -> Void) {
-        let bytes = value.utf8
-        var start = bytes.startIndex
-        var i = start
-        while i != bytes.endIndex {
-            if bytes[i] == UInt8(ascii: " ") {
-                if start != i { body(Substring(bytes[start..<i])) }
-                start = bytes.index(after: i)
+    /// Calls `body` with each non-empty run between ASCII spaces, scanning the UTF-8 bytes (`String.split` walks
+    /// grapheme clusters, which cost more than the rest of reading the claims). A space is always a scalar
+    /// boundary, so each run is valid UTF-8 on its own.
+    static func splitOnSpaces(_ value: String, _ body: (String) -> Void) {
+        var value = value
+        value.withUTF8 { bytes in
+            var start = 0
+            for i in 0..<bytes.count where bytes[i] == UInt8(ascii: " ") {
+                if start != i { body(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)) }
+                start = i + 1
             }
-            i = bytes.index(after: i)
+            if start != bytes.count {
+                body(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]), as: UTF8.self))
+            }
         }
-        if start != bytes.endIndex { body(Substring(bytes[start..<bytes.endIndex])) }
     }
 
     /// String values of a claim: a string as one element, an array's string elements; anything else nothing.

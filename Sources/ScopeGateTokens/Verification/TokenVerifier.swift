@@ -137,7 +137,11 @@ public struct TokenVerifier: Sendable {
             throw TokenError(.tooLarge, "token is larger than \(options.maxTokenBytes) bytes")
         }
         guard !token.isEmpty else { throw TokenError(.malformed, "empty token") }
-        if !token.utf8.contains(UInt8(ascii: ".")) {
+        var contiguous = token
+        let hasDot = contiguous.withUTF8 { bytes in
+            bytes.baseAddress.map { memchr($0, Int32(UInt8(ascii: ".")), bytes.count) != nil } ?? false
+        }
+        if !hasDot {
             guard let introspector else {
                 throw TokenError(.opaqueUnsupported, "opaque token and no introspection configured")
             }
@@ -178,19 +182,39 @@ public struct TokenVerifier: Sendable {
     }
 
     /// Header rules; returns `alg` and `kid`.
+    ///
+    /// One pass over the header's members (no hashing per parameter name); the checks then run in a fixed order,
+    /// so a header with several problems always gets the same error.
     func checkHeader(_ header: [String: ClaimValue]) throws(TokenError) -> (String, String?) {
-        guard case .string(let alg)? = header["alg"] else { throw TokenError(.malformed, "header has no `alg`") }
+        var algValue: ClaimValue?, kidValue: ClaimValue?, typValue: ClaimValue?
+        var hasCrit = false
+        var headerKeys: UInt8 = 0  // jwk, jku, x5u, x5c as bits 0-3
+        for (name, value) in header {
+            switch name {
+            case "alg": algValue = value
+            case "kid": kidValue = value
+            case "typ": typValue = value
+            case "crit": hasCrit = true
+            case "jwk": headerKeys |= 1
+            case "jku": headerKeys |= 2
+            case "x5u": headerKeys |= 4
+            case "x5c": headerKeys |= 8
+            default: break
+            }
+        }
+        guard case .string(let alg)? = algValue else { throw TokenError(.malformed, "header has no `alg`") }
         if alg.lowercased() == "none" { throw TokenError(.algNone, "unsigned tokens (`alg: none`) are refused") }
-        if header["crit"] != nil { throw TokenError(.critUnsupported, "critical header extensions are not supported") }
-        for name in ["jwk", "jku", "x5u", "x5c"] where header[name] != nil {
+        if hasCrit { throw TokenError(.critUnsupported, "critical header extensions are not supported") }
+        if headerKeys != 0 {
+            let name = headerKeys & 1 != 0 ? "jwk" : headerKeys & 2 != 0 ? "jku" : headerKeys & 4 != 0 ? "x5u" : "x5c"
             throw TokenError(.headerKeyRefused, "header parameter `\(name)` is refused; keys come only from the issuer's jwks")
         }
         if let requireTyp {
-            guard case .string(let typ)? = header["typ"], Self.normalizeTyp(typ) == requireTyp else {
+            guard case .string(let typ)? = typValue, Self.normalizeTyp(typ) == requireTyp else {
                 throw TokenError(.typMismatch, "header `typ` must be `\(requireTyp)`")
             }
         }
-        switch header["kid"] {
+        switch kidValue {
         case nil: return (alg, nil)
         case .string(let kid)?: return (alg, kid)
         default: throw TokenError(.malformed, "header `kid` is not a string")
