@@ -106,7 +106,13 @@ public struct ScopeTable: Sendable {
     func addClosure(of id: ScopeID, to set: inout ScopeSet) {
         let list = members[Int(id)]
         if list.count * 2 < set.words.count {
-            for m in list { set.insert(m) }
+            // One uniqueness check for the whole list, not one per member (`insert` re-checks each time).
+            set.words.withUnsafeMutableBufferPointer { words in
+                for m in list {
+                    let w = Int(m >> 6)
+                    if w < words.count { words[w] |= 1 << UInt64(m & 63) }
+                }
+            }
         } else {
             set.formUnion(closures[Int(id)])
         }
