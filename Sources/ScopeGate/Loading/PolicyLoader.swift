@@ -64,15 +64,21 @@ struct PolicyLoader {
                 help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
             return nil
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
+        // Hash and validate over the bytes themselves: iterating `Data` through the generic `Sequence` path cost
+        // a byte-wise iterator call per byte of a megabyte policy.
+        var hasher = FNV1a()
+        let validated: String? = data.withUnsafeBytes { raw in
+            let bytes = raw.assumingMemoryBound(to: UInt8.self)
+            hasher.combine(bytes: bytes)
+            return String(validating: bytes, as: UTF8.self)
+        }
+        guard let text = validated else {
             let (line, column) = Self.firstInvalidUTF8(in: data)
             diagnostics.append(Diagnostic(.invalidUTF8, "file is not valid UTF-8",
                 at: SourceLocation(file: path, line: line, column: column),
                 help: "save the file as UTF-8; policy files must be UTF-8 text"))
             return nil
         }
-        var hasher = FNV1a()
-        hasher.combine(bytes: data)
         var file = LoadedFile(path: path, text: text, root: nil, contentHash: hasher.value)
         switch ComposedYAML.compose(text) {
         case .failure(let error):
