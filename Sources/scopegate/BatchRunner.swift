@@ -28,7 +28,7 @@ struct BatchRunner {
         var logHandle: FileHandle?
         if let logPath {
             if !FileManager.default.fileExists(atPath: logPath) {
-                FileManager.default.createFile(atPath: logPath, contents: nil)
+                _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             }
             guard let h = FileHandle(forWritingAtPath: logPath) else {
                 throw Output.fail("cannot write the audit log `\(logPath)`")

@@ -47,6 +47,30 @@ import Testing
         }
     }
 
+    /// Names that differ only in their last bytes (numbered tools and scopes, of every length around a word
+    /// boundary) must spread over the table: a hash whose slot ignored the tail made probe runs of hundreds.
+    @Test func nameIndexSpreadsNamesThatDifferAtTheEnd() {
+        for pattern in ["tool_%05d", "mcp:tools:files:read_%d", "s%d", "svc:%d:read", "a_rather_long_scope_prefix:%07d"] {
+            let names = (0..<10_000).map { String(format: pattern, $0) }
+            let index = NameIndex(names)
+            let probes = index.probeLengths
+            #expect(probes.average < 2, "\(pattern): average probe \(probes.average)")
+            #expect(probes.maximum < 32, "\(pattern): longest probe \(probes.maximum)")
+            for i in stride(from: 0, to: names.count, by: 97) { #expect(index.lookup(names[i]) == ScopeID(i)) }
+        }
+    }
+
+    /// Substrings (a granted string with a prefix stripped) are looked up in place and find the same ids.
+    @Test func nameIndexLooksUpSubstrings() {
+        let names = ["files:read", "files:write", "a-name-longer-than-fifteen-bytes:read"]
+        let index = NameIndex(names)
+        for (i, name) in names.enumerated() {
+            let prefixed = "api://app-id/" + name
+            #expect(index.lookup(prefixed.dropFirst("api://app-id/".count)) == ScopeID(i))
+            #expect(index.lookup(name.dropLast()) == nil)
+        }
+    }
+
     /// The glob index answers exactly what a linear scan over the specificity-sorted globs answers.
     @Test func globIndexEqualsLinearScan() {
         var rng = SplitMix64(seed: 3)

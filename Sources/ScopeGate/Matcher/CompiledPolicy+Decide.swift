@@ -133,7 +133,7 @@ extension CompiledPolicy {
 ///
 /// The candidate set is a small stack of scope ids (deduplicated). Its added privilege is the sum of the weights
 /// of the members of the candidates' closures that the grant's closure lacks, each counted once — walked over the
-/// precomputed member lists (``ScopeTable/members``), so a denial costs a few dozen bit tests instead of unions of
+/// precomputed member lists (``ScopeTable/members(of:)``), so a denial costs a few dozen bit tests instead of unions of
 /// policy-wide bitsets. Names are compared only when privilege and count tie.
 struct CompletionSearch {
     let policy: CompiledPolicy
@@ -238,7 +238,7 @@ struct CompletionSearch {
         let table = policy.scopes
         var total = 0
         for j in chosen.indices {
-            for m in table.members[Int(chosen[j])] where !closure.contains(m) {
+            for m in table.members(of: chosen[j]) where !closure.contains(m) {
                 var seen = false
                 var i = 0
                 while i < j {

@@ -10,52 +10,80 @@ public struct Grant: Sendable {
 
     /// The strings as the client sent them (after splitting a space-separated claim).
     public let granted: [String]
-    /// The recognized strings as sent (prefixes kept), in order: used for `scope=` in challenges.
-    public let recognized: [String]
     /// The strings that grant nothing, with the reason.
     public let ignored: [Ignored]
     /// Everything the grant allows: union of the closures of the recognized scopes.
     public let closure: ScopeSet
-    /// Ids of the recognized scopes themselves.
-    public let held: [ScopeID]
     /// The ``CompiledPolicy/stamp`` this grant was resolved against.
     public let stamp: UInt64
+    /// Which of `granted` were recognized: bit `i` for index `i < 64`, then the indices from 64 on. Kept as
+    /// indices, not strings, so resolving a grant allocates only its closure.
+    let recognizedLow: UInt64
+    let recognizedHigh: [Int32]
+
+    /// The recognized strings as sent (prefixes kept), in order: used for `scope=` in challenges.
+    public var recognized: [String] {
+        var out: [String] = []
+        out.reserveCapacity(recognizedLow.nonzeroBitCount + recognizedHigh.count)
+        var bits = recognizedLow
+        while bits != 0 {
+            out.append(granted[bits.trailingZeroBitCount])
+            bits &= bits &- 1
+        }
+        for i in recognizedHigh { out.append(granted[Int(i)]) }
+        return out
+    }
 }
 
 extension CompiledPolicy {
     /// Resolves a list of granted scope strings. `stripPrefixes` are removed first (e.g. Entra's
     /// `api://app/`); unknown strings and undefined wildcards are ignored and reported.
+    ///
+    /// The common case allocates once (the closure bitset): names are looked up in place, recognized strings
+    /// are remembered by index, and a closure is added member by member from the table's flat member list.
     public func grant(_ strings: [String], stripPrefixes: [String] = []) -> Grant {
         var closure = ScopeSet(capacity: scopes.count)
-        var held: [ScopeID] = []
-        var recognized: [String] = []
+        var low: UInt64 = 0
+        var high: [Int32] = []
         var ignored: [Grant.Ignored] = []
-        held.reserveCapacity(strings.count)
-        recognized.reserveCapacity(strings.count)
-        for original in strings {
-            var stripped: Substring?
-            for prefix in stripPrefixes where !prefix.isEmpty && original.hasPrefix(prefix) {
-                stripped = original.dropFirst(prefix.count)
-                break
-            }
-            // Unstripped strings are looked up as they are: `String(Substring)` would copy every name longer than
-            // 15 bytes to the heap.
-            let name = stripped.map(String.init) ?? original
-            if let id = scopes.id(name) {
-                if !held.contains(id) {
-                    held.append(id)
-                    scopes.addClosure(of: id, to: &closure)
+        strings.withUnsafeBufferPointer { names in
+            for index in names.indices {
+                let id: ScopeID?
+                if stripPrefixes.isEmpty {
+                    id = scopes.index.lookup(names[index])
+                } else {
+                    id = lookupStripped(names[index], stripPrefixes)
                 }
-                recognized.append(original)
-            } else if name == "*" || name.hasSuffix(":*") {
-                ignored.append(.init(scope: original, why: "undefined_wildcard"))
-            } else if ResolvePass.problem(inScopeName: name, allowWildcard: true) != nil {
-                ignored.append(.init(scope: original, why: "invalid_scope"))
-            } else {
-                ignored.append(.init(scope: original, why: "unknown_scope"))
+                if let id {
+                    // Adding a closure twice (a scope granted twice) changes nothing.
+                    scopes.addClosure(of: id, to: &closure)
+                    if index < 64 { low |= 1 << UInt64(index) } else { high.append(Int32(truncatingIfNeeded: index)) }
+                } else {
+                    ignored.append(.init(scope: names[index], why: Self.whyIgnored(names[index], stripPrefixes)))
+                }
             }
         }
-        return Grant(granted: strings, recognized: recognized, ignored: ignored, closure: closure, held: held, stamp: stamp)
+        return Grant(granted: strings, ignored: ignored, closure: closure, stamp: stamp, recognizedLow: low,
+                     recognizedHigh: high)
+    }
+
+    private func lookupStripped(_ original: String, _ stripPrefixes: [String]) -> ScopeID? {
+        for prefix in stripPrefixes where !prefix.isEmpty && original.hasPrefix(prefix) {
+            return scopes.index.lookup(original.dropFirst(prefix.count))
+        }
+        return scopes.index.lookup(original)
+    }
+
+    /// The reason an unrecognized granted string grants nothing.
+    private static func whyIgnored(_ original: String, _ stripPrefixes: [String]) -> String {
+        var name = Substring(original)
+        for prefix in stripPrefixes where !prefix.isEmpty && original.hasPrefix(prefix) {
+            name = original.dropFirst(prefix.count)
+            break
+        }
+        if name == "*" || name.hasSuffix(":*") { return "undefined_wildcard" }
+        if ResolvePass.problem(inScopeName: String(name), allowWildcard: true) != nil { return "invalid_scope" }
+        return "unknown_scope"
     }
 
     /// Resolves a space-separated scope string (an OAuth `scope` claim).

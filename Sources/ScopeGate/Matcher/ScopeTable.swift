@@ -5,8 +5,11 @@ public struct ScopeTable: Sendable {
      let index: NameIndex
     let risks: [Risk]
     let closures: [ScopeSet]
-    /// The members of each closure as a sorted id list (denials walk these instead of whole bitsets).
-    let members: [[ScopeID]]
+    /// The members of every closure as sorted id lists, concatenated: scope `i`'s members are
+    /// `memberIDs[memberStarts[i] ..< memberStarts[i + 1]]` (denials and grants walk these instead of whole
+    /// bitsets). One flat buffer: a grant touches no per-scope array header (and retains none).
+    let memberIDs: [ScopeID]
+    let memberStarts: [Int32]
     /// Risk weight of each scope, by id.
     let weights: [Int]
     /// Privilege of each scope's closure (sum of risk weights).
@@ -52,8 +55,23 @@ public struct ScopeTable: Sendable {
         self.wildcard = defs.map(\.isWildcard)
         let weights = self.risks.map(\.weight)
         self.weights = weights
-        self.members = self.closures.map(\.ids)
-        self.closureCosts = self.members.map { ids in ids.reduce(0) { $0 + weights[Int($1)] } }
+        var memberIDs: [ScopeID] = []
+        var memberStarts: [Int32] = [0]
+        memberStarts.reserveCapacity(defs.count + 1)
+        var closureCosts: [Int] = []
+        closureCosts.reserveCapacity(defs.count)
+        for set in self.closures {
+            var cost = 0
+            set.forEachMember { id in
+                memberIDs.append(id)
+                cost += weights[Int(id)]
+            }
+            memberStarts.append(Int32(truncatingIfNeeded: memberIDs.count))
+            closureCosts.append(cost)
+        }
+        self.memberIDs = memberIDs
+        self.memberStarts = memberStarts
+        self.closureCosts = closureCosts
     }
 
     /// Number of scopes.
@@ -100,17 +118,27 @@ public struct ScopeTable: Sendable {
         return cost(of: set)
     }
 
+    /// The members of the closure of `id`, in increasing order.
+    func members(of id: ScopeID) -> ArraySlice<ScopeID> {
+        memberIDs[Int(memberStarts[Int(id)]) ..< Int(memberStarts[Int(id) + 1])]
+    }
+
     /// Adds the closure of `id` to `set`: bit by bit when the closure is small (the usual case: a scope and the
     /// few it implies), as a word-wise union when it is large (broad wildcards), whichever touches less memory.
     @inline(__always)
     func addClosure(of id: ScopeID, to set: inout ScopeSet) {
-        let list = members[Int(id)]
-        if list.count * 2 < set.words.count {
+        let start = Int(memberStarts[Int(id)]), end = Int(memberStarts[Int(id) + 1])
+        if (end - start) * 2 < set.words.count {
             // One uniqueness check for the whole list, not one per member (`insert` re-checks each time).
             set.words.withUnsafeMutableBufferPointer { words in
-                for m in list {
-                    let w = Int(m >> 6)
-                    if w < words.count { words[w] |= 1 << UInt64(m & 63) }
+                memberIDs.withUnsafeBufferPointer { ids in
+                    var k = start
+                    while k < end {
+                        let m = ids[k]
+                        let w = Int(m >> 6)
+                        if w < words.count { words[w] |= 1 << UInt64(m & 63) }
+                        k &+= 1
+                    }
                 }
             }
         } else {
