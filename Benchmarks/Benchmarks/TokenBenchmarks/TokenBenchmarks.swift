@@ -142,7 +142,7 @@ let benchmarks: @Sendable () -> Void = {
     for (name, pick) in [("RS256", \TokenFixture.All.rs256), ("ES256", \TokenFixture.All.es256),
                          ("EdDSA", \TokenFixture.All.eddsa)] {
         Benchmark("Uncached verify \(name)",
-                  configuration: .init(metrics: metrics, timeUnits: .microseconds, maxDuration: .seconds(4))) { benchmark async in
+                  configuration: .init(metrics: metrics, timeUnits: .nanoseconds, maxDuration: .seconds(4))) { benchmark async in
             let all = await TokenFixture.shared.value
             let c = all[keyPath: pick]
             var failures = 0
@@ -165,7 +165,7 @@ let benchmarks: @Sendable () -> Void = {
     for (name, pick) in [("RS256", \TokenFixture.All.rs256), ("ES256", \TokenFixture.All.es256),
                          ("EdDSA", \TokenFixture.All.eddsa)] {
         Benchmark("Uncached verify \(name), in a task",
-                  configuration: .init(metrics: metrics, timeUnits: .microseconds, scalingFactor: .kilo,
+                  configuration: .init(metrics: metrics, timeUnits: .nanoseconds, scalingFactor: .kilo,
                                        maxDuration: .seconds(8))) { benchmark async in
             let all = await TokenFixture.shared.value
             let c = all[keyPath: pick]
@@ -199,7 +199,7 @@ let benchmarks: @Sendable () -> Void = {
                                         ("ES256", \TokenFixture.All.es256, \TokenFixture.All.jwtKitES256),
                                         ("EdDSA", \TokenFixture.All.eddsa, \TokenFixture.All.jwtKitEdDSA)] {
             Benchmark("jwt-kit raw verify \(name)\(variant.suffix)",
-                      configuration: .init(metrics: metrics, timeUnits: .microseconds, scalingFactor: variant.scaling,
+                      configuration: .init(metrics: metrics, timeUnits: .nanoseconds, scalingFactor: variant.scaling,
                                            maxDuration: .seconds(variant.seconds))) { benchmark async in
                 let all = await TokenFixture.shared.value
                 let algorithm = all[keyPath: algorithm]

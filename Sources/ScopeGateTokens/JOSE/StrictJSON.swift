@@ -74,8 +74,10 @@ enum StrictJSON {
         mutating func object(depth: Int) throws(Failure) -> ClaimValue {
             guard depth <= maxDepth else { throw .tooDeep }
             i += 1
-            var members: [String: ClaimValue] = [:]
-            members.reserveCapacity(8)  // a JWT header or claims set: no rehashing while it grows
+            // A JWT header or claims set: no rehashing while it grows. `minimumCapacity` allocates once; a
+            // `reserveCapacity` on an empty dictionary went through the unspecialized resize path, which looked
+            // generic metadata up at run time on every object.
+            var members = [String: ClaimValue](minimumCapacity: 8)
             skipWhitespace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
             while true {
