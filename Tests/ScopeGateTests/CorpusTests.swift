@@ -28,6 +28,7 @@ import Testing
             let decision = policy.decide(call, grant: grant)
             let record = policy.record(for: decision, call: call, grant: grant)
             #expect(record.allowed == c.allowed, "\(c): allowed")
+            #expect(policy.isAllowed(call, grant: grant) == c.allowed, "\(c): isAllowed")
             #expect(record.reason == c.reason, "\(c): reason")
             #expect(record.missing == (c.missing ?? []), "\(c): missing")
             if let challenge = c.challenge {

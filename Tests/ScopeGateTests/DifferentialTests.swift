@@ -26,7 +26,7 @@ typealias SeededRNG = SplitMix64
 
     @Test func compiledMatcherAgreesWithReference() throws {
         var counts: [String: Int] = [:]
-        var generated = 0, clean = 0, calls = 0, mismatches = 0
+        var generated = 0, clean = 0, calls = 0, mismatches = 0, quickMismatches = 0
         for seed in Self.seeds {
             var generator = PolicyGenerator(rng: SeededRNG(seed: seed))
             for _ in 0..<Self.policiesPerSeed {
@@ -46,8 +46,11 @@ typealias SeededRNG = SplitMix64
                     calls += 1
                     for tag in expected.tags { counts[tag, default: 0] += 1 }
                     let actualMissing = compiled.names(actual.missing)
+                    // `isAllowed` (the yes/no fast path) must give the same answer as `decide` and the reference.
+                    let quick = compiled.isAllowed(call, grant: grant)
+                    if quick != expected.allowed { quickMismatches += 1 }
                     if actual.allowed != expected.allowed || actual.reason.rawValue != expected.reason
-                        || actualMissing != expected.missing {
+                        || actualMissing != expected.missing || quick != actual.allowed {
                         mismatches += 1
                         if mismatches <= 5 {
                             print("""
@@ -55,7 +58,7 @@ typealias SeededRNG = SplitMix64
                             --- policy ---
                             \(policy.yaml)--- grant --- \(strings)
                             --- call --- \(call.method) \(call.name) \(call.arguments.mapValues(\.jsonText))
-                            compiled:  allowed=\(actual.allowed) reason=\(actual.reason) missing=\(actualMissing)
+                            compiled:  allowed=\(actual.allowed) isAllowed=\(quick) reason=\(actual.reason) missing=\(actualMissing)
                             reference: \(expected)
                             """)
                         }
@@ -66,6 +69,7 @@ typealias SeededRNG = SplitMix64
         print("differential: \(generated) policies, \(clean) error-free, \(calls) calls, \(mismatches) mismatches")
         for (tag, n) in counts.sorted(by: { $0.key < $1.key }) { print("  rule \(tag): \(n)") }
         #expect(mismatches == 0)
+        #expect(quickMismatches == 0, "isAllowed disagreed with the reference \(quickMismatches) times")
         #expect(Double(clean) >= 0.95 * Double(generated), "only \(clean) of \(generated) generated policies compiled cleanly")
         #expect(calls >= 10_000)
         for rule in Self.requiredRules {

@@ -189,7 +189,7 @@ def main() -> int:
                 raise SystemExit(f"PeerBench failed: {pb['stderr'][-2000:]}")
             r = json.loads(pb["stdout"])
             base = json.loads(run_measured([a.peerbench, policy, reqs_path, "--baseline"])["stdout"])
-            for mode in ("cached", "per_request"):
+            for mode in ("cached", "per_request", "decide"):
                 m = dict(r[mode])
                 m.update(compile_ms=r["compile_ms"], compile_ms_all=r["compile_ms_all"], peak_rss_kb=r["peak_rss_kb"],
                          baseline_rss_kb=base["peak_rss_kb"])
@@ -197,8 +197,9 @@ def main() -> int:
                     m["split"] = r.get("split")
                 engines[f"scopegate-lib-{mode}"] = m
             mismatches += compare("scopegate-lib", r["decisions"], reference, records, w)
-            print(f"   scopegate lib: compile {r['compile_ms']:.1f} ms, decide {fmt_us(r['cached']['median_us'])} "
-                  f"(grant+decide {fmt_us(r['per_request']['median_us'])})", flush=True)
+            print(f"   scopegate lib: compile {r['compile_ms']:.1f} ms, isAllowed {fmt_us(r['cached']['median_us'])} "
+                  f"(grant+isAllowed {fmt_us(r['per_request']['median_us'])}, full decide "
+                  f"{fmt_us(r['decide']['median_us'])})", flush=True)
 
         for e in PEERS:
             res_path = os.path.join(d, f"{e}.result.json")
@@ -291,8 +292,9 @@ def machine() -> dict:
 
 
 ENGINE_LABELS = {
-    "scopegate-lib-cached": "ScopeGate library (grant resolved once per token)",
-    "scopegate-lib-per_request": "ScopeGate library (grant + decide per request)",
+    "scopegate-lib-cached": "ScopeGate library, `isAllowed` (grant resolved once per token)",
+    "scopegate-lib-per_request": "ScopeGate library, grant + `isAllowed` per request",
+    "scopegate-lib-decide": "ScopeGate library, full `decide` (reason + cheapest completion; grant once per token)",
     "scopegate-cli": "ScopeGate CLI `check --batch` (end to end, JSON in/out; CPU time)",
     "cedar": "Cedar (cedarpy `is_authorized_batch`)",
     "opa": "OPA (opa-golib-python-bindings, one eval per batch)",
@@ -341,22 +343,26 @@ def render(results: dict) -> str:
 
 
 def targets(results: dict) -> list[str]:
-    lines = ["Targets (library ratios use the median per-decision latency with the grant resolved once per token; "
-             "the `grant + decide` ratio is shown beside it):", "",
+    lines = ["Targets (library ratios use the median per-decision latency of `isAllowed` with the grant resolved once "
+             "per token — the yes/no answer every peer gives; in brackets the ratios for grant + `isAllowed` per "
+             "request and for the full `decide`, which also computes the reason and, for a denial, the cheapest "
+             "completion):", "",
              "| Target | Size | ScopeGate | Peer | Ratio | Met? |", "| --- | ---: | ---: | ---: | ---: | --- |"]
     for tools, size in results["sizes"].items():
         e = size["engines"]
         lib, lib2, cli = e.get("scopegate-lib-cached"), e.get("scopegate-lib-per_request"), e.get("scopegate-cli")
+        lib3 = e.get("scopegate-lib-decide") or lib
         for p in PEERS:
             if p not in e or not lib:
                 continue
             need = TARGET_RATIO[p]
             ratio = e[p]["median_us"] / lib["median_us"]
             ratio2 = e[p]["median_us"] / lib2["median_us"]
+            ratio3 = e[p]["median_us"] / lib3["median_us"]
             met = "yes" if ratio >= need else f"**no** ({ratio / need:.2f} of the target)"
             lines.append(f"| library ≥ {need}× faster than {p} | {int(tools):,} | {fmt_us(lib['median_us'])} "
-                         f"(grant+decide {fmt_us(lib2['median_us'])}) | {fmt_us(e[p]['median_us'])} | "
-                         f"{ratio:,.0f}× ({ratio2:,.0f}×) | {met} |")
+                         f"(grant+isAllowed {fmt_us(lib2['median_us'])}; decide {fmt_us(lib3['median_us'])}) | "
+                         f"{fmt_us(e[p]['median_us'])} | {ratio:,.0f}× ({ratio2:,.0f}×; {ratio3:,.0f}×) | {met} |")
         for p in PEERS:
             if p not in e or not cli:
                 continue
@@ -405,8 +411,9 @@ def plot(results: dict, path: str) -> None:
     import matplotlib.pyplot as plt
     sizes = sorted(int(t) for t in results["sizes"])
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
-    series = [("scopegate-lib-cached", "ScopeGate library (grant once per token)", "median_us", "o-"),
-              ("scopegate-lib-per_request", "ScopeGate library (grant + decide)", "median_us", "o--"),
+    series = [("scopegate-lib-cached", "ScopeGate library isAllowed (grant once per token)", "median_us", "o-"),
+              ("scopegate-lib-per_request", "ScopeGate library (grant + isAllowed)", "median_us", "o--"),
+              ("scopegate-lib-decide", "ScopeGate library full decide (with missing)", "median_us", "o:"),
               ("scopegate-cli", "ScopeGate CLI check --batch (mean CPU time, end to end)", "mean_us", "s-"),
               ("cedar", "Cedar (cedarpy)", "median_us", "^-"),
               ("opa", "OPA (Go OPA via Python bindings)", "median_us", "v-"),

@@ -6,11 +6,14 @@
 //   Benchmarks/.build/release/PeerBench POLICY.yaml REQUESTS.jsonl [--min-seconds S] [--batch B]
 //       [--compile-reps N] [--baseline]
 //
-// Prints one JSON object: compile time (policy file on disk → `CompiledPolicy`, median of N), and for two modes
+// Prints one JSON object: compile time (policy file on disk → `CompiledPolicy`, median of N), and for three modes
 // the per-decision latency (median, p99), mean, throughput, plus every decision and the peak RSS:
 // - `cached`: each distinct token's grant is resolved once, outside the timer (ScopeGate's documented usage: a
-//   token's grant is resolved once and reused), and `decide(_:grant:)` is timed;
-// - `per_request`: `grant(_:)` + `decide(_:grant:)` are both timed for every request.
+//   token's grant is resolved once and reused), and `isAllowed(_:grant:)` — the yes/no answer the peers give —
+//   is timed;
+// - `per_request`: `grant(_:)` + `isAllowed(_:grant:)` are both timed for every request;
+// - `decide`: as `cached`, but the full `decide(_:grant:)` (reason, rule, and for a denial the cheapest
+//   completion), which no peer computes.
 // Latency samples are taken as in engines.py: the time of a batch of B decisions divided by B.
 // `--baseline` stops after reading the requests, so the orchestrator can subtract the process's own footprint.
 import Foundation
@@ -169,13 +172,18 @@ let grants: [Grant] = requests.map { r in
     byToken[r.scopes] = g
     return g
 }
+// The yes/no question every peer answers: `isAllowed` (no reason, no cheapest completion).
 let cached = measure(count: requests.count, batch: options.batch, minSeconds: options.minSeconds) { i in
-    policy.decide(requests[i].call, grant: grants[i]).allowed
+    policy.isAllowed(requests[i].call, grant: grants[i])
 }
 let perRequest = measure(count: requests.count, batch: options.batch, minSeconds: options.minSeconds) { i in
-    policy.decide(requests[i].call, grant: policy.grant(requests[i].scopes)).allowed
+    policy.isAllowed(requests[i].call, grant: policy.grant(requests[i].scopes))
 }
-if cached.allowed != perRequest.allowed { fail("the two modes disagree") }
+// The full Decision (reason, rule, and for a denial the cheapest completion `missing`), which no peer computes.
+let fullDecision = measure(count: requests.count, batch: options.batch, minSeconds: options.minSeconds) { i in
+    policy.decide(requests[i].call, grant: grants[i]).allowed
+}
+if cached.allowed != perRequest.allowed || cached.allowed != fullDecision.allowed { fail("the modes disagree") }
 
 // Allows and denials separately (cached grants, each decision timed on its own, so ~20–40 ns of clock reads are
 // included): a denial also computes `missing`, the cheapest completion, which no peer does.
@@ -203,5 +211,5 @@ decisions += "}"
 let allCompile = compileNanos.map { String(Double($0) / 1e6) }.joined(separator: ",")
 print("{\"engine\":\"scopegate-lib\",\"requests\":\(requests.count),\"compile_ms\":\(Double(compileMs) / 1e6)," +
       "\"compile_ms_all\":[\(allCompile)],\"batch\":\(options.batch),\"distinct_tokens\":\(byToken.count)," +
-      "\"cached\":\(cached.json),\"per_request\":\(perRequest.json),\"split\":\(split)," +
+      "\"cached\":\(cached.json),\"per_request\":\(perRequest.json),\"decide\":\(fullDecision.json),\"split\":\(split)," +
       "\"peak_rss_kb\":\(peakRSSKilobytes()),\"decisions\":\(decisions)}")

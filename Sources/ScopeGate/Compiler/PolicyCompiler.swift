@@ -126,7 +126,7 @@ struct CompilerState {
         ToolsPass.run(&self)
         AnalysePass.run(&self)
         var hasher = FNV1a()
-        for file in files { hasher.combine(bytes: file.text.utf8) }
+        for file in files { hasher.combine(utf8: file.text) }
         model.files = files.map(\.path)
         model.contentHash = String(hasher.value, radix: 16)
         let sorted = diagnostics.sorted()

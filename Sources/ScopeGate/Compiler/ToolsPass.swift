@@ -46,18 +46,49 @@ enum ToolsPass {
     }
 
     /// Sorts and dedupes each clause, sorts clauses (shorter first, then lexicographic), drops supersets.
+    ///
+    /// Works on sorted arrays (no `Set`s): clauses are sorted and deduplicated in place, equal clauses end up
+    /// adjacent after the sort, and a kept clause (never longer than the current one, by the order) is a subset
+    /// when a merge walk over the two sorted arrays finds all of it.
     static func normalize(_ clauses: [[String]]) -> [[String]] {
         // One clause of at most one scope (a requirement naming a single scope, the common case) is already normal.
         if clauses.count == 1, clauses[0].count <= 1 { return clauses }
-        let sortedClauses = Set(clauses.map { Array(Set($0)).sorted() }).sorted { a, b in
-            a.count != b.count ? a.count < b.count : a.lexicographicallyPrecedes(b)
-        }
+        var sortedClauses = clauses.map(sortedUnique)
+        sortedClauses.sort { a, b in a.count != b.count ? a.count < b.count : a.lexicographicallyPrecedes(b) }
         var kept: [[String]] = []
+        kept.reserveCapacity(sortedClauses.count)
+        var shorter = 0  // kept[0..<shorter] are the kept clauses shorter than the current one
         for clause in sortedClauses {
-            let set = Set(clause)
-            if !kept.contains(where: { Set($0).isSubset(of: set) }) { kept.append(clause) }
+            while shorter < kept.count, kept[shorter].count < clause.count { shorter += 1 }
+            if let last = kept.last, last == clause { continue }
+            if kept[0..<shorter].contains(where: { isSortedSubset($0, of: clause) }) { continue }
+            kept.append(clause)
         }
         return kept
+    }
+
+    /// The clause's scopes sorted, each once.
+    static func sortedUnique(_ clause: [String]) -> [String] {
+        if clause.count <= 1 { return clause }
+        var s = clause.sorted()
+        var w = 1
+        for r in 1..<s.count where s[r] != s[w - 1] {
+            s[w] = s[r]
+            w += 1
+        }
+        s.removeLast(s.count - w)
+        return s
+    }
+
+    /// Whether every element of sorted `a` is in sorted `b`.
+    static func isSortedSubset(_ a: [String], of b: [String]) -> Bool {
+        var j = 0
+        for x in a {
+            while j < b.count, b[j] < x { j += 1 }
+            guard j < b.count, b[j] == x else { return false }
+            j += 1
+        }
+        return true
     }
 
     static func normalize(_ requirement: inout Requirement?, _ state: inout CompilerState) {

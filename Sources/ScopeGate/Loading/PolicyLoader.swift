@@ -211,4 +211,10 @@ struct FNV1a {
             value &*= 0x0000_0100_0000_01B3
         }
     }
+
+    /// A string's UTF-8 bytes, through its contiguous storage (`String.UTF8View`'s iterator cost a call per byte).
+    mutating func combine(utf8 text: String) {
+        var text = text
+        text.withUTF8 { combine(bytes: $0) }
+    }
 }

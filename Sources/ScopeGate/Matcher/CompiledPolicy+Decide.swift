@@ -35,6 +35,55 @@ extension CompiledPolicy {
         }
     }
 
+    /// Whether `call` is allowed: exactly `decide(call, grant: grant).allowed`, without building the
+    /// ``Decision`` (no reason, notes or cheapest completion). It stops at the first unsatisfied part, so a
+    /// denial costs no more than an allow. For yes/no questions — filtering `tools/list`, pre-checks, batch
+    /// answers that need no challenge; call ``decide(_:grant:)`` when the reason or `missing` is needed.
+    public func isAllowed(_ call: Call, grant: Grant) -> Bool {
+        if grant.stamp != stamp { return isAllowed(call, grant: self.grant(grant.granted)) }
+        let rule: CompiledRule
+        switch call.method {
+        case "tools/call":
+            guard let index = tools.lookup(call.name) else { return false }
+            rule = tools.rules[index]
+        case "resources/read":
+            guard let index = resources.lookup(call.name) else { return false }
+            rule = resources.rules[index]
+        case "prompts/get":
+            guard let index = prompts.lookup(call.name) else { return false }
+            rule = prompts.rules[index]
+        default:
+            guard let index = methods.lookup(call.method) else {
+                return Self.tokenOnlyMethods.contains(call.method) || call.method.hasPrefix("notifications/")
+            }
+            rule = methods.rules[index]
+        }
+        return allows(rule, call: call, closure: grant.closure)
+    }
+
+    /// ``evaluate(_:call:closure:)``'s answer alone: every applicable part has a satisfied clause (and a
+    /// declared action, when the rule has actions).
+    func allows(_ rule: CompiledRule, call: Call, closure: ScopeSet) -> Bool {
+        if rule.isPublic { return true }
+        guard firstSatisfied(rule.requirement, closure) != nil else { return false }
+        var notes: [String] = []  // wrong-typed arguments count as matched (fail closed); the notes are dropped
+        var actionIndex: Int?
+        if let argument = rule.actionArgument {
+            guard case .string(let value)? = call.arguments[argument], let index = rule.actions[value],
+                  firstSatisfied(rule.actionList[index].requirement, closure) != nil else { return false }
+            actionIndex = index
+        }
+        for w in rule.when where matches(w, call.arguments, notes: &notes) {
+            if firstSatisfied(w.requirement, closure) == nil { return false }
+        }
+        if let actionIndex {
+            for w in rule.actionList[actionIndex].when where matches(w, call.arguments, notes: &notes) {
+                if firstSatisfied(w.requirement, closure) == nil { return false }
+            }
+        }
+        return true
+    }
+
     /// Index of the first clause of `range` contained in `closure`; `-1` for an empty range; nil if none.
     
     func firstSatisfied(_ range: ClauseRange, _ closure: ScopeSet) -> Int32? {

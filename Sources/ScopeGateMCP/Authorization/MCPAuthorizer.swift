@@ -259,8 +259,8 @@ public final class MCPAuthorizer: Sendable {
         guard let index = policy.toolRuleIndex(for: tool) else { return false }
         let rule = policy.model.tools[index]
         if let argument = rule.actionArgument, let actions = rule.actions {
-            return actions.contains { policy.decide(.tool(tool, arguments: [argument: .string($0.name)]), grant: caller.grant).allowed }
+            return actions.contains { policy.isAllowed(.tool(tool, arguments: [argument: .string($0.name)]), grant: caller.grant) }
         }
-        return policy.decide(.tool(tool), grant: caller.grant).allowed
+        return policy.isAllowed(.tool(tool), grant: caller.grant)
     }
 }

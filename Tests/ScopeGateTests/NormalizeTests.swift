@@ -1,0 +1,41 @@
+import Testing
+@testable import ScopeGate
+
+/// `ToolsPass.normalize` (sorted arrays and merge walks) against the `Set`-based version it replaced.
+@Suite struct NormalizeTests {
+    /// The previous implementation, kept as the reference.
+    static func reference(_ clauses: [[String]]) -> [[String]] {
+        if clauses.count == 1, clauses[0].count <= 1 { return clauses }
+        let sortedClauses = Set(clauses.map { Array(Set($0)).sorted() }).sorted { a, b in
+            a.count != b.count ? a.count < b.count : a.lexicographicallyPrecedes(b)
+        }
+        var kept: [[String]] = []
+        for clause in sortedClauses {
+            let set = Set(clause)
+            if !kept.contains(where: { Set($0).isSubset(of: set) }) { kept.append(clause) }
+        }
+        return kept
+    }
+
+    @Test func agreesWithTheSetBasedVersion() {
+        var rng = SplitMix64(seed: 7)
+        let names = ["a", "b", "c", "d", "e", "read:files", "write:files", "x:*"]
+        var checked = 0
+        for _ in 0..<20_000 {
+            let clauseCount = Int.random(in: 1...6, using: &rng)
+            let clauses: [[String]] = (0..<clauseCount).map { _ in
+                // Empty clauses (from `all: []`), repeats inside a clause and across clauses are all generated.
+                (0..<Int.random(in: 0...4, using: &rng)).map { _ in names[Int.random(in: 0..<names.count, using: &rng)] }
+            }
+            #expect(ToolsPass.normalize(clauses) == Self.reference(clauses), "\(clauses)")
+            checked += 1
+        }
+        #expect(checked == 20_000)
+    }
+
+    @Test func dropsSupersetsAndDuplicates() {
+        #expect(ToolsPass.normalize([["b", "a"], ["a"], ["a", "a"], ["c", "a", "b"]]) == [["a"]])
+        #expect(ToolsPass.normalize([["b", "c"], ["a"], ["c", "b", "d"], ["c", "b"]]) == [["a"], ["b", "c"]])
+        #expect(ToolsPass.normalize([["x"], [], ["y"]]) == [[]])
+    }
+}
