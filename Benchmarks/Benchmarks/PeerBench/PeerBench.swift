@@ -4,7 +4,7 @@
 //
 //   swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build --product PeerBench
 //   Benchmarks/.build/release/PeerBench POLICY.yaml REQUESTS.jsonl [--min-seconds S] [--batch B]
-//       [--compile-reps N] [--baseline]
+//       [--compile-reps N] [--baseline | --memory]
 //
 // Prints one JSON object: compile time (policy file on disk → `CompiledPolicy`, median of N), and for three modes
 // the per-decision latency (median, p99), mean, throughput, plus every decision and the peak RSS:
@@ -16,6 +16,7 @@
 //   completion), which no peer computes.
 // Latency samples are taken as in engines.py: the time of a batch of B decisions divided by B.
 // `--baseline` stops after reading the requests, so the orchestrator can subtract the process's own footprint.
+// `--memory` compiles once and answers every request once, then prints the peak RSS (the memory comparison).
 import Foundation
 import ScopeGate
 
@@ -32,6 +33,7 @@ struct Options {
     var batch = 20
     var compileReps = 3
     var baseline = false
+    var memory = false
 }
 
 func parseOptions() -> Options? {
@@ -44,6 +46,7 @@ func parseOptions() -> Options? {
         case "--batch": o.batch = max(1, args.next().flatMap(Int.init) ?? o.batch)
         case "--compile-reps": o.compileReps = max(1, args.next().flatMap(Int.init) ?? o.compileReps)
         case "--baseline": o.baseline = true
+        case "--memory": o.memory = true
         default: positional.append(a)
         }
     }
@@ -144,11 +147,29 @@ func measure(count: Int, batch: Int, minSeconds: Double, _ decide: (Int) -> Bool
 }
 
 guard let options = parseOptions() else {
-    fail("usage: PeerBench POLICY.yaml REQUESTS.jsonl [--min-seconds S] [--batch B] [--compile-reps N] [--baseline]")
+    fail("usage: PeerBench POLICY.yaml REQUESTS.jsonl [--min-seconds S] [--batch B] [--compile-reps N] [--baseline | --memory]")
 }
 let requests = loadRequests(options.requests)
 if options.baseline {
     print("{\"engine\":\"scopegate-lib\",\"requests\":\(requests.count),\"peak_rss_kb\":\(peakRSSKilobytes())}")
+    exit(0)
+}
+
+if options.memory {
+    // What it takes to load the policy and answer the requests: one compilation, each distinct token's grant, one
+    // `isAllowed` and one `decide` per request; no timing passes (their latency samples grow with the speed).
+    let result = PolicyCompiler(options: LoadOptions(environment: [:])).compile(path: options.policy)
+    guard let policy = try? result.compiled() else { fail("the policy has errors") }
+    var grants: [[String]: Grant] = [:]
+    var allowed = 0
+    for r in requests {
+        let grant = grants[r.scopes] ?? policy.grant(r.scopes)
+        grants[r.scopes] = grant
+        if policy.isAllowed(r.call, grant: grant) { allowed += 1 }
+        if policy.decide(r.call, grant: grant).allowed { allowed += 1 }
+    }
+    print("{\"engine\":\"scopegate-lib\",\"requests\":\(requests.count),\"allowed\":\(allowed / 2)," +
+          "\"peak_rss_kb\":\(peakRSSKilobytes())}")
     exit(0)
 }
 

@@ -63,6 +63,8 @@ struct CompilerState {
     var diagnostics = Diagnostics()
     var files: [LoadedFile] = []
     var declarations: [FileDeclarations] = []
+    /// Whether the root file held a YAML document (its tree is dropped after decoding).
+    var rootHasDocument = false
     /// The model lowered by the analyse pass (only when no error was found before it).
     var lowered: CompiledPolicy?
     var model = PolicyModel(files: [], contentHash: "", resource: nil, tokens: nil, scopes: [], tools: [], methods: [],
@@ -90,11 +92,15 @@ struct CompilerState {
                     help: "merge small files; the include graph is limited"))
                 return
             }
-            guard let file = read(path, from, &diagnostics) else { return }
+            guard var file = read(path, from, &diagnostics) else { return }
             stack.append(key)
-            files.append(file)
             var decoder = DecodePass(path: path)
             let decl = decoder.decodeFile(file.root)
+            // The YAML tree is not read after decoding: dropping it here, rather than when the compile ends,
+            // takes it out of the compile's peak memory (it is several times the size of the file).
+            if files.isEmpty { rootHasDocument = file.root != nil }
+            file.root = nil
+            files.append(file)
             diagnostics.append(contentsOf: decoder.diagnostics)
             declarations.append(decl)
             let base = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -117,7 +123,7 @@ struct CompilerState {
     mutating func run() -> CompileResult {
         // An empty root file (nothing but comments or whitespace, e.g. truncated to zero by a writer) is an error
         // too, not a policy that denies everything: a reload must keep the last good policy instead.
-        if let root = declarations.first, root.version == nil, files.first?.root != nil || !diagnostics.hasErrors {
+        if let root = declarations.first, root.version == nil, rootHasDocument || !diagnostics.hasErrors {
             diagnostics.append(Diagnostic(.missingKey, "the policy has no `version`",
                 at: SourceLocation(file: root.path, line: 1, column: 1), help: "add `version: 1` at the top"))
         }

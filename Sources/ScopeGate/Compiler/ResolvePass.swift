@@ -68,6 +68,8 @@ enum ResolvePass {
                 }
             }
         }
+        // Everything declared is in the model now; keeping the per-file copies would only add to the peak memory.
+        state.declarations.removeAll()
     }
 
     // MARK: names
