@@ -38,4 +38,21 @@ import Testing
         #expect(ToolsPass.normalize([["b", "c"], ["a"], ["c", "b", "d"], ["c", "b"]]) == [["a"], ["b", "c"]])
         #expect(ToolsPass.normalize([["x"], [], ["y"]]) == [[]])
     }
+
+    @Test func spaceOrControlCheckAgreesWithUnicodeProperties() {
+        func reference(_ s: String) -> Bool {
+            s.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
+        }
+        var checked = 0
+        for v in UInt32(0)...0x3100 {
+            guard let scalar = Unicode.Scalar(v) else { continue }
+            for name in ["\(scalar)", "tool_\(scalar)", "\(scalar)x", "é\(scalar)"] {
+                #expect(ToolsPass.hasSpaceOrControl(name) == reference(name), "U+\(String(v, radix: 16))")
+                checked += 1
+            }
+        }
+        #expect(checked > 40_000)
+        #expect(!ToolsPass.hasSpaceOrControl("files_*"))
+        #expect(ToolsPass.hasSpaceOrControl("a\u{3000}b"))  // ideographic space
+    }
 }

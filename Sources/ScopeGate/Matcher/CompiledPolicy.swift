@@ -281,7 +281,7 @@ struct Lowering {
             let rule = CompiledRule(modelIndex: modelIndex, location: location, isPublic: isPublic,
                                     requirement: lower(requirement), actionArgument: actions == nil ? nil : (actionArgument ?? "action"),
                                     actions: actionIndex, actionList: actionList, when: lower(when))
-            if pattern.contains("*") {
+            if pattern.utf8.contains(UInt8(ascii: "*")) {  // a byte scan: `contains("*")` is Foundation's `range(of:)`
                 globs.append((Glob(pattern), rules.count, modelIndex))
             } else {
                 exact[pattern] = rules.count
