@@ -103,6 +103,23 @@ let benchmarks: @Sendable () -> Void = {
         if policy.decide(sample.call, grant: grant).missing.isEmpty { benchmark.error("expected a denial with `missing`") }
     }
 
+    // The yes/no call (no Decision, no cheapest completion) on the same two samples: reported, no target.
+    for (name, allowed) in [("allow", true), ("deny", false)] {
+        Benchmark("isAllowed \(name) exact tool",
+                  configuration: .init(metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
+                                       maxDuration: .seconds(3))) { benchmark in
+            let policy = Fixture.policy
+            let sample = Fixture.sample(.exactTool, allowed: allowed)
+            let grant = policy.grant(sample.granted)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(policy.isAllowed(sample.call, grant: grant))
+            }
+            benchmark.stopMeasurement()
+            if policy.isAllowed(sample.call, grant: grant) != allowed { benchmark.error("expected allowed == \(allowed)") }
+        }
+    }
+
     Benchmark("Decide allow glob tool with condition",
               configuration: .init(metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
                                    maxDuration: .seconds(3), thresholds: hotThresholds)) { benchmark in
