@@ -41,22 +41,11 @@ extension CompiledPolicy {
     /// answers that need no challenge; call ``decide(_:grant:)`` when the reason or `missing` is needed.
     public func isAllowed(_ call: Call, grant: Grant) -> Bool {
         if grant.stamp != stamp { return isAllowed(call, grant: self.grant(grant.granted)) }
-        let rule: CompiledRule
-        switch call.method {
-        case "tools/call":
-            guard let index = tools.lookup(call.name) else { return false }
-            rule = tools.rules[index]
-        case "resources/read":
-            guard let index = resources.lookup(call.name) else { return false }
-            rule = resources.rules[index]
-        case "prompts/get":
-            guard let index = prompts.lookup(call.name) else { return false }
-            rule = prompts.rules[index]
-        default:
-            guard let index = methods.lookup(call.method) else {
-                return Self.tokenOnlyMethods.contains(call.method) || call.method.hasPrefix("notifications/")
+        guard let rule = resolveRule(call) else {
+            switch call.method {
+            case "tools/call", "resources/read", "prompts/get": return false  // unknown tool, resource or prompt
+            default: return Self.tokenOnlyMethods.contains(call.method) || call.method.hasPrefix("notifications/")
             }
-            rule = methods.rules[index]
         }
         return allows(rule, call: call, closure: grant.closure)
     }
