@@ -23,9 +23,7 @@ extension PolicyLoader {
                 help: "save the file as UTF-8; policy files must be UTF-8 text"))
             return nil
         }
-        var hasher = FNV1a()
-        hasher.combine(bytes: data)
-        var file = LoadedFile(path: path, text: text, root: nil, contentHash: hasher.value)
+        var file = LoadedFile(path: path, text: text, root: nil)
         let composed: Node?
         do {
             let parser = try Parser(yaml: text)

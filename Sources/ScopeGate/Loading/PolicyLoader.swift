@@ -5,7 +5,6 @@ struct LoadedFile: Sendable {
     var path: String
     var text: String
     var root: YAMLNode?
-    var contentHash: UInt64
 }
 
 /// The files of a policy, root first, plus the diagnostics raised while reading them.
@@ -64,13 +63,11 @@ struct PolicyLoader {
                 help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
             return nil
         }
-        // Hash and validate over the bytes themselves: iterating `Data` through the generic `Sequence` path cost
-        // a byte-wise iterator call per byte of a megabyte policy.
-        var hasher = FNV1a()
+        // Validate over the bytes themselves: iterating `Data` through the generic `Sequence` path cost a
+        // byte-wise iterator call per byte of a megabyte policy. (The policy's content hash is computed once, by
+        // the compiler, over all of its files.)
         let validated: String? = data.withUnsafeBytes { raw in
-            let bytes = raw.assumingMemoryBound(to: UInt8.self)
-            hasher.combine(bytes: bytes)
-            return String(validating: bytes, as: UTF8.self)
+            String(validating: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
         }
         guard let text = validated else {
             let (line, column) = Self.firstInvalidUTF8(in: data)
@@ -79,7 +76,7 @@ struct PolicyLoader {
                 help: "save the file as UTF-8; policy files must be UTF-8 text"))
             return nil
         }
-        var file = LoadedFile(path: path, text: text, root: nil, contentHash: hasher.value)
+        var file = LoadedFile(path: path, text: text, root: nil)
         switch ComposedYAML.compose(text) {
         case .failure(let error):
             diagnostics.append(Self.diagnostic(for: error, path: path, text: text))
