@@ -309,8 +309,10 @@ struct DecodePass {
     // MARK: scopes
 
     mutating func decodeScopes(_ node: YAMLNode) -> [ScopeDefinition] {
+        let entries = pairs(node, what: "`scopes`", allowed: nil) ?? []
         var out: [ScopeDefinition] = []
-        for (name, keyNode, value) in pairs(node, what: "`scopes`", allowed: nil) ?? [] {
+        out.reserveCapacity(entries.count)
+        for (name, keyNode, value) in entries {
             var def = ScopeDefinition(name: name, location: keyNode.location, description: nil, risk: .normal,
                                       implies: [], impliesLocations: [], deprecatedUse: nil)
             if let text = value.string, value.mapping == nil {
@@ -504,8 +506,10 @@ struct DecodePass {
     // MARK: tools
 
     mutating func decodeTools(_ node: YAMLNode) -> [ToolRule] {
+        let entries = pairs(node, what: "`tools`", allowed: nil) ?? []
         var out: [ToolRule] = []
-        for (name, keyNode, value) in pairs(node, what: "`tools`", allowed: nil) ?? [] {
+        out.reserveCapacity(entries.count)   // grown by doubling, a 10,000-tool array would peak at 1.6× its size
+        for (name, keyNode, value) in entries {
             var rule = ToolRule(pattern: name, location: keyNode.location, description: nil, isPublic: false, basic: false,
                                 requirement: nil, actionArgument: nil, actions: nil, when: [], downstream: nil)
             if value.mapping == nil {

@@ -24,19 +24,44 @@ enum ResolvePass {
                          help: "keep one definition; included files are merged, not overridden",
                          notes: [.init("first defined here", at: first)])
         }
-        for decl in state.declarations {
-            for scope in decl.scopes {
+        let scopeCount = state.declarations.reduce(0) { $0 + $1.scopes.count }
+        let toolCount = state.declarations.reduce(0) { $0 + $1.tools.count }
+        scopeFirst.reserveCapacity(scopeCount)
+        toolFirst.reserveCapacity(toolCount)
+        state.model.scopeIndex.reserveCapacity(scopeCount)
+        state.model.toolIndex.reserveCapacity(toolCount)
+        for d in state.declarations.indices {
+            // Each file's scopes and tools are taken out of its declarations, the doubles dropped in place, and the
+            // rest moved into the model (whole, for the first file), so a large policy's rules are never held twice.
+            var scopes = state.declarations[d].scopes
+            state.declarations[d].scopes = []
+            var kept = 0
+            for i in scopes.indices {
+                let scope = scopes[i]
                 if let first = scopeFirst[scope.name] { double("scope", scope.name, scope.location, first, &state); continue }
                 scopeFirst[scope.name] = scope.location
-                state.model.scopeIndex[scope.name] = state.model.scopes.count
-                state.model.scopes.append(scope)
+                state.model.scopeIndex[scope.name] = state.model.scopes.count + kept
+                if kept != i { scopes[kept] = scope }
+                kept += 1
             }
-            for tool in decl.tools {
-                if let first = toolFirst[tool.pattern] { double("tool", tool.pattern, tool.location, first, &state); continue }
-                toolFirst[tool.pattern] = tool.location
-                if !tool.isGlob { state.model.toolIndex[tool.pattern] = state.model.tools.count }
-                state.model.tools.append(tool)
+            scopes.removeLast(scopes.count - kept)
+            Self.moveAppend(scopes, to: &state.model.scopes)
+            var tools = state.declarations[d].tools
+            state.declarations[d].tools = []
+            kept = 0
+            for i in tools.indices {
+                if let first = toolFirst[tools[i].pattern] {
+                    double("tool", tools[i].pattern, tools[i].location, first, &state)
+                    continue
+                }
+                toolFirst[tools[i].pattern] = tools[i].location
+                if !tools[i].isGlob { state.model.toolIndex[tools[i].pattern] = state.model.tools.count + kept }
+                if kept != i { tools.swapAt(kept, i) }
+                kept += 1
             }
+            tools.removeLast(tools.count - kept)
+            Self.moveAppend(tools, to: &state.model.tools)
+            let decl = state.declarations[d]
             for client in decl.clients {
                 if let first = clientFirst[client.name] { double("client", client.name, client.location, first, &state); continue }
                 clientFirst[client.name] = client.location
@@ -70,6 +95,11 @@ enum ResolvePass {
         }
         // Everything declared is in the model now; keeping the per-file copies would only add to the peak memory.
         state.declarations.removeAll()
+    }
+
+    /// Appends `items` to `target`; when `target` is empty, `items` becomes it without a copy.
+    static func moveAppend<T>(_ items: consuming [T], to target: inout [T]) {
+        if target.isEmpty { target = items } else { target.append(contentsOf: items) }
     }
 
     // MARK: names

@@ -115,7 +115,9 @@ enum ToolsPass {
     }
 
     static func normalizeRequirements(_ state: inout CompilerState) {
+        // Taken out of the model while it is changed, so the array stays uniquely referenced and is not copied.
         var tools = state.model.tools
+        state.model.tools = []
         for t in tools.indices {
             normalize(&tools[t].requirement, &state)
             normalize(&tools[t].when, &state)
@@ -130,6 +132,7 @@ enum ToolsPass {
         state.model.tools = tools
         for keyPath in [\PolicyModel.methods, \PolicyModel.resources, \PolicyModel.prompts] {
             var rules = state.model[keyPath: keyPath]
+            state.model[keyPath: keyPath] = []
             for i in rules.indices { normalize(&rules[i].requirement, &state) }
             state.model[keyPath: keyPath] = rules
         }

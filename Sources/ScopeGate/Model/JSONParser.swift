@@ -44,7 +44,6 @@ public struct JSONParser {
     }
 
     struct Reader {
-        static let posix = Locale(identifier: "en_US_POSIX")
         let bytes: UnsafeBufferPointer<UInt8>
         let maxDepth: Int
         var position = 0
@@ -241,7 +240,7 @@ public struct JSONParser {
                 if plain { return .number(Decimal(negative ? -value : value)) }
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-            guard let d = Decimal(string: text, locale: Self.posix) else { throw Failure(message: "invalid number", offset: start) }
+            guard let d = DecimalText.decimal(text) else { throw Failure(message: "invalid number", offset: start) }
             return .number(d)
         }
     }

@@ -169,7 +169,7 @@ extension JSONValue {
         case .bool(let b): self = .bool(b)
         case .int(let i): self = .number(Decimal(i))
         case .double(let d):
-            if d.isFinite, let decimal = Decimal(string: "\(d)", locale: Locale(identifier: "en_US_POSIX")) {
+            if d.isFinite, let decimal = Decimal(string: "\(d)") {
                 self = .number(decimal)
             } else {
                 self = .string("\(d)")  // not a JSON number: a wrong type for numeric matchers, which fail closed
