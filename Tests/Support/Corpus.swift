@@ -78,7 +78,7 @@ enum Corpus {
                 file.policyPath = repositoryRoot.appendingPathComponent("policies").appendingPathComponent(s).path
             case "cases":
                 guard let items = v.sequence else { throw fail("`cases` must be a list", v) }
-                caseNodes = items
+                caseNodes = Array(items)
             default: throw fail("unknown key `\(k.string ?? "")`", k)
             }
         }

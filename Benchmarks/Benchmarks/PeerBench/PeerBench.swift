@@ -158,8 +158,10 @@ if options.baseline {
 if options.memory {
     // What it takes to load the policy and answer the requests: one compilation, each distinct token's grant, one
     // `isAllowed` and one `decide` per request; no timing passes (their latency samples grow with the speed).
-    let result = PolicyCompiler(options: LoadOptions(environment: [:])).compile(path: options.policy)
-    guard let policy = try? result.compiled() else { fail("the policy has errors") }
+    // The `CompileResult` (diagnostics, and each file's text for rendering them) is not kept: a server keeps
+    // the compiled policy only.
+    guard let policy = try? PolicyCompiler(options: LoadOptions(environment: [:])).compile(path: options.policy).compiled()
+    else { fail("the policy has errors") }
     var grants: [[String]: Grant] = [:]
     var allowed = 0
     for r in requests {

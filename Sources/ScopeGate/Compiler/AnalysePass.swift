@@ -115,7 +115,7 @@ enum AnalysePass {
     static func broadWildcards(_ compiled: CompiledPolicy, _ state: inout CompilerState) {
         for scope in state.model.scopes where scope.isWildcard && scope.risk != .admin {
             guard let id = compiled.scopes.id(scope.name) else { continue }
-            let adminReached = compiled.scopes.closure(id).ids.filter { compiled.scopes.risk(of: $0) == .admin }
+            let adminReached = compiled.scopes.members(of: id).filter { compiled.scopes.risk(of: $0) == .admin }
             guard !adminReached.isEmpty else { continue }
             let names = adminReached.prefix(3).map { "`\(compiled.scopes.name(of: $0))`" }.joined(separator: ", ")
             state.report(.broadWildcard, "wildcard `\(scope.name)` reaches admin-risk scope\(adminReached.count > 1 ? "s" : "") \(names)",
@@ -131,7 +131,7 @@ enum AnalysePass {
         }
         for scope in state.model.scopes {
             guard let id = compiled.scopes.id(scope.name) else { continue }
-            if !compiled.scopes.closure(id).intersects(required) {
+            if !compiled.scopes.members(of: id).contains(where: { required.contains($0) }) {
                 state.report(.unusedScope, "scope `\(scope.name)` unlocks nothing: no requirement names it or anything it implies",
                              at: scope.location, help: "require it somewhere, or remove it if it is left over")
             }

@@ -136,8 +136,8 @@ public struct LeastPrivilegeSolver: Sendable {
 
     /// Removes members implied by other members (same closure, fewer scopes).
     func reduce(_ ids: Set<ScopeID>) -> [ScopeID] {
-        ids.filter { id in !ids.contains { other in other != id && policy.scopes.closure(other).contains(id)
-            && !(policy.scopes.closure(id).contains(other) && other > id) } }
+        ids.filter { id in !ids.contains { other in other != id && policy.scopes.closureContains(other, id)
+            && !(policy.scopes.closureContains(id, other) && other > id) } }
     }
 
     func score(_ ids: [ScopeID]) -> Score {
@@ -207,7 +207,7 @@ public struct LeastPrivilegeSolver: Sendable {
             // Branch over the clauses of the next unsatisfied part, cheapest marginal cost first.
             let candidates = parts[order[d]].clauses.map { clause -> (ScopeSet, Int, [ScopeID]) in
                 var next = closure
-                for id in clause { next.formUnion(table.closure(id)) }
+                for id in clause { table.addClosure(of: id, to: &next) }
                 return (next, table.weight(next), clause)
             }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.2.lexicographicallyPrecedes($1.2) }
             for (next, nextCost, clause) in candidates {
@@ -230,11 +230,11 @@ public struct LeastPrivilegeSolver: Sendable {
                 if part.clauses.contains(where: { $0.allSatisfy { closure.contains($0) } }) { continue }
                 let pick = part.clauses.min { a, b in
                     var x = closure, y = closure
-                    for id in a { x.formUnion(table.closure(id)) }
-                    for id in b { y.formUnion(table.closure(id)) }
+                    for id in a { table.addClosure(of: id, to: &x) }
+                    for id in b { table.addClosure(of: id, to: &y) }
                     return table.weight(x) < table.weight(y)
                 } ?? []
-                for id in pick { closure.formUnion(table.closure(id)) }
+                for id in pick { table.addClosure(of: id, to: &closure) }
                 chosen.formUnion(pick)
             }
             let ids = reduce(chosen)
@@ -270,7 +270,7 @@ public struct LeastPrivilegeSolver: Sendable {
         let closure = table.closure(of: ids)
         // Which chosen scopes cover each scope of the closure.
         var coveredBy: [ScopeID: [ScopeID]] = [:]
-        for id in ids { table.closure(id).forEachMember { coveredBy[$0, default: []].append(id) } }
+        for id in ids { for m in table.members(of: id) { coveredBy[m, default: []].append(id) } }
         let byName: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var neededBy: [String: Set<String>] = [:]
         for (p, part) in parts.enumerated() {

@@ -59,9 +59,8 @@ extension ScopeTable {
     func maximal(of set: ScopeSet, closed: Bool) -> ScopeSet {
         var implied = ScopeSet(capacity: count)
         set.forEachMember { t in
-            let c = closures[Int(t)]
             let had = implied.contains(t)
-            implied.formUnion(c)
+            addClosure(of: t, to: &implied)
             if !had { implied.remove(t) }
         }
         var result = set
@@ -71,7 +70,7 @@ extension ScopeTable {
         var slow = ScopeSet(capacity: count)
         let members = set.ids
         for id in members where !members.contains(where: { other in
-            other != id && closures[Int(other)].contains(id) && !(closures[Int(id)].contains(other) && other > id)
+            other != id && closureContains(other, id) && !(closureContains(id, other) && other > id)
         }) { slow.insert(id) }
         return slow
     }

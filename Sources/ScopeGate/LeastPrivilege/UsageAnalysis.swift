@@ -551,7 +551,7 @@ extension LeastPrivilegeSolver {
             }
             guard let id = table.id(String(name)) else { unknownGranted.append(string); continue }
             grantedIDs.append(id)
-            if !table.closure(id).intersects(requiredSet) { unused.append(string) }
+            if !table.members(of: id).contains(where: { requiredSet.contains($0) }) { unused.append(string) }
         }
         let byName: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         return UsageSuggestion(usage: usage, leastPrivilege: result, unused: unused.sorted(by: byName),

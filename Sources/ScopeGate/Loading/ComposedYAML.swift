@@ -16,23 +16,20 @@ struct ComposedYAML: Sendable {
         var kind: Kind
         /// A scalar written plainly (not quoted, not a block scalar): its text may be a null, boolean or number.
         var plain: Bool
-        /// 1-based, as Yams' `Mark`.
-        var line: Int
-        var column: Int
+        /// 1-based, as Yams' `Mark`. (32 bits: a policy file is far below 2³¹ lines; the node stays 20 bytes.)
+        var line: Int32
+        var column: Int32
         /// Scalar: index into `strings`. Sequence and mapping: start of the children in `children`.
         var first: Int32
         /// Number of children (a mapping has key, value, key, value, …).
         var count: Int32
-        /// Index into `tags` of the node's tag as Yams gives it to `Tag`, or -1 for an implicit tag.
-        var tag: Int32
-        /// The number of nodes this one expands to, aliases included, saturating.
-        var expandedSize: Int
+        // Tags and expanded sizes are only needed while composing (for the duplicate-key check), so the composer
+        // keeps them beside the nodes, and a node stays 20 bytes for as long as the document lives.
     }
 
     var nodes: [Node] = []
     var strings: [String] = []
     var children: [Int32] = []
-    var tags: [String] = []
     /// The document's root; nil for an empty stream.
     var root: Int32?
 
@@ -75,11 +72,16 @@ private struct EventComposer: ~Copyable {
     /// Reused by every large mapping's duplicate check (checks never nest: a mapping is checked when it ends).
     var seenKeys = Set<String>()
     var strTag: Int32 = -1
+    /// By node: index into `tagNames` of the node's tag as Yams gives it to `Tag`, or -1 for an implicit tag.
+    var nodeTags: [Int32] = []
+    /// By node: the number of nodes it expands to, aliases included, saturating.
+    var nodeSizes: [Int] = []
+    var tagNames: [String] = []
 
     struct OpenContainer {
         var kind: ComposedYAML.Node.Kind
-        var line: Int
-        var column: Int
+        var line: Int32
+        var column: Int32
         var tag: Int32
         var anchor: String?
         var pendingStart: Int
@@ -105,9 +107,12 @@ private struct EventComposer: ~Copyable {
         initialized = true
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
         yaml_parser_set_input_string(parser, bytes.baseAddress, bytes.count)
-        document.nodes.reserveCapacity(bytes.count / 8)
-        document.strings.reserveCapacity(bytes.count / 12)
-        document.children.reserveCapacity(bytes.count / 8)
+        // Policies run at about 13 bytes of text per node; a short estimate only costs one doubling.
+        document.nodes.reserveCapacity(bytes.count / 12)
+        document.strings.reserveCapacity(bytes.count / 14)
+        document.children.reserveCapacity(bytes.count / 12)
+        nodeTags.reserveCapacity(bytes.count / 12)
+        nodeSizes.reserveCapacity(bytes.count / 12)
         try next()  // the stream start
         try next()
         guard event.pointee.type != YAML_STREAM_END_EVENT else { return }  // an empty stream: no document
@@ -147,9 +152,9 @@ private struct EventComposer: ~Copyable {
                 }
                 document.strings.append(value)
                 done = append(.init(kind: .scalar, plain: s.style == YAML_PLAIN_SCALAR_STYLE,
-                                    line: e.start_mark.line + 1, column: e.start_mark.column + 1,
-                                    first: Int32(document.strings.count - 1), count: 0, tag: tag, expandedSize: 1),
-                              anchor: Self.string(s.anchor))
+                                    line: Int32(clamping: e.start_mark.line + 1), column: Int32(clamping: e.start_mark.column + 1),
+                                    first: Int32(document.strings.count - 1), count: 0),
+                              tag: tag, size: 1, anchor: Self.string(s.anchor))
             case YAML_ALIAS_EVENT:
                 guard let name = Self.string(e.data.alias.anchor), let target = anchors[name] else {
                     throw .syntax(context: nil, problem: "found undefined alias",
@@ -158,12 +163,14 @@ private struct EventComposer: ~Copyable {
                 done = target
             case YAML_SEQUENCE_START_EVENT:
                 let s = e.data.sequence_start
-                open.append(.init(kind: .sequence, line: e.start_mark.line + 1, column: e.start_mark.column + 1,
+                open.append(.init(kind: .sequence, line: Int32(clamping: e.start_mark.line + 1),
+                                  column: Int32(clamping: e.start_mark.column + 1),
                                   tag: s.implicit != 0 ? -1 : (Self.string(s.tag).map { intern(tag: $0) } ?? -1),
                                   anchor: Self.string(s.anchor), pendingStart: pending.count))
             case YAML_MAPPING_START_EVENT:
                 let m = e.data.mapping_start
-                open.append(.init(kind: .mapping, line: e.start_mark.line + 1, column: e.start_mark.column + 1,
+                open.append(.init(kind: .mapping, line: Int32(clamping: e.start_mark.line + 1),
+                                  column: Int32(clamping: e.start_mark.column + 1),
                                   tag: m.implicit != 0 ? -1 : (Self.string(m.tag).map { intern(tag: $0) } ?? -1),
                                   anchor: Self.string(m.anchor), pendingStart: pending.count))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
@@ -178,11 +185,10 @@ private struct EventComposer: ~Copyable {
                 let items = first..<document.children.count
                 if container.kind == .mapping { try checkDuplicates(items) }
                 var size = 1
-                for i in items { size = Self.add(size, document.nodes[Int(document.children[i])].expandedSize) }
+                for i in items { size = Self.add(size, nodeSizes[Int(document.children[i])]) }
                 done = append(.init(kind: container.kind, plain: false, line: container.line, column: container.column,
-                                    first: Int32(first), count: Int32(items.count), tag: container.tag,
-                                    expandedSize: size),
-                              anchor: container.anchor)
+                                    first: Int32(first), count: Int32(items.count)),
+                              tag: container.tag, size: size, anchor: container.anchor)
             default:
                 throw .other("unexpected YAML event \(e.type.rawValue)")
             }
@@ -195,9 +201,11 @@ private struct EventComposer: ~Copyable {
     }
 
     /// Appends a finished node and registers its anchor (after the node, as Yams does: no self-reference).
-    mutating func append(_ node: ComposedYAML.Node, anchor: String?) -> Int32 {
+    mutating func append(_ node: ComposedYAML.Node, tag: Int32, size: Int, anchor: String?) -> Int32 {
         let index = Int32(document.nodes.count)
         document.nodes.append(node)
+        nodeTags.append(tag)
+        nodeSizes.append(size)
         if let anchor { anchors[anchor] = index }
         return index
     }
@@ -208,9 +216,9 @@ private struct EventComposer: ~Copyable {
     }
 
     mutating func intern(tag: String) -> Int32 {
-        if let i = document.tags.firstIndex(of: tag) { return Int32(i) }
-        document.tags.append(tag)
-        return Int32(document.tags.count - 1)
+        if let i = tagNames.firstIndex(of: tag) { return Int32(i) }
+        tagNames.append(tag)
+        return Int32(tagNames.count - 1)
     }
 
     static func add(_ a: Int, _ b: Int) -> Int {
@@ -258,21 +266,22 @@ private struct EventComposer: ~Copyable {
         let keys = (0..<pairs).map { all[start + 2 * $0] }
         // A key that expands past any sane size (aliases of aliases) is not compared: hashing it would take
         // as long as expanding it. The tree builder's node limit rejects such a document anyway.
-        guard keys.allSatisfy({ document.nodes[Int($0)].expandedSize <= 1_000_000 }) else { return }
+        guard keys.allSatisfy({ nodeSizes[Int($0)] <= 1_000_000 }) else { return }
         var cache: [Int32: Yams.Node] = [:]
         let yamsKeys = keys.map { yamsNode($0, &cache) }
         // Yams' `checkDuplicates`, on indices so the first occurrence's location can be found.
         let groups = Dictionary(grouping: keys.indices) { yamsKeys[$0] }.filter { $1.count > 1 }
         guard let firstKey = groups.keys.sorted().first, let firstIndex = groups[firstKey]?.first else { return }
         let node = document.nodes[Int(keys[firstIndex])]
-        throw .duplicateKey(firstKey.string ?? "<uncovertable>", line: node.line, column: node.column)
+        throw .duplicateKey(firstKey.string ?? "<uncovertable>", line: Int(node.line), column: Int(node.column))
     }
 
     /// The Yams node Yams' parser would have built for `index` (tags and styles included; marks are not needed).
     func yamsNode(_ index: Int32, _ cache: inout [Int32: Yams.Node]) -> Yams.Node {
         if let node = cache[index] { return node }
         let n = document.nodes[Int(index)]
-        let tag = Tag(n.tag < 0 ? .implicit : Tag.Name(rawValue: document.tags[Int(n.tag)]))
+        let tagIndex = nodeTags[Int(index)]
+        let tag = Tag(tagIndex < 0 ? .implicit : Tag.Name(rawValue: tagNames[Int(tagIndex)]))
         let result: Yams.Node
         switch n.kind {
         case .scalar:

@@ -38,21 +38,27 @@ extension PolicyLoader {
         }
         guard let composed else { return file }
         var builder = LegacyTreeBuilder(path: path, options: options)
-        file.root = builder.convert(composed, depth: 1)
+        let root = builder.convert(composed, depth: 1)
         diagnostics.append(contentsOf: builder.diagnostics)
-        if builder.aborted { file.root = nil }
+        if !builder.aborted {
+            builder.document.root = root
+            file.root = YAMLDocument(path: path, composed: builder.document).root
+        }
         return file
     }
 
 }
 
-/// The reference converter: Yams nodes into located ``YAMLNode``s, checking limits and substituting `${VAR}`.
+/// The reference converter: Yams nodes into a located ``YAMLDocument`` (Yams has already expanded every alias
+/// into a copy), checking limits and substituting `${VAR}`.
 struct LegacyTreeBuilder {
     let path: String
     let options: LoadOptions
     var diagnostics = Diagnostics()
     var nodes = 0
     var aborted = false
+    /// The converted nodes, children before their parent.
+    var document = ComposedYAML()
 
     init(path: String, options: LoadOptions) {
         self.path = path
@@ -68,63 +74,88 @@ struct LegacyTreeBuilder {
         aborted = true
     }
 
-    mutating func convert(_ node: Node, depth: Int) -> YAMLNode {
+    mutating func scalar(_ text: String, plain: Bool, at loc: SourceLocation) -> Int32 {
+        document.strings.append(text)
+        return append(.scalar, plain: plain, at: loc, first: document.strings.count - 1, count: 0)
+    }
+
+    mutating func collection(_ kind: ComposedYAML.Node.Kind, _ children: [Int32], at loc: SourceLocation) -> Int32 {
+        let first = document.children.count
+        document.children.append(contentsOf: children)
+        return append(kind, plain: false, at: loc, first: first, count: children.count)
+    }
+
+    mutating func append(_ kind: ComposedYAML.Node.Kind, plain: Bool, at loc: SourceLocation, first: Int, count: Int) -> Int32 {
+        document.nodes.append(.init(kind: kind, plain: plain, line: Int32(clamping: loc.line),
+                                    column: Int32(clamping: loc.column), first: Int32(first), count: Int32(count)))
+        return Int32(document.nodes.count - 1)
+    }
+
+    /// The text of a converted node when it is a scalar.
+    func scalarText(_ index: Int32) -> String? {
+        let node = document.node(index)
+        return node.kind == .scalar ? document.text(of: node) : nil
+    }
+
+    mutating func convert(_ node: Node, depth: Int) -> Int32 {
         let loc = location(node.mark)
         nodes += 1
-        if aborted { return YAMLNode(kind: .scalar("", plain: true), location: loc) }
+        if aborted { return scalar("", plain: true, at: loc) }
         if nodes > options.maxNodes {
             abort(Diagnostic(.tooManyNodes,
                 "document expands to more than \(options.maxNodes) nodes",
                 at: loc, help: "aliases (`*name`) that reference large anchors multiply the document; remove them"))
-            return YAMLNode(kind: .scalar("", plain: true), location: loc)
+            return scalar("", plain: true, at: loc)
         }
         if depth > options.maxDepth {
             abort(Diagnostic(.nestingTooDeep, "nesting is deeper than \(options.maxDepth) levels", at: loc,
                 help: "flatten the structure; policies need only a few levels"))
-            return YAMLNode(kind: .scalar("", plain: true), location: loc)
+            return scalar("", plain: true, at: loc)
         }
         switch node {
-        case .scalar(let scalar):
-            var text = scalar.string
+        case .scalar(let yamsScalar):
+            var text = yamsScalar.string
             if text.utf8.count > options.maxScalarBytes {
                 diagnostics.append(Diagnostic(.scalarTooLong,
                     "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)", at: loc,
                     help: "policy values are names and short descriptions; shorten it"))
                 // A quoted empty placeholder: reported once, without a knock-on "wrong type: null".
-                return YAMLNode(kind: .scalar("", plain: false), location: loc)
+                return scalar("", plain: false, at: loc)
             }
             if text.contains("${") || text.contains("$$") { text = substitute(text, at: loc) }
-            return YAMLNode(kind: .scalar(text, plain: scalar.style == .plain), location: loc)
+            return scalar(text, plain: yamsScalar.style == .plain, at: loc)
         case .sequence(let sequence):
-            var items: [YAMLNode] = []
+            var items: [Int32] = []
             items.reserveCapacity(sequence.count)
             for item in sequence {
                 items.append(convert(item, depth: depth + 1))
                 if aborted { break }
             }
-            return YAMLNode(kind: .sequence(items), location: loc)
+            return collection(.sequence, items, at: loc)
         case .mapping(let mapping):
-            var pairs: [(key: YAMLNode, value: YAMLNode)] = []
-            pairs.reserveCapacity(mapping.count)
+            var children: [Int32] = []
+            children.reserveCapacity(2 * mapping.count)
             var seen: [String: SourceLocation] = [:]
             for (k, v) in mapping {
                 let key = convert(k, depth: depth + 1)
-                if let text = key.scalarText {
+                if let text = scalarText(key) {
+                    let keyLocation = location(k.mark)
                     if let first = seen[text] {
-                        diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`", at: key.location,
+                        diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`", at: keyLocation,
                             help: "each key may appear once in a mapping; merge the two entries",
                             notes: [.init("first defined here", at: first)]))
                     } else {
-                        seen[text] = key.location
+                        seen[text] = keyLocation
                     }
                 }
                 let value = convert(v, depth: depth + 1)
-                pairs.append((key, value))
+                children.append(key)
+                children.append(value)
                 if aborted { break }
             }
-            return YAMLNode(kind: .mapping(pairs), location: loc)
+            return collection(.mapping, children, at: loc)
         case .alias:
-            return YAMLNode(kind: .scalar("", plain: true), location: loc)
+            return scalar("", plain: true, at: loc)
         }
     }
 

@@ -14,7 +14,7 @@ struct LoadResult: Sendable {
 }
 
 /// Reads policy files into located YAML trees, enforcing size, encoding, depth, node and scalar limits.
-/// libyaml's events are composed into a ``ComposedYAML`` and converted by ``TreeBuilder``.
+/// libyaml's events are composed into a ``ComposedYAML``, which ``TreeBuilder`` checks into a ``YAMLDocument``.
 struct PolicyLoader {
     var options: LoadOptions
 
@@ -28,7 +28,7 @@ struct PolicyLoader {
                 help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
             return nil
         }
-        guard let data = Self.readBounded(path: path, limit: options.maxFileBytes) else {
+        guard var data = Self.readBounded(path: path, limit: options.maxFileBytes) else {
             let code: Diagnostic.Code = includedFrom == nil ? .unreadableFile : .includeNotFound
             let exists = FileManager.default.fileExists(atPath: path)
             diagnostics.append(Diagnostic(code,
@@ -38,7 +38,9 @@ struct PolicyLoader {
                                           : "include paths are relative to the including file"))
             return nil
         }
-        return parse(data: data, path: path, includedFrom: includedFrom, diagnostics: &diagnostics)
+        guard let text = text(of: data, path: path, includedFrom: includedFrom, diagnostics: &diagnostics) else { return nil }
+        data = Data()   // the bytes are in `text` now; not holding them twice while composing lowers the peak
+        return parse(text: text, path: path, diagnostics: &diagnostics)
     }
 
     /// Reads at most `limit + 1` bytes (one more than allowed, so ``parse(data:path:includedFrom:diagnostics:)``
@@ -56,6 +58,12 @@ struct PolicyLoader {
     /// Parses bytes already in memory.
     func parse(data: Data, path: String, includedFrom: SourceLocation? = nil,
                diagnostics: inout Diagnostics) -> LoadedFile? {
+        guard let text = text(of: data, path: path, includedFrom: includedFrom, diagnostics: &diagnostics) else { return nil }
+        return parse(text: text, path: path, diagnostics: &diagnostics)
+    }
+
+    /// The file's text: its bytes checked against the size limit and decoded as UTF-8, or nil with a diagnostic.
+    func text(of data: Data, path: String, includedFrom: SourceLocation?, diagnostics: inout Diagnostics) -> String? {
         if data.count > options.maxFileBytes {
             diagnostics.append(Diagnostic(.fileTooLarge,
                 "file is \(data.count) bytes, over the limit of \(options.maxFileBytes)",
@@ -76,15 +84,19 @@ struct PolicyLoader {
                 help: "save the file as UTF-8; policy files must be UTF-8 text"))
             return nil
         }
+        return text
+    }
+
+    /// Composes and checks a file's text.
+    func parse(text: String, path: String, diagnostics: inout Diagnostics) -> LoadedFile {
         var file = LoadedFile(path: path, text: text, root: nil)
         switch ComposedYAML.compose(text) {
         case .failure(let error):
             diagnostics.append(Self.diagnostic(for: error, path: path, text: text))
         case .success(let document):
             var builder = TreeBuilder(path: path, options: options, document: document)
-            file.root = builder.build()
+            file.root = builder.build()?.root
             diagnostics.append(contentsOf: builder.diagnostics)
-            if builder.aborted { file.root = nil }
         }
         return file
     }

@@ -1,16 +1,22 @@
-/// Converts a ``ComposedYAML`` document into located ``YAMLNode``s, expanding aliases, checking the node, depth
-/// and scalar limits, and substituting `${VAR}`.
+/// Checks a ``ComposedYAML`` document and turns it into a ``YAMLDocument``: expands aliases while walking,
+/// checks the node, depth and scalar limits, substitutes `${VAR}` and reports keys equal after substitution.
 ///
-/// Nodes are visited depth first, key before value, and an alias is expanded where it is used, so a node count
-/// includes every expansion (a "billion laughs" document stops at `maxNodes`). The first limit crossed aborts
-/// the walk with one diagnostic; the file then has no tree.
+/// Nodes are visited depth first, key before value, and an alias is walked where it is used, so a node count
+/// includes every expansion (a "billion laughs" document stops at `maxNodes`) and every use of an aliased node
+/// reports its own problems, as a tree of copies would. No tree is built: the document's flat arrays are kept,
+/// and the scalars that change (substituted, or over the length limit) are rewritten in place after the walk.
+/// The first limit crossed aborts the walk with one diagnostic; the file then has no document.
 struct TreeBuilder {
     let path: String
     let options: LoadOptions
-    let document: ComposedYAML
+    var document: ComposedYAML
     var diagnostics = Diagnostics()
     var nodes = 0
     var aborted = false
+    /// Scalars to rewrite after the walk, by node: the substituted text, or a quoted empty placeholder for a
+    /// scalar over the length limit. (The walk reads the original text: an aliased scalar is substituted, and
+    /// its unset variables reported, at each use.)
+    var rewrites: [Int32: (text: String, plain: Bool)] = [:]
 
     init(path: String, options: LoadOptions, document: ComposedYAML) {
         self.path = path
@@ -18,10 +24,18 @@ struct TreeBuilder {
         self.document = document
     }
 
-    /// The tree of the document's root, or nil for an empty document.
-    mutating func build() -> YAMLNode? {
+    /// The checked document, or nil for an empty one or when a limit aborted the walk.
+    mutating func build() -> YAMLDocument? {
         guard let root = document.root else { return nil }
-        return convert(root, depth: 1)
+        _ = visit(root, depth: 1)
+        if aborted { return nil }
+        for (index, rewrite) in rewrites {
+            let i = Int(index)
+            document.strings[Int(document.nodes[i].first)] = rewrite.text
+            document.nodes[i].plain = rewrite.plain
+        }
+        rewrites = [:]
+        return YAMLDocument(path: path, composed: document)
     }
 
     mutating func abort(_ diagnostic: Diagnostic) {
@@ -29,67 +43,76 @@ struct TreeBuilder {
         aborted = true
     }
 
-    mutating func convert(_ index: Int32, depth: Int) -> YAMLNode {
+    func location(_ node: ComposedYAML.Node) -> SourceLocation {
+        SourceLocation(file: path, line: Int(node.line), column: Int(node.column))
+    }
+
+    /// Walks the node; returns the text it reads as when it is a scalar (after substitution; `""` for a
+    /// placeholder), for the duplicate-key check of the mapping holding it.
+    mutating func visit(_ index: Int32, depth: Int) -> String? {
         let node = document.node(index)
-        let loc = SourceLocation(file: path, line: node.line, column: node.column)
         nodes += 1
-        if aborted { return YAMLNode(kind: .scalar("", plain: true), location: loc) }
+        if aborted { return "" }
         if nodes > options.maxNodes {
             abort(Diagnostic(.tooManyNodes,
                 "document expands to more than \(options.maxNodes) nodes",
-                at: loc, help: "aliases (`*name`) that reference large anchors multiply the document; remove them"))
-            return YAMLNode(kind: .scalar("", plain: true), location: loc)
+                at: location(node), help: "aliases (`*name`) that reference large anchors multiply the document; remove them"))
+            return ""
         }
         if depth > options.maxDepth {
-            abort(Diagnostic(.nestingTooDeep, "nesting is deeper than \(options.maxDepth) levels", at: loc,
+            abort(Diagnostic(.nestingTooDeep, "nesting is deeper than \(options.maxDepth) levels", at: location(node),
                 help: "flatten the structure; policies need only a few levels"))
-            return YAMLNode(kind: .scalar("", plain: true), location: loc)
+            return ""
         }
         switch node.kind {
         case .scalar:
-            var text = document.text(of: node)
+            let text = document.text(of: node)
             if text.utf8.count > options.maxScalarBytes {
                 diagnostics.append(Diagnostic(.scalarTooLong,
-                    "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)", at: loc,
+                    "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)", at: location(node),
                     help: "policy values are names and short descriptions; shorten it"))
                 // A quoted empty placeholder: reported once, without a knock-on "wrong type: null".
-                return YAMLNode(kind: .scalar("", plain: false), location: loc)
+                rewrites[index] = ("", false)
+                return ""
             }
-            if Self.needsSubstitution(text) { text = substitute(text, at: loc) }
-            return YAMLNode(kind: .scalar(text, plain: node.plain), location: loc)
+            guard Self.needsSubstitution(text) else { return text }
+            let substituted = substitute(text, at: location(node))
+            rewrites[index] = (substituted, node.plain)
+            return substituted
         case .sequence:
-            var items: [YAMLNode] = []
-            items.reserveCapacity(Int(node.count))
             for i in 0..<Int(node.count) {
-                items.append(convert(document.child(node, i), depth: depth + 1))
+                _ = visit(document.child(node, i), depth: depth + 1)
                 if aborted { break }
             }
-            return YAMLNode(kind: .sequence(items), location: loc)
+            return nil
         case .mapping:
             let count = Int(node.count) / 2
-            var pairs: [(key: YAMLNode, value: YAMLNode)] = []
-            pairs.reserveCapacity(count)
             // Keys equal after substitution are reported here (keys that are equal YAML nodes never get this far:
             // composing rejects them). Small mappings are searched, large ones hashed.
             var seen: [String: SourceLocation] = [:]
+            var small: [(text: String?, node: Int32)] = []
             let hashed = count > 8
+            if !hashed { small.reserveCapacity(count) }
             for i in 0..<count {
-                let key = convert(document.child(node, 2 * i), depth: depth + 1)
-                if let text = key.scalarText {
-                    let first = hashed ? seen[text] : pairs.first(where: { $0.key.scalarText == text })?.key.location
+                let keyIndex = document.child(node, 2 * i)
+                let keyText = visit(keyIndex, depth: depth + 1)
+                if let text = keyText {
+                    let first = hashed ? seen[text]
+                        : small.first(where: { $0.text == text }).map { location(document.node($0.node)) }
                     if let first {
-                        diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`", at: key.location,
+                        diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`",
+                            at: location(document.node(keyIndex)),
                             help: "each key may appear once in a mapping; merge the two entries",
                             notes: [.init("first defined here", at: first)]))
                     } else if hashed {
-                        seen[text] = key.location
+                        seen[text] = location(document.node(keyIndex))
                     }
                 }
-                let value = convert(document.child(node, 2 * i + 1), depth: depth + 1)
-                pairs.append((key, value))
+                if !hashed { small.append((keyText, keyIndex)) }
+                _ = visit(document.child(node, 2 * i + 1), depth: depth + 1)
                 if aborted { break }
             }
-            return YAMLNode(kind: .mapping(pairs), location: loc)
+            return nil
         }
     }
 

@@ -1,18 +1,77 @@
 import Foundation
 
-/// A YAML syntax-tree node that keeps its source location. Produced by ``PolicyLoader`` from Yams'
-/// composed tree, with limits (depth, node count, scalar length) enforced while it is built.
+/// A loaded YAML document: the composed nodes after the loader's checks (limits applied, `${VAR}` substituted),
+/// shared by every ``YAMLNode`` that views it. The nodes stay in ``ComposedYAML``'s flat arrays, so a large policy
+/// costs one 20-byte record and one string per node rather than a tree of nodes, each holding a path.
+final class YAMLDocument: Sendable {
+    let path: String
+    let composed: ComposedYAML
+
+    init(path: String, composed: ComposedYAML) {
+        self.path = path
+        self.composed = composed
+    }
+
+    /// The root node, or nil for an empty document.
+    var root: YAMLNode? { composed.root.map { YAMLNode(document: self, index: $0) } }
+}
+
+/// A located YAML node: a view into its ``YAMLDocument``. Produced by ``PolicyLoader`` (with limits enforced and
+/// variables substituted when the document was loaded) and read by the decode passes.
 struct YAMLNode: Sendable {
     enum Kind: Sendable {
         /// A scalar: its text, whether it was quoted or a block scalar (so never a number/bool/null),
         /// and whether it is a plain null (`~`, `null`, empty).
         case scalar(String, plain: Bool)
-        case mapping([(key: YAMLNode, value: YAMLNode)])
-        case sequence([YAMLNode])
+        case mapping(Pairs)
+        case sequence(Items)
     }
 
-    var kind: Kind
-    var location: SourceLocation
+    /// The key/value pairs of a mapping, in document order.
+    struct Pairs: RandomAccessCollection, Sendable {
+        let document: YAMLDocument
+        /// Start of the pairs in the document's `children` (key, value, key, value, …).
+        let first: Int
+        let endIndex: Int
+        var startIndex: Int { 0 }
+
+        subscript(position: Int) -> (key: YAMLNode, value: YAMLNode) {
+            let children = document.composed.children
+            return (YAMLNode(document: document, index: children[first + 2 * position]),
+                    YAMLNode(document: document, index: children[first + 2 * position + 1]))
+        }
+    }
+
+    /// The items of a sequence, in document order.
+    struct Items: RandomAccessCollection, Sendable {
+        let document: YAMLDocument
+        let first: Int
+        let endIndex: Int
+        var startIndex: Int { 0 }
+
+        subscript(position: Int) -> YAMLNode {
+            YAMLNode(document: document, index: document.composed.children[first + position])
+        }
+    }
+
+    let document: YAMLDocument
+    let index: Int32
+
+    private var node: ComposedYAML.Node { document.composed.nodes[Int(index)] }
+
+    var kind: Kind {
+        let n = node
+        switch n.kind {
+        case .scalar: return .scalar(document.composed.text(of: n), plain: n.plain)
+        case .mapping: return .mapping(Pairs(document: document, first: Int(n.first), endIndex: Int(n.count) / 2))
+        case .sequence: return .sequence(Items(document: document, first: Int(n.first), endIndex: Int(n.count)))
+        }
+    }
+
+    var location: SourceLocation {
+        let n = node
+        return SourceLocation(file: document.path, line: Int(n.line), column: Int(n.column))
+    }
 
     var typeName: String {
         switch kind {
@@ -55,12 +114,12 @@ struct YAMLNode: Sendable {
         return nil
     }
 
-    var mapping: [(key: YAMLNode, value: YAMLNode)]? {
+    var mapping: Pairs? {
         if case .mapping(let pairs) = kind { return pairs }
         return nil
     }
 
-    var sequence: [YAMLNode]? {
+    var sequence: Items? {
         if case .sequence(let items) = kind { return items }
         return nil
     }

@@ -280,7 +280,7 @@ struct CompletionSearch {
                 var seen = false
                 var i = 0
                 while i < j {
-                    if table.closures[Int(chosen[i])].contains(m) { seen = true; break }
+                    if table.closureContains(chosen[i], m) { seen = true; break }
                     i += 1
                 }
                 if !seen { total &+= table.weights[Int(m)] }

@@ -173,17 +173,19 @@ public final class CompiledPolicy: Sendable {
         self.stamp = PolicyStamp.next()
         self.metadataURL = CompiledPolicy.metadataURL(for: model)
         var lowering = Lowering(scopes: scopes)
-        self.tools = lowering.table(model.tools.enumerated().map { ($0.offset, $0.element.pattern, $0.element.location,
-                                                                    $0.element.isPublic, $0.element.requirement,
-                                                                    $0.element.actionArgument, $0.element.actions,
-                                                                    $0.element.when) })
-        func simple(_ rules: [PatternRule]) -> [(Int, String, SourceLocation, Bool, Requirement?, String?, [ActionRule]?, [ConditionalRequirement])] {
-            rules.enumerated().map { ($0.offset, $0.element.pattern, $0.element.location, $0.element.isPublic,
-                                      $0.element.requirement, nil, nil, []) }
+        // Lazily: an array of these tuples for 10,000 tools would be 1.1 MB held only while lowering.
+        self.tools = lowering.table(model.tools.lazy.enumerated().map {
+            ($0.offset, $0.element.pattern, $0.element.location, $0.element.isPublic, $0.element.requirement,
+             $0.element.actionArgument, $0.element.actions, $0.element.when)
+        }, count: model.tools.count)
+        func simple(_ rules: [PatternRule]) -> RuleTable {
+            lowering.table(rules.lazy.enumerated().map {
+                ($0.offset, $0.element.pattern, $0.element.location, $0.element.isPublic, $0.element.requirement, nil, nil, [])
+            }, count: rules.count)
         }
-        self.resources = lowering.table(simple(model.resources))
-        self.prompts = lowering.table(simple(model.prompts))
-        self.methods = lowering.table(simple(model.methods))
+        self.resources = simple(model.resources)
+        self.prompts = simple(model.prompts)
+        self.methods = simple(model.methods)
         self.clauseIDs = lowering.clauseIDs
         self.clauseBounds = lowering.clauseBounds
     }
@@ -268,10 +270,13 @@ struct Lowering {
         }
     }
 
-    mutating func table(_ entries: [(Int, String, SourceLocation, Bool, Requirement?, String?, [ActionRule]?, [ConditionalRequirement])]) -> RuleTable {
+    mutating func table(_ entries: some Sequence<(Int, String, SourceLocation, Bool, Requirement?, String?, [ActionRule]?,
+                                                  [ConditionalRequirement])>, count: Int) -> RuleTable {
         var exact: [String: Int] = [:]
+        exact.reserveCapacity(count)
         var globs: [(Glob, Int, Int)] = []
         var rules: [CompiledRule] = []
+        rules.reserveCapacity(count)
         for (modelIndex, pattern, location, isPublic, requirement, actionArgument, actions, when) in entries {
             let actionList = (actions ?? []).map { a in
                 CompiledAction(name: a.name, requirement: lower(a.requirement), when: lower(a.when))

@@ -9,10 +9,12 @@
 /// only walk probe sequences that the key set already determines, so an input cannot make a lookup slower than the
 /// longest probe run of the compiled table (no hash flooding without control of the keys).
 struct NameIndex: Sendable {
-    /// One probe reads one slot: the full hash, where the name's bytes start, its length and its id + 1
-    /// (0 for an empty slot), so a lookup touches the slot array and the name bytes and nothing else.
+    /// One probe reads one slot: the low 32 bits of the hash (the slot is chosen from its lowest bits; the
+    /// rest screens out most other names before their bytes are compared), where the name's bytes start, its
+    /// length and its id + 1 (0 for an empty slot), so a lookup touches the slot array and the name bytes and
+    /// nothing else. 16 bytes: the slot array is the index's largest part (512 KB for 10,000 tools).
     struct Slot: Sendable {
-        var hash: UInt64 = 0
+        var hash: UInt32 = 0
         var start: UInt32 = 0
         var length: UInt32 = 0
         var idPlusOne: UInt32 = 0
@@ -22,26 +24,37 @@ struct NameIndex: Sendable {
     private let bytes: [UInt8]
     private let mask: Int
 
+    /// Names, read in place (no per-name byte array is made).
     init(_ names: [String]) {
-        self.init(keys: names.map { Array($0.utf8) })
+        self.init(count: names.count) { id, add in
+            var name = names[id]
+            name.withUTF8 { add($0) }
+        }
     }
 
     /// Keys as raw bytes (they need not be valid UTF-8, e.g. a prefix cut inside a character). Keys, their total
     /// size and their count are those of a policy that passed the loader's limits, far below `UInt32.max`.
     init(keys: [[UInt8]]) {
+        self.init(count: keys.count) { id, add in keys[id].withUnsafeBufferPointer { add($0) } }
+    }
+
+    /// `key(id, add)` passes the bytes of key `id` to `add`.
+    private init(count: Int, key: (Int, (UnsafeBufferPointer<UInt8>) -> Void) -> Void) {
         var capacity = 8
-        while capacity < keys.count * 2 { capacity <<= 1 }
+        while capacity < count * 2 { capacity <<= 1 }
         var slots = [Slot](repeating: Slot(), count: capacity)
         var bytes: [UInt8] = []
-        for (id, key) in keys.enumerated() {
-            let start = bytes.count
-            bytes.append(contentsOf: key)
-            let h = key.withUnsafeBufferPointer { Self.hash($0) }
-            var i = Int(truncatingIfNeeded: h) & (capacity - 1)
-            // Duplicate keys cannot reach here (the compiler rejects them); the first id would win anyway.
-            while slots[i].idPlusOne != 0 { i = (i + 1) & (capacity - 1) }
-            slots[i] = Slot(hash: h, start: UInt32(truncatingIfNeeded: start), length: UInt32(truncatingIfNeeded: key.count),
-                            idPlusOne: UInt32(truncatingIfNeeded: id + 1))
+        for id in 0..<count {
+            key(id) { key in
+                let start = bytes.count
+                bytes.append(contentsOf: key)
+                let h = Self.hash(key)
+                var i = Int(truncatingIfNeeded: h) & (capacity - 1)
+                // Duplicate keys cannot reach here (the compiler rejects them); the first id would win anyway.
+                while slots[i].idPlusOne != 0 { i = (i + 1) & (capacity - 1) }
+                slots[i] = Slot(hash: UInt32(truncatingIfNeeded: h), start: UInt32(truncatingIfNeeded: start),
+                                length: UInt32(truncatingIfNeeded: key.count), idPlusOne: UInt32(truncatingIfNeeded: id + 1))
+            }
         }
         self.slots = slots
         self.bytes = bytes
@@ -129,10 +142,11 @@ struct NameIndex: Sendable {
     }
 
     func lookup(utf8 s: UnsafeBufferPointer<UInt8>) -> ScopeID? {
-        let h = Self.hash(s)
+        let full = Self.hash(s)
+        let h = UInt32(truncatingIfNeeded: full)
         return slots.withUnsafeBufferPointer { slots in
             bytes.withUnsafeBufferPointer { bytes in
-                var i = Int(truncatingIfNeeded: h) & mask
+                var i = Int(truncatingIfNeeded: full) & mask
                 while true {
                     let slot = slots[i]
                     if slot.idPlusOne == 0 { return nil }

@@ -1,15 +1,20 @@
 /// The interned scopes of a compiled policy: name ↔ id, risk, and the precomputed closure of every scope
 /// (itself, everything it implies transitively, and for wildcards everything they cover).
+///
+/// Closures are kept as sorted member lists in one flat buffer; only a closure large enough that a word-wise
+/// union beats walking its members (a broad wildcard) is also kept as a bitset. A bitset per scope would cost
+/// `scopes² / 8` bytes: 3.1 MB at 5,000 scopes, most of it zeros.
 public struct ScopeTable: Sendable {
      let names: [String]
      let index: NameIndex
     let risks: [Risk]
-    let closures: [ScopeSet]
     /// The members of every closure as sorted id lists, concatenated: scope `i`'s members are
     /// `memberIDs[memberStarts[i] ..< memberStarts[i + 1]]` (denials and grants walk these instead of whole
     /// bitsets). One flat buffer: a grant touches no per-scope array header (and retains none).
     let memberIDs: [ScopeID]
     let memberStarts: [Int32]
+    /// The closure as a bitset, for the closures with at least half as many members as a bitset has words.
+    let denseClosures: [ScopeSet?]
     /// Risk weight of each scope, by id.
     let weights: [Int]
     /// Privilege of each scope's closure (sum of risk weights).
@@ -24,20 +29,28 @@ public struct ScopeTable: Sendable {
             edges[i] = def.implies.compactMap { index.lookup($0) }
             if def.isWildcard { edges[i] += def.covers.compactMap { index.lookup($0) } }
         }
-        // Closures in reverse topological order (memoized DFS, iterative; robust to cycles).
-        var closures = [ScopeSet?](repeating: nil, count: defs.count)
+        // Closures in reverse topological order (memoized DFS, iterative; robust to cycles: a scope whose closure
+        // is not finished yet, on a cycle, adds only itself). Unions are taken in one reused bitset.
+        var closures = [[ScopeID]?](repeating: nil, count: defs.count)
+        var scratch = ScopeSet(capacity: defs.count)
+        var collected: [ScopeID] = []
         for root in defs.indices where closures[root] == nil {
             var stack: [(Int, Bool)] = [(root, false)]
             var visiting = Set<Int>()
             while let (node, expanded) = stack.popLast() {
                 if closures[node] != nil { continue }
                 if expanded {
-                    var set = ScopeSet(capacity: defs.count)
-                    set.insert(ScopeID(node))
-                    for next in edges[node] {
-                        if let c = closures[Int(next)] { set.formUnion(c) } else { set.insert(next) }
+                    collected.removeAll(keepingCapacity: true)
+                    func add(_ id: ScopeID) {
+                        if !scratch.contains(id) { scratch.insert(id); collected.append(id) }
                     }
-                    closures[node] = set
+                    add(ScopeID(node))
+                    for next in edges[node] {
+                        if let c = closures[Int(next)] { for m in c { add(m) } } else { add(next) }
+                    }
+                    for id in collected { scratch.remove(id) }
+                    collected.sort()
+                    closures[node] = collected
                     visiting.remove(node)
                 } else {
                     guard visiting.insert(node).inserted else { continue }
@@ -51,27 +64,36 @@ public struct ScopeTable: Sendable {
         self.names = defs.map(\.name)
         self.index = index
         self.risks = defs.map(\.risk)
-        self.closures = closures.map { $0 ?? ScopeSet(capacity: defs.count) }
         self.wildcard = defs.map(\.isWildcard)
         let weights = self.risks.map(\.weight)
         self.weights = weights
         var memberIDs: [ScopeID] = []
+        memberIDs.reserveCapacity(closures.reduce(0) { $0 + ($1?.count ?? 0) })
         var memberStarts: [Int32] = [0]
         memberStarts.reserveCapacity(defs.count + 1)
         var closureCosts: [Int] = []
         closureCosts.reserveCapacity(defs.count)
-        for set in self.closures {
-            var cost = 0
-            set.forEachMember { id in
-                memberIDs.append(id)
-                cost += weights[Int(id)]
-            }
+        var dense: [ScopeSet?] = []
+        dense.reserveCapacity(defs.count)
+        let words = scratch.words.count
+        for i in closures.indices {
+            let members = closures[i] ?? []
+            closures[i] = nil
+            memberIDs.append(contentsOf: members)
             memberStarts.append(Int32(truncatingIfNeeded: memberIDs.count))
-            closureCosts.append(cost)
+            closureCosts.append(members.reduce(0) { $0 + weights[Int($1)] })
+            if members.count * 2 >= words {
+                var set = ScopeSet(capacity: defs.count)
+                for m in members { set.insert(m) }
+                dense.append(set)
+            } else {
+                dense.append(nil)
+            }
         }
         self.memberIDs = memberIDs
         self.memberStarts = memberStarts
         self.closureCosts = closureCosts
+        self.denseClosures = dense
     }
 
     /// Number of scopes.
@@ -83,7 +105,25 @@ public struct ScopeTable: Sendable {
     /// The risk of a scope.
     public func risk(of id: ScopeID) -> Risk { risks[Int(id)] }
     /// The closure of a scope.
-    public func closure(_ id: ScopeID) -> ScopeSet { closures[Int(id)] }
+    public func closure(_ id: ScopeID) -> ScopeSet {
+        if let set = denseClosures[Int(id)] { return set }
+        var set = ScopeSet(capacity: count)
+        addClosure(of: id, to: &set)
+        return set
+    }
+
+    /// Whether `member` is in the closure of `id` (a binary search of its members; no set is built).
+    func closureContains(_ id: ScopeID, _ member: ScopeID) -> Bool {
+        if let set = denseClosures[Int(id)] { return set.contains(member) }
+        var low = Int(memberStarts[Int(id)]), high = Int(memberStarts[Int(id) + 1])
+        while low < high {
+            let mid = (low + high) / 2
+            let m = memberIDs[mid]
+            if m == member { return true }
+            if m < member { low = mid + 1 } else { high = mid }
+        }
+        return false
+    }
     /// Whether the scope is a wildcard.
     public func isWildcard(_ id: ScopeID) -> Bool { wildcard[Int(id)] }
     /// All scope names in id order.
@@ -92,7 +132,7 @@ public struct ScopeTable: Sendable {
     /// Privilege of a set: the sum of risk weights over the union of the members' closures.
     public func cost(of set: ScopeSet) -> Int {
         var union = ScopeSet(capacity: count)
-        for id in set.ids { union.formUnion(closures[Int(id)]) }
+        set.forEachMember { addClosure(of: $0, to: &union) }
         return weight(union)
     }
 
@@ -141,15 +181,17 @@ public struct ScopeTable: Sendable {
                     }
                 }
             }
+        } else if let dense = denseClosures[Int(id)] {
+            set.formUnion(dense)
         } else {
-            set.formUnion(closures[Int(id)])
+            for m in members(of: id) { set.insert(m) }
         }
     }
 
     /// Closure of a list of ids.
     public func closure(of ids: some Sequence<ScopeID>) -> ScopeSet {
         var union = ScopeSet(capacity: count)
-        for id in ids { union.formUnion(closures[Int(id)]) }
+        for id in ids { addClosure(of: id, to: &union) }
         return union
     }
 }

@@ -113,7 +113,7 @@ public enum PolicyTestParser {
         }
 
         mutating func file(_ root: YAMLNode) -> [PolicyTestCase] {
-            var list: [YAMLNode]?
+            var list: YAMLNode.Items?
             if let items = root.sequence {
                 list = items
             } else if let pairs = root.mapping {
@@ -131,7 +131,7 @@ public enum PolicyTestParser {
             }
             var cases: [PolicyTestCase] = []
             var names: [String: SourceLocation] = [:]
-            for item in list ?? [] {
+            for item in list.map(Array.init) ?? [] {
                 guard let c = testCase(item) else { continue }
                 if let first = names[c.name] {
                     problem(item, "duplicate test name `\(c.name)` (first at \(first))")
