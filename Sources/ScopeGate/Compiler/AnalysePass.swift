@@ -89,7 +89,9 @@ enum AnalysePass {
     }
 
     static func downstream(_ state: inout CompilerState) {
-        for tool in state.model.tools where tool.isPublic && tool.downstream != nil {
+        let tools = state.model.tools
+        for t in tools.indices where tools[t].isPublic && tools[t].downstream != nil {
+            let tool = tools[t]
             state.report(.publicDownstream, "public tool `\(tool.pattern)` exchanges tokens for a downstream API",
                          at: tool.downstream?.location ?? tool.location,
                          help: "any valid token could make the server act downstream (confused deputy); require a scope")
@@ -98,8 +100,9 @@ enum AnalysePass {
         // i.e. any configured issuer. Without one every call of the tool fails (closed) at run time.
         // A policy without issuers gets its `tokens:` from the embedding code; nothing to check against then.
         let issuers = state.model.tokens?.issuers ?? []
-        for tool in state.model.tools where !issuers.isEmpty {
-            guard let downstream = tool.downstream else { continue }
+        for t in tools.indices where !issuers.isEmpty {
+            guard let downstream = tools[t].downstream else { continue }
+            let tool = tools[t]
             let candidates = downstream.issuer.map { name in issuers.filter { $0.issuer == name } } ?? issuers
             // An unknown named issuer is SG208 already.
             if downstream.issuer != nil && candidates.isEmpty { continue }

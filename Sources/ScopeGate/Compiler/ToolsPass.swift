@@ -141,7 +141,11 @@ enum ToolsPass {
     // MARK: tools
 
     static func checkTools(_ state: inout CompilerState) {
-        for tool in state.model.tools {
+        let tools = state.model.tools
+        for t in tools.indices {
+            // Rules with nothing to check (a plain requirement) are passed over without copying them.
+            if !tools[t].isPublic, tools[t].requirement != nil, tools[t].actions == nil, tools[t].when.isEmpty { continue }
+            let tool = tools[t]
             let hasActions = tool.actions != nil
             if tool.isPublic, tool.requirement != nil || hasActions || !tool.when.isEmpty {
                 state.report(.conflictingSettings, "tool `\(tool.pattern)` is `public` but also has requirements",
@@ -161,8 +165,10 @@ enum ToolsPass {
                                  at: action.location, help: "give the action a scope, or the tool a `requires` shared by all actions")
                 }
             }
-            let allWhen = tool.when + (tool.actions ?? []).flatMap(\.when)
-            for when in allWhen { checkConditions(when, tool: tool.pattern, &state) }
+            for when in tool.when { checkConditions(when, tool: tool.pattern, &state) }
+            for action in tool.actions ?? [] {
+                for when in action.when { checkConditions(when, tool: tool.pattern, &state) }
+            }
         }
     }
 

@@ -16,6 +16,10 @@ struct ComposedYAML: Sendable {
         var kind: Kind
         /// A scalar written plainly (not quoted, not a block scalar): its text may be a null, boolean or number.
         var plain: Bool
+        /// A mapping with two scalar keys of equal text (equal nodes are a composer error, so these differ in
+        /// tag, like `1` and `"1"`). Only such a mapping, or one whose keys change in ``TreeBuilder``, can have
+        /// keys that read the same.
+        var keysShareText = false
         /// 1-based, as Yams' `Mark`. (32 bits: a policy file is far below 2³¹ lines; the node stays 20 bytes.)
         var line: Int32
         var column: Int32
@@ -183,11 +187,11 @@ private struct EventComposer: ~Copyable {
                 document.children.append(contentsOf: pending[container.pendingStart...])
                 pending.removeLast(pending.count - container.pendingStart)
                 let items = first..<document.children.count
-                if container.kind == .mapping { try checkDuplicates(items) }
+                let keysShareText = container.kind == .mapping ? try checkDuplicates(items) : false
                 var size = 1
                 for i in items { size = Self.add(size, nodeSizes[Int(document.children[i])]) }
-                done = append(.init(kind: container.kind, plain: false, line: container.line, column: container.column,
-                                    first: Int32(first), count: Int32(items.count)),
+                done = append(.init(kind: container.kind, plain: false, keysShareText: keysShareText, line: container.line,
+                                    column: container.column, first: Int32(first), count: Int32(items.count)),
                               tag: container.tag, size: size, anchor: container.anchor)
             default:
                 throw .other("unexpected YAML event \(e.type.rawValue)")
@@ -238,9 +242,10 @@ private struct EventComposer: ~Copyable {
     /// collections). Equal keys need equal text, so the common case is settled by comparing the texts of the
     /// scalar keys; only when two texts are equal, or two keys are collections, are Yams nodes built and
     /// compared exactly as Yams does, so the verdict and the key reported are Yams'.
-    mutating func checkDuplicates(_ items: Range<Int>) throws(YAMLSyntaxError) {
+    /// Returns whether two scalar keys have equal text (and the mapping is still valid: their tags differ).
+    mutating func checkDuplicates(_ items: Range<Int>) throws(YAMLSyntaxError) -> Bool {
         let pairs = items.count / 2
-        guard pairs >= 2 else { return }
+        guard pairs >= 2 else { return false }
         var suspect = false
         var collectionKeys = 0
         let start = items.lowerBound
@@ -262,16 +267,16 @@ private struct EventComposer: ~Copyable {
                 if !seenKeys.insert(document.text(of: a)).inserted { suspect = true; break }
             }
         }
-        guard suspect || collectionKeys >= 2 else { return }
+        guard suspect || collectionKeys >= 2 else { return suspect }
         let keys = (0..<pairs).map { all[start + 2 * $0] }
         // A key that expands past any sane size (aliases of aliases) is not compared: hashing it would take
         // as long as expanding it. The tree builder's node limit rejects such a document anyway.
-        guard keys.allSatisfy({ nodeSizes[Int($0)] <= 1_000_000 }) else { return }
+        guard keys.allSatisfy({ nodeSizes[Int($0)] <= 1_000_000 }) else { return suspect }
         var cache: [Int32: Yams.Node] = [:]
         let yamsKeys = keys.map { yamsNode($0, &cache) }
         // Yams' `checkDuplicates`, on indices so the first occurrence's location can be found.
         let groups = Dictionary(grouping: keys.indices) { yamsKeys[$0] }.filter { $1.count > 1 }
-        guard let firstKey = groups.keys.sorted().first, let firstIndex = groups[firstKey]?.first else { return }
+        guard let firstKey = groups.keys.sorted().first, let firstIndex = groups[firstKey]?.first else { return suspect }
         let node = document.nodes[Int(keys[firstIndex])]
         throw .duplicateKey(firstKey.string ?? "<uncovertable>", line: Int(node.line), column: Int(node.column))
     }

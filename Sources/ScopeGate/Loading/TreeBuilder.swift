@@ -43,6 +43,14 @@ struct TreeBuilder {
         aborted = true
     }
 
+    /// The text a key already visited reads as: its substituted or placeholder text if it changed; nil for a
+    /// collection.
+    func scalarText(_ index: Int32) -> String? {
+        let node = document.node(index)
+        guard node.kind == .scalar else { return nil }
+        return rewrites[index]?.text ?? document.text(of: node)
+    }
+
     func location(_ node: ComposedYAML.Node) -> SourceLocation {
         SourceLocation(file: path, line: Int(node.line), column: Int(node.column))
     }
@@ -88,27 +96,42 @@ struct TreeBuilder {
         case .mapping:
             let count = Int(node.count) / 2
             // Keys equal after substitution are reported here (keys that are equal YAML nodes never get this far:
-            // composing rejects them). Small mappings are searched, large ones hashed.
-            var seen: [String: SourceLocation] = [:]
+            // composing rejects them). Small mappings are searched, large ones hashed. While no key has changed
+            // and the composer saw no two keys of equal text, none can be equal: the check starts (with the keys
+            // before) only at the first changed key, so a large mapping usually hashes no key at all.
+            var checking = node.keysShareText
+            var seen: [String: Int32] = [:]
             var small: [(text: String?, node: Int32)] = []
             let hashed = count > 8
-            if !hashed { small.reserveCapacity(count) }
+            func record(_ text: String?, _ keyIndex: Int32) {
+                if hashed {
+                    if let text, seen[text] == nil { seen[text] = keyIndex }
+                } else {
+                    small.append((text, keyIndex))
+                }
+            }
             for i in 0..<count {
                 let keyIndex = document.child(node, 2 * i)
                 let keyText = visit(keyIndex, depth: depth + 1)
-                if let text = keyText {
-                    let first = hashed ? seen[text]
-                        : small.first(where: { $0.text == text }).map { location(document.node($0.node)) }
-                    if let first {
-                        diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`",
-                            at: location(document.node(keyIndex)),
-                            help: "each key may appear once in a mapping; merge the two entries",
-                            notes: [.init("first defined here", at: first)]))
-                    } else if hashed {
-                        seen[text] = location(document.node(keyIndex))
+                if !checking, let keyText, keyText != document.text(of: document.node(keyIndex)) {
+                    checking = true
+                    for j in 0..<i {
+                        let earlier = document.child(node, 2 * j)
+                        record(scalarText(earlier), earlier)
                     }
                 }
-                if !hashed { small.append((keyText, keyIndex)) }
+                if checking {
+                    if let text = keyText {
+                        let first = hashed ? seen[text] : small.first(where: { $0.text == text })?.node
+                        if let first {
+                            diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`",
+                                at: location(document.node(keyIndex)),
+                                help: "each key may appear once in a mapping; merge the two entries",
+                                notes: [.init("first defined here", at: location(document.node(first)))]))
+                        }
+                    }
+                    record(keyText, keyIndex)
+                }
                 _ = visit(document.child(node, 2 * i + 1), depth: depth + 1)
                 if aborted { break }
             }
