@@ -6,7 +6,8 @@
 //   Benchmarks/.build/release/PeerBench POLICY.yaml REQUESTS.jsonl [--min-seconds S] [--batch B]
 //       [--compile-reps N] [--baseline | --memory]
 //
-// Prints one JSON object: compile time (policy file on disk → `CompiledPolicy`, median of N), and for three modes
+// Prints one JSON object: compile time (policy file on disk → `CompiledPolicy`, median of N; the previous repetition's
+// policy is freed before the timer starts, as engines.py does for the peers), and for three modes
 // the per-decision latency (median, p99), mean, throughput, plus every decision and the peak RSS:
 // - `cached`: each distinct token's grant is resolved once, outside the timer (ScopeGate's documented usage: a
 //   token's grant is resolved once and reused), and `isAllowed(_:grant:)` — the yes/no answer the peers give —
@@ -178,6 +179,7 @@ if options.memory {
 var compileNanos: [UInt64] = []
 var compiledPolicy: CompiledPolicy?
 for _ in 0..<options.compileReps {
+    compiledPolicy = nil   // the previous repetition's policy is freed outside the timer
     let t0 = nowNanos()
     let result = PolicyCompiler(options: LoadOptions(environment: [:])).compile(path: options.policy)
     do { compiledPolicy = try result.compiled() } catch { fail("the policy has errors: \(error)") }

@@ -14,8 +14,7 @@ enum ResolvePass {
     // MARK: merge
 
     static func merge(_ state: inout CompilerState) {
-        var scopeFirst: [String: SourceLocation] = [:]
-        var toolFirst: [String: SourceLocation] = [:]
+        var globFirst: [String: SourceLocation] = [:]
         var clientFirst: [String: SourceLocation] = [:]
         var ruleFirst: [String: SourceLocation] = [:]
         var singletonFirst: [String: SourceLocation] = [:]
@@ -26,21 +25,24 @@ enum ResolvePass {
         }
         let scopeCount = state.declarations.reduce(0) { $0 + $1.scopes.count }
         let toolCount = state.declarations.reduce(0) { $0 + $1.tools.count }
-        scopeFirst.reserveCapacity(scopeCount)
-        toolFirst.reserveCapacity(toolCount)
         state.model.scopeIndex.reserveCapacity(scopeCount)
         state.model.toolIndex.reserveCapacity(toolCount)
         for d in state.declarations.indices {
             // Each file's scopes and tools are taken out of its declarations, the doubles dropped in place, and the
             // rest moved into the model (whole, for the first file), so a large policy's rules are never held twice.
+            // One hash per name: the index entry is inserted, and put back in the rare case it was there already.
             var scopes = state.declarations[d].scopes
             state.declarations[d].scopes = []
+            let scopeBase = state.model.scopes.count
             var kept = 0
             for i in scopes.indices {
                 let scope = scopes[i]
-                if let first = scopeFirst[scope.name] { double("scope", scope.name, scope.location, first, &state); continue }
-                scopeFirst[scope.name] = scope.location
-                state.model.scopeIndex[scope.name] = state.model.scopes.count + kept
+                if let first = state.model.scopeIndex.updateValue(scopeBase + kept, forKey: scope.name) {
+                    state.model.scopeIndex[scope.name] = first
+                    let firstLocation = first < scopeBase ? state.model.scopes[first].location : scopes[first - scopeBase].location
+                    double("scope", scope.name, scope.location, firstLocation, &state)
+                    continue
+                }
                 if kept != i { scopes[kept] = scope }
                 kept += 1
             }
@@ -48,14 +50,22 @@ enum ResolvePass {
             Self.moveAppend(scopes, to: &state.model.scopes)
             var tools = state.declarations[d].tools
             state.declarations[d].tools = []
+            // Exact names are checked through the index (one hash), globs (never equal to an exact name) apart.
+            let toolBase = state.model.tools.count
             kept = 0
             for i in tools.indices {
-                if let first = toolFirst[tools[i].pattern] {
-                    double("tool", tools[i].pattern, tools[i].location, first, &state)
+                if tools[i].isGlob {
+                    if let first = globFirst[tools[i].pattern] {
+                        double("tool", tools[i].pattern, tools[i].location, first, &state)
+                        continue
+                    }
+                    globFirst[tools[i].pattern] = tools[i].location
+                } else if let first = state.model.toolIndex.updateValue(toolBase + kept, forKey: tools[i].pattern) {
+                    state.model.toolIndex[tools[i].pattern] = first
+                    let firstLocation = first < toolBase ? state.model.tools[first].location : tools[first - toolBase].location
+                    double("tool", tools[i].pattern, tools[i].location, firstLocation, &state)
                     continue
                 }
-                toolFirst[tools[i].pattern] = tools[i].location
-                if !tools[i].isGlob { state.model.toolIndex[tools[i].pattern] = state.model.tools.count + kept }
                 if kept != i { tools.swapAt(kept, i) }
                 kept += 1
             }

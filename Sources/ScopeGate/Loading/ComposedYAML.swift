@@ -1,5 +1,10 @@
 internal import CYaml
 import Yams
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A YAML document composed straight from libyaml's parser events, held flat: nodes in one array, children as
 /// index ranges into another. An alias is not a node of its own: its parent refers to the anchored node's index,
@@ -20,6 +25,8 @@ struct ComposedYAML: Sendable {
         /// tag, like `1` and `"1"`). Only such a mapping, or one whose keys change in ``TreeBuilder``, can have
         /// keys that read the same.
         var keysShareText = false
+        /// A scalar whose text holds a `$` (only such a text can need `${VAR}` substitution).
+        var hasDollar = false
         /// 1-based, as Yams' `Mark`. (32 bits: a policy file is far below 2³¹ lines; the node stays 20 bytes.)
         var line: Int32
         var column: Int32
@@ -156,6 +163,7 @@ private struct EventComposer: ~Copyable {
                 }
                 document.strings.append(value)
                 done = append(.init(kind: .scalar, plain: s.style == YAML_PLAIN_SCALAR_STYLE,
+                                    hasDollar: s.length > 0 && memchr(s.value, 0x24, s.length) != nil,
                                     line: Int32(clamping: e.start_mark.line + 1), column: Int32(clamping: e.start_mark.column + 1),
                                     first: Int32(document.strings.count - 1), count: 0),
                               tag: tag, size: 1, anchor: Self.string(s.anchor))

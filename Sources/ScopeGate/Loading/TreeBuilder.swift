@@ -83,7 +83,7 @@ struct TreeBuilder {
                 rewrites[index] = ("", false)
                 return ""
             }
-            guard Self.needsSubstitution(text) else { return text }
+            guard node.hasDollar, Self.needsSubstitution(text) else { return text }
             let substituted = substitute(text, at: location(node))
             rewrites[index] = (substituted, node.plain)
             return substituted

@@ -70,12 +70,15 @@ struct RuleTable: Sendable {
     /// Candidate globs by literal prefix (see ``GlobIndex``).
     let index: GlobIndex
 
-    init(exact: [String: Int], globs: [(Glob, Int)], rules: [CompiledRule]) {
+    /// `exact` lists exact names with their rule, in declaration order. A name listed twice (a model the
+    /// compiler would reject) resolves to its last rule: names are indexed last first, and the index keeps the
+    /// first of equal keys.
+    init(exact: [(name: String, rule: Int)], globs: [(Glob, Int)], rules: [CompiledRule]) {
         self.globs = globs
         self.rules = rules
-        let entries = exact.sorted { $0.key < $1.key }
-        self.exactIndex = NameIndex(entries.map(\.key))
-        self.exactRules = entries.map(\.value)
+        let entries = exact.reversed()
+        self.exactIndex = NameIndex(entries.map(\.name))
+        self.exactRules = entries.map(\.rule)
         self.index = GlobIndex(globs.map(\.0))
     }
 
@@ -253,8 +256,9 @@ struct Lowering {
         let lower = Int32(clauseBounds.count - 1)
         for clause in requirement.clauses {
             // Undefined names cannot occur in an error-free model; map them to nothing satisfiable anyway.
-            let ids = clause.map { scopes.id($0) ?? ScopeID.max }.sorted()
-            clauseIDs.append(contentsOf: ids)
+            let start = clauseIDs.count
+            for name in clause { clauseIDs.append(scopes.id(name) ?? ScopeID.max) }
+            if clause.count > 1 { clauseIDs[start...].sort() }
             clauseBounds.append(Int32(clauseIDs.count))
         }
         return ClauseRange(lower: lower, upper: Int32(clauseBounds.count - 1))
@@ -272,7 +276,7 @@ struct Lowering {
 
     mutating func table(_ entries: some Sequence<(Int, String, SourceLocation, Bool, Requirement?, String?, [ActionRule]?,
                                                   [ConditionalRequirement])>, count: Int) -> RuleTable {
-        var exact: [String: Int] = [:]
+        var exact: [(name: String, rule: Int)] = []
         exact.reserveCapacity(count)
         var globs: [(Glob, Int, Int)] = []
         var rules: [CompiledRule] = []
@@ -289,7 +293,7 @@ struct Lowering {
             if pattern.utf8.contains(UInt8(ascii: "*")) {  // a byte scan: `contains("*")` is Foundation's `range(of:)`
                 globs.append((Glob(pattern), rules.count, modelIndex))
             } else {
-                exact[pattern] = rules.count
+                exact.append((pattern, rules.count))
             }
             rules.append(rule)
         }

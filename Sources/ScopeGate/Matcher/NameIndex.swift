@@ -50,7 +50,7 @@ struct NameIndex: Sendable {
                 bytes.append(contentsOf: key)
                 let h = Self.hash(key)
                 var i = Int(truncatingIfNeeded: h) & (capacity - 1)
-                // Duplicate keys cannot reach here (the compiler rejects them); the first id would win anyway.
+                // A key given twice gets two slots; lookups stop at the first, so the first id wins (RuleTable relies on it).
                 while slots[i].idPlusOne != 0 { i = (i + 1) & (capacity - 1) }
                 slots[i] = Slot(hash: UInt32(truncatingIfNeeded: h), start: UInt32(truncatingIfNeeded: start),
                                 length: UInt32(truncatingIfNeeded: key.count), idPlusOne: UInt32(truncatingIfNeeded: id + 1))
