@@ -52,6 +52,33 @@ struct DecodePass {
     }
 
     /// The pairs of a mapping node, reporting unknown keys. A null node counts as an empty mapping.
+    /// `pairs(node, what:, allowed: nil)` for the large mappings (`tools`, `scopes`) without building an array of
+    /// their entries: reports the same key errors, then returns the mapping and how many keys are valid. Iterate
+    /// it skipping the keys ``entryKey(_:)`` refuses.
+    mutating func entries(_ node: YAMLNode, what: String) -> (mapping: YAMLNode.Pairs, count: Int)? {
+        if node.isNull { return nil }
+        guard let mapping = node.mapping else {
+            wrongType(node, expected: "a mapping", what: what)
+            return nil
+        }
+        var count = 0
+        for (k, _) in mapping {
+            guard Self.entryKey(k) != nil else {
+                error(.wrongType, "keys of \(what) must be non-empty strings", k.location,
+                      help: "use a plain name as the key")
+                continue
+            }
+            count += 1
+        }
+        return (mapping, count)
+    }
+
+    /// The key of a mapping entry, or nil when it is not a non-empty string.
+    static func entryKey(_ k: YAMLNode) -> String? {
+        guard let key = k.string ?? (k.isNull ? "" : nil), !key.isEmpty else { return nil }
+        return key
+    }
+
     mutating func pairs(_ node: YAMLNode, what: String, allowed: [String]?) -> [(key: String, keyNode: YAMLNode, value: YAMLNode)]? {
         if node.isNull { return [] }
         guard let mapping = node.mapping else {
@@ -60,7 +87,7 @@ struct DecodePass {
         }
         var result: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
         for (k, v) in mapping {
-            guard let key = k.string ?? (k.isNull ? "" : nil), !key.isEmpty else {
+            guard let key = Self.entryKey(k) else {
                 error(.wrongType, "keys of \(what) must be non-empty strings", k.location,
                       help: "use a plain name as the key")
                 continue
@@ -309,10 +336,11 @@ struct DecodePass {
     // MARK: scopes
 
     mutating func decodeScopes(_ node: YAMLNode) -> [ScopeDefinition] {
-        let entries = pairs(node, what: "`scopes`", allowed: nil) ?? []
+        guard let entries = entries(node, what: "`scopes`") else { return [] }
         var out: [ScopeDefinition] = []
         out.reserveCapacity(entries.count)
-        for (name, keyNode, value) in entries {
+        for (keyNode, value) in entries.mapping {
+            guard let name = Self.entryKey(keyNode) else { continue }
             var def = ScopeDefinition(name: name, location: keyNode.location, description: nil, risk: .normal,
                                       implies: [], impliesLocations: [], deprecatedUse: nil)
             if let text = value.string, value.mapping == nil {
@@ -506,10 +534,11 @@ struct DecodePass {
     // MARK: tools
 
     mutating func decodeTools(_ node: YAMLNode) -> [ToolRule] {
-        let entries = pairs(node, what: "`tools`", allowed: nil) ?? []
+        guard let entries = entries(node, what: "`tools`") else { return [] }
         var out: [ToolRule] = []
         out.reserveCapacity(entries.count)   // grown by doubling, a 10,000-tool array would peak at 1.6× its size
-        for (name, keyNode, value) in entries {
+        for (keyNode, value) in entries.mapping {
+            guard let name = Self.entryKey(keyNode) else { continue }
             var rule = ToolRule(pattern: name, location: keyNode.location, description: nil, isPublic: false, basic: false,
                                 requirement: nil, actionArgument: nil, actions: nil, when: [], downstream: nil)
             if value.mapping == nil {
