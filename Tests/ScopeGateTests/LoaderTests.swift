@@ -117,6 +117,11 @@ let loaderEdgeCases: [String] = [
     "m: {k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9, k10: 10, k3: 11}\n",
     "m: {k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9, k10: 10, \"1\": 1, 1: 2}\n",
     "m: {k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9, k10: 10, a${SET}: 1, av: 2}\n",
+    // Large mappings with non-ASCII keys (the composer's byte-hash check is for ASCII keys only): canonically
+    // equal keys (precomposed and decomposed `é`) are equal to Yams; distinct ones are not.
+    "m: {k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9, \"\u{E9}\": 1, \"e\u{301}\": 2}\n",
+    "m: {k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9, é: 1, ü: 2, k10: 3}\n",
+    "m: {k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9, [x]: 1, [y]: 2, k1: 3}\n",
     "x: &a [1, 2]\ny: &b [*a, *a, *a]\nz: [*b, *b, *b, *b]\n",
     String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "\n",
     String(repeating: "[", count: 1100) + String(repeating: "]", count: 1100) + "\n",

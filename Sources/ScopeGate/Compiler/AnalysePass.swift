@@ -128,15 +128,18 @@ enum AnalysePass {
     }
 
     static func unusedScopes(_ compiled: CompiledPolicy, _ state: inout CompilerState) {
+        // Every requirement of the model is lowered into the clause table (tools, their conditions and actions,
+        // methods, resources, prompts), so the scopes it names are the ids found there (undefined names are
+        // `ScopeID.max`, outside the set).
         var required = ScopeSet(capacity: compiled.scopes.count)
-        ResolvePass.forEachRequirement(in: state.model) { requirement, _ in
-            for clause in requirement.clauses { for name in clause { if let id = compiled.scopes.id(name) { required.insert(id) } } }
-        }
-        for scope in state.model.scopes {
-            guard let id = compiled.scopes.id(scope.name) else { continue }
+        for id in compiled.clauseIDs { required.insert(id) }
+        // Scope ids are the scopes' positions in the model (the table is built from `model.scopes` in order).
+        let scopes = state.model.scopes
+        for i in scopes.indices {
+            let id = ScopeID(i)
             if !compiled.scopes.members(of: id).contains(where: { required.contains($0) }) {
-                state.report(.unusedScope, "scope `\(scope.name)` unlocks nothing: no requirement names it or anything it implies",
-                             at: scope.location, help: "require it somewhere, or remove it if it is left over")
+                state.report(.unusedScope, "scope `\(scopes[i].name)` unlocks nothing: no requirement names it or anything it implies",
+                             at: scopes[i].location, help: "require it somewhere, or remove it if it is left over")
             }
         }
     }

@@ -105,7 +105,7 @@ struct DecodePass {
     }
 
     mutating func string(_ node: YAMLNode, what: String) -> String? {
-        guard let s = node.string, node.mapping == nil, node.sequence == nil else {
+        guard let s = node.string, !node.isMapping, !node.isSequence else {
             wrongType(node, expected: "a string", what: what)
             return nil
         }
@@ -190,7 +190,7 @@ struct DecodePass {
             case "scopes_supported":
                 if value.string == "auto" {
                     config.scopesSupported = .auto
-                } else if value.sequence != nil {
+                } else if value.isSequence {
                     config.scopesSupported = .explicit((strings(value, what: "`resource.scopes_supported`") ?? []).map(\.0))
                 } else {
                     wrongType(value, expected: "`auto` or a list of scopes", what: "`resource.scopes_supported`")
@@ -343,10 +343,10 @@ struct DecodePass {
             guard let name = Self.entryKey(keyNode) else { continue }
             var def = ScopeDefinition(name: name, location: keyNode.location, description: nil, risk: .normal,
                                       implies: [], impliesLocations: [], deprecatedUse: nil)
-            if let text = value.string, value.mapping == nil {
+            if let text = value.string, !value.isMapping {
                 def.description = text   // `scope: text` shorthand for a description
             }
-            if value.string == nil || value.mapping != nil || value.isNull {
+            if value.string == nil || value.isMapping || value.isNull {
                 for (key, _, v) in pairs(value, what: "scope `\(name)`", allowed: Self.scopeKeys) ?? [] {
                     switch key {
                     case "description": def.description = string(v, what: "`description`")
@@ -389,8 +389,8 @@ struct DecodePass {
     }
 
     mutating func expression(_ node: YAMLNode, what: String) -> RequirementExpression? {
-        if let s = node.string, node.mapping == nil, node.sequence == nil { return .scope(s, node.location) }
-        if node.sequence != nil {
+        if let s = node.string, !node.isMapping, !node.isSequence { return .scope(s, node.location) }
+        if node.isSequence {
             wrongType(node, expected: "a scope or `{all: […]}` / `{any: […]}`", what: what,
                       help: "a bare list is ambiguous: write `{all: […]}` (every scope) or `{any: […]}` (one of them)")
             return nil
@@ -427,7 +427,7 @@ struct DecodePass {
                 for (op, _, v) in pairs(value, what: "the matcher of `\(name)`", allowed: Self.matcherKeys) ?? [] {
                     if let m = matcher(op, v) { matchers.append(m) }
                 }
-            } else if value.sequence != nil {
+            } else if value.isSequence {
                 wrongType(value, expected: "a literal or a matcher mapping", what: "the condition on `\(name)`",
                           help: "to match one of several values write `{in: […]}`")
             } else {
@@ -440,7 +440,7 @@ struct DecodePass {
 
     mutating func matcher(_ op: String, _ v: YAMLNode) -> ArgumentMatcher? {
         func literal(_ node: YAMLNode) -> JSONValue? {
-            if node.mapping != nil || node.sequence != nil {
+            if node.isMapping || node.isSequence {
                 error(.invalidCondition, "`\(op)` compares with a scalar literal, found \(node.typeName)", node.location,
                       help: "use a string, number, boolean or null")
                 return nil
@@ -471,7 +471,7 @@ struct DecodePass {
             return n
         }
         func text(_ node: YAMLNode) -> String? {
-            guard node.mapping == nil, node.sequence == nil, !node.isNull, let s = node.string else {
+            guard !node.isMapping, !node.isSequence, !node.isNull, let s = node.string else {
                 error(.invalidCondition, "`\(op)` takes a string, found \(node.typeName)", node.location,
                       help: "write a string, e.g. `\(op): \"/tmp/\"`")
                 return nil
@@ -513,7 +513,7 @@ struct DecodePass {
                 if key == "arguments" { conds = conditions(value); sawArguments = true }
                 if key == "requires" { req = requirement(value, what: "`requires`") }
             }
-            guard item.mapping != nil else { continue }
+            guard item.isMapping else { continue }
             if !sawArguments {
                 error(.missingKey, "a `when` entry needs `arguments`", item.location,
                       help: "add `arguments: { name: matcher }`; for an unconditional requirement use the tool's `requires`")
@@ -541,7 +541,7 @@ struct DecodePass {
             guard let name = Self.entryKey(keyNode) else { continue }
             var rule = ToolRule(pattern: name, location: keyNode.location, description: nil, isPublic: false, basic: false,
                                 requirement: nil, actionArgument: nil, actions: nil, when: [], downstream: nil)
-            if value.mapping == nil {
+            if !value.isMapping {
                 if value.isNull {
                     error(.noRequirement, "tool `\(name)` has no requirement", keyNode.location,
                           help: "add `requires: <scope>`, or `public: true` if any valid token may call it")
@@ -592,7 +592,7 @@ struct DecodePass {
                 out.append(action)
                 continue
             }
-            if value.mapping == nil || value.mapping?.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" }) == true {
+            if !value.isMapping || value.mapping?.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" }) == true {
                 action.requirement = requirement(value, what: "the requirement of action `\(name)`")
                 if action.requirement != nil { out.append(action) }
                 continue
@@ -635,7 +635,7 @@ struct DecodePass {
         var out: [PatternRule] = []
         for (name, keyNode, value) in pairs(node, what: "`\(section)`", allowed: nil) ?? [] {
             var rule = PatternRule(pattern: name, location: keyNode.location, isPublic: false, requirement: nil)
-            if value.mapping != nil, value.mapping?.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" }) == false {
+            if value.isMapping, value.mapping?.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" }) == false {
                 for (key, _, v) in pairs(value, what: "`\(section).\(name)`", allowed: Self.ruleKeys) ?? [] {
                     if key == "requires" { rule.requirement = requirement(v, what: "`requires`") }
                     if key == "public" { rule.isPublic = bool(v, what: "`public`") ?? false }
@@ -644,7 +644,7 @@ struct DecodePass {
                 rule.requirement = requirement(value, what: "the requirement of `\(name)`")
             }
             if rule.requirement == nil && !rule.isPublic {
-                if value.isNull || value.mapping != nil && !(value.mapping?.contains { $0.key.string == "requires" } ?? false) {
+                if value.isNull || value.isMapping && !(value.mapping?.contains { $0.key.string == "requires" } ?? false) {
                     error(.noRequirement, "`\(section).\(name)` has no requirement", keyNode.location,
                           help: "give it a scope, or `{public: true}` if any valid token may use it")
                 }
@@ -675,7 +675,7 @@ struct DecodePass {
                         continue
                     }
                     for item in items {
-                        if let s = item.string, item.mapping == nil {
+                        if let s = item.string, !item.isMapping {
                             client.tools.append(ClientToolGrant(tool: s, actions: nil, location: item.location))
                             continue
                         }
@@ -685,7 +685,7 @@ struct DecodePass {
                             if k == "actions" { grant.actions = (strings(tv, what: "`actions`") ?? []).map(\.0) }
                         }
                         if grant.tool.isEmpty {
-                            if item.mapping != nil {
+                            if item.isMapping {
                                 error(.missingKey, "a client tool entry needs `tool`", item.location,
                                       help: "write `{tool: name, actions: [a, b]}`")
                             }

@@ -82,6 +82,8 @@ private struct EventComposer: ~Copyable {
     var anchors: [String: Int32] = [:]
     /// Reused by every large mapping's duplicate check (checks never nest: a mapping is checked when it ends).
     var seenKeys = Set<String>()
+    /// Reused by the large mappings' duplicate check on ASCII keys: node index + 1 per slot, 0 when empty.
+    var keyTable: [Int32] = []
     var strTag: Int32 = -1
     /// By node: index into `tagNames` of the node's tag as Yams gives it to `Tag`, or -1 for an implicit tag.
     var nodeTags: [Int32] = []
@@ -267,6 +269,8 @@ private struct EventComposer: ~Copyable {
                     if b.kind == .scalar, document.text(of: a) == document.text(of: b) { suspect = true; break outer }
                 }
             }
+        } else if let found = asciiKeysShareText(all[start..<(start + 2 * pairs)]) {
+            (suspect, collectionKeys) = found
         } else {
             seenKeys.removeAll(keepingCapacity: true)
             for i in 0..<pairs {
@@ -287,6 +291,39 @@ private struct EventComposer: ~Copyable {
         guard let firstKey = groups.keys.sorted().first, let firstIndex = groups[firstKey]?.first else { return suspect }
         let node = document.nodes[Int(keys[firstIndex])]
         throw .duplicateKey(firstKey.string ?? "<uncovertable>", line: Int(node.line), column: Int(node.column))
+    }
+
+    /// For a large mapping whose scalar keys are all ASCII: whether two of them have equal text, and how many keys
+    /// are collections (counted up to the first equal pair, as the `Set` path does). Hashes the keys' bytes into
+    /// a reused open-addressing table instead of a `Set<String>` (SipHash per key). ASCII only: for ASCII text
+    /// `String` equality is byte equality, so equal hashes and bytes find exactly the pairs `==` would; any
+    /// non-ASCII key returns nil and the caller takes the `Set` path.
+    mutating func asciiKeysShareText(_ items: ArraySlice<Int32>) -> (Bool, Int)? {
+        let pairs = items.count / 2
+        var capacity = 16
+        while capacity < pairs * 2 { capacity <<= 1 }
+        if keyTable.count < capacity { keyTable = Array(repeating: 0, count: capacity) }
+        else { for i in 0..<capacity { keyTable[i] = 0 } }
+        let mask = capacity - 1
+        var collectionKeys = 0
+        for i in 0..<pairs {
+            let keyIndex = items[items.startIndex + 2 * i]
+            let a = document.nodes[Int(keyIndex)]
+            guard a.kind == .scalar else { collectionKeys += 1; continue }
+            var text = document.text(of: a)
+            let hash: UInt64? = text.withUTF8 { bytes in
+                for b in bytes where b >= 0x80 { return nil }
+                return NameIndex.hash(bytes)
+            }
+            guard let hash else { return nil }
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while keyTable[slot] != 0 {
+                if document.text(of: document.nodes[Int(keyTable[slot] - 1)]) == text { return (true, collectionKeys) }
+                slot = (slot + 1) & mask
+            }
+            keyTable[slot] = keyIndex + 1
+        }
+        return (false, collectionKeys)
     }
 
     /// The Yams node Yams' parser would have built for `index` (tags and styles included; marks are not needed).

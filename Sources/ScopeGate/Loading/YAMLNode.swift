@@ -87,21 +87,27 @@ struct YAMLNode: Sendable {
         }
     }
 
+    // The accessors below read the node record directly rather than through `kind`, which builds a
+    // collection view (retaining the document) even to answer "is this a scalar?"; decoding asks that of
+    // every node.
+
     /// The text of a scalar, or nil.
     var scalarText: String? {
-        if case .scalar(let s, _) = kind { return s }
-        return nil
+        let n = node
+        return n.kind == .scalar ? document.composed.text(of: n) : nil
     }
 
     /// A string value: any non-null scalar (numbers and booleans written plainly count as their text).
     var string: String? {
-        if case .scalar(let s, let plain) = kind, !(plain && Self.isNull(s)) { return s }
-        return nil
+        let n = node
+        guard n.kind == .scalar else { return nil }
+        let s = document.composed.text(of: n)
+        return n.plain && Self.isNull(s) ? nil : s
     }
 
     var isNull: Bool {
-        if case .scalar(let s, let plain) = kind { return plain && Self.isNull(s) }
-        return false
+        let n = node
+        return n.kind == .scalar && n.plain && Self.isNull(document.composed.text(of: n))
     }
 
     var boolValue: Bool? {
@@ -115,14 +121,17 @@ struct YAMLNode: Sendable {
     }
 
     var mapping: Pairs? {
-        if case .mapping(let pairs) = kind { return pairs }
-        return nil
+        let n = node
+        return n.kind == .mapping ? Pairs(document: document, first: Int(n.first), endIndex: Int(n.count) / 2) : nil
     }
 
     var sequence: Items? {
-        if case .sequence(let items) = kind { return items }
-        return nil
+        let n = node
+        return n.kind == .sequence ? Items(document: document, first: Int(n.first), endIndex: Int(n.count)) : nil
     }
+
+    var isMapping: Bool { node.kind == .mapping }
+    var isSequence: Bool { node.kind == .sequence }
 
     static func isNull(_ s: String) -> Bool { s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL" }
 

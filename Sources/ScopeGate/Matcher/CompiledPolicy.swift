@@ -176,19 +176,10 @@ public final class CompiledPolicy: Sendable {
         self.stamp = PolicyStamp.next()
         self.metadataURL = CompiledPolicy.metadataURL(for: model)
         var lowering = Lowering(scopes: scopes)
-        // Lazily: an array of these tuples for 10,000 tools would be 1.1 MB held only while lowering.
-        self.tools = lowering.table(model.tools.lazy.enumerated().map {
-            ($0.offset, $0.element.pattern, $0.element.location, $0.element.isPublic, $0.element.requirement,
-             $0.element.actionArgument, $0.element.actions, $0.element.when)
-        }, count: model.tools.count)
-        func simple(_ rules: [PatternRule]) -> RuleTable {
-            lowering.table(rules.lazy.enumerated().map {
-                ($0.offset, $0.element.pattern, $0.element.location, $0.element.isPublic, $0.element.requirement, nil, nil, [])
-            }, count: rules.count)
-        }
-        self.resources = simple(model.resources)
-        self.prompts = simple(model.prompts)
-        self.methods = simple(model.methods)
+        self.tools = lowering.table(model.tools)
+        self.resources = lowering.table(model.resources)
+        self.prompts = lowering.table(model.prompts)
+        self.methods = lowering.table(model.methods)
         self.clauseIDs = lowering.clauseIDs
         self.clauseBounds = lowering.clauseBounds
     }
@@ -243,6 +234,29 @@ enum PolicyStamp {
     }
 }
 
+/// What lowering reads of a rule (tools have actions and conditions; methods, resources and prompts do not).
+protocol LowerableRule {
+    var pattern: String { get }
+    var location: SourceLocation { get }
+    var isPublic: Bool { get }
+    var requirement: Requirement? { get }
+    var ruleActionArgument: String? { get }
+    var ruleActions: [ActionRule]? { get }
+    var ruleWhen: [ConditionalRequirement] { get }
+}
+
+extension ToolRule: LowerableRule {
+    var ruleActionArgument: String? { actionArgument }
+    var ruleActions: [ActionRule]? { actions }
+    var ruleWhen: [ConditionalRequirement] { when }
+}
+
+extension PatternRule: LowerableRule {
+    var ruleActionArgument: String? { nil }
+    var ruleActions: [ActionRule]? { nil }
+    var ruleWhen: [ConditionalRequirement] { [] }
+}
+
 /// Lowering state: appends clauses to one flat array.
 struct Lowering {
     let scopes: ScopeTable
@@ -274,22 +288,30 @@ struct Lowering {
         }
     }
 
-    mutating func table(_ entries: some Sequence<(Int, String, SourceLocation, Bool, Requirement?, String?, [ActionRule]?,
-                                                  [ConditionalRequirement])>, count: Int) -> RuleTable {
+    /// The rule table of a model section. Fields are read from the rules in place (copying each rule whole, or
+    /// into a tuple, retained and released every field of 10,000 tools).
+    mutating func table<Rule: LowerableRule>(_ section: [Rule]) -> RuleTable {
         var exact: [(name: String, rule: Int)] = []
-        exact.reserveCapacity(count)
+        exact.reserveCapacity(section.count)
         var globs: [(Glob, Int, Int)] = []
         var rules: [CompiledRule] = []
-        rules.reserveCapacity(count)
-        for (modelIndex, pattern, location, isPublic, requirement, actionArgument, actions, when) in entries {
-            let actionList = (actions ?? []).map { a in
-                CompiledAction(name: a.name, requirement: lower(a.requirement), when: lower(a.when))
-            }
+        rules.reserveCapacity(section.count)
+        for modelIndex in section.indices {
+            var actionList: [CompiledAction] = []
             var actionIndex: [String: Int] = [:]
-            for (i, a) in actionList.enumerated() { actionIndex[a.name] = i }
-            let rule = CompiledRule(modelIndex: modelIndex, location: location, isPublic: isPublic,
-                                    requirement: lower(requirement), actionArgument: actions == nil ? nil : (actionArgument ?? "action"),
-                                    actions: actionIndex, actionList: actionList, when: lower(when))
+            var actionArgument: String?
+            if let actions = section[modelIndex].ruleActions {
+                actionList = actions.map { a in
+                    CompiledAction(name: a.name, requirement: lower(a.requirement), when: lower(a.when))
+                }
+                for (i, a) in actionList.enumerated() { actionIndex[a.name] = i }
+                actionArgument = section[modelIndex].ruleActionArgument ?? "action"
+            }
+            let rule = CompiledRule(modelIndex: modelIndex, location: section[modelIndex].location,
+                                    isPublic: section[modelIndex].isPublic, requirement: lower(section[modelIndex].requirement),
+                                    actionArgument: actionArgument, actions: actionIndex, actionList: actionList,
+                                    when: lower(section[modelIndex].ruleWhen))
+            let pattern = section[modelIndex].pattern
             if pattern.utf8.contains(UInt8(ascii: "*")) {  // a byte scan: `contains("*")` is Foundation's `range(of:)`
                 globs.append((Glob(pattern), rules.count, modelIndex))
             } else {
