@@ -55,4 +55,52 @@ import Testing
         #expect(!ToolsPass.hasSpaceOrControl("files_*"))
         #expect(ToolsPass.hasSpaceOrControl("a\u{3000}b"))  // ideographic space
     }
+
+    /// `dnf` as it was before its shortcuts for `any`/`all` lists of plain scopes (the general loops only).
+    static func referenceDNF(_ e: RequirementExpression) -> [[String]]? {
+        switch e {
+        case .scope(let name, _): return [[name]]
+        case .any(let items, _):
+            var clauses: [[String]] = []
+            for item in items {
+                guard let sub = referenceDNF(item) else { return nil }
+                clauses += sub
+                if clauses.count > ToolsPass.maxClauses { return nil }
+            }
+            return ToolsPass.normalize(clauses)
+        case .all(let items, _):
+            var clauses: [[String]] = [[]]
+            for item in items {
+                guard let sub = referenceDNF(item) else { return nil }
+                var next: [[String]] = []
+                for a in clauses {
+                    for b in sub {
+                        next.append(a + b)
+                        if next.count > ToolsPass.maxClauses { return nil }
+                    }
+                }
+                clauses = ToolsPass.normalize(next)
+            }
+            return clauses
+        }
+    }
+
+    @Test func dnfShortcutsAgreeWithTheGeneralLoops() {
+        var rng = SplitMix64(seed: 13)
+        let names = ["a", "b", "c", "d", "read:files", "write:files"]
+        let here = SourceLocation(file: "t", line: 1, column: 1)
+        func expression(_ depth: Int) -> RequirementExpression {
+            let pick = Int.random(in: 0..<(depth > 2 ? 1 : 4), using: &rng)
+            if pick <= 1 { return .scope(names[Int.random(in: 0..<names.count, using: &rng)], here) }
+            let items = (0..<Int.random(in: 0...4, using: &rng)).map { _ in expression(depth + 1) }
+            return pick == 2 ? .all(items, here) : .any(items, here)
+        }
+        for _ in 0..<20_000 {
+            let e = expression(0)
+            #expect(ToolsPass.dnf(e) == Self.referenceDNF(e), "\(e)")
+        }
+        // An `any` of more plain scopes than `maxClauses` is too large either way.
+        let wide = RequirementExpression.any(Array(repeating: .scope("a", here), count: ToolsPass.maxClauses + 1), here)
+        #expect(ToolsPass.dnf(wide) == nil && Self.referenceDNF(wide) == nil)
+    }
 }

@@ -46,25 +46,25 @@ struct DecodePass {
         diagnostics.append(Diagnostic(code, message, at: loc, help: help, notes: notes))
     }
 
-    mutating func wrongType(_ node: YAMLNode, expected: String, what: String, help: String? = nil) {
-        error(.wrongType, "\(what) must be \(expected), found \(node.typeName)", node.location,
-              help: help ?? "write \(what) as \(expected)")
+    mutating func wrongType(_ node: YAMLNode, expected: String, what: @autoclosure () -> String, help: String? = nil) {
+        error(.wrongType, "\(what()) must be \(expected), found \(node.typeName)", node.location,
+              help: help ?? "write \(what()) as \(expected)")
     }
 
     /// The pairs of a mapping node, reporting unknown keys. A null node counts as an empty mapping.
     /// `pairs(node, what:, allowed: nil)` for the large mappings (`tools`, `scopes`) without building an array of
     /// their entries: reports the same key errors, then returns the mapping and how many keys are valid. Iterate
     /// it skipping the keys ``entryKey(_:)`` refuses.
-    mutating func entries(_ node: YAMLNode, what: String) -> (mapping: YAMLNode.Pairs, count: Int)? {
+    mutating func entries(_ node: YAMLNode, what: @autoclosure () -> String) -> (mapping: YAMLNode.Pairs, count: Int)? {
         if node.isNull { return nil }
         guard let mapping = node.mapping else {
-            wrongType(node, expected: "a mapping", what: what)
+            wrongType(node, expected: "a mapping", what: what())
             return nil
         }
         var count = 0
         for (k, _) in mapping {
             guard Self.entryKey(k) != nil else {
-                error(.wrongType, "keys of \(what) must be non-empty strings", k.location,
+                error(.wrongType, "keys of \(what()) must be non-empty strings", k.location,
                       help: "use a plain name as the key")
                 continue
             }
@@ -79,22 +79,22 @@ struct DecodePass {
         return key
     }
 
-    mutating func pairs(_ node: YAMLNode, what: String, allowed: [String]?) -> [(key: String, keyNode: YAMLNode, value: YAMLNode)]? {
+    mutating func pairs(_ node: YAMLNode, what: @autoclosure () -> String, allowed: [String]?) -> [(key: String, keyNode: YAMLNode, value: YAMLNode)]? {
         if node.isNull { return [] }
         guard let mapping = node.mapping else {
-            wrongType(node, expected: "a mapping", what: what)
+            wrongType(node, expected: "a mapping", what: what())
             return nil
         }
         var result: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
         for (k, v) in mapping {
             guard let key = Self.entryKey(k) else {
-                error(.wrongType, "keys of \(what) must be non-empty strings", k.location,
+                error(.wrongType, "keys of \(what()) must be non-empty strings", k.location,
                       help: "use a plain name as the key")
                 continue
             }
             if let allowed, !allowed.contains(key) {
                 let suggestion = Suggest.closest(to: key, in: allowed)
-                error(.unknownKey, "unknown key `\(key)` in \(what)" + (suggestion.map { "; did you mean `\($0)`?" } ?? ""),
+                error(.unknownKey, "unknown key `\(key)` in \(what())" + (suggestion.map { "; did you mean `\($0)`?" } ?? ""),
                       k.location,
                       help: suggestion.map { "rename it to `\($0)`" } ?? "allowed keys: \(allowed.map { "`\($0)`" }.joined(separator: ", "))")
                 continue
@@ -104,34 +104,34 @@ struct DecodePass {
         return result
     }
 
-    mutating func string(_ node: YAMLNode, what: String) -> String? {
+    mutating func string(_ node: YAMLNode, what: @autoclosure () -> String) -> String? {
         guard let s = node.string, !node.isMapping, !node.isSequence else {
-            wrongType(node, expected: "a string", what: what)
+            wrongType(node, expected: "a string", what: what())
             return nil
         }
         return s
     }
 
-    mutating func bool(_ node: YAMLNode, what: String) -> Bool? {
+    mutating func bool(_ node: YAMLNode, what: @autoclosure () -> String) -> Bool? {
         guard let b = node.boolValue else {
-            wrongType(node, expected: "`true` or `false`", what: what)
+            wrongType(node, expected: "`true` or `false`", what: what())
             return nil
         }
         return b
     }
 
     /// A list of strings; a single string is accepted as a one-element list.
-    mutating func strings(_ node: YAMLNode, what: String) -> [(String, SourceLocation)]? {
+    mutating func strings(_ node: YAMLNode, what: @autoclosure () -> String) -> [(String, SourceLocation)]? {
         if node.isNull { return [] }
         if let items = node.sequence {
             var out: [(String, SourceLocation)] = []
             for item in items {
-                if let s = string(item, what: "each entry of \(what)") { out.append((s, item.location)) }
+                if let s = string(item, what: "each entry of \(what())") { out.append((s, item.location)) }
             }
             return out
         }
         if let s = node.string { return [(s, node.location)] }
-        wrongType(node, expected: "a list of strings", what: what)
+        wrongType(node, expected: "a list of strings", what: what())
         return nil
     }
 
@@ -383,22 +383,22 @@ struct DecodePass {
 
     // MARK: requirements
 
-    mutating func requirement(_ node: YAMLNode, what: String) -> Requirement? {
-        guard let expression = expression(node, what: what) else { return nil }
+    mutating func requirement(_ node: YAMLNode, what: @autoclosure () -> String) -> Requirement? {
+        guard let expression = expression(node, what: what()) else { return nil }
         return Requirement(expression: expression, clauses: [])
     }
 
-    mutating func expression(_ node: YAMLNode, what: String) -> RequirementExpression? {
+    mutating func expression(_ node: YAMLNode, what: @autoclosure () -> String) -> RequirementExpression? {
         if let s = node.string, !node.isMapping, !node.isSequence { return .scope(s, node.location) }
         if node.isSequence {
-            wrongType(node, expected: "a scope or `{all: […]}` / `{any: […]}`", what: what,
+            wrongType(node, expected: "a scope or `{all: […]}` / `{any: […]}`", what: what(),
                       help: "a bare list is ambiguous: write `{all: […]}` (every scope) or `{any: […]}` (one of them)")
             return nil
         }
-        guard let items = pairs(node, what: what, allowed: ["all", "any"]) else { return nil }
+        guard let items = pairs(node, what: what(), allowed: ["all", "any"]) else { return nil }
         guard items.count == 1, let (key, keyNode, value) = items.first else {
             if items.isEmpty, node.mapping?.isEmpty == false { return nil }   // unknown key already reported
-            error(.wrongType, "\(what) must have exactly one of `all` or `any`", node.location,
+            error(.wrongType, "\(what()) must have exactly one of `all` or `any`", node.location,
                   help: "nest them: `{all: [a, {any: [b, c]}]}`")
             return nil
         }
@@ -499,9 +499,9 @@ struct DecodePass {
         }
     }
 
-    mutating func whenList(_ node: YAMLNode, what: String) -> [ConditionalRequirement] {
+    mutating func whenList(_ node: YAMLNode, what: @autoclosure () -> String) -> [ConditionalRequirement] {
         guard let items = node.sequence else {
-            wrongType(node, expected: "a list of `{arguments, requires}` entries", what: what)
+            wrongType(node, expected: "a list of `{arguments, requires}` entries", what: what())
             return []
         }
         var out: [ConditionalRequirement] = []

@@ -8,10 +8,10 @@ enum ToolsPass {
     static func run(_ state: inout CompilerState) {
         normalizeRequirements(&state)
         checkTools(&state)
-        checkGlobs(state.model.tools.map { ($0.pattern, $0.location) }, kind: "tool", &state)
-        checkGlobs(state.model.resources.map { ($0.pattern, $0.location) }, kind: "resource", &state)
-        checkGlobs(state.model.prompts.map { ($0.pattern, $0.location) }, kind: "prompt", &state)
-        checkGlobs(state.model.methods.map { ($0.pattern, $0.location) }, kind: "method", &state)
+        checkGlobs(state.model.tools, kind: "tool", &state)
+        checkGlobs(state.model.resources, kind: "resource", &state)
+        checkGlobs(state.model.prompts, kind: "prompt", &state)
+        checkGlobs(state.model.methods, kind: "method", &state)
     }
 
     // MARK: DNF
@@ -21,6 +21,11 @@ enum ToolsPass {
         switch expression {
         case .scope(let name, _): return [[name]]
         case .any(let items, _):
+            // `any` of scopes (the common nesting): one clause per scope, without a `[[name]]` per item.
+            if let names = scopeNames(items) {
+                if names.count > maxClauses { return nil }
+                return normalize(names.map { [$0] })
+            }
             var clauses: [[String]] = []
             for item in items {
                 guard let sub = dnf(item) else { return nil }
@@ -29,6 +34,8 @@ enum ToolsPass {
             }
             return normalize(clauses)
         case .all(let items, _):
+            // `all` of scopes: the one clause of them all (what the general loop below ends with).
+            if let names = scopeNames(items) { return [sortedUnique(names)] }
             var clauses: [[String]] = [[]]
             for item in items {
                 guard let sub = dnf(item) else { return nil }
@@ -43,6 +50,17 @@ enum ToolsPass {
             }
             return clauses
         }
+    }
+
+    /// The names of `items` when every item is a single scope, else nil.
+    static func scopeNames(_ items: [RequirementExpression]) -> [String]? {
+        var names: [String] = []
+        names.reserveCapacity(items.count)
+        for item in items {
+            guard case .scope(let name, _) = item else { return nil }
+            names.append(name)
+        }
+        return names
     }
 
     /// Sorts and dedupes each clause, sorts clauses (shorter first, then lexicographic), drops supersets.
@@ -225,12 +243,13 @@ enum ToolsPass {
 
     // MARK: globs
 
-    static func checkGlobs(_ entries: [(String, SourceLocation)], kind: String, _ state: inout CompilerState) {
-        for (pattern, loc) in entries where pattern.isEmpty || hasSpaceOrControl(pattern) {
-            state.report(.invalidGlob, "\(kind) name `\(pattern)` is empty or contains white space", at: loc,
-                         help: "names and globs are non-empty and contain no spaces")
+    static func checkGlobs<Rule: LowerableRule>(_ rules: [Rule], kind: String, _ state: inout CompilerState) {
+        for i in rules.indices where rules[i].pattern.isEmpty || hasSpaceOrControl(rules[i].pattern) {
+            state.report(.invalidGlob, "\(kind) name `\(rules[i].pattern)` is empty or contains white space",
+                         at: rules[i].location, help: "names and globs are non-empty and contain no spaces")
         }
-        let globs = entries.filter { $0.0.utf8.contains(UInt8(ascii: "*")) }.map { (Glob($0.0), $0.1) }
+        let globs = rules.indices.filter { rules[$0].pattern.utf8.contains(UInt8(ascii: "*")) }
+            .map { (Glob(rules[$0].pattern), rules[$0].location) }
         for (i, (a, aLoc)) in globs.enumerated() {
             for (b, bLoc) in globs[(i + 1)...] where a.specificity == b.specificity && a.intersects(b) {
                 state.report(.ambiguousGlobs, "\(kind) globs `\(a.pattern)` and `\(b.pattern)` are equally specific and overlap",
