@@ -56,19 +56,14 @@ extension CompiledPolicy {
         if rule.isPublic { return true }
         guard firstSatisfied(rule.requirement, closure) != nil else { return false }
         var notes: [String] = []  // wrong-typed arguments count as matched (fail closed); the notes are dropped
-        var actionIndex: Int?
-        if let argument = rule.actionArgument {
-            guard case .string(let value)? = call.arguments[argument], let index = rule.actions[value],
-                  firstSatisfied(rule.actionList[index].requirement, closure) != nil else { return false }
-            actionIndex = index
-        }
         for w in rule.when where matches(w, call.arguments, notes: &notes) {
             if firstSatisfied(w.requirement, closure) == nil { return false }
         }
-        if let actionIndex {
-            for w in rule.actionList[actionIndex].when where matches(w, call.arguments, notes: &notes) {
-                if firstSatisfied(w.requirement, closure) == nil { return false }
-            }
+        guard let extras = rule.extras, let argument = extras.actionArgument else { return true }
+        guard case .string(let value)? = call.arguments[argument], let index = extras.actions[value],
+              firstSatisfied(extras.actionList[index].requirement, closure) != nil else { return false }
+        for w in extras.actionList[index].when where matches(w, call.arguments, notes: &notes) {
+            if firstSatisfied(w.requirement, closure) == nil { return false }
         }
         return true
     }
@@ -98,8 +93,8 @@ extension CompiledPolicy {
         var unsatisfied = firstSatisfied(rule.requirement, closure) == nil
         var notes: [String] = []
         var actionIndex: Int?
-        if let argument = rule.actionArgument {
-            guard case .string(let value)? = call.arguments[argument], let index = rule.actions[value] else {
+        if let extras = rule.extras, let argument = extras.actionArgument {
+            guard case .string(let value)? = call.arguments[argument], let index = extras.actions[value] else {
                 let got = call.arguments[argument]
                 let note: String
                 switch got {
@@ -110,7 +105,7 @@ extension CompiledPolicy {
                 return Decision(allowed: false, reason: .unknownAction, rule: rule.location, notes: [note])
             }
             actionIndex = index
-            if firstSatisfied(rule.actionList[index].requirement, closure) == nil { unsatisfied = true }
+            if firstSatisfied(extras.actionList[index].requirement, closure) == nil { unsatisfied = true }
         }
         for w in rule.when where matches(w, call.arguments, notes: &notes) {
             if firstSatisfied(w.requirement, closure) == nil { unsatisfied = true }

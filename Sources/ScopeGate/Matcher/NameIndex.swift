@@ -39,7 +39,7 @@ struct NameIndex: Sendable {
     }
 
     /// `key(id, add)` passes the bytes of key `id` to `add`.
-    private init(count: Int, key: (Int, (UnsafeBufferPointer<UInt8>) -> Void) -> Void) {
+    init(count: Int, key: (Int, (UnsafeBufferPointer<UInt8>) -> Void) -> Void) {
         var capacity = 8
         while capacity < count * 2 { capacity <<= 1 }
         var slots = [Slot](repeating: Slot(), count: capacity)
