@@ -64,13 +64,17 @@ struct DecodePass {
         var count = 0
         for (k, _) in mapping {
             guard Self.entryKey(k) != nil else {
-                error(.wrongType, "keys of \(what()) must be non-empty strings", k.location,
-                      help: "use a plain name as the key")
+                badKey(k, what: what())
                 continue
             }
             count += 1
         }
         return (mapping, count)
+    }
+
+    /// Reports a mapping key that ``entryKey(_:)`` refuses.
+    mutating func badKey(_ k: YAMLNode, what: @autoclosure () -> String) {
+        error(.wrongType, "keys of \(what()) must be non-empty strings", k.location, help: "use a plain name as the key")
     }
 
     /// The key of a mapping entry, or nil when it is not a non-empty string.
@@ -88,8 +92,7 @@ struct DecodePass {
         var result: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
         for (k, v) in mapping {
             guard let key = Self.entryKey(k) else {
-                error(.wrongType, "keys of \(what()) must be non-empty strings", k.location,
-                      help: "use a plain name as the key")
+                badKey(k, what: what())
                 continue
             }
             if let allowed, !allowed.contains(key) {

@@ -37,8 +37,7 @@ enum ResolvePass {
             var kept = 0
             for i in scopes.indices {
                 let scope = scopes[i]
-                if let first = state.model.scopeIndex.updateValue(scopeBase + kept, forKey: scope.name) {
-                    state.model.scopeIndex[scope.name] = first
+                if let first = Self.claim(scope.name, at: scopeBase + kept, in: &state.model.scopeIndex) {
                     let firstLocation = first < scopeBase ? state.model.scopes[first].location : scopes[first - scopeBase].location
                     double("scope", scope.name, scope.location, firstLocation, &state)
                     continue
@@ -60,8 +59,7 @@ enum ResolvePass {
                         continue
                     }
                     globFirst[tools[i].pattern] = tools[i].location
-                } else if let first = state.model.toolIndex.updateValue(toolBase + kept, forKey: tools[i].pattern) {
-                    state.model.toolIndex[tools[i].pattern] = first
+                } else if let first = Self.claim(tools[i].pattern, at: toolBase + kept, in: &state.model.toolIndex) {
                     let firstLocation = first < toolBase ? state.model.tools[first].location : tools[first - toolBase].location
                     double("tool", tools[i].pattern, tools[i].location, firstLocation, &state)
                     continue
@@ -105,6 +103,14 @@ enum ResolvePass {
         }
         // Everything declared is in the model now; keeping the per-file copies would only add to the peak memory.
         state.declarations.removeAll()
+    }
+
+    /// Records `name` at `position` in `index` with one hash; when the name is there already, keeps the earlier
+    /// entry and returns its position.
+    static func claim(_ name: String, at position: Int, in index: inout [String: Int]) -> Int? {
+        guard let first = index.updateValue(position, forKey: name) else { return nil }
+        index[name] = first
+        return first
     }
 
     /// Appends `items` to `target`; when `target` is empty, `items` becomes it without a copy.

@@ -63,9 +63,17 @@ struct YAMLNode: Sendable {
         let n = node
         switch n.kind {
         case .scalar: return .scalar(document.composed.text(of: n), plain: n.plain)
-        case .mapping: return .mapping(Pairs(document: document, first: Int(n.first), endIndex: Int(n.count) / 2))
-        case .sequence: return .sequence(Items(document: document, first: Int(n.first), endIndex: Int(n.count)))
+        case .mapping: return .mapping(pairs(of: n))
+        case .sequence: return .sequence(items(of: n))
         }
+    }
+
+    private func pairs(of n: ComposedYAML.Node) -> Pairs {
+        Pairs(document: document, first: Int(n.first), endIndex: Int(n.count) / 2)
+    }
+
+    private func items(of n: ComposedYAML.Node) -> Items {
+        Items(document: document, first: Int(n.first), endIndex: Int(n.count))
     }
 
     var location: SourceLocation {
@@ -122,12 +130,12 @@ struct YAMLNode: Sendable {
 
     var mapping: Pairs? {
         let n = node
-        return n.kind == .mapping ? Pairs(document: document, first: Int(n.first), endIndex: Int(n.count) / 2) : nil
+        return n.kind == .mapping ? pairs(of: n) : nil
     }
 
     var sequence: Items? {
         let n = node
-        return n.kind == .sequence ? Items(document: document, first: Int(n.first), endIndex: Int(n.count)) : nil
+        return n.kind == .sequence ? items(of: n) : nil
     }
 
     var isMapping: Bool { node.kind == .mapping }
