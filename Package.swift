@@ -19,7 +19,8 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
+        .package(
+            url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
@@ -72,7 +73,8 @@ let package = Package(
         ),
         // Shared by the library and CLI test targets: the decision corpus reader (Tests/Corpus).
         .target(name: "ScopeGateTestSupport", dependencies: ["ScopeGate"], path: "Tests/Support"),
-        .testTarget(name: "ScopeGateTests", dependencies: ["ScopeGate", "ScopeGateTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ScopeGateTests", dependencies: ["ScopeGate", "ScopeGateTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ScopeGateTokensTests",
             dependencies: [
@@ -84,7 +86,11 @@ let package = Package(
             ],
             exclude: ["Fixtures"]  // read by path (#filePath), not as bundle resources
         ),
-        .testTarget(name: "ScopeGateCLITests", dependencies: ["ScopeGate", "scopegate", "ScopeGateTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "ScopeGateCLITests",
+            dependencies: [
+                "ScopeGate", "scopegate", "ScopeGateTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(
             name: "ScopeGateMCPTests",
             dependencies: [

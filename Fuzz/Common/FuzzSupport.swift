@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ScopeGate
 
 /// Shared by every fuzz target (compiled into each target's module, which is named `ScopeGate` so harnesses

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ScopeGate
 
 // Target `differential` (structure-aware): the fuzzer's bytes drive the differential tests' policy generator
@@ -12,7 +13,11 @@ import Foundation
 public func differentialFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var generator = PolicyGenerator(rng: FuzzRNG(Array(UnsafeBufferPointer(start: data, count: size))))
     let policy = generator.generate()
-    guard let model = PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: policy.yaml, name: "gen.yaml").model else {
+    guard
+        let model = PolicyCompiler(options: LoadOptions(environment: [:])).compile(
+            source: policy.yaml, name: "gen.yaml"
+        ).model
+    else {
         return 0
     }
     let compiled = CompiledPolicy(model: model)
@@ -23,15 +28,17 @@ public func differentialFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
         let actual = compiled.decide(call, grant: compiled.grant(strings))
         let expected = reference.decide(call, granted: strings)
         let actualMissing = compiled.names(actual.missing)
-        Fuzz.check(actual.allowed == expected.allowed && actual.reason.rawValue == expected.reason && actualMissing == expected.missing,
-                   """
-                   compiled matcher and reference disagree
-                   --- policy ---
-                   \(policy.yaml)--- grant --- \(strings)
-                   --- call --- \(call.method) \(call.name) \(call.arguments.mapValues(\.jsonText))
-                   compiled:  allowed=\(actual.allowed) reason=\(actual.reason) missing=\(actualMissing)
-                   reference: \(expected)
-                   """)
+        Fuzz.check(
+            actual.allowed == expected.allowed && actual.reason.rawValue == expected.reason
+                && actualMissing == expected.missing,
+            """
+            compiled matcher and reference disagree
+            --- policy ---
+            \(policy.yaml)--- grant --- \(strings)
+            --- call --- \(call.method) \(call.name) \(call.arguments.mapValues(\.jsonText))
+            compiled:  allowed=\(actual.allowed) reason=\(actual.reason) missing=\(actualMissing)
+            reference: \(expected)
+            """)
     }
     return 0
 }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ScopeGate
 
 // Target `jose`: the untrusted-bytes front of the token verifier — size check, compact-JWS split, strict
@@ -21,13 +22,19 @@ public func joseFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if token.utf8.count <= 16 * 1024, let jws = try? CompactJWS.parse(token, maxDepth: 16) {
         let text = Array(token.utf8)
         let secondDot = text.indices.filter { text[$0] == UInt8(ascii: ".") }.dropFirst().first
-        Fuzz.check(secondDot.map { Array(text[..<$0]) == Array(jws.signingInput) } ?? false, "signing input is not header.payload")
+        Fuzz.check(
+            secondDot.map { Array(text[..<$0]) == Array(jws.signingInput) } ?? false,
+            "signing input is not header.payload")
     }
     // StrictJSON vs the core parser on the same bytes.
     let strict = Result { () throws(StrictJSON.Failure) in try StrictJSON.parse(bytes, maxDepth: 16) }
-    let core = bytes.withUnsafeBufferPointer { buffer in Result { () throws(JSONParser.Failure) in try JSONParser(maxDepth: 16).parse(buffer) } }
+    let core = bytes.withUnsafeBufferPointer { buffer in
+        Result { () throws(JSONParser.Failure) in try JSONParser(maxDepth: 16).parse(buffer) }
+    }
     if case .success = strict, case .failure(let failure) = core {
-        Fuzz.check(!failure.message.hasPrefix("duplicate key"), "StrictJSON accepted a duplicate key the core parser rejects: \(token.prefix(200))")
+        Fuzz.check(
+            !failure.message.hasPrefix("duplicate key"),
+            "StrictJSON accepted a duplicate key the core parser rejects: \(token.prefix(200))")
     }
     return 0
 }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ScopeGate
 
 // Target `jsonl`: bytes → the `check --batch` line reader as the CLI runs it (`BatchProcessor.process`, compiled
@@ -13,39 +14,43 @@ enum Output {
 }
 
 private let policyText = """
-version: 1
-scopes:
-  base: { risk: low }
-  read:files: {}
-  write:files: { implies: [read:files] }
-  admin:system: { implies: [write:files], risk: admin }
-  pay:write: {}
-  pay:large: { risk: sensitive }
-  ops:*: {}
-  ops:run: {}
-  old:read: { deprecated: { use: read:files } }
-tools:
-  read_file: read:files
-  "auto_*": { requires: ops:run }
-  file_manager:
-    action_argument: action
-    actions: { read: read:files, write: write:files, delete: { requires: admin:system } }
-  transfer:
-    requires: pay:write
-    when:
-      - arguments: { amount: { gt: 1000 }, currency: { in: [EUR, USD] } }
-        requires: pay:large
-      - arguments: { path: { glob: "/etc/*" }, note: { exists: true } }
-        requires: admin:system
-  health: { public: true }
-methods: { logging/setLevel: admin:system }
-resources: { "clients://*": read:files }
-prompts: { "sum*": base }
-audit: { arguments: [action, amount] }
-"""
+    version: 1
+    scopes:
+      base: { risk: low }
+      read:files: {}
+      write:files: { implies: [read:files] }
+      admin:system: { implies: [write:files], risk: admin }
+      pay:write: {}
+      pay:large: { risk: sensitive }
+      ops:*: {}
+      ops:run: {}
+      old:read: { deprecated: { use: read:files } }
+    tools:
+      read_file: read:files
+      "auto_*": { requires: ops:run }
+      file_manager:
+        action_argument: action
+        actions: { read: read:files, write: write:files, delete: { requires: admin:system } }
+      transfer:
+        requires: pay:write
+        when:
+          - arguments: { amount: { gt: 1000 }, currency: { in: [EUR, USD] } }
+            requires: pay:large
+          - arguments: { path: { glob: "/etc/*" }, note: { exists: true } }
+            requires: admin:system
+      health: { public: true }
+    methods: { logging/setLevel: admin:system }
+    resources: { "clients://*": read:files }
+    prompts: { "sum*": base }
+    audit: { arguments: [action, amount] }
+    """
 
 private let policy: CompiledPolicy = {
-    guard let model = PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: policyText, name: "fuzz.yaml").model else {
+    guard
+        let model = PolicyCompiler(options: LoadOptions(environment: [:])).compile(
+            source: policyText, name: "fuzz.yaml"
+        ).model
+    else {
         fatalError("the jsonl fuzz policy does not compile")
     }
     return CompiledPolicy(model: model)
@@ -69,7 +74,9 @@ public func jsonLinesFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             let again = try JSONParser(maxDepth: 64).parse(text)
             Fuzz.check(again == value, "round trip changed the value: \(text)")
         } catch {
-            Fuzz.check(error.message == "number too long", "jsonText produced text the parser rejects (\(error)): \(text.prefix(200))")
+            Fuzz.check(
+                error.message == "number too long",
+                "jsonText produced text the parser rejects (\(error)): \(text.prefix(200))")
         }
     }
     // 2. The batch reader, line by line, exactly as BatchSession.handleLine feeds it: the byte reader + renderer
@@ -84,14 +91,19 @@ public func jsonLinesFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let lineBytes = Array(line)
         var out: [UInt8] = []
         var audit: [UInt8] = []
-        let ok = lineBytes.withUnsafeBufferPointer { processor.process($0, lineNumber: lineNumber, output: &out, audit: &audit) }
+        let ok = lineBytes.withUnsafeBufferPointer {
+            processor.process($0, lineNumber: lineNumber, output: &out, audit: &audit)
+        }
         let expected = lineBytes.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: lineNumber) }
         let output = String(decoding: out.dropLast(), as: UTF8.self)
-        Fuzz.check(out.last == 0x0A && output == expected.output && ok == expected.ok,
-                   "byte reader differs from the parser path: \(output.prefix(300)) vs \(expected.output.prefix(300))")
+        Fuzz.check(
+            out.last == 0x0A && output == expected.output && ok == expected.ok,
+            "byte reader differs from the parser path: \(output.prefix(300)) vs \(expected.output.prefix(300))")
         Fuzz.check(isJSON(output), "output line is not JSON: \(output.prefix(300))")
         let auditLine = audit.isEmpty ? nil : String(decoding: audit.dropLast(), as: UTF8.self)
-        Fuzz.check(maskTime(auditLine) == maskTime(expected.audit), "audit line differs from the parser path: \(auditLine?.prefix(300) ?? "nil")")
+        Fuzz.check(
+            maskTime(auditLine) == maskTime(expected.audit),
+            "audit line differs from the parser path: \(auditLine?.prefix(300) ?? "nil")")
         if let auditLine { Fuzz.check(isJSON(auditLine), "audit line is not JSON: \(auditLine.prefix(300))") }
     }
     return 0

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ScopeGate
 
 // Target `policy`: YAML bytes → loader + every compiler pass → (if it compiled) grant + decide + record.
@@ -21,8 +22,10 @@ public func policyFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let model = result.model else { return 0 }
     let policy = CompiledPolicy(model: model)
     let all = model.scopes.map(\.name)
-    let grants = [policy.grant([]), policy.grant(Array(all.prefix(all.count / 2))), policy.grant(["*", "nope:x", ""]),
-                  policy.grant(scopeString: all.suffix(2).joined(separator: " "))]
+    let grants = [
+        policy.grant([]), policy.grant(Array(all.prefix(all.count / 2))), policy.grant(["*", "nope:x", ""]),
+        policy.grant(scopeString: all.suffix(2).joined(separator: " ")),
+    ]
     let full = policy.grant(all)
     var calls: [Call] = [.tool("\u{0}no-such-tool\u{0}"), Call(method: "initialize"), Call(method: "bogus/x")]
     for tool in model.tools.prefix(8) {
@@ -47,8 +50,9 @@ public func policyFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
             if decision.reason == .missingScope {
                 let completed = policy.grant(grant.granted + policy.names(decision.missing))
-                Fuzz.check(policy.decide(call, grant: completed).allowed,
-                           "granting missing \(policy.names(decision.missing)) to \(grant.granted) still denies \(call)")
+                Fuzz.check(
+                    policy.decide(call, grant: completed).allowed,
+                    "granting missing \(policy.names(decision.missing)) to \(grant.granted) still denies \(call)")
             }
         }
         if call.name.hasPrefix("\u{0}no-such-tool"), !model.tools.contains(where: \.isGlob) {

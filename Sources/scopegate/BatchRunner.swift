@@ -2,9 +2,9 @@ import Foundation
 import ScopeGate
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
@@ -37,7 +37,8 @@ struct BatchRunner {
             logHandle = h
         }
         var session = BatchSession(
-            processor: BatchProcessor(policy: policy, policyVersion: "\(policy.model.contentHash)-1", audit: logHandle != nil),
+            processor: BatchProcessor(
+                policy: policy, policyVersion: "\(policy.model.contentHash)-1", audit: logHandle != nil),
             logFD: logHandle?.fileDescriptor)
         let maxLineBytes = session.processor.maxLineBytes
         var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
@@ -53,14 +54,20 @@ struct BatchRunner {
                 // An over-long line: answer it once, then skip to its end.
                 session.lineNumber += 1
                 session.allGood = false
-                session.out.append(contentsOf: BatchProcessor.errorLine(session.lineNumber, "line_too_long",
-                    "line is longer than \(maxLineBytes) bytes").utf8)
+                session.out.append(
+                    contentsOf: BatchProcessor.errorLine(
+                        session.lineNumber, "line_too_long",
+                        "line is longer than \(maxLineBytes) bytes"
+                    ).utf8)
                 session.out.append(0x0A)
                 pending.removeAll(keepingCapacity: true)
                 while true {
                     let m = try Self.read(fd, into: &chunk, input: input)
                     if m == 0 { break }
-                    if let nl = chunk[0..<m].firstIndex(of: 0x0A) { pending.append(contentsOf: chunk[(nl + 1)..<m]); break }
+                    if let nl = chunk[0..<m].firstIndex(of: 0x0A) {
+                        pending.append(contentsOf: chunk[(nl + 1)..<m])
+                        break
+                    }
                 }
             }
         }
@@ -81,7 +88,10 @@ struct BatchRunner {
             let n = buffer.withUnsafeMutableBytes { raw in
                 posixRead(fd, raw.baseAddress.map { $0 + filled }, capacity - filled)
             }
-            if n > 0 { filled += n; continue }
+            if n > 0 {
+                filled += n
+                continue
+            }
             if n == 0 { break }
             if errno == EINTR { continue }
             throw Output.fail("cannot read `\(input)`", help: "check the path, or use `-` for standard input")
@@ -123,17 +133,28 @@ struct BatchSession {
         var count = bytes.count
         if count > 0, bytes[count - 1] == 0x0D { count -= 1 }
         var blank = true
-        for i in 0..<count where bytes[i] != 0x20 && bytes[i] != 0x09 { blank = false; break }
+        for i in 0..<count where bytes[i] != 0x20 && bytes[i] != 0x09 {
+            blank = false
+            break
+        }
         if blank { return }
-        if !processor.process(UnsafeBufferPointer(rebasing: bytes[0..<count]), lineNumber: lineNumber, output: &out, audit: &logOut) {
+        if !processor.process(
+            UnsafeBufferPointer(rebasing: bytes[0..<count]), lineNumber: lineNumber, output: &out, audit: &logOut)
+        {
             allGood = false
         }
         flush(force: false)
     }
 
     mutating func flush(force: Bool) {
-        if force || out.count > 1 << 16 { Self.write(1, out); out.removeAll(keepingCapacity: true) }
-        if let logFD, force || logOut.count > 1 << 16 { Self.write(logFD, logOut); logOut.removeAll(keepingCapacity: true) }
+        if force || out.count > 1 << 16 {
+            Self.write(1, out)
+            out.removeAll(keepingCapacity: true)
+        }
+        if let logFD, force || logOut.count > 1 << 16 {
+            Self.write(logFD, logOut)
+            logOut.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Writes all of `bytes` (a closed or full output ends the writing silently, as `FileHandle.write` did not
@@ -143,7 +164,10 @@ struct BatchSession {
             var done = 0
             while done < raw.count, let base = raw.baseAddress {
                 let n = posixWrite(fd, base + done, raw.count - done)
-                if n > 0 { done += n; continue }
+                if n > 0 {
+                    done += n
+                    continue
+                }
                 if n < 0 && errno == EINTR { continue }
                 return
             }
@@ -175,10 +199,12 @@ struct BatchProcessor {
     /// the audit event to the buffers, each with a newline; returns false for a bad line. The common shape is
     /// read by ``RequestLineReader`` without building a dictionary; everything else (errors included) goes
     /// through ``processWithJSONParser(_:lineNumber:)``, so both give the same bytes.
-    mutating func process(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, output: inout [UInt8], audit auditOut: inout [UInt8]) -> Bool {
+    mutating func process(
+        _ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, output: inout [UInt8], audit auditOut: inout [UInt8]
+    ) -> Bool {
         guard let fields = RequestLineReader.read(line, parser: parser),
-              let grant = fastGrant(line, fields),
-              case (true, let id) = fastID(line, fields)
+            let grant = fastGrant(line, fields),
+            case (true, let id) = fastID(line, fields)
         else {
             let result = processWithJSONParser(line, lineNumber: lineNumber)
             output.append(contentsOf: result.output.utf8)
@@ -195,8 +221,9 @@ struct BatchProcessor {
         record.write(to: &output)
         output.append(0x0A)
         if audit {
-            let event = AuditEvent(decision: decision, record: record, call: call, grant: grant, policy: policy,
-                                   policyVersion: policyVersion, time: Date(), clientID: fields.clientID)
+            let event = AuditEvent(
+                decision: decision, record: record, call: call, grant: grant, policy: policy,
+                policyVersion: policyVersion, time: Date(), clientID: fields.clientID)
             auditOut.append(contentsOf: event.json.utf8)
             auditOut.append(0x0A)
         }
@@ -213,13 +240,19 @@ struct BatchProcessor {
         if fields.scopesIsArray {
             var list: [String] = []
             for range in fields.scopeItems {
-                guard let s = String(validating: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self) else { return nil }
+                guard let s = String(validating: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self) else {
+                    return nil
+                }
                 list.append(s)
             }
             grant = policy.grant(list)
         } else {
-            guard let s = String(validating: UnsafeBufferPointer(rebasing: line[(fields.scopes.lowerBound + 1)..<(fields.scopes.upperBound - 1)]),
-                                 as: UTF8.self) else { return nil }
+            guard
+                let s = String(
+                    validating: UnsafeBufferPointer(
+                        rebasing: line[(fields.scopes.lowerBound + 1)..<(fields.scopes.upperBound - 1)]),
+                    as: UTF8.self)
+            else { return nil }
             grant = policy.grant(scopeString: s)
         }
         grantsByBytes.insert(key, hash: hash, grant: grant)
@@ -239,7 +272,8 @@ struct BatchProcessor {
         // The parser reads up to 18 characters of `-?digits` exactly (Int64), and `Decimal` prints them back
         // unchanged, except `-0`.
         if raw.count <= 18, !(raw.count == 2 && raw[0] == UInt8(ascii: "-") && raw[1] == 0x30),
-           !raw.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            !raw.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+        {
             return (true, String(decoding: raw, as: UTF8.self))
         }
         guard case .number(let d)? = try? parser.parse(raw) else { return (false, nil) }
@@ -248,7 +282,9 @@ struct BatchProcessor {
 
     /// The `check --batch` answer through ``JSONParser`` and ``JSONValue`` dictionaries: the reference for
     /// ``process(_:lineNumber:output:audit:)`` (which falls back to it) and for its differential tests.
-    mutating func processWithJSONParser(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> (output: String, audit: String?, ok: Bool) {
+    mutating func processWithJSONParser(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> (
+        output: String, audit: String?, ok: Bool
+    ) {
         let parsed: JSONValue
         do {
             parsed = try parser.parse(line)
@@ -262,18 +298,23 @@ struct BatchProcessor {
         // With several unknown fields, name the smallest (by UTF-8 bytes): a dictionary's iteration order differs
         // between instances, so "the first one" would make the answer depend on the run (found by Fuzz/jsonl).
         if let unknown = request.keys.filter({ !known.contains($0) })
-            .min(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            .min(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        {
             return (Self.errorLine(lineNumber, "invalid_request", "unknown field \"\(unknown)\""), nil, false)
         }
         var method = "tools/call"
         if let m = request["method"] {
-            guard case .string(let s) = m else { return (Self.errorLine(lineNumber, "invalid_request", "\"method\" must be a string"), nil, false) }
+            guard case .string(let s) = m else {
+                return (Self.errorLine(lineNumber, "invalid_request", "\"method\" must be a string"), nil, false)
+            }
             method = s
         }
         var name: String?
         for key in ["tool", "name", "uri"] {
             if let v = request[key] {
-                guard case .string(let s) = v else { return (Self.errorLine(lineNumber, "invalid_request", "\"\(key)\" must be a string"), nil, false) }
+                guard case .string(let s) = v else {
+                    return (Self.errorLine(lineNumber, "invalid_request", "\"\(key)\" must be a string"), nil, false)
+                }
                 name = s
             }
         }
@@ -285,7 +326,8 @@ struct BatchProcessor {
             switch a {
             case .object(let o): arguments = o
             case .null: break
-            default: return (Self.errorLine(lineNumber, "invalid_request", "\"arguments\" must be an object"), nil, false)
+            default:
+                return (Self.errorLine(lineNumber, "invalid_request", "\"arguments\" must be an object"), nil, false)
             }
         }
         var scopeKey = ""
@@ -295,13 +337,21 @@ struct BatchProcessor {
         case .array(let items)?:
             var list: [String] = []
             for item in items {
-                guard case .string(let s) = item else { return (Self.errorLine(lineNumber, "invalid_request", "\"scopes\" entries must be strings"), nil, false) }
+                guard case .string(let s) = item else {
+                    return (
+                        Self.errorLine(lineNumber, "invalid_request", "\"scopes\" entries must be strings"), nil, false
+                    )
+                }
                 list.append(s)
             }
             scopeList = list
             scopeKey = "\u{1}" + list.joined(separator: "\u{0}")
         case nil: return (Self.errorLine(lineNumber, "invalid_request", "missing \"scopes\""), nil, false)
-        default: return (Self.errorLine(lineNumber, "invalid_request", "\"scopes\" must be a string or an array of strings"), nil, false)
+        default:
+            return (
+                Self.errorLine(lineNumber, "invalid_request", "\"scopes\" must be a string or an array of strings"),
+                nil, false
+            )
         }
         let grant: Grant
         if let cached = grantCache[scopeKey] {
@@ -324,8 +374,11 @@ struct BatchProcessor {
         if audit {
             var clientID: String?
             if case .string(let c)? = request["client_id"] { clientID = c }
-            auditLine = AuditEvent(decision: decision, record: record, call: call, grant: grant, policy: policy,
-                                   policyVersion: policyVersion, time: Date(), clientID: clientID).json
+            auditLine =
+                AuditEvent(
+                    decision: decision, record: record, call: call, grant: grant, policy: policy,
+                    policyVersion: policyVersion, time: Date(), clientID: clientID
+                ).json
         }
         return (record.json, auditLine, true)
     }
@@ -350,7 +403,9 @@ struct GrantCache {
     }
 
     func lookup(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Grant? {
-        guard let slot = slots[Int(hash % UInt64(Self.size))], slot.hash == hash, slot.key.count == key.count else { return nil }
+        guard let slot = slots[Int(hash % UInt64(Self.size))], slot.hash == hash, slot.key.count == key.count else {
+            return nil
+        }
         let same = slot.key.withUnsafeBufferPointer { stored in
             guard let a = stored.baseAddress, let b = key.baseAddress else { return true }
             return memcmp(a, b, key.count) == 0
@@ -427,7 +482,8 @@ enum RequestLineReader {
                     }
                 case .method, .tool, .name, .uri, .clientID:
                     guard let r = c.simpleString(),
-                          let s = String(validating: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self) else { return nil }
+                        let s = String(validating: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self)
+                    else { return nil }
                     switch key {
                     case .method: fields.method = s
                     case .tool: fields.tool = s
@@ -438,8 +494,9 @@ enum RequestLineReader {
                 case .arguments:
                     if c.literal("null") { break }
                     guard c.position < bytes.count, bytes[c.position] == UInt8(ascii: "{"),
-                          let parsed = try? parser.parseValue(in: bytes, at: c.position, depth: 1),
-                          case .object(let object) = parsed.value else { return nil }
+                        let parsed = try? parser.parseValue(in: bytes, at: c.position, depth: 1),
+                        case .object(let object) = parsed.value
+                    else { return nil }
                     fields.arguments = object
                     c.position = parsed.end
                 case .scopes:
@@ -476,7 +533,9 @@ enum RequestLineReader {
         guard c.position == bytes.count, sawScopes else { return nil }
         // A call that needs a name and has none is an error the parser path reports.
         let method = fields.method ?? "tools/call"
-        if fields.name == nil, method == "tools/call" || method == "resources/read" || method == "prompts/get" { return nil }
+        if fields.name == nil, method == "tools/call" || method == "resources/read" || method == "prompts/get" {
+            return nil
+        }
         return fields
     }
 
@@ -517,7 +576,8 @@ enum RequestLineReader {
         mutating func literal(_ word: StaticString) -> Bool {
             let count = word.utf8CodeUnitCount
             guard position + count <= bytes.count, let base = bytes.baseAddress,
-                  memcmp(base + position, word.utf8Start, count) == 0 else { return false }
+                memcmp(base + position, word.utf8Start, count) == 0
+            else { return false }
             position += count
             return true
         }
@@ -529,7 +589,10 @@ enum RequestLineReader {
             var i = start
             while i < bytes.count {
                 let b = bytes[i]
-                if b == UInt8(ascii: "\"") { position = i + 1; return start..<i }
+                if b == UInt8(ascii: "\"") {
+                    position = i + 1
+                    return start..<i
+                }
                 if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
                 i += 1
             }

@@ -32,10 +32,14 @@ struct Check: AsyncParsableCommand {
     @Option(name: .long, help: "A bearer token (JWT) to verify; its scopes are the grant.")
     var token: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read the bearer token from this file ('-' for standard input).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Read the bearer token from this file ('-' for standard input).", valueName: "file"))
     var tokenFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("With --token: read keys from this JWKS file instead of fetching them.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("With --token: read keys from this JWKS file instead of fetching them.", valueName: "file"))
     var jwks: String?
 
     @Flag(name: .long, help: "Explain the decision step by step.")
@@ -56,8 +60,12 @@ struct Check: AsyncParsableCommand {
                 throw ValidationError("give --tool (or --batch)")
             }
             let grants = [scopes != nil, token != nil, tokenFile != nil].filter { $0 }.count
-            if grants != 1 { throw ValidationError("give exactly one of --scopes (an empty string for none), --token, --token-file") }
-            if jwks != nil && token == nil && tokenFile == nil { throw ValidationError("--jwks goes with --token or --token-file") }
+            if grants != 1 {
+                throw ValidationError("give exactly one of --scopes (an empty string for none), --token, --token-file")
+            }
+            if jwks != nil && token == nil && tokenFile == nil {
+                throw ValidationError("--jwks goes with --token or --token-file")
+            }
         } else if tool != nil || scopes != nil || arguments != nil || token != nil || tokenFile != nil {
             throw ValidationError("--batch reads calls from its input; drop --tool, --scopes and --args")
         }
@@ -104,10 +112,13 @@ struct Check: AsyncParsableCommand {
     func readToken() throws -> String? {
         if let token { return token }
         guard let tokenFile else { return nil }
-        let data: Data? = tokenFile == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+        let data: Data? =
+            tokenFile == "-"
+            ? FileHandle.standardInput.readDataToEndOfFile()
             : FileManager.default.contents(atPath: tokenFile)
         guard let data, data.count <= 1 << 20 else {
-            throw Output.fail("cannot read the token file `\(tokenFile)`", help: "check the path; tokens are under 16 KiB")
+            throw Output.fail(
+                "cannot read the token file `\(tokenFile)`", help: "check the path; tokens are under 16 KiB")
         }
         return String(decoding: data, as: UTF8.self)
     }

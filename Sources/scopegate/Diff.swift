@@ -65,21 +65,30 @@ struct Diff: ParsableCommand {
                 case .removed: out += "  - \(r.name): \(r.old ?? "")\n"
                 case .changed:
                     out += "  ~ \(r.name)\n      old: \(r.old ?? "")\n      new: \(r.new ?? "")\n"
-                    if r.oldCost != r.newCost { out += "      least-privilege cost: \(r.oldCost.map(String.init) ?? "-") → \(r.newCost.map(String.init) ?? "-")\n" }
+                    if r.oldCost != r.newCost {
+                        out +=
+                            "      least-privilege cost: \(r.oldCost.map(String.init) ?? "-") → \(r.newCost.map(String.init) ?? "-")\n"
+                    }
                 }
             }
         }
-        if !d.scopeDefinitions.isEmpty { out += "scope definitions:\n" + d.scopeDefinitions.map { "  \($0)\n" }.joined() }
+        if !d.scopeDefinitions.isEmpty {
+            out += "scope definitions:\n" + d.scopeDefinitions.map { "  \($0)\n" }.joined()
+        }
         if !d.clientProfiles.isEmpty { out += "client profiles:\n" + d.clientProfiles.map { "  \($0)\n" }.joined() }
         let escalated = Set(d.escalations.map { "\($0.subject)\u{0}\($0.rule)" })
         for (title, list) in [("reach per scope", d.scopes), ("reach per client", d.clients)] where !list.isEmpty {
             out += "\(title):\n"
             for c in list {
                 if !c.gained.isEmpty {
-                    out += "  \(c.subject) now reaches: " + c.gained.map { escalated.contains("\(c.subject)\u{0}\($0)") ? "\($0) [escalation]" : $0 }
+                    out +=
+                        "  \(c.subject) now reaches: "
+                        + c.gained.map { escalated.contains("\(c.subject)\u{0}\($0)") ? "\($0) [escalation]" : $0 }
                         .joined(separator: ", ") + "\n"
                 }
-                if !c.lost.isEmpty { out += "  \(c.subject) no longer reaches: " + c.lost.joined(separator: ", ") + "\n" }
+                if !c.lost.isEmpty {
+                    out += "  \(c.subject) no longer reaches: " + c.lost.joined(separator: ", ") + "\n"
+                }
             }
         }
         out += "\nescalations: \(d.escalations.count)\n"
@@ -91,28 +100,35 @@ struct Diff: ParsableCommand {
         func opt(_ s: String?) -> String { s.map(JSONText.quote) ?? "null" }
         func optInt(_ i: Int?) -> String { i.map(String.init) ?? "null" }
         var out = "{\"v\":1,\"changed\":\(d.hasChanges),\"gate_tripped\":\(tripped),\"rules\":["
-        out += d.rules.map {
-            "{\"name\":\(JSONText.quote($0.name)),\"change\":\(JSONText.quote($0.kind.rawValue)),\"old\":\(opt($0.old)),\"new\":\(opt($0.new)),"
-                + "\"old_cost\":\(optInt($0.oldCost)),\"new_cost\":\(optInt($0.newCost))}"
-        }.joined(separator: ",") + "]"
+        out +=
+            d.rules.map {
+                "{\"name\":\(JSONText.quote($0.name)),\"change\":\(JSONText.quote($0.kind.rawValue)),\"old\":\(opt($0.old)),\"new\":\(opt($0.new)),"
+                    + "\"old_cost\":\(optInt($0.oldCost)),\"new_cost\":\(optInt($0.newCost))}"
+            }.joined(separator: ",") + "]"
         out += ",\"scope_definitions\":" + JSONText.array(d.scopeDefinitions)
         out += ",\"client_profiles\":" + JSONText.array(d.clientProfiles)
         func reach(_ list: [PolicyDiff.ReachChange]) -> String {
-            "[" + list.map { "{\"subject\":\(JSONText.quote($0.subject)),\"gained\":\(JSONText.array($0.gained)),\"lost\":\(JSONText.array($0.lost))}" }
+            "["
+                + list.map {
+                    "{\"subject\":\(JSONText.quote($0.subject)),\"gained\":\(JSONText.array($0.gained)),\"lost\":\(JSONText.array($0.lost))}"
+                }
                 .joined(separator: ",") + "]"
         }
         out += ",\"scopes\":" + reach(d.scopes) + ",\"clients\":" + reach(d.clients)
-        out += ",\"escalations\":[" + d.escalations.map {
-            "{\"kind\":\(JSONText.quote($0.kind)),\"subject\":\(JSONText.quote($0.subject)),\"rule\":\(JSONText.quote($0.rule)),"
-                + "\"message\":\(JSONText.quote($0.message)),\"location\":\(opt($0.location?.description))}"
-        }.joined(separator: ",") + "]}"
+        out +=
+            ",\"escalations\":["
+            + d.escalations.map {
+                "{\"kind\":\(JSONText.quote($0.kind)),\"subject\":\(JSONText.quote($0.subject)),\"rule\":\(JSONText.quote($0.rule)),"
+                    + "\"message\":\(JSONText.quote($0.message)),\"location\":\(opt($0.location?.description))}"
+            }.joined(separator: ",") + "]}"
         return out
     }
 
     /// GitHub workflow commands: escalations as errors when a gate is set (else warnings), other changes as notices.
     static func github(_ d: PolicyDiff, gate: Gate?, newPath: String) -> String {
         func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+            s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
+                .replacingOccurrences(of: "\n", with: "%0A")
         }
         func place(_ l: SourceLocation?) -> String {
             guard let l else { return "file=\(newPath)" }
@@ -120,7 +136,9 @@ struct Diff: ParsableCommand {
         }
         var out = ""
         let level = gate == nil ? "warning" : "error"
-        for e in d.escalations { out += "::\(level) \(place(e.location)),title=scopegate diff: privilege escalation::\(escape(e.message))\n" }
+        for e in d.escalations {
+            out += "::\(level) \(place(e.location)),title=scopegate diff: privilege escalation::\(escape(e.message))\n"
+        }
         let noticeLevel = gate == .anyChange ? "error" : "notice"
         for r in d.rules {
             let text: String
@@ -131,7 +149,9 @@ struct Diff: ParsableCommand {
             }
             out += "::\(noticeLevel) \(place(r.location)),title=scopegate diff::\(escape(text))\n"
         }
-        for s in d.scopeDefinitions + d.clientProfiles { out += "::\(noticeLevel) file=\(newPath),title=scopegate diff::\(escape(s))\n" }
+        for s in d.scopeDefinitions + d.clientProfiles {
+            out += "::\(noticeLevel) file=\(newPath),title=scopegate diff::\(escape(s))\n"
+        }
         out += "scopegate diff: \(d.rules.count) rule changes, \(d.escalations.count) escalations\n"
         return out
     }

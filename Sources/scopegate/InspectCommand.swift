@@ -32,10 +32,13 @@ struct Inspect: AsyncParsableCommand {
     @Flag(name: .long, help: "Also verify the token (signature, issuer, audience, times) with --policy.")
     var verify = false
 
-    @Option(name: .long, help: ArgumentHelp("Policy whose `tokens:` section verifies the token (with --verify).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Policy whose `tokens:` section verifies the token (with --verify).", valueName: "file"))
     var policy: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read keys from this JWKS file instead of fetching them.", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("Read keys from this JWKS file instead of fetching them.", valueName: "file"))
     var jwks: String?
 
     func validate() throws {
@@ -47,7 +50,9 @@ struct Inspect: AsyncParsableCommand {
         var text = token
         if token == "-" {
             let data = FileHandle.standardInput.readDataToEndOfFile()
-            guard data.count <= TokenInspector.maxInspectBytes + 4096 else { fail("input is larger than \(TokenInspector.maxInspectBytes) bytes") }
+            guard data.count <= TokenInspector.maxInspectBytes + 4096 else {
+                fail("input is larger than \(TokenInspector.maxInspectBytes) bytes")
+            }
             text = String(decoding: data, as: UTF8.self)
         }
         let now = Date()
@@ -62,13 +67,19 @@ struct Inspect: AsyncParsableCommand {
             for path in query {
                 do {
                     for value in try TokenInspector.query(path, in: decoded.claims) {
-                        if format == .human, case .string(let s) = value { out += s + "\n" } else { out += value.jsonText() + "\n" }
+                        if format == .human, case .string(let s) = value {
+                            out += s + "\n"
+                        } else {
+                            out += value.jsonText() + "\n"
+                        }
                     }
                 } catch {
                     fail("bad query `\(path)`: \(error.description)")
                 }
             }
-            if format == .human { FileHandle.standardError.write(Data("UNVERIFIED: values from an unverified token\n".utf8)) }
+            if format == .human {
+                FileHandle.standardError.write(Data("UNVERIFIED: values from an unverified token\n".utf8))
+            }
             print(out, terminator: "")
             return
         }
@@ -79,7 +90,9 @@ struct Inspect: AsyncParsableCommand {
         if verify, let policy {
             let compiled = try PolicyOptions(policy: policy).load()
             let verified = try await TokenCheck.verify(text, policy: compiled, jwksFile: jwks)
-            print("VERIFIED: issuer \(verified.issuer), subject \(verified.subject ?? "-"), scopes: \(verified.scopes.joined(separator: " "))")
+            print(
+                "VERIFIED: issuer \(verified.issuer), subject \(verified.subject ?? "-"), scopes: \(verified.scopes.joined(separator: " "))"
+            )
         }
     }
 

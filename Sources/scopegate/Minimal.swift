@@ -43,20 +43,25 @@ struct Minimal: ParsableCommand {
         var questions: [(String, [ToolSelection])] = []
         if let tool { questions.append((tool, [ToolSelection(tool: tool, actions: actions.isEmpty ? nil : actions)])) }
         if let tools {
-            let names = tools.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let names = tools.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
             questions.append((names.joined(separator: ","), names.map { ToolSelection(tool: $0) }))
         }
         let clients: [ClientProfile]
         if let client {
             guard let profile = policy.model.clients.first(where: { $0.name == client }) else {
-                throw Output.fail("unknown client `\(client)`",
-                                  help: "clients in this policy: " + policy.model.clients.map(\.name).joined(separator: ", "))
+                throw Output.fail(
+                    "unknown client `\(client)`",
+                    help: "clients in this policy: " + policy.model.clients.map(\.name).joined(separator: ", "))
             }
             clients = [profile]
         } else {
             clients = allClients ? policy.model.clients : []
         }
-        for c in clients { questions.append(("client \(c.name)", c.tools.map { ToolSelection(tool: $0.tool, actions: $0.actions) })) }
+        for c in clients {
+            questions.append(("client \(c.name)", c.tools.map { ToolSelection(tool: $0.tool, actions: $0.actions) }))
+        }
         var results: [(String, LeastPrivilegeResult)] = []
         for (label, selections) in questions {
             do {
@@ -77,22 +82,35 @@ struct Minimal: ParsableCommand {
 
 enum MinimalRender {
     static func json(_ r: LeastPrivilegeResult) -> String {
-        var out = "{\"scopes\":" + JSONText.array(r.scopes) + ",\"cost\":\(r.cost),\"optimal\":\(r.optimal),\"lower_bound\":\(r.lowerBound)"
+        var out =
+            "{\"scopes\":" + JSONText.array(r.scopes)
+            + ",\"cost\":\(r.cost),\"optimal\":\(r.optimal),\"lower_bound\":\(r.lowerBound)"
         out += ",\"alternatives\":[" + r.alternatives.map(JSONText.array).joined(separator: ",") + "]"
-        out += ",\"needed_by\":{" + r.neededBy.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.array(r.neededBy[$0] ?? []))" }.joined(separator: ",") + "}"
-        out += ",\"conditional\":[" + r.conditional.map { c in
-            "{\"tool\":\(JSONText.quote(c.tool)),\"when\":\(JSONText.quote(c.when)),\"clauses\":[" + c.clauses.map(JSONText.array).joined(separator: ",") + "]}"
-        }.joined(separator: ",") + "]}"
+        out +=
+            ",\"needed_by\":{"
+            + r.neededBy.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.array(r.neededBy[$0] ?? []))" }.joined(
+                separator: ",") + "}"
+        out +=
+            ",\"conditional\":["
+            + r.conditional.map { c in
+                "{\"tool\":\(JSONText.quote(c.tool)),\"when\":\(JSONText.quote(c.when)),\"clauses\":["
+                    + c.clauses.map(JSONText.array).joined(separator: ",") + "]}"
+            }.joined(separator: ",") + "]}"
         return out
     }
 
     static func human(_ label: String, _ r: LeastPrivilegeResult) -> String {
-        var out = "\(label):\n  scopes: " + (r.scopes.isEmpty ? "(none needed)" : r.scopes.joined(separator: " ")) + "\n"
-        out += "  privilege cost: \(r.cost) " + (r.optimal ? "(proven optimal)" : "(greedy, not proven optimal; lower bound \(r.lowerBound))") + "\n"
+        var out =
+            "\(label):\n  scopes: " + (r.scopes.isEmpty ? "(none needed)" : r.scopes.joined(separator: " ")) + "\n"
+        out +=
+            "  privilege cost: \(r.cost) "
+            + (r.optimal ? "(proven optimal)" : "(greedy, not proven optimal; lower bound \(r.lowerBound))") + "\n"
         for scope in r.scopes { out += "    \(scope) ← " + (r.neededBy[scope] ?? []).joined(separator: ", ") + "\n" }
         for alt in r.alternatives { out += "  equal-cost alternative: \(alt.joined(separator: " "))\n" }
         for c in r.conditional {
-            out += "  only when \(c.when) (\(c.tool)): " + c.clauses.map { $0.joined(separator: " + ") }.joined(separator: " OR ") + "\n"
+            out +=
+                "  only when \(c.when) (\(c.tool)): "
+                + c.clauses.map { $0.joined(separator: " + ") }.joined(separator: " OR ") + "\n"
         }
         return out
     }

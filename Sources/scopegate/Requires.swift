@@ -27,8 +27,13 @@ struct Requires: ParsableCommand {
     func run() throws {
         let policy = try policyOptions.load()
         let args = try parseArguments(arguments)
-        guard let ruleIndex = policy.toolRuleIndex(for: tool) ?? policy.model.tools.firstIndex(where: { $0.pattern == tool }) else {
-            throw Output.fail("unknown tool `\(tool)`", help: "`scopegate scopes --policy \(policyOptions.policy)` and the policy's `tools:` list what exists")
+        guard
+            let ruleIndex = policy.toolRuleIndex(for: tool)
+                ?? policy.model.tools.firstIndex(where: { $0.pattern == tool })
+        else {
+            throw Output.fail(
+                "unknown tool `\(tool)`",
+                help: "`scopegate scopes --policy \(policyOptions.policy)` and the policy's `tools:` list what exists")
         }
         let rule = policy.model.tools[ruleIndex]
         let selection = ToolSelection(tool: tool, actions: actions.isEmpty ? nil : actions)
@@ -46,37 +51,54 @@ struct Requires: ParsableCommand {
         var notes: [String] = []
         let whens = rule.when + chosenActions.flatMap(\.when)
         for w in whens {
-            let label = w.conditions.map { c in "\(c.argument): " + c.matchers.map(describe).joined(separator: ", ") }.joined(separator: "; ")
+            let label = w.conditions.map { c in "\(c.argument): " + c.matchers.map(describe).joined(separator: ", ") }
+                .joined(separator: "; ")
             let applies = arguments != nil && w.matches(args, notes: &notes)
             conditional.append((label, w.requirement.clauses, applies))
         }
         switch format {
         case .json:
-            func clausesJSON(_ c: [[String]]) -> String { "[" + c.map { JSONText.array($0) }.joined(separator: ",") + "]" }
+            func clausesJSON(_ c: [[String]]) -> String {
+                "[" + c.map { JSONText.array($0) }.joined(separator: ",") + "]"
+            }
             var out = "{\"v\":1,\"tool\":\(JSONText.quote(tool)),\"rule\":\(JSONText.quote(rule.pattern)),"
             out += "\"location\":\(JSONText.quote(rule.location.description)),\"public\":\(rule.isPublic),"
-            out += "\"parts\":[" + parts.map { "{\"source\":\(JSONText.quote($0.0)),\"clauses\":\(clausesJSON($0.1))}" }.joined(separator: ",") + "],"
-            out += "\"when\":[" + conditional.map { "{\"condition\":\(JSONText.quote($0.0)),\"clauses\":\(clausesJSON($0.1)),\"applies\":\($0.2)}" }.joined(separator: ",") + "],"
+            out +=
+                "\"parts\":["
+                + parts.map { "{\"source\":\(JSONText.quote($0.0)),\"clauses\":\(clausesJSON($0.1))}" }.joined(
+                    separator: ",") + "],"
+            out +=
+                "\"when\":["
+                + conditional.map {
+                    "{\"condition\":\(JSONText.quote($0.0)),\"clauses\":\(clausesJSON($0.1)),\"applies\":\($0.2)}"
+                }.joined(separator: ",") + "],"
             out += "\"least_privilege\":" + MinimalRender.json(least) + "}\n"
             Output.stdout(out)
         case .human:
-            var out = "tool `\(tool)`" + (rule.pattern != tool ? " (rule `\(rule.pattern)`)" : "") + " at \(rule.location)\n"
+            var out =
+                "tool `\(tool)`" + (rule.pattern != tool ? " (rule `\(rule.pattern)`)" : "") + " at \(rule.location)\n"
             if rule.isPublic { out += "  public: any valid token may call it\n" }
             for (source, clauses) in parts {
                 out += "  \(source): " + clauses.map { $0.joined(separator: " + ") }.joined(separator: "  OR  ") + "\n"
             }
             for (label, clauses, applies) in conditional {
                 out += "  when \(label): " + clauses.map { $0.joined(separator: " + ") }.joined(separator: "  OR  ")
-                out += arguments == nil ? "  (conditional)\n" : (applies ? "  (applies to these arguments)\n" : "  (does not apply)\n")
+                out +=
+                    arguments == nil
+                    ? "  (conditional)\n" : (applies ? "  (applies to these arguments)\n" : "  (does not apply)\n")
             }
             out += "least privilege: " + (least.scopes.isEmpty ? "(none)" : least.scopes.joined(separator: " "))
-            out += "  (cost \(least.cost)\(least.optimal ? ", optimal" : ", not proven optimal; lower bound \(least.lowerBound)"))\n"
+            out +=
+                "  (cost \(least.cost)\(least.optimal ? ", optimal" : ", not proven optimal; lower bound \(least.lowerBound)"))\n"
             for alt in least.alternatives { out += "  equal-cost alternative: \(alt.joined(separator: " "))\n" }
             if arguments != nil {
                 let call = Call.tool(tool, arguments: args)
                 let withArgs = conditional.filter(\.2)
                 if !withArgs.isEmpty {
-                    out += "with these arguments, also: " + withArgs.map { $0.1.map { $0.joined(separator: " + ") }.joined(separator: " OR ") }.joined(separator: "; ") + "\n"
+                    out +=
+                        "with these arguments, also: "
+                        + withArgs.map { $0.1.map { $0.joined(separator: " + ") }.joined(separator: " OR ") }.joined(
+                            separator: "; ") + "\n"
                 }
                 _ = call
             }

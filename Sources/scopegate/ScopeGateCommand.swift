@@ -16,8 +16,11 @@ struct ScopeGateCommand: ParsableCommand {
             Colour is used only on a terminal, never when NO_COLOR is set.
             """,
         version: version,
-        subcommands: [Lint.self, Scopes.self, Schema.self, Requires.self, Check.self, Minimal.self, Inspect.self, Suggest.self, Diff.self, Graph.self,
-                      TestCommand.self]
+        subcommands: [
+            Lint.self, Scopes.self, Schema.self, Requires.self, Check.self, Minimal.self, Inspect.self, Suggest.self,
+            Diff.self, Graph.self,
+            TestCommand.self,
+        ]
     )
 }
 

@@ -53,7 +53,9 @@ enum ScopeTree {
             if let use = scope.deprecatedUse { text += "  (deprecated: use \(use))" }
             out += text + "\n"
             if scope.isWildcard {
-                out += "\(pad)   covers: " + (scope.covers.isEmpty ? "(nothing)" : scope.covers.joined(separator: ", ")) + "\n"
+                out +=
+                    "\(pad)   covers: " + (scope.covers.isEmpty ? "(nothing)" : scope.covers.joined(separator: ", "))
+                    + "\n"
             }
             for child in scope.implies where !path.contains(child) {
                 if let def = model.scope(child) { line(def, depth + 1, path.union([child])) }

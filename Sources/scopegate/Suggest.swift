@@ -29,7 +29,10 @@ struct Suggest: ParsableCommand {
     func run() throws {
         let policy = try policyOptions.load()
         let fd: Int32 = log == "-" ? 0 : open(log, O_RDONLY)
-        guard fd >= 0 else { throw Output.fail("cannot read the audit log `\(log)`", help: "check the path, or use `-` for standard input") }
+        guard fd >= 0 else {
+            throw Output.fail(
+                "cannot read the audit log `\(log)`", help: "check the path, or use `-` for standard input")
+        }
         defer { if fd != 0 { close(fd) } }
         var aggregator = UsageAggregator(clientFilter: clientID)
         var reported = 0
@@ -37,15 +40,22 @@ struct Suggest: ParsableCommand {
         let name = log == "-" ? "<stdin>" : log
         let ok = aggregator.consume(fileDescriptor: fd) { error in
             reported += 1
-            if reported <= reportLimit { Output.stderr("scopegate: \(name):\(error.line): malformed audit event: \(error.message)\n") }
+            if reported <= reportLimit {
+                Output.stderr("scopegate: \(name):\(error.line): malformed audit event: \(error.message)\n")
+            }
         }
         guard ok else { throw Output.fail("cannot read the audit log `\(log)`") }
-        if reported > reportLimit { Output.stderr("scopegate: \(reported - reportLimit) more malformed lines not shown\n") }
+        if reported > reportLimit {
+            Output.stderr("scopegate: \(reported - reportLimit) more malformed lines not shown\n")
+        }
         if let clientID, !aggregator.clientIDs.contains(clientID) {
             let seen = aggregator.clientIDs
-            throw Output.fail("unknown client id `\(clientID)`: no events for it in `\(name)`",
-                              help: seen.isEmpty ? "the log has no events with a client id"
-                                  : "client ids in the log: " + seen.prefix(10).joined(separator: ", ") + (seen.count > 10 ? ", …" : ""))
+            throw Output.fail(
+                "unknown client id `\(clientID)`: no events for it in `\(name)`",
+                help: seen.isEmpty
+                    ? "the log has no events with a client id"
+                    : "client ids in the log: " + seen.prefix(10).joined(separator: ", ")
+                        + (seen.count > 10 ? ", …" : ""))
         }
         let solver = LeastPrivilegeSolver(policy: policy)
         let suggestions = aggregator.usage.map { solver.suggest(for: $0) }
@@ -57,7 +67,9 @@ struct Suggest: ParsableCommand {
         case .human:
             var out = suggestions.map(Self.human).joined(separator: "\n")
             if suggestions.isEmpty { out += "no events\n" }
-            out += "\n\(aggregator.lines) events read" + (aggregator.malformed > 0 ? ", \(aggregator.malformed) malformed" : "") + "\n"
+            out +=
+                "\n\(aggregator.lines) events read"
+                + (aggregator.malformed > 0 ? ", \(aggregator.malformed) malformed" : "") + "\n"
             Output.stdout(out)
         }
         if aggregator.malformed > 0 { throw Exit.cannot }
@@ -77,18 +89,26 @@ struct Suggest: ParsableCommand {
 
     static func human(_ s: UsageSuggestion) -> String {
         let u = s.usage
-        var out = "client \(u.clientID.map { "`\($0)`" } ?? "(no client id)"): \(u.events) events, \(u.allowed) allowed, "
+        var out =
+            "client \(u.clientID.map { "`\($0)`" } ?? "(no client id)"): \(u.events) events, \(u.allowed) allowed, "
         out += "\(u.requiredClauses.count) distinct requirement\(u.requiredClauses.count == 1 ? "" : "s")\n"
         let r = s.leastPrivilege
         out += "  suggested: " + (r.scopes.isEmpty ? "(no scopes needed)" : r.scopes.joined(separator: " "))
-        out += "  (cost \(r.cost)" + (r.optimal ? ", optimal" : ", not proven optimal; lower bound \(r.lowerBound)") + ")\n"
+        out +=
+            "  (cost \(r.cost)" + (r.optimal ? ", optimal" : ", not proven optimal; lower bound \(r.lowerBound)")
+            + ")\n"
         for scope in r.scopes { out += "    \(scope) ← " + (r.neededBy[scope] ?? []).joined(separator: ", ") + "\n" }
         for alt in r.alternatives { out += "  equal-cost alternative: \(alt.joined(separator: " "))\n" }
-        out += "  granted: " + (u.granted.isEmpty ? "(nothing)" : u.granted.joined(separator: " ")) + "  (cost \(s.grantedCost))\n"
+        out +=
+            "  granted: " + (u.granted.isEmpty ? "(nothing)" : u.granted.joined(separator: " "))
+            + "  (cost \(s.grantedCost))\n"
         out += "  unused access: " + (s.unused.isEmpty ? "none" : s.unused.joined(separator: " ")) + "\n"
-        if !s.unknownGranted.isEmpty { out += "  granted but not defined by the policy: \(s.unknownGranted.joined(separator: " "))\n" }
+        if !s.unknownGranted.isEmpty {
+            out += "  granted but not defined by the policy: \(s.unknownGranted.joined(separator: " "))\n"
+        }
         if !s.unknownRequired.isEmpty {
-            out += "  required in the log but not defined by the policy (left out): \(s.unknownRequired.joined(separator: " "))\n"
+            out +=
+                "  required in the log but not defined by the policy (left out): \(s.unknownRequired.joined(separator: " "))\n"
         }
         return out
     }

@@ -67,8 +67,9 @@ enum TokenCheck {
     /// Verifies `token`; on failure prints the reason (code, safe description) and exits 1.
     static func verify(_ token: String, policy: CompiledPolicy, jwksFile: String?) async throws -> VerifiedToken {
         guard let tokens = policy.model.tokens, !tokens.issuers.isEmpty else {
-            throw Output.fail("the policy has no `tokens:` section to verify tokens with",
-                              help: "add `tokens: { issuers: [...] }` (docs/tokens.md)")
+            throw Output.fail(
+                "the policy has no `tokens:` section to verify tokens with",
+                help: "add `tokens: { issuers: [...] }` (docs/tokens.md)")
         }
         let resource = policy.model.resource?.id ?? tokens.issuers.first?.audiences.first ?? ""
         var staticKeys: [String: JWKSet] = [:]
@@ -85,7 +86,9 @@ enum TokenCheck {
             return try await verifier.verify(token.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch {
             Output.stderr("scopegate: token rejected: \(error.code.id): \(error.message)\n")
-            Output.stderr("WWW-Authenticate: \(policy.unauthorizedChallenge(error: error.oauthError, description: error.message))\n")
+            Output.stderr(
+                "WWW-Authenticate: \(policy.unauthorizedChallenge(error: error.oauthError, description: error.message))\n"
+            )
             throw Exit.finding
         }
     }

@@ -31,7 +31,9 @@ struct TestCommand: ParsableCommand {
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one test file") }
-        if let t = coverageThreshold, !(0...100).contains(t) { throw ValidationError("--coverage-threshold is a percentage (0-100)") }
+        if let t = coverageThreshold, !(0...100).contains(t) {
+            throw ValidationError("--coverage-threshold is a percentage (0-100)")
+        }
     }
 
     func run() throws {
@@ -57,18 +59,22 @@ struct TestCommand: ParsableCommand {
         switch format {
         case .json:
             var out = "{\"v\":1,\"passed\":\(all.count - failed),\"failed\":\(failed),\"results\":["
-            out += all.map { r in
-                var s = "{\"name\":\(JSONText.quote(r.testCase.name)),\"location\":\(JSONText.quote(r.testCase.location.description))"
-                s += ",\"passed\":\(r.passed),\"failures\":" + JSONText.array(r.failures)
-                s += ",\"actual\":{\"allowed\":\(r.allowed),\"reason\":\(JSONText.quote(r.reason)),\"missing\":\(JSONText.array(r.missing))"
-                if let m = r.minimal { s += ",\"minimal\":" + JSONText.array(m) }
-                return s + "}}"
-            }.joined(separator: ",") + "]"
+            out +=
+                all.map { r in
+                    var s =
+                        "{\"name\":\(JSONText.quote(r.testCase.name)),\"location\":\(JSONText.quote(r.testCase.location.description))"
+                    s += ",\"passed\":\(r.passed),\"failures\":" + JSONText.array(r.failures)
+                    s +=
+                        ",\"actual\":{\"allowed\":\(r.allowed),\"reason\":\(JSONText.quote(r.reason)),\"missing\":\(JSONText.array(r.missing))"
+                    if let m = r.minimal { s += ",\"minimal\":" + JSONText.array(m) }
+                    return s + "}}"
+                }.joined(separator: ",") + "]"
             if showCoverage {
                 out += ",\"coverage\":{\"percent\":\(Self.percent(cov.percent)),\"uncovered\":["
-                out += cov.items.filter { !$0.covered }.map {
-                    "{\"kind\":\(JSONText.quote($0.kind)),\"label\":\(JSONText.quote($0.label)),\"location\":\(JSONText.quote($0.location.description))}"
-                }.joined(separator: ",") + "]}"
+                out +=
+                    cov.items.filter { !$0.covered }.map {
+                        "{\"kind\":\(JSONText.quote($0.kind)),\"label\":\(JSONText.quote($0.label)),\"location\":\(JSONText.quote($0.location.description))}"
+                    }.joined(separator: ",") + "]}"
             }
             Output.stdout(out + "}\n")
         case .human:
@@ -88,13 +94,17 @@ struct TestCommand: ParsableCommand {
                     out += "  \(kind)s \(c)/\(t)"
                 }
                 out += "\n"
-                for item in cov.items where !item.covered { out += "  not exercised: \(item.kind) `\(item.label)` (\(item.location))\n" }
+                for item in cov.items where !item.covered {
+                    out += "  not exercised: \(item.kind) `\(item.label)` (\(item.location))\n"
+                }
             }
             Output.stdout(out)
         }
         if failed > 0 { throw Exit.finding }
         if let threshold = coverageThreshold, cov.percent < threshold {
-            Output.stderr("scopegate: coverage \(Self.percent(cov.percent))% is below the threshold of \(Self.percent(threshold))%\n")
+            Output.stderr(
+                "scopegate: coverage \(Self.percent(cov.percent))% is below the threshold of \(Self.percent(threshold))%\n"
+            )
             throw Exit.finding
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import ScopeGate
 import Testing
+
 @testable import scopegate
 
 /// The `check --batch` byte reader and renderer against the JSONParser path they replace: on generated request
@@ -11,7 +12,9 @@ struct BatchReaderTests {
     static let policy: CompiledPolicy? = {
         let path = CLIRunner.repoRoot.appendingPathComponent("policies/climate.yaml").path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let model = PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: text, name: "policies/climate.yaml").model
+            let model = PolicyCompiler(options: LoadOptions(environment: [:])).compile(
+                source: text, name: "policies/climate.yaml"
+            ).model
         else { return nil }
         return CompiledPolicy(model: model)
     }()
@@ -30,8 +33,10 @@ struct BatchReaderTests {
         mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
     }
 
-    static let tools: [String] = ["get_forecast", "list_stations", "read_client", "automation_run", "automation_x", "delete_file",
-                        "export_report", "file_manager", "transfer_funds", "health_check", "nope", "", "caf\u{e9}"]
+    static let tools: [String] = [
+        "get_forecast", "list_stations", "read_client", "automation_run", "automation_x", "delete_file",
+        "export_report", "file_manager", "transfer_funds", "health_check", "nope", "", "caf\u{e9}",
+    ]
     static let scopeTexts: [String] = [
         #""mcp:tools:climate""#, #""""#, #""read:files write:files""#, #""admin:system""#, #""mcp:*""#,
         #""mcp:data:client-info:write mcp:payments:write""#, #"["read:files","mcp:payments:large"]"#, #"[]"#,
@@ -55,8 +60,10 @@ struct BatchReaderTests {
         deep31, deep32,
         #"{"nested":[1,[2,[3]],{"k":null}],"action":"read"}"#,
     ]
-    static let methods: [String] = [#""tools/call""#, #""resources/read""#, #""prompts/get""#, #""ping""#, #""logging/setLevel""#,
-                          #""nope/x""#, "7", #""tools\/call""#]
+    static let methods: [String] = [
+        #""tools/call""#, #""resources/read""#, #""prompts/get""#, #""ping""#, #""logging/setLevel""#,
+        #""nope/x""#, "7", #""tools\/call""#,
+    ]
 
     /// One generated line: the known fields in a random order, some left out, some repeated, odd spacing.
     static func line(_ r: inout Random) -> [UInt8] {
@@ -69,8 +76,13 @@ struct BatchReaderTests {
         if r.below(8) == 0 { members.append(#""client_id":"# + r.pick([#""bot""#, "3", #""b\u006ft""#, "null"])) }
         if r.below(10) == 0 { members.append(#""name":"# + "\"" + r.pick(tools) + "\"") }
         if r.below(12) == 0 { members.append(#""uri":"# + r.pick([#""clients://42""#, #""files://x""#, "1"])) }
-        if r.below(15) == 0 { members.append(r.pick([#""extra":1"#, #""t\u006fol":"get_forecast""#, #""tool":"read_client""#,
-                                                   #""scopes":"admin:system""#, #""id":2"#])) }
+        if r.below(15) == 0 {
+            members.append(
+                r.pick([
+                    #""extra":1"#, #""t\u006fol":"get_forecast""#, #""tool":"read_client""#,
+                    #""scopes":"admin:system""#, #""id":2"#,
+                ]))
+        }
         for i in members.indices.reversed() where i > 0 {
             let j = r.below(i + 1)
             members.swapAt(i, j)
@@ -81,9 +93,14 @@ struct BatchReaderTests {
         if r.below(20) == 0 { text += r.pick([" x", "}", ",", " ", "\t"]) }
         var bytes = Array(text.utf8)
         switch r.below(12) {
-        case 0 where !bytes.isEmpty: bytes.removeSubrange(r.below(bytes.count)...)                  // truncated
-        case 1 where !bytes.isEmpty: bytes[r.below(bytes.count)] = r.pick([0xFF, 0xC3, 0x80, 0x00, 0x22, 0x5C, 0x7B])  // a bad byte
-        case 2: bytes = r.pick([Array("[]".utf8), Array("null".utf8), Array("\"x\"".utf8), Array("{}".utf8), [0xEF, 0xBB, 0xBF, 0x7B, 0x7D]])
+        case 0 where !bytes.isEmpty: bytes.removeSubrange(r.below(bytes.count)...)  // truncated
+        case 1 where !bytes.isEmpty:  // a bad byte
+            bytes[r.below(bytes.count)] = r.pick([0xFF, 0xC3, 0x80, 0x00, 0x22, 0x5C, 0x7B])
+        case 2:
+            bytes = r.pick([
+                Array("[]".utf8), Array("null".utf8), Array("\"x\"".utf8), Array("{}".utf8),
+                [0xEF, 0xBB, 0xBF, 0x7B, 0x7D],
+            ])
         default: break
         }
         return bytes
@@ -110,7 +127,9 @@ struct BatchReaderTests {
             #expect(ok == expected.ok, "line \(n): \(text)")
             let auditText = audit.isEmpty ? nil : String(decoding: audit.dropLast(), as: UTF8.self)
             #expect(Self.maskTime(auditText) == Self.maskTime(expected.audit), "line \(n): \(text)")
-            if bytes.withUnsafeBufferPointer({ RequestLineReader.read($0, parser: fast.parser) }) != nil { fastLines += 1 }
+            if bytes.withUnsafeBufferPointer({ RequestLineReader.read($0, parser: fast.parser) }) != nil {
+                fastLines += 1
+            }
         }
         // The generator must exercise the byte reader itself, not only the fallback.
         #expect(fastLines > 2_500, "only \(fastLines) lines took the byte reader")
@@ -143,7 +162,8 @@ struct BatchReaderTests {
         let policy = try #require(Self.policy)
         var fast = BatchProcessor(policy: policy, policyVersion: "v", audit: false)
         var reference = BatchProcessor(policy: policy, policyVersion: "v", audit: false)
-        let line = Array(#"{".id":"a","tool":"transfer","arguments":{"amount":5000},"3copes":["pay:write"],"zz":1}"#.utf8)
+        let line = Array(
+            #"{".id":"a","tool":"transfer","arguments":{"amount":5000},"3copes":["pay:write"],"zz":1}"#.utf8)
         let expected = #"{"v":1,"line":2,"error":{"code":"invalid_request","message":"unknown field \".id\""}}"#
         for _ in 0..<200 {
             var out: [UInt8] = []
@@ -151,13 +171,15 @@ struct BatchReaderTests {
             let ok = line.withUnsafeBufferPointer { fast.process($0, lineNumber: 2, output: &out, audit: &audit) }
             #expect(!ok)
             #expect(String(decoding: out, as: UTF8.self) == expected + "\n")
-            #expect(line.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: 2) }.output == expected)
+            #expect(
+                line.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: 2) }.output == expected)
         }
     }
 
     @Test func linesAfterAnOverLongLineAreAllAnswered() throws {
         let long = #"{"tool":"get_forecast","scopes":""# + String(repeating: "x", count: (1 << 20) + 70_000) + "\"}"
-        let input = long + "\n" + #"{"id":1,"tool":"get_forecast","scopes":"mcp:tools:climate"}"# + "\n"
+        let input =
+            long + "\n" + #"{"id":1,"tool":"get_forecast","scopes":"mcp:tools:climate"}"# + "\n"
             + #"{"id":2,"tool":"get_forecast","scopes":""}"#
         let r = try CLIRunner.run(["check", "--policy", "policies/climate.yaml", "--batch", "-"], stdin: input)
         #expect(r.status == 2)

@@ -21,7 +21,9 @@ struct CLITests {
     }
 
     @Test func lintErrorShowsCaretHelpAndExitsOne() throws {
-        let path = try tempFile("typo.yaml", """
+        let path = try tempFile(
+            "typo.yaml",
+            """
             version: 1
             scopes:
               mcp:tools:climate: {}
@@ -44,7 +46,9 @@ struct CLITests {
     }
 
     @Test func lintStrictFailsOnWarnings() throws {
-        let path = try tempFile("warn.yaml", """
+        let path = try tempFile(
+            "warn.yaml",
+            """
             version: 1
             scopes:
               a: {}
@@ -63,8 +67,12 @@ struct CLITests {
         let json = try CLIRunner.run(["lint", "--format", "json", path])
         #expect(json.status == 1)
         guard case .object(let o) = try JSONParser().parse(json.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
-              case .array(let diags)? = o["diagnostics"],
-              case .object(let first)? = diags.first(where: { if case .object(let d) = $0 { return d["code"] == .string("SG101") }; return false }) else {
+            case .array(let diags)? = o["diagnostics"],
+            case .object(let first)? = diags.first(where: {
+                if case .object(let d) = $0 { return d["code"] == .string("SG101") }
+                return false
+            })
+        else {
             Issue.record("not a JSON lint report: \(json.stdout)")
             return
         }
@@ -75,11 +83,13 @@ struct CLITests {
         let github = try CLIRunner.run(["lint", "--format", "github", path])
         #expect(github.stdout.contains("::error file=\(path),line=5,col=8,title=SG101 unknown-key::"))
         let sarif = try CLIRunner.run(["lint", "--format", "sarif", path])
-        guard case .object(let log) = try JSONParser().parse(sarif.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
-              case .array(let runs)? = log["runs"], case .object(let run)? = runs.first,
-              case .array(let results)? = run["results"], case .object(let result)? = results.last,
-              case .object(let tool)? = run["tool"], case .object(let driver)? = tool["driver"],
-              case .array(let rules)? = driver["rules"] else {
+        guard
+            case .object(let log) = try JSONParser().parse(sarif.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
+            case .array(let runs)? = log["runs"], case .object(let run)? = runs.first,
+            case .array(let results)? = run["results"], case .object(let result)? = results.last,
+            case .object(let tool)? = run["tool"], case .object(let driver)? = tool["driver"],
+            case .array(let rules)? = driver["rules"]
+        else {
             Issue.record("not a SARIF log: \(sarif.stdout)")
             return
         }
@@ -90,11 +100,15 @@ struct CLITests {
     }
 
     @Test func checkExitCodes() throws {
-        let allow = try CLIRunner.run(["check", "--policy", climate, "--tool", "get_forecast", "--scopes", "mcp:tools:climate"])
+        let allow = try CLIRunner.run([
+            "check", "--policy", climate, "--tool", "get_forecast", "--scopes", "mcp:tools:climate",
+        ])
         #expect(allow.status == 0)
         #expect(allow.stdout.hasPrefix("allowed"))
-        let deny = try CLIRunner.run(["check", "--policy", climate, "--tool", "file_manager", "--args", #"{"action":"delete"}"#,
-                                      "--scopes", "write:files", "--format", "json"])
+        let deny = try CLIRunner.run([
+            "check", "--policy", climate, "--tool", "file_manager", "--args", #"{"action":"delete"}"#,
+            "--scopes", "write:files", "--format", "json",
+        ])
         #expect(deny.status == 1)
         #expect(deny.stdout.contains(#""reason":"missing_scope""#))
         #expect(deny.stdout.contains(#""missing":["admin:system"]"#))
@@ -109,7 +123,10 @@ struct CLITests {
     }
 
     @Test func explainNamesRuleClauseAndIgnoredScopes() throws {
-        let r = try CLIRunner.run(["check", "--policy", climate, "--tool", "automation_run_report", "--scopes", "mcp:* mcp:operations:automation:*", "--explain"])
+        let r = try CLIRunner.run([
+            "check", "--policy", climate, "--tool", "automation_run_report", "--scopes",
+            "mcp:* mcp:operations:automation:*", "--explain",
+        ])
         #expect(r.status == 0)
         #expect(r.stdout.contains("matched rule `automation_*`"))
         #expect(r.stdout.contains("satisfied by [mcp:operations:automation:workflows:run]"))
@@ -138,7 +155,8 @@ struct CLITests {
 
     @Test func batchDeniesKeepExitZeroAndAuditRedacts() throws {
         let log = try tempFile("audit.jsonl", "")
-        let input = #"{"tool":"file_manager","arguments":{"action":"read","path":"/tmp/a","secret":"s3"},"scopes":"read:files","client_id":"bot"}"#
+        let input =
+            #"{"tool":"file_manager","arguments":{"action":"read","path":"/tmp/a","secret":"s3"},"scopes":"read:files","client_id":"bot"}"#
             + "\n" + #"{"tool":"read_client","scopes":""}"#
         let r = try CLIRunner.run(["check", "--policy", climate, "--batch", "-", "--log", log], stdin: input)
         #expect(r.status == 0)
@@ -161,7 +179,9 @@ struct CLITests {
         #expect(unknown.status == 2)
         let m = try CLIRunner.run(["minimal", "--policy", climate, "--client", "climate-bot", "--format", "json"])
         #expect(m.status == 0)
-        #expect(m.stdout.contains(#""scopes":["mcp:operations:automation:workflows:run","mcp:tools:climate","read:files"]"#))
+        #expect(
+            m.stdout.contains(#""scopes":["mcp:operations:automation:workflows:run","mcp:tools:climate","read:files"]"#)
+        )
         #expect(try CLIRunner.run(["minimal", "--policy", climate, "--client", "ghost"]).status == 2)
         #expect(try CLIRunner.run(["minimal", "--policy", climate]).status == 2)
     }
@@ -184,7 +204,8 @@ struct CLITests {
     @Test func schemaIsJSON() throws {
         let r = try CLIRunner.run(["schema"])
         #expect(r.status == 0)
-        guard case .object(let o) = try JSONParser().parse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard case .object(let o) = try JSONParser().parse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             Issue.record("schema is not a JSON object")
             return
         }

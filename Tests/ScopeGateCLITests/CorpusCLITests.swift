@@ -1,7 +1,8 @@
 import Foundation
 import ScopeGate
-@testable import ScopeGateTestSupport
 import Testing
+
+@testable import ScopeGateTestSupport
 
 /// The decision corpus (Tests/Corpus) through the built CLI: each file becomes one `check --batch` run, one
 /// request line per case, and the same record fields are compared as in the library test.
@@ -20,10 +21,11 @@ struct CorpusCLITests {
         } else {
             policyPath = file.policyPath ?? ""
         }
-        let input = file.cases.map { c in
-            "{\"method\":\(JSONText.quote(c.method)),\"tool\":\(JSONText.quote(c.tool)),\"arguments\":"
-                + JSONValue.object(c.arguments).jsonText + ",\"scopes\":" + JSONText.array(c.scopes) + "}"
-        }.joined(separator: "\n") + "\n"
+        let input =
+            file.cases.map { c in
+                "{\"method\":\(JSONText.quote(c.method)),\"tool\":\(JSONText.quote(c.tool)),\"arguments\":"
+                    + JSONValue.object(c.arguments).jsonText + ",\"scopes\":" + JSONText.array(c.scopes) + "}"
+            }.joined(separator: "\n") + "\n"
         let result = try CLIRunner.run(["check", "--policy", policyPath, "--batch", "-"], stdin: input)
         #expect(result.status == 0, "\(fileName): \(result.stderr)")
         let lines = result.stdout.split(separator: "\n")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ScopeGateMCP
 
 /// `Authorization` header parsing (RFC 6750 §2.1), which runs on every request.
@@ -12,9 +13,11 @@ import Testing
     }
 
     @Test func refusesEverythingElse() {
-        for header: String? in [nil, "", "Bearer", "Bearer ", "Bearer    ", "Bearerabc", "Bearer\tabc", "Basic abc",
-                                "Bearer a b", "Bearer a,b", "Bearer \"abc\"", "Bearer abc\u{00A0}", "Bearér abc",
-                                "Bearer ab\u{0}c", "Bearer a\nb", "Token abc", "Bearer\u{00A0}abc", "Bear abc"] {
+        for header: String? in [
+            nil, "", "Bearer", "Bearer ", "Bearer    ", "Bearerabc", "Bearer\tabc", "Basic abc",
+            "Bearer a b", "Bearer a,b", "Bearer \"abc\"", "Bearer abc\u{00A0}", "Bearér abc",
+            "Bearer ab\u{0}c", "Bearer a\nb", "Token abc", "Bearer\u{00A0}abc", "Bear abc",
+        ] {
             #expect(Bearer.token(fromAuthorization: header) == nil, "\(String(describing: header))")
         }
     }

@@ -1,31 +1,41 @@
 import Foundation
 import MCP
 import Testing
+
 @testable import climate_server
 
 /// The official conformance scenarios: server scope challenge and token audience validation, each asserting
 /// the exact `WWW-Authenticate`.
 @Suite struct ConformanceTests {
-    let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
+    let initialize =
+        #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
 
     @Test func missingTokenIs401WithMetadataAndScope() async throws {
         let world = try World()
         let response = await world.post(initialize, token: nil)
         #expect(response.statusCode == 401)
-        #expect(response.wwwAuthenticate == "Bearer resource_metadata=\"\(world.metadataURL)\", scope=\"mcp:tools:climate\"")
+        #expect(
+            response.wwwAuthenticate == "Bearer resource_metadata=\"\(world.metadataURL)\", scope=\"mcp:tools:climate\""
+        )
     }
 
     @Test func missingTokenOnAKnownToolAddsItsLeastPrivilege() async throws {
         let world = try World()
         let response = await world.post(toolCall("read_client", ["client_id": "1"]), token: nil)
         #expect(response.statusCode == 401)
-        #expect(response.wwwAuthenticate == "Bearer resource_metadata=\"\(world.metadataURL)\", scope=\"mcp:tools:climate mcp:data:client-info:read\"")
+        #expect(
+            response.wwwAuthenticate
+                == "Bearer resource_metadata=\"\(world.metadataURL)\", scope=\"mcp:tools:climate mcp:data:client-info:read\""
+        )
     }
 
     func expectInvalidToken(_ world: World, _ token: String, _ description: String) async {
         let response = await world.post(initialize, token: token)
         #expect(response.statusCode == 401)
-        #expect(response.wwwAuthenticate == "Bearer error=\"invalid_token\", error_description=\"\(description)\", resource_metadata=\"\(world.metadataURL)\", scope=\"mcp:tools:climate\"")
+        #expect(
+            response.wwwAuthenticate
+                == "Bearer error=\"invalid_token\", error_description=\"\(description)\", resource_metadata=\"\(world.metadataURL)\", scope=\"mcp:tools:climate\""
+        )
     }
 
     @Test func wrongAudienceIs401() async throws {
@@ -42,8 +52,9 @@ import Testing
 
     @Test func expiredTokenIs401() async throws {
         let world = try World()
-        let token = world.authorizationServer.token(scope: "mcp:tools:climate", audience: world.resource, lifetime: 60,
-                                                    now: Date().addingTimeInterval(-3600))
+        let token = world.authorizationServer.token(
+            scope: "mcp:tools:climate", audience: world.resource, lifetime: 60,
+            now: Date().addingTimeInterval(-3600))
         await expectInvalidToken(world, token, "token has expired")
     }
 
@@ -62,9 +73,13 @@ import Testing
 
     @Test func insufficientScopeIs403WithGrantedPlusMissing() async throws {
         let world = try World()
-        let response = await world.post(toolCall("read_client", ["client_id": "1"]), token: world.token("mcp:tools:climate"))
+        let response = await world.post(
+            toolCall("read_client", ["client_id": "1"]), token: world.token("mcp:tools:climate"))
         #expect(response.statusCode == 403)
-        #expect(response.wwwAuthenticate == "Bearer error=\"insufficient_scope\", scope=\"mcp:tools:climate mcp:data:client-info:read\", resource_metadata=\"\(world.metadataURL)\", error_description=\"additional scope required for `read_client`\"")
+        #expect(
+            response.wwwAuthenticate
+                == "Bearer error=\"insufficient_scope\", scope=\"mcp:tools:climate mcp:data:client-info:read\", resource_metadata=\"\(world.metadataURL)\", error_description=\"additional scope required for `read_client`\""
+        )
     }
 
     @Test func argumentDependentRequirement() async throws {
@@ -82,20 +97,27 @@ import Testing
 
     @Test func batchDeniedIfAnyElementIsWithUnionOfMissing() async throws {
         let world = try World()
-        let batch = "[" + toolCall("get_forecast", ["location": "x"], id: 1) + "," + toolCall("read_client", ["client_id": "1"], id: 2)
+        let batch =
+            "[" + toolCall("get_forecast", ["location": "x"], id: 1) + ","
+            + toolCall("read_client", ["client_id": "1"], id: 2)
             + "," + toolCall("automation_run_report", [:], id: 3) + "]"
         let response = await world.post(batch, token: world.token("mcp:tools:climate"))
         #expect(response.statusCode == 403)
-        #expect(response.wwwAuthenticate?.contains("scope=\"mcp:tools:climate mcp:data:client-info:read mcp:operations:automation:workflows:run\"") == true)
+        #expect(
+            response.wwwAuthenticate?.contains(
+                "scope=\"mcp:tools:climate mcp:data:client-info:read mcp:operations:automation:workflows:run\"") == true
+        )
     }
 
     @Test func headerHintsMustMatchTheBody() async throws {
         let world = try World()
         let token = world.token("mcp:tools:climate")
         let body = toolCall("get_forecast", ["location": "x"])
-        let ok = await world.post(body, token: token, headers: ["Mcp-Method": "tools/call", "Mcp-Name": "get_forecast"])
+        let ok = await world.post(
+            body, token: token, headers: ["Mcp-Method": "tools/call", "Mcp-Name": "get_forecast"])
         #expect(ok.statusCode == 200)
-        let lying = await world.post(body, token: token, headers: ["Mcp-Method": "tools/call", "Mcp-Name": "health_check"])
+        let lying = await world.post(
+            body, token: token, headers: ["Mcp-Method": "tools/call", "Mcp-Name": "health_check"])
         #expect(lying.statusCode == 400)
         let wrongMethod = await world.post(body, token: token, headers: ["Mcp-Method": "tools/list"])
         #expect(wrongMethod.statusCode == 400)
@@ -103,7 +125,8 @@ import Testing
 
     @Test func duplicateKeysAreRefused() async throws {
         let world = try World()
-        let body = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_forecast","name":"read_client"}}"#
+        let body =
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_forecast","name":"read_client"}}"#
         let response = await world.post(body, token: world.token("mcp:tools:climate"))
         #expect(response.statusCode == 400)
     }
@@ -113,7 +136,8 @@ import Testing
         for path in ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"] {
             let response = await world.app.gateway.handle(MCP.HTTPRequest(method: "GET", path: path))
             #expect(response.statusCode == 200)
-            let object = try #require(try JSONSerialization.jsonObject(with: response.bodyData ?? Data()) as? [String: Any])
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: response.bodyData ?? Data()) as? [String: Any])
             #expect(object["resource"] as? String == world.resource)
             #expect(object["authorization_servers"] as? [String] == [world.authorizationServer.issuer])
             #expect(object["scopes_supported"] as? [String] == ["mcp:tools:climate"])
@@ -125,7 +149,8 @@ import Testing
         let world = try World()
         let token = world.token("mcp:data:client-info:read read:files")
         _ = await world.post(toolCall("read_client", ["client_id": "secret-id"]), token: token)
-        _ = await world.post(toolCall("file_manager", ["action": "read", "path": "/tmp/x", "content": "pw"]), token: token)
+        _ = await world.post(
+            toolCall("file_manager", ["action": "read", "path": "/tmp/x", "content": "pw"]), token: token)
         let events = world.audit.events
         #expect(events.count == 2)
         #expect(events[0].arguments["client_id"] == .string("[redacted]"))

@@ -1,13 +1,15 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MCP
 import ScopeGate
 import ScopeGateMCP
 import ScopeGateTokens
 import Testing
+
 @testable import climate_server
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// `downstream:` tools: the caller's token is exchanged (RFC 8693) for a token of the downstream API's audience;
 /// the handler and the downstream API only ever see that one.
@@ -15,19 +17,25 @@ import Testing
     /// The MCP SDK's own client over HTTP → gateway → handler → exchange at the in-process AS → the example's CRM API.
     @Test func updateClientCallsTheCRMWithAnExchangedTokenAndNeverTheCallers() async throws {
         let world = try World()
-        let oauth = OAuthAuthorizer(configuration: OAuthConfiguration(
-            grantType: .clientCredentials,
-            authentication: .clientSecretBasic(clientID: world.authorizationServer.clientID,
-                                               clientSecret: world.authorizationServer.clientSecret)))
-        let transport = HTTPClientTransport(endpoint: try #require(URL(string: world.resource)),
-                                            configuration: world.sessionConfiguration(), streaming: false, authorizer: oauth)
+        let oauth = OAuthAuthorizer(
+            configuration: OAuthConfiguration(
+                grantType: .clientCredentials,
+                authentication: .clientSecretBasic(
+                    clientID: world.authorizationServer.clientID,
+                    clientSecret: world.authorizationServer.clientSecret)))
+        let transport = HTTPClientTransport(
+            endpoint: try #require(URL(string: world.resource)),
+            configuration: world.sessionConfiguration(), streaming: false, authorizer: oauth)
         let client = Client(name: "downstream-test", version: "1.0")
         _ = try await client.connect(transport: transport)
 
         // 403 → step-up to mcp:data:client-info:write → the call runs with an exchanged token.
         let first = try await client.callTool(name: "update_client", arguments: ["client_id": "c-7", "plan": "gold"])
         #expect(first.isError != true, "\(first.content)")
-        guard case .text(let text, _, _)? = first.content.first else { Issue.record("no text"); return }
+        guard case .text(let text, _, _)? = first.content.first else {
+            Issue.record("no text")
+            return
+        }
         #expect(text.hasPrefix("updated client c-7 (plan gold) through the CRM API"))
 
         let server = world.authorizationServer
@@ -67,7 +75,8 @@ import Testing
             for token in callerTokens + [exchanged] { #expect(!event.json.contains(token)) }
         }
         let exchangeEvent = try #require(world.audit.events.first { $0.downstream != nil })
-        #expect(exchangeEvent.reason == "token_exchanged" && exchangeEvent.allowed && exchangeEvent.tool == "update_client")
+        #expect(
+            exchangeEvent.reason == "token_exchanged" && exchangeEvent.allowed && exchangeEvent.tool == "update_client")
         #expect(exchangeEvent.json.contains(#""downstream":{"issuer":"#))
         await client.disconnect()
     }
@@ -76,15 +85,18 @@ import Testing
     @Test func theDownstreamAPIRefusesAPassedThroughToken() async throws {
         let world = try World()
         let callerToken = world.token("mcp:tools:climate mcp:data:client-info:write")
-        let refused = await world.crm.api.handle(method: "PUT", path: "/clients/1", authorization: "Bearer \(callerToken)", body: [])
+        let refused = await world.crm.api.handle(
+            method: "PUT", path: "/clients/1", authorization: "Bearer \(callerToken)", body: [])
         #expect(refused.status == 401)
         #expect(refused.body.contains("token is not for this resource"))
         let (authorizer, caller) = try await authenticated(world, callerToken)
-        let result = await authorizer.exchange(try #require(authorizer.downstream(forTool: "update_client")),
-                                               for: .tool("update_client"), caller: caller, subjectToken: callerToken)
+        let result = await authorizer.exchange(
+            try #require(authorizer.downstream(forTool: "update_client")),
+            for: .tool("update_client"), caller: caller, subjectToken: callerToken)
         let token = try result.get()
         #expect(token.accessToken != callerToken)
-        let accepted = await world.crm.api.handle(method: "PUT", path: "/clients/1", authorization: token.authorizationHeaderValue, body: [])
+        let accepted = await world.crm.api.handle(
+            method: "PUT", path: "/clients/1", authorization: token.authorizationHeaderValue, body: [])
         #expect(accepted.status == 200)
     }
 
@@ -127,27 +139,41 @@ import Testing
         let (authorizer, caller) = try await authenticated(world, token)
         let handlerRuns = AuditCollector()
         let mcp = Server(name: "t", version: "1", capabilities: .init(tools: .init(listChanged: false)))
-        let source: CallerSource = failure == .noSubjectToken
+        let source: CallerSource =
+            failure == .noSubjectToken
             ? .provider { caller }
             : .provider({ caller }, subjectToken: { token })
-        await mcp.withAuthorizedTools(authorizer, tools: ClimateServer.tools, caller: source, delegating: { params, _, downstream in
-            handlerRuns.append(AuditEvent(time: Date(), clientID: nil, subject: nil, tokenID: nil, method: "", tool: params.name,
-                                          action: nil, arguments: [:], granted: [], allowed: downstream != nil, reason: "",
-                                          required: [], missing: [], rule: nil, policyVersion: ""))
-            return ClimateServer.call(params)
-        })
+        await mcp.withAuthorizedTools(
+            authorizer, tools: ClimateServer.tools, caller: source,
+            delegating: { params, _, downstream in
+                handlerRuns.append(
+                    AuditEvent(
+                        time: Date(), clientID: nil, subject: nil, tokenID: nil, method: "", tool: params.name,
+                        action: nil, arguments: [:], granted: [], allowed: downstream != nil, reason: "",
+                        required: [], missing: [], rule: nil, policyVersion: ""))
+                return ClimateServer.call(params)
+            })
         let (clientTransport, serverTransport) = await InMemoryTransport.createConnectedPair()
         try await mcp.start(transport: serverTransport)
         let client = Client(name: "c", version: "1")
         _ = try await client.connect(transport: clientTransport)
 
-        let context: RequestContext<CallTool.Result> = try await client.callTool(name: "update_client", arguments: ["client_id": "1"])
+        let context: RequestContext<CallTool.Result> = try await client.callTool(
+            name: "update_client", arguments: ["client_id": "1"])
         let result = try await context.value
         #expect(result.isError == true)
-        guard case .text(let text, _, _)? = result.content.first else { Issue.record("no text"); return }
-        #expect(text.hasPrefix("token_exchange_failed: `update_client` cannot get a token for `https://crm.climate.example.com`"))
+        guard case .text(let text, _, _)? = result.content.first else {
+            Issue.record("no text")
+            return
+        }
+        #expect(
+            text.hasPrefix(
+                "token_exchange_failed: `update_client` cannot get a token for `https://crm.climate.example.com`"))
         #expect(!text.contains(token))
-        guard case .object(let content)? = result.structuredContent else { Issue.record("no structured content"); return }
+        guard case .object(let content)? = result.structuredContent else {
+            Issue.record("no structured content")
+            return
+        }
         #expect(content["error"] == .string("token_exchange_failed"))
         #expect(content["reason"] == .string(failure.expected.reason))
         #expect(content["audience"] == .string("https://crm.climate.example.com"))
@@ -174,8 +200,10 @@ import Testing
         let token = world.token("mcp:data:client-info:write")
         let (authorizer, caller) = try await authenticated(world, token)
         let mcp = Server(name: "t", version: "1", capabilities: .init(tools: .init(listChanged: false)))
-        await mcp.withAuthorizedTools(authorizer, tools: ClimateServer.tools,
-                                      caller: .provider({ caller }, subjectToken: { token })) { params, _ in
+        await mcp.withAuthorizedTools(
+            authorizer, tools: ClimateServer.tools,
+            caller: .provider({ caller }, subjectToken: { token })
+        ) { params, _ in
             ClimateServer.text("ran \(params.name)")
         }
         let (clientTransport, serverTransport) = await InMemoryTransport.createConnectedPair()

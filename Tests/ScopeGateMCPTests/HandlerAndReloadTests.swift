@@ -1,12 +1,14 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MCP
 import ScopeGate
 import ScopeGateMCP
 import Testing
+
 @testable import climate_server
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 @Suite struct HandlerWrapperTests {
     /// stdio-style: no HTTP context, the caller comes from an injected provider.
@@ -16,9 +18,12 @@ import Testing
         configuration.auditSink = { audit.append($0) }
         let authorizer = MCPAuthorizer(store: store, configuration: configuration)
         let server = Server(name: "t", version: "1", capabilities: .init(tools: .init(listChanged: false)))
-        await server.withAuthorizedTools(authorizer, tools: ClimateServer.tools, caller: .provider {
-            Caller(scopes: scopes, clientID: "stdio", policy: authorizer.store.current.policy)
-        }) { params, _ in ClimateServer.call(params) }
+        await server.withAuthorizedTools(
+            authorizer, tools: ClimateServer.tools,
+            caller: .provider {
+                Caller(scopes: scopes, clientID: "stdio", policy: authorizer.store.current.policy)
+            }
+        ) { params, _ in ClimateServer.call(params) }
         let (clientTransport, serverTransport) = await InMemoryTransport.createConnectedPair()
         try await server.start(transport: serverTransport)
         let client = Client(name: "c", version: "1")
@@ -33,7 +38,10 @@ import Testing
         #expect(ok.isError != true)
         let denied = try await client.callTool(name: "read_client", arguments: ["client_id": "1"])
         #expect(denied.isError == true)
-        guard case .text(let text, _, _)? = denied.content.first else { Issue.record("no text"); return }
+        guard case .text(let text, _, _)? = denied.content.first else {
+            Issue.record("no text")
+            return
+        }
         #expect(text == "insufficient_scope: `read_client` needs `mcp:data:client-info:read`")
         // stdio: every decision is audited in the handler.
         #expect(audit.events.map(\.allowed) == [true, false])
@@ -56,7 +64,9 @@ import Testing
         let store = try PolicyStore(path: climatePolicyPath)
         let authorizer = MCPAuthorizer(store: store)
         let server = Server(name: "t", version: "1", capabilities: .init(tools: .init(listChanged: false)))
-        await server.withAuthorizedTools(authorizer, tools: ClimateServer.tools) { params, _ in ClimateServer.call(params) }
+        await server.withAuthorizedTools(authorizer, tools: ClimateServer.tools) { params, _ in
+            ClimateServer.call(params)
+        }
         let (clientTransport, serverTransport) = await InMemoryTransport.createConnectedPair()
         try await server.start(transport: serverTransport)
         let client = Client(name: "c", version: "1")
@@ -83,7 +93,8 @@ import Testing
         #expect(reloader.poll() == false)
 
         // read_client now needs only mcp:tools:climate.
-        let relaxed = original.replacingOccurrences(of: "  read_client: mcp:data:client-info:read", with: "  read_client: mcp:tools:climate")
+        let relaxed = original.replacingOccurrences(
+            of: "  read_client: mcp:data:client-info:read", with: "  read_client: mcp:tools:climate")
         #expect(relaxed != original)
         try relaxed.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(reloader.poll() == true)
@@ -103,8 +114,9 @@ import Testing
     @Test func servesMetadataAndChallengesOverLoopback() async throws {
         let world = try World()
         let port = Locked(0)
-        let app = ScopeGateHTTPServer.application(gateway: world.app.gateway, host: "127.0.0.1", port: 0,
-                                                  onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
+        let app = ScopeGateHTTPServer.application(
+            gateway: world.app.gateway, host: "127.0.0.1", port: 0,
+            onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
         let task = Task { try await app.run() }
         defer { task.cancel() }
         var bound = 0
@@ -115,7 +127,8 @@ import Testing
         #expect(bound > 0)
         let session = URLSession(configuration: .ephemeral)
         let base = "http://127.0.0.1:\(bound)"
-        let (prm, prmResponse) = try await session.data(from: try #require(URL(string: base + "/.well-known/oauth-protected-resource/mcp")))
+        let (prm, prmResponse) = try await session.data(
+            from: try #require(URL(string: base + "/.well-known/oauth-protected-resource/mcp")))
         #expect((prmResponse as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: prm, as: UTF8.self).contains("\"bearer_methods_supported\":[\"header\"]"))
 
@@ -127,7 +140,9 @@ import Testing
         let (_, unauthorized) = try await session.data(for: request)
         let http = try #require(unauthorized as? HTTPURLResponse)
         #expect(http.statusCode == 401)
-        #expect(http.value(forHTTPHeaderField: "WWW-Authenticate")?.contains("resource_metadata=\"\(world.metadataURL)\"") == true)
+        #expect(
+            http.value(forHTTPHeaderField: "WWW-Authenticate")?.contains("resource_metadata=\"\(world.metadataURL)\"")
+                == true)
 
         request.setValue("Bearer \(world.token("mcp:tools:climate"))", forHTTPHeaderField: "Authorization")
         let (body, ok) = try await session.data(for: request)

@@ -1,22 +1,26 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MCP
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The MCP Swift SDK's own client (`OAuthAuthorizer` + `HTTPClientTransport`, client credentials) against the
 /// example server in-process, on `https://` hosts served through a `URLProtocol`.
 @Suite struct SDKClientEndToEndTests {
     @Test func discoveryTokenStepUpAndFilteredList() async throws {
         let world = try World()
-        let authorizer = OAuthAuthorizer(configuration: OAuthConfiguration(
-            grantType: .clientCredentials,
-            authentication: .clientSecretBasic(clientID: world.authorizationServer.clientID,
-                                               clientSecret: world.authorizationServer.clientSecret)))
-        let transport = HTTPClientTransport(endpoint: try #require(URL(string: world.resource)),
-                                            configuration: world.sessionConfiguration(), streaming: false,
-                                            authorizer: authorizer)
+        let authorizer = OAuthAuthorizer(
+            configuration: OAuthConfiguration(
+                grantType: .clientCredentials,
+                authentication: .clientSecretBasic(
+                    clientID: world.authorizationServer.clientID,
+                    clientSecret: world.authorizationServer.clientSecret)))
+        let transport = HTTPClientTransport(
+            endpoint: try #require(URL(string: world.resource)),
+            configuration: world.sessionConfiguration(), streaming: false,
+            authorizer: authorizer)
         let client = Client(name: "sdk-test-client", version: "1.0")
 
         // 1. initialize without a token → 401 → PRM discovery → AS metadata → token with scopes_supported.

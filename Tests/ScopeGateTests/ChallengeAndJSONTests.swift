@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 @Suite struct ChallengeTests {
@@ -18,27 +19,38 @@ import Testing
         """
 
     func policy() throws -> CompiledPolicy {
-        try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: Self.source, name: "c.yaml").compiled()
+        try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: Self.source, name: "c.yaml")
+            .compiled()
     }
 
     @Test func unauthorizedWithoutTokenListsScopesSupportedAndMetadata() throws {
         let p = try policy()
-        #expect(p.unauthorizedChallenge() ==
-            #"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="basic:read""#)
+        #expect(
+            p.unauthorizedChallenge()
+                == #"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="basic:read""#
+        )
     }
 
     @Test func unauthorizedForAKnownCallAddsTheToolsLeastPrivilegeAndError() throws {
         let p = try policy()
-        let value = p.unauthorizedChallenge(for: .tool("write_file"), error: "invalid_token", description: "token \"expired\"")
-        #expect(value == #"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="basic:read files:write", error="invalid_token", error_description="token ?expired?""#)
+        let value = p.unauthorizedChallenge(
+            for: .tool("write_file"), error: "invalid_token", description: "token \"expired\"")
+        #expect(
+            value
+                == #"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="basic:read files:write", error="invalid_token", error_description="token ?expired?""#
+        )
     }
 
     @Test func forbiddenChallengeKeepsGrantedStringsAsSentThenMissing() throws {
         let p = try policy()
         let grant = p.grant(["files:read", "unknown:thing"])
         let decision = p.decide(.tool("write_file"), grant: grant)
-        #expect(p.challenge(for: decision, grant: grant) == #"Bearer error="insufficient_scope", scope="files:read files:write", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", error_description="additional scope required""#)
-        #expect(p.challenge(for: decision, grant: grant, style: .missingOnly)?.contains(#"scope="files:write""#) == true)
+        #expect(
+            p.challenge(for: decision, grant: grant)
+                == #"Bearer error="insufficient_scope", scope="files:read files:write", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", error_description="additional scope required""#
+        )
+        #expect(
+            p.challenge(for: decision, grant: grant, style: .missingOnly)?.contains(#"scope="files:write""#) == true)
     }
 
     @Test func overlongScalarIsOneDiagnostic() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 // Every diagnostic code is raised by its example in `policies/broken/` (or by a generated input where a committed
@@ -60,8 +61,9 @@ private let expectations: [String: ExpectedDiagnostic] = [
     "SG008": .init(source: broken("SG008-too-many-nodes"), severity: .error, line: 3, column: 15),
     "SG009": .init(source: broken("SG009-unset-variable"), severity: .error, line: 4, column: 7),
     "SG010": .init(source: broken("SG010-include-not-found"), severity: .error, line: 3, column: 11),
-    "SG011": .init(source: broken("SG011-include-cycle"), severity: .error, line: 2, column: 11,
-                   locatedIn: "policies/broken/includes/SG011-tools.yaml"),
+    "SG011": .init(
+        source: broken("SG011-include-cycle"), severity: .error, line: 2, column: 11,
+        locatedIn: "policies/broken/includes/SG011-tools.yaml"),
     "SG012": .init(source: broken("SG012-tab-indentation"), severity: .error, line: 6, column: 1),
     "SG013": .init(source: broken("SG013-multiple-documents"), severity: .error, line: 7, column: 1),
     "SG101": .init(source: broken("SG101-unknown-key"), severity: .error, line: 7, column: 5),
@@ -72,14 +74,16 @@ private let expectations: [String: ExpectedDiagnostic] = [
     "SG201": .init(source: broken("SG201-invalid-scope-name"), severity: .error, line: 5, column: 3),
     "SG202": .init(source: broken("SG202-undefined-scope"), severity: .error, line: 6, column: 14),
     "SG203": .init(source: broken("SG203-wildcard-in-requirement"), severity: .error, line: 9, column: 15),
-    "SG205": .init(source: broken("SG205-double-definition"), severity: .error, line: 4, column: 3,
-                   locatedIn: "policies/broken/includes/SG205-scopes.yaml"),
+    "SG205": .init(
+        source: broken("SG205-double-definition"), severity: .error, line: 4, column: 3,
+        locatedIn: "policies/broken/includes/SG205-scopes.yaml"),
     "SG206": .init(source: broken("SG206-unknown-tool"), severity: .error, line: 9, column: 13),
     "SG207": .init(source: broken("SG207-unknown-action"), severity: .error, line: 13, column: 13),
     "SG208": .init(source: broken("SG208-unknown-issuer"), severity: .error, line: 15, column: 17),
     "SG301": .init(source: broken("SG301-implication-cycle"), severity: .error, line: 4, column: 27),
-    "SG302": .init(source: broken("SG302-empty-wildcard"), severity: .warning, line: 5, column: 3,
-                   alsoAllowed: ["SG701"]),   // a wildcard covering nothing also unlocks nothing
+    "SG302": .init(
+        source: broken("SG302-empty-wildcard"), severity: .warning, line: 5, column: 3,
+        alsoAllowed: ["SG701"]),  // a wildcard covering nothing also unlocks nothing
     "SG303": .init(source: broken("SG303-broad-wildcard"), severity: .warning, line: 6, column: 3),
     "SG401": .init(source: broken("SG401-empty-any"), severity: .error, line: 7, column: 17),
     "SG402": .init(source: broken("SG402-ambiguous-globs"), severity: .error, line: 8, column: 3),
@@ -205,32 +209,36 @@ struct DiagnosticCodeTests {
 struct HostileInputTests {
     /// Compiles text and requires at least one error with one of `codes`, and no model.
     @discardableResult
-    func expectRejected(_ source: String, codes: Set<String>, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Diagnostics {
+    func expectRejected(_ source: String, codes: Set<String>, sourceLocation: Testing.SourceLocation = #_sourceLocation)
+        -> Diagnostics
+    {
         let result = compiler().compile(source: source, name: "hostile.yaml")
         #expect(result.model == nil, sourceLocation: sourceLocation)
         let found = Set(result.diagnostics.filter { $0.severity == .error }.map(\.code.id))
-        #expect(!found.isDisjoint(with: codes), "expected one of \(codes.sorted()), got \(result.diagnostics.map(\.description))",
-                sourceLocation: sourceLocation)
+        #expect(
+            !found.isDisjoint(with: codes),
+            "expected one of \(codes.sorted()), got \(result.diagnostics.map(\.description))",
+            sourceLocation: sourceLocation)
         return result.diagnostics
     }
 
     static let malformed: [String] = [
-        "version: 1\ntools: { a: b",                  // unclosed flow mapping
-        "version: 1\ntools: [a, b",                    // unclosed flow sequence
+        "version: 1\ntools: { a: b",  // unclosed flow mapping
+        "version: 1\ntools: [a, b",  // unclosed flow sequence
         "version: 1\nscopes:\n  a: \"unterminated\n",  // unterminated quote
-        "version: 1\n  bad: indentation\n",            // a mapping that does not line up
-        "version: 1\ntools:\n  a: *undefined\n",       // an alias with no anchor
-        "version: 1\n- a\n",                           // a list after a mapping entry
-        "version: 1\nkey: value: other\n",             // mapping value in a plain scalar
+        "version: 1\n  bad: indentation\n",  // a mapping that does not line up
+        "version: 1\ntools:\n  a: *undefined\n",  // an alias with no anchor
+        "version: 1\n- a\n",  // a list after a mapping entry
+        "version: 1\nkey: value: other\n",  // mapping value in a plain scalar
         "{",
         "]",
-        "version: 1\n\u{0007}\n",                      // a control character
+        "version: 1\n\u{0007}\n",  // a control character
         "version: 1\nx: @reserved\n",
         "version: 1\nx: `backtick\n",
-        "%YAML 9.9\n--- a\n",                          // unsupported YAML version
-        "version: 1\nx: \"\\q\"\n",                      // unknown escape
-        "\"\\uD800\"",                                 // escaped lone surrogate
-        "a: b\n...\nc: d\n",                           // content after the document end marker
+        "%YAML 9.9\n--- a\n",  // unsupported YAML version
+        "version: 1\nx: \"\\q\"\n",  // unknown escape
+        "\"\\uD800\"",  // escaped lone surrogate
+        "a: b\n...\nc: d\n",  // content after the document end marker
     ]
 
     @Test("malformed YAML is a YAML diagnostic", arguments: malformed)
@@ -256,14 +264,16 @@ struct HostileInputTests {
         expectRejected("version: 1\nscopes:\n  a:\n  \t description: x\n", codes: ["SG012", "SG004"])
     }
 
-    @Test("non-UTF-8 bytes", arguments: [
-        [UInt8(0xFF)],                       // never valid
-        [0xC0, 0xAF],                        // overlong `/`
-        [0xE9, 0x61],                        // Latin-1 `é` followed by ASCII
-        [0xED, 0xA0, 0x80],                  // a UTF-16 surrogate
-        [0x80],                              // a lone continuation byte
-        [0xF0, 0x9F, 0x98],                  // truncated at the end of the file
-    ] as [[UInt8]])
+    @Test(
+        "non-UTF-8 bytes",
+        arguments: [
+            [UInt8(0xFF)],  // never valid
+            [0xC0, 0xAF],  // overlong `/`
+            [0xE9, 0x61],  // Latin-1 `é` followed by ASCII
+            [0xED, 0xA0, 0x80],  // a UTF-16 surrogate
+            [0x80],  // a lone continuation byte
+            [0xF0, 0x9F, 0x98],  // truncated at the end of the file
+        ] as [[UInt8]])
     func nonUTF8(_ bytes: [UInt8]) throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -301,23 +311,31 @@ struct HostileInputTests {
         #expect(inMemory.diagnostics.map(\.code) == [.fileTooLarge])
     }
 
-    @Test("10,000-deep nesting", arguments: [
-        String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000),
-        String(repeating: "{a: ", count: 10_000) + "b" + String(repeating: "}", count: 10_000),
-        String(repeating: "- ", count: 10_000) + "a",
-        String(repeating: "[", count: 10_000),                 // never closed
-    ])
+    @Test(
+        "10,000-deep nesting",
+        arguments: [
+            String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000),
+            String(repeating: "{a: ", count: 10_000) + "b" + String(repeating: "}", count: 10_000),
+            String(repeating: "- ", count: 10_000) + "a",
+            String(repeating: "[", count: 10_000),  // never closed
+        ])
     func deepNesting(_ value: String) {
         let block = value.hasPrefix("-")
-        let source = block ? "version: 1\naudit:\n  arguments:\n  " + value + "\n" : "version: 1\naudit:\n  arguments: " + value + "\n"
+        let source =
+            block
+            ? "version: 1\naudit:\n  arguments:\n  " + value + "\n" : "version: 1\naudit:\n  arguments: " + value + "\n"
         expectRejected(source, codes: ["SG006"])
     }
 
     @Test("nesting just past the limit of 64 is SG006")
     func nestingPastLimit() {
-        let ok = "version: 1\naudit:\n  arguments: " + String(repeating: "[", count: 60) + String(repeating: "]", count: 60) + "\n"
+        let ok =
+            "version: 1\naudit:\n  arguments: " + String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
+            + "\n"
         #expect(!compiler().compile(source: ok, name: "ok.yaml").diagnostics.contains { $0.code == .nestingTooDeep })
-        let deep = "version: 1\naudit:\n  arguments: " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "\n"
+        let deep =
+            "version: 1\naudit:\n  arguments: " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+            + "\n"
         expectRejected(deep, codes: ["SG006"])
     }
 
@@ -328,7 +346,8 @@ struct HostileInputTests {
         #expect(diagnostics.first { $0.code == .scalarTooLong }?.location?.line == 4)
         let quoted = "version: 1\nscopes:\n  a:\n    description: \"" + String(repeating: "x", count: 1 << 20) + "\"\n"
         expectRejected(quoted, codes: ["SG007"])
-        let block = "version: 1\nscopes:\n  a:\n    description: |\n"
+        let block =
+            "version: 1\nscopes:\n  a:\n    description: |\n"
             + String(repeating: "      " + String(repeating: "x", count: 1023) + "\n", count: 1024)
         expectRejected(block, codes: ["SG007"])
         // YAML limits implicit keys to 1024 characters, so a 1 MB key is a syntax error before it is a long scalar.
@@ -366,11 +385,14 @@ struct HostileInputTests {
         #expect(!result.diagnostics.contains { $0.code == .doubleDefinition }, "a file in a cycle is loaded once")
     }
 
-    @Test("billion laughs: anchors referencing anchors are bounded", arguments: [(10, 10), (12, 10), (20, 10), (30, 2)])
+    @Test(
+        "billion laughs: anchors referencing anchors are bounded", arguments: [(10, 10), (12, 10), (20, 10), (30, 2)])
     func billionLaughs(_ levels: Int, _ fanOut: Int) {
         var source = "version: 1\nl0: &l0 [" + Array(repeating: "lol", count: fanOut).joined(separator: ", ") + "]\n"
         for level in 1...levels {
-            source += "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: fanOut).joined(separator: ", ") + "]\n"
+            source +=
+                "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: fanOut).joined(separator: ", ")
+                + "]\n"
         }
         source += "audit:\n  arguments: *l\(levels)\n"
         let diagnostics = expectRejected(source, codes: ["SG008"])

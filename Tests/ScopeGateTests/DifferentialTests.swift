@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 /// The tests' seeded generator is the core's SplitMix64 (the synthetic policies use it too), so every run sees the
@@ -15,18 +16,26 @@ typealias SeededRNG = SplitMix64
         "tool.exact", "tool.glob", "tool.glob.ordering", "tool.unknown", "tool.public",
         "grant.wildcard.defined", "grant.wildcard.undefined", "grant.unknown", "grant.deprecated",
         "closure.via_hierarchy", "req.any", "req.all",
-        "action.ok", "action.unknown", "action.unknown.missing", "action.unknown.non_string", "action.unknown.undeclared",
-        "when.equals", "when.in", "when.not_in", "when.gt", "when.gte", "when.lt", "when.lte", "when.prefix", "when.glob",
+        "action.ok", "action.unknown", "action.unknown.missing", "action.unknown.non_string",
+        "action.unknown.undeclared",
+        "when.equals", "when.in", "when.not_in", "when.gt", "when.gte", "when.lt", "when.lte", "when.prefix",
+        "when.glob",
         "when.exists", "when.wrong_type", "when.absent", "when.matched", "when.not_matched", "when.in_action",
         "decision.allowed", "decision.missing_scope", "decision.missing.multi_part", "decision.missing.choice",
     ]
     // Rarer paths (not tool calls) still need a solid count.
-    static let requiredOtherRules = ["resource.rule", "resource.unknown", "prompt.rule", "prompt.unknown",
-                                     "method.builtin", "method.rule", "method.unknown"]
+    static let requiredOtherRules = [
+        "resource.rule", "resource.unknown", "prompt.rule", "prompt.unknown",
+        "method.builtin", "method.rule", "method.unknown",
+    ]
 
     @Test func compiledMatcherAgreesWithReference() throws {
         var counts: [String: Int] = [:]
-        var generated = 0, clean = 0, calls = 0, mismatches = 0, quickMismatches = 0
+        var generated = 0
+        var clean = 0
+        var calls = 0
+        var mismatches = 0
+        var quickMismatches = 0
         for seed in Self.seeds {
             var generator = PolicyGenerator(rng: SeededRNG(seed: seed))
             for _ in 0..<Self.policiesPerSeed {
@@ -50,17 +59,19 @@ typealias SeededRNG = SplitMix64
                     let quick = compiled.isAllowed(call, grant: grant)
                     if quick != expected.allowed { quickMismatches += 1 }
                     if actual.allowed != expected.allowed || actual.reason.rawValue != expected.reason
-                        || actualMissing != expected.missing || quick != actual.allowed {
+                        || actualMissing != expected.missing || quick != actual.allowed
+                    {
                         mismatches += 1
                         if mismatches <= 5 {
-                            print("""
-                            MISMATCH (seed \(seed))
-                            --- policy ---
-                            \(policy.yaml)--- grant --- \(strings)
-                            --- call --- \(call.method) \(call.name) \(call.arguments.mapValues(\.jsonText))
-                            compiled:  allowed=\(actual.allowed) isAllowed=\(quick) reason=\(actual.reason) missing=\(actualMissing)
-                            reference: \(expected)
-                            """)
+                            print(
+                                """
+                                MISMATCH (seed \(seed))
+                                --- policy ---
+                                \(policy.yaml)--- grant --- \(strings)
+                                --- call --- \(call.method) \(call.name) \(call.arguments.mapValues(\.jsonText))
+                                compiled:  allowed=\(actual.allowed) isAllowed=\(quick) reason=\(actual.reason) missing=\(actualMissing)
+                                reference: \(expected)
+                                """)
                         }
                     }
                 }
@@ -70,7 +81,9 @@ typealias SeededRNG = SplitMix64
         for (tag, n) in counts.sorted(by: { $0.key < $1.key }) { print("  rule \(tag): \(n)") }
         #expect(mismatches == 0)
         #expect(quickMismatches == 0, "isAllowed disagreed with the reference \(quickMismatches) times")
-        #expect(Double(clean) >= 0.95 * Double(generated), "only \(clean) of \(generated) generated policies compiled cleanly")
+        #expect(
+            Double(clean) >= 0.95 * Double(generated),
+            "only \(clean) of \(generated) generated policies compiled cleanly")
         #expect(calls >= 10_000)
         for rule in Self.requiredRules {
             #expect(counts[rule, default: 0] >= 500, "rule \(rule) exercised only \(counts[rule, default: 0]) times")
@@ -92,7 +105,8 @@ typealias SeededRNG = SplitMix64
         #expect(ReferenceEvaluator.moreSpecific("ab*c", than: "ab*"))
         #expect(ReferenceEvaluator.moreSpecific("ab*", than: "a*bc"))
         #expect(ReferenceEvaluator.moreSpecific("a*b", than: "a*b*"))
-        let r = ReferenceEvaluator.resolve("automation_run", patterns: ["*", "automation_*", "auto*run", "automation_run"])
+        let r = ReferenceEvaluator.resolve(
+            "automation_run", patterns: ["*", "automation_*", "auto*run", "automation_run"])
         #expect(r?.index == 3 && r?.exact == true)
         let g = ReferenceEvaluator.resolve("automation_go", patterns: ["*", "auto*go", "automation_*"])
         #expect(g?.index == 2 && g?.matchingGlobs == 3)
@@ -105,7 +119,9 @@ typealias SeededRNG = SplitMix64
         var yaml = "version: 1\nscopes:\n  base: {}\n  shared: { risk: sensitive }\n"
         for i in 0..<n { yaml += "  a\(i): {}\n" }
         yaml += "tools:\n  t:\n    requires: base\n    when:\n"
-        for i in 0..<n { yaml += "      - { arguments: { x: { exists: true } }, requires: { any: [a\(i), shared] } }\n" }
+        for i in 0..<n {
+            yaml += "      - { arguments: { x: { exists: true } }, requires: { any: [a\(i), shared] } }\n"
+        }
         let model = try #require(PolicyCompiler().compile(source: yaml).model)
         let policy = CompiledPolicy(model: model)
         let call = Call.tool("t", arguments: ["x": .number(1)])
@@ -119,16 +135,16 @@ typealias SeededRNG = SplitMix64
 
     @Test func referenceCheapestCompletionByHand() throws {
         let yaml = """
-        version: 1
-        scopes:
-          read:files: {}
-          write:files: { implies: [read:files] }
-          admin:system: { implies: [write:files], risk: admin }
-          cheap:a: { risk: low }
-          cheap:b: { risk: low }
-        tools:
-          t: { requires: { any: [admin:system, { all: [cheap:a, cheap:b] }, write:files] } }
-        """
+            version: 1
+            scopes:
+              read:files: {}
+              write:files: { implies: [read:files] }
+              admin:system: { implies: [write:files], risk: admin }
+              cheap:a: { risk: low }
+              cheap:b: { risk: low }
+            tools:
+              t: { requires: { any: [admin:system, { all: [cheap:a, cheap:b] }, write:files] } }
+            """
         let model = try #require(PolicyCompiler().compile(source: yaml).model)
         let reference = ReferenceEvaluator(model: model)
         // write:files costs 2+2 = 4 marginal; cheap:a + cheap:b costs 2; admin costs 20.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 /// Failure drills for policy reload from disk (`PolicyStore.reload(path:)`): the file is deleted, truncated
@@ -37,7 +38,7 @@ import Testing
         (.tool("transfer", arguments: ["amount": .number(10)]), ["pay:write"], true),
         (.tool("transfer", arguments: ["amount": .number(5000)]), ["pay:write"], false),
         (.tool("transfer", arguments: ["amount": .number(5000)]), ["pay:write", "pay:large"], true),
-        (.tool("transfer", arguments: ["amount": .string("5000")]), ["pay:write"], false),   // wrong type: fail closed
+        (.tool("transfer", arguments: ["amount": .string("5000")]), ["pay:write"], false),  // wrong type: fail closed
         (.tool("delete_everything"), ["admin", "read", "pay:write", "pay:large"], false),
     ]
 
@@ -93,13 +94,19 @@ import Testing
 
     @Test(arguments: [
         ("undefined scope", "version: 1\nscopes: { read: {} }\ntools: { read_file: reed }\n"),
-        ("typo'd key drops nothing", "version: 1\nscopes: { pay:write: {} }\ntools: { transfer: { requries: pay:write } }\n"),
+        (
+            "typo'd key drops nothing",
+            "version: 1\nscopes: { pay:write: {} }\ntools: { transfer: { requries: pay:write } }\n"
+        ),
         ("YAML syntax", "version: 1\nscopes: { read: {\n"),
         ("not UTF-8", "version: 1\nscopes: { r\u{FFFD}: {} }\n"),
         ("empty file", ""),
         ("comments only", "# policy being rewritten\n\n"),
         ("binary garbage", "\u{0}\u{1}\u{2}\u{7F}ELF"),
-        ("missing include", "version: 1\ninclude: [does-not-exist.yaml]\nscopes: { read: {} }\ntools: { read_file: read }\n"),
+        (
+            "missing include",
+            "version: 1\ninclude: [does-not-exist.yaml]\nscopes: { read: {} }\ntools: { read_file: read }\n"
+        ),
         ("implication cycle", "version: 1\nscopes: { a: { implies: [b] }, b: { implies: [a] } }\ntools: { t: a }\n"),
     ])
     func replacedByBrokenKeepsLastGood(_ name: String, _ text: String) throws {
@@ -107,7 +114,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let before = store.current.version
         var bytes = Array(text.utf8)
-        if name == "not UTF-8" { bytes = Array("version: 1\nscopes: { r".utf8) + [0xC3, 0x28] + Array(": {} }\n".utf8) }
+        if name == "not UTF-8" {
+            bytes = Array("version: 1\nscopes: { r".utf8) + [0xC3, 0x28] + Array(": {} }\n".utf8)
+        }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let outcome = store.reload(path: path)
         #expect(Self.isRejected(outcome), "\(name): a broken policy was swapped in")
@@ -122,7 +131,8 @@ import Testing
         options.maxFileBytes = 4096
         let store = try PolicyStore(path: path, compiler: PolicyCompiler(options: options))
         // A valid policy padded with a comment past the limit: still refused.
-        try (Self.good + "# " + String(repeating: "x", count: 8192) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try (Self.good + "# " + String(repeating: "x", count: 8192) + "\n").write(
+            toFile: path, atomically: true, encoding: .utf8)
         guard case .rejected(let diagnostics, _) = store.reload(path: path) else {
             Issue.record("an oversized policy was swapped in")
             return
@@ -139,7 +149,9 @@ import Testing
         let (dir, path, store) = try Self.setUp()
         defer { try? FileManager.default.removeItem(at: dir) }
         let full = Array(Self.good.utf8)
-        var rejected = 0, swapped = 0, morePermissive: [Int] = []
+        var rejected = 0
+        var swapped = 0
+        var morePermissive: [Int] = []
         for cut in 0..<full.count {
             // Restore the good policy first, so every cut starts from it.
             try Data(full).write(to: URL(fileURLWithPath: path))
@@ -157,16 +169,23 @@ import Testing
             case .swapped(let snapshot, _):
                 swapped += 1
                 // What went in is exactly that prefix compiled on its own (no mix with the previous version).
-                #expect(snapshot.policy.model.contentHash
-                        == PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: String(decoding: full[0..<cut], as: UTF8.self)).model?.contentHash)
+                #expect(
+                    snapshot.policy.model.contentHash
+                        == PolicyCompiler(options: LoadOptions(environment: [:])).compile(
+                            source: String(decoding: full[0..<cut], as: UTF8.self)
+                        ).model?.contentHash)
                 let policy = snapshot.policy
-                if Self.probes.contains(where: { !$0.allowed && policy.decide($0.call, grant: policy.grant($0.granted)).allowed }) {
+                if Self.probes.contains(where: {
+                    !$0.allowed && policy.decide($0.call, grant: policy.grant($0.granted)).allowed
+                }) {
                     morePermissive.append(cut)
                 }
             }
         }
-        print("truncation drill: \(full.count) cuts, \(rejected) rejected, \(swapped) swapped in, "
-              + "\(morePermissive.count) of them more permissive than the full policy (cuts \(morePermissive.first ?? -1)…\(morePermissive.last ?? -1))")
+        print(
+            "truncation drill: \(full.count) cuts, \(rejected) rejected, \(swapped) swapped in, "
+                + "\(morePermissive.count) of them more permissive than the full policy (cuts \(morePermissive.first ?? -1)…\(morePermissive.last ?? -1))"
+        )
         #expect(rejected + swapped == full.count)
         #expect(rejected > full.count / 2, "most truncations must be rejected")
     }
@@ -183,12 +202,16 @@ import Testing
         let writer = Task.detached {
             for i in 0..<writes {
                 let text = i % 2 == 0 ? stricter : Self.good
-                try? text.write(toFile: path, atomically: true, encoding: .utf8)   // temp file + rename
+                try? text.write(toFile: path, atomically: true, encoding: .utf8)  // temp file + rename
                 await Task.yield()
             }
             done.withLock { $0 = true }
         }
-        var rejected = 0, reloads = 0, strict = 0, lenient = 0, other = 0
+        var rejected = 0
+        var reloads = 0
+        var strict = 0
+        var lenient = 0
+        var other = 0
         while true {
             let finished = done.withLock { $0 }
             reloads += 1
@@ -201,7 +224,9 @@ import Testing
             await Task.yield()
         }
         await writer.value
-        print("atomic replace drill: \(reloads) reloads, \(rejected) rejected; versions seen: lenient \(lenient), strict \(strict)")
+        print(
+            "atomic replace drill: \(reloads) reloads, \(rejected) rejected; versions seen: lenient \(lenient), strict \(strict)"
+        )
         #expect(rejected == 0)
         #expect(other == 0)
         #expect(lenient + strict == reloads)

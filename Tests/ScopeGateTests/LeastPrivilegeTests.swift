@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 private let lpRepoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -19,8 +20,10 @@ private struct SolverInstance {
 
     /// With `clusters > 0`, scope `i` belongs to cluster `i % clusters`, implies only scopes of its cluster, and each
     /// tool names scopes of one cluster: instances that split into independent components.
-    static func random(_ rng: inout SeededRNG, maxScopes: Int, maxTools: Int = 4, impliesChance: Double = 0.2,
-                       clusters: Int = 0) -> SolverInstance {
+    static func random(
+        _ rng: inout SeededRNG, maxScopes: Int, maxTools: Int = 4, impliesChance: Double = 0.2,
+        clusters: Int = 0
+    ) -> SolverInstance {
         var inst = SolverInstance()
         let groups = ["a", "b", "c"]
         let wildcardCount = rng.int(0...2)
@@ -32,7 +35,9 @@ private struct SolverInstance {
             }
             inst.scopes.append(("\(rng.pick(groups)):s\(i)", rng.pick(Risk.allCases), implies))
         }
-        for g in groups.shuffled(using: &rng).prefix(wildcardCount) { inst.wildcards.append(("\(g):*", rng.pick(Risk.allCases))) }
+        for g in groups.shuffled(using: &rng).prefix(wildcardCount) {
+            inst.wildcards.append(("\(g):*", rng.pick(Risk.allCases)))
+        }
         var pool = inst.scopes.map(\.name)
         func expr(_ depth: Int) -> String {
             if depth >= 2 || rng.chance(0.4) { return rng.pick(pool) }
@@ -55,10 +60,13 @@ private struct SolverInstance {
     /// YAML with declarations in the given orders.
     func yaml(scopeOrder: [Int]? = nil, toolOrder: [Int]? = nil) -> String {
         var entries: [String] = scopes.map { s in
-            "  \(s.name): { risk: \(s.risk.rawValue)" + (s.implies.isEmpty ? "" : ", implies: [\(s.implies.joined(separator: ", "))]") + " }"
+            "  \(s.name): { risk: \(s.risk.rawValue)"
+                + (s.implies.isEmpty ? "" : ", implies: [\(s.implies.joined(separator: ", "))]") + " }"
         }
         entries += wildcards.map { "  \"\($0.name)\": { risk: \($0.risk.rawValue) }" }
-        var out = "version: 1\nscopes:\n" + (scopeOrder ?? Array(entries.indices)).map { entries[$0] }.joined(separator: "\n") + "\ntools:\n"
+        var out =
+            "version: 1\nscopes:\n" + (scopeOrder ?? Array(entries.indices)).map { entries[$0] }.joined(separator: "\n")
+            + "\ntools:\n"
         for i in toolOrder ?? Array(tools.indices) {
             let t = tools[i]
             out += "  \(t.name):\n"
@@ -99,7 +107,9 @@ private struct Exhaustive {
         }
         let names = table.allNames
         func sortedNames(_ mask: UInt32) -> [String] {
-            (0..<n).filter { mask & (1 << $0) != 0 }.map { names[$0] }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            (0..<n).filter { mask & (1 << $0) != 0 }.map { names[$0] }.sorted {
+                $0.utf8.lexicographicallyPrecedes($1.utf8)
+            }
         }
         var bestKey: (Int, Int, [String])?
         var all: [(UInt32, Int)] = []
@@ -112,7 +122,12 @@ private struct Exhaustive {
             all.append((subset, cost))
             let key = (cost, subset.nonzeroBitCount, sortedNames(subset))
             if let b = bestKey {
-                if key.0 < b.0 || (key.0 == b.0 && (key.1 < b.1 || (key.1 == b.1 && key.2.lexicographicallyPrecedes(b.2) { $0.utf8.lexicographicallyPrecedes($1.utf8) }))) {
+                if key.0 < b.0
+                    || (key.0 == b.0
+                        && (key.1 < b.1
+                            || (key.1 == b.1
+                                && key.2.lexicographicallyPrecedes(b.2) { $0.utf8.lexicographicallyPrecedes($1.utf8) })))
+                {
                     bestKey = key
                 }
             } else {
@@ -189,8 +204,9 @@ struct LeastPrivilegeTests {
         var compared = 0
         var multiComponent = 0
         for round in 0..<1_000 {
-            let inst = SolverInstance.random(&rng, maxScopes: 12 + round % 28, maxTools: 6 + round % 12,
-                                             impliesChance: round % 2 == 0 ? 0.05 : 0.15, clusters: round % 3 == 0 ? 0 : 2 + round % 4)
+            let inst = SolverInstance.random(
+                &rng, maxScopes: 12 + round % 28, maxTools: 6 + round % 12,
+                impliesChance: round % 2 == 0 ? 0.05 : 0.15, clusters: round % 3 == 0 ? 0 : 2 + round % 4)
             let policy = try compileSource(inst.yaml())
             let solver = LeastPrivilegeSolver(policy: policy)
             let (parts, _) = try solver.parts(for: policy.model.tools.map { ToolSelection(tool: $0.pattern) })
@@ -213,7 +229,8 @@ struct LeastPrivilegeTests {
     /// Independent tools with ties: alternatives are the best combinations of each component's options, in order;
     /// a chosen scope that implies a forced one makes it redundant, which wins on count.
     @Test func alternativesCombineIndependentComponents() throws {
-        let policy = try compileSource("""
+        let policy = try compileSource(
+            """
             version: 1
             scopes:
               x:a: {}
@@ -229,13 +246,17 @@ struct LeastPrivilegeTests {
               read: z:r
               write: { any: [x:c, z:w] }
             """)
-        let r = try LeastPrivilegeSolver(policy: policy).minimal(for: policy.model.tools.map { ToolSelection(tool: $0.pattern) })
+        let r = try LeastPrivilegeSolver(policy: policy).minimal(
+            for: policy.model.tools.map { ToolSelection(tool: $0.pattern) })
         #expect(r.optimal)
         #expect(r.scopes == ["x:a", "y:a", "z:w"])
         #expect(r.cost == 7)
-        #expect(r.alternatives == [["x:a", "y:b", "z:w"], ["x:b", "y:a", "z:w"], ["x:b", "y:b", "z:w"],
-                                   ["x:a", "x:c", "y:a", "z:r"], ["x:a", "x:c", "y:b", "z:r"],
-                                   ["x:b", "x:c", "y:a", "z:r"], ["x:b", "x:c", "y:b", "z:r"]])
+        #expect(
+            r.alternatives == [
+                ["x:a", "y:b", "z:w"], ["x:b", "y:a", "z:w"], ["x:b", "y:b", "z:w"],
+                ["x:a", "x:c", "y:a", "z:r"], ["x:a", "x:c", "y:b", "z:r"],
+                ["x:b", "x:c", "y:a", "z:r"], ["x:b", "x:c", "y:b", "z:r"],
+            ])
         #expect(r.neededBy["z:w"] == ["read", "write"])
         #expect(r.neededBy["x:a"] == ["one"])
     }
@@ -286,7 +307,8 @@ struct LeastPrivilegeTests {
     }
 
     @Test func equalCostAlternativesAreReported() throws {
-        let policy = try compileSource("""
+        let policy = try compileSource(
+            """
             version: 1
             scopes:
               x:a: {}
@@ -307,7 +329,9 @@ struct LeastPrivilegeTests {
         let solver = LeastPrivilegeSolver(policy: github)
         for client in github.model.clients {
             let r = try solver.minimal(for: client.tools.map { ToolSelection(tool: $0.tool, actions: $0.actions) })
-            #expect(r.scopes == (client.scopes ?? []).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }, "\(client.name)")
+            #expect(
+                r.scopes == (client.scopes ?? []).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) },
+                "\(client.name)")
         }
     }
 }
@@ -315,9 +339,12 @@ struct LeastPrivilegeTests {
 @Suite("Usage analysis (suggest)")
 struct UsageAnalysisTests {
     func event(_ client: String?, allowed: Bool, required: [String], granted: [String], tool: String = "t") -> String {
-        AuditEvent(time: Date(timeIntervalSince1970: 0), clientID: client, subject: nil, tokenID: nil, method: "tools/call",
-                   tool: tool, action: nil, arguments: ["secret": .string("[redacted]")], granted: granted, allowed: allowed,
-                   reason: allowed ? "allowed" : "missing_scope", required: required, missing: [], rule: nil, policyVersion: "x-1").json
+        AuditEvent(
+            time: Date(timeIntervalSince1970: 0), clientID: client, subject: nil, tokenID: nil, method: "tools/call",
+            tool: tool, action: nil, arguments: ["secret": .string("[redacted]")], granted: granted, allowed: allowed,
+            reason: allowed ? "allowed" : "missing_scope", required: required, missing: [], rule: nil,
+            policyVersion: "x-1"
+        ).json
     }
 
     @Test func aggregatesDistinctClausesPerClient() {
@@ -326,7 +353,8 @@ struct UsageAnalysisTests {
             event("bot", allowed: true, required: ["read:files"], granted: ["read:files", "admin:system"]),
             event("bot", allowed: true, required: ["read:files"], granted: ["admin:system", "read:files"]),
             event("bot", allowed: false, required: ["admin:system"], granted: ["write:files"]),
-            event("crm", allowed: true, required: ["mcp:data:client-info:read"], granted: ["mcp:data:client-info:write"]),
+            event(
+                "crm", allowed: true, required: ["mcp:data:client-info:read"], granted: ["mcp:data:client-info:write"]),
             event(nil, allowed: true, required: [], granted: []),
         ]
         for (i, line) in lines.enumerated() { #expect(agg.add(line: line, number: i + 1) == nil) }
@@ -342,7 +370,7 @@ struct UsageAnalysisTests {
         var agg = UsageAggregator()
         let good = event("bot", allowed: true, required: ["read:files"], granted: ["read:files"])
         let bad = [
-            "{\"v\":1,\"client_id\":\"bot\"",                       // truncated
+            "{\"v\":1,\"client_id\":\"bot\"",  // truncated
             "not json",
             "[1,2]",
             good.replacingOccurrences(of: "\"allowed\":true", with: "\"allowed\":\"yes\""),
@@ -369,8 +397,12 @@ struct UsageAnalysisTests {
 
     @Test func escapedStringsAndCachesAgree() {
         var agg = UsageAggregator()
-        agg.add(line: #"{"v":1,"client_id":"b\u006ft","allowed":true,"required":["read:files"],"granted":["read:files"]}"#, number: 1)
-        agg.add(line: #"{"v":1,"client_id":"bot","allowed":true,"required":["re\u0061d:files"],"granted":["read:files"]}"#, number: 2)
+        agg.add(
+            line: #"{"v":1,"client_id":"b\u006ft","allowed":true,"required":["read:files"],"granted":["read:files"]}"#,
+            number: 1)
+        agg.add(
+            line: #"{"v":1,"client_id":"bot","allowed":true,"required":["re\u0061d:files"],"granted":["read:files"]}"#,
+            number: 2)
         let usage = agg.usage
         #expect(usage.count == 1)
         #expect(usage[0].events == 2)
@@ -380,9 +412,12 @@ struct UsageAnalysisTests {
     @Test func readsAFileDescriptorInChunksWithLongLines() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("sg-usage-\(UUID().uuidString).jsonl")
         var text = ""
-        for i in 0..<5_000 { text += event("c\(i % 3)", allowed: i % 4 != 0, required: ["s\(i % 7)"], granted: ["s\(i % 7)", "extra"]) + "\n" }
+        for i in 0..<5_000 {
+            text +=
+                event("c\(i % 3)", allowed: i % 4 != 0, required: ["s\(i % 7)"], granted: ["s\(i % 7)", "extra"]) + "\n"
+        }
         text += String(repeating: "x", count: 2_000) + "\n"
-        text += event("c0", allowed: true, required: ["last"], granted: []) // no final newline
+        text += event("c0", allowed: true, required: ["last"], granted: [])  // no final newline
         try Data(text.utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         var agg = UsageAggregator()
@@ -404,12 +439,16 @@ struct UsageAnalysisTests {
         let granted = ["mcp:tools:climate", "read:files", "admin:system", "mcp:data:client-info:read", "nonsense"]
         agg.add(line: event("climate-bot", allowed: true, required: ["mcp:tools:climate"], granted: granted), number: 1)
         agg.add(line: event("climate-bot", allowed: true, required: ["read:files"], granted: granted), number: 2)
-        agg.add(line: event("climate-bot", allowed: true, required: ["mcp:operations:automation:workflows:view"], granted: granted), number: 3)
+        agg.add(
+            line: event(
+                "climate-bot", allowed: true, required: ["mcp:operations:automation:workflows:view"], granted: granted),
+            number: 3)
         agg.add(line: event("other", allowed: true, required: ["admin:system"], granted: ["admin:system"]), number: 4)
         let usage = agg.usage
         #expect(usage.count == 1)
         let s = LeastPrivilegeSolver(policy: policy).suggest(for: usage[0])
-        #expect(s.leastPrivilege.scopes == ["mcp:operations:automation:workflows:view", "mcp:tools:climate", "read:files"])
+        #expect(
+            s.leastPrivilege.scopes == ["mcp:operations:automation:workflows:view", "mcp:tools:climate", "read:files"])
         #expect(s.leastPrivilege.optimal)
         // admin:system's closure contains read:files, so it is not "unused"; client-info:read is.
         #expect(s.unused == ["mcp:data:client-info:read"])
@@ -419,8 +458,9 @@ struct UsageAnalysisTests {
 
     @Test func entraPrefixesAreStrippedForUnusedAccess() throws {
         let policy = try lpPolicy("policies/entra.yaml")
-        let usage = ClientUsage(clientID: "x", events: 1, allowed: 1, requiredClauses: [["Files.Read"]],
-                                granted: ["api://mcp-server/Files.Read", "api://mcp-server/Mail.Send"])
+        let usage = ClientUsage(
+            clientID: "x", events: 1, allowed: 1, requiredClauses: [["Files.Read"]],
+            granted: ["api://mcp-server/Files.Read", "api://mcp-server/Mail.Send"])
         let s = LeastPrivilegeSolver(policy: policy).suggest(for: usage)
         #expect(s.unused == ["api://mcp-server/Mail.Send"])
         #expect(s.unknownGranted.isEmpty)
@@ -458,7 +498,8 @@ struct PolicyDiffTests {
         #expect(d.rules.first?.oldCost == 20 && d.rules.first?.newCost == 4)
         let kinds = Set(d.escalations.map(\.kind))
         #expect(kinds.contains("less-privilege"))
-        #expect(d.escalations.contains { $0.kind == "scope-reach" && $0.subject == "scope write" && $0.rule == "purge" })
+        #expect(
+            d.escalations.contains { $0.kind == "scope-reach" && $0.subject == "scope write" && $0.rule == "purge" })
         #expect(!d.escalations.contains { $0.subject == "scope admin" })
         // The reverse change only removes reach: a change, never an escalation.
         let back = PolicyDiff(old: try compileSource(changed), new: try compileSource(base))
@@ -473,13 +514,17 @@ struct PolicyDiffTests {
         let d = PolicyDiff(old: try compileSource(base), new: try compileSource(changed))
         #expect(d.scopeDefinitions.contains { $0.contains("scope `read`") })
         #expect(d.escalations.contains { $0.kind == "scope-reach" && $0.subject == "scope read" && $0.rule == "edit" })
-        #expect(d.escalations.contains { $0.kind == "client-reach" && $0.subject == "client viewer" && $0.rule == "edit" })
+        #expect(
+            d.escalations.contains { $0.kind == "client-reach" && $0.subject == "client viewer" && $0.rule == "edit" })
     }
 
     @Test func publicAndRiskChanges() throws {
         let text = base.replacingOccurrences(of: "edit: write", with: "edit: { public: true }")
-            .replacingOccurrences(of: "admin: { risk: admin, implies: [write] }", with: "admin: { risk: low, implies: [write] }")
-            .replacingOccurrences(of: "  info: { public: true }\n", with: "  info: { public: true }\n  debug: { public: true }\n")
+            .replacingOccurrences(
+                of: "admin: { risk: admin, implies: [write] }", with: "admin: { risk: low, implies: [write] }"
+            )
+            .replacingOccurrences(
+                of: "  info: { public: true }\n", with: "  info: { public: true }\n  debug: { public: true }\n")
         let d = PolicyDiff(old: try compileSource(base), new: try compileSource(text))
         let kinds = d.escalations.map(\.kind)
         #expect(kinds.contains("now-public"))
@@ -496,7 +541,10 @@ struct ScopeGraphTests {
         let dot = ScopeGraph(policy: policy, tools: true).render(.dot)
         #expect(dot.hasPrefix("digraph scopes {"))
         #expect(dot.contains("\"scope:write:files\" -> \"scope:read:files\" [label=\"implies\"];"))
-        #expect(dot.contains("\"scope:mcp:operations:automation:*\" -> \"scope:mcp:operations:automation:workflows:run\" [style=dashed"))
+        #expect(
+            dot.contains(
+                "\"scope:mcp:operations:automation:*\" -> \"scope:mcp:operations:automation:workflows:run\" [style=dashed"
+            ))
         #expect(dot.contains("\"scope:admin:system\" [label=\"admin:system\\nadmin\", fillcolor=\"#f8d7da\""))
         #expect(dot.contains("\"scope:read:files\" -> \"tool:file_manager\"") == false)  // all actions: admin:system
         #expect(dot.contains("\"scope:admin:system\" -> \"tool:file_manager\""))
@@ -525,7 +573,8 @@ struct PolicyTestsTests {
     @Test func examplePolicyTestFilesPass() throws {
         for name in ["climate", "files", "github", "entra"] {
             let policy = try lpPolicy("policies/\(name).yaml")
-            let file = try PolicyTestParser.load(path: lpRepoRoot.appendingPathComponent("policies/tests/\(name).tests.yaml").path)
+            let file = try PolicyTestParser.load(
+                path: lpRepoRoot.appendingPathComponent("policies/tests/\(name).tests.yaml").path)
             #expect(file.cases.count >= 20, "\(name)")
             var runner = PolicyTestRunner(policy: policy)
             for r in runner.run(file) { #expect(r.passed, "\(name): \(r.testCase.name): \(r.failures)") }
@@ -535,12 +584,13 @@ struct PolicyTestsTests {
 
     @Test func failuresShowExpectedAndActual() throws {
         let policy = try lpPolicy("policies/files.yaml")
-        let file = try PolicyTestParser.parse(source: """
-            - name: wrong
-              scopes: [read:files]
-              tool: set_quota
-              expect: { allowed: true, reason: allowed, missing: [], minimal: [read:files] }
-            """, path: "t.yaml")
+        let file = try PolicyTestParser.parse(
+            source: """
+                - name: wrong
+                  scopes: [read:files]
+                  tool: set_quota
+                  expect: { allowed: true, reason: allowed, missing: [], minimal: [read:files] }
+                """, path: "t.yaml")
         var runner = PolicyTestRunner(policy: policy)
         let r = runner.run(file)[0]
         #expect(!r.passed)
@@ -552,16 +602,19 @@ struct PolicyTestsTests {
 
     @Test func badFilesReportFileLineColumn() {
         do {
-            _ = try PolicyTestParser.parse(source: """
-                cases:
-                  - name: typo
-                    scopes: [a]
-                    tool: t
-                    expcet: { allowed: true }
-                """, path: "bad.yaml")
+            _ = try PolicyTestParser.parse(
+                source: """
+                    cases:
+                      - name: typo
+                        scopes: [a]
+                        tool: t
+                        expcet: { allowed: true }
+                    """, path: "bad.yaml")
             Issue.record("expected an error")
         } catch {
-            #expect(error.description.contains("bad.yaml:5:5: error: unknown key `expcet` in a test case; did you mean `expect`?"))
+            #expect(
+                error.description.contains(
+                    "bad.yaml:5:5: error: unknown key `expcet` in a test case; did you mean `expect`?"))
         }
         do {
             _ = try PolicyTestParser.parse(source: "- name: x\n  scopes: [a\n", path: "syntax.yaml")
@@ -571,7 +624,9 @@ struct PolicyTestsTests {
             #expect(error.description.contains("syntax.yaml:"))
         }
         do {
-            _ = try PolicyTestParser.parse(source: "- name: x\n  scopes: []\n  tool: t\n  expect: { allowed: yes please, reason: denied }\n", path: "v.yaml")
+            _ = try PolicyTestParser.parse(
+                source: "- name: x\n  scopes: []\n  tool: t\n  expect: { allowed: yes please, reason: denied }\n",
+                path: "v.yaml")
             Issue.record("expected an error")
         } catch {
             #expect(error.problems.count == 2)
@@ -581,13 +636,14 @@ struct PolicyTestsTests {
 
     @Test func coverageListsWhatNoCaseExercised() throws {
         let policy = try lpPolicy("policies/files.yaml")
-        let file = try PolicyTestParser.parse(source: """
-            - name: read
-              scopes: [read:files]
-              tool: file_manager
-              action: read
-              expect: { allowed: true }
-            """, path: "t.yaml")
+        let file = try PolicyTestParser.parse(
+            source: """
+                - name: read
+                  scopes: [read:files]
+                  tool: file_manager
+                  action: read
+                  expect: { allowed: true }
+                """, path: "t.yaml")
         var runner = PolicyTestRunner(policy: policy)
         _ = runner.run(file)
         let cov = runner.coverage
@@ -596,7 +652,10 @@ struct PolicyTestsTests {
         #expect(covered.contains("file_manager.read"))
         #expect(covered.contains("file_manager.read: read:files"))
         #expect(!covered.contains("file_manager.delete"))
-        #expect(cov.items.contains { $0.kind == "when" && $0.label.hasPrefix("file_manager.write when path glob") && !$0.covered })
+        #expect(
+            cov.items.contains {
+                $0.kind == "when" && $0.label.hasPrefix("file_manager.write when path glob") && !$0.covered
+            })
         #expect(cov.count("tool").0 == 1)
         #expect(cov.percent < 20)
     }

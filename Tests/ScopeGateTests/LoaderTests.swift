@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 // The event-based loader (libyaml events → `ComposedYAML` → `TreeBuilder`) against the loader it replaced
@@ -15,13 +16,14 @@ func treeDifference(_ a: YAMLNode?, _ b: YAMLNode?, at path: String = "$") -> St
     guard let a, let b else { return (a == nil) == (b == nil) ? nil : "\(path): one tree is nil" }
     if a.location != b.location { return "\(path): location \(a.location) vs \(b.location)" }
     switch (a.kind, b.kind) {
-    case let (.scalar(s1, p1), .scalar(s2, p2)):
-        return s1 == s2 && p1 == p2 ? nil : "\(path): scalar \(s1.debugDescription) plain=\(p1) vs \(s2.debugDescription) plain=\(p2)"
-    case let (.sequence(x), .sequence(y)):
+    case (.scalar(let s1, let p1), .scalar(let s2, let p2)):
+        return s1 == s2 && p1 == p2
+            ? nil : "\(path): scalar \(s1.debugDescription) plain=\(p1) vs \(s2.debugDescription) plain=\(p2)"
+    case (.sequence(let x), .sequence(let y)):
         guard x.count == y.count else { return "\(path): \(x.count) vs \(y.count) items" }
         for i in x.indices { if let d = treeDifference(x[i], y[i], at: "\(path)[\(i)]") { return d } }
         return nil
-    case let (.mapping(x), .mapping(y)):
+    case (.mapping(let x), .mapping(let y)):
         guard x.count == y.count else { return "\(path): \(x.count) vs \(y.count) pairs" }
         for i in x.indices {
             if let d = treeDifference(x[i].key, y[i].key, at: "\(path).key\(i)") { return d }
@@ -34,7 +36,9 @@ func treeDifference(_ a: YAMLNode?, _ b: YAMLNode?, at path: String = "$") -> St
 }
 
 /// Loads `data` both ways; returns a description of the first difference, or nil.
-func loaderDifference(_ data: Data, path: String = "p.yaml", options: LoadOptions = LoadOptions(environment: ["SET": "v", "K": "a"])) -> String? {
+func loaderDifference(
+    _ data: Data, path: String = "p.yaml", options: LoadOptions = LoadOptions(environment: ["SET": "v", "K": "a"])
+) -> String? {
     let loader = PolicyLoader(options: options)
     var new = Diagnostics()
     var old = Diagnostics()
@@ -171,8 +175,10 @@ struct LoaderDifferentialTests {
     @Test("mutated repository policies load identically (fixed seed)")
     func mutations() throws {
         let files = yamlFiles(under: "policies") + yamlFiles(under: "Tests/Corpus")
-        let inserts: [[UInt8]] = [":", "-", "&a", "*a", "\t", "{", "}", "[", "]", "\"", "'", "#", "\n", " ", "? ", "!!str ",
-                                  "&a x", "*b", ",", "|", ">", "%", "@", "\u{1}", "é"].map { Array($0.utf8) }
+        let inserts: [[UInt8]] = [
+            ":", "-", "&a", "*a", "\t", "{", "}", "[", "]", "\"", "'", "#", "\n", " ", "? ", "!!str ",
+            "&a x", "*b", ",", "|", ">", "%", "@", "\u{1}", "é",
+        ].map { Array($0.utf8) }
         var rng = SplitMix64(seed: 2024)
         var checked = 0
         for url in files {
@@ -194,7 +200,9 @@ struct LoaderDifferentialTests {
                     if bytes.isEmpty { break }
                 }
                 let difference = loaderDifference(Data(bytes), path: url.path)
-                #expect(difference == nil, "\(url.lastPathComponent) mutant: \(difference ?? "")\n\(String(decoding: bytes, as: UTF8.self))")
+                #expect(
+                    difference == nil,
+                    "\(url.lastPathComponent) mutant: \(difference ?? "")\n\(String(decoding: bytes, as: UTF8.self))")
                 checked += 1
             }
         }
@@ -206,7 +214,8 @@ struct LoaderDifferentialTests {
 struct EventLoaderTests {
     func load(_ source: String, options: LoadOptions = LoadOptions(environment: [:])) -> (YAMLNode?, Diagnostics) {
         var diagnostics = Diagnostics()
-        let file = PolicyLoader(options: options).parse(data: Data(source.utf8), path: "t.yaml", diagnostics: &diagnostics)
+        let file = PolicyLoader(options: options).parse(
+            data: Data(source.utf8), path: "t.yaml", diagnostics: &diagnostics)
         return (file?.root, diagnostics)
     }
 
@@ -294,15 +303,15 @@ struct EventLoaderTests {
     @Test("scalars in block and flow style keep their 1-based line and column")
     func locations() {
         let source = """
-        version: 1
-        tools:
-          read: {requires: ["a:b", 'c'], description: "text"}
-          list:
-            - x
-            -   "y"
-          é: [日本, z]
+            version: 1
+            tools:
+              read: {requires: ["a:b", 'c'], description: "text"}
+              list:
+                - x
+                -   "y"
+              é: [日本, z]
 
-        """
+            """
         let (root, diagnostics) = load(source)
         #expect(diagnostics.isEmpty)
         let tools = root?.mapping?[1].value
@@ -332,8 +341,11 @@ struct EventLoaderTests {
     func typing() {
         let (root, _) = load("a: [~, null, '', true, 'true', 1.5e3, \"2\", 0x10, yes, .inf]\n")
         let items = root?.mapping?[0].value.sequence.map(Array.init) ?? []
-        #expect(items.map(\.typeName) == ["null", "null", "string", "boolean", "string", "number", "string",
-                                          "string", "string", "string"])
+        #expect(
+            items.map(\.typeName) == [
+                "null", "null", "string", "boolean", "string", "number", "string",
+                "string", "string", "string",
+            ])
     }
 
     @Test("the substitution check finds exactly `${` and `$$`")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 /// The matcher's lookup structures against the plain operations they replace.
@@ -9,10 +10,12 @@ import Testing
     @Test func decimalCompareEqualsFoundation() throws {
         #expect(DecimalCompare.layoutVerified, "the fast path should be active on this Foundation")
         let posix = Locale(identifier: "en_US_POSIX")
-        var texts = ["0", "-0", "0.0", "0e5", "1", "-1", "10", "1e1", "100", "1e2", "0.1", "0.10", "-0.1", "1.5", "-1.5",
-                     "150", "149.999", "150.0001", "9223372036854775807", "18446744073709551615",
-                     "18446744073709551616", "123456789012345678901234567890", "-123456789012345678901234567890",
-                     "1e-30", "1e30", "-1e30", "0.000001", "99999999999999999999.5"]
+        var texts = [
+            "0", "-0", "0.0", "0e5", "1", "-1", "10", "1e1", "100", "1e2", "0.1", "0.10", "-0.1", "1.5", "-1.5",
+            "150", "149.999", "150.0001", "9223372036854775807", "18446744073709551615",
+            "18446744073709551616", "123456789012345678901234567890", "-123456789012345678901234567890",
+            "1e-30", "1e30", "-1e30", "0.000001", "99999999999999999999.5",
+        ]
         var rng = SplitMix64(seed: 7)
         for _ in 0..<400 {
             let digits = Int(rng.next() % 22) + 1
@@ -42,7 +45,9 @@ import Testing
         names += ["", "é", "a", "ab", "mcp:tools:*"]
         let index = NameIndex(names)
         for (i, name) in names.enumerated() { #expect(index.lookup(name) == ScopeID(i)) }
-        for probe in ["scope:", "scope:1:", "b", "ä", "mcp:tools:", "mcp:tools:**", names[5] + "x", String(names[9].dropLast())] {
+        for probe in [
+            "scope:", "scope:1:", "b", "ä", "mcp:tools:", "mcp:tools:**", names[5] + "x", String(names[9].dropLast()),
+        ] {
             #expect(index.lookup(probe) == names.firstIndex(of: probe).map { ScopeID($0) }, "\(probe)")
         }
     }
@@ -50,7 +55,9 @@ import Testing
     /// Names that differ only in their last bytes (numbered tools and scopes, of every length around a word
     /// boundary) must spread over the table: a hash whose slot ignored the tail made probe runs of hundreds.
     @Test func nameIndexSpreadsNamesThatDifferAtTheEnd() {
-        for pattern in ["tool_%05d", "mcp:tools:files:read_%d", "s%d", "svc:%d:read", "a_rather_long_scope_prefix:%07d"] {
+        for pattern in [
+            "tool_%05d", "mcp:tools:files:read_%d", "s%d", "svc:%d:read", "a_rather_long_scope_prefix:%07d",
+        ] {
             let names = (0..<10_000).map { String(format: pattern, $0) }
             let index = NameIndex(names)
             let probes = index.probeLengths
@@ -75,7 +82,9 @@ import Testing
     @Test func globIndexEqualsLinearScan() {
         var rng = SplitMix64(seed: 3)
         let alphabet: [Character] = ["a", "b", "_", "é", "x"]
-        func word(_ n: Int) -> String { String((0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }) }
+        func word(_ n: Int) -> String {
+            String((0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
+        }
         for _ in 0..<40 {
             var patterns = Set<String>()
             for _ in 0..<Int(rng.next() % 30 + 1) {
@@ -84,7 +93,9 @@ import Testing
                 patterns.insert(p)
             }
             let globs = patterns.sorted().map { (Glob($0), 0) }
-                .sorted { a, b in a.0.specificity != b.0.specificity ? b.0.specificity < a.0.specificity : a.0.pattern < b.0.pattern }
+                .sorted { a, b in
+                    a.0.specificity != b.0.specificity ? b.0.specificity < a.0.specificity : a.0.pattern < b.0.pattern
+                }
             let index = GlobIndex(globs.map(\.0))
             for _ in 0..<300 {
                 let name = word(Int(rng.next() % 14))

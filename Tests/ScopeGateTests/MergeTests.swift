@@ -1,13 +1,16 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 /// `ResolvePass.merge` finds doubles through the name indexes (one hash per name): a double in the same file (two
 /// keys that read the same after `${VAR}` substitution) and across files both point at the first definition.
 @Suite struct MergeTests {
     @Test func doublesInOneFileNoteTheFirstDefinition() {
-        let source = "version: 1\nscopes:\n  ${K}b: {}\n  ab: {}\ntools:\n  ${K}t: ab\n  at: ab\n  \"x*\": ab\n  \"${K}*\": ab\n  \"a*\": ab\n"
-        let result = PolicyCompiler(options: LoadOptions(environment: ["K": "a"])).compile(source: source, name: "m.yaml")
+        let source =
+            "version: 1\nscopes:\n  ${K}b: {}\n  ab: {}\ntools:\n  ${K}t: ab\n  at: ab\n  \"x*\": ab\n  \"${K}*\": ab\n  \"a*\": ab\n"
+        let result = PolicyCompiler(options: LoadOptions(environment: ["K": "a"])).compile(
+            source: source, name: "m.yaml")
         let doubles = result.diagnostics.filter { $0.code == .doubleDefinition }
         #expect(doubles.map { "\($0.location?.line ?? 0)" } == ["4", "7", "10"])
         #expect(doubles.map { "\($0.notes.first?.location?.line ?? 0)" } == ["3", "6", "9"])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ScopeGate
 
 /// `ToolsPass.normalize` (sorted arrays and merge walks) against the `Set`-based version it replaced.
@@ -25,7 +26,8 @@ import Testing
             let clauseCount = Int.random(in: 1...6, using: &rng)
             let clauses: [[String]] = (0..<clauseCount).map { _ in
                 // Empty clauses (from `all: []`), repeats inside a clause and across clauses are all generated.
-                (0..<Int.random(in: 0...4, using: &rng)).map { _ in names[Int.random(in: 0..<names.count, using: &rng)] }
+                (0..<Int.random(in: 0...4, using: &rng)).map { _ in names[Int.random(in: 0..<names.count, using: &rng)]
+                }
             }
             #expect(ToolsPass.normalize(clauses) == Self.reference(clauses), "\(clauses)")
             checked += 1

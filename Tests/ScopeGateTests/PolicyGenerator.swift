@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ScopeGate
 
 // The random policy, grant and call generator of the differential tests, shared with the structure-aware fuzz
@@ -77,12 +78,14 @@ struct PolicyGenerator<RNG: RandomNumberGenerator> {
 
     mutating func matcher() -> String {
         switch rng.int(0..<11) {
-        case 0: return literal()   // bare literal: equals
+        case 0: return literal()  // bare literal: equals
         case 1: return "{ equals: \(literal()) }"
         case 2, 3:
             let op = rng.chance(0.5) ? "in" : "not_in"
             let numbers = rng.chance(0.5)
-            let items = (0..<rng.int(1...3)).map { _ in numbers ? rng.pick(Self.numberTexts) : Self.q(rng.pick(Self.stringTexts)) }
+            let items = (0..<rng.int(1...3)).map { _ in
+                numbers ? rng.pick(Self.numberTexts) : Self.q(rng.pick(Self.stringTexts))
+            }
             return "{ \(op): [\(items.joined(separator: ", "))] }"
         case 4: return "{ gt: \(rng.pick(Self.numberTexts)) }"
         case 5: return "{ gte: \(rng.pick(Self.numberTexts)) }"
@@ -91,7 +94,7 @@ struct PolicyGenerator<RNG: RandomNumberGenerator> {
         case 8: return "{ prefix: \(Self.q(rng.pick(["/tmp", "/tmp/", "a", "", "fa"]))) }"
         case 9: return "{ glob: \(Self.q(rng.pick(["*.txt", "/tmp/*", "*a*", "x", "f*t", "*"]))) }"
         default:
-            if rng.chance(0.3) { return "{ gte: 0, lte: 1000 }" }   // two matchers on one argument
+            if rng.chance(0.3) { return "{ gte: 0, lte: 1000 }" }  // two matchers on one argument
             return "{ exists: \(rng.chance(0.5) ? "true" : "false") }"
         }
     }
@@ -101,7 +104,8 @@ struct PolicyGenerator<RNG: RandomNumberGenerator> {
             var args = Self.argumentNames
             args.shuffle(using: &rng)
             let conditions = args.prefix(rng.int(1...2)).map { "\(Self.q($0)): \(matcher())" }
-            return "{ arguments: { \(conditions.joined(separator: ", ")) }, requires: \(expression(pool, depth: 1, clauses: &clauses)) }"
+            return
+                "{ arguments: { \(conditions.joined(separator: ", ")) }, requires: \(expression(pool, depth: 1, clauses: &clauses)) }"
         }
         return "[\(entries.joined(separator: ", "))]"
     }
@@ -126,8 +130,10 @@ struct PolicyGenerator<RNG: RandomNumberGenerator> {
         // Deprecated scopes: behave as `implies: [use]`.
         for i in 0..<rng.int(0...2) {
             let name = "old:d\(i)"
-            lines.append("  \(Self.q(name)): { deprecated: { use: \(Self.q(rng.pick(p.concrete))) }\(rng.chance(0.3) ? ", risk: low" : "") }")
-            if rng.chance(0.2) { requirable.append(name) }   // named in a requirement: a warning only
+            lines.append(
+                "  \(Self.q(name)): { deprecated: { use: \(Self.q(rng.pick(p.concrete))) }\(rng.chance(0.3) ? ", risk: low" : "") }"
+            )
+            if rng.chance(0.2) { requirable.append(name) }  // named in a requirement: a warning only
             p.concrete.append(name)
         }
         // Defined wildcards (some may cover nothing: a warning only); rarely a concrete scope implies one.
@@ -159,7 +165,10 @@ struct PolicyGenerator<RNG: RandomNumberGenerator> {
                     if candidate.contains("**") { continue }
                     let s = ReferenceEvaluator.specificity(candidate)
                     // Distinct specificity: two globs can never be ambiguous.
-                    if specificities.insert([s.0, s.1, s.2]).inserted { pattern = candidate; break }
+                    if specificities.insert([s.0, s.1, s.2]).inserted {
+                        pattern = candidate
+                        break
+                    }
                 }
                 if pattern.isEmpty { continue }
             } else {
@@ -218,7 +227,8 @@ struct PolicyGenerator<RNG: RandomNumberGenerator> {
             }
             return out
         }
-        p.resources = Array(["clients://*", "clients://vip/*", "files://a", "*.txt"].shuffled(using: &rng).prefix(rng.int(0...3)))
+        p.resources = Array(
+            ["clients://*", "clients://vip/*", "files://a", "*.txt"].shuffled(using: &rng).prefix(rng.int(0...3)))
         p.prompts = Array(["summary", "sum*", "*_p"].shuffled(using: &rng).prefix(rng.int(0...2)))
         p.methods = Array(["logging/setLevel", "custom/*", "ping"].shuffled(using: &rng).prefix(rng.int(0...2)))
         lines += patternSection("resources", p.resources)
@@ -237,7 +247,8 @@ struct PolicyGenerator<RNG: RandomNumberGenerator> {
 
     mutating func value() -> JSONValue {
         switch rng.int(0..<20) {
-        case 0..<8: return .number(Decimal(string: rng.pick(Self.numberTexts), locale: Locale(identifier: "en_US_POSIX")) ?? 0)
+        case 0..<8:
+            return .number(Decimal(string: rng.pick(Self.numberTexts), locale: Locale(identifier: "en_US_POSIX")) ?? 0)
         case 8..<15: return .string(rng.pick(Self.stringTexts))
         case 15, 16: return .bool(rng.chance(0.5))
         case 17: return .null
@@ -262,17 +273,23 @@ struct PolicyGenerator<RNG: RandomNumberGenerator> {
         case 35..<70 where !p.globTools.isEmpty: return .tool(instantiate(rng.pick(p.globTools)), arguments: arguments)
         case 70..<78: return .tool(name(length: 0...5), arguments: arguments)
         case 78..<84:
-            let uri = p.resources.isEmpty || rng.chance(0.2) ? "other://x"
+            let uri =
+                p.resources.isEmpty || rng.chance(0.2)
+                ? "other://x"
                 : instantiate(rng.pick(p.resources))
             return Call(method: "resources/read", name: uri, arguments: [:])
         case 84..<89:
             let prompt = p.prompts.isEmpty || rng.chance(0.2) ? "nope" : instantiate(rng.pick(p.prompts))
             return Call(method: "prompts/get", name: prompt, arguments: arguments)
         case 89..<100:
-            let method = !p.methods.isEmpty && rng.chance(0.4) ? instantiate(rng.pick(p.methods))
-                : rng.pick(["initialize", "ping", "notifications/initialized", "tools/list", "logging/setLevel",
-                            "custom/run", "bogus/thing", "resources/templates/list", "completion/complete",
-                            "sampling/createMessage"])
+            let method =
+                !p.methods.isEmpty && rng.chance(0.4)
+                ? instantiate(rng.pick(p.methods))
+                : rng.pick([
+                    "initialize", "ping", "notifications/initialized", "tools/list", "logging/setLevel",
+                    "custom/run", "bogus/thing", "resources/templates/list", "completion/complete",
+                    "sampling/createMessage",
+                ])
             return Call(method: method)
         default: return .tool(name(length: 1...4), arguments: arguments)
         }
@@ -285,7 +302,8 @@ struct PolicyGenerator<RNG: RandomNumberGenerator> {
             switch rng.int(0..<20) {
             case 0..<11: out.append(rng.pick(p.concrete))
             case 11..<14: if !p.wildcards.isEmpty { out.append(rng.pick(p.wildcards)) }
-            case 14..<17: out.append(rng.pick(Self.wildcardPool.filter { !p.wildcards.contains($0) } + ["zz:*", "app:s0:*"]))
+            case 14..<17:
+                out.append(rng.pick(Self.wildcardPool.filter { !p.wildcards.contains($0) } + ["zz:*", "app:s0:*"]))
             case 17, 18: out.append(rng.pick(["nope:x", "app", "APP:S0", "app:s99"]))
             default: out.append(rng.pick(["bad\"scope", "a b"]))
             }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ScopeGate
 
 /// A deliberately naive evaluator of the policy semantics in design.md, working from the validated
@@ -19,8 +20,10 @@ struct ReferenceEvaluator {
         var description: String { "allowed=\(allowed) reason=\(reason) missing=\(missing)" }
     }
 
-    static let tokenOnlyMethods: Set<String> = ["initialize", "ping", "tools/list", "resources/list",
-                                                "resources/templates/list", "prompts/list"]
+    static let tokenOnlyMethods: Set<String> = [
+        "initialize", "ping", "tools/list", "resources/list",
+        "resources/templates/list", "prompts/list",
+    ]
 
     // MARK: scopes
 
@@ -76,7 +79,8 @@ struct ReferenceEvaluator {
 
     /// `*` matches any run of bytes (possibly empty); everything else matches itself. Plain recursion.
     static func globMatches(_ pattern: String, _ name: String) -> Bool {
-        let p = Array(pattern.utf8), s = Array(name.utf8)
+        let p = Array(pattern.utf8)
+        let s = Array(name.utf8)
         func match(_ i: Int, _ j: Int) -> Bool {
             if i == p.count { return j == s.count }
             if p[i] == UInt8(ascii: "*") { return match(i + 1, j) || (j < s.count && match(i, j + 1)) }
@@ -95,7 +99,8 @@ struct ReferenceEvaluator {
     }
 
     static func moreSpecific(_ a: String, than b: String) -> Bool {
-        let x = specificity(a), y = specificity(b)
+        let x = specificity(a)
+        let y = specificity(b)
         if x.0 != y.0 { return x.0 > y.0 }
         if x.1 != y.1 { return x.1 > y.1 }
         return x.2 < y.2
@@ -162,7 +167,9 @@ struct ReferenceEvaluator {
     }
 
     /// Whether every matcher of every condition matches (all evaluated, for the coverage tags).
-    static func whenMatches(_ w: ConditionalRequirement, _ arguments: [String: JSONValue], tags: inout Set<String>) -> Bool {
+    static func whenMatches(_ w: ConditionalRequirement, _ arguments: [String: JSONValue], tags: inout Set<String>)
+        -> Bool
+    {
         var all = true
         for condition in w.conditions {
             let value = arguments[condition.argument]
@@ -211,14 +218,16 @@ struct ReferenceEvaluator {
             }
             tags.insert("\(label).rule")
             let rule = rules[r.index]
-            return evaluateParts(isPublic: rule.isPublic, parts: rule.requirement.map { [Self.clauses($0.expression)] } ?? [],
-                                 held: held, tags: tags)
+            return evaluateParts(
+                isPublic: rule.isPublic, parts: rule.requirement.map { [Self.clauses($0.expression)] } ?? [],
+                held: held, tags: tags)
         default:
             if let r = Self.resolve(call.method, patterns: model.methods.map(\.pattern)) {
                 tags.insert("method.rule")
                 let rule = model.methods[r.index]
-                return evaluateParts(isPublic: rule.isPublic, parts: rule.requirement.map { [Self.clauses($0.expression)] } ?? [],
-                                     held: held, tags: tags)
+                return evaluateParts(
+                    isPublic: rule.isPublic, parts: rule.requirement.map { [Self.clauses($0.expression)] } ?? [],
+                    held: held, tags: tags)
             }
             if Self.tokenOnlyMethods.contains(call.method) || call.method.hasPrefix("notifications/") {
                 tags.insert("method.builtin")
@@ -275,7 +284,9 @@ struct ReferenceEvaluator {
         for part in parts {
             if part.count > 1 { tags.insert("req.any") }
             if part.contains(where: { $0.count > 1 }) { tags.insert("req.all") }
-            if part.contains(where: { !$0.intersection(closure).subtracting(held).isEmpty }) { tags.insert("closure.via_hierarchy") }
+            if part.contains(where: { !$0.intersection(closure).subtracting(held).isEmpty }) {
+                tags.insert("closure.via_hierarchy")
+            }
         }
         let unsatisfied = parts.filter { part in !part.contains { $0.isSubset(of: closure) } }
         if unsatisfied.isEmpty {
@@ -285,8 +296,10 @@ struct ReferenceEvaluator {
         tags.insert("decision.missing_scope")
         if unsatisfied.count > 1 { tags.insert("decision.missing.multi_part") }
         if unsatisfied.contains(where: { $0.count > 1 }) { tags.insert("decision.missing.choice") }
-        return Outcome(allowed: false, reason: "missing_scope", missing: cheapestCompletion(unsatisfied, held: held, closure: closure),
-                       tags: tags)
+        return Outcome(
+            allowed: false, reason: "missing_scope",
+            missing: cheapestCompletion(unsatisfied, held: held, closure: closure),
+            tags: tags)
     }
 
     /// Enumerates one clause per unsatisfied part; minimizes (marginal privilege, scope count, sorted names by UTF-8).

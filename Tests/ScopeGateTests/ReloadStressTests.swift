@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 /// Reload under real parallelism (OS threads, not only cooperative tasks), for ThreadSanitizer
@@ -61,7 +62,8 @@ import Testing
 
         // The writer: reloads alternate between source text and a file on disk (rewritten atomically), with a
         // broken policy every 25th time (it must never replace the good one).
-        var rejectedOK = 0, swapFailures = 0
+        var rejectedOK = 0
+        var swapFailures = 0
         for k in 1...reloads {
             if k % 25 == 0 {
                 let before = store.current.version
@@ -89,7 +91,8 @@ import Testing
         for t in all { merged.merge(t.perVersion, uniquingKeysWith: +) }
         let decisions = all.reduce(0) { $0 + $1.decisions }
         let perVersion = merged.filter { $0.key >= 0 }.values
-        print("""
+        print(
+            """
             reload stress: \(reloads) reloads (\(reloads / 2) from file, \(reloads / 25) broken rejected: \(rejectedOK)), \
             \(readers) reader threads, \(decisions) checked decisions over \(merged.count) versions \
             (per version min \(perVersion.min() ?? 0), max \(perVersion.max() ?? 0)); \

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScopeGate
 
 @Suite struct ReloadTests {
@@ -17,10 +18,10 @@ import Testing
     }
 
     static let broken = [
-        "version: 1\nscopes:\n  s0: {}\ntools:\n  t: s9\n",                         // undefined scope
-        "version: 1\nscopes:\n  s0: {implies: [s1]}\n  s1: {implies: [s0]}\ntools:\n  t: s0\n",   // cycle
-        "version: 1\nscopes: [unclosed\n",                                          // YAML syntax
-        "version: 1\nscopes:\n  s0: {}\ntools:\n  t: { requries: s0 }\n",            // typo'd key
+        "version: 1\nscopes:\n  s0: {}\ntools:\n  t: s9\n",  // undefined scope
+        "version: 1\nscopes:\n  s0: {implies: [s1]}\n  s1: {implies: [s0]}\ntools:\n  t: s0\n",  // cycle
+        "version: 1\nscopes: [unclosed\n",  // YAML syntax
+        "version: 1\nscopes:\n  s0: {}\ntools:\n  t: { requries: s0 }\n",  // typo'd key
     ]
 
     /// The load counter of a snapshot version (`<hash>-<counter>`).
@@ -40,7 +41,8 @@ import Testing
         let odd = policy.decide(.tool("t"), grant: g1)
         let mine = policy.decide(.tool("v\(k)"), grant: g0)
         let next = policy.decide(.tool("v\(k + 1)"), grant: g0)
-        let ok = even.allowed == (k % 2 == 0) && odd.allowed == (k % 2 == 1)
+        let ok =
+            even.allowed == (k % 2 == 0) && odd.allowed == (k % 2 == 1)
             && (even.allowed || policy.names(even.missing) == ["s1"])
             && mine.allowed && next.reason == .unknownTool
             && policy.model.tools.contains { $0.pattern == "v\(k)" }
@@ -68,7 +70,8 @@ import Testing
                         if case .rejected = outcome, store.current.version == before { rejectedOK += 1 }
                     }
                     if case .swapped(let snapshot, _) = store.reload(source: Self.source(version: k), name: "v.yaml"),
-                       Self.counter(snapshot) == k + 1 {
+                        Self.counter(snapshot) == k + 1
+                    {
                         continue
                     }
                     return ([:], 1, rejectedOK)
@@ -146,14 +149,16 @@ import Testing
     @Test func grantFromAnotherVersionIsReResolved() throws {
         let a = try PolicyCompiler().compile(source: Self.source(version: 0), name: "v.yaml").compiled()
         // Same names, different interning order: a stale bitset would be misread.
-        let b = try PolicyCompiler().compile(source: """
-            version: 1
-            scopes:
-              s1: {}
-              s0: {}
-            tools:
-              t: s1
-            """, name: "w.yaml").compiled()
+        let b = try PolicyCompiler().compile(
+            source: """
+                version: 1
+                scopes:
+                  s1: {}
+                  s0: {}
+                tools:
+                  t: s1
+                """, name: "w.yaml"
+        ).compiled()
         let staleS0 = a.grant(["s0"])
         #expect(a.decide(.tool("t"), grant: staleS0).allowed)
         let decision = b.decide(.tool("t"), grant: staleS0)

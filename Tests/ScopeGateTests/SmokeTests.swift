@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ScopeGate
 
 @Test func locationOrdering() {

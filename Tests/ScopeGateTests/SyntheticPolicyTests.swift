@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ScopeGate
 
 /// The seeded generator feeds benchmarks and differential tests, so its output must compile cleanly, have the
@@ -35,10 +36,11 @@ import Testing
             return false
         }
         #expect(Double(anyTools.count) >= 0.30 * Double(tools.count))
-        #expect(anyTools.contains { tool in
-            guard case .any(let items, _)? = tool.requirement?.expression else { return false }
-            return items.contains { if case .all(let pair, _) = $0 { pair.count == 2 } else { false } }
-        })
+        #expect(
+            anyTools.contains { tool in
+                guard case .any(let items, _)? = tool.requirement?.expression else { return false }
+                return items.contains { if case .all(let pair, _) = $0 { pair.count == 2 } else { false } }
+            })
         // Globs with distinct prefixes, actions on the `action` argument, conditions, public tools.
         let globs = tools.filter(\.isGlob)
         #expect(globs.count >= 50)
@@ -68,8 +70,11 @@ import Testing
 
     @Test func deterministicForASeed() {
         #expect(SyntheticPolicy.generate(tools: 10_000, scopes: 5_000, seed: 42) == Self.large)
-        #expect(SyntheticPolicy.generate(tools: 500, scopes: 300, seed: 1) != SyntheticPolicy.generate(tools: 500, scopes: 300, seed: 2))
-        #expect(SyntheticPolicy.sampleCalls(tools: 1_000, scopes: 500, seed: 9, count: 40)
+        #expect(
+            SyntheticPolicy.generate(tools: 500, scopes: 300, seed: 1)
+                != SyntheticPolicy.generate(tools: 500, scopes: 300, seed: 2))
+        #expect(
+            SyntheticPolicy.sampleCalls(tools: 1_000, scopes: 500, seed: 9, count: 40)
                 == SyntheticPolicy.sampleCalls(tools: 1_000, scopes: 500, seed: 9, count: 40))
     }
 

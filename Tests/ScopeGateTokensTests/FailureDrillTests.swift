@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import ScopeGate
 import Testing
+
 @testable import ScopeGateTokens
 
 /// Failure drills for the JWKS side of token verification, with an injected fetcher and clock (nothing sleeps,
@@ -43,20 +44,25 @@ import Testing
 
     func verifier(_ fetcher: any HTTPFetcher) -> TokenVerifier {
         let config = TokensConfig(issuers: [issuerConfig(algorithms: ["ES256"], jwksURI: testIssuer + "/jwks")])
-        let policy = JWKSCache.Policy(defaultMaxAge: Self.maxAge, failureRetryInterval: Self.retry, maxStaleness: Self.staleness)
-        return TokenVerifier(config: config, resource: testResource, options: .init(jwks: policy), fetcher: fetcher, clock: clock)
+        let policy = JWKSCache.Policy(
+            defaultMaxAge: Self.maxAge, failureRetryInterval: Self.retry, maxStaleness: Self.staleness)
+        return TokenVerifier(
+            config: config, resource: testResource, options: .init(jwks: policy), fetcher: fetcher, clock: clock)
     }
 
     /// A token valid at the clock's current time, signed by `key` (or the forger's key under the same kid).
     func token(forgedBy: Bool = false, scope: String = "mcp:tools:climate read:files") -> String {
-        sign(header: ["alg": "ES256", "kid": "a"], claims: claims(clock, ["scope": scope]), key: forgedBy ? forged : key)
+        sign(
+            header: ["alg": "ES256", "kid": "a"], claims: claims(clock, ["scope": scope]), key: forgedBy ? forged : key)
     }
 
     /// What a server does with a request: verify, then decide. Returns the decision and the token error if any.
-    func authorize(_ v: TokenVerifier, _ token: String, tool: String) async -> (allowed: Bool, error: TokenError.Code?) {
+    func authorize(_ v: TokenVerifier, _ token: String, tool: String) async -> (allowed: Bool, error: TokenError.Code?)
+    {
         do {
             let verified = try await v.verify(token)
-            let decision = Self.policy.decide(.tool(tool), grant: Self.policy.grant(verified.scopes, stripPrefixes: verified.stripPrefixes))
+            let decision = Self.policy.decide(
+                .tool(tool), grant: Self.policy.grant(verified.scopes, stripPrefixes: verified.stripPrefixes))
             return (decision.allowed, nil)
         } catch {
             return (false, error.code)
@@ -66,9 +72,12 @@ import Testing
     /// The invariants that must hold at every step of every drill, whatever the keys' state.
     func expectNeverAllowsWhatPolicyDenies(_ v: TokenVerifier, _ context: String) async {
         #expect(await authorize(v, token(), tool: "delete_file").allowed == false, "\(context): policy deny allowed")
-        #expect(await authorize(v, token(forgedBy: true, scope: "admin"), tool: "delete_file").allowed == false,
-                "\(context): forged token allowed")
-        #expect(await authorize(v, token(forgedBy: true), tool: "get_forecast").allowed == false, "\(context): forged token allowed")
+        #expect(
+            await authorize(v, token(forgedBy: true, scope: "admin"), tool: "delete_file").allowed == false,
+            "\(context): forged token allowed")
+        #expect(
+            await authorize(v, token(forgedBy: true), tool: "get_forecast").allowed == false,
+            "\(context): forged token allowed")
         #expect(await authorize(v, token(), tool: "no_such_tool").allowed == false, "\(context): unknown tool allowed")
     }
 
@@ -124,7 +133,7 @@ import Testing
             }
             // Open the gate once the first request is in the fetcher (others are waiting on the in-flight fetch).
             while fetcher.requestCount == 0 { await Task.yield() }
-            for _ in 0..<100 { await Task.yield() }   // let the others pile up behind the in-flight fetch
+            for _ in 0..<100 { await Task.yield() }  // let the others pile up behind the in-flight fetch
             await fetcher.gate.open()
             var out: [(Int, Bool, TokenError.Code?)] = []
             for await r in group { out.append(r) }
@@ -155,7 +164,10 @@ import Testing
         ("nul bytes", [0x7B, 0x00, 0x7D]),
         ("deep nesting", Array((String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)).utf8)),
         ("invalid utf-8", [0x7B, 0x22, 0xC3, 0x28, 0x22, 0x3A, 0x31, 0x7D]),
-        ("keys all unusable", Array(#"{"keys":[{"kty":"oct","k":"c2VjcmV0"},{"kty":"EC","crv":"P-256","x":"!!","y":"!!"}]}"#.utf8)),
+        (
+            "keys all unusable",
+            Array(#"{"keys":[{"kty":"oct","k":"c2VjcmV0"},{"kty":"EC","crv":"P-256","x":"!!","y":"!!"}]}"#.utf8)
+        ),
     ]
 
     @Test(arguments: JWKSFailureDrillTests.garbage.indices)
@@ -166,7 +178,9 @@ import Testing
         let r = await authorize(v, token(), tool: "get_forecast")
         #expect(!r.allowed, "\(Self.garbage[index].0): allowed without usable keys")
         // An unusable-but-parseable set yields unknown_kid; anything else keys_unavailable.
-        #expect(r.error == .keysUnavailable || r.error == .unknownKid, "\(Self.garbage[index].0): \(String(describing: r.error))")
+        #expect(
+            r.error == .keysUnavailable || r.error == .unknownKid,
+            "\(Self.garbage[index].0): \(String(describing: r.error))")
         await expectNeverAllowsWhatPolicyDenies(v, Self.garbage[index].0)
     }
 
@@ -176,7 +190,7 @@ import Testing
         #expect(await authorize(v, token(), tool: "get_forecast") == (true, nil))
         for (i, (name, body)) in Self.garbage.enumerated() where name != "keys all unusable" {
             fetcher.set { _ in HTTPResponse(status: 200, body: body) }
-            clock.advance(Self.maxAge + Self.retry)   // expired: each step forces a refresh that gets garbage
+            clock.advance(Self.maxAge + Self.retry)  // expired: each step forces a refresh that gets garbage
             let r = await authorize(v, token(), tool: "get_forecast")
             #expect(r == (true, nil), "\(name) (step \(i)): last good set must keep serving")
             await expectNeverAllowsWhatPolicyDenies(v, "garbage \(name)")
@@ -209,7 +223,7 @@ import Testing
         let v = verifier(fetcher)
         #expect(await authorize(v, token(), tool: "get_forecast") == (true, nil))
         fetcher.set { _ in throw FakeFetcher.Down() }
-        clock.advance(30 * 86_400)   // NTP step of a month, endpoint down
+        clock.advance(30 * 86_400)  // NTP step of a month, endpoint down
         #expect(await authorize(v, token(), tool: "get_forecast") == (false, .keysUnavailable))
         await expectNeverAllowsWhatPolicyDenies(v, "after forward jump")
         fetcher.set { [self] _ in good() }
@@ -236,7 +250,9 @@ import Testing
         fetcher.set { _ in HTTPResponse(status: 200, body: Array(jwksJSON([rotated.jwk(kid: "b")]).utf8)) }
         clock.advance(61)
         let fresh = sign(header: ["alg": "ES256", "kid": "b"], claims: claims(clock), key: rotated)
-        #expect(await authorize(v, fresh, tool: "get_forecast") == (true, nil), "rotation not picked up after the clock stepped back")
+        #expect(
+            await authorize(v, fresh, tool: "get_forecast") == (true, nil),
+            "rotation not picked up after the clock stepped back")
         #expect(fetcher.requestCount == 2)
     }
 
@@ -250,7 +266,9 @@ import Testing
         clock.advance(-86_400)
         fetcher.set { [self] _ in good() }
         clock.advance(Self.retry + 1)
-        #expect(await authorize(v, token(), tool: "get_forecast") == (true, nil), "no retry for a day after the clock stepped back")
+        #expect(
+            await authorize(v, token(), tool: "get_forecast") == (true, nil),
+            "no retry for a day after the clock stepped back")
         #expect(fetcher.requestCount == 2)
         await expectNeverAllowsWhatPolicyDenies(v, "after backward jump and recovery")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import ScopeGate
 import Testing
+
 @testable import ScopeGateTokens
 
 /// Against a real IdP: Glewlwyd started by scripts/glewlwyd-up.sh. Enabled only with SCOPEGATE_GLEWLWYD=1
@@ -11,7 +12,8 @@ struct GlewlwydIntegrationTests {
         .deletingLastPathComponent().appendingPathComponent("scripts/glewlwyd-up.sh")
 
     @Test func clientCredentialsTokenVerifiesThroughDiscovery() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scopegate-glewlwyd-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "scopegate-glewlwyd-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = try freeLoopbackPort()
 
@@ -36,22 +38,29 @@ struct GlewlwydIntegrationTests {
 
         func token(resource: String) async throws -> String {
             let basic = Data("mcp-client:mcp-secret".utf8).base64EncodedString()
-            let form = "grant_type=client_credentials&scope=mcp%3Atools%3Aclimate%20read%3Afiles&resource=" +
-                (resource.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-            let response = try await fetcher.fetch(HTTPRequest(
-                method: "POST", url: try #require(URL(string: issuer + "/token")),
-                headers: ["Authorization": "Basic \(basic)", "Content-Type": "application/x-www-form-urlencoded"],
-                body: Array(form.utf8), maxResponseBytes: 65_536))
-            try #require(response.status == 200, "token endpoint: \(response.status) \(String(decoding: response.body, as: UTF8.self))")
+            let form =
+                "grant_type=client_credentials&scope=mcp%3Atools%3Aclimate%20read%3Afiles&resource="
+                + (resource.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            let response = try await fetcher.fetch(
+                HTTPRequest(
+                    method: "POST", url: try #require(URL(string: issuer + "/token")),
+                    headers: ["Authorization": "Basic \(basic)", "Content-Type": "application/x-www-form-urlencoded"],
+                    body: Array(form.utf8), maxResponseBytes: 65_536))
+            try #require(
+                response.status == 200,
+                "token endpoint: \(response.status) \(String(decoding: response.body, as: UTF8.self))")
             let body = try StrictJSON.parse(response.body, maxDepth: 8)
             return try #require(body["access_token"]?.stringValue)
         }
 
         let config = TokensConfig(
-            issuers: [TokensConfig.Issuer(
-                issuer: issuer, jwksURI: nil, algorithms: ["RS256"], audiences: [resource],
-                introspection: .init(endpoint: issuer + "/introspect", clientID: "mcp-client", clientSecretEnv: "GLEWLWYD_SECRET"),
-                location: here)],
+            issuers: [
+                TokensConfig.Issuer(
+                    issuer: issuer, jwksURI: nil, algorithms: ["RS256"], audiences: [resource],
+                    introspection: .init(
+                        endpoint: issuer + "/introspect", clientID: "mcp-client", clientSecretEnv: "GLEWLWYD_SECRET"),
+                    location: here)
+            ],
             requireTyp: "at+jwt")
         let verifier = TokenVerifier(config: config, resource: resource, environment: ["GLEWLWYD_SECRET": "mcp-secret"])
 

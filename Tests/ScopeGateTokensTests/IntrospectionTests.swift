@@ -1,21 +1,29 @@
 import Foundation
 import ScopeGate
 import Testing
+
 @testable import ScopeGateTokens
 
 @Suite struct IntrospectionTests {
     let clock = TestClock()
     let endpoint = "https://auth.example.com/introspect"
 
-    func verifier(_ fetcher: FakeFetcher, env: [String: String] = ["MCP_INTROSPECTION_SECRET": "s3cr:et"]) -> TokenVerifier {
-        let issuer = issuerConfig(introspection: .init(endpoint: endpoint, clientID: "mcp server", clientSecretEnv: "MCP_INTROSPECTION_SECRET"))
-        return TokenVerifier(config: TokensConfig(issuers: [issuer]), resource: testResource, fetcher: fetcher,
-                             clock: clock, environment: env)
+    func verifier(_ fetcher: FakeFetcher, env: [String: String] = ["MCP_INTROSPECTION_SECRET": "s3cr:et"])
+        -> TokenVerifier
+    {
+        let issuer = issuerConfig(
+            introspection: .init(
+                endpoint: endpoint, clientID: "mcp server", clientSecretEnv: "MCP_INTROSPECTION_SECRET"))
+        return TokenVerifier(
+            config: TokensConfig(issuers: [issuer]), resource: testResource, fetcher: fetcher,
+            clock: clock, environment: env)
     }
 
     func active(_ extra: [String: Any] = [:]) -> HTTPResponse {
-        var body: [String: Any] = ["active": true, "iss": testIssuer, "aud": testResource, "client_id": "c1", "sub": "u1",
-                                   "scope": "mcp:tools:climate read:files", "exp": Int(clock.now().timeIntervalSince1970) + 120]
+        var body: [String: Any] = [
+            "active": true, "iss": testIssuer, "aud": testResource, "client_id": "c1", "sub": "u1",
+            "scope": "mcp:tools:climate read:files", "exp": Int(clock.now().timeIntervalSince1970) + 120,
+        ]
         for (k, v) in extra { body[k] = v }
         return HTTPResponse(status: 200, body: Array(json(body).utf8))
     }
@@ -74,20 +82,26 @@ import Testing
         #expect(await expectCode(.introspectionFailed) { try await v.verify("t") } == .introspectionFailed)
         #expect(down.requestCount == 2)
         let status = FakeFetcher { _ in HTTPResponse(status: 401, body: []) }
-        #expect(await expectCode(.introspectionFailed) { try await verifier(status).verify("t") } == .introspectionFailed)
-        let garbage = FakeFetcher { _ in HTTPResponse(status: 200, body: Array(#"{"active":true,"active":false}"#.utf8)) }
-        #expect(await expectCode(.introspectionFailed) { try await verifier(garbage).verify("t") } == .introspectionFailed)
+        #expect(
+            await expectCode(.introspectionFailed) { try await verifier(status).verify("t") } == .introspectionFailed)
+        let garbage = FakeFetcher { _ in HTTPResponse(status: 200, body: Array(#"{"active":true,"active":false}"#.utf8))
+        }
+        #expect(
+            await expectCode(.introspectionFailed) { try await verifier(garbage).verify("t") } == .introspectionFailed)
         let ok = FakeFetcher { [self] _ in active() }
-        #expect(await expectCode(.introspectionFailed) { try await verifier(ok, env: [:]).verify("t") } == .introspectionFailed)
+        #expect(
+            await expectCode(.introspectionFailed) { try await verifier(ok, env: [:]).verify("t") }
+                == .introspectionFailed)
         #expect(ok.requestCount == 0)  // no secret, no request
     }
 
     @Test func cacheIsBounded() async throws {
         let fetcher = FakeFetcher { [self] _ in active() }
         let issuer = issuerConfig(introspection: .init(endpoint: endpoint, clientID: "c", clientSecretEnv: "S"))
-        let v = TokenVerifier(config: TokensConfig(issuers: [issuer]), resource: testResource,
-                              options: .init(introspection: .init(maxEntries: 2)), fetcher: fetcher, clock: clock,
-                              environment: ["S": "x"])
+        let v = TokenVerifier(
+            config: TokensConfig(issuers: [issuer]), resource: testResource,
+            options: .init(introspection: .init(maxEntries: 2)), fetcher: fetcher, clock: clock,
+            environment: ["S": "x"])
         for t in ["a", "b", "c", "a"] { _ = try await v.verify(t) }
         #expect(fetcher.requestCount == 4)  // "a" was evicted by "c"
     }

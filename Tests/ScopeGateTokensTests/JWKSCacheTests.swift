@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import ScopeGate
 import Testing
+
 @testable import ScopeGateTokens
 
 @Suite struct JWKSCacheTests {
@@ -15,11 +16,14 @@ import Testing
         HTTPResponse(status: 200, headers: cacheControl.map { ["Cache-Control": $0] } ?? [:], body: body(keys))
     }
 
-    func verifier(_ fetcher: FakeFetcher, policy: JWKSCache.Policy = .init(), jwksURI: String? = testIssuer + "/jwks") -> TokenVerifier {
+    func verifier(_ fetcher: FakeFetcher, policy: JWKSCache.Policy = .init(), jwksURI: String? = testIssuer + "/jwks")
+        -> TokenVerifier
+    {
         let config = TokensConfig(issuers: [issuerConfig(algorithms: ["ES256"], jwksURI: jwksURI)])
         var issuer = config
         issuer.issuers[0].jwksURI = jwksURI
-        return TokenVerifier(config: issuer, resource: testResource, options: .init(jwks: policy), fetcher: fetcher, clock: clock)
+        return TokenVerifier(
+            config: issuer, resource: testResource, options: .init(jwks: policy), fetcher: fetcher, clock: clock)
     }
 
     func token(_ kid: String, _ key: TestKey, extra: [String: Any] = [:]) -> String {
@@ -31,8 +35,11 @@ import Testing
     }
 
     @Test func lazyFetchThenCachedForMaxAge() async throws {
-        let fetcher = FakeFetcher { [keyA] _ in HTTPResponse(status: 200, headers: ["cache-control": "public, max-age=600"],
-                                                             body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8)) }
+        let fetcher = FakeFetcher { [keyA] _ in
+            HTTPResponse(
+                status: 200, headers: ["cache-control": "public, max-age=600"],
+                body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
+        }
         let v = verifier(fetcher)
         #expect(fetcher.requestCount == 0)  // nothing fetched at construction
         _ = try await v.verify(token("a", keyA))
@@ -48,7 +55,8 @@ import Testing
     }
 
     @Test func maxAgeIsClampedAndNoStoreUsesTheMinimum() async {
-        let cache = JWKSCache(issuer: testIssuer, jwksURI: nil, policy: .init(defaultMaxAge: 300, minMaxAge: 60, maxMaxAge: 3600))
+        let cache = JWKSCache(
+            issuer: testIssuer, jwksURI: nil, policy: .init(defaultMaxAge: 300, minMaxAge: 60, maxMaxAge: 3600))
         #expect(await cache.maxAge(nil) == 300)
         #expect(await cache.maxAge("max-age=5") == 60)
         #expect(await cache.maxAge("public, max-age=999999") == 3600)
@@ -59,7 +67,9 @@ import Testing
 
     @Test func rotationPicksUpTheNewKeyOnUnknownKid() async throws {
         let fetcher = FakeFetcher { [keyA] _ in
-            HTTPResponse(status: 200, headers: ["Cache-Control": "max-age=3600"], body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
+            HTTPResponse(
+                status: 200, headers: ["Cache-Control": "max-age=3600"],
+                body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
         }
         let v = verifier(fetcher)
         _ = try await v.verify(token("a", keyA))
@@ -75,7 +85,9 @@ import Testing
 
     @Test func unknownKidRefreshIsRateLimited() async throws {
         let fetcher = FakeFetcher { [keyA] _ in
-            HTTPResponse(status: 200, headers: ["Cache-Control": "max-age=3600"], body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
+            HTTPResponse(
+                status: 200, headers: ["Cache-Control": "max-age=3600"],
+                body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
         }
         let v = verifier(fetcher, policy: .init(unknownKidRefreshInterval: 60))
         _ = try await v.verify(token("a", keyA))
@@ -94,7 +106,9 @@ import Testing
     }
 
     @Test func concurrentUnknownKidsCoalesceIntoOneFetch() async throws {
-        let fetcher = FakeFetcher { [keyA] _ in HTTPResponse(status: 200, body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8)) }
+        let fetcher = FakeFetcher { [keyA] _ in
+            HTTPResponse(status: 200, body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
+        }
         let v = verifier(fetcher)
         let tokens = (0..<20).map { token("k\($0)", keyB) }
         await withTaskGroup(of: Void.self) { group in
@@ -105,7 +119,9 @@ import Testing
 
     @Test func endpointDownKeepsLastGoodThenFailsClosedAfterMaxStaleness() async throws {
         let fetcher = FakeFetcher { [keyA] _ in
-            HTTPResponse(status: 200, headers: ["Cache-Control": "max-age=300"], body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
+            HTTPResponse(
+                status: 200, headers: ["Cache-Control": "max-age=300"], body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8)
+            )
         }
         let v = verifier(fetcher, policy: .init(failureRetryInterval: 10, maxStaleness: 3600))
         _ = try await v.verify(token("a", keyA))
@@ -136,7 +152,9 @@ import Testing
     }
 
     @Test func bodyCapAndGarbageBodies() async {
-        let big = FakeFetcher { _ in HTTPResponse(status: 200, body: Array(repeating: UInt8(ascii: " "), count: 300_000)) }
+        let big = FakeFetcher { _ in
+            HTTPResponse(status: 200, body: Array(repeating: UInt8(ascii: " "), count: 300_000))
+        }
         #expect(await code(verifier(big), token("a", keyA)) == .keysUnavailable)
         let dup = FakeFetcher { _ in HTTPResponse(status: 200, body: Array(#"{"keys":[],"keys":[]}"#.utf8)) }
         #expect(await code(verifier(dup), token("a", keyA)) == .keysUnavailable)
@@ -157,7 +175,9 @@ import Testing
     }
 
     @Test func plainHTTPOffLoopbackIsRefused() async {
-        let fetcher = FakeFetcher { [keyA] _ in HTTPResponse(status: 200, body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8)) }
+        let fetcher = FakeFetcher { [keyA] _ in
+            HTTPResponse(status: 200, body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
+        }
         let v = verifier(fetcher, jwksURI: "http://auth.example.com/jwks")
         #expect(await code(v, token("a", keyA)) == .keysUnavailable)
         #expect(fetcher.requestCount == 0)
@@ -167,29 +187,38 @@ import Testing
     }
 
     @Test func discoveryOIDCThenRFC8414() async throws {
-        #expect(JWKSCache.discoveryURLs(issuer: "https://auth.example.com/tenant/").map(\.absoluteString) == [
-            "https://auth.example.com/tenant/.well-known/openid-configuration",
-            "https://auth.example.com/.well-known/oauth-authorization-server/tenant",
-        ])
+        #expect(
+            JWKSCache.discoveryURLs(issuer: "https://auth.example.com/tenant/").map(\.absoluteString) == [
+                "https://auth.example.com/tenant/.well-known/openid-configuration",
+                "https://auth.example.com/.well-known/oauth-authorization-server/tenant",
+            ])
         let fetcher = FakeFetcher { [keyA] request in
             switch request.url.absoluteString {
             case testIssuer + "/.well-known/openid-configuration": return HTTPResponse(status: 404, body: [])
             case testIssuer + "/.well-known/oauth-authorization-server":
-                return HTTPResponse(status: 200, body: Array(json(["issuer": testIssuer, "jwks_uri": testIssuer + "/keys"]).utf8))
-            case testIssuer + "/keys": return HTTPResponse(status: 200, body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
+                return HTTPResponse(
+                    status: 200, body: Array(json(["issuer": testIssuer, "jwks_uri": testIssuer + "/keys"]).utf8))
+            case testIssuer + "/keys":
+                return HTTPResponse(status: 200, body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
             default: return HTTPResponse(status: 500, body: [])
             }
         }
         let v = verifier(fetcher, jwksURI: nil)
         _ = try await v.verify(token("a", keyA))
-        #expect(fetcher.urls == [testIssuer + "/.well-known/openid-configuration",
-                                 testIssuer + "/.well-known/oauth-authorization-server", testIssuer + "/keys"])
+        #expect(
+            fetcher.urls == [
+                testIssuer + "/.well-known/openid-configuration",
+                testIssuer + "/.well-known/oauth-authorization-server", testIssuer + "/keys",
+            ])
     }
 
     @Test func discoveryDocumentForAnotherIssuerIsRefused() async {
         let fetcher = FakeFetcher { [keyA] request in
             if request.url.path.hasSuffix("openid-configuration") {
-                return HTTPResponse(status: 200, body: Array(json(["issuer": "https://evil.example.com", "jwks_uri": "https://evil.example.com/keys"]).utf8))
+                return HTTPResponse(
+                    status: 200,
+                    body: Array(
+                        json(["issuer": "https://evil.example.com", "jwks_uri": "https://evil.example.com/keys"]).utf8))
             }
             return HTTPResponse(status: 200, body: Array(jwksJSON([keyA.jwk(kid: "a")]).utf8))
         }
@@ -210,8 +239,13 @@ import Testing
         try Data(jwksJSON([key.jwk(kid: "ed", alg: "EdDSA")]).utf8).write(to: dir.appendingPathComponent("jwks.json"))
 
         let port = try freeLoopbackPort()
-        let server = try #require(spawnQuietly("/usr/bin/python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1",
-                                                                    "--directory", dir.path]))
+        let server = try #require(
+            spawnQuietly(
+                "/usr/bin/python3",
+                [
+                    "-m", "http.server", String(port), "--bind", "127.0.0.1",
+                    "--directory", dir.path,
+                ]))
         defer { stopSpawned(server) }
 
         let base = "http://127.0.0.1:\(port)"
@@ -219,7 +253,9 @@ import Testing
         // Bounded wait for the server to listen (≤ 10 s).
         var up = false
         for _ in 0..<100 {
-            if let r = try? await fetcher.fetch(HTTPRequest(url: URL(string: base + "/jwks.json")!, maxResponseBytes: 65_536)), r.status == 200 {
+            if let r = try? await fetcher.fetch(
+                HTTPRequest(url: URL(string: base + "/jwks.json")!, maxResponseBytes: 65_536)), r.status == 200
+            {
                 up = true
                 break
             }
@@ -228,12 +264,16 @@ import Testing
         try #require(up, "http.server did not come up")
 
         let issuer = "https://issuer.test"
-        let config = TokensConfig(issuers: [TokensConfig.Issuer(issuer: issuer, jwksURI: base + "/jwks.json", algorithms: ["EdDSA"],
-                                                                 audiences: [testResource], location: here)])
+        let config = TokensConfig(issuers: [
+            TokensConfig.Issuer(
+                issuer: issuer, jwksURI: base + "/jwks.json", algorithms: ["EdDSA"],
+                audiences: [testResource], location: here)
+        ])
         let verifier = TokenVerifier(config: config, resource: testResource, fetcher: fetcher)
         let now = Int(Date().timeIntervalSince1970)
-        let token = sign(header: ["alg": "EdDSA", "kid": "ed"],
-                         claims: ["iss": issuer, "aud": testResource, "exp": now + 60, "iat": now, "scope": "a b"], key: key)
+        let token = sign(
+            header: ["alg": "EdDSA", "kid": "ed"],
+            claims: ["iss": issuer, "aud": testResource, "exp": now + 60, "iat": now, "scope": "a b"], key: key)
         let verified = try await verifier.verify(token)
         #expect(verified.scopes == ["a", "b"])
         // The size cap holds on a real response too.
@@ -253,7 +293,9 @@ func freeLoopbackPort() throws -> Int {
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+        }
     }
     guard bound else { throw POSIXError(.EADDRINUSE) }
     return Int(UInt16(bigEndian: addr.sin_port))

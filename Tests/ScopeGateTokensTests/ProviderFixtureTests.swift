@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import ScopeGate
 import Testing
+
 @testable import ScopeGateTokens
 
 /// Token shapes as each identity provider issues them (header + claims), signed with a test key, read through
@@ -16,8 +17,11 @@ import Testing
     }
 
     @Test func everyDocumentedProviderHasAFixture() {
-        #expect(Self.names == ["auth0.json", "entra-v1.json", "entra-v2.json", "glewlwyd.json", "google.json",
-                               "keycloak.json", "okta.json"])
+        #expect(
+            Self.names == [
+                "auth0.json", "entra-v1.json", "entra-v2.json", "glewlwyd.json", "google.json",
+                "keycloak.json", "okta.json",
+            ])
     }
 
     @Test(arguments: names)
@@ -38,7 +42,9 @@ import Testing
         let token = sign(header: header, claims: claimSet, key: key)
 
         var roles: TokensConfig.RoleMapping?
-        if let r = config["roles"] as? [String: Any], let claim = r["claim"] as? String, let map = r["map"] as? [String: [String]] {
+        if let r = config["roles"] as? [String: Any], let claim = r["claim"] as? String,
+            let map = r["map"] as? [String: [String]]
+        {
             roles = TokensConfig.RoleMapping(claim: claim, map: map)
         }
         let issuer = try #require(config["issuer"] as? String)
@@ -47,8 +53,9 @@ import Testing
             audiences: config["audiences"] as? [String] ?? [], scopeClaims: config["scope_claims"] as? [String],
             roles: roles, stripPrefixes: config["strip_prefixes"] as? [String] ?? [], location: here)
         let set = try await keySet([key.jwk(kid: kid, alg: "RS256")])
-        let verifier = TokenVerifier(config: TokensConfig(issuers: [issuerConfig]), resource: testResource,
-                                     staticKeys: [issuer: set], clock: clock)
+        let verifier = TokenVerifier(
+            config: TokensConfig(issuers: [issuerConfig]), resource: testResource,
+            staticKeys: [issuer: set], clock: clock)
         let verified = try await verifier.verify(token)
         #expect(verified.scopes == fixture["expected_scopes"] as? [String], "\(name)")
         #expect(verified.clientID == fixture["expected_client_id"] as? String, "\(name)")
@@ -59,9 +66,15 @@ import Testing
         // wherever the provider needs its own profile: proves the per-issuer profile is what made the difference.
         let defaultIssuer = TokensConfig.Issuer(
             issuer: issuer, algorithms: issuerConfig.algorithms, audiences: issuerConfig.audiences, location: here)
-        let plain = try await TokenVerifier(config: TokensConfig(issuers: [defaultIssuer]), resource: testResource,
-                                            staticKeys: [issuer: set], clock: clock).verify(token)
-        if config["roles"] != nil || (config["scope_claims"] as? [String]).map({ Set($0) != ["scope", "scp"] && $0 != ["scope"] && $0 != ["scp"] }) == true {
+        let plain = try await TokenVerifier(
+            config: TokensConfig(issuers: [defaultIssuer]), resource: testResource,
+            staticKeys: [issuer: set], clock: clock
+        ).verify(token)
+        if config["roles"] != nil
+            || (config["scope_claims"] as? [String]).map({
+                Set($0) != ["scope", "scp"] && $0 != ["scope"] && $0 != ["scp"]
+            }) == true
+        {
             #expect(plain.scopes != verified.scopes, "\(name): the provider profile should matter")
         }
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ScopeGateTokens
 
 @Suite struct ScopeProfileTests {

@@ -1,6 +1,7 @@
 import Foundation
-@testable import ScopeGate
 import Testing
+
+@testable import ScopeGate
 @testable import ScopeGateTokens
 
 @Suite struct StrictJSONTests {
@@ -21,7 +22,9 @@ import Testing
         #expect(throws: StrictJSON.Failure.duplicateKey) { try parse(#"{"a":1,"a":2}"#).get() }
         #expect(throws: StrictJSON.Failure.duplicateKey) { try parse(#"{"x":{"a":1,"\u0061":2}}"#).get() }
         #expect(throws: StrictJSON.Failure.tooDeep) { try parse("[[[[[[[[[1]]]]]]]]]").get() }
-        for bad in ["{", "{\"a\":}", "[1,]", "01", "1.", "tru", "\"\\x\"", "{\"a\" 1}", "\"\u{01}\"", "{}x", "\"\\ud800\""] {
+        for bad in [
+            "{", "{\"a\":}", "[1,]", "01", "1.", "tru", "\"\\x\"", "{\"a\" 1}", "\"\u{01}\"", "{}x", "\"\\ud800\"",
+        ] {
             #expect(throws: StrictJSON.Failure.syntax, "\(bad)") { try parse(bad).get() }
         }
     }
@@ -71,7 +74,8 @@ import Testing
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         if input.count % 4 == 1 { return nil }
         var out: [UInt8] = []
-        var acc: UInt32 = 0, bits = 0
+        var acc: UInt32 = 0
+        var bits = 0
         for c in input {
             guard let v = alphabet.firstIndex(of: c) else { return nil }
             acc = acc << 6 | UInt32(v)
@@ -89,7 +93,8 @@ import Testing
         var rng = SplitMix64(seed: 7)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         let intruders = Array("=+/ .\n\0".utf8) + [0x80, 0xFF]
-        var accepted = 0, refused = 0
+        var accepted = 0
+        var refused = 0
         for round in 0..<20_000 {
             let length = Int(rng.next() % 70)
             var input = (0..<length).map { _ in alphabet[Int(rng.next() % 64)] }

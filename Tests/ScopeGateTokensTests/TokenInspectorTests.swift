@@ -1,17 +1,26 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import ScopeGateTokens
 
 @Suite struct TokenInspectorTests {
     let clock = TestClock()
     var now: Date { clock.now() }
 
-    func token(_ extra: [String: Any] = [:], removing: [String] = [], header: [String: Any] = ["alg": "ES256", "kid": "k"]) -> String {
-        sign(header: header, claims: claims(clock, extra.merging(["roles": ["a", "b"], "https://x.example/roles": ["r1"],
-                                                                  "realm_access": ["roles": ["admin", "user"]]]) { a, _ in a },
-                                            removing: removing),
-             key: .p256(P256.Signing.PrivateKey()))
+    func token(
+        _ extra: [String: Any] = [:], removing: [String] = [], header: [String: Any] = ["alg": "ES256", "kid": "k"]
+    ) -> String {
+        sign(
+            header: header,
+            claims: claims(
+                clock,
+                extra.merging([
+                    "roles": ["a", "b"], "https://x.example/roles": ["r1"],
+                    "realm_access": ["roles": ["admin", "user"]],
+                ]) { a, _ in a },
+                removing: removing),
+            key: .p256(P256.Signing.PrivateKey()))
     }
 
     @Test func decodesWithoutVerifyingAndShowsTimes() throws {
@@ -86,9 +95,11 @@ import Testing
         let set = try await JWKSet.load(contentsOfFile: path)
         #expect(set.keys.map(\.kid) == ["k1"])
         let clock = TestClock()
-        let verifier = TokenVerifier(config: .init(issuers: [issuerConfig(algorithms: ["ES256"])]), resource: testResource,
-                                     staticKeys: [testIssuer: set], clock: clock)
-        let verified = try await verifier.verify(sign(header: ["alg": "ES256", "kid": "k1"], claims: claims(clock), key: key))
+        let verifier = TokenVerifier(
+            config: .init(issuers: [issuerConfig(algorithms: ["ES256"])]), resource: testResource,
+            staticKeys: [testIssuer: set], clock: clock)
+        let verified = try await verifier.verify(
+            sign(header: ["alg": "ES256", "kid": "k1"], claims: claims(clock), key: key))
         #expect(verified.subject == "user-1")
         await #expect(throws: TokenError.self) { try await JWKSet.load(contentsOfFile: "/nonexistent/jwks.json") }
     }

@@ -1,13 +1,15 @@
 import Foundation
 import Testing
+
 @testable import ScopeGateTokens
 
 @Suite struct VerifiedTokenCacheTests {
     let clock = TestClock()
 
     func verified(_ sub: String, ttl: TimeInterval = 300) -> VerifiedToken {
-        VerifiedToken(issuer: testIssuer, subject: sub, clientID: nil, audiences: [testResource], scopes: ["s"],
-                      stripPrefixes: [], jwtID: nil, expiresAt: clock.now().addingTimeInterval(ttl), claims: .object([:]))
+        VerifiedToken(
+            issuer: testIssuer, subject: sub, clientID: nil, audiences: [testResource], scopes: ["s"],
+            stripPrefixes: [], jwtID: nil, expiresAt: clock.now().addingTimeInterval(ttl), claims: .object([:]))
     }
 
     @Test func hitMissAndAttachedValue() {
@@ -71,7 +73,9 @@ import Testing
     @Test func tokensSharingLengthAndTailAreStillDistinct() {
         // The hash reads only the length and the last 32 bytes; equality must still compare every byte.
         let tail = String(repeating: "s", count: 40)
-        let a = "header.AAAA." + tail, b = "header.AAAB." + tail, c = "hEader.AAAA." + tail
+        let a = "header.AAAA." + tail
+        let b = "header.AAAB." + tail
+        let c = "hEader.AAAA." + tail
         let cache = VerifiedTokenCache<Int>(capacity: 8, clock: clock)
         cache.insert(a, verified: verified("a"), extra: 1)
         cache.insert(b, verified: verified("b"), extra: 2)

@@ -3,6 +3,7 @@ import CryptoExtras
 import Foundation
 import ScopeGate
 import Testing
+
 @testable import ScopeGateTokens
 
 /// One issuer with an RSA, a P-256, a P-384 and an Ed25519 key, each with its own `kid`.
@@ -14,19 +15,26 @@ struct Bench {
     let ed = TestKey.ed25519(Curve25519.Signing.PrivateKey())
 
     var jwks: [[String: Any]] {
-        [rsa.jwk(kid: "rsa-1", alg: "RS256"), p256.jwk(kid: "ec-1", alg: "ES256"),
-         p384.jwk(kid: "ec-384"), ed.jwk(kid: "ed-1", alg: "EdDSA")]
+        [
+            rsa.jwk(kid: "rsa-1", alg: "RS256"), p256.jwk(kid: "ec-1", alg: "ES256"),
+            p384.jwk(kid: "ec-384"), ed.jwk(kid: "ed-1", alg: "EdDSA"),
+        ]
     }
 
-    func verifier(algorithms: [String] = ["RS256", "PS256", "ES256", "ES384", "EdDSA"], keys: [[String: Any]]? = nil,
-                  requireTyp: String? = nil, options: TokenVerifier.Options = .init()) async throws -> TokenVerifier {
+    func verifier(
+        algorithms: [String] = ["RS256", "PS256", "ES256", "ES384", "EdDSA"], keys: [[String: Any]]? = nil,
+        requireTyp: String? = nil, options: TokenVerifier.Options = .init()
+    ) async throws -> TokenVerifier {
         let set = try await keySet(keys ?? jwks)
         let config = TokensConfig(issuers: [issuerConfig(algorithms: algorithms)], requireTyp: requireTyp)
-        return TokenVerifier(config: config, resource: testResource, options: options, staticKeys: [testIssuer: set], clock: clock)
+        return TokenVerifier(
+            config: config, resource: testResource, options: options, staticKeys: [testIssuer: set], clock: clock)
     }
 
-    func token(kid: String? = "rsa-1", alg: String = "RS256", key: TestKey? = nil, header: [String: Any] = [:],
-               extra: [String: Any] = [:], removing: [String] = []) -> String {
+    func token(
+        kid: String? = "rsa-1", alg: String = "RS256", key: TestKey? = nil, header: [String: Any] = [:],
+        extra: [String: Any] = [:], removing: [String] = []
+    ) -> String {
         var h: [String: Any] = ["alg": alg, "typ": "at+jwt"]
         if let kid { h["kid"] = kid }
         for (k, v) in header { h[k] = v }
@@ -38,7 +46,13 @@ struct Bench {
     @Test(arguments: [("rsa-1", "RS256"), ("ec-1", "ES256"), ("ec-384", "ES384"), ("ed-1", "EdDSA")])
     func eachKeyTypeVerifies(kid: String, alg: String) async throws {
         let bench = Bench()
-        let key: TestKey = switch kid { case "ec-1": bench.p256; case "ec-384": bench.p384; case "ed-1": bench.ed; default: bench.rsa }
+        let key: TestKey =
+            switch kid {
+            case "ec-1": bench.p256
+            case "ec-384": bench.p384
+            case "ed-1": bench.ed
+            default: bench.rsa
+            }
         let verified = try await bench.verifier().verify(bench.token(kid: kid, alg: alg, key: key))
         #expect(verified.issuer == testIssuer)
         #expect(verified.subject == "user-1")
@@ -61,7 +75,9 @@ struct Bench {
         let bench = Bench()
         let now = Int(bench.clock.now().timeIntervalSince1970)
         // expired 30 s ago, nbf 30 s ahead, iat 30 s ahead: all inside the default 60 s leeway
-        let token = bench.token(extra: ["aud": ["https://other", testResource], "exp": now - 30, "nbf": now + 30, "iat": now + 30])
+        let token = bench.token(extra: [
+            "aud": ["https://other", testResource], "exp": now - 30, "nbf": now + 30, "iat": now + 30,
+        ])
         let verified = try await bench.verifier().verify(token)
         #expect(verified.audiences == ["https://other", testResource])
     }
@@ -106,7 +122,9 @@ struct Bench {
     @Test func hs256SignedWithTheRSAPublicKey() async throws {
         let bench = Bench()
         // The classic confusion: use the RSA public key (as published) as an HMAC secret.
-        let publicPEM = Array((try _RSA.Signing.PublicKey(pemRepresentation: TestKey.sharedRSA.publicKey.pemRepresentation)).pemRepresentation.utf8)
+        let publicPEM = Array(
+            (try _RSA.Signing.PublicKey(pemRepresentation: TestKey.sharedRSA.publicKey.pemRepresentation))
+                .pemRepresentation.utf8)
         let header = json(["alg": "HS256", "kid": "rsa-1"])
         let input = b64url(header) + "." + b64url(json(claims(bench.clock)))
         let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: publicPEM))
@@ -144,7 +162,9 @@ struct Bench {
         _ = try await verifier.verify(bench.token(kid: "rsa-x", alg: "RS256"))
         _ = try await verifier.verify(bench.token(kid: "rsa-x", alg: "PS256"))
         // …and its kty still bounds it: an ES256 token under the RSA kid is refused.
-        #expect(try await reject(bench, bench.token(kid: "rsa-x", alg: "ES256", key: bench.p256), verifier: verifier) == .algKeyMismatch)
+        #expect(
+            try await reject(bench, bench.token(kid: "rsa-x", alg: "ES256", key: bench.p256), verifier: verifier)
+                == .algKeyMismatch)
     }
 
     @Test func algNotInAllowList() async throws {
@@ -175,7 +195,8 @@ struct Bench {
     @Test func audience() async throws {
         let bench = Bench()
         #expect(try await reject(bench, bench.token(removing: ["aud"])) == .audienceMissing)
-        #expect(try await reject(bench, bench.token(extra: ["aud": "https://other.example.com/mcp"])) == .audienceMismatch)
+        #expect(
+            try await reject(bench, bench.token(extra: ["aud": "https://other.example.com/mcp"])) == .audienceMismatch)
         #expect(try await reject(bench, bench.token(extra: ["aud": ["https://a", "https://b"]])) == .audienceMismatch)
         #expect(try await reject(bench, bench.token(extra: ["aud": testResource + "/"])) == .audienceMismatch)
         #expect(try await reject(bench, bench.token(extra: ["aud": 42])) == .claimInvalid)
@@ -193,7 +214,10 @@ struct Bench {
         let bench = Bench()
         let parts = bench.token().split(separator: ".").map(String.init)
         #expect(try await reject(bench, parts[0] + "=." + parts[1] + "." + parts[2]) == .malformed)  // padding
-        #expect(try await reject(bench, parts[0] + "." + parts[1].replacingOccurrences(of: "-", with: "+") + "+." + parts[2]) == .malformed)
+        #expect(
+            try await reject(
+                bench, parts[0] + "." + parts[1].replacingOccurrences(of: "-", with: "+") + "+." + parts[2])
+                == .malformed)
         #expect(try await reject(bench, parts[0] + ".\(parts[1]) ." + parts[2]) == .malformed)  // whitespace
         #expect(try await reject(bench, "a.b.c.d.e") == .malformed)  // JWE shape
         #expect(try await reject(bench, "..") == .malformed)
@@ -216,7 +240,9 @@ struct Bench {
         #expect(try await reject(bench, token) == .malformed)
         let array = signRaw(header: "[\"RS256\"]", payload: json(claims(bench.clock)), key: bench.rsa, alg: "RS256")
         #expect(try await reject(bench, array) == .malformed)
-        let trailing = signRaw(header: json(["alg": "RS256", "kid": "rsa-1"]) + " x", payload: json(claims(bench.clock)), key: bench.rsa, alg: "RS256")
+        let trailing = signRaw(
+            header: json(["alg": "RS256", "kid": "rsa-1"]) + " x", payload: json(claims(bench.clock)), key: bench.rsa,
+            alg: "RS256")
         #expect(try await reject(bench, trailing) == .malformed)
     }
 
@@ -228,14 +254,16 @@ struct Bench {
         var arrays = "1"
         for _ in 0..<40 { arrays = "[" + arrays + "]" }
         let payload = String(json(claims(bench.clock)).dropLast()) + ",\"deep\":" + arrays + "}"
-        let token = signRaw(header: json(["alg": "RS256", "kid": "rsa-1"]), payload: payload, key: bench.rsa, alg: "RS256")
+        let token = signRaw(
+            header: json(["alg": "RS256", "kid": "rsa-1"]), payload: payload, key: bench.rsa, alg: "RS256")
         #expect(try await reject(bench, token) == .tooDeep)
     }
 
     @Test func duplicateJSONKeys() async throws {
         let bench = Bench()
         let payload = String(json(claims(bench.clock)).dropLast()) + ",\"aud\":\"https://evil\"}"
-        let token = signRaw(header: json(["alg": "RS256", "kid": "rsa-1"]), payload: payload, key: bench.rsa, alg: "RS256")
+        let token = signRaw(
+            header: json(["alg": "RS256", "kid": "rsa-1"]), payload: payload, key: bench.rsa, alg: "RS256")
         #expect(try await reject(bench, token) == .duplicateKey)
         // Escaped spelling of the same key is still a duplicate.
         let header = #"{"alg":"RS256","kid":"rsa-1","\u0061lg":"none"}"#
@@ -252,15 +280,17 @@ struct Bench {
     @Test(arguments: ["jwk", "jku", "x5u", "x5c"])
     func headerSuppliedKeys(name: String) async throws {
         let bench = Bench()
-        let value: Any = switch name {
-        case "jwk": bench.rsa.jwk(kid: "rsa-1")
-        case "x5c": ["MIIB"]
-        default: "https://evil.example.com/keys"
-        }
+        let value: Any =
+            switch name {
+            case "jwk": bench.rsa.jwk(kid: "rsa-1")
+            case "x5c": ["MIIB"]
+            default: "https://evil.example.com/keys"
+            }
         let fetcher = FakeFetcher { _ in HTTPResponse(status: 200, body: []) }
         let set = try await keySet(bench.jwks)
-        let verifier = TokenVerifier(config: TokensConfig(issuers: [issuerConfig()]), resource: testResource,
-                                     staticKeys: [testIssuer: set], fetcher: fetcher, clock: bench.clock)
+        let verifier = TokenVerifier(
+            config: TokensConfig(issuers: [issuerConfig()]), resource: testResource,
+            staticKeys: [testIssuer: set], fetcher: fetcher, clock: bench.clock)
         #expect(try await reject(bench, bench.token(header: [name: value]), verifier: verifier) == .headerKeyRefused)
         #expect(fetcher.requestCount == 0)  // never fetched
     }
@@ -289,7 +319,9 @@ struct Bench {
 
     @Test func dpopBoundTokenRefused() async throws {
         let bench = Bench()
-        #expect(try await reject(bench, bench.token(extra: ["cnf": ["jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"]])) == .dpopUnsupported)
+        #expect(
+            try await reject(bench, bench.token(extra: ["cnf": ["jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"]]))
+                == .dpopUnsupported)
     }
 
     @Test func opaqueTokenWithoutIntrospection() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ScopeGate
 
 /// One case of a corpus file (format: Tests/Corpus/README.md).
@@ -49,7 +50,8 @@ enum Corpus {
         let loader = PolicyLoader(options: LoadOptions(environment: [:]))
         let name = url.lastPathComponent
         guard let root = loader.parse(data: data, path: name, diagnostics: &diagnostics)?.root, !diagnostics.hasErrors,
-              let top = root.mapping else {
+            let top = root.mapping
+        else {
             throw FormatError(description: "\(name): not a YAML mapping: \(diagnostics.map(\.message))")
         }
         func fail(_ message: String, _ node: YAMLNode) -> FormatError {
@@ -62,7 +64,9 @@ enum Corpus {
                     return s
                 }
             }
-            guard let s = node.string ?? (node.isNull ? "" : nil) else { throw fail("expected a string or a list", node) }
+            guard let s = node.string ?? (node.isNull ? "" : nil) else {
+                throw fail("expected a string or a list", node)
+            }
             return s.split(separator: " ").map(String.init)
         }
         var file = CorpusFile(path: name, cases: [])
@@ -89,9 +93,12 @@ enum Corpus {
         let expectKeys: Set = ["allowed", "reason", "missing", "challenge", "ignored"]
         for node in caseNodes {
             guard let pairs = node.mapping else { throw fail("a case must be a mapping", node) }
-            var c = CorpusCase(file: name, name: "", method: "tools/call", tool: "", arguments: [:], scopes: [],
-                               allowed: false, reason: "")
-            var sawExpect = false, sawAllowed = false, sawScopes = false
+            var c = CorpusCase(
+                file: name, name: "", method: "tools/call", tool: "", arguments: [:], scopes: [],
+                allowed: false, reason: "")
+            var sawExpect = false
+            var sawAllowed = false
+            var sawScopes = false
             for (k, v) in pairs {
                 let key = k.string ?? ""
                 guard caseKeys.contains(key) else { throw fail("unknown case key `\(key)`", k) }
@@ -134,15 +141,16 @@ enum Corpus {
 
     /// Compiles a corpus file's policy; throws with rendered diagnostics when it has errors.
     static func compile(_ file: CorpusFile) throws -> CompiledPolicy {
-        let result = if let source = file.policySource {
-            PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: source, name: file.path + "#policy")
-        } else {
-            PolicyCompiler(options: LoadOptions(environment: [:])).compile(path: file.policyPath ?? "")
-        }
+        let result =
+            if let source = file.policySource {
+                PolicyCompiler(options: LoadOptions(environment: [:])).compile(
+                    source: source, name: file.path + "#policy")
+            } else {
+                PolicyCompiler(options: LoadOptions(environment: [:])).compile(path: file.policyPath ?? "")
+            }
         guard let model = result.model else {
             throw FormatError(description: "\(file.path): policy has errors: \(result.diagnostics.map(\.message))")
         }
         return CompiledPolicy(model: model)
     }
 }
-

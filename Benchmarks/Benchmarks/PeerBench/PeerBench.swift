@@ -22,9 +22,9 @@ import Foundation
 import ScopeGate
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 struct Options {
@@ -73,8 +73,9 @@ func loadRequests(_ path: String) -> [Request] {
     var out: [Request] = []
     for line in text.split(separator: "\n") where !line.isEmpty {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let id = object["id"] as? String, let tool = object["tool"] as? String,
-              let scopes = object["scopes"] as? [String] else { fail("bad request line: \(line.prefix(200))") }
+            let id = object["id"] as? String, let tool = object["tool"] as? String,
+            let scopes = object["scopes"] as? [String]
+        else { fail("bad request line: \(line.prefix(200))") }
         out.append(Request(id: id, call: .tool(tool), scopes: scopes))
     }
     return out
@@ -94,7 +95,7 @@ func peakRSSKilobytes() -> Int {
             if let kb = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) { return kb }
         }
     }
-    return 0   // not Linux: not measured
+    return 0  // not Linux: not measured
 }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
@@ -109,8 +110,8 @@ struct ModeResult {
     var allowed: [Bool] = []
 
     var json: String {
-        "{\"median_us\":\(medianUs),\"p99_us\":\(p99Us),\"mean_us\":\(meanUs),\"throughput_per_s\":\(throughput)," +
-        "\"passes\":\(passes),\"decisions_timed\":\(timed)}"
+        "{\"median_us\":\(medianUs),\"p99_us\":\(p99Us),\"mean_us\":\(meanUs),\"throughput_per_s\":\(throughput),"
+            + "\"passes\":\(passes),\"decisions_timed\":\(timed)}"
     }
 }
 
@@ -132,9 +133,9 @@ func measure(count: Int, batch: Int, minSeconds: Double, _ decide: (Int) -> Bool
             totalNanos += dt
             r.timed += end - i
             if r.passes == 0 {
-                for k in i..<end { r.allowed.append(decide(k)) }   // outside the timer
+                for k in i..<end { r.allowed.append(decide(k)) }  // outside the timer
             }
-            if verdicts < 0 { print("") }   // keeps `verdicts` (and the decisions) alive
+            if verdicts < 0 { print("") }  // keeps `verdicts` (and the decisions) alive
             i = end
         }
         r.passes += 1
@@ -148,7 +149,9 @@ func measure(count: Int, batch: Int, minSeconds: Double, _ decide: (Int) -> Bool
 }
 
 guard let options = parseOptions() else {
-    fail("usage: PeerBench POLICY.yaml REQUESTS.jsonl [--min-seconds S] [--batch B] [--compile-reps N] [--baseline | --memory]")
+    fail(
+        "usage: PeerBench POLICY.yaml REQUESTS.jsonl [--min-seconds S] [--batch B] [--compile-reps N] [--baseline | --memory]"
+    )
 }
 let requests = loadRequests(options.requests)
 if options.baseline {
@@ -161,7 +164,9 @@ if options.memory {
     // `isAllowed` and one `decide` per request; no timing passes (their latency samples grow with the speed).
     // The `CompileResult` (diagnostics, and each file's text for rendering them) is not kept: a server keeps
     // the compiled policy only.
-    guard let policy = try? PolicyCompiler(options: LoadOptions(environment: [:])).compile(path: options.policy).compiled()
+    guard
+        let policy = try? PolicyCompiler(options: LoadOptions(environment: [:])).compile(path: options.policy)
+            .compiled()
     else { fail("the policy has errors") }
     var grants: [[String]: Grant] = [:]
     var allowed = 0
@@ -171,15 +176,16 @@ if options.memory {
         if policy.isAllowed(r.call, grant: grant) { allowed += 1 }
         if policy.decide(r.call, grant: grant).allowed { allowed += 1 }
     }
-    print("{\"engine\":\"scopegate-lib\",\"requests\":\(requests.count),\"allowed\":\(allowed / 2)," +
-          "\"peak_rss_kb\":\(peakRSSKilobytes())}")
+    print(
+        "{\"engine\":\"scopegate-lib\",\"requests\":\(requests.count),\"allowed\":\(allowed / 2),"
+            + "\"peak_rss_kb\":\(peakRSSKilobytes())}")
     exit(0)
 }
 
 var compileNanos: [UInt64] = []
 var compiledPolicy: CompiledPolicy?
 for _ in 0..<options.compileReps {
-    compiledPolicy = nil   // the previous repetition's policy is freed outside the timer
+    compiledPolicy = nil  // the previous repetition's policy is freed outside the timer
     let t0 = nowNanos()
     let result = PolicyCompiler(options: LoadOptions(environment: [:])).compile(path: options.policy)
     do { compiledPolicy = try result.compiled() } catch { fail("the policy has errors: \(error)") }
@@ -212,7 +218,8 @@ if cached.allowed != perRequest.allowed || cached.allowed != fullDecision.allowe
 
 // Allows and denials separately (cached grants, each decision timed on its own, so ~20–40 ns of clock reads are
 // included): a denial also computes `missing`, the cheapest completion, which no peer does.
-var allowSamples: [Double] = [], denySamples: [Double] = []
+var allowSamples: [Double] = []
+var denySamples: [Double] = []
 let splitStart = nowNanos()
 repeat {
     for i in requests.indices {
@@ -224,8 +231,9 @@ repeat {
 } while Double(nowNanos() - splitStart) / 1e9 < min(1.0, options.minSeconds)
 allowSamples.sort()
 denySamples.sort()
-let split = "{\"allow_median_us\":\(percentile(allowSamples, 50) / 1000),\"allow_p99_us\":\(percentile(allowSamples, 99) / 1000)," +
-    "\"deny_median_us\":\(percentile(denySamples, 50) / 1000),\"deny_p99_us\":\(percentile(denySamples, 99) / 1000)}"
+let split =
+    "{\"allow_median_us\":\(percentile(allowSamples, 50) / 1000),\"allow_p99_us\":\(percentile(allowSamples, 99) / 1000),"
+    + "\"deny_median_us\":\(percentile(denySamples, 50) / 1000),\"deny_p99_us\":\(percentile(denySamples, 99) / 1000)}"
 
 var decisions = "{"
 for (i, r) in requests.enumerated() {
@@ -234,7 +242,8 @@ for (i, r) in requests.enumerated() {
 }
 decisions += "}"
 let allCompile = compileNanos.map { String(Double($0) / 1e6) }.joined(separator: ",")
-print("{\"engine\":\"scopegate-lib\",\"requests\":\(requests.count),\"compile_ms\":\(Double(compileMs) / 1e6)," +
-      "\"compile_ms_all\":[\(allCompile)],\"batch\":\(options.batch),\"distinct_tokens\":\(byToken.count)," +
-      "\"cached\":\(cached.json),\"per_request\":\(perRequest.json),\"decide\":\(fullDecision.json),\"split\":\(split)," +
-      "\"peak_rss_kb\":\(peakRSSKilobytes()),\"decisions\":\(decisions)}")
+print(
+    "{\"engine\":\"scopegate-lib\",\"requests\":\(requests.count),\"compile_ms\":\(Double(compileMs) / 1e6),"
+        + "\"compile_ms_all\":[\(allCompile)],\"batch\":\(options.batch),\"distinct_tokens\":\(byToken.count),"
+        + "\"cached\":\(cached.json),\"per_request\":\(perRequest.json),\"decide\":\(fullDecision.json),\"split\":\(split),"
+        + "\"peak_rss_kb\":\(peakRSSKilobytes()),\"decisions\":\(decisions)}")

@@ -19,7 +19,7 @@ enum Fixture {
         do {
             return try PolicyCompiler(options: options).compile(source: source, name: "synthetic.yaml").compiled()
         } catch {
-            fatalError("the synthetic policy must compile: \(error)")   // benchmark setup, not a request path
+            fatalError("the synthetic policy must compile: \(error)")  // benchmark setup, not a request path
         }
     }()
     static let samples = SyntheticPolicy.sampleCalls(tools: toolCount, scopes: scopeCount, seed: seed, count: 64)
@@ -53,7 +53,9 @@ enum Fixture {
             text += #""reason":"\#(allowed ? "allowed" : "missing_scope")","required":["\#(scope)"],"missing":[],"#
             text += #""rule":"synthetic.yaml:\#(i % 9_000 + 40):3","policy_version":"sha256:0-1"}"# + "\n"
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("scopegate-bench-audit-\(getpid()).jsonl").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "scopegate-bench-audit-\(getpid()).jsonl"
+        ).path
         FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         let fd = open(path, O_RDONLY)
         unlink(path)
@@ -61,7 +63,9 @@ enum Fixture {
     }()
 
     static func clientTools(_ count: Int) -> [ToolSelection] {
-        SyntheticPolicy.toolNames(tools: toolCount, scopes: scopeCount, seed: seed, count: count).map { ToolSelection(tool: $0) }
+        SyntheticPolicy.toolNames(tools: toolCount, scopes: scopeCount, seed: seed, count: count).map {
+            ToolSelection(tool: $0)
+        }
     }
 }
 
@@ -71,13 +75,18 @@ let benchmarks: @Sendable () -> Void = {
     let timeTolerance = BenchmarkThresholds(relative: [.p90: 25.0])
     let exactCount = BenchmarkThresholds(absolute: [.p90: 0])
     let hotPath: [BenchmarkMetric] = [.wallClock, .mallocCountTotal]
-    let hotThresholds: [BenchmarkMetric: BenchmarkThresholds] = [.wallClock: timeTolerance, .mallocCountTotal: exactCount]
+    let hotThresholds: [BenchmarkMetric: BenchmarkThresholds] = [
+        .wallClock: timeTolerance, .mallocCountTotal: exactCount,
+    ]
 
     // MARK: decisions (10,000 tools, 5,000 scopes); the grant is resolved once, outside the loop
 
-    Benchmark("Decide allow exact tool",
-              configuration: .init(metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
-                                   maxDuration: .seconds(3), thresholds: hotThresholds)) { benchmark in
+    Benchmark(
+        "Decide allow exact tool",
+        configuration: .init(
+            metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
+            maxDuration: .seconds(3), thresholds: hotThresholds)
+    ) { benchmark in
         let policy = Fixture.policy
         let sample = Fixture.sample(.exactTool, allowed: true)
         let grant = policy.grant(sample.granted)
@@ -89,9 +98,12 @@ let benchmarks: @Sendable () -> Void = {
         if !policy.decide(sample.call, grant: grant).allowed { benchmark.error("expected an allow") }
     }
 
-    Benchmark("Decide deny missing",
-              configuration: .init(metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
-                                   maxDuration: .seconds(3), thresholds: [.wallClock: timeTolerance])) { benchmark in
+    Benchmark(
+        "Decide deny missing",
+        configuration: .init(
+            metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
+            maxDuration: .seconds(3), thresholds: [.wallClock: timeTolerance])
+    ) { benchmark in
         let policy = Fixture.policy
         let sample = Fixture.sample(.exactTool, allowed: false)
         let grant = policy.grant(sample.granted)
@@ -100,14 +112,19 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(policy.decide(sample.call, grant: grant))
         }
         benchmark.stopMeasurement()
-        if policy.decide(sample.call, grant: grant).missing.isEmpty { benchmark.error("expected a denial with `missing`") }
+        if policy.decide(sample.call, grant: grant).missing.isEmpty {
+            benchmark.error("expected a denial with `missing`")
+        }
     }
 
     // The yes/no call (no Decision, no cheapest completion) on the same two samples: reported, no target.
     for (name, allowed) in [("allow", true), ("deny", false)] {
-        Benchmark("isAllowed \(name) exact tool",
-                  configuration: .init(metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
-                                       maxDuration: .seconds(3))) { benchmark in
+        Benchmark(
+            "isAllowed \(name) exact tool",
+            configuration: .init(
+                metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
+                maxDuration: .seconds(3))
+        ) { benchmark in
             let policy = Fixture.policy
             let sample = Fixture.sample(.exactTool, allowed: allowed)
             let grant = policy.grant(sample.granted)
@@ -116,13 +133,18 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(policy.isAllowed(sample.call, grant: grant))
             }
             benchmark.stopMeasurement()
-            if policy.isAllowed(sample.call, grant: grant) != allowed { benchmark.error("expected allowed == \(allowed)") }
+            if policy.isAllowed(sample.call, grant: grant) != allowed {
+                benchmark.error("expected allowed == \(allowed)")
+            }
         }
     }
 
-    Benchmark("Decide allow glob tool with condition",
-              configuration: .init(metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
-                                   maxDuration: .seconds(3), thresholds: hotThresholds)) { benchmark in
+    Benchmark(
+        "Decide allow glob tool with condition",
+        configuration: .init(
+            metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
+            maxDuration: .seconds(3), thresholds: hotThresholds)
+    ) { benchmark in
         let policy = Fixture.policy
         let sample = Fixture.sample(.globTool, allowed: true)
         let grant = policy.grant(sample.granted)
@@ -134,9 +156,12 @@ let benchmarks: @Sendable () -> Void = {
         if !policy.decide(sample.call, grant: grant).allowed { benchmark.error("expected an allow") }
     }
 
-    Benchmark("Resolve 10-scope grant",
-              configuration: .init(metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
-                                   maxDuration: .seconds(3), thresholds: [.wallClock: timeTolerance])) { benchmark in
+    Benchmark(
+        "Resolve 10-scope grant",
+        configuration: .init(
+            metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
+            maxDuration: .seconds(3), thresholds: [.wallClock: timeTolerance])
+    ) { benchmark in
         let policy = Fixture.policy
         let strings = Fixture.tenScopes
         benchmark.startMeasurement()
@@ -148,11 +173,16 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: compilation
 
-    Benchmark("Compile 10000 tools 5000 scopes",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal, .mallocBytesCount, .peakMemoryResident,
-                                             .peakMemoryResidentDelta],
-                                   timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(20),
-                                   maxIterations: 20, thresholds: [.wallClock: timeTolerance])) { benchmark in
+    Benchmark(
+        "Compile 10000 tools 5000 scopes",
+        configuration: .init(
+            metrics: [
+                .wallClock, .mallocCountTotal, .mallocBytesCount, .peakMemoryResident,
+                .peakMemoryResidentDelta,
+            ],
+            timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(20),
+            maxIterations: 20, thresholds: [.wallClock: timeTolerance])
+    ) { benchmark in
         let source = Fixture.source
         benchmark.startMeasurement()
         let result = PolicyCompiler(options: Fixture.options).compile(source: source, name: "synthetic.yaml")
@@ -165,13 +195,18 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: least privilege (10,000 tools, 5,000 scopes)
 
     for clientSize in [100, 1_000] {
-        Benchmark("Least privilege \(clientSize)-tool client",
-                  configuration: .init(metrics: [.wallClock, .mallocCountTotal,
-                                                 .custom("optimal", polarity: .prefersLarger, useScalingFactor: false),
-                                                 .custom("gap", polarity: .prefersSmaller, useScalingFactor: false),
-                                                 .custom("cost", polarity: .prefersSmaller, useScalingFactor: false)],
-                                       timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(10),
-                                       maxIterations: 50, thresholds: [.wallClock: timeTolerance])) { benchmark in
+        Benchmark(
+            "Least privilege \(clientSize)-tool client",
+            configuration: .init(
+                metrics: [
+                    .wallClock, .mallocCountTotal,
+                    .custom("optimal", polarity: .prefersLarger, useScalingFactor: false),
+                    .custom("gap", polarity: .prefersSmaller, useScalingFactor: false),
+                    .custom("cost", polarity: .prefersSmaller, useScalingFactor: false),
+                ],
+                timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(10),
+                maxIterations: 50, thresholds: [.wallClock: timeTolerance])
+        ) { benchmark in
             let solver = LeastPrivilegeSolver(policy: Fixture.policy)
             let selections = Fixture.clientTools(clientSize)
             var optimal = true
@@ -188,7 +223,8 @@ let benchmarks: @Sendable () -> Void = {
                 benchmark.error("least privilege failed: \(error)")
             }
             benchmark.stopMeasurement()
-            benchmark.measurement(.custom("optimal", polarity: .prefersLarger, useScalingFactor: false), optimal ? 1 : 0)
+            benchmark.measurement(
+                .custom("optimal", polarity: .prefersLarger, useScalingFactor: false), optimal ? 1 : 0)
             // Cost minus the proven lower bound (0 when optimal): how far a greedy answer can be from the optimum.
             benchmark.measurement(.custom("gap", polarity: .prefersSmaller, useScalingFactor: false), gap)
             benchmark.measurement(.custom("cost", polarity: .prefersSmaller, useScalingFactor: false), cost)
@@ -197,14 +233,22 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: usage analysis (`scopegate suggest`: read an audit log, then least privilege per client)
 
-    Benchmark("Suggest 100000 audit lines",
-              configuration: .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal,
-                                             .custom("klines_per_s", polarity: .prefersLarger, useScalingFactor: false)],
-                                   timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(10),
-                                   maxIterations: 50, thresholds: [.wallClock: timeTolerance])) { benchmark in
+    Benchmark(
+        "Suggest 100000 audit lines",
+        configuration: .init(
+            metrics: [
+                .wallClock, .cpuTotal, .mallocCountTotal,
+                .custom("klines_per_s", polarity: .prefersLarger, useScalingFactor: false),
+            ],
+            timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(10),
+            maxIterations: 50, thresholds: [.wallClock: timeTolerance])
+    ) { benchmark in
         let fd = Fixture.auditLog
         let solver = LeastPrivilegeSolver(policy: Fixture.policy)
-        guard fd >= 0, lseek(fd, 0, SEEK_SET) == 0 else { benchmark.error("cannot read the audit log"); return }
+        guard fd >= 0, lseek(fd, 0, SEEK_SET) == 0 else {
+            benchmark.error("cannot read the audit log")
+            return
+        }
         let clock = ContinuousClock()
         let start = clock.now
         benchmark.startMeasurement()
@@ -218,7 +262,8 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.error("unexpected suggest input: \(aggregator.lines) lines, \(aggregator.malformed) malformed")
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        benchmark.measurement(.custom("klines_per_s", polarity: .prefersLarger, useScalingFactor: false),
-                              Int(Double(Fixture.auditLineCount) / seconds / 1_000))
+        benchmark.measurement(
+            .custom("klines_per_s", polarity: .prefersLarger, useScalingFactor: false),
+            Int(Double(Fixture.auditLineCount) / seconds / 1_000))
     }
 }

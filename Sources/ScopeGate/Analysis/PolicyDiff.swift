@@ -73,24 +73,31 @@ public struct PolicyDiff: Sendable, Hashable {
 
     static func rules(of policy: CompiledPolicy) -> [String: Rule] {
         let model = policy.model
-        func dnf(_ clauses: [[String]]) -> String { clauses.map { $0.joined(separator: " + ") }.joined(separator: " OR ") }
+        func dnf(_ clauses: [[String]]) -> String {
+            clauses.map { $0.joined(separator: " + ") }.joined(separator: " OR ")
+        }
         func describe(_ w: ConditionalRequirement) -> String {
-            w.conditions.map { c in "\(c.argument) " + c.matchers.map(\.name).joined(separator: "+") }.joined(separator: ", ")
+            w.conditions.map { c in "\(c.argument) " + c.matchers.map(\.name).joined(separator: "+") }.joined(
+                separator: ", ")
         }
         func ids(_ parts: [[[String]]], _ label: String) -> [LeastPrivilegeSolver.Part] {
             // Clauses naming an undefined scope (impossible in an error-free policy) are dropped, never indexed.
             parts.map { part in
-                LeastPrivilegeSolver.Part(clauses: part.compactMap { clause in
-                    let ids = clause.compactMap { policy.scopes.id($0) }
-                    return ids.count == clause.count ? ids : nil
-                }, label: label)
+                LeastPrivilegeSolver.Part(
+                    clauses: part.compactMap { clause in
+                        let ids = clause.compactMap { policy.scopes.id($0) }
+                        return ids.count == clause.count ? ids : nil
+                    }, label: label)
             }
         }
         var out: [String: Rule] = [:]
         for t in model.tools {
             var parts: [[[String]]] = []
             var text: [String] = []
-            if let r = t.requirement { parts.append(r.clauses); text.append("requires " + dnf(r.clauses)) }
+            if let r = t.requirement {
+                parts.append(r.clauses)
+                text.append("requires " + dnf(r.clauses))
+            }
             for w in t.when { text.append("when \(describe(w)): " + dnf(w.requirement.clauses)) }
             for a in t.actions ?? [] {
                 if let r = a.requirement { parts.append(r.clauses) }
@@ -99,16 +106,19 @@ public struct PolicyDiff: Sendable, Hashable {
             }
             if t.isPublic { text = ["public"] }
             if text.isEmpty { text = ["(no requirement)"] }
-            out[t.pattern] = Rule(name: t.pattern, isPublic: t.isPublic, parts: parts, description: text.joined(separator: "; "),
-                                  location: t.location, selection: ids(parts, t.pattern))
+            out[t.pattern] = Rule(
+                name: t.pattern, isPublic: t.isPublic, parts: parts, description: text.joined(separator: "; "),
+                location: t.location, selection: ids(parts, t.pattern))
         }
         for (kind, list) in [("resource", model.resources), ("prompt", model.prompts), ("method", model.methods)] {
             for r in list {
                 let parts = r.requirement.map { [$0.clauses] } ?? []
                 let name = "\(kind) \(r.pattern)"
-                let text = r.isPublic ? "public" : (r.requirement.map { "requires " + dnf($0.clauses) } ?? "(no requirement)")
-                out[name] = Rule(name: name, isPublic: r.isPublic, parts: parts, description: text, location: r.location,
-                                 selection: ids(parts, name))
+                let text =
+                    r.isPublic ? "public" : (r.requirement.map { "requires " + dnf($0.clauses) } ?? "(no requirement)")
+                out[name] = Rule(
+                    name: name, isPublic: r.isPublic, parts: parts, description: text, location: r.location,
+                    selection: ids(parts, name))
             }
         }
         return out
@@ -129,44 +139,64 @@ public struct PolicyDiff: Sendable, Hashable {
     /// Compares two compiled policies.
     public init(old: CompiledPolicy, new: CompiledPolicy) {
         let byName: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        let oldRules = Self.rules(of: old), newRules = Self.rules(of: new)
-        let oldSolver = LeastPrivilegeSolver(policy: old), newSolver = LeastPrivilegeSolver(policy: new)
+        let oldRules = Self.rules(of: old)
+        let newRules = Self.rules(of: new)
+        let oldSolver = LeastPrivilegeSolver(policy: old)
+        let newSolver = LeastPrivilegeSolver(policy: new)
         var rules: [RuleChange] = []
         var escalations: [Escalation] = []
         for name in Set(oldRules.keys).union(newRules.keys).sorted(by: byName) {
-            let o = oldRules[name], n = newRules[name]
+            let o = oldRules[name]
+            let n = newRules[name]
             let oc = o.map { oldSolver.solve(parts: $0.isPublic ? [] : $0.selection) }
             let nc = n.map { newSolver.solve(parts: $0.isPublic ? [] : $0.selection) }
             switch (o, n) {
             case (nil, let n?):
-                rules.append(RuleChange(name: name, kind: .added, old: nil, new: n.description, oldCost: nil, newCost: nc?.cost, location: n.location))
+                rules.append(
+                    RuleChange(
+                        name: name, kind: .added, old: nil, new: n.description, oldCost: nil, newCost: nc?.cost,
+                        location: n.location))
                 if n.isPublic {
-                    escalations.append(Escalation(kind: "new-public", subject: name, rule: name,
-                        message: "new public rule `\(name)`: any valid token may call it", location: n.location))
+                    escalations.append(
+                        Escalation(
+                            kind: "new-public", subject: name, rule: name,
+                            message: "new public rule `\(name)`: any valid token may call it", location: n.location))
                 }
             case (let o?, nil):
-                rules.append(RuleChange(name: name, kind: .removed, old: o.description, new: nil, oldCost: oc?.cost, newCost: nil, location: nil))
+                rules.append(
+                    RuleChange(
+                        name: name, kind: .removed, old: o.description, new: nil, oldCost: oc?.cost, newCost: nil,
+                        location: nil))
             case (let o?, let n?):
                 let costChanged = oc?.cost != nc?.cost || oc?.scopes != nc?.scopes
                 if o.description != n.description || costChanged {
-                    rules.append(RuleChange(name: name, kind: .changed, old: o.description, new: n.description,
-                                            oldCost: oc?.cost, newCost: nc?.cost, location: n.location))
+                    rules.append(
+                        RuleChange(
+                            name: name, kind: .changed, old: o.description, new: n.description,
+                            oldCost: oc?.cost, newCost: nc?.cost, location: n.location))
                 }
                 if n.isPublic && !o.isPublic {
-                    escalations.append(Escalation(kind: "now-public", subject: name, rule: name,
-                        message: "`\(name)` became public: any valid token may call it", location: n.location))
+                    escalations.append(
+                        Escalation(
+                            kind: "now-public", subject: name, rule: name,
+                            message: "`\(name)` became public: any valid token may call it", location: n.location))
                 } else if !n.isPublic, let oc, let nc, nc.satisfiable, nc.cost < oc.cost {
                     let from = oc.scopes.isEmpty ? "(none)" : oc.scopes.joined(separator: " ")
                     let to = nc.scopes.isEmpty ? "(none)" : nc.scopes.joined(separator: " ")
-                    escalations.append(Escalation(kind: "less-privilege", subject: name, rule: name,
-                        message: "`\(name)` now needs less privilege: cost \(oc.cost) → \(nc.cost) (\(from) → \(to))", location: n.location))
+                    escalations.append(
+                        Escalation(
+                            kind: "less-privilege", subject: name, rule: name,
+                            message:
+                                "`\(name)` now needs less privilege: cost \(oc.cost) → \(nc.cost) (\(from) → \(to))",
+                            location: n.location))
                 }
             case (nil, nil): break
             }
         }
         // Scope definitions.
         var scopeDefinitions: [String] = []
-        let oldScopes = Set(old.model.scopes.map(\.name)), newScopes = Set(new.model.scopes.map(\.name))
+        let oldScopes = Set(old.model.scopes.map(\.name))
+        let newScopes = Set(new.model.scopes.map(\.name))
         for name in oldScopes.union(newScopes).sorted(by: byName) {
             switch (old.model.scope(name), new.model.scope(name)) {
             case (nil, let n?): scopeDefinitions.append("+ scope `\(name)` (\(n.risk.rawValue))")
@@ -175,9 +205,13 @@ public struct PolicyDiff: Sendable, Hashable {
                 var what: [String] = []
                 if o.risk != n.risk { what.append("risk \(o.risk.rawValue) → \(n.risk.rawValue)") }
                 if Set(o.implies) != Set(n.implies) {
-                    what.append("implies [\(o.implies.sorted(by: byName).joined(separator: " "))] → [\(n.implies.sorted(by: byName).joined(separator: " "))]")
+                    what.append(
+                        "implies [\(o.implies.sorted(by: byName).joined(separator: " "))] → [\(n.implies.sorted(by: byName).joined(separator: " "))]"
+                    )
                 }
-                if o.covers != n.covers { what.append("covers [\(o.covers.joined(separator: " "))] → [\(n.covers.joined(separator: " "))]") }
+                if o.covers != n.covers {
+                    what.append("covers [\(o.covers.joined(separator: " "))] → [\(n.covers.joined(separator: " "))]")
+                }
                 if !what.isEmpty { scopeDefinitions.append("~ scope `\(name)`: " + what.joined(separator: "; ")) }
             case (nil, nil): break
             }
@@ -186,19 +220,24 @@ public struct PolicyDiff: Sendable, Hashable {
         let shared = Set(oldRules.keys).intersection(newRules.keys)
         func reach(_ policy: CompiledPolicy, _ rules: [String: Rule], _ closure: ScopeSet?) -> Set<String> {
             guard let closure else { return [] }
-            return Set(rules.values.filter { !$0.isPublic && !$0.parts.isEmpty && Self.reachable($0, policy, closure) }.map(\.name))
+            return Set(
+                rules.values.filter { !$0.isPublic && !$0.parts.isEmpty && Self.reachable($0, policy, closure) }.map(
+                    \.name))
         }
         var scopes: [ReachChange] = []
         for name in oldScopes.union(newScopes).sorted(by: byName) {
             let before = reach(old, oldRules, oldScopes.contains(name) ? Self.closure(old, [name]) : nil)
             let after = reach(new, newRules, newScopes.contains(name) ? Self.closure(new, [name]) : nil)
-            let gained = after.subtracting(before).sorted(by: byName), lost = before.subtracting(after).sorted(by: byName)
+            let gained = after.subtracting(before).sorted(by: byName)
+            let lost = before.subtracting(after).sorted(by: byName)
             if gained.isEmpty && lost.isEmpty { continue }
             scopes.append(ReachChange(subject: "scope \(name)", gained: gained, lost: lost))
             if oldScopes.contains(name) && newScopes.contains(name) {
                 for rule in gained where shared.contains(rule) && !(oldRules[rule]?.isPublic ?? true) {
-                    escalations.append(Escalation(kind: "scope-reach", subject: "scope \(name)", rule: rule,
-                        message: "scope `\(name)` now reaches `\(rule)`", location: newRules[rule]?.location))
+                    escalations.append(
+                        Escalation(
+                            kind: "scope-reach", subject: "scope \(name)", rule: rule,
+                            message: "scope `\(name)` now reaches `\(rule)`", location: newRules[rule]?.location))
                 }
             }
         }
@@ -212,16 +251,20 @@ public struct PolicyDiff: Sendable, Hashable {
                 clientProfiles.append(oldClients[name] == nil ? "+ client `\(name)`" : "- client `\(name)`")
                 continue
             }
-            let oldGrant = o.scopes ?? oldSolver.solve(o.tools.map { ToolSelection(tool: $0.tool, actions: $0.actions) }).scopes
+            let oldGrant =
+                o.scopes ?? oldSolver.solve(o.tools.map { ToolSelection(tool: $0.tool, actions: $0.actions) }).scopes
             let newGrant = n.scopes ?? oldGrant
             let before = reach(old, oldRules, Self.closure(old, oldGrant))
             let after = reach(new, newRules, Self.closure(new, newGrant))
-            let gained = after.subtracting(before).sorted(by: byName), lost = before.subtracting(after).sorted(by: byName)
+            let gained = after.subtracting(before).sorted(by: byName)
+            let lost = before.subtracting(after).sorted(by: byName)
             if gained.isEmpty && lost.isEmpty { continue }
             clients.append(ReachChange(subject: "client \(name)", gained: gained, lost: lost))
             for rule in gained where shared.contains(rule) && !(oldRules[rule]?.isPublic ?? true) {
-                escalations.append(Escalation(kind: "client-reach", subject: "client \(name)", rule: rule,
-                    message: "client `\(name)` now reaches `\(rule)`", location: newRules[rule]?.location))
+                escalations.append(
+                    Escalation(
+                        kind: "client-reach", subject: "client \(name)", rule: rule,
+                        message: "client `\(name)` now reaches `\(rule)`", location: newRules[rule]?.location))
             }
         }
         self.rules = rules

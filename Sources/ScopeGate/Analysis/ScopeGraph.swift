@@ -42,15 +42,19 @@ public struct ScopeGraph: Sendable {
     }
 
     func dot() -> String {
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func q(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
         let model = policy.model
-        var out = "digraph scopes {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n"
+        var out =
+            "digraph scopes {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n"
         out += "  edge [fontname=\"Helvetica\", fontsize=10];\n"
         for s in model.scopes {
             let (fill, stroke) = Self.fill(s.risk)
             var label = "\(s.name)\\n\(s.risk.rawValue)"
             if let use = s.deprecatedUse { label += "\\ndeprecated: use \(use)" }
-            var attrs = "label=\"\(label.replacingOccurrences(of: "\"", with: "\\\""))\", fillcolor=\(q(fill)), color=\(q(stroke))"
+            var attrs =
+                "label=\"\(label.replacingOccurrences(of: "\"", with: "\\\""))\", fillcolor=\(q(fill)), color=\(q(stroke))"
             if s.risk == .admin { attrs += ", penwidth=2, fontname=\"Helvetica-Bold\"" }
             if s.isWildcard { attrs += ", shape=folder" }
             if s.deprecatedUse != nil { attrs += ", style=\"rounded,filled,dashed\"" }
@@ -70,7 +74,9 @@ public struct ScopeGraph: Sendable {
             out += "  node [shape=ellipse, style=filled, fillcolor=\"#f5f5f5\", color=\"#888888\"];\n"
             for (tool, isPublic, scopes) in unlocks() {
                 out += "  \(q("tool:" + tool)) [label=\(q(isPublic ? tool + " (public)" : tool))];\n"
-                for s in scopes { out += "  \(q("scope:" + s)) -> \(q("tool:" + tool)) [color=\"#888888\", arrowhead=vee];\n" }
+                for s in scopes {
+                    out += "  \(q("scope:" + s)) -> \(q("tool:" + tool)) [color=\"#888888\", arrowhead=vee];\n"
+                }
             }
         }
         return out + "}\n"
@@ -79,7 +85,8 @@ public struct ScopeGraph: Sendable {
     func mermaid() -> String {
         let model = policy.model
         func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "\"", with: "#quot;").replacingOccurrences(of: "<", with: "#lt;").replacingOccurrences(of: ">", with: "#gt;")
+            s.replacingOccurrences(of: "\"", with: "#quot;").replacingOccurrences(of: "<", with: "#lt;")
+                .replacingOccurrences(of: ">", with: "#gt;")
         }
         /// A quoted label; lines are escaped one by one and joined with `<br/>`.
         func label(_ lines: String...) -> String { "\"" + lines.map(escape).joined(separator: "<br/>") + "\"" }
@@ -87,13 +94,17 @@ public struct ScopeGraph: Sendable {
         for (i, s) in model.scopes.enumerated() { ids[s.name] = "s\(i)" }
         var out = "flowchart LR\n"
         for (i, s) in model.scopes.enumerated() {
-            let text = s.deprecatedUse.map { label(s.name, s.risk.rawValue, "deprecated: use \($0)") } ?? label(s.name, s.risk.rawValue)
+            let text =
+                s.deprecatedUse.map { label(s.name, s.risk.rawValue, "deprecated: use \($0)") }
+                ?? label(s.name, s.risk.rawValue)
             out += s.isWildcard ? "  s\(i)[[\(text)]]\n" : "  s\(i)[\(text)]\n"
         }
         for s in model.scopes {
             guard let from = ids[s.name] else { continue }
             for target in s.implies { if let to = ids[target] { out += "  \(from) -->|implies| \(to)\n" } }
-            if s.isWildcard { for target in s.covers { if let to = ids[target] { out += "  \(from) -.->|covers| \(to)\n" } } }
+            if s.isWildcard {
+                for target in s.covers { if let to = ids[target] { out += "  \(from) -.->|covers| \(to)\n" } }
+            }
         }
         if tools {
             for (i, entry) in unlocks().enumerated() {
@@ -103,13 +114,17 @@ public struct ScopeGraph: Sendable {
         }
         for risk in Risk.allCases {
             let (fill, stroke) = Self.fill(risk)
-            out += "  classDef \(risk.rawValue) fill:\(fill),stroke:\(stroke)" + (risk == .admin ? ",stroke-width:3px,font-weight:bold" : "") + "\n"
+            out +=
+                "  classDef \(risk.rawValue) fill:\(fill),stroke:\(stroke)"
+                + (risk == .admin ? ",stroke-width:3px,font-weight:bold" : "") + "\n"
             let members = model.scopes.enumerated().filter { $0.element.risk == risk }.map { "s\($0.offset)" }
             if !members.isEmpty { out += "  class \(members.joined(separator: ",")) \(risk.rawValue)\n" }
         }
         if tools {
             out += "  classDef tool fill:#f5f5f5,stroke:#888888\n"
-            if !model.tools.isEmpty { out += "  class " + model.tools.indices.map { "t\($0)" }.joined(separator: ",") + " tool\n" }
+            if !model.tools.isEmpty {
+                out += "  class " + model.tools.indices.map { "t\($0)" }.joined(separator: ",") + " tool\n"
+            }
         }
         return out
     }

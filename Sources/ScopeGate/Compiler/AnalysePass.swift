@@ -23,8 +23,9 @@ enum AnalysePass {
 
     static func emptyWildcards(_ state: inout CompilerState) {
         for scope in state.model.scopes where scope.isWildcard && scope.covers.isEmpty {
-            state.report(.emptyWildcard, "wildcard `\(scope.name)` covers no defined scope", at: scope.location,
-                         help: "define scopes under `\(scope.wildcardPrefix)` or remove the wildcard")
+            state.report(
+                .emptyWildcard, "wildcard `\(scope.name)` covers no defined scope", at: scope.location,
+                help: "define scopes under `\(scope.wildcardPrefix)` or remove the wildcard")
         }
     }
 
@@ -51,39 +52,48 @@ enum AnalysePass {
                 if let resourceID {
                     issuer.audiences = [resourceID]
                 } else {
-                    state.report(.noAudience, "issuer `\(issuer.issuer)` accepts tokens for any audience", at: issuer.location,
-                                 help: "set `resource.id` (the expected audience) or `audiences:` on the issuer")
+                    state.report(
+                        .noAudience, "issuer `\(issuer.issuer)` accepts tokens for any audience", at: issuer.location,
+                        help: "set `resource.id` (the expected audience) or `audiences:` on the issuer")
                 }
             }
             if issuer.algorithms.isEmpty { issuer.algorithms = defaultAlgorithms }
             for alg in issuer.algorithms {
                 let upper = alg.uppercased()
                 if upper == "NONE" || upper.hasPrefix("HS") {
-                    state.report(.unsafeAlgorithm, "algorithm `\(alg)` is not safe with a public key set", at: issuer.location,
-                                 help: "allow only asymmetric algorithms (RS256, PS256, ES256, ES384, EdDSA); `none` and HMAC let anyone who knows the public key forge tokens")
+                    state.report(
+                        .unsafeAlgorithm, "algorithm `\(alg)` is not safe with a public key set", at: issuer.location,
+                        help:
+                            "allow only asymmetric algorithms (RS256, PS256, ES256, ES384, EdDSA); `none` and HMAC let anyone who knows the public key forge tokens"
+                    )
                 }
             }
             if let jwks = issuer.jwksURI, let problem = insecure(jwks) {
-                state.report(.insecureJWKS, "jwks_uri \(problem)", at: issuer.location,
-                             help: "fetch keys over https (plain http is allowed only on loopback, for tests)")
+                state.report(
+                    .insecureJWKS, "jwks_uri \(problem)", at: issuer.location,
+                    help: "fetch keys over https (plain http is allowed only on loopback, for tests)")
             }
             if issuer.jwksURI == nil, let problem = insecure(issuer.issuer) {
-                state.report(.insecureJWKS, "keys would be discovered from issuer \(problem)", at: issuer.location,
-                             help: "use an https issuer, or set an https `jwks_uri`")
+                state.report(
+                    .insecureJWKS, "keys would be discovered from issuer \(problem)", at: issuer.location,
+                    help: "use an https issuer, or set an https `jwks_uri`")
             }
             if let introspection = issuer.introspection, let problem = insecure(introspection.endpoint) {
-                state.report(.insecureJWKS, "introspection endpoint \(problem)", at: issuer.location,
-                             help: "introspect over https (plain http is allowed only on loopback, for tests)")
+                state.report(
+                    .insecureJWKS, "introspection endpoint \(problem)", at: issuer.location,
+                    help: "introspect over https (plain http is allowed only on loopback, for tests)")
             }
             if let exchange = issuer.exchange, let problem = insecure(exchange.endpoint) {
-                state.report(.insecureJWKS, "token exchange endpoint \(problem)", at: issuer.location,
-                             help: "exchange tokens over https (plain http is allowed only on loopback, for tests)")
+                state.report(
+                    .insecureJWKS, "token exchange endpoint \(problem)", at: issuer.location,
+                    help: "exchange tokens over https (plain http is allowed only on loopback, for tests)")
             }
             tokens.issuers[i] = issuer
         }
         if tokens.leewaySeconds > 300 {
-            state.report(.largeLeeway, "leeway of \(tokens.leewaySeconds) s accepts tokens long expired", at: tokens.location,
-                         help: "keep `leeway_seconds` at 300 or less (60 is usual)")
+            state.report(
+                .largeLeeway, "leeway of \(tokens.leewaySeconds) s accepts tokens long expired", at: tokens.location,
+                help: "keep `leeway_seconds` at 300 or less (60 is usual)")
         }
         state.model.tokens = tokens
     }
@@ -92,9 +102,10 @@ enum AnalysePass {
         let tools = state.model.tools
         for t in tools.indices where tools[t].isPublic && tools[t].downstream != nil {
             let tool = tools[t]
-            state.report(.publicDownstream, "public tool `\(tool.pattern)` exchanges tokens for a downstream API",
-                         at: tool.downstream?.location ?? tool.location,
-                         help: "any valid token could make the server act downstream (confused deputy); require a scope")
+            state.report(
+                .publicDownstream, "public tool `\(tool.pattern)` exchanges tokens for a downstream API",
+                at: tool.downstream?.location ?? tool.location,
+                help: "any valid token could make the server act downstream (confused deputy); require a scope")
         }
         // A downstream exchange needs an issuer with `exchange:`: the named one, or (issuer omitted) the token's own,
         // i.e. any configured issuer. Without one every call of the tool fails (closed) at run time.
@@ -107,11 +118,15 @@ enum AnalysePass {
             // An unknown named issuer is SG208 already.
             if downstream.issuer != nil && candidates.isEmpty { continue }
             guard !candidates.contains(where: { $0.exchange != nil }) else { continue }
-            let reason = downstream.issuer.map { "issuer `\($0)` has no `exchange:` settings" }
+            let reason =
+                downstream.issuer.map { "issuer `\($0)` has no `exchange:` settings" }
                 ?? "no issuer in `tokens.issuers` has `exchange:` settings"
-            state.report(.downstreamWithoutExchange, "downstream of `\(tool.pattern)` cannot be exchanged: \(reason)",
-                         at: downstream.location,
-                         help: "add `exchange: { endpoint, client_id, client_secret_env }` to the issuer under `tokens.issuers`; until then every call of the tool fails")
+            state.report(
+                .downstreamWithoutExchange, "downstream of `\(tool.pattern)` cannot be exchanged: \(reason)",
+                at: downstream.location,
+                help:
+                    "add `exchange: { endpoint, client_id, client_secret_env }` to the issuer under `tokens.issuers`; until then every call of the tool fails"
+            )
         }
     }
 
@@ -121,9 +136,11 @@ enum AnalysePass {
             let adminReached = compiled.scopes.members(of: id).filter { compiled.scopes.risk(of: $0) == .admin }
             guard !adminReached.isEmpty else { continue }
             let names = adminReached.prefix(3).map { "`\(compiled.scopes.name(of: $0))`" }.joined(separator: ", ")
-            state.report(.broadWildcard, "wildcard `\(scope.name)` reaches admin-risk scope\(adminReached.count > 1 ? "s" : "") \(names)",
-                         at: scope.location,
-                         help: "narrow the wildcard, or mark it `risk: admin` so least-privilege and reviews see its reach")
+            state.report(
+                .broadWildcard,
+                "wildcard `\(scope.name)` reaches admin-risk scope\(adminReached.count > 1 ? "s" : "") \(names)",
+                at: scope.location,
+                help: "narrow the wildcard, or mark it `risk: admin` so least-privilege and reviews see its reach")
         }
     }
 
@@ -138,8 +155,10 @@ enum AnalysePass {
         for i in scopes.indices {
             let id = ScopeID(i)
             if !compiled.scopes.members(of: id).contains(where: { required.contains($0) }) {
-                state.report(.unusedScope, "scope `\(scopes[i].name)` unlocks nothing: no requirement names it or anything it implies",
-                             at: scopes[i].location, help: "require it somewhere, or remove it if it is left over")
+                state.report(
+                    .unusedScope,
+                    "scope `\(scopes[i].name)` unlocks nothing: no requirement names it or anything it implies",
+                    at: scopes[i].location, help: "require it somewhere, or remove it if it is left over")
             }
         }
     }
@@ -151,8 +170,9 @@ enum AnalysePass {
         case .explicit(let list):
             resource.resolvedScopesSupported = list
             if list.count > 1, Set(list) == allScopes || (allScopes.subtracting(list).isEmpty) {
-                state.report(.scopesSupportedAll, "`scopes_supported` lists every scope", at: resource.location,
-                             help: "list the minimal set a client needs to start, or use `scopes_supported: auto`")
+                state.report(
+                    .scopesSupportedAll, "`scopes_supported` lists every scope", at: resource.location,
+                    help: "list the minimal set a client needs to start, or use `scopes_supported: auto`")
             }
             for name in list where !allScopes.contains(name) && name != "offline_access" && name != "openid" {
                 ResolvePass.undefined(name, resource.location, context: "scopes_supported", &state)
@@ -164,13 +184,17 @@ enum AnalysePass {
             let result = LeastPrivilegeSolver(policy: compiled).solve(targets)
             resource.resolvedScopesSupported = result.scopes
             if result.scopes.isEmpty {
-                state.report(.scopesSupportedEmpty, "`scopes_supported: auto` comes out empty", at: resource.location,
-                             help: "mark the tools a client needs to start with `basic: true`, or list `scopes_supported` explicitly")
+                state.report(
+                    .scopesSupportedEmpty, "`scopes_supported: auto` comes out empty", at: resource.location,
+                    help:
+                        "mark the tools a client needs to start with `basic: true`, or list `scopes_supported` explicitly"
+                )
             }
         }
         if resource.resolvedScopesSupported.contains("offline_access") {
-            state.report(.scopesSupportedOfflineAccess, "`scopes_supported` lists `offline_access`", at: resource.location,
-                         help: "refresh tokens are the authorization server's business; do not advertise `offline_access`")
+            state.report(
+                .scopesSupportedOfflineAccess, "`scopes_supported` lists `offline_access`", at: resource.location,
+                help: "refresh tokens are the authorization server's business; do not advertise `offline_access`")
         }
         state.model.resource = resource
     }
@@ -185,16 +209,20 @@ enum AnalysePass {
             let grantedCost = compiled.scopes.cost(ofNames: granted)
             let satisfies = solver.satisfies(names: granted, targets)
             if !satisfies {
-                state.report(.excessClientScopes, "client `\(client.name)` is not granted enough to call its tools",
-                             at: client.location,
-                             help: "grant \(best.scopes.map { "`\($0)`" }.joined(separator: ", ")) (least privilege, cost \(best.cost))")
+                state.report(
+                    .excessClientScopes, "client `\(client.name)` is not granted enough to call its tools",
+                    at: client.location,
+                    help:
+                        "grant \(best.scopes.map { "`\($0)`" }.joined(separator: ", ")) (least privilege, cost \(best.cost))"
+                )
             } else if grantedCost > best.cost {
                 let excess = granted.filter { !best.scopes.contains($0) }
-                state.report(.excessClientScopes,
-                             "client `\(client.name)` is granted more than least privilege (cost \(grantedCost) vs \(best.cost))"
-                             + (excess.isEmpty ? "" : ": \(excess.map { "`\($0)`" }.joined(separator: ", ")) exceed it"),
-                             at: client.scopeLocations.first ?? client.location,
-                             help: "grant \(best.scopes.map { "`\($0)`" }.joined(separator: ", ")) instead")
+                state.report(
+                    .excessClientScopes,
+                    "client `\(client.name)` is granted more than least privilege (cost \(grantedCost) vs \(best.cost))"
+                        + (excess.isEmpty ? "" : ": \(excess.map { "`\($0)`" }.joined(separator: ", ")) exceed it"),
+                    at: client.scopeLocations.first ?? client.location,
+                    help: "grant \(best.scopes.map { "`\($0)`" }.joined(separator: ", ")) instead")
             }
         }
     }

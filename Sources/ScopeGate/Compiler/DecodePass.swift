@@ -19,14 +19,20 @@ struct FileDeclarations: Sendable {
 
 /// Pass 1, decode: keys and types of one file's tree, unknown keys with "did you mean".
 struct DecodePass {
-    static let rootKeys = ["version", "resource", "tokens", "scopes", "tools", "methods", "resources", "prompts",
-                           "clients", "audit", "include"]
+    static let rootKeys = [
+        "version", "resource", "tokens", "scopes", "tools", "methods", "resources", "prompts",
+        "clients", "audit", "include",
+    ]
     static let resourceKeys = ["id", "authorization_servers", "scopes_supported", "documentation"]
     static let tokensKeys = ["issuers", "leeway_seconds", "scope_claims", "require_typ"]
-    static let issuerKeys = ["issuer", "jwks_uri", "algorithms", "audiences", "scope_claims", "roles", "strip_prefixes",
-                             "introspection", "exchange"]
+    static let issuerKeys = [
+        "issuer", "jwks_uri", "algorithms", "audiences", "scope_claims", "roles", "strip_prefixes",
+        "introspection", "exchange",
+    ]
     static let scopeKeys = ["description", "risk", "implies", "deprecated"]
-    static let toolKeys = ["requires", "description", "public", "basic", "action_argument", "actions", "when", "downstream"]
+    static let toolKeys = [
+        "requires", "description", "public", "basic", "action_argument", "actions", "when", "downstream",
+    ]
     static let actionKeys = ["requires", "description", "when"]
     static let whenKeys = ["arguments", "requires"]
     static let matcherKeys = ["equals", "in", "not_in", "gt", "gte", "lt", "lte", "prefix", "glob", "exists"]
@@ -41,14 +47,17 @@ struct DecodePass {
 
     // MARK: helpers
 
-    mutating func error(_ code: Diagnostic.Code, _ message: String, _ loc: SourceLocation, help: String,
-                        notes: [Diagnostic.Note] = []) {
+    mutating func error(
+        _ code: Diagnostic.Code, _ message: String, _ loc: SourceLocation, help: String,
+        notes: [Diagnostic.Note] = []
+    ) {
         diagnostics.append(Diagnostic(code, message, at: loc, help: help, notes: notes))
     }
 
     mutating func wrongType(_ node: YAMLNode, expected: String, what: @autoclosure () -> String, help: String? = nil) {
-        error(.wrongType, "\(what()) must be \(expected), found \(node.typeName)", node.location,
-              help: help ?? "write \(what()) as \(expected)")
+        error(
+            .wrongType, "\(what()) must be \(expected), found \(node.typeName)", node.location,
+            help: help ?? "write \(what()) as \(expected)")
     }
 
     /// The pairs of a mapping node, reporting unknown keys. A null node counts as an empty mapping.
@@ -74,7 +83,8 @@ struct DecodePass {
 
     /// Reports a mapping key that ``entryKey(_:)`` refuses.
     mutating func badKey(_ k: YAMLNode, what: @autoclosure () -> String) {
-        error(.wrongType, "keys of \(what()) must be non-empty strings", k.location, help: "use a plain name as the key")
+        error(
+            .wrongType, "keys of \(what()) must be non-empty strings", k.location, help: "use a plain name as the key")
     }
 
     /// The key of a mapping entry, or nil when it is not a non-empty string.
@@ -83,7 +93,9 @@ struct DecodePass {
         return key
     }
 
-    mutating func pairs(_ node: YAMLNode, what: @autoclosure () -> String, allowed: [String]?) -> [(key: String, keyNode: YAMLNode, value: YAMLNode)]? {
+    mutating func pairs(_ node: YAMLNode, what: @autoclosure () -> String, allowed: [String]?) -> [(
+        key: String, keyNode: YAMLNode, value: YAMLNode
+    )]? {
         if node.isNull { return [] }
         guard let mapping = node.mapping else {
             wrongType(node, expected: "a mapping", what: what())
@@ -97,9 +109,12 @@ struct DecodePass {
             }
             if let allowed, !allowed.contains(key) {
                 let suggestion = Suggest.closest(to: key, in: allowed)
-                error(.unknownKey, "unknown key `\(key)` in \(what())" + (suggestion.map { "; did you mean `\($0)`?" } ?? ""),
-                      k.location,
-                      help: suggestion.map { "rename it to `\($0)`" } ?? "allowed keys: \(allowed.map { "`\($0)`" }.joined(separator: ", "))")
+                error(
+                    .unknownKey,
+                    "unknown key `\(key)` in \(what())" + (suggestion.map { "; did you mean `\($0)`?" } ?? ""),
+                    k.location,
+                    help: suggestion.map { "rename it to `\($0)`" }
+                        ?? "allowed keys: \(allowed.map { "`\($0)`" }.joined(separator: ", "))")
                 continue
             }
             result.append((key, k, v))
@@ -151,8 +166,9 @@ struct DecodePass {
                 if let n = value.numberValue, let i = Int(exactly: NSDecimalNumber(decimal: n).doubleValue) {
                     decl.version = (i, value.location)
                     if i != 1 {
-                        error(.unsupportedVersion, "unsupported policy version `\(i)`", value.location,
-                              help: "this ScopeGate reads `version: 1`")
+                        error(
+                            .unsupportedVersion, "unsupported policy version `\(i)`", value.location,
+                            help: "this ScopeGate reads `version: 1`")
                     }
                 } else {
                     wrongType(value, expected: "the number 1", what: "`version`")
@@ -183,8 +199,9 @@ struct DecodePass {
 
     mutating func decodeResource(_ node: YAMLNode) -> ResourceConfig? {
         guard let items = pairs(node, what: "`resource`", allowed: Self.resourceKeys) else { return nil }
-        var config = ResourceConfig(id: nil, authorizationServers: [], scopesSupported: .auto, documentation: nil,
-                                    location: node.location)
+        var config = ResourceConfig(
+            id: nil, authorizationServers: [], scopesSupported: .auto, documentation: nil,
+            location: node.location)
         for (key, _, value) in items {
             switch key {
             case "id": config.id = string(value, what: "`resource.id`")
@@ -194,7 +211,8 @@ struct DecodePass {
                 if value.string == "auto" {
                     config.scopesSupported = .auto
                 } else if value.isSequence {
-                    config.scopesSupported = .explicit((strings(value, what: "`resource.scopes_supported`") ?? []).map(\.0))
+                    config.scopesSupported = .explicit(
+                        (strings(value, what: "`resource.scopes_supported`") ?? []).map(\.0))
                 } else {
                     wrongType(value, expected: "`auto` or a list of scopes", what: "`resource.scopes_supported`")
                 }
@@ -257,7 +275,9 @@ struct DecodePass {
                 }
                 issuer.roles = TokensConfig.RoleMapping(claim: claim, map: map)
             case "introspection":
-                var endpoint = "", clientID = "", secretEnv = ""
+                var endpoint = ""
+                var clientID = ""
+                var secretEnv = ""
                 let keys = ["endpoint", "client_id", "client_secret_env"]
                 for (k, _, v) in pairs(value, what: "`introspection`", allowed: keys) ?? [] {
                     let s = string(v, what: "`introspection.\(k)`") ?? ""
@@ -267,10 +287,13 @@ struct DecodePass {
                     default: secretEnv = s
                     }
                 }
-                for (k, v) in [("endpoint", endpoint), ("client_id", clientID), ("client_secret_env", secretEnv)] where v.isEmpty {
-                    error(.missingKey, "`introspection` needs `\(k)`", value.location,
-                          help: k == "client_secret_env" ? "name the environment variable holding the secret; secrets never go in the policy"
-                                                         : "add `\(k):`")
+                for (k, v) in [("endpoint", endpoint), ("client_id", clientID), ("client_secret_env", secretEnv)]
+                where v.isEmpty {
+                    error(
+                        .missingKey, "`introspection` needs `\(k)`", value.location,
+                        help: k == "client_secret_env"
+                            ? "name the environment variable holding the secret; secrets never go in the policy"
+                            : "add `\(k):`")
                 }
                 issuer.introspection = .init(endpoint: endpoint, clientID: clientID, clientSecretEnv: secretEnv)
             case "exchange":
@@ -279,7 +302,9 @@ struct DecodePass {
             }
         }
         if !sawIssuer {
-            error(.missingKey, "an issuer needs `issuer`", node.location, help: "add `issuer: https://…` (the exact `iss` of its tokens)")
+            error(
+                .missingKey, "an issuer needs `issuer`", node.location,
+                help: "add `issuer: https://…` (the exact `iss` of its tokens)")
             return nil
         }
         return issuer
@@ -287,7 +312,9 @@ struct DecodePass {
 
     /// `exchange: { endpoint, client_id, client_secret_env, client_auth? }` of an issuer (RFC 8693).
     mutating func decodeExchange(_ node: YAMLNode) -> TokensConfig.Exchange? {
-        let keys = ["endpoint", "client_id", "client_secret_env", "client_auth", "target", "grant", "subject_token_type"]
+        let keys = [
+            "endpoint", "client_id", "client_secret_env", "client_auth", "target", "grant", "subject_token_type",
+        ]
         guard let items = pairs(node, what: "`exchange`", allowed: keys) else { return nil }
         var values: [String: String] = [:]
         var method = TokensConfig.Exchange.ClientAuthentication.basic
@@ -302,22 +329,28 @@ struct DecodePass {
                 if let g = TokensConfig.Exchange.Grant(rawValue: s) {
                     grant = g
                 } else {
-                    error(.invalidValue, "`exchange.grant` must be `token_exchange` or `on_behalf_of`", v.location,
-                          help: "`token_exchange` is RFC 8693 (the default); `on_behalf_of` is Microsoft Entra's flow")
+                    error(
+                        .invalidValue, "`exchange.grant` must be `token_exchange` or `on_behalf_of`", v.location,
+                        help: "`token_exchange` is RFC 8693 (the default); `on_behalf_of` is Microsoft Entra's flow")
                 }
             } else if k == "target" {
                 if let t = TokensConfig.Exchange.Target(rawValue: s) {
                     target = t
                 } else {
-                    error(.invalidValue, "`exchange.target` must be `audience`, `resource` or `both`", v.location,
-                          help: "`audience` sends `audience=` (the default), `resource` sends `resource=`, `both` sends both")
+                    error(
+                        .invalidValue, "`exchange.target` must be `audience`, `resource` or `both`", v.location,
+                        help:
+                            "`audience` sends `audience=` (the default), `resource` sends `resource=`, `both` sends both"
+                    )
                 }
             } else if k == "client_auth" {
                 if let m = TokensConfig.Exchange.ClientAuthentication(rawValue: s) {
                     method = m
                 } else {
-                    error(.invalidValue, "`exchange.client_auth` must be `client_secret_basic` or `client_secret_post`", v.location,
-                          help: "use `client_secret_basic` (HTTP Basic, the default) or `client_secret_post` (form body)")
+                    error(
+                        .invalidValue, "`exchange.client_auth` must be `client_secret_basic` or `client_secret_post`",
+                        v.location,
+                        help: "use `client_secret_basic` (HTTP Basic, the default) or `client_secret_post` (form body)")
                 }
             } else {
                 values[k] = s
@@ -326,14 +359,18 @@ struct DecodePass {
         var complete = true
         for k in ["endpoint", "client_id", "client_secret_env"] where (values[k] ?? "").isEmpty {
             complete = false
-            error(.missingKey, "`exchange` needs `\(k)`", node.location,
-                  help: k == "client_secret_env" ? "name the environment variable holding the secret; secrets never go in the policy"
-                                                 : "add `\(k):`")
+            error(
+                .missingKey, "`exchange` needs `\(k)`", node.location,
+                help: k == "client_secret_env"
+                    ? "name the environment variable holding the secret; secrets never go in the policy"
+                    : "add `\(k):`")
         }
         guard complete, let endpoint = values["endpoint"], let clientID = values["client_id"],
-              let secretEnv = values["client_secret_env"] else { return nil }
-        return .init(endpoint: endpoint, clientID: clientID, clientSecretEnv: secretEnv, clientAuthentication: method,
-                     target: target, grant: grant, subjectTokenType: subjectTokenType)
+            let secretEnv = values["client_secret_env"]
+        else { return nil }
+        return .init(
+            endpoint: endpoint, clientID: clientID, clientSecretEnv: secretEnv, clientAuthentication: method,
+            target: target, grant: grant, subjectTokenType: subjectTokenType)
     }
 
     // MARK: scopes
@@ -344,10 +381,11 @@ struct DecodePass {
         out.reserveCapacity(entries.count)
         for (keyNode, value) in entries.mapping {
             guard let name = Self.entryKey(keyNode) else { continue }
-            var def = ScopeDefinition(name: name, location: keyNode.location, description: nil, risk: .normal,
-                                      implies: [], impliesLocations: [], deprecatedUse: nil)
+            var def = ScopeDefinition(
+                name: name, location: keyNode.location, description: nil, risk: .normal,
+                implies: [], impliesLocations: [], deprecatedUse: nil)
             if let text = value.string, !value.isMapping {
-                def.description = text   // `scope: text` shorthand for a description
+                def.description = text  // `scope: text` shorthand for a description
             }
             if value.string == nil || value.isMapping || value.isNull {
                 for (key, _, v) in pairs(value, what: "scope `\(name)`", allowed: Self.scopeKeys) ?? [] {
@@ -358,8 +396,10 @@ struct DecodePass {
                             if let risk = Risk(rawValue: s) {
                                 def.risk = risk
                             } else {
-                                error(.invalidValue, "unknown risk `\(s)`" + Suggest.clause(s, Risk.allCases.map(\.rawValue)),
-                                      v.location, help: "use one of `low`, `normal`, `sensitive`, `admin`")
+                                error(
+                                    .invalidValue,
+                                    "unknown risk `\(s)`" + Suggest.clause(s, Risk.allCases.map(\.rawValue)),
+                                    v.location, help: "use one of `low`, `normal`, `sensitive`, `admin`")
                             }
                         }
                     case "implies":
@@ -394,15 +434,17 @@ struct DecodePass {
     mutating func expression(_ node: YAMLNode, what: @autoclosure () -> String) -> RequirementExpression? {
         if let s = node.string, !node.isMapping, !node.isSequence { return .scope(s, node.location) }
         if node.isSequence {
-            wrongType(node, expected: "a scope or `{all: […]}` / `{any: […]}`", what: what(),
-                      help: "a bare list is ambiguous: write `{all: […]}` (every scope) or `{any: […]}` (one of them)")
+            wrongType(
+                node, expected: "a scope or `{all: […]}` / `{any: […]}`", what: what(),
+                help: "a bare list is ambiguous: write `{all: […]}` (every scope) or `{any: […]}` (one of them)")
             return nil
         }
         guard let items = pairs(node, what: what(), allowed: ["all", "any"]) else { return nil }
         guard items.count == 1, let (key, keyNode, value) = items.first else {
-            if items.isEmpty, node.mapping?.isEmpty == false { return nil }   // unknown key already reported
-            error(.wrongType, "\(what()) must have exactly one of `all` or `any`", node.location,
-                  help: "nest them: `{all: [a, {any: [b, c]}]}`")
+            if items.isEmpty, node.mapping?.isEmpty == false { return nil }  // unknown key already reported
+            error(
+                .wrongType, "\(what()) must have exactly one of `all` or `any`", node.location,
+                help: "nest them: `{all: [a, {any: [b, c]}]}`")
             return nil
         }
         guard let list = value.sequence else {
@@ -410,9 +452,11 @@ struct DecodePass {
             return nil
         }
         if list.isEmpty {
-            error(.emptyAlternatives, "`\(key): []` is empty", keyNode.location,
-                  help: key == "any" ? "an empty `any` can never be satisfied; list at least one scope"
-                                     : "an empty `all` requires nothing; remove it or use `public: true`")
+            error(
+                .emptyAlternatives, "`\(key): []` is empty", keyNode.location,
+                help: key == "any"
+                    ? "an empty `any` can never be satisfied; list at least one scope"
+                    : "an empty `all` requires nothing; remove it or use `public: true`")
             return nil
         }
         let children = list.compactMap { expression($0, what: "an entry of `\(key)`") }
@@ -431,12 +475,15 @@ struct DecodePass {
                     if let m = matcher(op, v) { matchers.append(m) }
                 }
             } else if value.isSequence {
-                wrongType(value, expected: "a literal or a matcher mapping", what: "the condition on `\(name)`",
-                          help: "to match one of several values write `{in: […]}`")
+                wrongType(
+                    value, expected: "a literal or a matcher mapping", what: "the condition on `\(name)`",
+                    help: "to match one of several values write `{in: […]}`")
             } else {
                 matchers.append(.equals(value.jsonValue))
             }
-            if !matchers.isEmpty { out.append(ArgumentCondition(argument: name, matchers: matchers, location: keyNode.location)) }
+            if !matchers.isEmpty {
+                out.append(ArgumentCondition(argument: name, matchers: matchers, location: keyNode.location))
+            }
         }
         return out
     }
@@ -444,39 +491,45 @@ struct DecodePass {
     mutating func matcher(_ op: String, _ v: YAMLNode) -> ArgumentMatcher? {
         func literal(_ node: YAMLNode) -> JSONValue? {
             if node.isMapping || node.isSequence {
-                error(.invalidCondition, "`\(op)` compares with a scalar literal, found \(node.typeName)", node.location,
-                      help: "use a string, number, boolean or null")
+                error(
+                    .invalidCondition, "`\(op)` compares with a scalar literal, found \(node.typeName)", node.location,
+                    help: "use a string, number, boolean or null")
                 return nil
             }
             return node.jsonValue
         }
         func literals(_ node: YAMLNode) -> [JSONValue]? {
             guard let items = node.sequence else {
-                error(.invalidCondition, "`\(op)` takes a list of literals, found \(node.typeName)", node.location,
-                      help: "write `\(op): [a, b]`")
+                error(
+                    .invalidCondition, "`\(op)` takes a list of literals, found \(node.typeName)", node.location,
+                    help: "write `\(op): [a, b]`")
                 return nil
             }
             let values = items.compactMap(literal)
             guard values.count == items.count else { return nil }
             if Set(values.map(\.typeName)).count > 1 {
-                error(.invalidCondition, "`\(op)` mixes types (\(Set(values.map(\.typeName)).sorted().joined(separator: ", ")))",
-                      node.location, help: "types compare strictly; quote numbers that are meant as strings")
+                error(
+                    .invalidCondition,
+                    "`\(op)` mixes types (\(Set(values.map(\.typeName)).sorted().joined(separator: ", ")))",
+                    node.location, help: "types compare strictly; quote numbers that are meant as strings")
                 return nil
             }
             return values
         }
         func number(_ node: YAMLNode) -> Decimal? {
             guard let n = node.numberValue else {
-                error(.invalidCondition, "`\(op)` compares numbers, found \(node.typeName)", node.location,
-                      help: "write an unquoted number, e.g. `\(op): 1000`")
+                error(
+                    .invalidCondition, "`\(op)` compares numbers, found \(node.typeName)", node.location,
+                    help: "write an unquoted number, e.g. `\(op): 1000`")
                 return nil
             }
             return n
         }
         func text(_ node: YAMLNode) -> String? {
             guard !node.isMapping, !node.isSequence, !node.isNull, let s = node.string else {
-                error(.invalidCondition, "`\(op)` takes a string, found \(node.typeName)", node.location,
-                      help: "write a string, e.g. `\(op): \"/tmp/\"`")
+                error(
+                    .invalidCondition, "`\(op)` takes a string, found \(node.typeName)", node.location,
+                    help: "write a string, e.g. `\(op): \"/tmp/\"`")
                 return nil
             }
             return s
@@ -493,8 +546,9 @@ struct DecodePass {
         case "glob": return text(v).map { .glob($0) }
         case "exists":
             guard let b = v.boolValue else {
-                error(.invalidCondition, "`exists` takes `true` or `false`, found \(v.typeName)", v.location,
-                      help: "write `exists: true` or `exists: false`")
+                error(
+                    .invalidCondition, "`exists` takes `true` or `false`, found \(v.typeName)", v.location,
+                    help: "write `exists: true` or `exists: false`")
                 return nil
             }
             return .exists(b)
@@ -513,23 +567,32 @@ struct DecodePass {
             var req: Requirement?
             var sawArguments = false
             for (key, _, value) in pairs(item, what: "a `when` entry", allowed: Self.whenKeys) ?? [] {
-                if key == "arguments" { conds = conditions(value); sawArguments = true }
+                if key == "arguments" {
+                    conds = conditions(value)
+                    sawArguments = true
+                }
                 if key == "requires" { req = requirement(value, what: "`requires`") }
             }
             guard item.isMapping else { continue }
             if !sawArguments {
-                error(.missingKey, "a `when` entry needs `arguments`", item.location,
-                      help: "add `arguments: { name: matcher }`; for an unconditional requirement use the tool's `requires`")
+                error(
+                    .missingKey, "a `when` entry needs `arguments`", item.location,
+                    help:
+                        "add `arguments: { name: matcher }`; for an unconditional requirement use the tool's `requires`"
+                )
                 continue
             }
             guard let req else {
                 if item.mapping?.contains(where: { $0.key.string == "requires" }) == false {
-                    error(.missingKey, "a `when` entry needs `requires`", item.location,
-                          help: "add the scopes required when the arguments match")
+                    error(
+                        .missingKey, "a `when` entry needs `requires`", item.location,
+                        help: "add the scopes required when the arguments match")
                 }
                 continue
             }
-            if !conds.isEmpty { out.append(ConditionalRequirement(conditions: conds, requirement: req, location: item.location)) }
+            if !conds.isEmpty {
+                out.append(ConditionalRequirement(conditions: conds, requirement: req, location: item.location))
+            }
         }
         return out
     }
@@ -539,15 +602,17 @@ struct DecodePass {
     mutating func decodeTools(_ node: YAMLNode) -> [ToolRule] {
         guard let entries = entries(node, what: "`tools`") else { return [] }
         var out: [ToolRule] = []
-        out.reserveCapacity(entries.count)   // grown by doubling, a 10,000-tool array would peak at 1.6× its size
+        out.reserveCapacity(entries.count)  // grown by doubling, a 10,000-tool array would peak at 1.6× its size
         for (keyNode, value) in entries.mapping {
             guard let name = Self.entryKey(keyNode) else { continue }
-            var rule = ToolRule(pattern: name, location: keyNode.location, description: nil, isPublic: false, basic: false,
-                                requirement: nil, actionArgument: nil, actions: nil, when: [], downstream: nil)
+            var rule = ToolRule(
+                pattern: name, location: keyNode.location, description: nil, isPublic: false, basic: false,
+                requirement: nil, actionArgument: nil, actions: nil, when: [], downstream: nil)
             if !value.isMapping {
                 if value.isNull {
-                    error(.noRequirement, "tool `\(name)` has no requirement", keyNode.location,
-                          help: "add `requires: <scope>`, or `public: true` if any valid token may call it")
+                    error(
+                        .noRequirement, "tool `\(name)` has no requirement", keyNode.location,
+                        help: "add `requires: <scope>`, or `public: true` if any valid token may call it")
                     continue
                 }
                 rule.requirement = requirement(value, what: "the requirement of tool `\(name)`")
@@ -555,7 +620,8 @@ struct DecodePass {
                 continue
             }
             if let mapping = value.mapping, !mapping.isEmpty,
-               mapping.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" }) {
+                mapping.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" })
+            {
                 rule.requirement = requirement(value, what: "the requirement of tool `\(name)`")
                 if rule.requirement != nil { out.append(rule) }
                 continue
@@ -578,9 +644,11 @@ struct DecodePass {
                 rule.actions = decodeActions(actionNode, tool: name)
                 if rule.actionArgument == nil { rule.actionArgument = "action" }
             } else if rule.actionArgument != nil {
-                error(.unsatisfiableRequirement, "tool `\(name)` has `action_argument` but no `actions`", keyNode.location,
-                      help: "add `actions:` naming each action and its requirement, or remove `action_argument`",
-                      notes: [])
+                error(
+                    .unsatisfiableRequirement, "tool `\(name)` has `action_argument` but no `actions`",
+                    keyNode.location,
+                    help: "add `actions:` naming each action and its requirement, or remove `action_argument`",
+                    notes: [])
             }
             out.append(rule)
         }
@@ -590,12 +658,15 @@ struct DecodePass {
     mutating func decodeActions(_ node: YAMLNode, tool: String) -> [ActionRule] {
         var out: [ActionRule] = []
         for (name, keyNode, value) in pairs(node, what: "the actions of `\(tool)`", allowed: nil) ?? [] {
-            var action = ActionRule(name: name, location: keyNode.location, description: nil, requirement: nil, when: [])
+            var action = ActionRule(
+                name: name, location: keyNode.location, description: nil, requirement: nil, when: [])
             if value.isNull {
                 out.append(action)
                 continue
             }
-            if !value.isMapping || value.mapping?.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" }) == true {
+            if !value.isMapping
+                || value.mapping?.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" }) == true
+            {
                 action.requirement = requirement(value, what: "the requirement of action `\(name)`")
                 if action.requirement != nil { out.append(action) }
                 continue
@@ -625,8 +696,9 @@ struct DecodePass {
             }
         }
         if result.audience.isEmpty {
-            error(.missingKey, "`downstream` needs `audience`", node.location,
-                  help: "name the downstream API's resource URI, e.g. `audience: https://api.example.com`")
+            error(
+                .missingKey, "`downstream` needs `audience`", node.location,
+                help: "name the downstream API's resource URI, e.g. `audience: https://api.example.com`")
             return nil
         }
         return result
@@ -638,7 +710,8 @@ struct DecodePass {
         var out: [PatternRule] = []
         for (name, keyNode, value) in pairs(node, what: "`\(section)`", allowed: nil) ?? [] {
             var rule = PatternRule(pattern: name, location: keyNode.location, isPublic: false, requirement: nil)
-            if value.isMapping, value.mapping?.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" }) == false {
+            if value.isMapping, value.mapping?.allSatisfy({ $0.key.string == "all" || $0.key.string == "any" }) == false
+            {
                 for (key, _, v) in pairs(value, what: "`\(section).\(name)`", allowed: Self.ruleKeys) ?? [] {
                     if key == "requires" { rule.requirement = requirement(v, what: "`requires`") }
                     if key == "public" { rule.isPublic = bool(v, what: "`public`") ?? false }
@@ -647,9 +720,12 @@ struct DecodePass {
                 rule.requirement = requirement(value, what: "the requirement of `\(name)`")
             }
             if rule.requirement == nil && !rule.isPublic {
-                if value.isNull || value.isMapping && !(value.mapping?.contains { $0.key.string == "requires" } ?? false) {
-                    error(.noRequirement, "`\(section).\(name)` has no requirement", keyNode.location,
-                          help: "give it a scope, or `{public: true}` if any valid token may use it")
+                if value.isNull
+                    || value.isMapping && !(value.mapping?.contains { $0.key.string == "requires" } ?? false)
+                {
+                    error(
+                        .noRequirement, "`\(section).\(name)` has no requirement", keyNode.location,
+                        help: "give it a scope, or `{public: true}` if any valid token may use it")
                 }
                 continue
             }
@@ -663,8 +739,9 @@ struct DecodePass {
     mutating func decodeClients(_ node: YAMLNode) -> [ClientProfile] {
         var out: [ClientProfile] = []
         for (name, keyNode, value) in pairs(node, what: "`clients`", allowed: nil) ?? [] {
-            var client = ClientProfile(name: name, location: keyNode.location, description: nil, tools: [], scopes: nil,
-                                       scopeLocations: [])
+            var client = ClientProfile(
+                name: name, location: keyNode.location, description: nil, tools: [], scopes: nil,
+                scopeLocations: [])
             for (key, _, v) in pairs(value, what: "client `\(name)`", allowed: Self.clientKeys) ?? [] {
                 switch key {
                 case "description": client.description = string(v, what: "`description`")
@@ -689,8 +766,9 @@ struct DecodePass {
                         }
                         if grant.tool.isEmpty {
                             if item.isMapping {
-                                error(.missingKey, "a client tool entry needs `tool`", item.location,
-                                      help: "write `{tool: name, actions: [a, b]}`")
+                                error(
+                                    .missingKey, "a client tool entry needs `tool`", item.location,
+                                    help: "write `{tool: name, actions: [a, b]}`")
                             }
                         } else {
                             client.tools.append(grant)

@@ -39,7 +39,9 @@ public struct PolicyCompiler: Sendable {
     public func compile(path: String) -> CompileResult {
         var state = CompilerState(options: options)
         let loader = PolicyLoader(options: options)
-        state.loadTree(rootPath: path) { path, from, diagnostics in loader.read(path: path, includedFrom: from, diagnostics: &diagnostics) }
+        state.loadTree(rootPath: path) { path, from, diagnostics in
+            loader.read(path: path, includedFrom: from, diagnostics: &diagnostics)
+        }
         return state.run()
     }
 
@@ -67,14 +69,17 @@ struct CompilerState {
     var rootHasDocument = false
     /// The model lowered by the analyse pass (only when no error was found before it).
     var lowered: CompiledPolicy?
-    var model = PolicyModel(files: [], contentHash: "", resource: nil, tokens: nil, scopes: [], tools: [], methods: [],
-                            resources: [], prompts: [], clients: [], audit: AuditConfig(), scopeIndex: [:], toolIndex: [:])
+    var model = PolicyModel(
+        files: [], contentHash: "", resource: nil, tokens: nil, scopes: [], tools: [], methods: [],
+        resources: [], prompts: [], clients: [], audit: AuditConfig(), scopeIndex: [:], toolIndex: [:])
 
     init(options: LoadOptions) { self.options = options }
 
     /// Pass 0 + 1: load the root file and its includes (depth first, cycles reported), decoding each.
-    mutating func loadTree(rootPath: String,
-                           read: (String, SourceLocation?, inout Diagnostics) -> LoadedFile?) {
+    mutating func loadTree(
+        rootPath: String,
+        read: (String, SourceLocation?, inout Diagnostics) -> LoadedFile?
+    ) {
         var stack: [String] = []
         var done = Set<String>()
         func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
@@ -82,14 +87,18 @@ struct CompilerState {
             let key = canonical(path)
             if stack.contains(key) {
                 let cycle = (stack.drop { $0 != key } + [key]).map { URL(fileURLWithPath: $0).lastPathComponent }
-                diagnostics.append(Diagnostic(.includeCycle, "include cycle: \(cycle.joined(separator: " → "))",
-                    at: from, help: "remove one of the `include:` entries that close the cycle"))
+                diagnostics.append(
+                    Diagnostic(
+                        .includeCycle, "include cycle: \(cycle.joined(separator: " → "))",
+                        at: from, help: "remove one of the `include:` entries that close the cycle"))
                 return
             }
             if done.contains(key) { return }
             if files.count >= options.maxFiles {
-                diagnostics.append(Diagnostic(.includeNotFound, "more than \(options.maxFiles) included files", at: from,
-                    help: "merge small files; the include graph is limited"))
+                diagnostics.append(
+                    Diagnostic(
+                        .includeNotFound, "more than \(options.maxFiles) included files", at: from,
+                        help: "merge small files; the include graph is limited"))
                 return
             }
             guard var file = read(path, from, &diagnostics) else { return }
@@ -105,9 +114,12 @@ struct CompilerState {
             declarations.append(decl)
             let base = URL(fileURLWithPath: path).deletingLastPathComponent()
             for (include, loc) in decl.includes {
-                let target = include.hasPrefix("/") ? include
-                    : (path.hasPrefix("/") ? base.appendingPathComponent(include).path
-                       : Self.join(directory: (path as NSString).deletingLastPathComponent, include))
+                let target =
+                    include.hasPrefix("/")
+                    ? include
+                    : (path.hasPrefix("/")
+                        ? base.appendingPathComponent(include).path
+                        : Self.join(directory: (path as NSString).deletingLastPathComponent, include))
                 visit(target, from: loc)
             }
             stack.removeLast()
@@ -124,8 +136,10 @@ struct CompilerState {
         // An empty root file (nothing but comments or whitespace, e.g. truncated to zero by a writer) is an error
         // too, not a policy that denies everything: a reload must keep the last good policy instead.
         if let root = declarations.first, root.version == nil, rootHasDocument || !diagnostics.hasErrors {
-            diagnostics.append(Diagnostic(.missingKey, "the policy has no `version`",
-                at: SourceLocation(file: root.path, line: 1, column: 1), help: "add `version: 1` at the top"))
+            diagnostics.append(
+                Diagnostic(
+                    .missingKey, "the policy has no `version`",
+                    at: SourceLocation(file: root.path, line: 1, column: 1), help: "add `version: 1` at the top"))
         }
         ResolvePass.run(&self)
         HierarchyPass.run(&self)
@@ -138,12 +152,15 @@ struct CompilerState {
         let sorted = diagnostics.sorted()
         var sources: [String: String] = [:]
         for file in files { sources[file.path] = file.text }
-        return CompileResult(model: sorted.hasErrors || files.isEmpty ? nil : model, diagnostics: sorted, sources: sources,
-                             lowered: lowered)
+        return CompileResult(
+            model: sorted.hasErrors || files.isEmpty ? nil : model, diagnostics: sorted, sources: sources,
+            lowered: lowered)
     }
 
-    mutating func report(_ code: Diagnostic.Code, _ message: String, at loc: SourceLocation?, help: String,
-                         notes: [Diagnostic.Note] = []) {
+    mutating func report(
+        _ code: Diagnostic.Code, _ message: String, at loc: SourceLocation?, help: String,
+        notes: [Diagnostic.Note] = []
+    ) {
         diagnostics.append(Diagnostic(code, message, at: loc, help: help, notes: notes))
     }
 }

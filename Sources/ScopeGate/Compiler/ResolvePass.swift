@@ -18,10 +18,13 @@ enum ResolvePass {
         var clientFirst: [String: SourceLocation] = [:]
         var ruleFirst: [String: SourceLocation] = [:]
         var singletonFirst: [String: SourceLocation] = [:]
-        func double(_ kind: String, _ name: String, _ loc: SourceLocation, _ first: SourceLocation, _ state: inout CompilerState) {
-            state.report(.doubleDefinition, "\(kind) `\(name)` is defined twice", at: loc,
-                         help: "keep one definition; included files are merged, not overridden",
-                         notes: [.init("first defined here", at: first)])
+        func double(
+            _ kind: String, _ name: String, _ loc: SourceLocation, _ first: SourceLocation, _ state: inout CompilerState
+        ) {
+            state.report(
+                .doubleDefinition, "\(kind) `\(name)` is defined twice", at: loc,
+                help: "keep one definition; included files are merged, not overridden",
+                notes: [.init("first defined here", at: first)])
         }
         let scopeCount = state.declarations.reduce(0) { $0 + $1.scopes.count }
         let toolCount = state.declarations.reduce(0) { $0 + $1.tools.count }
@@ -38,7 +41,8 @@ enum ResolvePass {
             for i in scopes.indices {
                 let scope = scopes[i]
                 if let first = Self.claim(scope.name, at: scopeBase + kept, in: &state.model.scopeIndex) {
-                    let firstLocation = first < scopeBase ? state.model.scopes[first].location : scopes[first - scopeBase].location
+                    let firstLocation =
+                        first < scopeBase ? state.model.scopes[first].location : scopes[first - scopeBase].location
                     double("scope", scope.name, scope.location, firstLocation, &state)
                     continue
                 }
@@ -60,7 +64,8 @@ enum ResolvePass {
                     }
                     globFirst[tools[i].pattern] = tools[i].location
                 } else if let first = Self.claim(tools[i].pattern, at: toolBase + kept, in: &state.model.toolIndex) {
-                    let firstLocation = first < toolBase ? state.model.tools[first].location : tools[first - toolBase].location
+                    let firstLocation =
+                        first < toolBase ? state.model.tools[first].location : tools[first - toolBase].location
                     double("tool", tools[i].pattern, tools[i].location, firstLocation, &state)
                     continue
                 }
@@ -71,14 +76,22 @@ enum ResolvePass {
             Self.moveAppend(tools, to: &state.model.tools)
             let decl = state.declarations[d]
             for client in decl.clients {
-                if let first = clientFirst[client.name] { double("client", client.name, client.location, first, &state); continue }
+                if let first = clientFirst[client.name] {
+                    double("client", client.name, client.location, first, &state)
+                    continue
+                }
                 clientFirst[client.name] = client.location
                 state.model.clients.append(client)
             }
-            for (section, rules) in [("methods", decl.methods), ("resources", decl.resources), ("prompts", decl.prompts)] {
+            for (section, rules) in [
+                ("methods", decl.methods), ("resources", decl.resources), ("prompts", decl.prompts),
+            ] {
                 for rule in rules {
                     let key = section + "\u{0}" + rule.pattern
-                    if let first = ruleFirst[key] { double(String(section.dropLast()), rule.pattern, rule.location, first, &state); continue }
+                    if let first = ruleFirst[key] {
+                        double(String(section.dropLast()), rule.pattern, rule.location, first, &state)
+                        continue
+                    }
                     ruleFirst[key] = rule.location
                     switch section {
                     case "methods": state.model.methods.append(rule)
@@ -133,7 +146,10 @@ enum ResolvePass {
         let scanned: Void? = name.utf8.withContiguousStorageIfAvailable { bytes in
             for b in bytes {
                 if b == UInt8(ascii: "*") { hasStar = true }
-                if !isScopeChar(b) { firstBad = b; break }
+                if !isScopeChar(b) {
+                    firstBad = b
+                    break
+                }
             }
         }
         if scanned == nil {
@@ -141,8 +157,14 @@ enum ResolvePass {
             hasStar = name.utf8.contains(UInt8(ascii: "*"))
         }
         if let bad = firstBad {
-            let shown = bad == 0x20 ? "a space" : bad == 0x22 ? "`\"`" : bad == 0x5C ? "`\\`"
-                : bad >= 0x80 ? "a non-ASCII character" : "a control character"
+            let shown =
+                bad == 0x20
+                ? "a space"
+                : bad == 0x22
+                    ? "`\"`"
+                    : bad == 0x5C
+                        ? "`\\`"
+                        : bad >= 0x80 ? "a non-ASCII character" : "a control character"
             return "scope `\(name)` contains \(shown); scope names use printable ASCII except space, `\"` and `\\`"
         }
         // Byte scans: `String.contains(_: String)` is Foundation's `range(of:)`, slow on every scope name.
@@ -157,12 +179,14 @@ enum ResolvePass {
     static func checkScopeNames(_ state: inout CompilerState) {
         for scope in state.model.scopes {
             if let problem = problem(inScopeName: scope.name, allowWildcard: true) {
-                state.report(.invalidScopeName, "invalid scope name: \(problem)", at: scope.location,
-                             help: "rename the scope using `:`-separated segments of letters, digits and `-_.`")
+                state.report(
+                    .invalidScopeName, "invalid scope name: \(problem)", at: scope.location,
+                    help: "rename the scope using `:`-separated segments of letters, digits and `-_.`")
             }
             if scope.isWildcard, scope.deprecatedUse != nil {
-                state.report(.conflictingSettings, "wildcard `\(scope.name)` cannot be deprecated", at: scope.location,
-                             help: "deprecate the concrete scopes instead")
+                state.report(
+                    .conflictingSettings, "wildcard `\(scope.name)` cannot be deprecated", at: scope.location,
+                    help: "deprecate the concrete scopes instead")
             }
         }
     }
@@ -176,7 +200,8 @@ enum ResolvePass {
         for index in state.model.scopes.indices where state.model.scopes[index].isWildcard {
             let prefix = state.model.scopes[index].wildcardPrefix
             if ascii, prefix.utf8.allSatisfy(isScopeChar) {
-                var low = 0, high = concrete.count
+                var low = 0
+                var high = concrete.count
                 while low < high {
                     let mid = (low + high) / 2
                     if concrete[mid].utf8.lexicographicallyPrecedes(prefix.utf8) { low = mid + 1 } else { high = mid }
@@ -193,15 +218,20 @@ enum ResolvePass {
     static func undefined(_ name: String, _ loc: SourceLocation, context: String, _ state: inout CompilerState) {
         let names = state.model.scopes.map(\.name)
         let suggestion = Suggest.closest(to: name, in: names)
-        state.report(.undefinedScope, "unknown scope `\(name)`" + (suggestion.map { "; did you mean `\($0)`?" } ?? ""),
-                     at: loc, help: suggestion.map { "rename it to `\($0)`" } ?? "define `\(name)` under `scopes:` or fix the name (\(context))")
+        state.report(
+            .undefinedScope, "unknown scope `\(name)`" + (suggestion.map { "; did you mean `\($0)`?" } ?? ""),
+            at: loc,
+            help: suggestion.map { "rename it to `\($0)`" }
+                ?? "define `\(name)` under `scopes:` or fix the name (\(context))")
     }
 
     static func checkImplies(_ state: inout CompilerState) {
         for scope in state.model.scopes {
-            for (target, loc) in zip(scope.implies, scope.impliesLocations) where state.model.scopeIndex[target] == nil {
+            for (target, loc) in zip(scope.implies, scope.impliesLocations) where state.model.scopeIndex[target] == nil
+            {
                 if let problem = problem(inScopeName: target, allowWildcard: true) {
-                    state.report(.invalidScopeName, "invalid scope name: \(problem)", at: loc, help: "fix the scope name")
+                    state.report(
+                        .invalidScopeName, "invalid scope name: \(problem)", at: loc, help: "fix the scope name")
                 } else {
                     undefined(target, loc, context: "implied by `\(scope.name)`", &state)
                 }
@@ -223,10 +253,13 @@ enum ResolvePass {
         }
         // The name is printable ASCII here, so a byte test is `hasSuffix(":*")`.
         let bytes = name.utf8
-        if name == "*" || (bytes.count >= 2 && bytes.last == UInt8(ascii: "*")
-                           && bytes[bytes.index(bytes.endIndex, offsetBy: -2)] == UInt8(ascii: ":")) {
-            state.report(.wildcardInRequirement, "requirement names wildcard `\(name)`", at: loc,
-                         help: "requirements name concrete scopes; a token holding `\(name)` satisfies them through coverage")
+        if name == "*"
+            || (bytes.count >= 2 && bytes.last == UInt8(ascii: "*")
+                && bytes[bytes.index(bytes.endIndex, offsetBy: -2)] == UInt8(ascii: ":"))
+        {
+            state.report(
+                .wildcardInRequirement, "requirement names wildcard `\(name)`", at: loc,
+                help: "requirements name concrete scopes; a token holding `\(name)` satisfies them through coverage")
             return
         }
         guard let index = state.model.scopeIndex[name] else {
@@ -234,8 +267,9 @@ enum ResolvePass {
             return
         }
         if let use = state.model.scopes[index].deprecatedUse {
-            state.report(.deprecatedScopeRequired, "requirement names deprecated scope `\(name)`", at: loc,
-                         help: "require `\(use)` instead; tokens holding `\(name)` still satisfy it")
+            state.report(
+                .deprecatedScopeRequired, "requirement names deprecated scope `\(name)`", at: loc,
+                help: "require `\(use)` instead; tokens holding `\(name)` still satisfy it")
         }
     }
 
@@ -264,28 +298,35 @@ enum ResolvePass {
         for client in model.clients {
             for (name, loc) in zip(client.scopes ?? [], client.scopeLocations) {
                 if let problem = problem(inScopeName: name, allowWildcard: true) {
-                    state.report(.invalidScopeName, "invalid scope name: \(problem)", at: loc, help: "fix the scope name")
+                    state.report(
+                        .invalidScopeName, "invalid scope name: \(problem)", at: loc, help: "fix the scope name")
                 } else if model.scopeIndex[name] == nil {
                     undefined(name, loc, context: "client `\(client.name)`", &state)
                 }
             }
             for grant in client.tools {
-                let rule: ToolRule? = model.toolIndex[grant.tool].map { model.tools[$0] }
+                let rule: ToolRule? =
+                    model.toolIndex[grant.tool].map { model.tools[$0] }
                     ?? model.tools.first { $0.pattern == grant.tool }
                     ?? ToolResolution.bestGlob(for: grant.tool, in: model.tools)
                 guard let rule else {
                     let suggestion = Suggest.closest(to: grant.tool, in: toolNames)
-                    state.report(.unknownTool, "client `\(client.name)` names unknown tool `\(grant.tool)`"
-                                 + (suggestion.map { "; did you mean `\($0)`?" } ?? ""), at: grant.location,
-                                 help: "list tools defined under `tools:` (exact names or their globs)")
+                    state.report(
+                        .unknownTool,
+                        "client `\(client.name)` names unknown tool `\(grant.tool)`"
+                            + (suggestion.map { "; did you mean `\($0)`?" } ?? ""), at: grant.location,
+                        help: "list tools defined under `tools:` (exact names or their globs)")
                     continue
                 }
                 for action in grant.actions ?? [] where !(rule.actions ?? []).contains(where: { $0.name == action }) {
                     let names = (rule.actions ?? []).map(\.name)
-                    state.report(.unknownAction, "tool `\(rule.pattern)` has no action `\(action)`" + Suggest.clause(action, names),
-                                 at: grant.location,
-                                 help: names.isEmpty ? "this tool has no `actions:`; remove `actions`"
-                                                     : "its actions are \(names.map { "`\($0)`" }.joined(separator: ", "))")
+                    state.report(
+                        .unknownAction,
+                        "tool `\(rule.pattern)` has no action `\(action)`" + Suggest.clause(action, names),
+                        at: grant.location,
+                        help: names.isEmpty
+                            ? "this tool has no `actions:`; remove `actions`"
+                            : "its actions are \(names.map { "`\($0)`" }.joined(separator: ", "))")
                 }
             }
         }
@@ -297,9 +338,11 @@ enum ResolvePass {
         for t in tools.indices {
             guard let downstream = tools[t].downstream, let issuer = downstream.issuer else { continue }
             if !issuers.contains(issuer) {
-                state.report(.unknownIssuer, "downstream of `\(tools[t].pattern)` names unknown issuer `\(issuer)`"
-                             + Suggest.clause(issuer, issuers), at: downstream.location,
-                             help: "declare the issuer under `tokens.issuers`, or omit `issuer` to use the token's own")
+                state.report(
+                    .unknownIssuer,
+                    "downstream of `\(tools[t].pattern)` names unknown issuer `\(issuer)`"
+                        + Suggest.clause(issuer, issuers), at: downstream.location,
+                    help: "declare the issuer under `tokens.issuers`, or omit `issuer` to use the token's own")
             }
         }
     }

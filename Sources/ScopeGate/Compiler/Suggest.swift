@@ -14,7 +14,8 @@ enum Suggest {
 
     /// Damerau-Levenshtein (optimal string alignment) distance, cut off above `limit`.
     static func distance(_ a: String, _ b: String, limit: Int) -> Int {
-        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
+        let x = Array(a.unicodeScalars)
+        let y = Array(b.unicodeScalars)
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
         var prev2 = [Int](repeating: 0, count: y.count + 1)

@@ -112,8 +112,9 @@ enum ToolsPass {
     static func normalize(_ requirement: inout Requirement?, _ state: inout CompilerState) {
         guard var r = requirement else { return }
         guard let clauses = dnf(r.expression) else {
-            state.report(.requirementTooLarge, "requirement expands to more than \(maxClauses) alternatives", at: r.location,
-                         help: "simplify the nesting of `all`/`any`, or introduce a scope that implies the common parts")
+            state.report(
+                .requirementTooLarge, "requirement expands to more than \(maxClauses) alternatives", at: r.location,
+                help: "simplify the nesting of `all`/`any`, or introduce a scope that implies the common parts")
             // Keep the requirement with no clauses (never satisfied; the model is rejected anyway) so that
             // `checkTools` does not also report the tool as having no requirement (SG409).
             r.clauses = []
@@ -162,25 +163,32 @@ enum ToolsPass {
         let tools = state.model.tools
         for t in tools.indices {
             // Rules with nothing to check (a plain requirement) are passed over without copying them.
-            if !tools[t].isPublic, tools[t].requirement != nil, tools[t].actions == nil, tools[t].when.isEmpty { continue }
+            if !tools[t].isPublic, tools[t].requirement != nil, tools[t].actions == nil, tools[t].when.isEmpty {
+                continue
+            }
             let tool = tools[t]
             let hasActions = tool.actions != nil
             if tool.isPublic, tool.requirement != nil || hasActions || !tool.when.isEmpty {
-                state.report(.conflictingSettings, "tool `\(tool.pattern)` is `public` but also has requirements",
-                             at: tool.location, help: "remove `public: true`, or remove `requires`/`actions`/`when`")
+                state.report(
+                    .conflictingSettings, "tool `\(tool.pattern)` is `public` but also has requirements",
+                    at: tool.location, help: "remove `public: true`, or remove `requires`/`actions`/`when`")
             }
             if !tool.isPublic, tool.requirement == nil, !hasActions {
-                state.report(.noRequirement, "tool `\(tool.pattern)` has no requirement", at: tool.location,
-                             help: "add `requires: <scope>`, or `public: true` if any valid token may call it")
+                state.report(
+                    .noRequirement, "tool `\(tool.pattern)` has no requirement", at: tool.location,
+                    help: "add `requires: <scope>`, or `public: true` if any valid token may call it")
             }
             if let actions = tool.actions, actions.isEmpty {
-                state.report(.unsatisfiableRequirement, "tool `\(tool.pattern)` declares no actions, so every call is denied",
-                             at: tool.location, help: "list the actions under `actions:`, or remove `actions`")
+                state.report(
+                    .unsatisfiableRequirement, "tool `\(tool.pattern)` declares no actions, so every call is denied",
+                    at: tool.location, help: "list the actions under `actions:`, or remove `actions`")
             }
             if let actions = tool.actions, tool.requirement == nil, actions.contains(where: { $0.requirement == nil }) {
                 for action in actions where action.requirement == nil {
-                    state.report(.noRequirement, "action `\(action.name)` of `\(tool.pattern)` has no requirement",
-                                 at: action.location, help: "give the action a scope, or the tool a `requires` shared by all actions")
+                    state.report(
+                        .noRequirement, "action `\(action.name)` of `\(tool.pattern)` has no requirement",
+                        at: action.location,
+                        help: "give the action a scope, or the tool a `requires` shared by all actions")
                 }
             }
             for when in tool.when { checkConditions(when, tool: tool.pattern, &state) }
@@ -192,7 +200,8 @@ enum ToolsPass {
 
     static func checkConditions(_ when: ConditionalRequirement, tool: String, _ state: inout CompilerState) {
         for condition in when.conditions {
-            var lower: (Decimal, Bool)?, upper: (Decimal, Bool)?   // (bound, inclusive)
+            var lower: (Decimal, Bool)?
+            var upper: (Decimal, Bool)?  // (bound, inclusive)
             var equalsValues: [JSONValue] = []
             var hasExists: Bool?
             for matcher in condition.matchers {
@@ -203,28 +212,35 @@ enum ToolsPass {
                 case .lte(let v): upper = tighterUpper(upper, (v, true))
                 case .equals(let v): equalsValues.append(v)
                 case .in(let values) where values.isEmpty:
-                    state.report(.neverMatches, "`in: []` on `\(condition.argument)` of `\(tool)` never matches",
-                                 at: condition.location, help: "list the values that should trigger the requirement")
+                    state.report(
+                        .neverMatches, "`in: []` on `\(condition.argument)` of `\(tool)` never matches",
+                        at: condition.location, help: "list the values that should trigger the requirement")
                 case .glob(let pattern) where pattern.isEmpty:
-                    state.report(.invalidCondition, "empty glob on `\(condition.argument)`", at: condition.location,
-                                 help: "use `exists: true` to match any value")
+                    state.report(
+                        .invalidCondition, "empty glob on `\(condition.argument)`", at: condition.location,
+                        help: "use `exists: true` to match any value")
                 case .exists(let b): hasExists = b
                 default: break
                 }
             }
             if let (lo, loInclusive) = lower, let (hi, hiInclusive) = upper,
-               lo > hi || (lo == hi && !(loInclusive && hiInclusive)) {
-                state.report(.neverMatches, "the bounds on `\(condition.argument)` of `\(tool)` exclude every number",
-                             at: condition.location,
-                             help: "a number cannot be both above \(lo) and below \(hi); fix the bounds")
+                lo > hi || (lo == hi && !(loInclusive && hiInclusive))
+            {
+                state.report(
+                    .neverMatches, "the bounds on `\(condition.argument)` of `\(tool)` exclude every number",
+                    at: condition.location,
+                    help: "a number cannot be both above \(lo) and below \(hi); fix the bounds")
             }
             if Set(equalsValues).count > 1 {
-                state.report(.neverMatches, "`\(condition.argument)` of `\(tool)` must equal several different values",
-                             at: condition.location, help: "to match any of them write `{in: […]}`")
+                state.report(
+                    .neverMatches, "`\(condition.argument)` of `\(tool)` must equal several different values",
+                    at: condition.location, help: "to match any of them write `{in: […]}`")
             }
             if hasExists == false, condition.matchers.count > 1 {
-                state.report(.neverMatches, "`exists: false` on `\(condition.argument)` of `\(tool)` excludes its other matchers",
-                             at: condition.location, help: "an absent argument matches nothing else; drop the other matchers")
+                state.report(
+                    .neverMatches,
+                    "`exists: false` on `\(condition.argument)` of `\(tool)` excludes its other matchers",
+                    at: condition.location, help: "an absent argument matches nothing else; drop the other matchers")
             }
         }
     }
@@ -245,21 +261,29 @@ enum ToolsPass {
 
     static func checkGlobs<Rule: LowerableRule>(_ rules: [Rule], kind: String, _ state: inout CompilerState) {
         for i in rules.indices where rules[i].pattern.isEmpty || hasSpaceOrControl(rules[i].pattern) {
-            state.report(.invalidGlob, "\(kind) name `\(rules[i].pattern)` is empty or contains white space",
-                         at: rules[i].location, help: "names and globs are non-empty and contain no spaces")
+            state.report(
+                .invalidGlob, "\(kind) name `\(rules[i].pattern)` is empty or contains white space",
+                at: rules[i].location, help: "names and globs are non-empty and contain no spaces")
         }
         let globs = rules.indices.filter { rules[$0].pattern.utf8.contains(UInt8(ascii: "*")) }
             .map { (Glob(rules[$0].pattern), rules[$0].location) }
         for (i, (a, aLoc)) in globs.enumerated() {
             for (b, bLoc) in globs[(i + 1)...] where a.specificity == b.specificity && a.intersects(b) {
-                state.report(.ambiguousGlobs, "\(kind) globs `\(a.pattern)` and `\(b.pattern)` are equally specific and overlap",
-                             at: bLoc,
-                             help: "make one more specific (a longer literal prefix) or merge them; a name like `\(witness(a, b))` matches both",
-                             notes: [.init("the other glob", at: aLoc)])
+                state.report(
+                    .ambiguousGlobs, "\(kind) globs `\(a.pattern)` and `\(b.pattern)` are equally specific and overlap",
+                    at: bLoc,
+                    help:
+                        "make one more specific (a longer literal prefix) or merge them; a name like `\(witness(a, b))` matches both",
+                    notes: [.init("the other glob", at: aLoc)])
             }
-            if let shadow = globs.first(where: { $0.0.pattern != a.pattern && a.specificity < $0.0.specificity && $0.0.contains(a) }) {
-                state.report(.shadowedGlob, "\(kind) glob `\(a.pattern)` is shadowed by `\(shadow.0.pattern)` for every name it matches",
-                             at: aLoc, help: "remove `\(a.pattern)`; `\(shadow.0.pattern)` always wins", notes: [.init("the winning glob", at: shadow.1)])
+            if let shadow = globs.first(where: {
+                $0.0.pattern != a.pattern && a.specificity < $0.0.specificity && $0.0.contains(a)
+            }) {
+                state.report(
+                    .shadowedGlob,
+                    "\(kind) glob `\(a.pattern)` is shadowed by `\(shadow.0.pattern)` for every name it matches",
+                    at: aLoc, help: "remove `\(a.pattern)`; `\(shadow.0.pattern)` always wins",
+                    notes: [.init("the winning glob", at: shadow.1)])
             }
         }
     }
@@ -271,7 +295,10 @@ enum ToolsPass {
         var ascii = true
         for b in name.utf8 {
             if b <= 0x20 { return true }
-            if b >= 0x80 { ascii = false; break }
+            if b >= 0x80 {
+                ascii = false
+                break
+            }
         }
         if ascii { return false }
         return name.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
@@ -279,7 +306,8 @@ enum ToolsPass {
 
     /// A short name matching both globs (for messages): found by the same search as `intersects`.
     static func witness(_ a: Glob, _ b: Glob) -> String {
-        let x = Array(a.pattern.utf8), y = Array(b.pattern.utf8)
+        let x = Array(a.pattern.utf8)
+        let y = Array(b.pattern.utf8)
         let star = UInt8(ascii: "*")
         var seen = Set<Int>()
         var queue: [(Int, Int, [UInt8])] = [(0, 0, [])]
@@ -289,9 +317,16 @@ enum ToolsPass {
             head += 1
             if i == x.count && j == y.count { return String(decoding: out, as: UTF8.self) }
             guard seen.insert(i * (y.count + 1) + j).inserted else { continue }
-            let xi = i < x.count ? x[i] : nil, yj = j < y.count ? y[j] : nil
-            if xi == star { queue.append((i + 1, j, out)); if let yj, yj != star { queue.append((i, j + 1, out + [yj])) } }
-            if yj == star { queue.append((i, j + 1, out)); if let xi, xi != star { queue.append((i + 1, j, out + [xi])) } }
+            let xi = i < x.count ? x[i] : nil
+            let yj = j < y.count ? y[j] : nil
+            if xi == star {
+                queue.append((i + 1, j, out))
+                if let yj, yj != star { queue.append((i, j + 1, out + [yj])) }
+            }
+            if yj == star {
+                queue.append((i, j + 1, out))
+                if let xi, xi != star { queue.append((i + 1, j, out + [xi])) }
+            }
             if let xi, let yj, xi != star, yj != star, xi == yj { queue.append((i + 1, j + 1, out + [xi])) }
         }
         return a.pattern

@@ -55,8 +55,10 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public var notes: [Note]
 
     /// Creates a diagnostic; the severity defaults to the code's.
-    public init(_ code: Code, _ message: String, at location: SourceLocation?, help: String? = nil,
-                notes: [Note] = [], severity: Severity? = nil) {
+    public init(
+        _ code: Code, _ message: String, at location: SourceLocation?, help: String? = nil,
+        notes: [Note] = [], severity: Severity? = nil
+    ) {
         self.code = code
         self.severity = severity ?? code.severity
         self.message = message
@@ -90,23 +92,26 @@ public struct Diagnostics: Sendable, Hashable, RandomAccessCollection {
     /// Whether any diagnostic is an error.
     public var hasErrors: Bool { items.contains { $0.severity == .error } }
     /// Number of diagnostics of a severity.
-    public func count(_ severity: Diagnostic.Severity) -> Int { items.reduce(0) { $0 + ($1.severity == severity ? 1 : 0) } }
+    public func count(_ severity: Diagnostic.Severity) -> Int {
+        items.reduce(0) { $0 + ($1.severity == severity ? 1 : 0) }
+    }
 
     /// Diagnostics sorted by location (file, line, column), then code; located ones first. Duplicates removed.
     public func sorted() -> Diagnostics {
         var seen = Set<Diagnostic>()
         let unique = items.filter { seen.insert($0).inserted }
-        return Diagnostics(unique.enumerated().sorted { a, b in
-            switch (a.element.location, b.element.location) {
-            case let (l?, r?):
-                if l != r { return l < r }
-            case (nil, _?): return false
-            case (_?, nil): return true
-            case (nil, nil): break
-            }
-            if a.element.code != b.element.code { return a.element.code < b.element.code }
-            return a.offset < b.offset
-        }.map(\.element))
+        return Diagnostics(
+            unique.enumerated().sorted { a, b in
+                switch (a.element.location, b.element.location) {
+                case (let l?, let r?):
+                    if l != r { return l < r }
+                case (nil, _?): return false
+                case (_?, nil): return true
+                case (nil, nil): break
+                }
+                if a.element.code != b.element.code { return a.element.code < b.element.code }
+                return a.offset < b.offset
+            }.map(\.element))
     }
 }
 

@@ -47,7 +47,9 @@ public struct DiagnosticRenderer: Sendable {
     /// All diagnostics, human-readable, with a summary line.
     public func human(_ diagnostics: Diagnostics) -> String {
         var out = diagnostics.map { human($0) }.joined(separator: "\n")
-        let e = diagnostics.count(.error), w = diagnostics.count(.warning), i = diagnostics.count(.info)
+        let e = diagnostics.count(.error)
+        let w = diagnostics.count(.warning)
+        let i = diagnostics.count(.info)
         if !diagnostics.isEmpty { out += "\n" }
         out += "\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s"), \(i) info\n"
         return out
@@ -66,9 +68,12 @@ public struct DiagnosticRenderer: Sendable {
         }
         if let help = d.help { fields.append("\"help\":\(JSONText.quote(help))") }
         if !d.notes.isEmpty {
-            fields.append("\"notes\":[" + d.notes.map { n in
-                "{\"message\":\(JSONText.quote(n.message))" + (n.location.map { ",\"location\":\(JSONText.quote($0.description))" } ?? "") + "}"
-            }.joined(separator: ",") + "]")
+            fields.append(
+                "\"notes\":["
+                    + d.notes.map { n in
+                        "{\"message\":\(JSONText.quote(n.message))"
+                            + (n.location.map { ",\"location\":\(JSONText.quote($0.description))" } ?? "") + "}"
+                    }.joined(separator: ",") + "]")
         }
         return "{" + fields.joined(separator: ",") + "}"
     }
@@ -114,14 +119,16 @@ public struct DiagnosticRenderer: Sendable {
             let text = d.message + (d.help.map { ". help: \($0)" } ?? "")
             r += ",\"message\":{\"text\":\(JSONText.quote(text))}"
             if let l = d.location {
-                r += ",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\(JSONText.quote(l.file))},"
+                r +=
+                    ",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\(JSONText.quote(l.file))},"
                     + "\"region\":{\"startLine\":\(l.line),\"startColumn\":\(l.column)}}}]"
             }
             return r + "}"
         }
         return "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{"
             + "\"tool\":{\"driver\":{\"name\":\"scopegate\",\"version\":\(JSONText.quote(toolVersion)),"
-            + "\"informationUri\":\"https://github.com/scopegate/scopegate\",\"rules\":[" + rules.joined(separator: ",") + "]}},"
+            + "\"informationUri\":\"https://github.com/scopegate/scopegate\",\"rules\":[" + rules.joined(separator: ",")
+            + "]}},"
             + "\"results\":[" + results.joined(separator: ",") + "]}]}\n"
     }
 

@@ -110,15 +110,23 @@ final class ComponentSearch {
     func greedy(into closure: UnsafeMutablePointer<UInt64>) {
         for w in 0..<words { closure[w] = 0 }
         while true {
-            var pick = -1, pickCost = -1
+            var pick = -1
+            var pickCost = -1
             for p in 0..<partCount {
-                var m = Int.max, arg = -1
+                var m = Int.max
+                var arg = -1
                 for c in partStart[p]..<partStart[p + 1] {
                     let mg = marginal(c, closure)
-                    if mg < m { m = mg; arg = c }
+                    if mg < m {
+                        m = mg
+                        arg = c
+                    }
                     if mg == 0 { break }
                 }
-                if m > 0, m > pickCost { pickCost = m; pick = arg }
+                if m > 0, m > pickCost {
+                    pickCost = m
+                    pick = arg
+                }
             }
             if pick < 0 { return }
             for w in 0..<words { closure[w] |= bits[pick * words + w] }
@@ -127,7 +135,10 @@ final class ComponentSearch {
 
     func search(depth: Int, cost: Int) {
         nodes += partCount
-        if depth > 0, nodes > budget { exhausted = true; return }
+        if depth > 0, nodes > budget {
+            exhausted = true
+            return
+        }
         let closure = stack + depth * words
         var unsatisfied: [Int] = []
         var minimum: [Int] = []
@@ -138,7 +149,10 @@ final class ComponentSearch {
                 if mg < m { m = mg }
                 if mg == 0 { break }
             }
-            if m > 0 { unsatisfied.append(p); minimum.append(m) }
+            if m > 0 {
+                unsatisfied.append(p)
+                minimum.append(m)
+            }
         }
         if unsatisfied.isEmpty {
             record(closure, cost)
@@ -150,9 +164,13 @@ final class ComponentSearch {
         // Branch on the part whose cheapest clause costs most (it decides the most), fewer clauses first on ties.
         var j = 0
         for k in 1..<unsatisfied.count {
-            let a = unsatisfied[k], b = unsatisfied[j]
+            let a = unsatisfied[k]
+            let b = unsatisfied[j]
             if minimum[k] > minimum[j]
-                || (minimum[k] == minimum[j] && partStart[a + 1] - partStart[a] < partStart[b + 1] - partStart[b]) { j = k }
+                || (minimum[k] == minimum[j] && partStart[a + 1] - partStart[a] < partStart[b + 1] - partStart[b])
+            {
+                j = k
+            }
         }
         let part = unsatisfied[j]
         var candidates: [(marginal: Int, clause: Int)] = []
@@ -161,7 +179,10 @@ final class ComponentSearch {
             // cost it leads to the same closure (ties are closures, so none is lost).
             var dominated = false
             for d in partStart[part]..<partStart[part + 1] where d != c && adds(d, within: c, closure) {
-                if !adds(c, within: d, closure) || d < c { dominated = true; break }
+                if !adds(c, within: d, closure) || d < c {
+                    dominated = true
+                    break
+                }
             }
             if !dominated { candidates.append((marginal(c, closure), c)) }
         }
@@ -179,7 +200,8 @@ final class ComponentSearch {
     /// Whether what clause `a` adds to `closure` is within clause `b`.
     @inline(__always)
     func adds(_ a: Int, within b: Int, _ closure: UnsafeMutablePointer<UInt64>) -> Bool {
-        let x = bits + a * words, y = bits + b * words
+        let x = bits + a * words
+        let y = bits + b * words
         for w in 0..<words where x[w] & ~closure[w] & ~y[w] != 0 { return false }
         return true
     }
@@ -201,7 +223,10 @@ final class ComponentSearch {
                 for w in 0..<words { scratch[w] |= bits[c * words + w] & ~closure[w] }
             }
             var disjoint = true
-            for w in 0..<words where scratch[w] & used[w] != 0 { disjoint = false; break }
+            for w in 0..<words where scratch[w] & used[w] != 0 {
+                disjoint = false
+                break
+            }
             // Shares: count this part once for every scope it could add.
             for w in 0..<words {
                 var b = scratch[w]

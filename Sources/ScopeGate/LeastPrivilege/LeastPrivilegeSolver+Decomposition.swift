@@ -37,8 +37,11 @@ extension LeastPrivilegeSolver {
             }
         }
         if parts.contains(where: \.clauses.isEmpty) {
-            return (LeastPrivilegeResult(scopes: [], cost: 0, optimal: false, lowerBound: 0, alternatives: [], neededBy: [:],
-                                         conditional: [], satisfiable: false), 0)
+            return (
+                LeastPrivilegeResult(
+                    scopes: [], cost: 0, optimal: false, lowerBound: 0, alternatives: [], neededBy: [:],
+                    conditional: [], satisfiable: false), 0
+            )
         }
         let closures: [[ScopeSet]] = parts.map { $0.clauses.map { table.closure(of: $0) } }
 
@@ -57,7 +60,8 @@ extension LeastPrivilegeSolver {
                 var kept: [Int] = []
                 for c in clauses {
                     let dominated = clauses.contains { d in
-                        d != c && cl[d].isSubset(of: cl[c], outside: base) && (d < c || !cl[c].isSubset(of: cl[d], outside: base))
+                        d != c && cl[d].isSubset(of: cl[c], outside: base)
+                            && (d < c || !cl[c].isSubset(of: cl[d], outside: base))
                     }
                     if !dominated { kept.append(c) }
                 }
@@ -97,7 +101,8 @@ extension LeastPrivilegeSolver {
                 if o < 0 {
                     owner[Int(s)] = Int32(i)
                 } else {
-                    let a = find(i), b = find(Int(o))
+                    let a = find(i)
+                    let b = find(Int(o))
                     if a != b { parent[max(a, b)] = min(a, b) }
                 }
             }
@@ -106,11 +111,18 @@ extension LeastPrivilegeSolver {
         var groups: [Int: [Int]] = [:]
         for i in alive.indices { groups[find(i), default: []].append(i) }
         var components: [(members: [Int], key: [String])] = groups.values.map { members in
-            (members, members.compactMap { labels[alive[$0].part].min() }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+            (
+                members,
+                members.compactMap { labels[alive[$0].part].min() }.sorted {
+                    $0.utf8.lexicographicallyPrecedes($1.utf8)
+                }
+            )
         }
         components.sort { a, b in
             if a.members.count != b.members.count { return a.members.count < b.members.count }
-            if a.key != b.key { return a.key.lexicographicallyPrecedes(b.key) { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+            if a.key != b.key {
+                return a.key.lexicographicallyPrecedes(b.key) { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            }
             return (a.members.first ?? 0) < (b.members.first ?? 0)
         }
 
@@ -125,18 +137,21 @@ extension LeastPrivilegeSolver {
             for i in component.members { universe.formUnion(reach[i]) }
             edge = universe
             universe.subtract(base)
-            edge.subtract(universe)   // the maximal scopes of `base` this component can absorb
+            edge.subtract(universe)  // the maximal scopes of `base` this component can absorb
             let scopes = universe.ids
             for (k, s) in scopes.enumerated() { local[Int(s)] = Int32(k) }
             let clauses: [[[Int]]] = component.members.map { i in
                 alive[i].clauses.map { c in
                     var out: [Int] = []
-                    closures[alive[i].part][c].forEachMember { s in if !base.contains(s) { out.append(Int(local[Int(s)])) } }
+                    closures[alive[i].part][c].forEachMember { s in
+                        if !base.contains(s) { out.append(Int(local[Int(s)])) }
+                    }
                     return out
                 }
             }
-            let search = ComponentSearch(weights: scopes.map { table.risk(of: $0).weight }, clauses: clauses,
-                                         budget: max(nodesLeft, min(nodeBudget, 20_000)))
+            let search = ComponentSearch(
+                weights: scopes.map { table.risk(of: $0).weight }, clauses: clauses,
+                budget: max(nodesLeft, min(nodeBudget, 20_000)))
             search.run()
             nodesLeft = max(0, nodesLeft - search.nodes)
             var options: [(count: Int, names: [String], ids: [ScopeID])] = []
@@ -149,9 +164,11 @@ extension LeastPrivilegeSolver {
             }
             options.sort { Self.precedes(($0.count, $0.names), ($1.count, $1.names)) }
             let optimal = !search.exhausted
-            answers.append(ComponentAnswer(cost: search.best, optimal: optimal,
-                                           lowerBound: optimal ? search.best : min(search.best, search.rootBound),
-                                           options: Array(options.prefix(optimal ? 11 : 1))))
+            answers.append(
+                ComponentAnswer(
+                    cost: search.best, optimal: optimal,
+                    lowerBound: optimal ? search.best : min(search.best, search.rootBound),
+                    options: Array(options.prefix(optimal ? 11 : 1))))
             for s in scopes { local[Int(s)] = -1 }
         }
 
@@ -180,15 +197,24 @@ extension LeastPrivilegeSolver {
                 var merged: [(count: Int, names: [String])] = []
                 for c in combos {
                     for o in a.options {
-                        merged.append((c.count + o.count, (c.names + o.names).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }))
+                        merged.append(
+                            (
+                                c.count + o.count,
+                                (c.names + o.names).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                            ))
                     }
                 }
                 merged.sort { Self.precedes($0, $1) }
                 combos = Array(merged.prefix(11))
             }
-            alternatives = combos.dropFirst().map { ($0.names + stable).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+            alternatives = combos.dropFirst().map {
+                ($0.names + stable).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            }
         }
-        return (finish(ids, names: names, cost: cost, optimal: optimal, lowerBound: optimal ? cost : min(lowerBound, cost),
-                       alternatives: alternatives, parts: parts, labels: labels), components.count)
+        return (
+            finish(
+                ids, names: names, cost: cost, optimal: optimal, lowerBound: optimal ? cost : min(lowerBound, cost),
+                alternatives: alternatives, parts: parts, labels: labels), components.count
+        )
     }
 }

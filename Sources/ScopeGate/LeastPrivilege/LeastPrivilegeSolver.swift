@@ -60,7 +60,9 @@ public struct LeastPrivilegeSolver: Sendable {
     }
 
     /// The parts of a selection, or an error for unknown tools/actions.
-    func parts(for selections: [ToolSelection]) throws(LeastPrivilegeError) -> ([Part], [LeastPrivilegeResult.ConditionalExtra]) {
+    func parts(for selections: [ToolSelection]) throws(LeastPrivilegeError) -> (
+        [Part], [LeastPrivilegeResult.ConditionalExtra]
+    ) {
         let model = policy.model
         var parts: [Part] = []
         var extras: [LeastPrivilegeResult.ConditionalExtra] = []
@@ -69,14 +71,19 @@ public struct LeastPrivilegeSolver: Sendable {
             return r.clauses.map { $0.compactMap { policy.scopes.id($0) } }
         }
         func describe(_ w: ConditionalRequirement) -> String {
-            w.conditions.map { c in "\(c.argument) " + c.matchers.map(\.name).joined(separator: "+") }.joined(separator: ", ")
+            w.conditions.map { c in "\(c.argument) " + c.matchers.map(\.name).joined(separator: "+") }.joined(
+                separator: ", ")
         }
         for selection in selections {
-            let rule = model.toolIndex[selection.tool].map { model.tools[$0] }
+            let rule =
+                model.toolIndex[selection.tool].map { model.tools[$0] }
                 ?? model.tools.first { $0.pattern == selection.tool }
                 ?? ToolResolution.bestGlob(for: selection.tool, in: model.tools)
             guard let rule else {
-                let hint = Suggest.closest(to: selection.tool, in: model.tools.map(\.pattern)).map { "; did you mean `\($0)`?" } ?? ""
+                let hint =
+                    Suggest.closest(to: selection.tool, in: model.tools.map(\.pattern)).map {
+                        "; did you mean `\($0)`?"
+                    } ?? ""
                 throw LeastPrivilegeError(message: "unknown tool `\(selection.tool)`\(hint)")
             }
             if rule.isPublic { continue }
@@ -93,12 +100,16 @@ public struct LeastPrivilegeSolver: Sendable {
             let chosen = selection.actions ?? actions.map(\.name)
             for name in chosen {
                 guard let action = actions.first(where: { $0.name == name }) else {
-                    throw LeastPrivilegeError(message: "tool `\(rule.pattern)` has no action `\(name)`"
-                        + Suggest.clause(name, actions.map(\.name)))
+                    throw LeastPrivilegeError(
+                        message: "tool `\(rule.pattern)` has no action `\(name)`"
+                            + Suggest.clause(name, actions.map(\.name)))
                 }
-                if let c = clauses(action.requirement) { parts.append(Part(clauses: c, label: "\(selection.tool).\(name)")) }
+                if let c = clauses(action.requirement) {
+                    parts.append(Part(clauses: c, label: "\(selection.tool).\(name)"))
+                }
                 for w in action.when {
-                    extras.append(.init(tool: "\(selection.tool).\(name)", when: describe(w), clauses: w.requirement.clauses))
+                    extras.append(
+                        .init(tool: "\(selection.tool).\(name)", when: describe(w), clauses: w.requirement.clauses))
                 }
             }
         }
@@ -136,8 +147,12 @@ public struct LeastPrivilegeSolver: Sendable {
 
     /// Removes members implied by other members (same closure, fewer scopes).
     func reduce(_ ids: Set<ScopeID>) -> [ScopeID] {
-        ids.filter { id in !ids.contains { other in other != id && policy.scopes.closureContains(other, id)
-            && !(policy.scopes.closureContains(id, other) && other > id) } }
+        ids.filter { id in
+            !ids.contains { other in
+                other != id && policy.scopes.closureContains(other, id)
+                    && !(policy.scopes.closureContains(id, other) && other > id)
+            }
+        }
     }
 
     func score(_ ids: [ScopeID]) -> Score {
@@ -171,8 +186,9 @@ public struct LeastPrivilegeSolver: Sendable {
             }
         }
         if parts.contains(where: \.clauses.isEmpty) {
-            return LeastPrivilegeResult(scopes: [], cost: 0, optimal: false, lowerBound: 0, alternatives: [], neededBy: [:],
-                                        conditional: [], satisfiable: false)
+            return LeastPrivilegeResult(
+                scopes: [], cost: 0, optimal: false, lowerBound: 0, alternatives: [], neededBy: [:],
+                conditional: [], satisfiable: false)
         }
         let order = parts.indices.sorted { (parts[$0].clauses.count, $0) < (parts[$1].clauses.count, $1) }
         var best: (ids: [ScopeID], score: Score)?
@@ -182,11 +198,16 @@ public struct LeastPrivilegeSolver: Sendable {
 
         func search(_ depth: Int, _ closure: ScopeSet, _ chosen: Set<ScopeID>, _ cost: Int) {
             nodes += 1
-            if nodes > nodeBudget { exhausted = true; return }
+            if nodes > nodeBudget {
+                exhausted = true
+                return
+            }
             if let best, cost > best.score.cost { return }
             // Skip parts already satisfied by the current closure (dominance: adding nothing is never worse).
             var d = depth
-            while d < order.count, parts[order[d]].clauses.contains(where: { $0.allSatisfy { closure.contains($0) } }) { d += 1 }
+            while d < order.count, parts[order[d]].clauses.contains(where: { $0.allSatisfy { closure.contains($0) } }) {
+                d += 1
+            }
             if d == order.count {
                 let ids = reduce(chosen)
                 let s = score(ids)
@@ -228,26 +249,32 @@ public struct LeastPrivilegeSolver: Sendable {
                 let alone = part.clauses.map { table.weight(table.closure(of: $0)) }.min() ?? 0
                 lower = max(lower, alone)
                 if part.clauses.contains(where: { $0.allSatisfy { closure.contains($0) } }) { continue }
-                let pick = part.clauses.min { a, b in
-                    var x = closure, y = closure
-                    for id in a { table.addClosure(of: id, to: &x) }
-                    for id in b { table.addClosure(of: id, to: &y) }
-                    return table.weight(x) < table.weight(y)
-                } ?? []
+                let pick =
+                    part.clauses.min { a, b in
+                        var x = closure
+                        var y = closure
+                        for id in a { table.addClosure(of: id, to: &x) }
+                        for id in b { table.addClosure(of: id, to: &y) }
+                        return table.weight(x) < table.weight(y)
+                    } ?? []
                 for id in pick { table.addClosure(of: id, to: &closure) }
                 chosen.formUnion(pick)
             }
             let ids = reduce(chosen)
             let s = score(ids)
             let greedyBest = best.map { Self.better($0.score, s) ? $0 : (ids, s) } ?? (ids, s)
-            return finish(greedyBest.0, names: greedyBest.1.names, cost: greedyBest.1.cost, optimal: false,
-                          lowerBound: min(lower, greedyBest.1.cost), alternatives: [], parts: parts, labels: labelsByPart)
+            return finish(
+                greedyBest.0, names: greedyBest.1.names, cost: greedyBest.1.cost, optimal: false,
+                lowerBound: min(lower, greedyBest.1.cost), alternatives: [], parts: parts, labels: labelsByPart)
         }
         guard let best else {
-            return finish([], names: [], cost: 0, optimal: true, lowerBound: 0, alternatives: [], parts: parts, labels: labelsByPart)
+            return finish(
+                [], names: [], cost: 0, optimal: true, lowerBound: 0, alternatives: [], parts: parts,
+                labels: labelsByPart)
         }
-        return finish(best.ids, names: best.score.names, cost: best.score.cost, optimal: true, lowerBound: best.score.cost,
-                      alternatives: alternatives(ties, besides: best.score), parts: parts, labels: labelsByPart)
+        return finish(
+            best.ids, names: best.score.names, cost: best.score.cost, optimal: true, lowerBound: best.score.cost,
+            alternatives: alternatives(ties, besides: best.score), parts: parts, labels: labelsByPart)
     }
 
     /// Equal-cost alternatives from the old search's ties: distinct, best first, at most 10.
@@ -264,8 +291,10 @@ public struct LeastPrivilegeSolver: Sendable {
     /// Builds the result for the chosen (irredundant) scopes. "Needed by": for each part, the clause of the part
     /// the answer satisfies — the cheapest by closure cost, then the fewest scopes, then the first by sorted names,
     /// so it does not depend on declaration order — is attributed to every chosen scope whose closure meets it.
-    func finish(_ ids: [ScopeID], names: [String], cost: Int, optimal: Bool, lowerBound: Int, alternatives: [[String]],
-                parts: [Part], labels: [[String]]) -> LeastPrivilegeResult {
+    func finish(
+        _ ids: [ScopeID], names: [String], cost: Int, optimal: Bool, lowerBound: Int, alternatives: [[String]],
+        parts: [Part], labels: [[String]]
+    ) -> LeastPrivilegeResult {
         let table = policy.scopes
         let closure = table.closure(of: ids)
         // Which chosen scopes cover each scope of the closure.
@@ -279,21 +308,26 @@ public struct LeastPrivilegeSolver: Sendable {
             if satisfied.count <= 1 {
                 clause = satisfied.first
             } else {
-                clause = satisfied.map { c -> (Int, Int, [String], [ScopeID]) in
-                    (table.weight(table.closure(of: c)), c.count, c.map { table.name(of: $0) }.sorted(by: byName), c)
-                }.min { a, b in
-                    if a.0 != b.0 { return a.0 < b.0 }
-                    if a.1 != b.1 { return a.1 < b.1 }
-                    return a.2.lexicographicallyPrecedes(b.2, by: byName)
-                }?.3
+                clause =
+                    satisfied.map { c -> (Int, Int, [String], [ScopeID]) in
+                        (
+                            table.weight(table.closure(of: c)), c.count,
+                            c.map { table.name(of: $0) }.sorted(by: byName), c
+                        )
+                    }.min { a, b in
+                        if a.0 != b.0 { return a.0 < b.0 }
+                        if a.1 != b.1 { return a.1 < b.1 }
+                        return a.2.lexicographicallyPrecedes(b.2, by: byName)
+                    }?.3
             }
             guard let clause else { continue }
             var users = Set<ScopeID>()
             for x in clause { users.formUnion(coveredBy[x] ?? []) }
             for id in users { neededBy[table.name(of: id), default: []].formUnion(labels[p]) }
         }
-        return LeastPrivilegeResult(scopes: names, cost: cost, optimal: optimal, lowerBound: lowerBound,
-                                    alternatives: alternatives, neededBy: neededBy.mapValues { $0.sorted() },
-                                    conditional: [], satisfiable: true)
+        return LeastPrivilegeResult(
+            scopes: names, cost: cost, optimal: optimal, lowerBound: lowerBound,
+            alternatives: alternatives, neededBy: neededBy.mapValues { $0.sorted() },
+            conditional: [], satisfiable: true)
     }
 }

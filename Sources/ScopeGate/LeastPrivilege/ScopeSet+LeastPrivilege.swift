@@ -69,7 +69,8 @@ extension ScopeTable {
         if closure(of: result.ids) == (closed ? set : closure(of: set.ids)) { return result }
         var slow = ScopeSet(capacity: count)
         let members = set.ids
-        for id in members where !members.contains(where: { other in
+        for id in members
+        where !members.contains(where: { other in
             other != id && closureContains(other, id) && !(closureContains(id, other) && other > id)
         }) { slow.insert(id) }
         return slow

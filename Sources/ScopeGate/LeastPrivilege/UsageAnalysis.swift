@@ -82,13 +82,14 @@ public struct UsageAggregator: Sendable {
                 .sorted { $0.lexicographicallyPrecedes($1, by: byName) }
             var granted = Set<String>()
             for g in c.grants { granted.formUnion(grantList[Int(g)]) }
-            return ClientUsage(clientID: c.id, events: c.events, allowed: c.allowed, requiredClauses: clauses,
-                               granted: granted.sorted(by: byName))
+            return ClientUsage(
+                clientID: c.id, events: c.events, allowed: c.allowed, requiredClauses: clauses,
+                granted: granted.sorted(by: byName))
         }.sorted { a, b in
             switch (a.clientID, b.clientID) {
             case (nil, _): return false
             case (_, nil): return true
-            case let (x?, y?): return byName(x, y)
+            case (let x?, let y?): return byName(x, y)
             }
         }
     }
@@ -150,7 +151,9 @@ public struct UsageAggregator: Sendable {
                 return UsageLineError(line: number, message: "\"granted\" is not an array of valid strings")
             }
             let key = Array(Set(list)).sorted()
-            if let known = grantIndex[key] { grantID = known } else {
+            if let known = grantIndex[key] {
+                grantID = known
+            } else {
                 grantID = Int32(grantList.count)
                 grantList.append(key)
                 grantIndex[key] = grantID
@@ -168,7 +171,9 @@ public struct UsageAggregator: Sendable {
                     return UsageLineError(line: number, message: "\"required\" is not an array of valid strings")
                 }
                 let key = Array(Set(list)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                if let known = clauseIndex[key] { clauseID = known } else {
+                if let known = clauseIndex[key] {
+                    clauseID = known
+                } else {
                     clauseID = Int32(clauseList.count)
                     clauseList.append(key)
                     clauseIndex[key] = clauseID
@@ -224,7 +229,9 @@ public struct UsageAggregator: Sendable {
                 lineNumber += 1
                 if skipping {
                     skipping = false
-                } else if let e = add(line: UnsafeBufferPointer(start: buffer + start, count: nlIndex - start), number: lineNumber) {
+                } else if let e = add(
+                    line: UnsafeBufferPointer(start: buffer + start, count: nlIndex - start), number: lineNumber)
+                {
                     onError(e)
                 }
                 start = nlIndex + 1
@@ -232,7 +239,11 @@ public struct UsageAggregator: Sendable {
             if n == 0 {
                 if start < end, !skipping {
                     lineNumber += 1
-                    if let e = add(line: UnsafeBufferPointer(start: buffer + start, count: end - start), number: lineNumber) { onError(e) }
+                    if let e = add(
+                        line: UnsafeBufferPointer(start: buffer + start, count: end - start), number: lineNumber)
+                    {
+                        onError(e)
+                    }
                 }
                 return true
             }
@@ -279,7 +290,10 @@ struct RawCache: Sendable {
     }
 
     mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>, _ id: Int32) {
-        if count >= limit { buckets.removeAll(keepingCapacity: true); count = 0 }
+        if count >= limit {
+            buckets.removeAll(keepingCapacity: true)
+            count = 0
+        }
         buckets[Self.hash(bytes), default: []].append((Array(bytes), id))
         count += 1
     }
@@ -313,7 +327,9 @@ struct AuditLineScanner {
     }
 
     mutating func expect(_ c: UInt8, _ what: String) throws(Failure) {
-        guard p < bytes.count, bytes[p] == c else { throw fail(p < bytes.count ? "expected \(what)" : "unexpected end of line, expected \(what)") }
+        guard p < bytes.count, bytes[p] == c else {
+            throw fail(p < bytes.count ? "expected \(what)" : "unexpected end of line, expected \(what)")
+        }
         p += 1
     }
 
@@ -324,7 +340,10 @@ struct AuditLineScanner {
         var escaped = false
         while p < bytes.count {
             let b = bytes[p]
-            if b == 0x22 { p += 1; return escaped }
+            if b == 0x22 {
+                p += 1
+                return escaped
+            }
             if b < 0x20 { throw fail("control character in string") }
             if b == 0x5C {
                 escaped = true
@@ -367,7 +386,10 @@ struct AuditLineScanner {
             return s.p - from
         }
         let intDigits = digits(&self)
-        guard intDigits > 0, !(intDigits > 1 && bytes[p - intDigits] == 0x30) else { p = start; throw fail("invalid value") }
+        guard intDigits > 0, !(intDigits > 1 && bytes[p - intDigits] == 0x30) else {
+            p = start
+            throw fail("invalid value")
+        }
         if p < bytes.count, bytes[p] == 0x2E {
             p += 1
             guard digits(&self) > 0 else { throw fail("invalid number") }
@@ -385,23 +407,44 @@ struct AuditLineScanner {
         switch bytes[p] {
         case 0x22: try string()
         case 0x7B:
-            p += 1; ws()
-            if p < bytes.count, bytes[p] == 0x7D { p += 1; return }
+            p += 1
+            ws()
+            if p < bytes.count, bytes[p] == 0x7D {
+                p += 1
+                return
+            }
             while true {
-                ws(); try string(); ws(); try expect(0x3A, "`:`"); ws()
-                try value(depth + 1); ws()
+                ws()
+                try string()
+                ws()
+                try expect(0x3A, "`:`")
+                ws()
+                try value(depth + 1)
+                ws()
                 guard p < bytes.count else { throw fail("unexpected end of line in object") }
-                if bytes[p] == 0x2C { p += 1; continue }
+                if bytes[p] == 0x2C {
+                    p += 1
+                    continue
+                }
                 try expect(0x7D, "`,` or `}`")
                 return
             }
         case 0x5B:
-            p += 1; ws()
-            if p < bytes.count, bytes[p] == 0x5D { p += 1; return }
+            p += 1
+            ws()
+            if p < bytes.count, bytes[p] == 0x5D {
+                p += 1
+                return
+            }
             while true {
-                ws(); try value(depth + 1); ws()
+                ws()
+                try value(depth + 1)
+                ws()
                 guard p < bytes.count else { throw fail("unexpected end of line in array") }
-                if bytes[p] == 0x2C { p += 1; continue }
+                if bytes[p] == 0x2C {
+                    p += 1
+                    continue
+                }
                 try expect(0x5D, "`,` or `]`")
                 return
             }
@@ -416,14 +459,22 @@ struct AuditLineScanner {
     mutating func stringArray(_ key: String) throws(Failure) -> Range<Int> {
         let start = p
         guard p < bytes.count, bytes[p] == 0x5B else { throw fail("\"\(key)\" must be an array of strings") }
-        p += 1; ws()
-        if p < bytes.count, bytes[p] == 0x5D { p += 1; return start..<p }
+        p += 1
+        ws()
+        if p < bytes.count, bytes[p] == 0x5D {
+            p += 1
+            return start..<p
+        }
         while true {
             ws()
             guard p < bytes.count, bytes[p] == 0x22 else { throw fail("\"\(key)\" must be an array of strings") }
-            try string(); ws()
+            try string()
+            ws()
             guard p < bytes.count else { throw fail("unexpected end of line in array") }
-            if bytes[p] == 0x2C { p += 1; continue }
+            if bytes[p] == 0x2C {
+                p += 1
+                continue
+            }
             try expect(0x5D, "`,` or `]`")
             return start..<p
         }
@@ -441,39 +492,62 @@ struct AuditLineScanner {
         ws()
         guard p < bytes.count, bytes[p] == 0x7B else { throw fail("an audit event is a JSON object; expected `{`") }
         p += 1
-        var version = false, clientSeen = false, clientID: Range<Int>?
-        var allowed: Bool?, required: Range<Int>?, granted: Range<Int>?
+        var version = false
+        var clientSeen = false
+        var clientID: Range<Int>?
+        var allowed: Bool?
+        var required: Range<Int>?
+        var granted: Range<Int>?
         ws()
-        if p < bytes.count, bytes[p] == 0x7D { p += 1 } else {
+        if p < bytes.count, bytes[p] == 0x7D {
+            p += 1
+        } else {
             while true {
                 ws()
                 let keyStart = p + 1
                 let escaped = try string()
                 let keyEnd = p - 1
-                ws(); try expect(0x3A, "`:`"); ws()
-                func dup(_ seen: Bool, _ name: String) throws(Failure) { if seen { throw fail("duplicate key \"\(name)\"") } }
+                ws()
+                try expect(0x3A, "`:`")
+                ws()
+                func dup(_ seen: Bool, _ name: String) throws(Failure) {
+                    if seen { throw fail("duplicate key \"\(name)\"") }
+                }
                 if escaped {
                     try value(1)  // keys with escapes are never the fields we read
                 } else if keyIs(keyStart, keyEnd, "v") {
                     try dup(version, "v")
                     let s = p
                     try value(1)
-                    guard p - s == 1, bytes[s] == 0x31 else { p = s; throw fail("unsupported record version (\"v\" must be 1)") }
+                    guard p - s == 1, bytes[s] == 0x31 else {
+                        p = s
+                        throw fail("unsupported record version (\"v\" must be 1)")
+                    }
                     version = true
                 } else if keyIs(keyStart, keyEnd, "client_id") {
                     try dup(clientSeen, "client_id")
                     clientSeen = true
                     let s = p
-                    if p < bytes.count, bytes[p] == 0x6E { try literal("null") } else {
-                        guard p < bytes.count, bytes[p] == 0x22 else { throw fail("\"client_id\" must be a string or null") }
+                    if p < bytes.count, bytes[p] == 0x6E {
+                        try literal("null")
+                    } else {
+                        guard p < bytes.count, bytes[p] == 0x22 else {
+                            throw fail("\"client_id\" must be a string or null")
+                        }
                         try string()
                         clientID = s..<p
                     }
                 } else if keyIs(keyStart, keyEnd, "allowed") {
                     try dup(allowed != nil, "allowed")
-                    if p < bytes.count, bytes[p] == 0x74 { try literal("true"); allowed = true }
-                    else if p < bytes.count, bytes[p] == 0x66 { try literal("false"); allowed = false }
-                    else { throw fail("\"allowed\" must be true or false") }
+                    if p < bytes.count, bytes[p] == 0x74 {
+                        try literal("true")
+                        allowed = true
+                    } else if p < bytes.count, bytes[p] == 0x66 {
+                        try literal("false")
+                        allowed = false
+                    } else {
+                        throw fail("\"allowed\" must be true or false")
+                    }
                 } else if keyIs(keyStart, keyEnd, "required") {
                     try dup(required != nil, "required")
                     required = try stringArray("required")
@@ -485,7 +559,10 @@ struct AuditLineScanner {
                 }
                 ws()
                 guard p < bytes.count else { throw fail("unexpected end of line in object") }
-                if bytes[p] == 0x2C { p += 1; continue }
+                if bytes[p] == 0x2C {
+                    p += 1
+                    continue
+                }
                 try expect(0x7D, "`,` or `}`")
                 break
             }
@@ -534,7 +611,12 @@ extension LeastPrivilegeSolver {
         for clause in usage.requiredClauses {
             var ids: [ScopeID] = []
             for name in clause {
-                if let id = table.id(name) { ids.append(id); requiredSet.insert(id) } else { unknownRequired.insert(name) }
+                if let id = table.id(name) {
+                    ids.append(id)
+                    requiredSet.insert(id)
+                } else {
+                    unknownRequired.insert(name)
+                }
             }
             if !ids.isEmpty { parts.append(Part(clauses: [ids.sorted()], label: clause.joined(separator: " + "))) }
         }
@@ -549,14 +631,18 @@ extension LeastPrivilegeSolver {
                 name = name.dropFirst(prefix.count)
                 break
             }
-            guard let id = table.id(String(name)) else { unknownGranted.append(string); continue }
+            guard let id = table.id(String(name)) else {
+                unknownGranted.append(string)
+                continue
+            }
             grantedIDs.append(id)
             if !table.members(of: id).contains(where: { requiredSet.contains($0) }) { unused.append(string) }
         }
         let byName: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        return UsageSuggestion(usage: usage, leastPrivilege: result, unused: unused.sorted(by: byName),
-                               unknownGranted: unknownGranted.sorted(by: byName),
-                               unknownRequired: unknownRequired.sorted(by: byName),
-                               grantedCost: table.cost(of: setOf(grantedIDs)))
+        return UsageSuggestion(
+            usage: usage, leastPrivilege: result, unused: unused.sorted(by: byName),
+            unknownGranted: unknownGranted.sorted(by: byName),
+            unknownRequired: unknownRequired.sorted(by: byName),
+            grantedCost: table.cost(of: setOf(grantedIDs)))
     }
 }

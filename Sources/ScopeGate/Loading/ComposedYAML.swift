@@ -1,9 +1,10 @@
 internal import CYaml
 import Yams
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A YAML document composed straight from libyaml's parser events, held flat: nodes in one array, children as
@@ -135,14 +136,18 @@ private struct EventComposer: ~Copyable {
         try next()
         if event.pointee.type != YAML_STREAM_END_EVENT {
             // Yams puts this in the context, and the mark of the next document's start in the problem mark.
-            throw .syntax(context: "expected a single document in the stream", problem: "but found another document",
-                          line: event.pointee.start_mark.line + 1, column: event.pointee.start_mark.column + 1)
+            throw .syntax(
+                context: "expected a single document in the stream", problem: "but found another document",
+                line: event.pointee.start_mark.line + 1, column: event.pointee.start_mark.column + 1)
         }
     }
 
     /// Replaces the current event with the next one.
     mutating func next() throws(YAMLSyntaxError) {
-        if hasEvent { yaml_event_delete(event); hasEvent = false }
+        if hasEvent {
+            yaml_event_delete(event)
+            hasEvent = false
+        }
         guard yaml_parser_parse(parser, event) == 1 else { throw error() }
         hasEvent = true
     }
@@ -164,29 +169,36 @@ private struct EventComposer: ~Copyable {
                     tag = intern(tag: name)
                 }
                 document.strings.append(value)
-                done = append(.init(kind: .scalar, plain: s.style == YAML_PLAIN_SCALAR_STYLE,
-                                    hasDollar: s.length > 0 && memchr(s.value, 0x24, s.length) != nil,
-                                    line: Int32(clamping: e.start_mark.line + 1), column: Int32(clamping: e.start_mark.column + 1),
-                                    first: Int32(document.strings.count - 1), count: 0),
-                              tag: tag, size: 1, anchor: Self.string(s.anchor))
+                done = append(
+                    .init(
+                        kind: .scalar, plain: s.style == YAML_PLAIN_SCALAR_STYLE,
+                        hasDollar: s.length > 0 && memchr(s.value, 0x24, s.length) != nil,
+                        line: Int32(clamping: e.start_mark.line + 1), column: Int32(clamping: e.start_mark.column + 1),
+                        first: Int32(document.strings.count - 1), count: 0),
+                    tag: tag, size: 1, anchor: Self.string(s.anchor))
             case YAML_ALIAS_EVENT:
                 guard let name = Self.string(e.data.alias.anchor), let target = anchors[name] else {
-                    throw .syntax(context: nil, problem: "found undefined alias",
-                                  line: e.start_mark.line + 1, column: e.start_mark.column + 1)
+                    throw .syntax(
+                        context: nil, problem: "found undefined alias",
+                        line: e.start_mark.line + 1, column: e.start_mark.column + 1)
                 }
                 done = target
             case YAML_SEQUENCE_START_EVENT:
                 let s = e.data.sequence_start
-                open.append(.init(kind: .sequence, line: Int32(clamping: e.start_mark.line + 1),
-                                  column: Int32(clamping: e.start_mark.column + 1),
-                                  tag: s.implicit != 0 ? -1 : (Self.string(s.tag).map { intern(tag: $0) } ?? -1),
-                                  anchor: Self.string(s.anchor), pendingStart: pending.count))
+                open.append(
+                    .init(
+                        kind: .sequence, line: Int32(clamping: e.start_mark.line + 1),
+                        column: Int32(clamping: e.start_mark.column + 1),
+                        tag: s.implicit != 0 ? -1 : (Self.string(s.tag).map { intern(tag: $0) } ?? -1),
+                        anchor: Self.string(s.anchor), pendingStart: pending.count))
             case YAML_MAPPING_START_EVENT:
                 let m = e.data.mapping_start
-                open.append(.init(kind: .mapping, line: Int32(clamping: e.start_mark.line + 1),
-                                  column: Int32(clamping: e.start_mark.column + 1),
-                                  tag: m.implicit != 0 ? -1 : (Self.string(m.tag).map { intern(tag: $0) } ?? -1),
-                                  anchor: Self.string(m.anchor), pendingStart: pending.count))
+                open.append(
+                    .init(
+                        kind: .mapping, line: Int32(clamping: e.start_mark.line + 1),
+                        column: Int32(clamping: e.start_mark.column + 1),
+                        tag: m.implicit != 0 ? -1 : (Self.string(m.tag).map { intern(tag: $0) } ?? -1),
+                        anchor: Self.string(m.anchor), pendingStart: pending.count))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 guard open.count > base, let container = open.popLast() else {
                     throw .other("unexpected end of a collection")
@@ -200,9 +212,11 @@ private struct EventComposer: ~Copyable {
                 let keysShareText = container.kind == .mapping ? try checkDuplicates(items) : false
                 var size = 1
                 for i in items { size = Self.add(size, nodeSizes[Int(document.children[i])]) }
-                done = append(.init(kind: container.kind, plain: false, keysShareText: keysShareText, line: container.line,
-                                    column: container.column, first: Int32(first), count: Int32(items.count)),
-                              tag: container.tag, size: size, anchor: container.anchor)
+                done = append(
+                    .init(
+                        kind: container.kind, plain: false, keysShareText: keysShareText, line: container.line,
+                        column: container.column, first: Int32(first), count: Int32(items.count)),
+                    tag: container.tag, size: size, anchor: container.anchor)
             default:
                 throw .other("unexpected YAML event \(e.type.rawValue)")
             }
@@ -263,10 +277,16 @@ private struct EventComposer: ~Copyable {
         if pairs <= 8 {
             outer: for i in 0..<pairs {
                 let a = document.nodes[Int(all[start + 2 * i])]
-                guard a.kind == .scalar else { collectionKeys += 1; continue }
+                guard a.kind == .scalar else {
+                    collectionKeys += 1
+                    continue
+                }
                 for j in 0..<i {
                     let b = document.nodes[Int(all[start + 2 * j])]
-                    if b.kind == .scalar, document.text(of: a) == document.text(of: b) { suspect = true; break outer }
+                    if b.kind == .scalar, document.text(of: a) == document.text(of: b) {
+                        suspect = true
+                        break outer
+                    }
                 }
             }
         } else if let found = asciiKeysShareText(all[start..<(start + 2 * pairs)]) {
@@ -275,8 +295,14 @@ private struct EventComposer: ~Copyable {
             seenKeys.removeAll(keepingCapacity: true)
             for i in 0..<pairs {
                 let a = document.nodes[Int(all[start + 2 * i])]
-                guard a.kind == .scalar else { collectionKeys += 1; continue }
-                if !seenKeys.insert(document.text(of: a)).inserted { suspect = true; break }
+                guard a.kind == .scalar else {
+                    collectionKeys += 1
+                    continue
+                }
+                if !seenKeys.insert(document.text(of: a)).inserted {
+                    suspect = true
+                    break
+                }
             }
         }
         guard suspect || collectionKeys >= 2 else { return suspect }
@@ -288,7 +314,9 @@ private struct EventComposer: ~Copyable {
         let yamsKeys = keys.map { yamsNode($0, &cache) }
         // Yams' `checkDuplicates`, on indices so the first occurrence's location can be found.
         let groups = Dictionary(grouping: keys.indices) { yamsKeys[$0] }.filter { $1.count > 1 }
-        guard let firstKey = groups.keys.sorted().first, let firstIndex = groups[firstKey]?.first else { return suspect }
+        guard let firstKey = groups.keys.sorted().first, let firstIndex = groups[firstKey]?.first else {
+            return suspect
+        }
         let node = document.nodes[Int(keys[firstIndex])]
         throw .duplicateKey(firstKey.string ?? "<uncovertable>", line: Int(node.line), column: Int(node.column))
     }
@@ -302,14 +330,20 @@ private struct EventComposer: ~Copyable {
         let pairs = items.count / 2
         var capacity = 16
         while capacity < pairs * 2 { capacity <<= 1 }
-        if keyTable.count < capacity { keyTable = Array(repeating: 0, count: capacity) }
-        else { for i in 0..<capacity { keyTable[i] = 0 } }
+        if keyTable.count < capacity {
+            keyTable = Array(repeating: 0, count: capacity)
+        } else {
+            for i in 0..<capacity { keyTable[i] = 0 }
+        }
         let mask = capacity - 1
         var collectionKeys = 0
         for i in 0..<pairs {
             let keyIndex = items[items.startIndex + 2 * i]
             let a = document.nodes[Int(keyIndex)]
-            guard a.kind == .scalar else { collectionKeys += 1; continue }
+            guard a.kind == .scalar else {
+                collectionKeys += 1
+                continue
+            }
             var text = document.text(of: a)
             let hash: UInt64? = text.withUTF8 { bytes in
                 for b in bytes where b >= 0x80 { return nil }
@@ -339,9 +373,11 @@ private struct EventComposer: ~Copyable {
         case .sequence:
             result = .sequence(.init((0..<Int(n.count)).map { yamsNode(document.child(n, $0), &cache) }, tag))
         case .mapping:
-            result = .mapping(.init((0..<Int(n.count) / 2).map {
-                (yamsNode(document.child(n, 2 * $0), &cache), yamsNode(document.child(n, 2 * $0 + 1), &cache))
-            }, tag))
+            result = .mapping(
+                .init(
+                    (0..<Int(n.count) / 2).map {
+                        (yamsNode(document.child(n, 2 * $0), &cache), yamsNode(document.child(n, 2 * $0 + 1), &cache))
+                    }, tag))
         }
         cache[index] = result
         return result
@@ -353,12 +389,15 @@ private struct EventComposer: ~Copyable {
         func cString(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
         switch p.error {
         case YAML_READER_ERROR:
-            let index = text.utf8.index(text.utf8.startIndex, offsetBy: p.problem_offset, limitedBy: text.utf8.endIndex)?
+            let index = text.utf8.index(
+                text.utf8.startIndex, offsetBy: p.problem_offset, limitedBy: text.utf8.endIndex)?
                 .samePosition(in: text)
-            return .reader(problem: cString(p.problem), offset: index.map { text.distance(from: text.startIndex, to: $0) })
+            return .reader(
+                problem: cString(p.problem), offset: index.map { text.distance(from: text.startIndex, to: $0) })
         case YAML_SCANNER_ERROR, YAML_PARSER_ERROR, YAML_COMPOSER_ERROR:
-            return .syntax(context: p.context.map { String(cString: $0) }, problem: cString(p.problem),
-                           line: p.problem_mark.line + 1, column: p.problem_mark.column + 1)
+            return .syntax(
+                context: p.context.map { String(cString: $0) }, problem: cString(p.problem),
+                line: p.problem_mark.line + 1, column: p.problem_mark.column + 1)
         default:
             return .other("Memory error")
         }

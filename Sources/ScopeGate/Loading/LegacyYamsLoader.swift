@@ -7,20 +7,26 @@ import Yams
 
 extension PolicyLoader {
     /// Parses bytes through Yams' composer (the reference path). Same contract as ``parse(data:path:includedFrom:diagnostics:)``.
-    func parseWithYamsComposer(data: Data, path: String, includedFrom: SourceLocation? = nil,
-                               diagnostics: inout Diagnostics) -> LoadedFile? {
+    func parseWithYamsComposer(
+        data: Data, path: String, includedFrom: SourceLocation? = nil,
+        diagnostics: inout Diagnostics
+    ) -> LoadedFile? {
         if data.count > options.maxFileBytes {
-            diagnostics.append(Diagnostic(.fileTooLarge,
-                "file is \(data.count) bytes, over the limit of \(options.maxFileBytes)",
-                at: includedFrom ?? SourceLocation(file: path, line: 1, column: 1),
-                help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
+            diagnostics.append(
+                Diagnostic(
+                    .fileTooLarge,
+                    "file is \(data.count) bytes, over the limit of \(options.maxFileBytes)",
+                    at: includedFrom ?? SourceLocation(file: path, line: 1, column: 1),
+                    help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
             return nil
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             let (line, column) = Self.firstInvalidUTF8(in: data)
-            diagnostics.append(Diagnostic(.invalidUTF8, "file is not valid UTF-8",
-                at: SourceLocation(file: path, line: line, column: column),
-                help: "save the file as UTF-8; policy files must be UTF-8 text"))
+            diagnostics.append(
+                Diagnostic(
+                    .invalidUTF8, "file is not valid UTF-8",
+                    at: SourceLocation(file: path, line: line, column: column),
+                    help: "save the file as UTF-8; policy files must be UTF-8 text"))
             return nil
         }
         var file = LoadedFile(path: path, text: text, root: nil)
@@ -32,8 +38,10 @@ extension PolicyLoader {
             diagnostics.append(Self.diagnostic(for: YAMLSyntaxError(error), path: path, text: text))
             return file
         } catch {
-            diagnostics.append(Diagnostic(.yamlSyntax, "cannot parse YAML: \(error)",
-                at: SourceLocation(file: path, line: 1, column: 1), help: "fix the YAML syntax"))
+            diagnostics.append(
+                Diagnostic(
+                    .yamlSyntax, "cannot parse YAML: \(error)",
+                    at: SourceLocation(file: path, line: 1, column: 1), help: "fix the YAML syntax"))
             return file
         }
         guard let composed else { return file }
@@ -85,9 +93,13 @@ struct LegacyTreeBuilder {
         return append(kind, plain: false, at: loc, first: first, count: children.count)
     }
 
-    mutating func append(_ kind: ComposedYAML.Node.Kind, plain: Bool, at loc: SourceLocation, first: Int, count: Int) -> Int32 {
-        document.nodes.append(.init(kind: kind, plain: plain, line: Int32(clamping: loc.line),
-                                    column: Int32(clamping: loc.column), first: Int32(first), count: Int32(count)))
+    mutating func append(_ kind: ComposedYAML.Node.Kind, plain: Bool, at loc: SourceLocation, first: Int, count: Int)
+        -> Int32
+    {
+        document.nodes.append(
+            .init(
+                kind: kind, plain: plain, line: Int32(clamping: loc.line),
+                column: Int32(clamping: loc.column), first: Int32(first), count: Int32(count)))
         return Int32(document.nodes.count - 1)
     }
 
@@ -102,23 +114,29 @@ struct LegacyTreeBuilder {
         nodes += 1
         if aborted { return scalar("", plain: true, at: loc) }
         if nodes > options.maxNodes {
-            abort(Diagnostic(.tooManyNodes,
-                "document expands to more than \(options.maxNodes) nodes",
-                at: loc, help: "aliases (`*name`) that reference large anchors multiply the document; remove them"))
+            abort(
+                Diagnostic(
+                    .tooManyNodes,
+                    "document expands to more than \(options.maxNodes) nodes",
+                    at: loc, help: "aliases (`*name`) that reference large anchors multiply the document; remove them"))
             return scalar("", plain: true, at: loc)
         }
         if depth > options.maxDepth {
-            abort(Diagnostic(.nestingTooDeep, "nesting is deeper than \(options.maxDepth) levels", at: loc,
-                help: "flatten the structure; policies need only a few levels"))
+            abort(
+                Diagnostic(
+                    .nestingTooDeep, "nesting is deeper than \(options.maxDepth) levels", at: loc,
+                    help: "flatten the structure; policies need only a few levels"))
             return scalar("", plain: true, at: loc)
         }
         switch node {
         case .scalar(let yamsScalar):
             var text = yamsScalar.string
             if text.utf8.count > options.maxScalarBytes {
-                diagnostics.append(Diagnostic(.scalarTooLong,
-                    "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)", at: loc,
-                    help: "policy values are names and short descriptions; shorten it"))
+                diagnostics.append(
+                    Diagnostic(
+                        .scalarTooLong,
+                        "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)", at: loc,
+                        help: "policy values are names and short descriptions; shorten it"))
                 // A quoted empty placeholder: reported once, without a knock-on "wrong type: null".
                 return scalar("", plain: false, at: loc)
             }
@@ -141,9 +159,11 @@ struct LegacyTreeBuilder {
                 if let text = scalarText(key) {
                     let keyLocation = location(k.mark)
                     if let first = seen[text] {
-                        diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`", at: keyLocation,
-                            help: "each key may appear once in a mapping; merge the two entries",
-                            notes: [.init("first defined here", at: first)]))
+                        diagnostics.append(
+                            Diagnostic(
+                                .duplicateKey, "duplicate key `\(text)`", at: keyLocation,
+                                help: "each key may appear once in a mapping; merge the two entries",
+                                notes: [.init("first defined here", at: first)]))
                     } else {
                         seen[text] = keyLocation
                     }
@@ -174,8 +194,10 @@ struct LegacyTreeBuilder {
                 if let value = options.environment[name], !name.isEmpty {
                     out += value
                 } else {
-                    diagnostics.append(Diagnostic(.unsetVariable, "environment variable `\(name)` is not set", at: loc,
-                        help: "set `\(name)` before loading the policy, or write `$${` for a literal `${`"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .unsetVariable, "environment variable `\(name)` is not set", at: loc,
+                            help: "set `\(name)` before loading the policy, or write `$${` for a literal `${`"))
                     out += "${\(name)}"
                 }
                 rest = after[after.index(after: close)...]
@@ -188,4 +210,3 @@ struct LegacyTreeBuilder {
         return out
     }
 }
-

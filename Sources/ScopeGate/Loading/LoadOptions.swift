@@ -1,3 +1,5 @@
+import Foundation
+
 /// Limits and inputs for loading policy files. Limits are checked before (or while) doing work, so a
 /// hostile file costs bounded time and memory.
 public struct LoadOptions: Sendable {
@@ -19,8 +21,6 @@ public struct LoadOptions: Sendable {
         self.environment = environment ?? ProcessEnvironment.current()
     }
 }
-
-import Foundation
 
 enum ProcessEnvironment {
     static func current() -> [String: String] { ProcessInfo.processInfo.environment }

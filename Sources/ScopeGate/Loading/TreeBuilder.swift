@@ -62,23 +62,31 @@ struct TreeBuilder {
         nodes += 1
         if aborted { return "" }
         if nodes > options.maxNodes {
-            abort(Diagnostic(.tooManyNodes,
-                "document expands to more than \(options.maxNodes) nodes",
-                at: location(node), help: "aliases (`*name`) that reference large anchors multiply the document; remove them"))
+            abort(
+                Diagnostic(
+                    .tooManyNodes,
+                    "document expands to more than \(options.maxNodes) nodes",
+                    at: location(node),
+                    help: "aliases (`*name`) that reference large anchors multiply the document; remove them"))
             return ""
         }
         if depth > options.maxDepth {
-            abort(Diagnostic(.nestingTooDeep, "nesting is deeper than \(options.maxDepth) levels", at: location(node),
-                help: "flatten the structure; policies need only a few levels"))
+            abort(
+                Diagnostic(
+                    .nestingTooDeep, "nesting is deeper than \(options.maxDepth) levels", at: location(node),
+                    help: "flatten the structure; policies need only a few levels"))
             return ""
         }
         switch node.kind {
         case .scalar:
             let text = document.text(of: node)
             if text.utf8.count > options.maxScalarBytes {
-                diagnostics.append(Diagnostic(.scalarTooLong,
-                    "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)", at: location(node),
-                    help: "policy values are names and short descriptions; shorten it"))
+                diagnostics.append(
+                    Diagnostic(
+                        .scalarTooLong,
+                        "scalar is \(text.utf8.count) bytes, over the limit of \(options.maxScalarBytes)",
+                        at: location(node),
+                        help: "policy values are names and short descriptions; shorten it"))
                 // A quoted empty placeholder: reported once, without a knock-on "wrong type: null".
                 rewrites[index] = ("", false)
                 return ""
@@ -124,10 +132,12 @@ struct TreeBuilder {
                     if let text = keyText {
                         let first = hashed ? seen[text] : small.first(where: { $0.text == text })?.node
                         if let first {
-                            diagnostics.append(Diagnostic(.duplicateKey, "duplicate key `\(text)`",
-                                at: location(document.node(keyIndex)),
-                                help: "each key may appear once in a mapping; merge the two entries",
-                                notes: [.init("first defined here", at: location(document.node(first)))]))
+                            diagnostics.append(
+                                Diagnostic(
+                                    .duplicateKey, "duplicate key `\(text)`",
+                                    at: location(document.node(keyIndex)),
+                                    help: "each key may appear once in a mapping; merge the two entries",
+                                    notes: [.init("first defined here", at: location(document.node(first)))]))
                         }
                     }
                     record(keyText, keyIndex)
@@ -155,8 +165,10 @@ struct TreeBuilder {
         Self.substitute(text, environment: options.environment, at: loc, diagnostics: &diagnostics)
     }
 
-    static func substitute(_ text: String, environment: [String: String], at loc: SourceLocation,
-                           diagnostics: inout Diagnostics) -> String {
+    static func substitute(
+        _ text: String, environment: [String: String], at loc: SourceLocation,
+        diagnostics: inout Diagnostics
+    ) -> String {
         var out = ""
         var rest = Substring(text)
         while let dollar = rest.firstIndex(of: "$") {
@@ -170,8 +182,10 @@ struct TreeBuilder {
                 if let value = environment[name], !name.isEmpty {
                     out += value
                 } else {
-                    diagnostics.append(Diagnostic(.unsetVariable, "environment variable `\(name)` is not set", at: loc,
-                        help: "set `\(name)` before loading the policy, or write `$${` for a literal `${`"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .unsetVariable, "environment variable `\(name)` is not set", at: loc,
+                            help: "set `\(name)` before loading the policy, or write `$${` for a literal `${`"))
                     out += "${\(name)}"
                 }
                 rest = after[after.index(after: close)...]

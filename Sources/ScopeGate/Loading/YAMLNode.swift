@@ -37,8 +37,10 @@ struct YAMLNode: Sendable {
 
         subscript(position: Int) -> (key: YAMLNode, value: YAMLNode) {
             let children = document.composed.children
-            return (YAMLNode(document: document, index: children[first + 2 * position]),
-                    YAMLNode(document: document, index: children[first + 2 * position + 1]))
+            return (
+                YAMLNode(document: document, index: children[first + 2 * position]),
+                YAMLNode(document: document, index: children[first + 2 * position + 1])
+            )
         }
     }
 
@@ -153,8 +155,10 @@ struct YAMLNode: Sendable {
 
     /// YAML 1.2 core-schema integers and floats (decimal notation only), as exact decimals.
     static func number(_ s: String) -> Decimal? {
-        guard let first = s.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
-                || first == UInt8(ascii: ".") || (first >= 0x30 && first <= 0x39) else { return nil }
+        guard let first = s.utf8.first,
+            first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+                || first == UInt8(ascii: ".") || (first >= 0x30 && first <= 0x39)
+        else { return nil }
         return DecimalText.parse(s)
     }
 
@@ -201,7 +205,7 @@ enum DecimalText {
                 sawDigit = true
             } else if c == UInt8(ascii: "."), !sawDot, !sawExp {
                 sawDot = true
-            } else if (c == UInt8(ascii: "e") || c == UInt8(ascii: "E")), sawDigit, !sawExp {
+            } else if c == UInt8(ascii: "e") || c == UInt8(ascii: "E"), sawDigit, !sawExp {
                 sawExp = true
                 let next = utf8.index(after: index)
                 if next < utf8.endIndex, utf8[next] == UInt8(ascii: "-") || utf8[next] == UInt8(ascii: "+") {

@@ -18,12 +18,12 @@ enum YAMLSyntaxError: Error, Sendable, Equatable {
     /// The same error as Yams reports it (the reference path, kept for differential tests).
     init(_ error: YamlError) {
         switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             self = .syntax(context: context?.text, problem: problem, line: mark.line, column: mark.column)
-        case let .duplicatedKeysInMapping(duplicates, context):
+        case .duplicatedKeysInMapping(let duplicates, let context):
             self = .duplicateKey(duplicates.first ?? "", line: context.mark.line, column: context.mark.column)
-        case let .reader(problem, offset, _, _):
+        case .reader(let problem, let offset, _, _):
             self = .reader(problem: problem, offset: offset)
         default:
             self = .other("\(error)")

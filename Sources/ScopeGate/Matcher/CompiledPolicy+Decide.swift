@@ -1,11 +1,13 @@
 extension CompiledPolicy {
     /// Methods that need only a valid token unless `methods:` says otherwise.
-    static let tokenOnlyMethods: Set<String> = ["initialize", "ping", "tools/list", "resources/list",
-                                                "resources/templates/list", "prompts/list"]
+    static let tokenOnlyMethods: Set<String> = [
+        "initialize", "ping", "tools/list", "resources/list",
+        "resources/templates/list", "prompts/list",
+    ]
 
     /// Decides a call. Fails closed: unknown tools, actions and methods are denied with a reason.
     /// A grant resolved against another policy version is re-resolved from its strings first.
-    
+
     public func decide(_ call: Call, grant: Grant) -> Decision {
         if grant.stamp != stamp { return decide(call, grant: self.grant(grant.granted)) }
         switch call.method {
@@ -61,7 +63,8 @@ extension CompiledPolicy {
         }
         guard let extras = rule.extras, let argument = extras.actionArgument else { return true }
         guard case .string(let value)? = call.arguments[argument], let index = extras.actions[value],
-              firstSatisfied(extras.actionList[index].requirement, closure) != nil else { return false }
+            firstSatisfied(extras.actionList[index].requirement, closure) != nil
+        else { return false }
         for w in extras.actionList[index].when where matches(w, call.arguments, notes: &notes) {
             if firstSatisfied(w.requirement, closure) == nil { return false }
         }
@@ -69,7 +72,7 @@ extension CompiledPolicy {
     }
 
     /// Index of the first clause of `range` contained in `closure`; `-1` for an empty range; nil if none.
-    
+
     func firstSatisfied(_ range: ClauseRange, _ closure: ScopeSet) -> Int32? {
         if range.isEmpty { return -1 }
         var c = range.lower
@@ -78,7 +81,10 @@ extension CompiledPolicy {
             var k = Int(clauseBounds[Int(c)])
             let end = Int(clauseBounds[Int(c) + 1])
             while k < end {
-                if !closure.contains(clauseIDs[k]) { ok = false; break }
+                if !closure.contains(clauseIDs[k]) {
+                    ok = false
+                    break
+                }
                 k += 1
             }
             if ok { return c }
@@ -87,7 +93,6 @@ extension CompiledPolicy {
         return nil
     }
 
-    
     func evaluate(_ rule: CompiledRule, call: Call, closure: ScopeSet) -> Decision {
         if rule.isPublic { return Decision(allowed: true, reason: .allowed, rule: rule.location) }
         var unsatisfied = firstSatisfied(rule.requirement, closure) == nil
@@ -126,17 +131,21 @@ extension CompiledPolicy {
         var parts: [ClauseRange] = []
         var ignoredNotes: [String] = []
         if !rule.requirement.isEmpty { parts.append(rule.requirement) }
-        if let actionIndex, !rule.actionList[actionIndex].requirement.isEmpty { parts.append(rule.actionList[actionIndex].requirement) }
+        if let actionIndex, !rule.actionList[actionIndex].requirement.isEmpty {
+            parts.append(rule.actionList[actionIndex].requirement)
+        }
         for w in rule.when where matches(w, arguments, notes: &ignoredNotes) { parts.append(w.requirement) }
         if let actionIndex {
-            for w in rule.actionList[actionIndex].when where matches(w, arguments, notes: &ignoredNotes) { parts.append(w.requirement) }
+            for w in rule.actionList[actionIndex].when where matches(w, arguments, notes: &ignoredNotes) {
+                parts.append(w.requirement)
+            }
         }
         return parts
     }
 
     /// Whether every condition of `w` matches. A present argument of the wrong type counts as matched
     /// (fail closed) and adds a note; an absent one does not match, except for `exists: false`.
-    
+
     func matches(_ w: CompiledWhen, _ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
         for condition in w.conditions {
             let value = arguments[condition.argument]
@@ -145,7 +154,9 @@ extension CompiledPolicy {
                 case .matched: continue
                 case .notMatched: return false
                 case .wrongType(let found):
-                    notes.append("argument `\(condition.argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)")
+                    notes.append(
+                        "argument `\(condition.argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)"
+                    )
                 }
             }
         }
@@ -275,7 +286,10 @@ struct CompletionSearch {
                 var seen = false
                 var i = 0
                 while i < j {
-                    if table.closureContains(chosen[i], m) { seen = true; break }
+                    if table.closureContains(chosen[i], m) {
+                        seen = true
+                        break
+                    }
                     i += 1
                 }
                 if !seen { total &+= table.weights[Int(m)] }
@@ -296,7 +310,11 @@ struct CompletionSearch {
 
 /// Evaluation of one argument matcher.
 enum ConditionEvaluation {
-    enum Outcome { case matched, notMatched, wrongType(String) }
+    enum Outcome {
+        case matched
+        case notMatched
+        case wrongType(String)
+    }
 
     static func sameType(_ a: JSONValue, _ b: JSONValue) -> Bool { a.typeName == b.typeName }
 
@@ -348,7 +366,9 @@ extension ConditionalRequirement {
                 case .matched: continue
                 case .notMatched: return false
                 case .wrongType(let found):
-                    notes.append("argument `\(condition.argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)")
+                    notes.append(
+                        "argument `\(condition.argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)"
+                    )
                 }
             }
         }

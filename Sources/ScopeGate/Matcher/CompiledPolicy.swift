@@ -4,12 +4,11 @@ import Foundation
 /// `lower == upper` means "no requirement".
 
 struct ClauseRange: Sendable {
-     var lower: Int32
-     var upper: Int32
-     var isEmpty: Bool { lower == upper }
+    var lower: Int32
+    var upper: Int32
+    var isEmpty: Bool { lower == upper }
     static let none = ClauseRange(lower: 0, upper: 0)
 }
-
 
 struct CompiledCondition: Sendable {
     let argument: String
@@ -17,20 +16,17 @@ struct CompiledCondition: Sendable {
     let globs: [Glob?]
 }
 
-
 struct CompiledWhen: Sendable {
     let conditions: [CompiledCondition]
     let requirement: ClauseRange
     let location: SourceLocation
 }
 
-
 struct CompiledAction: Sendable {
     let name: String
     let requirement: ClauseRange
     let when: [CompiledWhen]
 }
-
 
 /// A final class: a decision touches one rule, and passing it costs one reference count instead of one per field.
 /// Actions, which most rules lack, live in a separate object: a rule is then 77 bytes (a 96-byte allocation)
@@ -64,8 +60,10 @@ final class CompiledRule: Sendable {
     var actionList: [CompiledAction] { extras?.actionList ?? [] }
     var hasActions: Bool { actionArgument != nil }
 
-    init(modelIndex: Int, location: SourceLocation, isPublic: Bool, requirement: ClauseRange, actionArgument: String?,
-         actions: [String: Int], actionList: [CompiledAction], when: [CompiledWhen]) {
+    init(
+        modelIndex: Int, location: SourceLocation, isPublic: Bool, requirement: ClauseRange, actionArgument: String?,
+        actions: [String: Int], actionList: [CompiledAction], when: [CompiledWhen]
+    ) {
         self.index = Int32(truncatingIfNeeded: modelIndex)
         self.location = location
         self.isPublic = isPublic
@@ -139,14 +137,19 @@ struct GlobIndex: Sendable {
         var unanchored: [Int32] = []
         for (rank, glob) in globs.enumerated() {
             let k = min(glob.pieces[0].count, 8)
-            if k == 0 { unanchored.append(Int32(rank)); continue }
+            if k == 0 {
+                unanchored.append(Int32(rank))
+                continue
+            }
             byLength[k][Array(glob.pieces[0][0..<k]), default: []].append(Int32(rank))
         }
         var tables: [Table] = []
         for k in 1...8 where !byLength[k].isEmpty {
             let keys = byLength[k].keys.sorted { $0.lexicographicallyPrecedes($1) }
-            tables.append(Table(k: k, keys: NameIndex(keys: keys),
-                                ranks: keys.map { byLength[k][$0] ?? [] }))
+            tables.append(
+                Table(
+                    k: k, keys: NameIndex(keys: keys),
+                    ranks: keys.map { byLength[k][$0] ?? [] }))
         }
         self.tables = tables
         self.unanchored = unanchored
@@ -158,7 +161,10 @@ struct GlobIndex: Sendable {
         func scan(_ ranks: [Int32]) {
             for rank in ranks {
                 if rank >= best { return }
-                if globs[Int(rank)].0.matches(utf8: name) { best = rank; return }
+                if globs[Int(rank)].0.matches(utf8: name) {
+                    best = rank
+                    return
+                }
             }
         }
         for table in tables where table.k <= name.count {
@@ -184,13 +190,13 @@ public final class CompiledPolicy: Sendable {
     /// The RFC 9728 metadata URL derived from `resource.id` (computed once; challenges use it per call).
     let metadataURL: String?
 
-     let clauseIDs: [ScopeID]
+    let clauseIDs: [ScopeID]
     /// Clause `c` is `clauseIDs[clauseBounds[c] ..< clauseBounds[c + 1]]`.
-     let clauseBounds: [Int32]
-     let tools: RuleTable
-     let resources: RuleTable
-     let prompts: RuleTable
-     let methods: RuleTable
+    let clauseBounds: [Int32]
+    let tools: RuleTable
+    let resources: RuleTable
+    let prompts: RuleTable
+    let methods: RuleTable
 
     /// Lowers a validated model. Prefer ``CompileResult/compiled()``, which refuses models with errors.
     public init(model: PolicyModel) {
@@ -225,7 +231,7 @@ public final class CompiledPolicy: Sendable {
     }
 
     /// Ids of clause `c`.
-    
+
     func clause(_ c: Int) -> ArraySlice<ScopeID> {
         clauseIDs[Int(clauseBounds[c])..<Int(clauseBounds[c + 1])]
     }
@@ -304,11 +310,14 @@ struct Lowering {
 
     mutating func lower(_ when: [ConditionalRequirement]) -> [CompiledWhen] {
         when.map { w in
-            CompiledWhen(conditions: w.conditions.map { c in
-                CompiledCondition(argument: c.argument, matchers: c.matchers, globs: c.matchers.map {
-                    if case .glob(let p) = $0 { return Glob(p) } else { return nil }
-                })
-            }, requirement: lower(w.requirement), location: w.location)
+            CompiledWhen(
+                conditions: w.conditions.map { c in
+                    CompiledCondition(
+                        argument: c.argument, matchers: c.matchers,
+                        globs: c.matchers.map {
+                            if case .glob(let p) = $0 { return Glob(p) } else { return nil }
+                        })
+                }, requirement: lower(w.requirement), location: w.location)
         }
     }
 
@@ -331,10 +340,11 @@ struct Lowering {
                 for (i, a) in actionList.enumerated() { actionIndex[a.name] = i }
                 actionArgument = section[modelIndex].ruleActionArgument ?? "action"
             }
-            let rule = CompiledRule(modelIndex: modelIndex, location: section[modelIndex].location,
-                                    isPublic: section[modelIndex].isPublic, requirement: lower(section[modelIndex].requirement),
-                                    actionArgument: actionArgument, actions: actionIndex, actionList: actionList,
-                                    when: lower(section[modelIndex].ruleWhen))
+            let rule = CompiledRule(
+                modelIndex: modelIndex, location: section[modelIndex].location,
+                isPublic: section[modelIndex].isPublic, requirement: lower(section[modelIndex].requirement),
+                actionArgument: actionArgument, actions: actionIndex, actionList: actionList,
+                when: lower(section[modelIndex].ruleWhen))
             let pattern = section[modelIndex].pattern
             if pattern.utf8.contains(UInt8(ascii: "*")) {  // a byte scan: `contains("*")` is Foundation's `range(of:)`
                 globs.append((Glob(pattern), rules.count, modelIndex))
@@ -345,7 +355,8 @@ struct Lowering {
         }
         // Most specific first; declaration order breaks (compile-time-rejected) ties deterministically.
         globs.sort { a, b in
-            let sa = a.0.specificity, sb = b.0.specificity
+            let sa = a.0.specificity
+            let sb = b.0.specificity
             return sa != sb ? sb < sa : a.2 < b.2
         }
         return RuleTable(exact: exact, globs: globs.map { ($0.0, $0.1) }, rules: rules)

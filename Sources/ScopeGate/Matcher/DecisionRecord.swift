@@ -39,27 +39,44 @@ public struct DecisionRecord: Sendable, Hashable {
             out.append(UInt8(ascii: "]"))
         }
         raw("{\"v\":1")
-        if let line { raw(",\"line\":"); JSONText.writeInteger(line, to: &out) }
-        if let id { raw(",\"id\":"); out.append(contentsOf: id.utf8) }
+        if let line {
+            raw(",\"line\":")
+            JSONText.writeInteger(line, to: &out)
+        }
+        if let id {
+            raw(",\"id\":")
+            out.append(contentsOf: id.utf8)
+        }
         raw(",\"allowed\":")
         if allowed { raw("true") } else { raw("false") }
-        raw(",\"reason\":"); JSONText.writeString(reason, to: &out)
+        raw(",\"reason\":")
+        JSONText.writeString(reason, to: &out)
         raw(",\"rule\":")
         if let rule { JSONText.writeString(rule, to: &out) } else { raw("null") }
-        raw(",\"clause\":"); strings(clause)
-        raw(",\"missing\":"); strings(missing)
+        raw(",\"clause\":")
+        strings(clause)
+        raw(",\"missing\":")
+        strings(missing)
         raw(",\"challenge\":")
         if let challenge { JSONText.writeString(challenge, to: &out) } else { raw("null") }
         raw(",\"ignored\":[")
         for (i, entry) in ignored.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            raw("{\"scope\":"); JSONText.writeString(entry.scope, to: &out)
-            raw(",\"why\":"); JSONText.writeString(entry.why, to: &out)
+            raw("{\"scope\":")
+            JSONText.writeString(entry.scope, to: &out)
+            raw(",\"why\":")
+            JSONText.writeString(entry.why, to: &out)
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
-        if !notes.isEmpty { raw(",\"notes\":"); strings(notes) }
-        if let policyVersion { raw(",\"policy_version\":"); JSONText.writeString(policyVersion, to: &out) }
+        if !notes.isEmpty {
+            raw(",\"notes\":")
+            strings(notes)
+        }
+        if let policyVersion {
+            raw(",\"policy_version\":")
+            JSONText.writeString(policyVersion, to: &out)
+        }
         out.append(UInt8(ascii: "}"))
     }
 }
@@ -89,14 +106,16 @@ extension CompiledPolicy {
 
     /// Computes the metadata URL once, at lowering (see ``CompiledPolicy/metadataURL``).
     static func metadataURL(for model: PolicyModel) -> String? {
-        guard let id = model.resource?.id, let url = URL(string: id), let scheme = url.scheme, let host = url.host else { return nil }
+        guard let id = model.resource?.id, let url = URL(string: id), let scheme = url.scheme, let host = url.host
+        else { return nil }
         let port = url.port.map { ":\($0)" } ?? ""
         let path = url.path == "/" ? "" : url.path
         return "\(scheme)://\(host)\(port)/.well-known/oauth-protected-resource\(path)"
     }
 
     /// The `WWW-Authenticate` value of a 403 for a `missing_scope` decision (nil for other outcomes).
-    public func challenge(for decision: Decision, grant: Grant, style: ChallengeScope = .grantedPlusMissing) -> String? {
+    public func challenge(for decision: Decision, grant: Grant, style: ChallengeScope = .grantedPlusMissing) -> String?
+    {
         guard decision.reason == .missingScope else { return nil }
         var scopeList: [String] = []
         if style == .grantedPlusMissing {
@@ -112,10 +131,12 @@ extension CompiledPolicy {
     /// The `WWW-Authenticate` value of a 401 (no token, or a token that failed verification): `scope` is
     /// `scopes_supported` plus, when the call is known, the least-privilege set of its tool; `error` and
     /// `error_description` are added for a presented but invalid token (`error="invalid_token"`).
-    public func unauthorizedChallenge(for call: Call? = nil, error: String? = nil, description: String? = nil) -> String {
+    public func unauthorizedChallenge(for call: Call? = nil, error: String? = nil, description: String? = nil) -> String
+    {
         var scopeList = model.resource?.resolvedScopesSupported ?? []
         if let call, call.method == "tools/call", toolRuleIndex(for: call.name) != nil,
-           let least = try? LeastPrivilegeSolver(policy: self).minimal(for: [ToolSelection(tool: call.name)]) {
+            let least = try? LeastPrivilegeSolver(policy: self).minimal(for: [ToolSelection(tool: call.name)])
+        {
             for s in least.scopes where !scopeList.contains(s) { scopeList.append(s) }
         }
         var parts: [String] = []
@@ -130,9 +151,11 @@ extension CompiledPolicy {
 
     /// Keeps a challenge parameter value to printable ASCII without quotes or backslashes (RFC 6750 §3).
     static func headerSafe(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.prefix(200).map { u in
-            (u.value >= 0x20 && u.value < 0x7F && u != "\"" && u != "\\") ? u : "?"
-        }))
+        String(
+            String.UnicodeScalarView(
+                s.unicodeScalars.prefix(200).map { u in
+                    (u.value >= 0x20 && u.value < 0x7F && u != "\"" && u != "\\") ? u : "?"
+                }))
     }
 
     /// The explanation of a decision (recomputes the details the fast path skipped).
@@ -142,13 +165,16 @@ extension CompiledPolicy {
         var parts: [Explanation.Part] = []
         var lines: [String] = []
         let rule = decision.rule?.description
-        let table: RuleTable? = switch call.method {
-        case "tools/call": tools
-        case "resources/read": resources
-        case "prompts/get": prompts
-        default: methods.lookup(call.method) != nil ? methods : nil
-        }
-        let key = call.method == "tools/call" || call.method == "resources/read" || call.method == "prompts/get" ? call.name : call.method
+        let table: RuleTable? =
+            switch call.method {
+            case "tools/call": tools
+            case "resources/read": resources
+            case "prompts/get": prompts
+            default: methods.lookup(call.method) != nil ? methods : nil
+            }
+        let key =
+            call.method == "tools/call" || call.method == "resources/read" || call.method == "prompts/get"
+            ? call.name : call.method
         if let table, let index = table.lookup(key) {
             let r = table.rules[index]
             let pattern: String
@@ -166,16 +192,22 @@ extension CompiledPolicy {
                 let sat = firstSatisfied(range, grant.closure).map { Int($0 - range.lower) }
                 parts.append(.init(source: source, clauses: clauses, satisfied: sat))
                 let text = clauses.map { "[" + $0.joined(separator: " ") + "]" }.joined(separator: " or ")
-                lines.append("\(source): \(text) — " + (sat.map { "satisfied by [\(clauses[$0].joined(separator: " "))]" } ?? "not satisfied"))
+                lines.append(
+                    "\(source): \(text) — "
+                        + (sat.map { "satisfied by [\(clauses[$0].joined(separator: " "))]" } ?? "not satisfied"))
             }
             part("requires", r.requirement)
             var notes: [String] = []
             var actionIndex: Int?
-            if let argument = r.actionArgument, case .string(let value)? = call.arguments[argument], let i = r.actions[value] {
+            if let argument = r.actionArgument, case .string(let value)? = call.arguments[argument],
+                let i = r.actions[value]
+            {
                 actionIndex = i
                 part("action `\(value)`", r.actionList[i].requirement)
             }
-            for w in r.when where matches(w, call.arguments, notes: &notes) { part("when (\(w.location))", w.requirement) }
+            for w in r.when where matches(w, call.arguments, notes: &notes) {
+                part("when (\(w.location))", w.requirement)
+            }
             if let actionIndex {
                 for w in r.actionList[actionIndex].when where matches(w, call.arguments, notes: &notes) {
                     part("when (\(w.location))", w.requirement)
@@ -186,9 +218,13 @@ extension CompiledPolicy {
         } else {
             lines.append("no rule matches `\(key)`: denied (\(decision.reason))")
         }
-        for i in grant.ignored { lines.append("ignored granted `\(i.scope)`: \(i.why.replacingOccurrences(of: "_", with: " "))") }
+        for i in grant.ignored {
+            lines.append("ignored granted `\(i.scope)`: \(i.why.replacingOccurrences(of: "_", with: " "))")
+        }
         lines += decision.notes
-        if !decision.missing.isEmpty { lines.append("missing (cheapest completion): " + names(decision.missing).joined(separator: " ")) }
+        if !decision.missing.isEmpty {
+            lines.append("missing (cheapest completion): " + names(decision.missing).joined(separator: " "))
+        }
         lines.append(decision.allowed ? "ALLOW" : "DENY \(decision.reason)")
         return Explanation(rule: rule, parts: parts, ignored: grant.ignored, notes: decision.notes, lines: lines)
     }
@@ -218,8 +254,10 @@ extension CompiledPolicy {
     }
 
     /// Renders a decision into the design.md Decision record.
-    public func record(for decision: Decision, call: Call, grant: Grant, line: Int? = nil, id: String? = nil,
-                       style: ChallengeScope = .grantedPlusMissing, policyVersion: String? = nil) -> DecisionRecord {
+    public func record(
+        for decision: Decision, call: Call, grant: Grant, line: Int? = nil, id: String? = nil,
+        style: ChallengeScope = .grantedPlusMissing, policyVersion: String? = nil
+    ) -> DecisionRecord {
         let grant = grant.stamp == stamp ? grant : self.grant(grant.granted)
         var clause: [String] = []
         if decision.allowed || decision.reason == .missingScope {
@@ -228,9 +266,10 @@ extension CompiledPolicy {
         }
         var unique = Set<String>()
         clause = clause.filter { unique.insert($0).inserted }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        return DecisionRecord(line: line, id: id, allowed: decision.allowed, reason: decision.reason.rawValue,
-                              rule: decision.rule?.description, clause: clause,
-                              missing: names(decision.missing), challenge: challenge(for: decision, grant: grant, style: style),
-                              ignored: grant.ignored, notes: decision.notes, policyVersion: policyVersion)
+        return DecisionRecord(
+            line: line, id: id, allowed: decision.allowed, reason: decision.reason.rawValue,
+            rule: decision.rule?.description, clause: clause,
+            missing: names(decision.missing), challenge: challenge(for: decision, grant: grant, style: style),
+            ignored: grant.ignored, notes: decision.notes, policyVersion: policyVersion)
     }
 }

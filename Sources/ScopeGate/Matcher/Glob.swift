@@ -1,7 +1,7 @@
 /// Glob patterns over names where `*` (any run of characters, possibly empty) is the only metacharacter.
 public struct Glob: Sendable, Hashable {
     /// The pattern split at `*`: literal pieces, `pieces.count == stars + 1`.
-     let pieces: [[UInt8]]
+    let pieces: [[UInt8]]
     public let pattern: String
 
     public init(_ pattern: String) {
@@ -30,13 +30,12 @@ public struct Glob: Sendable, Hashable {
     }
 
     /// Whether `name` matches. Greedy-with-backtrack over literal pieces: linear in practice, no allocation.
-    
+
     public func matches(_ name: String) -> Bool {
         var name = name
         return name.withUTF8 { matches(utf8: $0) }
     }
 
-    
     public func matches(utf8 s: UnsafeBufferPointer<UInt8>) -> Bool {
         let first = pieces[0]
         if pieces.count == 1 { return s.count == first.count && Self.equal(s, 0, first) }
@@ -55,7 +54,6 @@ public struct Glob: Sendable, Hashable {
         return position <= end
     }
 
-    
     static func equal(_ s: UnsafeBufferPointer<UInt8>, _ at: Int, _ piece: [UInt8]) -> Bool {
         var k = 0
         while k < piece.count {
@@ -65,7 +63,6 @@ public struct Glob: Sendable, Hashable {
         return true
     }
 
-    
     static func find(_ piece: [UInt8], in s: UnsafeBufferPointer<UInt8>, from: Int, to end: Int) -> Int? {
         if piece.isEmpty { return from }
         var start = from
@@ -78,17 +75,19 @@ public struct Glob: Sendable, Hashable {
 
     /// Whether some name matches both globs (decided exactly, by a search over pattern positions).
     public func intersects(_ other: Glob) -> Bool {
-        let a = Array(pattern.utf8), b = Array(other.pattern.utf8)
+        let a = Array(pattern.utf8)
+        let b = Array(other.pattern.utf8)
         let star = UInt8(ascii: "*")
         var seen = Set<Int>()
         var stack = [(0, 0)]
         while let (i, j) = stack.popLast() {
             if i == a.count && j == b.count { return true }
             guard seen.insert(i * (b.count + 1) + j).inserted else { continue }
-            let ai = i < a.count ? a[i] : nil, bj = j < b.count ? b[j] : nil
+            let ai = i < a.count ? a[i] : nil
+            let bj = j < b.count ? b[j] : nil
             if ai == star {
-                stack.append((i + 1, j))                 // star matches empty
-                if let bj, bj != star { stack.append((i, j + 1)) }   // star eats a literal of b
+                stack.append((i + 1, j))  // star matches empty
+                if let bj, bj != star { stack.append((i, j + 1)) }  // star eats a literal of b
                 if bj == star { stack.append((i, j + 1)) }
             }
             if bj == star {
@@ -105,7 +104,7 @@ public struct Glob: Sendable, Hashable {
     public func contains(_ other: Glob) -> Bool {
         var marked: [UInt8] = []
         for (index, piece) in other.pieces.enumerated() {
-            if index > 0 { marked.append(0) }          // NUL stands for `*`: no pattern literal contains it
+            if index > 0 { marked.append(0) }  // NUL stands for `*`: no pattern literal contains it
             marked.append(contentsOf: piece)
         }
         return marked.withUnsafeBufferPointer { matches(utf8: $0) }

@@ -63,8 +63,9 @@ extension CompiledPolicy {
                 }
             }
         }
-        return Grant(granted: strings, ignored: ignored, closure: closure, stamp: stamp, recognizedLow: low,
-                     recognizedHigh: high)
+        return Grant(
+            granted: strings, ignored: ignored, closure: closure, stamp: stamp, recognizedLow: low,
+            recognizedHigh: high)
     }
 
     private func lookupStripped(_ original: String, _ stripPrefixes: [String]) -> ScopeID? {
@@ -88,7 +89,8 @@ extension CompiledPolicy {
 
     /// Resolves a space-separated scope string (an OAuth `scope` claim).
     public func grant(scopeString: String, stripPrefixes: [String] = []) -> Grant {
-        grant(scopeString.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init),
-              stripPrefixes: stripPrefixes)
+        grant(
+            scopeString.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init),
+            stripPrefixes: stripPrefixes)
     }
 }

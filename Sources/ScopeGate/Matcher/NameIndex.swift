@@ -52,8 +52,9 @@ struct NameIndex: Sendable {
                 var i = Int(truncatingIfNeeded: h) & (capacity - 1)
                 // A key given twice gets two slots; lookups stop at the first, so the first id wins (RuleTable relies on it).
                 while slots[i].idPlusOne != 0 { i = (i + 1) & (capacity - 1) }
-                slots[i] = Slot(hash: UInt32(truncatingIfNeeded: h), start: UInt32(truncatingIfNeeded: start),
-                                length: UInt32(truncatingIfNeeded: key.count), idPlusOne: UInt32(truncatingIfNeeded: id + 1))
+                slots[i] = Slot(
+                    hash: UInt32(truncatingIfNeeded: h), start: UInt32(truncatingIfNeeded: start),
+                    length: UInt32(truncatingIfNeeded: key.count), idPlusOne: UInt32(truncatingIfNeeded: id + 1))
             }
         }
         self.slots = slots
@@ -104,11 +105,15 @@ struct NameIndex: Sendable {
     static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ s: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = s.count
         guard n > 0, let a = bytes.baseAddress, let b = s.baseAddress else { return n == 0 }
-        let left = UnsafeRawPointer(a + start), right = UnsafeRawPointer(b)
+        let left = UnsafeRawPointer(a + start)
+        let right = UnsafeRawPointer(b)
         var k = 0
         while k &+ 8 <= n {
             if left.loadUnaligned(fromByteOffset: k, as: UInt64.self)
-                != right.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+                != right.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+            {
+                return false
+            }
             k &+= 8
         }
         if k < n && n >= 8 {
@@ -162,7 +167,9 @@ struct NameIndex: Sendable {
     /// Slots a successful lookup reads, on average and at worst, over all indexed names (for tests: a hash that
     /// leaves the last bytes of names out of the slot choice shows up here as long probe runs).
     var probeLengths: (average: Double, maximum: Int) {
-        var total = 0, maximum = 0, names = 0
+        var total = 0
+        var maximum = 0
+        var names = 0
         for (i, slot) in slots.enumerated() where slot.idPlusOne != 0 {
             let home = Int(truncatingIfNeeded: slot.hash) & mask
             let length = ((i - home) & mask) + 1

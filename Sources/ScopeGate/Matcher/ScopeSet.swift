@@ -3,7 +3,7 @@ public typealias ScopeID = UInt32
 
 /// A fixed-width bitset over a policy's scope ids.
 public struct ScopeSet: Sendable, Hashable {
-     var words: [UInt64]
+    var words: [UInt64]
 
     /// An empty set able to hold ids `0..<capacity`.
     public init(capacity: Int) {
@@ -14,14 +14,14 @@ public struct ScopeSet: Sendable, Hashable {
     }
 
     /// Whether `id` is in the set. Ids beyond the capacity are never contained.
-    
+
     public func contains(_ id: ScopeID) -> Bool {
         let w = Int(id >> 6)
         return w < words.count && words[w] & (1 << UInt64(id & 63)) != 0
     }
 
     /// Inserts `id` (ignored beyond the capacity).
-    
+
     public mutating func insert(_ id: ScopeID) {
         let w = Int(id >> 6)
         guard w < words.count else { return }
@@ -29,7 +29,7 @@ public struct ScopeSet: Sendable, Hashable {
     }
 
     /// Adds every member of `other`.
-    
+
     public mutating func formUnion(_ other: ScopeSet) {
         let n = min(words.count, other.words.count)
         // Through buffer pointers: indexing `words` in the loop re-checks uniqueness and bounds on every word,
@@ -46,7 +46,7 @@ public struct ScopeSet: Sendable, Hashable {
     }
 
     /// Whether every member of `self` is in `other`.
-    
+
     public func isSubset(of other: ScopeSet) -> Bool {
         for i in words.indices where words[i] & ~(i < other.words.count ? other.words[i] : 0) != 0 { return false }
         return true

@@ -5,8 +5,8 @@
 /// union beats walking its members (a broad wildcard) is also kept as a bitset. A bitset per scope would cost
 /// `scopes² / 8` bytes: 3.1 MB at 5,000 scopes, most of it zeros.
 public struct ScopeTable: Sendable {
-     let names: [String]
-     let index: NameIndex
+    let names: [String]
+    let index: NameIndex
     let risks: [Risk]
     /// The members of every closure as sorted id lists, concatenated: scope `i`'s members are
     /// `memberIDs[memberStarts[i] ..< memberStarts[i + 1]]` (denials and grants walk these instead of whole
@@ -42,7 +42,10 @@ public struct ScopeTable: Sendable {
                 if expanded {
                     collected.removeAll(keepingCapacity: true)
                     func add(_ id: ScopeID) {
-                        if !scratch.contains(id) { scratch.insert(id); collected.append(id) }
+                        if !scratch.contains(id) {
+                            scratch.insert(id)
+                            collected.append(id)
+                        }
                     }
                     add(ScopeID(node))
                     for next in edges[node] {
@@ -99,7 +102,7 @@ public struct ScopeTable: Sendable {
     /// Number of scopes.
     public var count: Int { names.count }
     /// The id of a defined scope.
-     public func id(_ name: String) -> ScopeID? { index.lookup(name) }
+    public func id(_ name: String) -> ScopeID? { index.lookup(name) }
     /// The name of an id.
     public func name(of id: ScopeID) -> String { names[Int(id)] }
     /// The risk of a scope.
@@ -115,7 +118,8 @@ public struct ScopeTable: Sendable {
     /// Whether `member` is in the closure of `id` (a binary search of its members; no set is built).
     func closureContains(_ id: ScopeID, _ member: ScopeID) -> Bool {
         if let set = denseClosures[Int(id)] { return set.contains(member) }
-        var low = Int(memberStarts[Int(id)]), high = Int(memberStarts[Int(id) + 1])
+        var low = Int(memberStarts[Int(id)])
+        var high = Int(memberStarts[Int(id) + 1])
         while low < high {
             let mid = (low + high) / 2
             let m = memberIDs[mid]
@@ -160,14 +164,15 @@ public struct ScopeTable: Sendable {
 
     /// The members of the closure of `id`, in increasing order.
     func members(of id: ScopeID) -> ArraySlice<ScopeID> {
-        memberIDs[Int(memberStarts[Int(id)]) ..< Int(memberStarts[Int(id) + 1])]
+        memberIDs[Int(memberStarts[Int(id)])..<Int(memberStarts[Int(id) + 1])]
     }
 
     /// Adds the closure of `id` to `set`: bit by bit when the closure is small (the usual case: a scope and the
     /// few it implies), as a word-wise union when it is large (broad wildcards), whichever touches less memory.
     @inline(__always)
     func addClosure(of id: ScopeID, to set: inout ScopeSet) {
-        let start = Int(memberStarts[Int(id)]), end = Int(memberStarts[Int(id) + 1])
+        let start = Int(memberStarts[Int(id)])
+        let end = Int(memberStarts[Int(id) + 1])
         if (end - start) * 2 < set.words.count {
             // One uniqueness check for the whole list, not one per member (`insert` re-checks each time).
             set.words.withUnsafeMutableBufferPointer { words in

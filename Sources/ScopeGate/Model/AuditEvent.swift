@@ -24,9 +24,11 @@ public struct AuditEvent: Sendable, Hashable {
     /// Set on the event the MCP layer writes for the exchange; nil on decision events.
     public var downstream: DownstreamAudit?
 
-    public init(time: Date, clientID: String?, subject: String?, tokenID: String?, method: String, tool: String?,
-                action: String?, arguments: [String: JSONValue], granted: [String], allowed: Bool, reason: String,
-                required: [String], missing: [String], rule: String?, policyVersion: String) {
+    public init(
+        time: Date, clientID: String?, subject: String?, tokenID: String?, method: String, tool: String?,
+        action: String?, arguments: [String: JSONValue], granted: [String], allowed: Bool, reason: String,
+        required: [String], missing: [String], rule: String?, policyVersion: String
+    ) {
         self.time = time
         self.clientID = clientID
         self.subject = subject
@@ -45,24 +47,30 @@ public struct AuditEvent: Sendable, Hashable {
     }
 
     /// Builds the event for a decision, redacting arguments not listed in the policy's `audit.arguments`.
-    public init(decision: Decision, record: DecisionRecord, call: Call, grant: Grant, policy: CompiledPolicy,
-                policyVersion: String, time: Date, clientID: String?, subject: String? = nil, tokenID: String? = nil) {
+    public init(
+        decision: Decision, record: DecisionRecord, call: Call, grant: Grant, policy: CompiledPolicy,
+        policyVersion: String, time: Date, clientID: String?, subject: String? = nil, tokenID: String? = nil
+    ) {
         let logged = Set(policy.model.audit.arguments)
         var arguments: [String: JSONValue] = [:]
         for (k, v) in call.arguments { arguments[k] = logged.contains(k) ? v : .string("[redacted]") }
         var action: String?
         if call.method == "tools/call", let index = policy.toolRuleIndex(for: call.name),
-           let argument = policy.model.tools[index].actionArgument, case .string(let a)? = call.arguments[argument] {
+            let argument = policy.model.tools[index].actionArgument, case .string(let a)? = call.arguments[argument]
+        {
             action = a
         }
-        self.init(time: time, clientID: clientID, subject: subject, tokenID: tokenID, method: call.method,
-                  tool: call.name.isEmpty ? nil : call.name, action: action, arguments: arguments, granted: grant.granted,
-                  allowed: decision.allowed, reason: decision.reason.rawValue, required: record.clause,
-                  missing: record.missing, rule: record.rule, policyVersion: policyVersion)
+        self.init(
+            time: time, clientID: clientID, subject: subject, tokenID: tokenID, method: call.method,
+            tool: call.name.isEmpty ? nil : call.name, action: action, arguments: arguments, granted: grant.granted,
+            allowed: decision.allowed, reason: decision.reason.rawValue, required: record.clause,
+            missing: record.missing, rule: record.rule, policyVersion: policyVersion)
     }
 
-    static let timeFormat: Date.ISO8601FormatStyle = .iso8601.year().month().day().time(includingFractionalSeconds: true)
-        .dateSeparator(.dash).timeSeparator(.colon)
+    static let timeFormat: Date.ISO8601FormatStyle = .iso8601.year().month().day().time(
+        includingFractionalSeconds: true
+    )
+    .dateSeparator(.dash).timeSeparator(.colon)
 
     /// One JSON line (no trailing newline).
     public var json: String {
@@ -76,10 +84,12 @@ public struct AuditEvent: Sendable, Hashable {
         out += ",\"required\":" + JSONText.array(required) + ",\"missing\":" + JSONText.array(missing)
         out += ",\"rule\":\(opt(rule)),\"policy_version\":\(JSONText.quote(policyVersion))"
         if let downstream {
-            out += ",\"downstream\":{\"issuer\":\(opt(downstream.issuer)),\"audience\":\(JSONText.quote(downstream.audience))"
+            out +=
+                ",\"downstream\":{\"issuer\":\(opt(downstream.issuer)),\"audience\":\(JSONText.quote(downstream.audience))"
             out += ",\"scopes\":" + JSONText.array(downstream.scopes)
             out += ",\"granted_scopes\":" + JSONText.array(downstream.grantedScopes)
-            out += ",\"jti\":\(opt(downstream.tokenID)),\"cached\":\(downstream.cached),\"error\":\(opt(downstream.error))}"
+            out +=
+                ",\"jti\":\(opt(downstream.tokenID)),\"cached\":\(downstream.cached),\"error\":\(opt(downstream.error))}"
         }
         return out + "}"
     }
@@ -103,8 +113,10 @@ public struct DownstreamAudit: Sendable, Hashable {
     public var error: String?
 
     /// Creates the record.
-    public init(issuer: String?, audience: String, scopes: [String], grantedScopes: [String], tokenID: String?,
-                cached: Bool, error: String?) {
+    public init(
+        issuer: String?, audience: String, scopes: [String], grantedScopes: [String], tokenID: String?,
+        cached: Bool, error: String?
+    ) {
         self.issuer = issuer
         self.audience = audience
         self.scopes = scopes

@@ -59,7 +59,8 @@ enum DecimalCompare {
             guard let got = rawParts(d) else { return false }
             // The exponent/mantissa split may differ (Foundation may or may not strip trailing zeros): compare values.
             guard let expected, got.negative == expected.negative,
-                  compareMagnitude(got, expected) == 0 else { return false }
+                compareMagnitude(got, expected) == 0
+            else { return false }
         }
         return true
     }()
@@ -76,7 +77,7 @@ enum DecimalCompare {
         var steps = hi.exponent - lo.exponent
         while steps > 0 {
             let (product, overflow) = scaled.multipliedReportingOverflow(by: 10)
-            if overflow { return sign }          // |hi| > UInt64.max ≥ |lo|
+            if overflow { return sign }  // |hi| > UInt64.max ≥ |lo|
             scaled = product
             steps -= 1
         }
@@ -87,9 +88,11 @@ enum DecimalCompare {
     /// -1, 0 or 1 comparing `a` with `b`, exactly.
     static func compare(_ a: Decimal, _ b: Decimal) -> Int {
         if let pa = parts(a), let pb = parts(b) {
-            let za = pa.mantissa == 0, zb = pb.mantissa == 0
+            let za = pa.mantissa == 0
+            let zb = pb.mantissa == 0
             if za && zb { return 0 }
-            let na = pa.negative && !za, nb = pb.negative && !zb
+            let na = pa.negative && !za
+            let nb = pb.negative && !zb
             if na != nb { return na ? -1 : 1 }
             let m = compareMagnitude(pa, pb)
             return na ? -m : m

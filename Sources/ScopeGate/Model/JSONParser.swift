@@ -29,14 +29,18 @@ public struct JSONParser {
         reader.skipSpace()
         let value = try reader.value(depth: 0)
         reader.skipSpace()
-        guard reader.position == bytes.count else { throw Failure(message: "unexpected text after the JSON value", offset: reader.position) }
+        guard reader.position == bytes.count else {
+            throw Failure(message: "unexpected text after the JSON value", offset: reader.position)
+        }
         return value
     }
 
     /// Parses one JSON value that starts at `offset` inside a larger text (no leading space), as if it were nested
     /// `depth` levels deep, and returns it with the offset just past it. For readers that pick a few fields out
     /// of a line themselves (`check --batch`); errors are the same values `parse` throws.
-    package func parseValue(in bytes: UnsafeBufferPointer<UInt8>, at offset: Int, depth: Int) throws(Failure) -> (value: JSONValue, end: Int) {
+    package func parseValue(in bytes: UnsafeBufferPointer<UInt8>, at offset: Int, depth: Int) throws(Failure) -> (
+        value: JSONValue, end: Int
+    ) {
         var reader = Reader(bytes: bytes, maxDepth: maxDepth)
         reader.position = offset
         let value = try reader.value(depth: depth)
@@ -70,9 +74,15 @@ public struct JSONParser {
             case UInt8(ascii: "{"): return try object(depth: depth)
             case UInt8(ascii: "["): return try array(depth: depth)
             case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             default: return try number()
             }
         }
@@ -89,10 +99,15 @@ public struct JSONParser {
             position += 1
             var result: [String: JSONValue] = [:]
             skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(result) }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                return .object(result)
+            }
             while true {
                 skipSpace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                    throw fail("expected a string key")
+                }
                 let keyStart = position
                 let key = try string()
                 skipSpace()
@@ -105,8 +120,14 @@ public struct JSONParser {
                 }
                 skipSpace()
                 guard position < bytes.count else { throw fail("unexpected end of input in object") }
-                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(result) }
+                if bytes[position] == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                if bytes[position] == UInt8(ascii: "}") {
+                    position += 1
+                    return .object(result)
+                }
                 throw fail("expected `,` or `}`")
             }
         }
@@ -115,14 +136,23 @@ public struct JSONParser {
             position += 1
             var result: [JSONValue] = []
             skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(result) }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+                position += 1
+                return .array(result)
+            }
             while true {
                 skipSpace()
                 result.append(try value(depth: depth + 1))
                 skipSpace()
                 guard position < bytes.count else { throw fail("unexpected end of input in array") }
-                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                if bytes[position] == UInt8(ascii: "]") { position += 1; return .array(result) }
+                if bytes[position] == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                if bytes[position] == UInt8(ascii: "]") {
+                    position += 1
+                    return .array(result)
+                }
                 throw fail("expected `,` or `]`")
             }
         }
@@ -136,7 +166,9 @@ public struct JSONParser {
                 if b == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
                     position += 1
-                    guard let s = String(validating: slice, as: UTF8.self) else { throw Failure(message: "invalid UTF-8 in string", offset: start) }
+                    guard let s = String(validating: slice, as: UTF8.self) else {
+                        throw Failure(message: "invalid UTF-8 in string", offset: start)
+                    }
                     return s
                 }
                 if b == UInt8(ascii: "\\") { break }
@@ -148,11 +180,17 @@ public struct JSONParser {
                 let b = bytes[position]
                 if b == UInt8(ascii: "\"") {
                     position += 1
-                    guard let s = String(validating: out, as: UTF8.self) else { throw Failure(message: "invalid UTF-8 in string", offset: start) }
+                    guard let s = String(validating: out, as: UTF8.self) else {
+                        throw Failure(message: "invalid UTF-8 in string", offset: start)
+                    }
                     return s
                 }
                 if b < 0x20 { throw fail("control character in string") }
-                if b != UInt8(ascii: "\\") { out.append(b); position += 1; continue }
+                if b != UInt8(ascii: "\\") {
+                    out.append(b)
+                    position += 1
+                    continue
+                }
                 position += 1
                 guard position < bytes.count else { break }
                 let e = bytes[position]
@@ -169,7 +207,9 @@ public struct JSONParser {
                 case UInt8(ascii: "u"):
                     var scalar = try hex4()
                     if scalar >= 0xD800 && scalar < 0xDC00 {
-                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                            bytes[position + 1] == UInt8(ascii: "u")
+                        else {
                             throw fail("unpaired surrogate")
                         }
                         position += 2
@@ -208,7 +248,9 @@ public struct JSONParser {
         mutating func number() throws(Failure) -> JSONValue {
             let start = position
             if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
-            guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else { throw fail("invalid value") }
+            guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else {
+                throw fail("invalid value")
+            }
             if bytes[position] == 0x30 {
                 position += 1
             } else {
@@ -216,13 +258,20 @@ public struct JSONParser {
             }
             if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
                 position += 1
-                guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else { throw fail("invalid number") }
+                guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else {
+                    throw fail("invalid number")
+                }
                 while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
             }
             if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
                 position += 1
-                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
-                guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else { throw fail("invalid number") }
+                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")
+                {
+                    position += 1
+                }
+                guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else {
+                    throw fail("invalid number")
+                }
                 while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
             }
             guard position - start <= 64 else { throw Failure(message: "number too long", offset: start) }
@@ -233,8 +282,14 @@ public struct JSONParser {
                 var plain = true
                 for i in start..<position {
                     let c = bytes[i]
-                    if c == UInt8(ascii: "-") { negative = true; continue }
-                    guard c >= 0x30 && c <= 0x39 else { plain = false; break }
+                    if c == UInt8(ascii: "-") {
+                        negative = true
+                        continue
+                    }
+                    guard c >= 0x30 && c <= 0x39 else {
+                        plain = false
+                        break
+                    }
                     value = value * 10 + Int64(c - 0x30)
                 }
                 if plain { return .number(Decimal(negative ? -value : value)) }

@@ -77,7 +77,10 @@ public enum ArgumentMatcher: Sendable, Hashable {
     case equals(JSONValue)
     case `in`([JSONValue])
     case notIn([JSONValue])
-    case gt(Decimal), gte(Decimal), lt(Decimal), lte(Decimal)
+    case gt(Decimal)
+    case gte(Decimal)
+    case lt(Decimal)
+    case lte(Decimal)
     case prefix(String)
     case glob(String)
     case exists(Bool)
@@ -153,9 +156,11 @@ public struct ToolRule: Sendable, Hashable {
     /// Boxed: few tools have one, and inline it would add 73 bytes to every tool rule (0.7 MB at 10,000 tools).
     private var downstreamBox: DownstreamBox?
 
-    init(pattern: String, location: SourceLocation, description: String?, isPublic: Bool, basic: Bool,
-         requirement: Requirement?, actionArgument: String?, actions: [ActionRule]?, when: [ConditionalRequirement],
-         downstream: DownstreamExchange?) {
+    init(
+        pattern: String, location: SourceLocation, description: String?, isPublic: Bool, basic: Bool,
+        requirement: Requirement?, actionArgument: String?, actions: [ActionRule]?, when: [ConditionalRequirement],
+        downstream: DownstreamExchange?
+    ) {
         self.pattern = pattern
         self.location = location
         self.description = description

@@ -26,9 +26,11 @@ public struct TokensConfig: Sendable, Hashable {
         /// Where this issuer was declared.
         public var location: SourceLocation
 
-        public init(issuer: String, jwksURI: String? = nil, algorithms: [String], audiences: [String],
-                    scopeClaims: [String]? = nil, roles: RoleMapping? = nil, stripPrefixes: [String] = [],
-                    introspection: Introspection? = nil, exchange: Exchange? = nil, location: SourceLocation) {
+        public init(
+            issuer: String, jwksURI: String? = nil, algorithms: [String], audiences: [String],
+            scopeClaims: [String]? = nil, roles: RoleMapping? = nil, stripPrefixes: [String] = [],
+            introspection: Introspection? = nil, exchange: Exchange? = nil, location: SourceLocation
+        ) {
             self.issuer = issuer
             self.jwksURI = jwksURI
             self.algorithms = algorithms
@@ -99,8 +101,11 @@ public struct TokensConfig: Sendable, Hashable {
         public var grant: Grant
         /// The `subject_token_type` to send; nil: the RFC 8693 access-token type (Auth0 profiles need their own).
         public var subjectTokenType: String?
-        public init(endpoint: String, clientID: String, clientSecretEnv: String, clientAuthentication: ClientAuthentication = .basic,
-                    target: Target = .audience, grant: Grant = .tokenExchange, subjectTokenType: String? = nil) {
+        public init(
+            endpoint: String, clientID: String, clientSecretEnv: String,
+            clientAuthentication: ClientAuthentication = .basic,
+            target: Target = .audience, grant: Grant = .tokenExchange, subjectTokenType: String? = nil
+        ) {
             self.endpoint = endpoint
             self.clientID = clientID
             self.clientSecretEnv = clientSecretEnv
@@ -121,8 +126,10 @@ public struct TokensConfig: Sendable, Hashable {
     /// Where the section starts.
     public var location: SourceLocation?
 
-    public init(issuers: [Issuer], leewaySeconds: Int = 60, scopeClaims: [String] = ["scope", "scp"],
-                requireTyp: String? = nil, location: SourceLocation? = nil) {
+    public init(
+        issuers: [Issuer], leewaySeconds: Int = 60, scopeClaims: [String] = ["scope", "scp"],
+        requireTyp: String? = nil, location: SourceLocation? = nil
+    ) {
         self.issuers = issuers
         self.leewaySeconds = leewaySeconds
         self.scopeClaims = scopeClaims

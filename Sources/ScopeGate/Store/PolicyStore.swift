@@ -51,7 +51,7 @@ public final class PolicyStore: Sendable {
 
     func install(_ result: CompileResult) -> ReloadOutcome {
         guard let model = result.model else { return .rejected(result.diagnostics, sources: result.sources) }
-        let compiled = CompiledPolicy(model: model)   // lowered before taking the lock
+        let compiled = CompiledPolicy(model: model)  // lowered before taking the lock
         let snapshot = state.withLock { current -> PolicySnapshot in
             let counter = current.1 + 1
             let snapshot = PolicySnapshot(policy: compiled, version: "\(model.contentHash)-\(counter)")

@@ -50,9 +50,12 @@ public struct SyntheticPolicy: Sendable {
     /// `count` deterministic samples over the policy of the same `(tools, scopes, seed)`, cycling through the
     /// kinds in ``SampleKind`` order (kinds the policy has no tool for are skipped); every other sample of a
     /// kind is built to be denied when `includeDenials` is true.
-    public static func sampleCalls(tools: Int, scopes: Int, seed: UInt64, count: Int,
-                                   includeDenials: Bool = true) -> [Sample] {
-        Blueprint(tools: tools, scopes: scopes, seed: seed).samples(count: count, seed: seed, includeDenials: includeDenials)
+    public static func sampleCalls(
+        tools: Int, scopes: Int, seed: UInt64, count: Int,
+        includeDenials: Bool = true
+    ) -> [Sample] {
+        Blueprint(tools: tools, scopes: scopes, seed: seed).samples(
+            count: count, seed: seed, includeDenials: includeDenials)
     }
 
     /// `count` distinct exact tool names of the policy of the same `(tools, scopes, seed)`, spread evenly over
@@ -216,7 +219,8 @@ struct Blueprint {
     // MARK: scopes
 
     mutating func buildScopes(_ target: Int, _ rng: inout SplitMix64) {
-        let areasPerService = 5, resourcesPerArea = 4
+        let areasPerService = 5
+        let resourcesPerArea = 4
         var service = 0
         while scopes.count < target {
             // A service needs room for at least one resource chain plus its wildcard to be worth a wildcard.
@@ -232,7 +236,9 @@ struct Blueprint {
                     let remaining = target - scopes.count
                     if remaining <= 0 { break area }
                     let base = "\(prefix):res\(res)"
-                    let read = base + ":read", write = base + ":write", admin = base + ":admin"
+                    let read = base + ":read"
+                    let write = base + ":write"
+                    let admin = base + ":admin"
                     scopes.append(Scope(name: read, risk: rng.chance(60) ? .low : .normal, implies: []))
                     concrete.append(read)
                     reads.append(read)
@@ -313,14 +319,20 @@ struct Blueprint {
             case 55..<62:
                 tool.requires = .all([.scope(pick(&rng)), .scope(pick(&rng))])
             case 62..<75:
-                let r = resources.isEmpty ? (pick(&rng), pick(&rng), pick(&rng))
-                                          : resources[rng.below(resources.count)]
-                tool.actions = [Action(name: "read", requires: .scope(r.0)),
-                                Action(name: "write", requires: .scope(r.1)),
-                                Action(name: "delete", requires: .scope(r.2))]
+                let r =
+                    resources.isEmpty
+                    ? (pick(&rng), pick(&rng), pick(&rng))
+                    : resources[rng.below(resources.count)]
+                tool.actions = [
+                    Action(name: "read", requires: .scope(r.0)),
+                    Action(name: "write", requires: .scope(r.1)),
+                    Action(name: "delete", requires: .scope(r.2)),
+                ]
             case 75..<90:
                 tool.requires = rng.chance(50) ? .scope(pick(&rng)) : .any([clause(&rng), clause(&rng)])
-                tool.when = (0..<(1 + rng.below(2))).map { _ in When(condition: condition(&rng), requires: .scope(pick(&rng))) }
+                tool.when = (0..<(1 + rng.below(2))).map { _ in
+                    When(condition: condition(&rng), requires: .scope(pick(&rng)))
+                }
             default:
                 tool.requires = .scope(pick(&rng))
                 tool.description = "Synthetic tool \(i)"
@@ -350,7 +362,8 @@ struct Blueprint {
     }
 
     func render() -> String {
-        var out = "# Synthetic ScopeGate policy: \(tools.count) tools, \(scopes.count) scopes (generated, do not edit)\n"
+        var out =
+            "# Synthetic ScopeGate policy: \(tools.count) tools, \(scopes.count) scopes (generated, do not edit)\n"
         out.reserveCapacity(tools.count * 96 + scopes.count * 80)
         out += "version: 1\n\nscopes:\n"
         for scope in scopes {
@@ -369,7 +382,8 @@ struct Blueprint {
             }
             if !tool.actions.isEmpty {
                 out += "{action_argument: action, actions: {"
-                out += tool.actions.map { "\($0.name): {requires: \(Self.render($0.requires))}" }.joined(separator: ", ")
+                out += tool.actions.map { "\($0.name): {requires: \(Self.render($0.requires))}" }.joined(
+                    separator: ", ")
                 out += "}}\n"
                 continue
             }
@@ -377,9 +391,11 @@ struct Blueprint {
             if let requires = tool.requires { fields.append("requires: " + Self.render(requires)) }
             if let description = tool.description { fields.append("description: " + Self.quoted(description)) }
             if !tool.when.isEmpty {
-                fields.append("when: [" + tool.when.map {
-                    "{arguments: {\(Self.render($0.condition))}, requires: \(Self.render($0.requires))}"
-                }.joined(separator: ", ") + "]")
+                fields.append(
+                    "when: ["
+                        + tool.when.map {
+                            "{arguments: {\(Self.render($0.condition))}, requires: \(Self.render($0.requires))}"
+                        }.joined(separator: ", ") + "]")
             }
             out += "{" + fields.joined(separator: ", ") + "}\n"
         }
@@ -444,7 +460,8 @@ struct Blueprint {
             for part in parts { for s in part.firstClause where !granted.contains(s) { granted.append(s) } }
             if deny {
                 let named = parts.flatMap(\.names)
-                guard let first = parts.first?.firstClause.first, let replacement = unrelatedRead(avoiding: named, &rng) else { continue }
+                guard let first = parts.first?.firstClause.first, let replacement = unrelatedRead(avoiding: named, &rng)
+                else { continue }
                 granted = granted.map { $0 == first ? replacement : $0 }
                 // Another clause of the first part may still be covered by the rest of the grant (say, a scope
                 // granted for a `when`): then this is no denial, so try another tool.
@@ -453,7 +470,8 @@ struct Blueprint {
                 }
                 if covered { continue }
             }
-            out.append(.init(kind: kind, call: .tool(name, arguments: arguments), granted: granted, expectAllowed: !deny))
+            out.append(
+                .init(kind: kind, call: .tool(name, arguments: arguments), granted: granted, expectAllowed: !deny))
         }
         return out
     }
@@ -465,7 +483,8 @@ struct Blueprint {
         if a.hasSuffix(":*") { return b.hasPrefix(String(a.dropLast())) }
         func resource(_ s: String) -> Substring { s[..<(s.lastIndex(of: ":") ?? s.endIndex)] }
         let rank = ["read": 0, "write": 1, "admin": 2]
-        let la = a.split(separator: ":").last.map(String.init) ?? "", lb = b.split(separator: ":").last.map(String.init) ?? ""
+        let la = a.split(separator: ":").last.map(String.init) ?? ""
+        let lb = b.split(separator: ":").last.map(String.init) ?? ""
         if la == "manage" { return b.hasPrefix(String(resource(a)) + ":res") }
         guard let ra = rank[la], let rb = rank[lb], resource(a) == resource(b) else { return false }
         return ra >= rb

@@ -32,8 +32,10 @@ public struct PolicyTestCase: Sendable, Hashable {
     public var arguments: [String: JSONValue]
     public var expect: Expectation
 
-    public init(name: String, location: SourceLocation, scopes: [String], tool: String, method: String = "tools/call",
-                action: String? = nil, arguments: [String: JSONValue] = [:], expect: Expectation) {
+    public init(
+        name: String, location: SourceLocation, scopes: [String], tool: String, method: String = "tools/call",
+        action: String? = nil, arguments: [String: JSONValue] = [:], expect: Expectation
+    ) {
         self.name = name
         self.location = location
         self.scopes = scopes
@@ -67,14 +69,19 @@ public enum PolicyTestParser {
     static let caseKeys = ["name", "scopes", "tool", "method", "action", "arguments", "expect"]
     static let expectKeys = ["allowed", "reason", "missing", "minimal"]
     /// Reason codes a test may expect.
-    public static let reasons = ["allowed", "missing_scope", "unknown_tool", "unknown_action", "unknown_method",
-                                 "unknown_resource", "unknown_prompt"]
+    public static let reasons = [
+        "allowed", "missing_scope", "unknown_tool", "unknown_action", "unknown_method",
+        "unknown_resource", "unknown_prompt",
+    ]
 
     /// Reads and parses a test file from disk.
     public static func load(path: String) throws(PolicyTestFileError) -> PolicyTestFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw PolicyTestFileError(problems: [.init(location: SourceLocation(file: path, line: 1, column: 1),
-                                                       message: "cannot read `\(path)`")])
+            throw PolicyTestFileError(problems: [
+                .init(
+                    location: SourceLocation(file: path, line: 1, column: 1),
+                    message: "cannot read `\(path)`")
+            ])
         }
         return try parse(data: data, path: path)
     }
@@ -90,17 +97,21 @@ public enum PolicyTestParser {
         options.maxFileBytes = 16 << 20
         let file = PolicyLoader(options: options).parse(data: data, path: path, diagnostics: &diagnostics)
         var problems = diagnostics.filter { $0.severity == .error }.map {
-            PolicyTestFileError.Problem(location: $0.location ?? SourceLocation(file: path, line: 1, column: 1), message: $0.message)
+            PolicyTestFileError.Problem(
+                location: $0.location ?? SourceLocation(file: path, line: 1, column: 1), message: $0.message)
         }
         guard problems.isEmpty, let root = file?.root else {
             if problems.isEmpty {
-                problems.append(.init(location: SourceLocation(file: path, line: 1, column: 1), message: "the test file is empty"))
+                problems.append(
+                    .init(location: SourceLocation(file: path, line: 1, column: 1), message: "the test file is empty"))
             }
             throw PolicyTestFileError(problems: problems)
         }
         var decoder = Decoder(path: path)
         let cases = decoder.file(root)
-        if !decoder.problems.isEmpty { throw PolicyTestFileError(problems: decoder.problems.sorted { $0.location < $1.location }) }
+        if !decoder.problems.isEmpty {
+            throw PolicyTestFileError(problems: decoder.problems.sorted { $0.location < $1.location })
+        }
         return PolicyTestFile(path: path, cases: cases)
     }
 
@@ -122,7 +133,10 @@ public enum PolicyTestParser {
                         list = v.sequence
                         if list == nil { problem(v, "`cases` must be a list of test cases") }
                     } else {
-                        problem(k, "unknown key `\(k.scalarText ?? "")` at the top level" + Suggest.clause(k.scalarText ?? "", ["cases"]))
+                        problem(
+                            k,
+                            "unknown key `\(k.scalarText ?? "")` at the top level"
+                                + Suggest.clause(k.scalarText ?? "", ["cases"]))
                     }
                 }
                 if list == nil && problems.isEmpty { problem(root, "missing `cases:` (a list of test cases)") }
@@ -166,7 +180,11 @@ public enum PolicyTestParser {
                 problem(node, "a test case is a mapping with `name`, `scopes`, `tool` and `expect`")
                 return nil
             }
-            var name: String?, scopes: [String]?, tool: String?, method = "tools/call", action: String?
+            var name: String?
+            var scopes: [String]?
+            var tool: String?
+            var method = "tools/call"
+            var action: String?
             var arguments: [String: JSONValue] = [:]
             var expect: PolicyTestCase.Expectation?
             let before = problems.count
@@ -175,7 +193,11 @@ public enum PolicyTestParser {
                 let key = k.scalarText ?? ""
                 switch key {
                 case "name":
-                    if let s = v.string, v.sequence == nil, v.mapping == nil { name = s } else { problem(v, "`name` must be a string") }
+                    if let s = v.string, v.sequence == nil, v.mapping == nil {
+                        name = s
+                    } else {
+                        problem(v, "`name` must be a string")
+                    }
                 case "scopes": scopes = strings(v, "scopes")
                 case "tool":
                     if let s = v.string { tool = s } else { problem(v, "`tool` must be a string") }
@@ -193,7 +215,9 @@ public enum PolicyTestParser {
                 case "expect":
                     expect = expectation(v)
                 default:
-                    problem(k, "unknown key `\(key)` in a test case" + Suggest.clause(key, PolicyTestParser.caseKeys)
+                    problem(
+                        k,
+                        "unknown key `\(key)` in a test case" + Suggest.clause(key, PolicyTestParser.caseKeys)
                             + "; keys are " + PolicyTestParser.caseKeys.joined(separator: ", "))
                 }
             }
@@ -203,13 +227,16 @@ public enum PolicyTestParser {
             if !present.contains("tool") && needsName { problem(node, "test case without `tool`") }
             if !present.contains("expect") { problem(node, "test case without `expect`") }
             guard problems.count == before, let name, let scopes, let expect else { return nil }
-            return PolicyTestCase(name: name, location: node.location, scopes: scopes, tool: tool ?? "", method: method,
-                                  action: action, arguments: arguments, expect: expect)
+            return PolicyTestCase(
+                name: name, location: node.location, scopes: scopes, tool: tool ?? "", method: method,
+                action: action, arguments: arguments, expect: expect)
         }
 
         mutating func expectation(_ node: YAMLNode) -> PolicyTestCase.Expectation? {
             guard let pairs = node.mapping else {
-                problem(node, "`expect` must be a mapping with any of " + PolicyTestParser.expectKeys.joined(separator: ", "))
+                problem(
+                    node,
+                    "`expect` must be a mapping with any of " + PolicyTestParser.expectKeys.joined(separator: ", "))
                 return nil
             }
             var e = PolicyTestCase.Expectation()
@@ -219,18 +246,29 @@ public enum PolicyTestParser {
                 case "allowed":
                     if let b = v.boolValue { e.allowed = b } else { problem(v, "`allowed` must be true or false") }
                 case "reason":
-                    if let s = v.string, PolicyTestParser.reasons.contains(s) { e.reason = s } else {
-                        problem(v, "unknown reason `\(v.string ?? v.typeName)`" + Suggest.clause(v.string ?? "", PolicyTestParser.reasons)
+                    if let s = v.string, PolicyTestParser.reasons.contains(s) {
+                        e.reason = s
+                    } else {
+                        problem(
+                            v,
+                            "unknown reason `\(v.string ?? v.typeName)`"
+                                + Suggest.clause(v.string ?? "", PolicyTestParser.reasons)
                                 + "; reasons are " + PolicyTestParser.reasons.joined(separator: ", "))
                     }
                 case "missing": e.missing = strings(v, "missing")
                 case "minimal": e.minimal = strings(v, "minimal")
                 default:
-                    problem(k, "unknown key `\(key)` in `expect`" + Suggest.clause(key, PolicyTestParser.expectKeys)
+                    problem(
+                        k,
+                        "unknown key `\(key)` in `expect`" + Suggest.clause(key, PolicyTestParser.expectKeys)
                             + "; keys are " + PolicyTestParser.expectKeys.joined(separator: ", "))
                 }
             }
-            if pairs.isEmpty { problem(node, "`expect` is empty; give at least one of " + PolicyTestParser.expectKeys.joined(separator: ", ")) }
+            if pairs.isEmpty {
+                problem(
+                    node,
+                    "`expect` is empty; give at least one of " + PolicyTestParser.expectKeys.joined(separator: ", "))
+            }
             return e
         }
     }
@@ -286,7 +324,10 @@ public struct PolicyTestRunner: Sendable {
         var actionProblem: String?
         let ruleIndex = c.method == "tools/call" ? policy.toolRuleIndex(for: c.tool) : nil
         if let action = c.action {
-            if let ruleIndex, let argument = policy.model.tools[ruleIndex].actionArgument ?? (policy.model.tools[ruleIndex].actions != nil ? "action" : nil) {
+            if let ruleIndex,
+                let argument = policy.model.tools[ruleIndex].actionArgument
+                    ?? (policy.model.tools[ruleIndex].actions != nil ? "action" : nil)
+            {
                 arguments[argument] = .string(action)
             } else if ruleIndex != nil {
                 actionProblem = "tool `\(c.tool)` has no actions; `action: \(action)` cannot apply"
@@ -304,15 +345,18 @@ public struct PolicyTestRunner: Sendable {
         if let actionProblem { failures.append(actionProblem) }
         let e = c.expect
         if let allowed = e.allowed, allowed != decision.allowed {
-            failures.append("allowed: expected \(allowed), got \(decision.allowed) (\(decision.reason)"
-                            + (record.missing.isEmpty ? "" : "; missing: \(record.missing.joined(separator: " "))") + ")")
+            failures.append(
+                "allowed: expected \(allowed), got \(decision.allowed) (\(decision.reason)"
+                    + (record.missing.isEmpty ? "" : "; missing: \(record.missing.joined(separator: " "))") + ")")
         }
         if let reason = e.reason, reason != decision.reason.rawValue {
             failures.append("reason: expected \(reason), got \(decision.reason)")
         }
         let byName: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         if let missing = e.missing, Set(missing) != Set(record.missing) {
-            failures.append("missing: expected [\(missing.sorted(by: byName).joined(separator: " "))], got [\(record.missing.joined(separator: " "))]")
+            failures.append(
+                "missing: expected [\(missing.sorted(by: byName).joined(separator: " "))], got [\(record.missing.joined(separator: " "))]"
+            )
         }
         var minimal: [String]?
         if let expected = e.minimal {
@@ -320,31 +364,39 @@ public struct PolicyTestRunner: Sendable {
                 failures.append("minimal: only tools have a least-privilege set (method is `\(c.method)`)")
             } else {
                 do {
-                    let r = try LeastPrivilegeSolver(policy: policy).minimal(for: [ToolSelection(tool: c.tool, actions: c.action.map { [$0] })])
+                    let r = try LeastPrivilegeSolver(policy: policy).minimal(for: [
+                        ToolSelection(tool: c.tool, actions: c.action.map { [$0] })
+                    ])
                     minimal = r.scopes
                     if Set(expected) != Set(r.scopes) {
-                        failures.append("minimal: expected [\(expected.sorted(by: byName).joined(separator: " "))], got [\(r.scopes.joined(separator: " "))]")
+                        failures.append(
+                            "minimal: expected [\(expected.sorted(by: byName).joined(separator: " "))], got [\(r.scopes.joined(separator: " "))]"
+                        )
                     }
                 } catch {
                     failures.append("minimal: \(error.message)")
                 }
             }
         }
-        return PolicyTestResult(testCase: c, failures: failures, allowed: decision.allowed, reason: decision.reason.rawValue,
-                                missing: record.missing, minimal: minimal)
+        return PolicyTestResult(
+            testCase: c, failures: failures, allowed: decision.allowed, reason: decision.reason.rawValue,
+            missing: record.missing, minimal: minimal)
     }
 
     /// Runs every case of a file, in order.
     public mutating func run(_ file: PolicyTestFile) -> [PolicyTestResult] { file.cases.map { run($0) } }
 
-    static func clauseKey(_ owner: String, _ clause: [String]) -> String { "clause \(owner) " + clause.joined(separator: " + ") }
+    static func clauseKey(_ owner: String, _ clause: [String]) -> String {
+        "clause \(owner) " + clause.joined(separator: " + ")
+    }
 
     mutating func mark(_ index: Int, arguments: [String: JSONValue], closure: ScopeSet) {
         let rule = policy.model.tools[index]
         let owner = "#\(index)"
         covered.insert("tool \(owner)")
         func markClauses(_ r: Requirement?, _ key: String) {
-            for clause in r?.clauses ?? [] where clause.allSatisfy({ policy.scopes.id($0).map(closure.contains) ?? false }) {
+            for clause in r?.clauses ?? []
+            where clause.allSatisfy({ policy.scopes.id($0).map(closure.contains) ?? false }) {
                 covered.insert(Self.clauseKey(key, clause))
             }
         }
@@ -371,21 +423,30 @@ public struct PolicyTestRunner: Sendable {
     public var coverage: PolicyCoverage {
         var items: [PolicyCoverage.Item] = []
         func describe(_ w: ConditionalRequirement) -> String {
-            w.conditions.map { c in "\(c.argument) " + c.matchers.map(\.name).joined(separator: "+") }.joined(separator: ", ")
+            w.conditions.map { c in "\(c.argument) " + c.matchers.map(\.name).joined(separator: "+") }.joined(
+                separator: ", ")
         }
         for (index, rule) in policy.model.tools.enumerated() {
             let owner = "#\(index)"
-            items.append(.init(kind: "tool", label: rule.pattern, location: rule.location, covered: covered.contains("tool \(owner)")))
+            items.append(
+                .init(
+                    kind: "tool", label: rule.pattern, location: rule.location,
+                    covered: covered.contains("tool \(owner)")))
             func clauses(_ r: Requirement?, _ key: String, _ label: String) {
                 for clause in r?.clauses ?? [] {
-                    items.append(.init(kind: "clause", label: "\(label): " + clause.joined(separator: " + "),
-                                       location: r?.location ?? rule.location, covered: covered.contains(Self.clauseKey(key, clause))))
+                    items.append(
+                        .init(
+                            kind: "clause", label: "\(label): " + clause.joined(separator: " + "),
+                            location: r?.location ?? rule.location,
+                            covered: covered.contains(Self.clauseKey(key, clause))))
                 }
             }
             func whens(_ ws: [ConditionalRequirement], _ key: String, _ label: String) {
                 for (i, w) in ws.enumerated() {
-                    items.append(.init(kind: "when", label: "\(label) when \(describe(w))", location: w.location,
-                                       covered: covered.contains("when \(key) \(i)")))
+                    items.append(
+                        .init(
+                            kind: "when", label: "\(label) when \(describe(w))", location: w.location,
+                            covered: covered.contains("when \(key) \(i)")))
                     clauses(w.requirement, "\(key) when \(i)", "\(label) when \(describe(w))")
                 }
             }
@@ -393,7 +454,10 @@ public struct PolicyTestRunner: Sendable {
             whens(rule.when, owner, rule.pattern)
             for a in rule.actions ?? [] {
                 let label = "\(rule.pattern).\(a.name)"
-                items.append(.init(kind: "action", label: label, location: a.location, covered: covered.contains("action \(owner) \(a.name)")))
+                items.append(
+                    .init(
+                        kind: "action", label: label, location: a.location,
+                        covered: covered.contains("action \(owner) \(a.name)")))
                 clauses(a.requirement, "\(owner).\(a.name)", label)
                 whens(a.when, "\(owner).\(a.name)", label)
             }

@@ -12,7 +12,8 @@ enum Bearer {
     static func token(fromAuthorization header: String?) -> String? {
         guard let header else { return nil }
         let bytes = header.utf8
-        var start = bytes.startIndex, end = bytes.endIndex
+        var start = bytes.startIndex
+        var end = bytes.endIndex
         while start < end, isSpaceOrTab(bytes[start]) { start = bytes.index(after: start) }
         while start < end, isSpaceOrTab(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
         for expected in "bearer".utf8 {
@@ -33,7 +34,8 @@ enum Bearer {
         for u in bytes {
             let letterOrDigit = (u &- 0x30) < 10 || ((u | 0x20) &- 0x61) < 26
             if !letterOrDigit, u != UInt8(ascii: "-"), u != UInt8(ascii: "."), u != UInt8(ascii: "_"),
-               u != UInt8(ascii: "~"), u != UInt8(ascii: "+"), u != UInt8(ascii: "/"), u != UInt8(ascii: "=") {
+                u != UInt8(ascii: "~"), u != UInt8(ascii: "+"), u != UInt8(ascii: "/"), u != UInt8(ascii: "=")
+            {
                 return false
             }
         }
@@ -46,14 +48,19 @@ enum Bearer {
     static func safe(_ s: String) -> String {
         var out = ""
         for u in s.unicodeScalars.prefix(200) {
-            if u.value >= 0x20, u.value < 0x7F, u != "\"", u != "\\" { out.unicodeScalars.append(u) } else { out += "?" }
+            if u.value >= 0x20, u.value < 0x7F, u != "\"", u != "\\" {
+                out.unicodeScalars.append(u)
+            } else {
+                out += "?"
+            }
         }
         return out
     }
 
     /// `Bearer k="v", …` from ordered parameters (values made header-safe).
     static func challenge(_ parameters: [(String, String)]) -> String {
-        parameters.isEmpty ? "Bearer" : "Bearer " + parameters.map { "\($0.0)=\"\(safe($0.1))\"" }.joined(separator: ", ")
+        parameters.isEmpty
+            ? "Bearer" : "Bearer " + parameters.map { "\($0.0)=\"\(safe($0.1))\"" }.joined(separator: ", ")
     }
 
     /// The RFC 9728 metadata URL (path form) of a resource id: `scheme://host[:port]/.well-known/oauth-protected-resource/path`.

@@ -33,8 +33,10 @@ public struct Caller: Sendable {
 
     /// A caller with explicitly granted scopes (stdio servers, tests): e.g. from a token verified at start-up
     /// or from the launching process's configuration.
-    public init(scopes: [String], clientID: String? = nil, subject: String? = nil, tokenID: String? = nil,
-                stripPrefixes: [String] = [], policy: CompiledPolicy) {
+    public init(
+        scopes: [String], clientID: String? = nil, subject: String? = nil, tokenID: String? = nil,
+        stripPrefixes: [String] = [], policy: CompiledPolicy
+    ) {
         self.token = nil
         self.scopes = scopes
         self.stripPrefixes = stripPrefixes

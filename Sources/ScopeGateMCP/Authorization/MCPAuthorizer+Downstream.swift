@@ -40,23 +40,30 @@ extension MCPAuthorizer {
     ///
     /// The exchange happens at `downstream.issuer`, else at the caller's token's issuer. Call it only for an
     /// allowed call of a tool with `downstream:` (``downstream(forTool:snapshot:)``).
-    public func exchange(_ downstream: DownstreamExchange, for call: Call, caller: Caller, subjectToken: String?,
-                         snapshot: PolicySnapshot? = nil) async -> Result<DownstreamToken, TokenExchangeError> {
+    public func exchange(
+        _ downstream: DownstreamExchange, for call: Call, caller: Caller, subjectToken: String?,
+        snapshot: PolicySnapshot? = nil
+    ) async -> Result<DownstreamToken, TokenExchangeError> {
         let snapshot = snapshot ?? store.current
         let issuer = downstream.issuer ?? caller.token?.issuer
         let result: Result<DownstreamToken, TokenExchangeError>
         if let subjectToken, !subjectToken.isEmpty {
             if let issuer, let exchanger = exchangers(for: snapshot)[issuer] {
                 do throws(TokenExchangeError) {
-                    result = .success(try await exchanger.exchange(subjectToken: subjectToken, audience: downstream.audience,
-                                                                   scopes: downstream.scopes,
-                                                                   subjectExpiresAt: caller.token?.expiresAt))
+                    result = .success(
+                        try await exchanger.exchange(
+                            subjectToken: subjectToken, audience: downstream.audience,
+                            scopes: downstream.scopes,
+                            subjectExpiresAt: caller.token?.expiresAt))
                 } catch {
                     result = .failure(error)
                 }
             } else {
-                result = .failure(TokenExchangeError(.notConfigured, issuer.map { "issuer `\(Bearer.safe($0))` has no token exchange configured" }
-                                                     ?? "no issuer to exchange the caller's token at"))
+                result = .failure(
+                    TokenExchangeError(
+                        .notConfigured,
+                        issuer.map { "issuer `\(Bearer.safe($0))` has no token exchange configured" }
+                            ?? "no issuer to exchange the caller's token at"))
             }
         } else {
             result = .failure(TokenExchangeError(.noSubjectToken, "the caller presented no token to exchange"))
@@ -65,19 +72,23 @@ extension MCPAuthorizer {
         case .success(let token): metrics.exchanged(result: token.cached ? "cached" : "issued")
         case .failure(let error):
             metrics.exchanged(result: error.code.id)
-            configuration.logger.info("token exchange failed", metadata: ["code": "\(error.code.id)", "audience": "\(downstream.audience)"])
+            configuration.logger.info(
+                "token exchange failed", metadata: ["code": "\(error.code.id)", "audience": "\(downstream.audience)"])
         }
         auditExchange(downstream, issuer: issuer, result: result, call: call, caller: caller, snapshot: snapshot)
         return result
     }
 
-    func auditExchange(_ downstream: DownstreamExchange, issuer: String?, result: Result<DownstreamToken, TokenExchangeError>,
-                       call: Call, caller: Caller, snapshot: PolicySnapshot) {
+    func auditExchange(
+        _ downstream: DownstreamExchange, issuer: String?, result: Result<DownstreamToken, TokenExchangeError>,
+        call: Call, caller: Caller, snapshot: PolicySnapshot
+    ) {
         guard configuration.auditSink != nil || configuration.auditLogger.logLevel <= .info else { return }
         let policy = snapshot.policy
         let caller = caller.resolved(against: policy)
-        var record = DownstreamAudit(issuer: issuer, audience: downstream.audience, scopes: downstream.scopes,
-                                     grantedScopes: [], tokenID: nil, cached: false, error: nil)
+        var record = DownstreamAudit(
+            issuer: issuer, audience: downstream.audience, scopes: downstream.scopes,
+            grantedScopes: [], tokenID: nil, cached: false, error: nil)
         let allowed: Bool
         switch result {
         case .success(let token):
@@ -95,14 +106,17 @@ extension MCPAuthorizer {
         let index = policy.toolRuleIndex(for: call.name)
         let rule = index.map { policy.model.tools[$0].location.description }
         var action: String?
-        if let index, let argument = policy.model.tools[index].actionArgument, case .string(let a)? = call.arguments[argument] {
+        if let index, let argument = policy.model.tools[index].actionArgument,
+            case .string(let a)? = call.arguments[argument]
+        {
             action = a
         }
-        var event = AuditEvent(time: configuration.clock.now(), clientID: caller.clientID, subject: caller.subject,
-                               tokenID: caller.tokenID, method: call.method, tool: call.name.isEmpty ? nil : call.name,
-                               action: action, arguments: arguments, granted: caller.grant.granted, allowed: allowed,
-                               reason: allowed ? "token_exchanged" : "token_exchange_failed", required: [], missing: [],
-                               rule: rule, policyVersion: snapshot.version)
+        var event = AuditEvent(
+            time: configuration.clock.now(), clientID: caller.clientID, subject: caller.subject,
+            tokenID: caller.tokenID, method: call.method, tool: call.name.isEmpty ? nil : call.name,
+            action: action, arguments: arguments, granted: caller.grant.granted, allowed: allowed,
+            reason: allowed ? "token_exchanged" : "token_exchange_failed", required: [], missing: [],
+            rule: rule, policyVersion: snapshot.version)
         event.downstream = record
         configuration.auditLogger.info("\(event.json)")
         configuration.auditSink?(event)

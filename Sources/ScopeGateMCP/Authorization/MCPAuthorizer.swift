@@ -43,7 +43,8 @@ public final class MCPAuthorizer: Sendable {
     }
 
     /// Loads and compiles the policy at `path` and creates an authorizer; throws every diagnostic of a bad policy.
-    public convenience init(policyPath: String, configuration: ScopeGateMCPConfiguration = .init()) throws(PolicyError) {
+    public convenience init(policyPath: String, configuration: ScopeGateMCPConfiguration = .init()) throws(PolicyError)
+    {
         self.init(store: try PolicyStore(path: policyPath), configuration: configuration)
     }
 
@@ -79,9 +80,10 @@ public final class MCPAuthorizer: Sendable {
         var rebuilt = false
         let verifier = verifierState.withLock { entry -> TokenVerifier in
             if let entry, entry.resource == resource, entry.tokens == tokens { return entry.verifier }
-            let verifier = TokenVerifier(config: tokens, resource: resource, options: configuration.verifierOptions,
-                                         staticKeys: configuration.staticKeys, fetcher: fetcher,
-                                         clock: configuration.clock, environment: configuration.environment)
+            let verifier = TokenVerifier(
+                config: tokens, resource: resource, options: configuration.verifierOptions,
+                staticKeys: configuration.staticKeys, fetcher: fetcher,
+                clock: configuration.clock, environment: configuration.environment)
             rebuilt = entry != nil
             entry = VerifierEntry(resource: resource, tokens: tokens, verifier: verifier)
             return verifier
@@ -163,11 +165,13 @@ public final class MCPAuthorizer: Sendable {
         // Building the record re-explains the decision: skip it when nobody listens.
         guard configuration.auditSink != nil || configuration.auditLogger.logLevel <= .info else { return }
         let policy = snapshot.policy
-        let record = policy.record(for: decision, call: call, grant: caller.grant, style: configuration.challengeScope,
-                                   policyVersion: snapshot.version)
-        let event = AuditEvent(decision: decision, record: record, call: call, grant: caller.grant, policy: policy,
-                               policyVersion: snapshot.version, time: configuration.clock.now(),
-                               clientID: caller.clientID, subject: caller.subject, tokenID: caller.tokenID)
+        let record = policy.record(
+            for: decision, call: call, grant: caller.grant, style: configuration.challengeScope,
+            policyVersion: snapshot.version)
+        let event = AuditEvent(
+            decision: decision, record: record, call: call, grant: caller.grant, policy: policy,
+            policyVersion: snapshot.version, time: configuration.clock.now(),
+            clientID: caller.clientID, subject: caller.subject, tokenID: caller.tokenID)
         configuration.auditLogger.info("\(event.json)")
         configuration.auditSink?(event)
     }
@@ -179,11 +183,12 @@ public final class MCPAuthorizer: Sendable {
         let empty = policy.grant([])
         let decision = Decision.invalidToken(error.map { $0.code.id } ?? "missing token")
         metrics.decided(decision, nanoseconds: 0)
-        let event = AuditEvent(time: configuration.clock.now(), clientID: nil, subject: nil, tokenID: nil,
-                               method: call.method, tool: call.name.isEmpty ? nil : call.name, action: nil,
-                               arguments: call.arguments.mapValues { _ in .string("[redacted]") }, granted: empty.granted,
-                               allowed: false, reason: "invalid_token",
-                               required: [], missing: [], rule: nil, policyVersion: snapshot.version)
+        let event = AuditEvent(
+            time: configuration.clock.now(), clientID: nil, subject: nil, tokenID: nil,
+            method: call.method, tool: call.name.isEmpty ? nil : call.name, action: nil,
+            arguments: call.arguments.mapValues { _ in .string("[redacted]") }, granted: empty.granted,
+            allowed: false, reason: "invalid_token",
+            required: [], missing: [], rule: nil, policyVersion: snapshot.version)
         configuration.auditLogger.info("\(event.json)")
         configuration.auditSink?(event)
     }
@@ -210,11 +215,15 @@ public final class MCPAuthorizer: Sendable {
     }
 
     /// The `WWW-Authenticate` of a 403 `insufficient_scope` for denied outcomes (their missing scopes unioned).
-    public func insufficientScopeChallenge(for outcomes: [Outcome], caller: Caller, snapshot: PolicySnapshot? = nil) -> String {
+    public func insufficientScopeChallenge(for outcomes: [Outcome], caller: Caller, snapshot: PolicySnapshot? = nil)
+        -> String
+    {
         let snapshot = snapshot ?? store.current
         var scopes: [String] = []
         if configuration.challengeScope == .grantedPlusMissing {
-            for s in caller.resolved(against: snapshot.policy).grant.recognized where !scopes.contains(s) { scopes.append(s) }
+            for s in caller.resolved(against: snapshot.policy).grant.recognized where !scopes.contains(s) {
+                scopes.append(s)
+            }
         }
         var names: [String] = []
         for outcome in outcomes where outcome.decision.reason == .missingScope {
@@ -222,9 +231,12 @@ public final class MCPAuthorizer: Sendable {
             let name = outcome.call.name.isEmpty ? outcome.call.method : outcome.call.name
             if !names.contains(name) { names.append(name) }
         }
-        var parameters: [(String, String)] = [("error", "insufficient_scope"), ("scope", scopes.joined(separator: " "))]
+        var parameters: [(String, String)] = [
+            ("error", "insufficient_scope"), ("scope", scopes.joined(separator: " ")),
+        ]
         if let url = resourceMetadataURL(snapshot) { parameters.append(("resource_metadata", url)) }
-        let subject = names.prefix(3).map { "`\($0.prefix(64))`" }.joined(separator: ", ") + (names.count > 3 ? ", …" : "")
+        let subject =
+            names.prefix(3).map { "`\($0.prefix(64))`" }.joined(separator: ", ") + (names.count > 3 ? ", …" : "")
         parameters.append(("error_description", "additional scope required for \(subject)"))
         return Bearer.challenge(parameters)
     }
@@ -235,7 +247,8 @@ public final class MCPAuthorizer: Sendable {
         let rule = policy.model.tools[index]
         var action: String?
         if let argument = rule.actionArgument, case .string(let a)? = call.arguments[argument],
-           rule.actions?.contains(where: { $0.name == a }) == true {
+            rule.actions?.contains(where: { $0.name == a }) == true
+        {
             action = a
         }
         let key = LeastPrivilegeKey(stamp: policy.stamp, rule: index, action: action)
@@ -259,7 +272,9 @@ public final class MCPAuthorizer: Sendable {
         guard let index = policy.toolRuleIndex(for: tool) else { return false }
         let rule = policy.model.tools[index]
         if let argument = rule.actionArgument, let actions = rule.actions {
-            return actions.contains { policy.isAllowed(.tool(tool, arguments: [argument: .string($0.name)]), grant: caller.grant) }
+            return actions.contains {
+                policy.isAllowed(.tool(tool, arguments: [argument: .string($0.name)]), grant: caller.grant)
+            }
         }
         return policy.isAllowed(.tool(tool), grant: caller.grant)
     }

@@ -34,7 +34,9 @@ struct JSONRPCCalls: Sendable {
         switch value {
         case .array(let items):
             guard !items.isEmpty else { throw Failure(kind: .invalid, message: "empty batch") }
-            guard items.count <= maxBatch else { throw Failure(kind: .invalid, message: "batch larger than \(maxBatch)") }
+            guard items.count <= maxBatch else {
+                throw Failure(kind: .invalid, message: "batch larger than \(maxBatch)")
+            }
             var messages: [Message] = []
             for item in items { messages.append(try message(item)) }
             return JSONRPCCalls(messages: messages, isBatch: true)
@@ -44,8 +46,12 @@ struct JSONRPCCalls: Sendable {
     }
 
     static func message(_ value: JSONValue) throws(Failure) -> Message {
-        guard case .object(let object) = value else { throw Failure(kind: .invalid, message: "a message is not an object") }
-        guard case .string("2.0")? = object["jsonrpc"] else { throw Failure(kind: .invalid, message: "`jsonrpc` must be \"2.0\"") }
+        guard case .object(let object) = value else {
+            throw Failure(kind: .invalid, message: "a message is not an object")
+        }
+        guard case .string("2.0")? = object["jsonrpc"] else {
+            throw Failure(kind: .invalid, message: "`jsonrpc` must be \"2.0\"")
+        }
         let id = object["id"]
         guard let methodValue = object["method"] else {
             guard object["result"] != nil || object["error"] != nil, id != nil else {
@@ -76,8 +82,10 @@ struct JSONRPCCalls: Sendable {
             }
         }
         switch method {
-        case "tools/call": return Message(id: id, call: Call(method: method, name: try string("name"), arguments: try arguments()))
-        case "prompts/get": return Message(id: id, call: Call(method: method, name: try string("name"), arguments: try arguments()))
+        case "tools/call":
+            return Message(id: id, call: Call(method: method, name: try string("name"), arguments: try arguments()))
+        case "prompts/get":
+            return Message(id: id, call: Call(method: method, name: try string("name"), arguments: try arguments()))
         case "resources/read": return Message(id: id, call: Call(method: method, name: try string("uri")))
         default: return Message(id: id, call: Call(method: method))
         }
@@ -95,7 +103,8 @@ struct JSONRPCCalls: Sendable {
                 throw Failure(kind: .headerMismatch, message: "`Mcp-Method` does not match the body's `method`")
             }
             if let name {
-                let named = call.method == "tools/call" || call.method == "prompts/get" || call.method == "resources/read"
+                let named =
+                    call.method == "tools/call" || call.method == "prompts/get" || call.method == "resources/read"
                 guard named, name == call.name else {
                     throw Failure(kind: .headerMismatch, message: "`Mcp-Name` does not match the body's name")
                 }

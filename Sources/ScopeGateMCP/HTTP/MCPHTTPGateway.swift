@@ -38,8 +38,10 @@ public final class MCPHTTPGateway: Sendable {
 
     /// A gateway that does **no** authentication or authorization: every request to the endpoint is forwarded
     /// with `caller`. Only for measuring the cost of authorization (the load test's baseline); never deploy it.
-    public init(authorizer: MCPAuthorizer, endpointPath: String? = nil, bypassAuthorization caller: Caller,
-                forward: @escaping Forward) {
+    public init(
+        authorizer: MCPAuthorizer, endpointPath: String? = nil, bypassAuthorization caller: Caller,
+        forward: @escaping Forward
+    ) {
         self.authorizer = authorizer
         self.endpointPathOverride = endpointPath
         self.forward = forward
@@ -75,7 +77,8 @@ public final class MCPHTTPGateway: Sendable {
             endpoint = "/mcp"
         }
         let root = "/.well-known/oauth-protected-resource"
-        let paths = Paths(resourceID: id, endpoint: endpoint, metadata: endpoint == "/" ? [root] : [root + endpoint, root])
+        let paths = Paths(
+            resourceID: id, endpoint: endpoint, metadata: endpoint == "/" ? [root] : [root + endpoint, root])
         pathCache.withLock { $0 = paths }
         return paths
     }
@@ -89,17 +92,22 @@ public final class MCPHTTPGateway: Sendable {
         let paths = paths(snapshot)
         if paths.metadata.contains(path) {
             guard method == "GET" || method == "HEAD" else {
-                return .error(statusCode: 405, .invalidRequest("Method Not Allowed"), extraHeaders: ["Allow": "GET, HEAD"])
+                return .error(
+                    statusCode: 405, .invalidRequest("Method Not Allowed"), extraHeaders: ["Allow": "GET, HEAD"])
             }
-            return .data(ProtectedResourceMetadata.json(authorizer: authorizer, snapshot: snapshot),
-                         headers: ["Content-Type": "application/json", "Cache-Control": "max-age=300",
-                                   "Access-Control-Allow-Origin": "*"])
+            return .data(
+                ProtectedResourceMetadata.json(authorizer: authorizer, snapshot: snapshot),
+                headers: [
+                    "Content-Type": "application/json", "Cache-Control": "max-age=300",
+                    "Access-Control-Allow-Origin": "*",
+                ])
         }
         guard path == paths.endpoint else {
             return .error(statusCode: 404, .invalidRequest("Not Found"))
         }
         if let body = request.body, body.count > configuration.maxBodyBytes {
-            return .error(statusCode: 413, .invalidRequest("request body larger than \(configuration.maxBodyBytes) bytes"))
+            return .error(
+                statusCode: 413, .invalidRequest("request body larger than \(configuration.maxBodyBytes) bytes"))
         }
 
         if let bypass { return await forward(request, bypass) }
@@ -119,7 +127,8 @@ public final class MCPHTTPGateway: Sendable {
         }
         let calls: JSONRPCCalls
         do throws(JSONRPCCalls.Failure) {
-            calls = try JSONRPCCalls.read(body, maxDepth: configuration.maxJSONDepth, maxBatch: configuration.maxBatchSize)
+            calls = try JSONRPCCalls.read(
+                body, maxDepth: configuration.maxJSONDepth, maxBatch: configuration.maxBatchSize)
             try calls.checkHints(method: request.header("Mcp-Method"), name: request.header("Mcp-Name"))
         } catch {
             switch error.kind {
@@ -139,9 +148,10 @@ public final class MCPHTTPGateway: Sendable {
         if denied.allSatisfy({ $0.decision.reason == .missingScope }) {
             let challenge = authorizer.insufficientScopeChallenge(for: denied, caller: caller, snapshot: snapshot)
             let missing = Set(denied.flatMap(\.missing)).sorted()
-            return .error(statusCode: 403,
-                          .serverError(code: -32003, message: "insufficient_scope: missing " + missing.joined(separator: " ")),
-                          extraHeaders: ["WWW-Authenticate": challenge])
+            return .error(
+                statusCode: 403,
+                .serverError(code: -32003, message: "insufficient_scope: missing " + missing.joined(separator: " ")),
+                extraHeaders: ["WWW-Authenticate": challenge])
         }
         // No scope can make these calls (unknown tool, action, resource, prompt or method): no step-up challenge.
         let reasons = Set(denied.map(\.decision.reason.rawValue)).sorted().joined(separator: ", ")
@@ -151,15 +161,17 @@ public final class MCPHTTPGateway: Sendable {
     func unauthorized(_ request: MCP.HTTPRequest, error: TokenError?, snapshot: PolicySnapshot) -> MCP.HTTPResponse {
         var call: Call?
         if let body = request.body, body.count <= authorizer.configuration.maxBodyBytes,
-           let calls = try? JSONRPCCalls.read(body, maxDepth: authorizer.configuration.maxJSONDepth, maxBatch: 1),
-           !calls.isBatch {
+            let calls = try? JSONRPCCalls.read(body, maxDepth: authorizer.configuration.maxJSONDepth, maxBatch: 1),
+            !calls.isBatch
+        {
             call = calls.messages.first?.call
         }
         authorizer.auditInvalidToken(call, error: error, snapshot: snapshot)
         let challenge = authorizer.unauthorizedChallenge(for: call, error: error, snapshot: snapshot)
         let message = error.map { "invalid_token: \($0.message)" } ?? "unauthorized: a bearer token is required"
-        return .error(statusCode: 401, .serverError(code: -32001, message: message),
-                      extraHeaders: ["WWW-Authenticate": challenge])
+        return .error(
+            statusCode: 401, .serverError(code: -32001, message: message),
+            extraHeaders: ["WWW-Authenticate": challenge])
     }
 }
 
@@ -172,7 +184,9 @@ enum ProtectedResourceMetadata {
         out += ",\"authorization_servers\":" + JSONText.array(servers)
         out += ",\"scopes_supported\":" + JSONText.array(resource?.resolvedScopesSupported ?? [])
         out += ",\"bearer_methods_supported\":[\"header\"]"
-        if let documentation = resource?.documentation { out += ",\"resource_documentation\":" + JSONText.quote(documentation) }
+        if let documentation = resource?.documentation {
+            out += ",\"resource_documentation\":" + JSONText.quote(documentation)
+        }
         out += "}"
         return Data(out.utf8)
     }
@@ -190,7 +204,8 @@ public struct CachedTokenValidator: HTTPRequestValidator {
     public func validate(_ request: MCP.HTTPRequest, context: HTTPValidationContext) -> MCP.HTTPResponse? {
         if authorizer.hasCachedToken(authorization: request.header("Authorization")) { return nil }
         let challenge = authorizer.unauthorizedChallenge(for: nil, error: nil)
-        return .error(statusCode: 401, .serverError(code: -32001, message: "unauthorized: a bearer token is required"),
-                      sessionID: context.sessionID, extraHeaders: ["WWW-Authenticate": challenge])
+        return .error(
+            statusCode: 401, .serverError(code: -32001, message: "unauthorized: a bearer token is required"),
+            sessionID: context.sessionID, extraHeaders: ["WWW-Authenticate": challenge])
     }
 }

@@ -36,8 +36,10 @@ public actor MCPSessionRouter {
     /// - Parameters:
     ///   - validators: the SDK request validators every transport runs (e.g. ``CachedTokenValidator``, origin,
     ///     accept, content type, protocol version).
-    public init(validators: [any HTTPRequestValidator], idleTimeout: TimeInterval = 1800, maxSessions: Int = 10_000,
-                logger: Logger = Logger(label: "scopegate.mcp.sessions"), makeServer: @escaping ServerFactory) {
+    public init(
+        validators: [any HTTPRequestValidator], idleTimeout: TimeInterval = 1800, maxSessions: Int = 10_000,
+        logger: Logger = Logger(label: "scopegate.mcp.sessions"), makeServer: @escaping ServerFactory
+    ) {
         self.makeServer = makeServer
         self.validators = validators
         self.idleTimeout = idleTimeout
@@ -81,8 +83,9 @@ public actor MCPSessionRouter {
     }
 
     func start() async -> (Server, StatelessHTTPServerTransport)? {
-        let transport = StatelessHTTPServerTransport(validationPipeline: StandardValidationPipeline(validators: validators),
-                                                     logger: logger)
+        let transport = StatelessHTTPServerTransport(
+            validationPipeline: StandardValidationPipeline(validators: validators),
+            logger: logger)
         do {
             let server = try await makeServer()
             try await server.start(transport: transport)

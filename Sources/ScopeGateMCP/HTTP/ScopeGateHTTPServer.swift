@@ -29,7 +29,8 @@ public struct GatewayResponder: HTTPResponder {
             headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
         }
         let body = buffer.readableBytes > 0 ? Data(buffer.readableBytesView) : nil
-        let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
+        let mcpRequest = MCP.HTTPRequest(
+            method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
         return Self.response(await gateway.handle(mcpRequest))
     }
 
@@ -42,10 +43,12 @@ public struct GatewayResponder: HTTPResponder {
         }
         switch response {
         case .stream(let stream, _):
-            return Response(status: .init(code: response.statusCode), headers: fields, body: ResponseBody { writer in
-                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .init(code: response.statusCode), headers: fields,
+                body: ResponseBody { writer in
+                    for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                })
         default:
             let body = response.bodyData.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody()
             return Response(status: .init(code: response.statusCode), headers: fields, body: body)
@@ -62,8 +65,9 @@ public enum ScopeGateHTTPServer {
         logger: Logger = Logger(label: "scopegate.http"),
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> Application<GatewayResponder> {
-        Application(responder: GatewayResponder(gateway: gateway),
-                    configuration: .init(address: .hostname(host, port: port), serverName: "scopegate"),
-                    onServerRunning: onServerRunning, logger: logger)
+        Application(
+            responder: GatewayResponder(gateway: gateway),
+            configuration: .init(address: .hostname(host, port: port), serverName: "scopegate"),
+            onServerRunning: onServerRunning, logger: logger)
     }
 }

@@ -16,14 +16,18 @@ struct ScopeGateMetrics: Sendable {
     let decisionTimer = Metrics.Timer(label: "scopegate_decision_duration")
 
     func decided(_ decision: Decision, nanoseconds: UInt64) {
-        Counter(label: "scopegate_decisions_total",
-                dimensions: [("outcome", decision.allowed ? "allow" : "deny"), ("reason", decision.reason.rawValue)]).increment()
+        Counter(
+            label: "scopegate_decisions_total",
+            dimensions: [("outcome", decision.allowed ? "allow" : "deny"), ("reason", decision.reason.rawValue)]
+        ).increment()
         if nanoseconds > 0 { decisionTimer.recordNanoseconds(Int64(clamping: nanoseconds)) }
     }
 
     func tokenVerified(cached: Bool, code: String?) {
-        Counter(label: "scopegate_token_verifications_total",
-                dimensions: [("cache", cached ? "hit" : "miss"), ("result", code ?? "ok")]).increment()
+        Counter(
+            label: "scopegate_token_verifications_total",
+            dimensions: [("cache", cached ? "hit" : "miss"), ("result", code ?? "ok")]
+        ).increment()
     }
 
     func idpRequest(kind: String, status: String) {
@@ -35,7 +39,8 @@ struct ScopeGateMetrics: Sendable {
     }
 
     func reloaded(swapped: Bool) {
-        Counter(label: "scopegate_policy_reloads_total", dimensions: [("result", swapped ? "swapped" : "rejected")]).increment()
+        Counter(label: "scopegate_policy_reloads_total", dimensions: [("result", swapped ? "swapped" : "rejected")])
+            .increment()
     }
 }
 

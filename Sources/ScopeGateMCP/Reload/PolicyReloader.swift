@@ -2,10 +2,11 @@ import Dispatch
 import Foundation
 import Logging
 import ScopeGate
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Hot reload of the policy behind an ``MCPAuthorizer``: polls the modification time of every loaded file (the
@@ -49,12 +50,17 @@ public final class PolicyReloader: Sendable {
         switch outcome {
         case .swapped(let snapshot, let warnings):
             authorizer.metrics.reloaded(swapped: true)
-            logger.notice("policy reloaded", metadata: ["reason": "\(reason)", "policy_version": "\(snapshot.version)",
-                                                        "warnings": "\(warnings.count)"])
+            logger.notice(
+                "policy reloaded",
+                metadata: [
+                    "reason": "\(reason)", "policy_version": "\(snapshot.version)",
+                    "warnings": "\(warnings.count)",
+                ])
         case .rejected(let diagnostics, _):
             authorizer.metrics.reloaded(swapped: false)
-            logger.error("policy reload rejected; the previous policy stays in force",
-                         metadata: ["reason": "\(reason)", "policy_version": "\(authorizer.store.current.version)"])
+            logger.error(
+                "policy reload rejected; the previous policy stays in force",
+                metadata: ["reason": "\(reason)", "policy_version": "\(authorizer.store.current.version)"])
             for diagnostic in diagnostics { logger.error("\(diagnostic.description)") }
         }
         fingerprints.withLock { $0 = Self.fingerprints(of: watchedFiles(), previous: $0) }
@@ -88,7 +94,10 @@ public final class PolicyReloader: Sendable {
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         source.setEventHandler { [self] in reload(reason: "SIGHUP") }
         source.resume()
-        signalSource.withLock { $0?.cancel(); $0 = source }
+        signalSource.withLock {
+            $0?.cancel()
+            $0 = source
+        }
     }
 
     /// Stat every file; hash contents only when the modification time or size moved.
@@ -96,7 +105,8 @@ public final class PolicyReloader: Sendable {
         var out: [String: Fingerprint] = [:]
         for file in files {
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
-                  let modified = attributes[.modificationDate] as? Date else { continue }
+                let modified = attributes[.modificationDate] as? Date
+            else { continue }
             let size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
             if let old = previous[file], old.modified == modified, old.size == size {
                 out[file] = old

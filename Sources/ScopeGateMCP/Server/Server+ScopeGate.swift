@@ -11,20 +11,24 @@ public struct CallerSource: Sendable {
     let resolve: @Sendable (MCPAuthorizer) async -> Caller?
     let subjectToken: @Sendable () async -> String?
 
-    init(resolve: @escaping @Sendable (MCPAuthorizer) async -> Caller?,
-         subjectToken: @escaping @Sendable () async -> String? = { nil }) {
+    init(
+        resolve: @escaping @Sendable (MCPAuthorizer) async -> Caller?,
+        subjectToken: @escaping @Sendable () async -> String? = { nil }
+    ) {
         self.resolve = resolve
         self.subjectToken = subjectToken
     }
 
     /// The bearer token of the HTTP request being handled (`Server.currentHandlerContext?.httpContext`), looked up
     /// in the authorizer's verified-token cache only (``MCPHTTPGateway`` filled it). Nil without HTTP context.
-    public static let httpContext = CallerSource(resolve: { authorizer in
-        guard let request = Server.currentHandlerContext?.httpContext else { return nil }
-        return authorizer.cachedCaller(authorization: request.header("Authorization"))
-    }, subjectToken: {
-        Bearer.token(fromAuthorization: Server.currentHandlerContext?.httpContext?.header("Authorization"))
-    })
+    public static let httpContext = CallerSource(
+        resolve: { authorizer in
+            guard let request = Server.currentHandlerContext?.httpContext else { return nil }
+            return authorizer.cachedCaller(authorization: request.header("Authorization"))
+        },
+        subjectToken: {
+            Bearer.token(fromAuthorization: Server.currentHandlerContext?.httpContext?.header("Authorization"))
+        })
 
     /// A caller from your own provider (stdio servers: e.g. a token verified at start-up, or scopes configured by
     /// the launching host). Such a caller has no token to exchange: `downstream:` tools answer
@@ -35,20 +39,28 @@ public struct CallerSource: Sendable {
 
     /// A caller from your own provider, with the token it authenticated with (verified by you), which
     /// `downstream:` tools exchange.
-    public static func provider(_ provider: @escaping @Sendable () async -> Caller?,
-                                subjectToken: @escaping @Sendable () async -> String?) -> CallerSource {
+    public static func provider(
+        _ provider: @escaping @Sendable () async -> Caller?,
+        subjectToken: @escaping @Sendable () async -> String?
+    ) -> CallerSource {
         CallerSource(resolve: { _ in await provider() }, subjectToken: subjectToken)
     }
 
     /// The HTTP context when there is one, else `fallback` (one server wired for both HTTP and stdio).
     public static func httpContext(orElse fallback: CallerSource) -> CallerSource {
-        CallerSource(resolve: { authorizer in
-            if Server.currentHandlerContext?.httpContext != nil { return await CallerSource.httpContext.resolve(authorizer) }
-            return await fallback.resolve(authorizer)
-        }, subjectToken: {
-            if Server.currentHandlerContext?.httpContext != nil { return await CallerSource.httpContext.subjectToken() }
-            return await fallback.subjectToken()
-        })
+        CallerSource(
+            resolve: { authorizer in
+                if Server.currentHandlerContext?.httpContext != nil {
+                    return await CallerSource.httpContext.resolve(authorizer)
+                }
+                return await fallback.resolve(authorizer)
+            },
+            subjectToken: {
+                if Server.currentHandlerContext?.httpContext != nil {
+                    return await CallerSource.httpContext.subjectToken()
+                }
+                return await fallback.subjectToken()
+            })
     }
 }
 
@@ -90,7 +102,8 @@ extension Server {
         _ authorizer: MCPAuthorizer,
         tools: [Tool],
         caller source: CallerSource = .httpContext(orElse: .provider { nil }),
-        delegating handler: @escaping @Sendable (CallTool.Parameters, Caller, DownstreamToken?) async throws -> CallTool.Result
+        delegating handler:
+            @escaping @Sendable (CallTool.Parameters, Caller, DownstreamToken?) async throws -> CallTool.Result
     ) -> Self {
         authorizedTools(authorizer, tools: tools, source: source, exchange: true, handler: handler)
     }
@@ -106,27 +119,37 @@ extension Server {
             guard authorizer.configuration.filterToolsList else { return ListTools.Result(tools: tools) }
             guard let caller = await source.resolve(authorizer) else { return ListTools.Result(tools: []) }
             let snapshot = authorizer.store.current
-            return ListTools.Result(tools: tools.filter { authorizer.mayCall(tool: $0.name, caller: caller, snapshot: snapshot) })
+            return ListTools.Result(
+                tools: tools.filter { authorizer.mayCall(tool: $0.name, caller: caller, snapshot: snapshot) })
         }
         return withMethodHandler(CallTool.self) { params in
             let viaHTTP = Server.currentHandlerContext?.httpContext != nil
             let call = Call.tool(params.name, arguments: (params.arguments ?? [:]).mapValues(JSONValue.init(mcp:)))
             guard let caller = await source.resolve(authorizer) else {
                 return CallTool.Result(
-                    content: [.text(text: "unauthorized: no verified caller for `\(params.name)`", annotations: nil, _meta: nil)],
-                    structuredContent: .object(["error": .string("unauthorized"), "reason": .string("invalid_token"),
-                                                "missing": .array([])]),
+                    content: [
+                        .text(
+                            text: "unauthorized: no verified caller for `\(params.name)`", annotations: nil, _meta: nil)
+                    ],
+                    structuredContent: .object([
+                        "error": .string("unauthorized"), "reason": .string("invalid_token"),
+                        "missing": .array([]),
+                    ]),
                     isError: true)
             }
             let snapshot = authorizer.store.current
             let outcome = authorizer.decide(call, caller: caller, snapshot: snapshot, audit: false)
             if !viaHTTP || !outcome.decision.allowed {
-                authorizer.audit(call, decision: outcome.decision, caller: caller.resolved(against: snapshot.policy), snapshot: snapshot)
+                authorizer.audit(
+                    call, decision: outcome.decision, caller: caller.resolved(against: snapshot.policy),
+                    snapshot: snapshot)
             }
             guard outcome.decision.allowed else {
                 let text: String
                 if outcome.decision.reason == .missingScope {
-                    text = "insufficient_scope: `\(params.name)` needs " + outcome.missing.map { "`\($0)`" }.joined(separator: ", ")
+                    text =
+                        "insufficient_scope: `\(params.name)` needs "
+                        + outcome.missing.map { "`\($0)`" }.joined(separator: ", ")
                 } else {
                     text = "forbidden: `\(params.name)` (\(outcome.decision.reason.rawValue))"
                 }
@@ -143,17 +166,25 @@ extension Server {
             guard exchange, let downstream = authorizer.downstream(forTool: params.name, snapshot: snapshot) else {
                 return try await handler(params, resolved, nil)
             }
-            switch await authorizer.exchange(downstream, for: call, caller: resolved, subjectToken: await source.subjectToken(),
-                                             snapshot: snapshot) {
+            switch await authorizer.exchange(
+                downstream, for: call, caller: resolved, subjectToken: await source.subjectToken(),
+                snapshot: snapshot)
+            {
             case .success(let token):
                 return try await handler(params, resolved, token)
             case .failure(let error):
-                var content: [String: Value] = ["error": .string("token_exchange_failed"), "reason": .string(error.code.id),
-                                                "audience": .string(downstream.audience)]
+                var content: [String: Value] = [
+                    "error": .string("token_exchange_failed"), "reason": .string(error.code.id),
+                    "audience": .string(downstream.audience),
+                ]
                 if let oauth = error.oauthError { content["oauth_error"] = .string(oauth) }
                 return CallTool.Result(
-                    content: [.text(text: "token_exchange_failed: `\(params.name)` cannot get a token for `\(downstream.audience)`: \(error.message)",
-                                    annotations: nil, _meta: nil)],
+                    content: [
+                        .text(
+                            text:
+                                "token_exchange_failed: `\(params.name)` cannot get a token for `\(downstream.audience)`: \(error.message)",
+                            annotations: nil, _meta: nil)
+                    ],
                     structuredContent: .object(content),
                     isError: true)
             }

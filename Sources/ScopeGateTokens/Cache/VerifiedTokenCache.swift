@@ -29,7 +29,8 @@ public final class VerifiedTokenCache<Extra: Sendable>: @unchecked Sendable {
 
         /// Byte-for-byte (`memcmp` over contiguous UTF-8; no Unicode-equivalence matching).
         static func == (a: Key, b: Key) -> Bool {
-            let x = a.token.utf8, y = b.token.utf8
+            let x = a.token.utf8
+            let y = b.token.utf8
             guard x.count == y.count else { return false }
             let same: Bool?? = x.withContiguousStorageIfAvailable { p in
                 y.withContiguousStorageIfAvailable { q in
@@ -151,7 +152,8 @@ public final class VerifiedTokenCache<Extra: Sendable>: @unchecked Sendable {
     }
 
     private func unlink(_ slot: Int) {
-        let p = nodes[slot].prev, n = nodes[slot].next
+        let p = nodes[slot].prev
+        let n = nodes[slot].next
         if p >= 0 { nodes[p].next = n } else { head = n }
         if n >= 0 { nodes[n].prev = p } else { tail = p }
         nodes[slot].prev = -1

@@ -28,8 +28,10 @@ public struct DownstreamToken: Sendable, Hashable, CustomStringConvertible, Cust
     public var authorizationHeaderValue: String { "Bearer \(accessToken)" }
 
     /// Creates a value (the exchanger builds these; public for tests of code that consumes them).
-    public init(accessToken: String, issuedTokenType: String, issuer: String, audience: String, requestedScopes: [String],
-                scopes: [String], expiresAt: Date, tokenID: String?, cached: Bool) {
+    public init(
+        accessToken: String, issuedTokenType: String, issuer: String, audience: String, requestedScopes: [String],
+        scopes: [String], expiresAt: Date, tokenID: String?, cached: Bool
+    ) {
         self.accessToken = accessToken
         self.issuedTokenType = issuedTokenType
         self.issuer = issuer
@@ -42,8 +44,9 @@ public struct DownstreamToken: Sendable, Hashable, CustomStringConvertible, Cust
     }
 
     func markedCached() -> DownstreamToken {
-        DownstreamToken(accessToken: accessToken, issuedTokenType: issuedTokenType, issuer: issuer, audience: audience,
-                        requestedScopes: requestedScopes, scopes: scopes, expiresAt: expiresAt, tokenID: tokenID, cached: true)
+        DownstreamToken(
+            accessToken: accessToken, issuedTokenType: issuedTokenType, issuer: issuer, audience: audience,
+            requestedScopes: requestedScopes, scopes: scopes, expiresAt: expiresAt, tokenID: tokenID, cached: true)
     }
 
     /// The audience, scopes, `jti` and expiry; never the token.

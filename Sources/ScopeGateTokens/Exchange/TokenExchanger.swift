@@ -30,8 +30,10 @@ public actor TokenExchanger {
         public var maxCacheSeconds: TimeInterval
 
         /// Creates limits; every parameter has a default.
-        public init(maxEntries: Int = 4096, maxBodyBytes: Int = 64 * 1024, refreshMarginSeconds: TimeInterval = 30,
-                    defaultLifetimeSeconds: TimeInterval = 60, maxCacheSeconds: TimeInterval = 3600) {
+        public init(
+            maxEntries: Int = 4096, maxBodyBytes: Int = 64 * 1024, refreshMarginSeconds: TimeInterval = 30,
+            defaultLifetimeSeconds: TimeInterval = 60, maxCacheSeconds: TimeInterval = 3600
+        ) {
             self.maxEntries = maxEntries
             self.maxBodyBytes = maxBodyBytes
             self.refreshMarginSeconds = refreshMarginSeconds
@@ -71,9 +73,11 @@ public actor TokenExchanger {
     private(set) var joinedCount = 0
 
     /// Creates an exchanger for `issuer`'s `exchange:` settings.
-    public init(issuer: String, settings: TokensConfig.Exchange, limits: Limits = Limits(),
-                fetcher: any HTTPFetcher = URLSessionFetcher(), clock: any TokenClock = SystemTokenClock(),
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        issuer: String, settings: TokensConfig.Exchange, limits: Limits = Limits(),
+        fetcher: any HTTPFetcher = URLSessionFetcher(), clock: any TokenClock = SystemTokenClock(),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.issuer = issuer
         self.settings = settings
         self.limits = limits
@@ -86,8 +90,10 @@ public actor TokenExchanger {
     ///
     /// - Parameter subjectExpiresAt: the caller's token's expiry; a cached answer is not kept past it.
     /// - Throws: ``TokenExchangeError`` (`exchange.invalid_target`, `exchange.invalid_scope`, `exchange.unavailable`, …).
-    public func exchange(subjectToken: String, audience: String, scopes: [String],
-                         subjectExpiresAt: Date? = nil) async throws(TokenExchangeError) -> DownstreamToken {
+    public func exchange(
+        subjectToken: String, audience: String, scopes: [String],
+        subjectExpiresAt: Date? = nil
+    ) async throws(TokenExchangeError) -> DownstreamToken {
         guard !subjectToken.isEmpty else { throw TokenExchangeError(.noSubjectToken, "no caller token to exchange") }
         var sorted: [String] = []
         for s in scopes.sorted() where sorted.last != s { sorted.append(s) }
@@ -124,7 +130,9 @@ public actor TokenExchanger {
 
     private func store(_ key: Key, _ token: DownstreamToken, subjectExpiresAt: Date?) {
         let now = clock.now()
-        var until = min(token.expiresAt.addingTimeInterval(-limits.refreshMarginSeconds), now.addingTimeInterval(limits.maxCacheSeconds))
+        var until = min(
+            token.expiresAt.addingTimeInterval(-limits.refreshMarginSeconds),
+            now.addingTimeInterval(limits.maxCacheSeconds))
         if let subjectExpiresAt { until = min(until, subjectExpiresAt) }
         guard limits.maxEntries > 0, until > now else { return }
         if cache.count >= limits.maxEntries {
@@ -136,7 +144,9 @@ public actor TokenExchanger {
         cache[key] = (token, until)
     }
 
-    private func request(subjectToken: String, audience: String, scopes: [String]) async -> Result<DownstreamToken, TokenExchangeError> {
+    private func request(subjectToken: String, audience: String, scopes: [String]) async -> Result<
+        DownstreamToken, TokenExchangeError
+    > {
         do {
             return .success(try await send(subjectToken: subjectToken, audience: audience, scopes: scopes))
         } catch {
@@ -144,7 +154,9 @@ public actor TokenExchanger {
         }
     }
 
-    private func send(subjectToken: String, audience: String, scopes: [String]) async throws(TokenExchangeError) -> DownstreamToken {
+    private func send(subjectToken: String, audience: String, scopes: [String]) async throws(TokenExchangeError)
+        -> DownstreamToken
+    {
         guard let url = EndpointPolicy.url(settings.endpoint) else {
             throw TokenExchangeError(.notConfigured, "token exchange endpoint must be https (or http on loopback)")
         }
@@ -169,15 +181,19 @@ public actor TokenExchanger {
         }
         if !scopes.isEmpty { form.append(("scope", scopes.joined(separator: " "))) }
         var headers = ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"]
-        let client = ClientAuthentication(clientID: settings.clientID, secretEnv: settings.clientSecretEnv,
-                                          method: settings.clientAuthentication)
+        let client = ClientAuthentication(
+            clientID: settings.clientID, secretEnv: settings.clientSecretEnv,
+            method: settings.clientAuthentication)
         do {
             try client.apply(headers: &headers, form: &form, environment: environment)
         } catch {
-            throw TokenExchangeError(.notConfigured, "environment variable `\(settings.clientSecretEnv)` with the token exchange secret is not set")
+            throw TokenExchangeError(
+                .notConfigured,
+                "environment variable `\(settings.clientSecretEnv)` with the token exchange secret is not set")
         }
-        let request = HTTPRequest(method: "POST", url: url, headers: headers, body: Array(FormEncoding.body(form).utf8),
-                                  maxResponseBytes: limits.maxBodyBytes)
+        let request = HTTPRequest(
+            method: "POST", url: url, headers: headers, body: Array(FormEncoding.body(form).utf8),
+            maxResponseBytes: limits.maxBodyBytes)
         requestCount += 1
         let sent = clock.now()
         let response: HTTPResponse
@@ -205,21 +221,32 @@ public actor TokenExchanger {
         let described = object?["error_description"]?.stringValue.map { ": " + TokenError.quote($0) } ?? ""
         switch error {
         case "invalid_target":
-            return TokenExchangeError(.invalidTarget, "the authorization server refused the downstream audience" + described, oauthError: oauth)
+            return TokenExchangeError(
+                .invalidTarget, "the authorization server refused the downstream audience" + described,
+                oauthError: oauth)
         case "invalid_scope":
-            return TokenExchangeError(.invalidScope, "the authorization server refused the downstream scopes" + described, oauthError: oauth)
+            return TokenExchangeError(
+                .invalidScope, "the authorization server refused the downstream scopes" + described, oauthError: oauth)
         case "invalid_client":
-            return TokenExchangeError(.invalidClient, "the authorization server refused this server's client credentials" + described, oauthError: oauth)
+            return TokenExchangeError(
+                .invalidClient, "the authorization server refused this server's client credentials" + described,
+                oauthError: oauth)
         case "invalid_grant":
-            return TokenExchangeError(.invalidGrant, "the authorization server refused the caller's token for exchange" + described, oauthError: oauth)
+            return TokenExchangeError(
+                .invalidGrant, "the authorization server refused the caller's token for exchange" + described,
+                oauthError: oauth)
         default:
-            return TokenExchangeError(.rejected, "the authorization server refused the exchange (`\(oauth)`)" + described, oauthError: oauth)
+            return TokenExchangeError(
+                .rejected, "the authorization server refused the exchange (`\(oauth)`)" + described, oauthError: oauth)
         }
     }
 
-    func parse(_ object: [String: ClaimValue], audience: String, scopes: [String], sent: Date) throws(TokenExchangeError) -> DownstreamToken {
+    func parse(_ object: [String: ClaimValue], audience: String, scopes: [String], sent: Date)
+        throws(TokenExchangeError) -> DownstreamToken
+    {
         guard let token = object["access_token"]?.stringValue, !token.isEmpty, token.utf8.count <= limits.maxBodyBytes,
-              token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else {
             throw TokenExchangeError(.invalidResponse, "token exchange response has no usable `access_token`")
         }
         // RFC 8693 requires `issued_token_type`; Entra's on-behalf-of responses have none (RFC 6749 §5.1 shape).
@@ -227,7 +254,9 @@ public actor TokenExchanger {
         switch object["issued_token_type"] {
         case .string(let t)? where t == Self.accessTokenType || t == Self.jwtTokenType: issuedType = t
         case nil where settings.grant == .onBehalfOf: issuedType = Self.accessTokenType
-        default: throw TokenExchangeError(.invalidResponse, "token exchange response has no access token `issued_token_type`")
+        default:
+            throw TokenExchangeError(
+                .invalidResponse, "token exchange response has no access token `issued_token_type`")
         }
         guard let tokenType = object["token_type"]?.stringValue, tokenType.lowercased() == "bearer" else {
             throw TokenExchangeError(.invalidResponse, "token exchange response's `token_type` is not `Bearer`")
@@ -240,7 +269,9 @@ public actor TokenExchanger {
         }
         // The issued token is for the downstream API, not for us: read `jti`/`exp` without verifying, for audit only.
         var jwtClaims: [String: ClaimValue] = [:]
-        if token.utf8.filter({ $0 == UInt8(ascii: ".") }).count == 2, let jws = try? CompactJWS.parse(token, maxDepth: 8) {
+        if token.utf8.filter({ $0 == UInt8(ascii: ".") }).count == 2,
+            let jws = try? CompactJWS.parse(token, maxDepth: 8)
+        {
             jwtClaims = jws.claims
         }
         let expiresAt: Date
@@ -252,10 +283,13 @@ public actor TokenExchanger {
             } else {
                 expiresAt = sent.addingTimeInterval(limits.defaultLifetimeSeconds)
             }
-        default: throw TokenExchangeError(.invalidResponse, "token exchange response's `expires_in` is not a positive number")
+        default:
+            throw TokenExchangeError(
+                .invalidResponse, "token exchange response's `expires_in` is not a positive number")
         }
-        return DownstreamToken(accessToken: token, issuedTokenType: issuedType, issuer: issuer, audience: audience,
-                               requestedScopes: scopes, scopes: granted, expiresAt: expiresAt,
-                               tokenID: jwtClaims["jti"]?.stringValue, cached: false)
+        return DownstreamToken(
+            accessToken: token, issuedTokenType: issuedType, issuer: issuer, audience: audience,
+            requestedScopes: scopes, scopes: granted, expiresAt: expiresAt,
+            tokenID: jwtClaims["jti"]?.stringValue, cached: false)
     }
 }

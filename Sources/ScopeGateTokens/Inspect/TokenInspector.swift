@@ -33,16 +33,20 @@ public enum TokenInspector {
     ///   the text is not a decodable compact JWS.
     public static func decode(_ token: String, now: Date = Date()) throws(TokenError) -> InspectedToken {
         var text = token.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.lowercased().hasPrefix("bearer ") { text = String(text.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+        if text.lowercased().hasPrefix("bearer ") {
+            text = String(text.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
         guard text.utf8.count <= maxInspectBytes else {
             throw TokenError(.tooLarge, "token is larger than \(maxInspectBytes) bytes")
         }
         guard CompactJWS.looksLikeJWS(text) else {
-            throw TokenError(.malformed, "not a JWT: expected three dot-separated base64url parts (opaque tokens cannot be decoded)")
+            throw TokenError(
+                .malformed, "not a JWT: expected three dot-separated base64url parts (opaque tokens cannot be decoded)")
         }
         let jws = try CompactJWS.parse(text, maxDepth: 64)
-        return InspectedToken(header: .object(jws.header), claims: .object(jws.claims), signatureBytes: jws.signature.count,
-                              tokenBytes: text.utf8.count, warnings: warnings(jws, bytes: text.utf8.count, now: now))
+        return InspectedToken(
+            header: .object(jws.header), claims: .object(jws.claims), signatureBytes: jws.signature.count,
+            tokenBytes: text.utf8.count, warnings: warnings(jws, bytes: text.utf8.count, now: now))
     }
 
     static func warnings(_ jws: CompactJWS, bytes: Int, now: Date) -> [String] {
@@ -50,13 +54,17 @@ public enum TokenInspector {
         let alg = jws.header["alg"]?.stringValue
         if alg == nil { out.append("no `alg` in the header") }
         if alg?.lowercased() == "none" { out.append("`alg: none`: the token is unsigned and must never be accepted") }
-        if alg?.hasPrefix("HS") == true { out.append("`\(alg ?? "")` is a shared-secret algorithm; resource servers should not accept it") }
+        if alg?.hasPrefix("HS") == true {
+            out.append("`\(alg ?? "")` is a shared-secret algorithm; resource servers should not accept it")
+        }
         if jws.signature.isEmpty, alg?.lowercased() != "none" { out.append("the signature is empty") }
         for name in ["jwk", "jku", "x5u", "x5c"] where jws.header[name] != nil {
             out.append("the header carries `\(name)`: verifiers must ignore header-supplied keys")
         }
         if jws.header["crit"] != nil { out.append("the header has `crit` extensions") }
-        if bytes > verifierLimit { out.append("the token is \(bytes) bytes, over the verifier's default limit of \(verifierLimit)") }
+        if bytes > verifierLimit {
+            out.append("the token is \(bytes) bytes, over the verifier's default limit of \(verifierLimit)")
+        }
         switch jws.claims["exp"] {
         case .number(let exp)?:
             let date = Date(timeIntervalSince1970: exp)
@@ -161,7 +169,9 @@ public enum TokenInspector {
                     steps.append(.key(try quoted()))
                 } else {
                     var name = ""
-                    while i < chars.count, chars[i].isLetter || chars[i].isNumber || chars[i] == "_" || chars[i] == "-" || chars[i] == "$" {
+                    while i < chars.count,
+                        chars[i].isLetter || chars[i].isNumber || chars[i] == "_" || chars[i] == "-" || chars[i] == "$"
+                    {
                         name.append(chars[i])
                         i += 1
                     }
@@ -178,8 +188,13 @@ public enum TokenInspector {
                     steps.append(.key(try quoted()))
                 } else {
                     var num = ""
-                    while i < chars.count, chars[i] == "-" || chars[i].isNumber { num.append(chars[i]); i += 1 }
-                    guard let n = Int(num) else { throw QueryError(description: "expected an index, `[]` or a quoted key") }
+                    while i < chars.count, chars[i] == "-" || chars[i].isNumber {
+                        num.append(chars[i])
+                        i += 1
+                    }
+                    guard let n = Int(num) else {
+                        throw QueryError(description: "expected an index, `[]` or a quoted key")
+                    }
                     steps.append(.index(n))
                 }
                 guard i < chars.count, chars[i] == "]" else { throw QueryError(description: "expected `]`") }
@@ -205,7 +220,8 @@ public enum TokenInspector {
         let times = timeClaims.compactMap { name -> String? in
             guard let n = token.claims[name]?.numberValue else { return nil }
             let date = Date(timeIntervalSince1970: n)
-            return "  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(iso(date))  (\(relative(name, date, now: now)))"
+            return
+                "  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(iso(date))  (\(relative(name, date, now: now)))"
         }
         if !times.isEmpty { out += "times:\n" + times.joined(separator: "\n") + "\n" }
         out += "signature: \(token.signatureBytes) bytes; token: \(token.tokenBytes) bytes\n"
@@ -221,7 +237,9 @@ public enum TokenInspector {
         for name in timeClaims {
             guard let n = token.claims[name]?.numberValue else { continue }
             let date = Date(timeIntervalSince1970: n)
-            times[name] = .object(["unix": .number(n), "iso": .string(iso(date)), "relative": .string(relative(name, date, now: now))])
+            times[name] = .object([
+                "unix": .number(n), "iso": .string(iso(date)), "relative": .string(relative(name, date, now: now)),
+            ])
         }
         let doc: ClaimValue = .object([
             "unverified": .bool(true), "header": token.header, "claims": token.claims, "times": .object(times),

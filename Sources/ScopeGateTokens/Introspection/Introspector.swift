@@ -23,8 +23,10 @@ public actor Introspector {
         public var maxBodyBytes: Int
 
         /// Creates limits; every parameter has a default.
-        public init(maxEntries: Int = 4096, maxCacheSeconds: TimeInterval = 300, negativeCacheSeconds: TimeInterval = 30,
-                    maxBodyBytes: Int = 64 * 1024) {
+        public init(
+            maxEntries: Int = 4096, maxCacheSeconds: TimeInterval = 300, negativeCacheSeconds: TimeInterval = 30,
+            maxBodyBytes: Int = 64 * 1024
+        ) {
             self.maxEntries = maxEntries
             self.maxCacheSeconds = maxCacheSeconds
             self.negativeCacheSeconds = negativeCacheSeconds
@@ -51,8 +53,11 @@ public actor Introspector {
     /// Number of requests sent to the endpoint (for tests and metrics).
     public private(set) var requestCount = 0
 
-    init(issuer: String, settings: TokensConfig.Introspection, audiences: [String], profile: ScopeProfile,
-         stripPrefixes: [String], checks: ClaimChecks, limits: Limits, fetcher: any HTTPFetcher, environment: [String: String]) {
+    init(
+        issuer: String, settings: TokensConfig.Introspection, audiences: [String], profile: ScopeProfile,
+        stripPrefixes: [String], checks: ClaimChecks, limits: Limits, fetcher: any HTTPFetcher,
+        environment: [String: String]
+    ) {
         self.issuer = issuer
         self.settings = settings
         self.audiences = audiences
@@ -84,7 +89,7 @@ public actor Introspector {
             let until = min(verified.expiresAt, now.addingTimeInterval(limits.maxCacheSeconds))
             store(key, .active(verified), until: until, now: now)
             return verified
-        } catch where error.code == .inactive {
+        } catch  where error.code == .inactive {
             store(key, .inactive, until: now.addingTimeInterval(limits.negativeCacheSeconds), now: now)
             throw error
         }
@@ -95,7 +100,8 @@ public actor Introspector {
         if cache.count >= limits.maxEntries {
             cache = cache.filter { $0.value.until > now }
             if cache.count >= limits.maxEntries,
-               let victim = cache.min(by: { ($0.value.until, $0.value.seq) < ($1.value.until, $1.value.seq) })?.key {
+                let victim = cache.min(by: { ($0.value.until, $0.value.seq) < ($1.value.until, $1.value.seq) })?.key
+            {
                 cache[victim] = nil
             }
         }
@@ -109,14 +115,18 @@ public actor Introspector {
         }
         var headers = ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"]
         var form = [("token", token), ("token_type_hint", "access_token")]
-        let client = ClientAuthentication(clientID: settings.clientID, secretEnv: settings.clientSecretEnv, method: .basic)
+        let client = ClientAuthentication(
+            clientID: settings.clientID, secretEnv: settings.clientSecretEnv, method: .basic)
         do {
             try client.apply(headers: &headers, form: &form, environment: environment)
         } catch {
-            throw TokenError(.introspectionFailed, "environment variable `\(settings.clientSecretEnv)` with the introspection secret is not set")
+            throw TokenError(
+                .introspectionFailed,
+                "environment variable `\(settings.clientSecretEnv)` with the introspection secret is not set")
         }
-        let request = HTTPRequest(method: "POST", url: url, headers: headers, body: Array(FormEncoding.body(form).utf8),
-                                  maxResponseBytes: limits.maxBodyBytes)
+        let request = HTTPRequest(
+            method: "POST", url: url, headers: headers, body: Array(FormEncoding.body(form).utf8),
+            maxResponseBytes: limits.maxBodyBytes)
         requestCount += 1
         let response: HTTPResponse
         do {
@@ -135,7 +145,9 @@ public actor Introspector {
         }
         guard case .bool(true)? = claims["active"] else { throw TokenError(.inactive, "token is not active") }
         if let iss = claims["iss"] {
-            guard iss.stringValue == issuer else { throw TokenError(.issuerUntrusted, "introspected token has another issuer") }
+            guard iss.stringValue == issuer else {
+                throw TokenError(.issuerUntrusted, "introspected token has another issuer")
+            }
         }
         let fallback = checks.clock.now().addingTimeInterval(limits.maxCacheSeconds)
         let expiresAt = try checks.checkTimes(claims, requireExp: false, fallbackExpiry: fallback)
@@ -143,7 +155,8 @@ public actor Introspector {
         if claims["cnf"] != nil {
             throw TokenError(.dpopUnsupported, "token is bound to a key (`cnf`); proof-of-possession is not supported")
         }
-        return try checks.makeVerified(claims: claims, issuer: issuer, audiences: auds, expiresAt: expiresAt,
-                                       profile: profile, stripPrefixes: stripPrefixes)
+        return try checks.makeVerified(
+            claims: claims, issuer: issuer, audiences: auds, expiresAt: expiresAt,
+            profile: profile, stripPrefixes: stripPrefixes)
     }
 }

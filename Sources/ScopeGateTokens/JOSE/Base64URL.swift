@@ -26,11 +26,17 @@ enum Base64URL {
         return table.withUnsafeBufferPointer { table -> [UInt8]? in
             var valid = true
             let out = [UInt8](unsafeUninitializedCapacity: outCount) { out, initialized in
-                var i = 0, o = 0
+                var i = 0
+                var o = 0
                 while i &+ 4 <= count {
-                    let a = table[Int(input[i])], b = table[Int(input[i &+ 1])]
-                    let c = table[Int(input[i &+ 2])], d = table[Int(input[i &+ 3])]
-                    if (a | b | c | d) == 0xFF { valid = false; break }
+                    let a = table[Int(input[i])]
+                    let b = table[Int(input[i &+ 1])]
+                    let c = table[Int(input[i &+ 2])]
+                    let d = table[Int(input[i &+ 3])]
+                    if (a | b | c | d) == 0xFF {
+                        valid = false
+                        break
+                    }
                     let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                     out[o] = UInt8(truncatingIfNeeded: v >> 16)
                     out[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
@@ -43,13 +49,21 @@ enum Base64URL {
                     var v: UInt32 = 0
                     for k in 0..<rest {
                         let x = table[Int(input[i &+ k])]
-                        if x == 0xFF { valid = false; break }
+                        if x == 0xFF {
+                            valid = false
+                            break
+                        }
                         v = v << 6 | UInt32(x)
                     }
                     if valid {
                         if rest == 2 {
                             // 12 bits: one byte, the low 4 bits must be zero (canonical encoding).
-                            if v & 0xF != 0 { valid = false } else { out[o] = UInt8(truncatingIfNeeded: v >> 4); o &+= 1 }
+                            if v & 0xF != 0 {
+                                valid = false
+                            } else {
+                                out[o] = UInt8(truncatingIfNeeded: v >> 4)
+                                o &+= 1
+                            }
                         } else {
                             // 18 bits: two bytes, the low 2 bits must be zero.
                             if v & 0x3 != 0 {

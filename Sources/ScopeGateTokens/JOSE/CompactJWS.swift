@@ -28,11 +28,20 @@ struct CompactJWS: Sendable {
     }
 
     static func parse(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) throws(TokenError) -> CompactJWS {
-        var first = -1, second = -1, extra = false
+        var first = -1
+        var second = -1
+        var extra = false
         var i = 0
         while i < bytes.count {
             if bytes[i] == UInt8(ascii: ".") {
-                if first < 0 { first = i } else if second < 0 { second = i } else { extra = true; break }
+                if first < 0 {
+                    first = i
+                } else if second < 0 {
+                    second = i
+                } else {
+                    extra = true
+                    break
+                }
             }
             i &+= 1
         }
@@ -46,13 +55,20 @@ struct CompactJWS: Sendable {
         let p = UnsafeBufferPointer(rebasing: bytes[(first + 1)..<second])
         let s = UnsafeBufferPointer(rebasing: bytes[(second + 1)...])
         guard !h.isEmpty, !p.isEmpty else { throw TokenError(.malformed, "empty header or payload") }
-        guard let headerBytes = Base64URL.decode(buffer: h) else { throw TokenError(.malformed, "header is not base64url") }
-        guard let payloadBytes = Base64URL.decode(buffer: p) else { throw TokenError(.malformed, "payload is not base64url") }
-        guard let signature = Base64URL.decode(buffer: s) else { throw TokenError(.malformed, "signature is not base64url") }
+        guard let headerBytes = Base64URL.decode(buffer: h) else {
+            throw TokenError(.malformed, "header is not base64url")
+        }
+        guard let payloadBytes = Base64URL.decode(buffer: p) else {
+            throw TokenError(.malformed, "payload is not base64url")
+        }
+        guard let signature = Base64URL.decode(buffer: s) else {
+            throw TokenError(.malformed, "signature is not base64url")
+        }
         let header = try parseObject(headerBytes, maxDepth: maxDepth, what: "header")
         let claims = try parseObject(payloadBytes, maxDepth: maxDepth, what: "payload")
-        return CompactJWS(header: header, claims: claims, signingInput: Array(UnsafeBufferPointer(rebasing: bytes[0..<second])),
-                          signature: signature)
+        return CompactJWS(
+            header: header, claims: claims, signingInput: Array(UnsafeBufferPointer(rebasing: bytes[0..<second])),
+            signature: signature)
     }
 
     static func parseObject(_ bytes: [UInt8], maxDepth: Int, what: String) throws(TokenError) -> [String: ClaimValue] {

@@ -57,9 +57,15 @@ enum StrictJSON {
             case UInt8(ascii: "{"): return try object(depth: depth + 1)
             case UInt8(ascii: "["): return try array(depth: depth + 1)
             case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             default: return .number(try number())
             }
         }
@@ -79,7 +85,10 @@ enum StrictJSON {
             // generic metadata up at run time on every object.
             var members = [String: ClaimValue](minimumCapacity: 8)
             skipWhitespace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+                i += 1
+                return .object(members)
+            }
             while true {
                 skipWhitespace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw .syntax }
@@ -92,8 +101,14 @@ enum StrictJSON {
                 guard members.updateValue(member, forKey: key) == nil else { throw .duplicateKey }
                 skipWhitespace()
                 guard i < bytes.count else { throw .syntax }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                if bytes[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if bytes[i] == UInt8(ascii: "}") {
+                    i += 1
+                    return .object(members)
+                }
                 throw .syntax
             }
         }
@@ -103,14 +118,23 @@ enum StrictJSON {
             i += 1
             var elements: [ClaimValue] = []
             skipWhitespace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(elements) }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+                i += 1
+                return .array(elements)
+            }
             while true {
                 skipWhitespace()
                 elements.append(try value(depth: depth))
                 skipWhitespace()
                 guard i < bytes.count else { throw .syntax }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(elements) }
+                if bytes[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if bytes[i] == UInt8(ascii: "]") {
+                    i += 1
+                    return .array(elements)
+                }
                 throw .syntax
             }
         }
@@ -181,13 +205,15 @@ enum StrictJSON {
                 case UInt8(ascii: "u"):
                     let high = try hex4()
                     if (0xD800...0xDBFF).contains(high) {
-                        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u")
+                        else {
                             throw .syntax
                         }
                         i += 2
                         let low = try hex4()
                         guard (0xDC00...0xDFFF).contains(low),
-                              let s = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) else { throw .syntax }
+                            let s = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+                        else { throw .syntax }
                         scalars.append(s)
                     } else {
                         guard let s = Unicode.Scalar(high) else { throw .syntax }  // lone low surrogate
@@ -246,7 +272,10 @@ enum StrictJSON {
                 var integral = true
                 for k in start..<i {
                     let b = bytes[k]
-                    guard isDigit(b) else { integral = false; break }
+                    guard isDigit(b) else {
+                        integral = false
+                        break
+                    }
                     value = value &* 10 &+ Int(b &- UInt8(ascii: "0"))
                 }
                 if integral { return Double(value) }

@@ -32,9 +32,11 @@ public actor JWKSCache {
         public var maxBodyBytes: Int
 
         /// Creates a policy; every parameter has a conservative default.
-        public init(defaultMaxAge: TimeInterval = 300, minMaxAge: TimeInterval = 60, maxMaxAge: TimeInterval = 86_400,
-                    unknownKidRefreshInterval: TimeInterval = 60, failureRetryInterval: TimeInterval = 10,
-                    maxStaleness: TimeInterval = 3_600, maxBodyBytes: Int = JWKSet.defaultMaxBytes) {
+        public init(
+            defaultMaxAge: TimeInterval = 300, minMaxAge: TimeInterval = 60, maxMaxAge: TimeInterval = 86_400,
+            unknownKidRefreshInterval: TimeInterval = 60, failureRetryInterval: TimeInterval = 10,
+            maxStaleness: TimeInterval = 3_600, maxBodyBytes: Int = JWKSet.defaultMaxBytes
+        ) {
             self.defaultMaxAge = defaultMaxAge
             self.minMaxAge = minMaxAge
             self.maxMaxAge = maxMaxAge
@@ -63,8 +65,10 @@ public actor JWKSCache {
     public private(set) var fetchCount = 0
 
     /// Creates a cache; nothing is fetched until the first ``keySet()``.
-    public init(issuer: String, jwksURI: String?, policy: Policy = Policy(),
-                fetcher: any HTTPFetcher = URLSessionFetcher(), clock: any TokenClock = SystemTokenClock()) {
+    public init(
+        issuer: String, jwksURI: String?, policy: Policy = Policy(),
+        fetcher: any HTTPFetcher = URLSessionFetcher(), clock: any TokenClock = SystemTokenClock()
+    ) {
         self.issuer = issuer
         self.configuredJWKSURI = jwksURI
         self.policy = policy
@@ -151,7 +155,9 @@ public actor JWKSCache {
         for part in header.split(separator: ",") {
             let directive = part.trimmingCharacters(in: .whitespaces).lowercased()
             if directive == "no-store" || directive == "no-cache" { return policy.minMaxAge }
-            if directive.hasPrefix("max-age="), let n = Int(directive.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "\""))), n >= 0 {
+            if directive.hasPrefix("max-age="),
+                let n = Int(directive.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "\""))), n >= 0
+            {
                 age = TimeInterval(n)
             }
         }
@@ -161,7 +167,8 @@ public actor JWKSCache {
     private func get(_ url: URL) async throws(TokenError) -> HTTPResponse {
         fetchCount += 1
         do {
-            return try await fetcher.fetch(HTTPRequest(url: url, headers: ["Accept": "application/json"], maxResponseBytes: policy.maxBodyBytes))
+            return try await fetcher.fetch(
+                HTTPRequest(url: url, headers: ["Accept": "application/json"], maxResponseBytes: policy.maxBodyBytes))
         } catch {
             throw TokenError(.keysUnavailable, "cannot fetch signing keys of the issuer")
         }
@@ -200,7 +207,8 @@ public actor JWKSCache {
         }
         for url in Self.discoveryURLs(issuer: issuer) {
             guard let response = try? await get(url), response.status == 200,
-                  let doc = try? StrictJSON.parseObject(response.body, maxDepth: 8) else { continue }
+                let doc = try? StrictJSON.parseObject(response.body, maxDepth: 8)
+            else { continue }
             guard doc["issuer"]?.stringValue == issuer else {
                 throw TokenError(.keysUnavailable, "discovery document names another issuer")
             }

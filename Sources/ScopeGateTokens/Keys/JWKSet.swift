@@ -41,7 +41,8 @@ public struct JWKSet: Sendable {
     ///
     /// - Throws: ``TokenError`` with code ``TokenError/Code/keysUnavailable`` when the body is too large, not
     ///   strict JSON, or has no `keys` array.
-    public static func parse(_ body: [UInt8], maxBytes: Int = JWKSet.defaultMaxBytes) async throws(TokenError) -> JWKSet {
+    public static func parse(_ body: [UInt8], maxBytes: Int = JWKSet.defaultMaxBytes) async throws(TokenError) -> JWKSet
+    {
         guard body.count <= maxBytes else {
             throw TokenError(.keysUnavailable, "jwks document larger than \(maxBytes) bytes")
         }
@@ -69,7 +70,9 @@ public struct JWKSet: Sendable {
     /// Reads and parses a JWKS JSON file (for `scopegate check --token … --jwks FILE`).
     ///
     /// - Throws: ``TokenError`` (``TokenError/Code/keysUnavailable``) when the file cannot be read or parsed.
-    public static func load(contentsOfFile path: String, maxBytes: Int = JWKSet.defaultMaxBytes) async throws(TokenError) -> JWKSet {
+    public static func load(contentsOfFile path: String, maxBytes: Int = JWKSet.defaultMaxBytes)
+        async throws(TokenError) -> JWKSet
+    {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenError(.keysUnavailable, "cannot read jwks file")
         }
@@ -106,10 +109,12 @@ public struct JWKSet: Sendable {
             switch kty {
             case "RSA":
                 guard let n = jwk["n"]?.stringValue, let e = jwk["e"]?.stringValue,
-                      Base64URL.decode(n) != nil, Base64URL.decode(e) != nil else { return nil }
+                    Base64URL.decode(n) != nil, Base64URL.decode(e) != nil
+                else { return nil }
                 let key = try Insecure.RSA.PublicKey(modulus: n, exponent: e)
                 for name in rsaAlgorithms where wanted(name) {
-                    let digest: DigestAlgorithm = name.hasSuffix("256") ? .sha256 : name.hasSuffix("384") ? .sha384 : .sha512
+                    let digest: DigestAlgorithm =
+                        name.hasSuffix("256") ? .sha256 : name.hasSuffix("384") ? .sha384 : .sha512
                     if name.hasPrefix("RS") {
                         await collection.add(rsa: key, digestAlgorithm: digest, kid: id)
                     } else {
@@ -119,7 +124,8 @@ public struct JWKSet: Sendable {
                 }
             case "EC":
                 guard let x = jwk["x"]?.stringValue, let y = jwk["y"]?.stringValue,
-                      Base64URL.decode(x) != nil, Base64URL.decode(y) != nil else { return nil }
+                    Base64URL.decode(x) != nil, Base64URL.decode(y) != nil
+                else { return nil }
                 switch crv {
                 case "P-256" where wanted("ES256"):
                     await collection.add(ecdsa: try ES256PublicKey(parameters: (x, y)), kid: id)

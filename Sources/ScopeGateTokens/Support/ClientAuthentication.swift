@@ -13,8 +13,10 @@ struct ClientAuthentication: Sendable, Hashable {
 
     /// Adds the credentials: an `Authorization: Basic` header (id and secret form-encoded first, then base64 of
     /// `id:secret`), or `client_id`/`client_secret` form fields.
-    func apply(headers: inout [String: String], form: inout [(String, String)],
-               environment: [String: String]) throws(Failure) {
+    func apply(
+        headers: inout [String: String], form: inout [(String, String)],
+        environment: [String: String]
+    ) throws(Failure) {
         guard let secret = environment[secretEnv], !secret.isEmpty else { throw .secretMissing(secretEnv) }
         switch method {
         case .basic:
@@ -33,7 +35,8 @@ enum FormEncoding {
     static func encode(_ s: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
-        return (s.addingPercentEncoding(withAllowedCharacters: allowed) ?? "").replacingOccurrences(of: "%20", with: "+")
+        return (s.addingPercentEncoding(withAllowedCharacters: allowed) ?? "").replacingOccurrences(
+            of: "%20", with: "+")
     }
 
     /// `k=v&k=v` in the given order.

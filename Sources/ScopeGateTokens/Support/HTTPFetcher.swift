@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A minimal HTTP request, as the JWKS cache, discovery and introspection need it.
@@ -17,7 +18,9 @@ public struct HTTPRequest: Sendable, Hashable {
     public var maxResponseBytes: Int
 
     /// Creates a request.
-    public init(method: String = "GET", url: URL, headers: [String: String] = [:], body: [UInt8] = [], maxResponseBytes: Int) {
+    public init(
+        method: String = "GET", url: URL, headers: [String: String] = [:], body: [UInt8] = [], maxResponseBytes: Int
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -79,7 +82,8 @@ public struct URLSessionFetcher: HTTPFetcher {
 
     /// Performs the request on the fetcher's session.
     public func fetch(_ request: HTTPRequest) async throws -> HTTPResponse {
-        var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        var urlRequest = URLRequest(
+            url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         urlRequest.httpMethod = request.method
         for (k, v) in request.headers { urlRequest.setValue(v, forHTTPHeaderField: k) }
         if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }

@@ -89,7 +89,10 @@ public struct TokenError: Error, Sendable, Hashable, CustomStringConvertible {
         var out = "`"
         var count = 0
         for scalar in text.unicodeScalars {
-            if count == 40 { out += "…"; break }
+            if count == 40 {
+                out += "…"
+                break
+            }
             if scalar.value >= 0x20, scalar.value < 0x7F, scalar != "`", scalar != "\"", scalar != "\\" {
                 out.unicodeScalars.append(scalar)
             } else {

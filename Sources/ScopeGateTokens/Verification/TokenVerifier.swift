@@ -30,8 +30,10 @@ public struct TokenVerifier: Sendable {
         public var introspection: Introspector.Limits
 
         /// Creates options; every parameter has a default.
-        public init(maxTokenBytes: Int = 16 * 1024, maxJSONDepth: Int = 16, jwks: JWKSCache.Policy = .init(),
-                    introspection: Introspector.Limits = .init()) {
+        public init(
+            maxTokenBytes: Int = 16 * 1024, maxJSONDepth: Int = 16, jwks: JWKSCache.Policy = .init(),
+            introspection: Introspector.Limits = .init()
+        ) {
             self.maxTokenBytes = maxTokenBytes
             self.maxJSONDepth = maxJSONDepth
             self.jwks = jwks
@@ -88,9 +90,11 @@ public struct TokenVerifier: Sendable {
     ///   - fetcher: HTTP for JWKS, discovery and introspection.
     ///   - clock: the time source for every check.
     ///   - environment: where introspection client secrets are read (by the variable name in the policy).
-    public init(config: TokensConfig, resource: String, options: Options = Options(), staticKeys: [String: JWKSet] = [:],
-                fetcher: any HTTPFetcher = URLSessionFetcher(), clock: any TokenClock = SystemTokenClock(),
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        config: TokensConfig, resource: String, options: Options = Options(), staticKeys: [String: JWKSet] = [:],
+        fetcher: any HTTPFetcher = URLSessionFetcher(), clock: any TokenClock = SystemTokenClock(),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         var issuers: [String: IssuerContext] = [:]
         var introspector: Introspector?
         let checks = ClaimChecks(leeway: TimeInterval(max(0, config.leewaySeconds)), clock: clock)
@@ -101,8 +105,10 @@ public struct TokenVerifier: Sendable {
             if let fixed = staticKeys[issuer.issuer] {
                 source = .fixed(fixed)
             } else {
-                source = .cache(JWKSCache(issuer: issuer.issuer, jwksURI: issuer.jwksURI, policy: options.jwks,
-                                          fetcher: fetcher, clock: clock))
+                source = .cache(
+                    JWKSCache(
+                        issuer: issuer.issuer, jwksURI: issuer.jwksURI, policy: options.jwks,
+                        fetcher: fetcher, clock: clock))
             }
             if issuers[issuer.issuer] == nil {
                 issuers[issuer.issuer] = IssuerContext(
@@ -177,8 +183,9 @@ public struct TokenVerifier: Sendable {
         if jws.claims["cnf"] != nil {
             throw TokenError(.dpopUnsupported, "token is bound to a key (`cnf`); proof-of-possession is not supported")
         }
-        return try checks.makeVerified(claims: jws.claims, issuer: iss, audiences: audiences, expiresAt: expiresAt,
-                                       profile: context.profile, stripPrefixes: context.stripPrefixes)
+        return try checks.makeVerified(
+            claims: jws.claims, issuer: iss, audiences: audiences, expiresAt: expiresAt,
+            profile: context.profile, stripPrefixes: context.stripPrefixes)
     }
 
     /// Header rules; returns `alg` and `kid`.
@@ -186,7 +193,9 @@ public struct TokenVerifier: Sendable {
     /// One pass over the header's members (no hashing per parameter name); the checks then run in a fixed order,
     /// so a header with several problems always gets the same error.
     func checkHeader(_ header: [String: ClaimValue]) throws(TokenError) -> (String, String?) {
-        var algValue: ClaimValue?, kidValue: ClaimValue?, typValue: ClaimValue?
+        var algValue: ClaimValue?
+        var kidValue: ClaimValue?
+        var typValue: ClaimValue?
         var hasCrit = false
         var headerKeys: UInt8 = 0  // jwk, jku, x5u, x5c as bits 0-3
         for (name, value) in header {
@@ -207,7 +216,8 @@ public struct TokenVerifier: Sendable {
         if hasCrit { throw TokenError(.critUnsupported, "critical header extensions are not supported") }
         if headerKeys != 0 {
             let name = headerKeys & 1 != 0 ? "jwk" : headerKeys & 2 != 0 ? "jku" : headerKeys & 4 != 0 ? "x5u" : "x5c"
-            throw TokenError(.headerKeyRefused, "header parameter `\(name)` is refused; keys come only from the issuer's jwks")
+            throw TokenError(
+                .headerKeyRefused, "header parameter `\(name)` is refused; keys come only from the issuer's jwks")
         }
         if let requireTyp {
             guard case .string(let typ)? = typValue, Self.normalizeTyp(typ) == requireTyp else {
@@ -254,7 +264,9 @@ struct ClaimChecks: Sendable {
     }
 
     /// `exp` (required), `nbf`, `iat`; returns the expiry.
-    func checkTimes(_ claims: [String: ClaimValue], requireExp: Bool = true, fallbackExpiry: Date? = nil) throws(TokenError) -> Date {
+    func checkTimes(_ claims: [String: ClaimValue], requireExp: Bool = true, fallbackExpiry: Date? = nil)
+        throws(TokenError) -> Date
+    {
         let now = clock.now()
         let exp = try Self.numericDate(claims, "exp")
         guard let expiry = exp ?? (requireExp ? nil : fallbackExpiry) else {
@@ -279,7 +291,9 @@ struct ClaimChecks: Sendable {
         case .array(let a)?:
             var list: [String] = []
             for v in a {
-                guard case .string(let s) = v else { throw TokenError(.claimInvalid, "claim `aud` has a non-string member") }
+                guard case .string(let s) = v else {
+                    throw TokenError(.claimInvalid, "claim `aud` has a non-string member")
+                }
                 list.append(s)
             }
             audiences = list
@@ -291,8 +305,10 @@ struct ClaimChecks: Sendable {
         return audiences
     }
 
-    func makeVerified(claims: [String: ClaimValue], issuer: String, audiences: [String], expiresAt: Date,
-                      profile: ScopeProfile, stripPrefixes: [String]) throws(TokenError) -> VerifiedToken {
+    func makeVerified(
+        claims: [String: ClaimValue], issuer: String, audiences: [String], expiresAt: Date,
+        profile: ScopeProfile, stripPrefixes: [String]
+    ) throws(TokenError) -> VerifiedToken {
         func optionalString(_ name: String) throws(TokenError) -> String? {
             switch claims[name] {
             case nil, .null?: return nil

@@ -18,8 +18,10 @@ public struct VerifiedToken: Sendable, Hashable {
         let expiresAt: Date
         let claims: ClaimValue
 
-        init(issuer: String, subject: String?, clientID: String?, audiences: [String], scopes: [String],
-             stripPrefixes: [String], jwtID: String?, expiresAt: Date, claims: ClaimValue) {
+        init(
+            issuer: String, subject: String?, clientID: String?, audiences: [String], scopes: [String],
+            stripPrefixes: [String], jwtID: String?, expiresAt: Date, claims: ClaimValue
+        ) {
             self.issuer = issuer
             self.subject = subject
             self.clientID = clientID
@@ -54,10 +56,13 @@ public struct VerifiedToken: Sendable, Hashable {
     public var claims: ClaimValue { storage.claims }
 
     /// Creates a verified token (the verifier builds these; public for tests of code that consumes them).
-    public init(issuer: String, subject: String?, clientID: String?, audiences: [String], scopes: [String],
-                stripPrefixes: [String], jwtID: String?, expiresAt: Date, claims: ClaimValue) {
-        storage = Storage(issuer: issuer, subject: subject, clientID: clientID, audiences: audiences, scopes: scopes,
-                          stripPrefixes: stripPrefixes, jwtID: jwtID, expiresAt: expiresAt, claims: claims)
+    public init(
+        issuer: String, subject: String?, clientID: String?, audiences: [String], scopes: [String],
+        stripPrefixes: [String], jwtID: String?, expiresAt: Date, claims: ClaimValue
+    ) {
+        storage = Storage(
+            issuer: issuer, subject: subject, clientID: clientID, audiences: audiences, scopes: scopes,
+            stripPrefixes: stripPrefixes, jwtID: jwtID, expiresAt: expiresAt, claims: claims)
     }
 
     public static func == (a: VerifiedToken, b: VerifiedToken) -> Bool {

@@ -1,14 +1,16 @@
 import Crypto
 import CryptoExtras
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MCP
 import ScopeGate
 import ScopeGateMCP
 import ScopeGateTokens
+
 @testable import climate_server
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 // MARK: - JOSE helpers (swift-crypto directly)
 
@@ -19,7 +21,9 @@ func b64url(_ bytes: some Sequence<UInt8>) -> String {
 }
 
 func jsonText(_ object: Any) -> String {
-    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+    guard
+        let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    else { return "{}" }
     return String(decoding: data, as: UTF8.self)
 }
 
@@ -38,21 +42,26 @@ struct SigningKey: Sendable {
 
     var jwk: [String: Any] {
         let p = try? key?.publicKey.getKeyPrimitives()
-        return ["kty": "RSA", "n": b64url(p?.modulus ?? Data()), "e": b64url(p?.publicExponent ?? Data()),
-                "kid": kid, "alg": "RS256", "use": "sig"]
+        return [
+            "kty": "RSA", "n": b64url(p?.modulus ?? Data()), "e": b64url(p?.publicExponent ?? Data()),
+            "kid": kid, "alg": "RS256", "use": "sig",
+        ]
     }
 
     func sign(_ claims: [String: Any], typ: String = "at+jwt") -> String {
         let header = jsonText(["alg": "RS256", "typ": typ, "kid": kid])
         let input = b64url(Array(header.utf8)) + "." + b64url(Array(jsonText(claims).utf8))
-        let signature = (try? key?.signature(for: SHA256.hash(data: Array(input.utf8)), padding: .insecurePKCS1v1_5))?.rawRepresentation ?? Data()
+        let signature =
+            (try? key?.signature(for: SHA256.hash(data: Array(input.utf8)), padding: .insecurePKCS1v1_5))?
+            .rawRepresentation ?? Data()
         return input + "." + b64url(signature)
     }
 }
 
 // MARK: - In-process hosts reached through URLSession
 
-typealias HostHandler = @Sendable (_ method: String, _ url: URL, _ headers: [String: String], _ body: Data?) async
+typealias HostHandler =
+    @Sendable (_ method: String, _ url: URL, _ headers: [String: String], _ body: Data?) async
     -> (status: Int, headers: [String: String], body: Data)
 
 final class HostRegistry: @unchecked Sendable {
@@ -65,7 +74,9 @@ final class HostRegistry: @unchecked Sendable {
 
 /// Routes `https://<registered host>/…` to in-process handlers (the MCP server and the authorization server).
 final class InProcessURLProtocol: URLProtocol {
-    override class func canInit(with request: URLRequest) -> Bool { HostRegistry.shared.handler(request.url?.host) != nil }
+    override class func canInit(with request: URLRequest) -> Bool {
+        HostRegistry.shared.handler(request.url?.host) != nil
+    }
     override class func canonicalRequest(for request: URLRequest) -> URLRequest { request }
 
     override func startLoading() {
@@ -94,7 +105,8 @@ final class InProcessURLProtocol: URLProtocol {
         Task {
             let me = box.value
             let (status, responseHeaders, data) = await handler(method, url, headers, sentBody)
-            let response = HTTPURLResponse(url: url, statusCode: status, httpVersion: "HTTP/1.1", headerFields: responseHeaders)
+            let response = HTTPURLResponse(
+                url: url, statusCode: status, httpVersion: "HTTP/1.1", headerFields: responseHeaders)
             if let response { me.client?.urlProtocol(me, didReceive: response, cacheStoragePolicy: .notAllowed) }
             me.client?.urlProtocol(me, didLoad: data)
             me.client?.urlProtocolDidFinishLoading(me)
@@ -126,7 +138,9 @@ final class TestAuthorizationServer: @unchecked Sendable {
     private var _exchangeRequests: [(headers: [String: String], form: [String: String])] = []
     private var _issued: [String: Date] = [:]
     private var _exchanged: [String] = []
-    private var _targets: [String: Set<String>] = ["https://crm.climate.example.com": ["crm:clients:read", "crm:clients:write"]]
+    private var _targets: [String: Set<String>] = [
+        "https://crm.climate.example.com": ["crm:clients:read", "crm:clients:write"]
+    ]
     private var _serverSecret = TestAuthorizationServer.serverClientSecret
     private var _unavailable = false
     private var serial = 0
@@ -152,11 +166,15 @@ final class TestAuthorizationServer: @unchecked Sendable {
 
     var jwks: String { jsonText(["keys": [key.jwk]]) }
 
-    func token(scope: String, audience: Any?, lifetime: TimeInterval = 3600, now: Date = Date(), key: SigningKey? = nil,
-               extra: [String: Any] = [:]) -> String {
-        var claims: [String: Any] = ["iss": issuer, "sub": clientID, "client_id": clientID, "scope": scope,
-                                     "iat": Int(now.timeIntervalSince1970), "exp": Int(now.timeIntervalSince1970 + lifetime),
-                                     "jti": UUID().uuidString]
+    func token(
+        scope: String, audience: Any?, lifetime: TimeInterval = 3600, now: Date = Date(), key: SigningKey? = nil,
+        extra: [String: Any] = [:]
+    ) -> String {
+        var claims: [String: Any] = [
+            "iss": issuer, "sub": clientID, "client_id": clientID, "scope": scope,
+            "iat": Int(now.timeIntervalSince1970), "exp": Int(now.timeIntervalSince1970 + lifetime),
+            "jti": UUID().uuidString,
+        ]
         if let audience { claims["aud"] = audience }
         for (k, v) in extra { claims[k] = v }
         let token = (key ?? self.key).sign(claims)
@@ -167,10 +185,16 @@ final class TestAuthorizationServer: @unchecked Sendable {
     /// RFC 8693 at the token endpoint, validated honestly: client authentication of the MCP server's own client
     /// (Basic or post, not both), grant type, `subject_token` issued here and unexpired, `subject_token_type`,
     /// a registered `audience`, `scope` within what the audience allows. Issues an RS256 JWT for the audience.
-    func exchange(headers: [String: String], form: [String: String]) -> (status: Int, headers: [String: String], body: Data) {
+    func exchange(headers: [String: String], form: [String: String]) -> (
+        status: Int, headers: [String: String], body: Data
+    ) {
         let json = ["Content-Type": "application/json"]
         func error(_ status: Int, _ code: String) -> (Int, [String: String], Data) {
-            (status, json, Data(jsonText(["error": code, "error_description": code.replacingOccurrences(of: "_", with: " ")]).utf8))
+            (
+                status, json,
+                Data(
+                    jsonText(["error": code, "error_description": code.replacingOccurrences(of: "_", with: " ")]).utf8)
+            )
         }
         let (targets, secret, down) = lock.withLock { () -> ([String: Set<String>], String, Bool) in
             _exchangeRequests.append((headers, form))
@@ -180,13 +204,21 @@ final class TestAuthorizationServer: @unchecked Sendable {
         let authorization = headers.first { $0.key.lowercased() == "authorization" }?.value
         if authorization != nil && form["client_secret"] != nil { return error(400, "invalid_request") }
         let basic = "Basic " + Data("\(serverClientID):\(secret)".utf8).base64EncodedString()
-        guard authorization == basic || (authorization == nil && form["client_id"] == serverClientID && form["client_secret"] == secret) else {
+        guard
+            authorization == basic
+                || (authorization == nil && form["client_id"] == serverClientID && form["client_secret"] == secret)
+        else {
             return error(401, "invalid_client")
         }
         guard form["subject_token_type"] == "urn:ietf:params:oauth:token-type:access_token",
-              let subject = form["subject_token"] else { return error(400, "invalid_request") }
-        guard let expiry = lock.withLock({ _issued[subject] }), Date() < expiry else { return error(400, "invalid_grant") }
-        guard let audience = form["audience"], let allowed = targets[audience] else { return error(400, "invalid_target") }
+            let subject = form["subject_token"]
+        else { return error(400, "invalid_request") }
+        guard let expiry = lock.withLock({ _issued[subject] }), Date() < expiry else {
+            return error(400, "invalid_grant")
+        }
+        guard let audience = form["audience"], let allowed = targets[audience] else {
+            return error(400, "invalid_target")
+        }
         let scopes = Set((form["scope"] ?? "").split(separator: " ").map(String.init))
         guard scopes.isSubset(of: allowed) else { return error(400, "invalid_scope") }
         let now = Date()
@@ -194,29 +226,43 @@ final class TestAuthorizationServer: @unchecked Sendable {
             serial += 1
             return "exchanged-\(serial)"
         }
-        let claims: [String: Any] = ["iss": issuer, "sub": clientID, "aud": audience, "scope": scopes.sorted().joined(separator: " "),
-                                     "client_id": serverClientID, "act": ["sub": serverClientID], "jti": jti,
-                                     "iat": Int(now.timeIntervalSince1970), "exp": Int(now.timeIntervalSince1970) + 300]
+        let claims: [String: Any] = [
+            "iss": issuer, "sub": clientID, "aud": audience, "scope": scopes.sorted().joined(separator: " "),
+            "client_id": serverClientID, "act": ["sub": serverClientID], "jti": jti,
+            "iat": Int(now.timeIntervalSince1970), "exp": Int(now.timeIntervalSince1970) + 300,
+        ]
         let token = key.sign(claims, typ: "JWT")
         lock.withLock { _exchanged.append(token) }
-        return (200, json, Data(jsonText(["access_token": token, "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
-                                          "token_type": "Bearer", "expires_in": 300, "scope": scopes.sorted().joined(separator: " ")]).utf8))
+        return (
+            200, json,
+            Data(
+                jsonText([
+                    "access_token": token, "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                    "token_type": "Bearer", "expires_in": 300, "scope": scopes.sorted().joined(separator: " "),
+                ]).utf8)
+        )
     }
 
-    func handle(method: String, url: URL, headers: [String: String], body: Data?) -> (status: Int, headers: [String: String], body: Data) {
+    func handle(method: String, url: URL, headers: [String: String], body: Data?) -> (
+        status: Int, headers: [String: String], body: Data
+    ) {
         let json = ["Content-Type": "application/json"]
         switch (method, url.path) {
         case ("GET", "/.well-known/oauth-authorization-server"), ("GET", "/.well-known/openid-configuration"):
-            let metadata: [String: Any] = ["issuer": issuer, "token_endpoint": issuer + "/token", "jwks_uri": issuer + "/jwks",
-                                           "grant_types_supported": ["client_credentials"], "response_types_supported": ["token"],
-                                           "token_endpoint_auth_methods_supported": ["client_secret_basic"]]
+            let metadata: [String: Any] = [
+                "issuer": issuer, "token_endpoint": issuer + "/token", "jwks_uri": issuer + "/jwks",
+                "grant_types_supported": ["client_credentials"], "response_types_supported": ["token"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            ]
             return (200, json, Data(jsonText(metadata).utf8))
         case ("GET", "/jwks"):
             return (200, json, Data(jwks.utf8))
         case ("POST", "/token"):
             var form: [String: String] = [:]
             for pair in String(decoding: body ?? Data(), as: UTF8.self).split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+                let kv = pair.split(separator: "=", maxSplits: 1).map {
+                    String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+                }
                 if kv.count == 2 { form[kv[0]] = kv[1] }
             }
             if form["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange" {
@@ -225,13 +271,20 @@ final class TestAuthorizationServer: @unchecked Sendable {
             lock.withLock { _tokenRequests.append(form) }
             let authorization = headers.first { $0.key.lowercased() == "authorization" }?.value ?? ""
             let expected = "Basic " + Data("\(clientID):\(clientSecret)".utf8).base64EncodedString()
-            guard authorization == expected || (form["client_id"] == clientID && form["client_secret"] == clientSecret) else {
+            guard authorization == expected || (form["client_id"] == clientID && form["client_secret"] == clientSecret)
+            else {
                 return (401, json, Data(#"{"error":"invalid_client"}"#.utf8))
             }
-            guard form["grant_type"] == "client_credentials" else { return (400, json, Data(#"{"error":"unsupported_grant_type"}"#.utf8)) }
+            guard form["grant_type"] == "client_credentials" else {
+                return (400, json, Data(#"{"error":"unsupported_grant_type"}"#.utf8))
+            }
             let scope = form["scope"] ?? ""
             let token = self.token(scope: scope, audience: form["resource"])
-            return (200, json, Data(jsonText(["access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": scope]).utf8))
+            return (
+                200, json,
+                Data(
+                    jsonText(["access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": scope]).utf8)
+            )
         default:
             return (404, json, Data(#"{"error":"not_found"}"#.utf8))
         }
@@ -242,8 +295,9 @@ final class TestAuthorizationServer: @unchecked Sendable {
 struct InProcessFetcher: ScopeGateTokens.HTTPFetcher {
     let authorizationServer: TestAuthorizationServer
     func fetch(_ request: ScopeGateTokens.HTTPRequest) async throws -> ScopeGateTokens.HTTPResponse {
-        let r = authorizationServer.handle(method: request.method, url: request.url, headers: request.headers,
-                                           body: request.body.isEmpty ? nil : Data(request.body))
+        let r = authorizationServer.handle(
+            method: request.method, url: request.url, headers: request.headers,
+            body: request.body.isEmpty ? nil : Data(request.body))
         return ScopeGateTokens.HTTPResponse(status: r.status, headers: r.headers, body: Array(r.body))
     }
 }
@@ -273,8 +327,10 @@ final class RecordingCRM: ScopeGateTokens.HTTPFetcher, @unchecked Sendable {
     func fetch(_ request: ScopeGateTokens.HTTPRequest) async throws -> ScopeGateTokens.HTTPResponse {
         let authorization = request.headers.first { $0.key.lowercased() == "authorization" }?.value
         lock.withLock { _authorizations.append(authorization ?? "") }
-        let (status, body) = await api.handle(method: request.method, path: request.url.path, authorization: authorization, body: request.body)
-        return ScopeGateTokens.HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+        let (status, body) = await api.handle(
+            method: request.method, path: request.url.path, authorization: authorization, body: request.body)
+        return ScopeGateTokens.HTTPResponse(
+            status: status, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
     }
 }
 
@@ -296,18 +352,24 @@ struct World: Sendable {
         self.authorizationServer = authorizationServer
         let audit = AuditCollector()
         self.audit = audit
-        var environment = ["SCOPEGATE_POLICY": policyPath, "MCP_RESOURCE": resource, "MCP_ISSUER": issuer,
-                           "MCP_JWKS_URI": issuer + "/jwks", "CRM_API_URL": "https://crm-\(n).test"]
+        var environment = [
+            "SCOPEGATE_POLICY": policyPath, "MCP_RESOURCE": resource, "MCP_ISSUER": issuer,
+            "MCP_JWKS_URI": issuer + "/jwks", "CRM_API_URL": "https://crm-\(n).test",
+        ]
         if exchange {
             environment["MCP_EXCHANGE_ENDPOINT"] = issuer + "/token"
             environment["MCP_EXCHANGE_CLIENT_ID"] = authorizationServer.serverClientID
         }
         let settings = ClimateSettings(environment: environment)
         let fetcher = InProcessFetcher(authorizationServer: authorizationServer)
-        let crm = RecordingCRM(api: ClientRecordsAPI(
-            tokens: TokensConfig(issuers: [TokensConfig.Issuer(issuer: issuer, jwksURI: issuer + "/jwks", algorithms: ["RS256"],
-                                                               audiences: [], location: SourceLocation(file: "test", line: 1, column: 1))]),
-            fetcher: fetcher, clock: SystemTokenClock()))
+        let crm = RecordingCRM(
+            api: ClientRecordsAPI(
+                tokens: TokensConfig(issuers: [
+                    TokensConfig.Issuer(
+                        issuer: issuer, jwksURI: issuer + "/jwks", algorithms: ["RS256"],
+                        audiences: [], location: SourceLocation(file: "test", line: 1, column: 1))
+                ]),
+                fetcher: fetcher, clock: SystemTokenClock()))
         self.crm = crm
         app = try ClimateApp.make(settings: settings, crmFetcher: crm) { configuration in
             configuration.fetcher = fetcher
@@ -316,7 +378,8 @@ struct World: Sendable {
         }
         let gateway = app.gateway
         HostRegistry.shared.register(mcpHost) { method, url, headers, body in
-            let response = await gateway.handle(MCP.HTTPRequest(method: method, headers: headers, body: body, path: url.path))
+            let response = await gateway.handle(
+                MCP.HTTPRequest(method: method, headers: headers, body: body, path: url.path))
             return (response.statusCode, response.headers, response.bodyData ?? Data())
         }
         HostRegistry.shared.register("auth-\(n).test") { method, url, headers, body in
@@ -329,7 +392,8 @@ struct World: Sendable {
         var headers = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
         for (k, v) in extra { headers[k] = v }
-        return await app.gateway.handle(MCP.HTTPRequest(method: "POST", headers: headers, body: Data(body.utf8), path: "/mcp"))
+        return await app.gateway.handle(
+            MCP.HTTPRequest(method: "POST", headers: headers, body: Data(body.utf8), path: "/mcp"))
     }
 
     func token(_ scope: String) -> String { authorizationServer.token(scope: scope, audience: resource) }

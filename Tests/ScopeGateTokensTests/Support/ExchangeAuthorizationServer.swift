@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ScopeGateTokens
 
 /// An in-process authorization server that implements the RFC 8693 token endpoint's request validation honestly
@@ -42,8 +43,10 @@ final class ExchangeAuthorizationServer: @unchecked Sendable {
     private var _issued: [String] = []
     private var serial = 0
 
-    init(clientID: String = "mcp server", clientSecret: String = "s3cr:et", clock: TestClock,
-         targets: [String: Set<String>] = ["https://api.example.com": ["api:read", "api:write"]], lifetime: Int = 300) {
+    init(
+        clientID: String = "mcp server", clientSecret: String = "s3cr:et", clock: TestClock,
+        targets: [String: Set<String>] = ["https://api.example.com": ["api:read", "api:write"]], lifetime: Int = 300
+    ) {
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.clock = clock
@@ -72,7 +75,8 @@ final class ExchangeAuthorizationServer: @unchecked Sendable {
     func error(_ status: Int, _ code: String, _ description: String) -> HTTPResponse {
         var headers = ["Content-Type": "application/json", "Cache-Control": "no-store"]
         if status == 401 { headers["WWW-Authenticate"] = "Basic realm=\"token\"" }
-        return HTTPResponse(status: status, headers: headers, body: Array(json(["error": code, "error_description": description]).utf8))
+        return HTTPResponse(
+            status: status, headers: headers, body: Array(json(["error": code, "error_description": description]).utf8))
     }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -95,11 +99,15 @@ final class ExchangeAuthorizationServer: @unchecked Sendable {
         // Client authentication: exactly one method.
         let basic = request.headers.first { $0.key.lowercased() == "authorization" }?.value
         let posted = recorded.value("client_secret")
-        if basic != nil && posted != nil { return error(400, "invalid_request", "more than one client authentication method") }
+        if basic != nil && posted != nil {
+            return error(400, "invalid_request", "more than one client authentication method")
+        }
         var authenticated = false
         if let basic, basic.hasPrefix("Basic "), let data = Data(base64Encoded: String(basic.dropFirst(6))) {
-            let pair = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            authenticated = pair.count == 2 && Self.formDecode(pair[0]) == clientID && Self.formDecode(pair[1]) == clientSecret
+            let pair = String(decoding: data, as: UTF8.self).split(
+                separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            authenticated =
+                pair.count == 2 && Self.formDecode(pair[0]) == clientID && Self.formDecode(pair[1]) == clientSecret
         } else if let posted {
             authenticated = recorded.value("client_id") == clientID && posted == clientSecret
         }
@@ -121,7 +129,8 @@ final class ExchangeAuthorizationServer: @unchecked Sendable {
         guard let expiry = lock.withLock({ subjects[subject] }), now < expiry else {
             return error(400, "invalid_grant", "subject_token is invalid or expired")
         }
-        let audiences = recorded.values("audience"), resources = recorded.values("resource")
+        let audiences = recorded.values("audience")
+        let resources = recorded.values("resource")
         let requestedTargets = audiences + resources
         guard !requestedTargets.isEmpty else { return error(400, "invalid_target", "audience or resource required") }
         for resource in resources {
@@ -135,7 +144,9 @@ final class ExchangeAuthorizationServer: @unchecked Sendable {
             allowed = allowed.map { $0.intersection(scopes) } ?? scopes
         }
         let requestedScopes = Set((recorded.value("scope") ?? "").split(separator: " ").map(String.init))
-        guard requestedScopes.isSubset(of: allowed ?? []) else { return error(400, "invalid_scope", "scope not allowed for the target") }
+        guard requestedScopes.isSubset(of: allowed ?? []) else {
+            return error(400, "invalid_scope", "scope not allowed for the target")
+        }
         let granted = (requestedScopes.isEmpty ? (allowed ?? []) : requestedScopes).sorted().joined(separator: " ")
 
         let jti = lock.withLock { () -> String in
@@ -147,11 +158,16 @@ final class ExchangeAuthorizationServer: @unchecked Sendable {
             "scope": granted, "jti": jti, "iat": Int(now.timeIntervalSince1970),
             "exp": Int(now.timeIntervalSince1970) + lifetime, "act": ["sub": clientID],
         ]
-        let token = b64url(json(["alg": "RS256", "typ": "at+jwt"])) + "." + b64url(json(claims)) + "." + b64url("sig-\(jti)")
+        let token =
+            b64url(json(["alg": "RS256", "typ": "at+jwt"])) + "." + b64url(json(claims)) + "." + b64url("sig-\(jti)")
         lock.withLock { _issued.append(token) }
-        return HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
-                            body: Array(json(["access_token": token, "issued_token_type": Self.accessTokenType,
-                                              "token_type": "Bearer", "expires_in": lifetime, "scope": granted]).utf8))
+        return HTTPResponse(
+            status: 200, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
+            body: Array(
+                json([
+                    "access_token": token, "issued_token_type": Self.accessTokenType,
+                    "token_type": "Bearer", "expires_in": lifetime, "scope": granted,
+                ]).utf8))
     }
 }
 
@@ -178,7 +194,7 @@ final class Gate: @unchecked Sendable {
             defer { waiters = [] }
             return waiters
         }
-        pending.forEach { $0.resume() }
+        for waiter in pending { waiter.resume() }
     }
 }
 

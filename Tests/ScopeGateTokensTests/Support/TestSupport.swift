@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import ScopeGate
+
 @testable import ScopeGateTokens
 
 // MARK: - Keys and signing (swift-crypto directly: an oracle independent of jwt-kit)
@@ -61,9 +62,12 @@ enum TestKey: Sendable {
                 let pss = alg.hasPrefix("PS")
                 let padding: _RSA.Signing.Padding = pss ? .PSS : .insecurePKCS1v1_5
                 switch alg.suffix(3) {
-                case "384": return Array(try k.signature(for: SHA384.hash(data: input), padding: padding).rawRepresentation)
-                case "512": return Array(try k.signature(for: SHA512.hash(data: input), padding: padding).rawRepresentation)
-                default: return Array(try k.signature(for: SHA256.hash(data: input), padding: padding).rawRepresentation)
+                case "384":
+                    return Array(try k.signature(for: SHA384.hash(data: input), padding: padding).rawRepresentation)
+                case "512":
+                    return Array(try k.signature(for: SHA512.hash(data: input), padding: padding).rawRepresentation)
+                default:
+                    return Array(try k.signature(for: SHA256.hash(data: input), padding: padding).rawRepresentation)
                 }
             case .p256(let k): return Array(try k.signature(for: input).rawRepresentation)
             case .p384(let k): return Array(try k.signature(for: input).rawRepresentation)
@@ -81,7 +85,9 @@ func fatalTest(_ message: String) -> Never {
 }
 
 func json(_ object: Any) -> String {
-    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+    guard
+        let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    else {
         return "{}"
     }
     return String(decoding: data, as: UTF8.self)
@@ -119,12 +125,17 @@ final class FakeFetcher: HTTPFetcher, @unchecked Sendable {
 
     init(_ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) { self.handler = handler }
 
-    func set(_ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) { lock.withLock { self.handler = handler } }
+    func set(_ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
+        lock.withLock { self.handler = handler }
+    }
     var requestCount: Int { lock.withLock { requests.count } }
     var urls: [String] { lock.withLock { requests.map(\.url.absoluteString) } }
 
     func fetch(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let h = lock.withLock { requests.append(request); return handler }
+        let h = lock.withLock {
+            requests.append(request)
+            return handler
+        }
         return try h(request)
     }
 }
@@ -135,13 +146,16 @@ let testIssuer = "https://auth.example.com"
 let testResource = "https://mcp.example.com/mcp"
 let here = SourceLocation(file: "policy.yaml", line: 1, column: 1)
 
-func issuerConfig(_ issuer: String = testIssuer, algorithms: [String] = ["RS256", "PS256", "ES256", "ES384", "EdDSA"],
-                  audiences: [String] = [], jwksURI: String? = nil, scopeClaims: [String]? = nil,
-                  roles: TokensConfig.RoleMapping? = nil, stripPrefixes: [String] = [],
-                  introspection: TokensConfig.Introspection? = nil) -> TokensConfig.Issuer {
-    TokensConfig.Issuer(issuer: issuer, jwksURI: jwksURI ?? issuer + "/jwks", algorithms: algorithms, audiences: audiences,
-                        scopeClaims: scopeClaims, roles: roles, stripPrefixes: stripPrefixes,
-                        introspection: introspection, location: here)
+func issuerConfig(
+    _ issuer: String = testIssuer, algorithms: [String] = ["RS256", "PS256", "ES256", "ES384", "EdDSA"],
+    audiences: [String] = [], jwksURI: String? = nil, scopeClaims: [String]? = nil,
+    roles: TokensConfig.RoleMapping? = nil, stripPrefixes: [String] = [],
+    introspection: TokensConfig.Introspection? = nil
+) -> TokensConfig.Issuer {
+    TokensConfig.Issuer(
+        issuer: issuer, jwksURI: jwksURI ?? issuer + "/jwks", algorithms: algorithms, audiences: audiences,
+        scopeClaims: scopeClaims, roles: roles, stripPrefixes: stripPrefixes,
+        introspection: introspection, location: here)
 }
 
 func keySet(_ keys: [[String: Any]]) async throws -> JWKSet {
@@ -184,7 +198,7 @@ func spawnQuietly(_ executable: String, _ args: [String]) -> pid_t? {
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     let argv = ([executable] + args).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
+    defer { for arg in argv { free(arg) } }
     var pid: pid_t = 0
     guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else { return nil }
     return pid
@@ -208,7 +222,7 @@ func runScript(_ script: String, _ args: [String], log: String, seconds: Double)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     let argv = (["/bin/bash", script] + args).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
+    defer { for arg in argv { free(arg) } }
     var pid: pid_t = 0
     guard posix_spawn(&pid, "/bin/bash", &actions, nil, argv, environ) == 0 else { return nil }
     let deadline = Date().addingTimeInterval(seconds)

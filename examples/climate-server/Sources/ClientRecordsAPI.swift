@@ -26,7 +26,9 @@ struct ClientRecordsAPI: Sendable {
     }
 
     /// Handles one request; returns the status and a JSON body.
-    func handle(method: String, path: String, authorization: String?, body: [UInt8]) async -> (status: Int, body: String) {
+    func handle(method: String, path: String, authorization: String?, body: [UInt8]) async -> (
+        status: Int, body: String
+    ) {
         guard method == "PUT", path.hasPrefix("/clients/"), path.count > "/clients/".count, path.count < 128 else {
             return (404, #"{"error":"not_found"}"#)
         }
@@ -44,7 +46,10 @@ struct ClientRecordsAPI: Sendable {
             return (403, "{\"error\":\"insufficient_scope\",\"scope\":\"\(Self.writeScope)\"}")
         }
         let id = String(path.dropFirst("/clients/".count).prefix(64))
-        return (200, "{\"updated\":\(JSONText.quote(id)),\"bytes\":\(body.count),\"by\":\(JSONText.quote(verified.subject ?? "-"))}")
+        return (
+            200,
+            "{\"updated\":\(JSONText.quote(id)),\"bytes\":\(body.count),\"by\":\(JSONText.quote(verified.subject ?? "-"))}"
+        )
     }
 }
 
@@ -61,8 +66,9 @@ struct ClientRecordsClient: Sendable {
 
     func update(client id: String, fields: String, token: DownstreamToken) async -> (status: Int, body: String)? {
         guard let base = base.withLock({ $0 }),
-              let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics),
-              let url = URL(string: base.absoluteString + "/clients/" + encoded) else { return nil }
+            let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics),
+            let url = URL(string: base.absoluteString + "/clients/" + encoded)
+        else { return nil }
         let request = ScopeGateTokens.HTTPRequest(
             method: "PUT", url: url,
             headers: ["Authorization": token.authorizationHeaderValue, "Content-Type": "application/json"],

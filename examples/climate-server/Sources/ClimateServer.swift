@@ -8,29 +8,51 @@ import ScopeGateTokens
 /// token exchanged for it (RFC 8693), never with the caller's.
 enum ClimateServer {
     static let tools: [Tool] = [
-        Tool(name: "get_forecast", description: "Forecast for a location (needs mcp:tools:climate)",
-             inputSchema: .object(["type": "object",
-                                   "properties": .object(["location": .object(["type": "string"]),
-                                                          "days": .object(["type": "integer"])]),
-                                   "required": .array(["location"])])),
-        Tool(name: "read_client", description: "A client record (needs mcp:data:client-info:read)",
-             inputSchema: .object(["type": "object",
-                                   "properties": .object(["client_id": .object(["type": "string"])]),
-                                   "required": .array(["client_id"])])),
-        Tool(name: "automation_run_report", description: "Start the report workflow (needs mcp:operations:automation:workflows:run)",
-             inputSchema: .object(["type": "object", "properties": .object(["report": .object(["type": "string"])])])),
-        Tool(name: "file_manager", description: "read (read:files), write (write:files) or delete (admin:system) a workspace file",
-             inputSchema: .object(["type": "object",
-                                   "properties": .object(["action": .object(["type": "string", "enum": .array(["read", "write", "delete"])]),
-                                                          "path": .object(["type": "string"]),
-                                                          "content": .object(["type": "string"])]),
-                                   "required": .array(["action", "path"])])),
-        Tool(name: "update_client",
-             description: "Update a client record in the CRM (needs mcp:data:client-info:write; calls the CRM API with an exchanged token)",
-             inputSchema: .object(["type": "object",
-                                   "properties": .object(["client_id": .object(["type": "string"]),
-                                                          "plan": .object(["type": "string"])]),
-                                   "required": .array(["client_id"])])),
+        Tool(
+            name: "get_forecast", description: "Forecast for a location (needs mcp:tools:climate)",
+            inputSchema: .object([
+                "type": "object",
+                "properties": .object([
+                    "location": .object(["type": "string"]),
+                    "days": .object(["type": "integer"]),
+                ]),
+                "required": .array(["location"]),
+            ])),
+        Tool(
+            name: "read_client", description: "A client record (needs mcp:data:client-info:read)",
+            inputSchema: .object([
+                "type": "object",
+                "properties": .object(["client_id": .object(["type": "string"])]),
+                "required": .array(["client_id"]),
+            ])),
+        Tool(
+            name: "automation_run_report",
+            description: "Start the report workflow (needs mcp:operations:automation:workflows:run)",
+            inputSchema: .object(["type": "object", "properties": .object(["report": .object(["type": "string"])])])),
+        Tool(
+            name: "file_manager",
+            description: "read (read:files), write (write:files) or delete (admin:system) a workspace file",
+            inputSchema: .object([
+                "type": "object",
+                "properties": .object([
+                    "action": .object(["type": "string", "enum": .array(["read", "write", "delete"])]),
+                    "path": .object(["type": "string"]),
+                    "content": .object(["type": "string"]),
+                ]),
+                "required": .array(["action", "path"]),
+            ])),
+        Tool(
+            name: "update_client",
+            description:
+                "Update a client record in the CRM (needs mcp:data:client-info:write; calls the CRM API with an exchanged token)",
+            inputSchema: .object([
+                "type": "object",
+                "properties": .object([
+                    "client_id": .object(["type": "string"]),
+                    "plan": .object(["type": "string"]),
+                ]),
+                "required": .array(["client_id"]),
+            ])),
     ]
 
     static func text(_ s: String, error: Bool = false) -> CallTool.Result {
@@ -65,8 +87,12 @@ enum ClimateServer {
 
     /// `update_client`: the one tool with a `downstream:` exchange. It calls the CRM API with the exchanged token
     /// (it never sees the caller's).
-    static func updateClient(_ params: CallTool.Parameters, downstream: DownstreamToken?, crm: ClientRecordsClient) async -> CallTool.Result {
-        guard let downstream else { return text("update_client needs a token for the CRM API (authorization is off)", error: true) }
+    static func updateClient(_ params: CallTool.Parameters, downstream: DownstreamToken?, crm: ClientRecordsClient)
+        async -> CallTool.Result
+    {
+        guard let downstream else {
+            return text("update_client needs a token for the CRM API (authorization is off)", error: true)
+        }
         let arguments = params.arguments ?? [:]
         let id = arguments["client_id"]?.stringValue ?? "?"
         let plan = arguments["plan"]?.stringValue ?? "standard"
@@ -81,12 +107,16 @@ enum ClimateServer {
     /// A configured MCP server with the authorization wrapper (`authorizer` nil: no authorization at all, the
     /// baseline of the load test).
     static func makeServer(authorizer: MCPAuthorizer?, crm: ClientRecordsClient) async -> Server {
-        let server = Server(name: "climate-server", version: "1.0.0",
-                            capabilities: .init(tools: .init(listChanged: false)))
+        let server = Server(
+            name: "climate-server", version: "1.0.0",
+            capabilities: .init(tools: .init(listChanged: false)))
         if let authorizer {
-            await server.withAuthorizedTools(authorizer, tools: tools, delegating: { params, _, downstream in
-                params.name == "update_client" ? await updateClient(params, downstream: downstream, crm: crm) : call(params)
-            })
+            await server.withAuthorizedTools(
+                authorizer, tools: tools,
+                delegating: { params, _, downstream in
+                    params.name == "update_client"
+                        ? await updateClient(params, downstream: downstream, crm: crm) : call(params)
+                })
         } else {
             await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: tools) }
             await server.withMethodHandler(CallTool.self) { params in
@@ -130,11 +160,14 @@ struct ClimateSettings: Sendable {
         authorization = environment["SCOPEGATE_AUTHZ"] != "off"
         allowedHosts = (environment["MCP_ALLOWED_HOSTS"] ?? "").split(separator: ",").map(String.init)
         if let endpoint = environment["MCP_EXCHANGE_ENDPOINT"], !endpoint.isEmpty,
-           let clientID = environment["MCP_EXCHANGE_CLIENT_ID"], !clientID.isEmpty {
+            let clientID = environment["MCP_EXCHANGE_CLIENT_ID"], !clientID.isEmpty
+        {
             exchange = TokensConfig.Exchange(
                 endpoint: endpoint, clientID: clientID, clientSecretEnv: "MCP_EXCHANGE_SECRET",
-                clientAuthentication: environment["MCP_EXCHANGE_CLIENT_AUTH"].flatMap(TokensConfig.Exchange.ClientAuthentication.init(rawValue:)) ?? .basic,
-                target: environment["MCP_EXCHANGE_TARGET"].flatMap(TokensConfig.Exchange.Target.init(rawValue:)) ?? .audience)
+                clientAuthentication: environment["MCP_EXCHANGE_CLIENT_AUTH"].flatMap(
+                    TokensConfig.Exchange.ClientAuthentication.init(rawValue:)) ?? .basic,
+                target: environment["MCP_EXCHANGE_TARGET"].flatMap(TokensConfig.Exchange.Target.init(rawValue:))
+                    ?? .audience)
         }
         crmURL = environment["CRM_API_URL"].flatMap { $0.isEmpty ? nil : URL(string: $0) }
         if let p = environment["CRM_API_PORT"].flatMap(Int.init) { crmPort = p }
@@ -150,9 +183,10 @@ struct ClimateSettings: Sendable {
                 issuer: issuer, jwksURI: jwksURI, algorithms: first?.algorithms ?? ["RS256", "ES256"], audiences: [],
                 scopeClaims: first?.scopeClaims, roles: first?.roles, stripPrefixes: first?.stripPrefixes ?? [],
                 exchange: exchange, location: SourceLocation(file: "MCP_ISSUER", line: 1, column: 1))
-            configuration.tokens = TokensConfig(issuers: [replacement], leewaySeconds: base?.leewaySeconds ?? 60,
-                                                scopeClaims: base?.scopeClaims ?? ["scope", "scp"],
-                                                requireTyp: base?.requireTyp)
+            configuration.tokens = TokensConfig(
+                issuers: [replacement], leewaySeconds: base?.leewaySeconds ?? 60,
+                scopeClaims: base?.scopeClaims ?? ["scope", "scp"],
+                requireTyp: base?.requireTyp)
             configuration.authorizationServers = [issuer]
         }
     }
@@ -169,15 +203,18 @@ struct ClimateApp: Sendable {
 
     /// Builds the stack. `configure` adjusts the configuration after the settings are applied (tests inject keys,
     /// clocks and audit sinks there); `crmFetcher` is how `update_client` reaches the CRM API.
-    static func make(settings: ClimateSettings, crmFetcher: any HTTPFetcher = URLSessionFetcher(),
-                     configure: (inout ScopeGateMCPConfiguration) -> Void = { _ in }) throws -> ClimateApp {
+    static func make(
+        settings: ClimateSettings, crmFetcher: any HTTPFetcher = URLSessionFetcher(),
+        configure: (inout ScopeGateMCPConfiguration) -> Void = { _ in }
+    ) throws -> ClimateApp {
         let store = try PolicyStore(path: settings.policyPath)
         var configuration = ScopeGateMCPConfiguration()
         settings.apply(to: &configuration, policy: store.current.policy)
         configure(&configuration)
         let authorizer = MCPAuthorizer(store: store, configuration: configuration)
-        let crmAPI = ClientRecordsAPI(tokens: configuration.tokens ?? store.current.policy.model.tokens ?? TokensConfig(issuers: []),
-                                      fetcher: configuration.fetcher, clock: configuration.clock)
+        let crmAPI = ClientRecordsAPI(
+            tokens: configuration.tokens ?? store.current.policy.model.tokens ?? TokensConfig(issuers: []),
+            fetcher: configuration.fetcher, clock: configuration.clock)
         let crm = ClientRecordsClient(base: settings.crmURL, fetcher: crmFetcher)
         var hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"] + settings.allowedHosts
         if let id = authorizer.resourceID(), let url = URL(string: id), let host = url.host {
@@ -185,7 +222,8 @@ struct ClimateApp: Sendable {
         }
         let authorized = settings.authorization
         var validators: [any HTTPRequestValidator] = [
-            OriginValidator(allowedHosts: hosts, allowedOrigins: hosts.map { "http://\($0)" } + hosts.map { "https://\($0)" }),
+            OriginValidator(
+                allowedHosts: hosts, allowedOrigins: hosts.map { "http://\($0)" } + hosts.map { "https://\($0)" }),
             AcceptHeaderValidator(mode: .jsonOnly),
             ContentTypeValidator(),
             ProtocolVersionValidator(),
@@ -196,7 +234,9 @@ struct ClimateApp: Sendable {
         }
         let gateway: MCPHTTPGateway
         if authorized {
-            gateway = MCPHTTPGateway(authorizer: authorizer) { request, caller in await router.handle(request, caller: caller) }
+            gateway = MCPHTTPGateway(authorizer: authorizer) { request, caller in
+                await router.handle(request, caller: caller)
+            }
         } else {
             let anonymous = Caller(scopes: [], policy: store.current.policy)
             gateway = MCPHTTPGateway(authorizer: authorizer, bypassAuthorization: anonymous) { request, caller in

@@ -17,7 +17,8 @@ struct ClimateServerMain {
     static func main() async {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            handler.logLevel =
+                ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             return handler
         }
         let logger = Logger(label: "climate-server")
@@ -44,9 +45,12 @@ struct ClimateServerMain {
         var crmTask: Task<Void, Never>?
         if settings.crmURL == nil {
             let crm = app.crm
-            let crmServer = ClientRecordsResponder.application(api: app.crmAPI, port: settings.crmPort, logger: logger) { port in
+            let crmServer = ClientRecordsResponder.application(api: app.crmAPI, port: settings.crmPort, logger: logger)
+            { port in
                 crm.base.withLock { $0 = URL(string: "http://127.0.0.1:\(port)") }
-                logger.notice("CRM API (downstream of update_client, audience \(ClientRecordsAPI.audience)) on http://127.0.0.1:\(port)")
+                logger.notice(
+                    "CRM API (downstream of update_client, audience \(ClientRecordsAPI.audience)) on http://127.0.0.1:\(port)"
+                )
             }
             crmTask = Task {
                 do { try await crmServer.runService() } catch { logger.error("CRM API failed: \(error)") }
@@ -57,7 +61,9 @@ struct ClimateServerMain {
             gateway: app.gateway, host: settings.host, port: settings.port, logger: logger,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
-                logger.notice("climate-server listening on http://\(settings.host):\(port)\(app.gateway.endpointPath()) (authorization \(settings.authorization ? "on" : "OFF"))")
+                logger.notice(
+                    "climate-server listening on http://\(settings.host):\(port)\(app.gateway.endpointPath()) (authorization \(settings.authorization ? "on" : "OFF"))"
+                )
             })
         do {
             try await server.runService()
@@ -69,15 +75,21 @@ struct ClimateServerMain {
 
     /// stdio: no HTTP, so the per-tool wrapper decides with the scopes the launching host grants.
     static func runStdio(app: ClimateApp, logger: Logger) async {
-        let scopes = (ProcessInfo.processInfo.environment["MCP_STDIO_SCOPES"] ?? "").split(separator: " ").map(String.init)
+        let scopes = (ProcessInfo.processInfo.environment["MCP_STDIO_SCOPES"] ?? "").split(separator: " ").map(
+            String.init)
         let authorizer = app.authorizer
-        let server = Server(name: "climate-server", version: "1.0.0", capabilities: .init(tools: .init(listChanged: false)))
-        await server.withAuthorizedTools(authorizer, tools: ClimateServer.tools, caller: .provider {
-            Caller(scopes: scopes, clientID: "stdio", policy: authorizer.store.current.policy)
-        }, delegating: { params, _, downstream in
-            params.name == "update_client"
-                ? await ClimateServer.updateClient(params, downstream: downstream, crm: app.crm) : ClimateServer.call(params)
-        })
+        let server = Server(
+            name: "climate-server", version: "1.0.0", capabilities: .init(tools: .init(listChanged: false)))
+        await server.withAuthorizedTools(
+            authorizer, tools: ClimateServer.tools,
+            caller: .provider {
+                Caller(scopes: scopes, clientID: "stdio", policy: authorizer.store.current.policy)
+            },
+            delegating: { params, _, downstream in
+                params.name == "update_client"
+                    ? await ClimateServer.updateClient(params, downstream: downstream, crm: app.crm)
+                    : ClimateServer.call(params)
+            })
         do {
             try await server.start(transport: StdioTransport())
             await server.waitUntilCompleted()
