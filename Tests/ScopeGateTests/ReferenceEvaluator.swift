@@ -2,7 +2,7 @@ import Foundation
 
 @testable import ScopeGate
 
-/// A deliberately naive evaluator of the policy semantics in design.md, working from the validated
+/// A deliberately naive evaluator of the policy semantics of docs/policy-reference.md, working from the validated
 /// ``PolicyModel``'s plain strings: no interning, no bitsets, no precomputed closures or sorted globs.
 /// Everything is recomputed per call by walking strings, so it shares no code path with the compiled
 /// matcher beyond the model itself (the differential tests compare the two).
