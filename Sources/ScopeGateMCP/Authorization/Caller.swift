@@ -4,6 +4,12 @@ import ScopeGateTokens
 
 /// Who is calling: the verified token (HTTP) or an injected identity (stdio), with the grant resolved against
 /// the policy in force. Never holds the token string itself.
+///
+/// ```swift
+/// let caller = Caller(scopes: ["read:files"], clientID: "stdio", policy: authorizer.store.current.policy)
+/// let outcome = authorizer.decide(
+///     Call(method: "tools/call", name: "file_manager", arguments: ["action": .string("read")]), caller: caller)
+/// ```
 public struct Caller: Sendable {
     /// The verified token, when the caller authenticated with a bearer token.
     public let token: VerifiedToken?

@@ -8,6 +8,17 @@ import ScopeGateTokens
 ///
 /// Framework-agnostic: ``MCPHTTPGateway`` uses it in front of the SDK's HTTP transports, and
 /// ``MCP/Server/withAuthorizedTools(_:tools:caller:handler:)`` uses it inside handlers (stdio or HTTP).
+///
+/// ```swift
+/// let authorizer = try MCPAuthorizer(policyPath: "policies/climate.yaml")
+/// switch await authorizer.authenticate(authorization: request.header("Authorization")) {
+/// case .authenticated(let caller):
+///     let outcome = authorizer.decide(Call(method: "tools/call", name: "read_client"), caller: caller)
+///     if !outcome.decision.allowed { print(authorizer.insufficientScopeChallenge(for: [outcome], caller: caller)) }
+/// case .missing, .invalid:
+///     print(authorizer.unauthorizedChallenge(for: nil, error: nil))
+/// }
+/// ```
 public final class MCPAuthorizer: Sendable {
     /// The policy in force (reload it with ``PolicyStore/reload(path:)`` or ``PolicyReloader``).
     public let store: PolicyStore
@@ -63,6 +74,10 @@ public final class MCPAuthorizer: Sendable {
     // MARK: tokens
 
     /// The outcome of authenticating a request.
+    ///
+    /// ```swift
+    /// if case .invalid(let error) = await authorizer.authenticate(authorization: header) { print(error.code) }
+    /// ```
     public enum Authentication: Sendable {
         /// A valid token (its grant resolved against the snapshot passed in).
         case authenticated(Caller)
@@ -139,6 +154,11 @@ public final class MCPAuthorizer: Sendable {
     // MARK: decisions
 
     /// A decided call with what the responses and the audit need.
+    ///
+    /// ```swift
+    /// let outcome = authorizer.decide(call, caller: caller)
+    /// if !outcome.decision.allowed { print("needs", outcome.missing) }
+    /// ```
     public struct Outcome: Sendable {
         public let call: Call
         public let decision: Decision

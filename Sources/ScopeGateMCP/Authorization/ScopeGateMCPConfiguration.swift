@@ -4,6 +4,13 @@ import ScopeGate
 import ScopeGateTokens
 
 /// How ``MCPAuthorizer`` verifies tokens, decides, and reports. Every field has a safe default.
+///
+/// ```swift
+/// var configuration = ScopeGateMCPConfiguration()
+/// configuration.resource = ProcessInfo.processInfo.environment["MCP_RESOURCE"]
+/// configuration.challengeScope = .missingOnly
+/// let authorizer = try MCPAuthorizer(policyPath: "policies/climate.yaml", configuration: configuration)
+/// ```
 public struct ScopeGateMCPConfiguration: Sendable {
     /// Overrides the policy's `resource.id` (the canonical resource URI = accepted token audience, the base of the
     /// metadata URL). Use when one policy serves several deployments (e.g. `MCP_RESOURCE`).

@@ -15,6 +15,13 @@ import ScopeGateTokens
 ///   denied → 403 with the union); `403` without a challenge when no scope can help (unknown tool, action or
 ///   method); `400` for unparsable bodies and `Mcp-Method`/`Mcp-Name` hints that disagree with the body;
 ///   `413` for bodies over the limit.
+///
+/// ```swift
+/// let gateway = MCPHTTPGateway(authorizer: authorizer) { request, caller in
+///     await router.handle(request, caller: caller)
+/// }
+/// let response = await gateway.handle(MCP.HTTPRequest(method: "POST", headers: headers, body: body, path: "/mcp"))
+/// ```
 public final class MCPHTTPGateway: Sendable {
     /// Where allowed requests go, with the authenticated caller.
     public typealias Forward = @Sendable (MCP.HTTPRequest, Caller) async -> MCP.HTTPResponse
@@ -195,6 +202,10 @@ enum ProtectedResourceMetadata {
 /// A synchronous SDK validator that admits only requests whose bearer token is already in the authorizer's
 /// verified-token cache (filled by ``MCPHTTPGateway``): cache-only work, no I/O. Put it in the transport's
 /// pipeline as defense in depth, so a transport reached without the gateway fails closed.
+///
+/// ```swift
+/// let router = MCPSessionRouter(validators: [CachedTokenValidator(authorizer: authorizer)]) { makeServer() }
+/// ```
 public struct CachedTokenValidator: HTTPRequestValidator {
     let authorizer: MCPAuthorizer
 

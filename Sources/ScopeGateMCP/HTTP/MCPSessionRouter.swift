@@ -14,6 +14,20 @@ import MCP
 ///
 /// JSON responses keep every client working, including the SDK's own client on Linux (which does not parse
 /// SSE responses). Idle sessions close after `idleTimeout`; at most `maxSessions` are kept (oldest idle first).
+///
+/// ```swift
+/// let validators: [any HTTPRequestValidator] = [
+///     OriginValidator.localhost(), AcceptHeaderValidator(mode: .jsonOnly), CachedTokenValidator(authorizer: authorizer),
+/// ]
+/// let router = MCPSessionRouter(validators: validators) {
+///     let server = Server(name: "files", version: "1.0", capabilities: .init(tools: .init()))
+///     await server.withAuthorizedTools(authorizer, tools: tools) { call, caller in try await run(call) }
+///     return server
+/// }
+/// let gateway = MCPHTTPGateway(authorizer: authorizer) { request, caller in
+///     await router.handle(request, caller: caller)
+/// }
+/// ```
 public actor MCPSessionRouter {
     /// Makes a configured (not yet started) server for a new session.
     public typealias ServerFactory = @Sendable () async throws -> Server

@@ -7,6 +7,13 @@ import NIOCore
 /// Serves an ``MCPHTTPGateway`` over HTTP/1.1 with Hummingbird: every request (the MCP endpoint and the
 /// Protected Resource Metadata paths) goes to the gateway; bodies over the gateway's limit get `413` without
 /// being buffered further.
+///
+/// ```swift
+/// let app = Application(
+///     responder: GatewayResponder(gateway: gateway),
+///     configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
+/// try await app.runService()
+/// ```
 public struct GatewayResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
     let gateway: MCPHTTPGateway
@@ -57,6 +64,10 @@ public struct GatewayResponder: HTTPResponder {
 }
 
 /// Builds the Hummingbird application that serves a gateway.
+///
+/// ```swift
+/// try await ScopeGateHTTPServer.application(gateway: gateway, host: "0.0.0.0", port: 8080).runService()
+/// ```
 public enum ScopeGateHTTPServer {
     /// An application listening on `host:port` (use port 0 for any free port; `onServerRunning` gets the channel,
     /// whose `localAddress` tells the port).

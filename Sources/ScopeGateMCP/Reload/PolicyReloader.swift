@@ -13,6 +13,12 @@ import ScopeGate
 /// root and its includes) and, when one changes, compares a content hash; on a real change, or on `SIGHUP`,
 /// recompiles through ``PolicyStore/reload(path:)``. A policy with errors never replaces the one in force: its
 /// diagnostics are logged and the last good policy stays.
+///
+/// ```swift
+/// let reloader = PolicyReloader(authorizer: authorizer, path: "policies/climate.yaml")
+/// reloader.reloadOnSIGHUP()
+/// let polling = Task { await reloader.run() }                  // cancel to stop polling
+/// ```
 public final class PolicyReloader: Sendable {
     let authorizer: MCPAuthorizer
     let path: String

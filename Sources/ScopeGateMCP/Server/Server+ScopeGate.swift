@@ -7,6 +7,16 @@ import ScopeGateTokens
 ///
 /// A source also knows the caller's token string, which only the RFC 8693 exchange of a `downstream:` tool uses
 /// (as `subject_token`); it is never given to a handler.
+///
+/// ```swift
+/// // stdio: the launching host grants the scopes.
+/// await server.withAuthorizedTools(
+///     authorizer, tools: tools,
+///     caller: .provider {
+///         Caller(scopes: ["mcp:tools:climate"], clientID: "stdio", policy: authorizer.store.current.policy)
+///     }
+/// ) { call, caller in try await run(call) }
+/// ```
 public struct CallerSource: Sendable {
     let resolve: @Sendable (MCPAuthorizer) async -> Caller?
     let subjectToken: @Sendable () async -> String?

@@ -4,6 +4,12 @@ import Foundation
 /// token (which it never receives).
 ///
 /// ``description`` and ``debugDescription`` redact the token, so logging the value does not leak it.
+///
+/// ```swift
+/// var request = URLRequest(url: crmURL)
+/// request.setValue(downstream.authorizationHeaderValue, forHTTPHeaderField: "Authorization")
+/// logger.info("calling the CRM with \(downstream)")            // audience, scopes, jti, expiry; never the token
+/// ```
 public struct DownstreamToken: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The issued token (`access_token` of the response). Send it as ``authorizationHeaderValue``.
     public let accessToken: String

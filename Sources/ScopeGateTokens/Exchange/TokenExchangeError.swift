@@ -3,8 +3,20 @@
 /// Errors are values: ``Code`` is an open set of stable string ids (`exchange.invalid_target`, …). ``message`` is
 /// short and safe to show to the MCP client: it never contains a token or a secret, and at most a few sanitized
 /// characters of what the authorization server answered.
+///
+/// ```swift
+/// do {
+///     downstream = try await exchanger.exchange(subjectToken: bearer, audience: api, scopes: ["crm:clients:read"])
+/// } catch {
+///     return toolError("\(error.code): \(error.message)")     // safe to show: no token, no secret
+/// }
+/// ```
 public struct TokenExchangeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A stable reason identifier. Compare codes, not messages.
+    ///
+    /// ```swift
+    /// if error.code == .unavailable { … }                          // the authorization server is down: retry later
+    /// ```
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The stable id, e.g. `exchange.invalid_target`.
         public let id: String

@@ -14,8 +14,22 @@ import ScopeGate
 /// Issued tokens are cached by (SHA-256 of the caller's token, audience, sorted scopes) until their expiry minus
 /// ``Limits/refreshMarginSeconds`` (and never past the caller's token's own expiry). Concurrent calls for the same
 /// key share one request. Failures are not cached. The caller's token is sent only to the token endpoint.
+///
+/// ```swift
+/// guard let settings = policy.model.tokens?.issuers.first?.exchange else { return }
+/// let exchanger = TokenExchanger(issuer: "https://auth.example.com", settings: settings)
+/// let downstream = try await exchanger.exchange(
+///     subjectToken: bearer, audience: "https://crm.example.com", scopes: ["crm:clients:write"],
+///     subjectExpiresAt: verified.expiresAt)
+/// ```
 public actor TokenExchanger {
     /// Cache and response bounds.
+    ///
+    /// ```swift
+    /// let exchanger = TokenExchanger(
+    ///     issuer: issuer, settings: settings,
+    ///     limits: TokenExchanger.Limits(maxEntries: 1_000, refreshMarginSeconds: 60))
+    /// ```
     public struct Limits: Sendable, Hashable {
         /// Most cached tokens (default 4096); the entry closest to expiry is evicted first.
         public var maxEntries: Int

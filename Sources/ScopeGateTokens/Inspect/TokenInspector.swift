@@ -1,6 +1,11 @@
 import Foundation
 
 /// A JWT decoded WITHOUT verification, for display (`scopegate inspect`). Nothing here is trustworthy.
+///
+/// ```swift
+/// let inspected = try TokenInspector.decode(text)              // UNVERIFIED: for display only
+/// print(inspected.warnings, inspected.claims["exp"]?.numberValue ?? 0)
+/// ```
 public struct InspectedToken: Sendable, Hashable {
     /// The decoded header (a JSON object).
     public let header: ClaimValue
@@ -15,6 +20,12 @@ public struct InspectedToken: Sendable, Hashable {
 }
 
 /// Decoding, querying and rendering of unverified tokens; the logic behind `scopegate inspect`.
+///
+/// ```swift
+/// let inspected = try TokenInspector.decode("Bearer eyJhbGciOi…")
+/// print(TokenInspector.renderHuman(inspected))
+/// let scopes = try TokenInspector.query(".scope", in: inspected.claims)
+/// ```
 public enum TokenInspector {
     /// Largest token `decode` accepts (1 MiB); tokens over the verifier's 16 KiB default only get a warning.
     public static let maxInspectBytes = 1 << 20
@@ -22,6 +33,10 @@ public enum TokenInspector {
     public static let verifierLimit = 16 * 1024
 
     /// An error in a `--query` path.
+    ///
+    /// ```swift
+    /// do { _ = try TokenInspector.query(".aud[", in: claims) } catch { print("bad query: \(error)") }
+    /// ```
     public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
         /// What is wrong, lowercase.
         public let description: String

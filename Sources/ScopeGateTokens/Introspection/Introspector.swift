@@ -10,8 +10,20 @@ import ScopeGate
 /// `iat` with the leeway, no `cnf`. Results are cached by SHA-256 of the token until `exp` (at most
 /// ``Limits/maxCacheSeconds``); `active: false` is cached for ``Limits/negativeCacheSeconds``. Any transport or
 /// protocol problem is `token.introspection_failed` (fail closed, not cached).
+///
+/// ```swift
+/// // policy: tokens: { issuers: [{ issuer: …, introspection: { endpoint: …, client_id: …, client_secret_env: … } }] }
+/// let verifier = TokenVerifier(config: tokens, resource: resource)   // builds the introspector of that issuer
+/// let token = try await verifier.verify(opaqueToken)                 // no dots: introspected, cached until `exp`
+/// ```
 public actor Introspector {
     /// Cache bounds.
+    ///
+    /// ```swift
+    /// var options = TokenVerifier.Options()
+    /// options.introspection.negativeCacheSeconds = 5               // re-ask sooner about inactive tokens
+    /// let verifier = TokenVerifier(config: tokens, resource: resource, options: options)
+    /// ```
     public struct Limits: Sendable, Hashable {
         /// Most cached answers (default 4096); the entry closest to expiry (then the oldest) is evicted first.
         public var maxEntries: Int

@@ -17,8 +17,8 @@ enum Base64URL {
     }
 
     /// The decoder proper, over contiguous bytes: four characters at a time into three bytes, writing into the
-    /// result's storage directly (a profile of token verification had the per-byte `append`, bounds checks and the
-    /// lazily initialised table's `swift_once` at 14 % of the whole verification).
+    /// result's storage directly: a per-byte `append`, bounds checks and a lazily initialised table's `swift_once`
+    /// would be a noticeable share of a whole token verification.
     static func decode(buffer input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let count = input.count
         if count % 4 == 1 { return nil }

@@ -3,6 +3,12 @@ import Foundation
 /// A JSON value as read from a token header, claims set, JWKS or introspection response.
 ///
 /// Numbers are stored as `Double` (exact for integers up to 2^53, which covers every NumericDate).
+///
+/// ```swift
+/// let token = try await verifier.verify(bearer)
+/// let tenant = token.claims["tid"]?.stringValue
+/// let groups = token.claims["groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
+/// ```
 public enum ClaimValue: Sendable, Hashable {
     case null
     case bool(Bool)

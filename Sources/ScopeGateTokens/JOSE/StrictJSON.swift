@@ -2,9 +2,8 @@ import Foundation
 
 /// JSON parsing for untrusted input: a small recursive-descent parser (RFC 8259 grammar, no duplicate object keys
 /// after unescaping, bounded nesting, numbers as `Double` and refused when not finite) that builds the
-/// ``ClaimValue`` directly. It used to check the bytes and then hand them to Foundation's `JSONDecoder`, whose
-/// `try?` chain in `ClaimValue.init(from:)` built and discarded decoding errors: that was most of an uncached
-/// token verification.
+/// ``ClaimValue`` directly, without Foundation's `JSONDecoder`: decoding claims through `Decodable` builds and
+/// discards an error for every type it tries, which would be most of the cost of an uncached token verification.
 ///
 /// `JSONSerialization`/`JSONDecoder` silently keep the last of duplicate keys, which lets two parsers disagree
 /// about a token (`{"aud":"a","aud":"b"}`); so duplicates are an error here.

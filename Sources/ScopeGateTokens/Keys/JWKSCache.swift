@@ -13,8 +13,19 @@ import Foundation
 /// - When a refresh fails the last good set keeps serving, retried at most once per ``Policy/failureRetryInterval``,
 ///   until it is ``Policy/maxStaleness`` past its expiry: then verification fails closed (`token.keys_unavailable`).
 /// - Only `https` URLs, or `http` to a loopback address; bodies are capped at ``Policy/maxBodyBytes``.
+///
+/// ```swift
+/// let cache = JWKSCache(issuer: "https://auth.example.com", jwksURI: nil)   // nil: discovered from the issuer
+/// let keys = try await cache.keySet()                          // fetched on first use, then cached
+/// ```
 public actor JWKSCache {
     /// Timing and size limits of the cache.
+    ///
+    /// ```swift
+    /// var policy = JWKSCache.Policy()
+    /// policy.unknownKidRefreshInterval = 60                        // at most one refresh a minute for unknown `kid`s
+    /// let cache = JWKSCache(issuer: issuer, jwksURI: jwksURI, policy: policy)
+    /// ```
     public struct Policy: Sendable, Hashable {
         /// Lifetime of a set fetched without `Cache-Control: max-age` (default 300 s).
         public var defaultMaxAge: TimeInterval

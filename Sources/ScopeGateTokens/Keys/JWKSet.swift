@@ -8,8 +8,20 @@ import JWTKit
 /// OKP Ed25519 → `EdDSA`). A verifier is built per (key, algorithm) up front, so a key without `alg` is never
 /// "locked" to whichever algorithm the first token claimed (a jwt-kit behaviour this type avoids).
 /// Symmetric (`oct`) keys, encryption keys (`use: enc`) and unknown key types are ignored.
+///
+/// ```swift
+/// let keys = try await JWKSet.load(contentsOfFile: "jwks.json")
+/// print(keys.keys.map { "\($0.kid ?? "-"): \($0.algorithms)" }, "ignored:", keys.ignoredCount)
+/// let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: ["https://auth.example.com": keys])
+/// ```
 public struct JWKSet: Sendable {
     /// One usable public key.
+    ///
+    /// ```swift
+    /// for key in keySet.keys where key.kty == "RSA" {
+    ///     print(key.kid ?? "-", key.algorithms)                // e.g. ["PS256", "PS384", …, "RS512"]
+    /// }
+    /// ```
     public struct Key: Sendable {
         /// The key id, if the JWK has one.
         public let kid: String?

@@ -5,6 +5,11 @@ import Foundation
 #endif
 
 /// A minimal HTTP request, as the JWKS cache, discovery and introspection need it.
+///
+/// ```swift
+/// let request = HTTPRequest(url: URL(string: "https://auth.example.com/jwks")!, maxResponseBytes: 256 * 1024)
+/// let response = try await URLSessionFetcher().fetch(request)
+/// ```
 public struct HTTPRequest: Sendable, Hashable {
     /// `GET` or `POST`.
     public var method: String
@@ -30,6 +35,11 @@ public struct HTTPRequest: Sendable, Hashable {
 }
 
 /// A minimal HTTP response.
+///
+/// ```swift
+/// let response = try await fetcher.fetch(request)
+/// if response.status == 200, response.value(forHeader: "content-type")?.hasPrefix("application/json") == true { … }
+/// ```
 public struct HTTPResponse: Sendable, Hashable {
     /// The status code.
     public var status: Int
@@ -53,6 +63,16 @@ public struct HTTPResponse: Sendable, Hashable {
 }
 
 /// How the library talks HTTP. Inject a fake in tests; the default is ``URLSessionFetcher``.
+///
+/// ```swift
+/// struct FixedJWKS: HTTPFetcher {                              // a test double: every request gets this key set
+///     let body: [UInt8]
+///     func fetch(_ request: HTTPRequest) async throws -> HTTPResponse {
+///         HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: body)
+///     }
+/// }
+/// let verifier = TokenVerifier(config: tokens, resource: resource, fetcher: FixedJWKS(body: jwks))
+/// ```
 public protocol HTTPFetcher: Sendable {
     /// Performs `request`. Throws on transport failure or when the body exceeds `request.maxResponseBytes`;
     /// a non-2xx status is returned, not thrown.
@@ -60,6 +80,10 @@ public protocol HTTPFetcher: Sendable {
 }
 
 /// ``HTTPFetcher`` over `URLSession` (FoundationNetworking on Linux): no cookies, no caching, a fixed timeout.
+///
+/// ```swift
+/// let verifier = TokenVerifier(config: tokens, resource: resource, fetcher: URLSessionFetcher(timeout: 2))
+/// ```
 public struct URLSessionFetcher: HTTPFetcher {
     /// The per-request timeout in seconds.
     public let timeout: TimeInterval

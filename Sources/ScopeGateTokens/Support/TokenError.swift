@@ -4,8 +4,21 @@
 /// so new reasons never break clients that switch over them. Every code maps to the OAuth 2.0 Bearer
 /// (RFC 6750 §3.1) error `invalid_token`; ``description`` is a short, safe `error_description`: it never
 /// echoes attacker-controlled input beyond a few sanitized characters.
+///
+/// ```swift
+/// do {
+///     _ = try await verifier.verify(bearer)
+/// } catch {
+///     metrics.increment(error.code.id)                         // stable: `token.expired`, `token.unknown_kid`, …
+///     let challenge = "Bearer error=\"\(error.oauthError)\", error_description=\"\(error.message)\""
+/// }
+/// ```
 public struct TokenError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A stable reason identifier. Compare codes, not descriptions.
+    ///
+    /// ```swift
+    /// if error.code == .expired || error.code == .notYetValid { … }  // a clock problem rather than a forged token
+    /// ```
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The stable id, e.g. `token.expired`.
         public let id: String

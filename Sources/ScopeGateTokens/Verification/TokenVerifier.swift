@@ -17,8 +17,27 @@ import ScopeGate
 ///
 /// Opaque tokens (no dots) go to RFC 7662 introspection when an issuer configures it (the first such issuer).
 /// The verifier is a value; the JWKS caches and introspection cache it holds are actors shared by its copies.
+///
+/// ```swift
+/// let policy = try PolicyCompiler().compile(path: "policy.yaml").compiled()
+/// let verifier = TokenVerifier(
+///     config: policy.model.tokens ?? TokensConfig(issuers: []), resource: "https://mcp.example.com/mcp")
+/// do {
+///     let token = try await verifier.verify(bearer)            // the credential without `Bearer `
+///     let grant = policy.grant(token.scopes, stripPrefixes: token.stripPrefixes)
+/// } catch {
+///     print(error.code)                                        // e.g. `token.expired`: answer 401 invalid_token
+/// }
+/// ```
 public struct TokenVerifier: Sendable {
     /// Limits and cache settings.
+    ///
+    /// ```swift
+    /// var options = TokenVerifier.Options()
+    /// options.maxTokenBytes = 8 * 1024
+    /// options.jwks.maxStaleness = 3600
+    /// let verifier = TokenVerifier(config: tokens, resource: resource, options: options)
+    /// ```
     public struct Options: Sendable, Hashable {
         /// Longest accepted token in bytes (default 16 KiB).
         public var maxTokenBytes: Int

@@ -4,6 +4,12 @@ import Foundation
 ///
 /// ``scopes`` are the raw granted strings as the issuer wrote them (plus role-mapped scopes), not prefix-stripped:
 /// the core strips ``stripPrefixes`` when it normalizes the grant, and restores them in challenges.
+///
+/// ```swift
+/// let token = try await verifier.verify(bearer)
+/// logger.info("call", metadata: ["client": "\(token.clientID ?? "-")", "jti": "\(token.jwtID ?? "-")"])
+/// let grant = policy.grant(token.scopes, stripPrefixes: token.stripPrefixes)
+/// ```
 public struct VerifiedToken: Sendable, Hashable {
     /// The fields live in one immutable object, so a copy (every cache hit returns one) retains one reference
     /// instead of nine.
