@@ -104,24 +104,21 @@ enum ClimateServer {
         return text("updated client \(id) (plan \(plan)) through the CRM API: \(body.prefix(200))")
     }
 
-    /// A configured MCP server with the authorization wrapper (`authorizer` nil: no authorization at all, the
-    /// baseline of the load test).
-    static func makeServer(authorizer: MCPAuthorizer?, crm: ClientRecordsClient) async -> Server {
+    /// Every tool's behaviour once the call is allowed: `update_client` gets the exchanged token for its API.
+    static func handle(_ params: CallTool.Parameters, downstream: DownstreamToken?, crm: ClientRecordsClient) async
+        -> CallTool.Result
+    {
+        params.name == "update_client" ? await updateClient(params, downstream: downstream, crm: crm) : call(params)
+    }
+
+    /// The same tools with no authorization at all: the baseline of the load test only.
+    static func makeUnprotectedServer(crm: ClientRecordsClient) async -> Server {
         let server = Server(
             name: "climate-server", version: "1.0.0",
             capabilities: .init(tools: .init(listChanged: false)))
-        if let authorizer {
-            await server.withAuthorizedTools(
-                authorizer, tools: tools,
-                delegating: { params, _, downstream in
-                    params.name == "update_client"
-                        ? await updateClient(params, downstream: downstream, crm: crm) : call(params)
-                })
-        } else {
-            await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: tools) }
-            await server.withMethodHandler(CallTool.self) { params in
-                params.name == "update_client" ? await updateClient(params, downstream: nil, crm: crm) : call(params)
-            }
+        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: tools) }
+        await server.withMethodHandler(CallTool.self) { params in
+            await handle(params, downstream: nil, crm: crm)
         }
         return server
     }
@@ -149,6 +146,8 @@ struct ClimateSettings: Sendable {
     /// default any free port).
     var crmURL: URL?
     var crmPort = 0
+    /// `SCOPEGATE_RELOAD_SECONDS`: how often the policy files are polled (default 2).
+    var reloadInterval: Duration = .seconds(2)
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         if let p = environment["SCOPEGATE_POLICY"], !p.isEmpty { policyPath = p }
@@ -171,6 +170,9 @@ struct ClimateSettings: Sendable {
         }
         crmURL = environment["CRM_API_URL"].flatMap { $0.isEmpty ? nil : URL(string: $0) }
         if let p = environment["CRM_API_PORT"].flatMap(Int.init) { crmPort = p }
+        if let seconds = environment["SCOPEGATE_RELOAD_SECONDS"].flatMap(Int.init) {
+            reloadInterval = .seconds(seconds)
+        }
     }
 
     /// The configuration overrides these settings imply for `policy`.
@@ -192,11 +194,13 @@ struct ClimateSettings: Sendable {
     }
 }
 
-/// The example's HTTP stack: gateway (authorization) → session router (one SDK server per session).
+/// The example's HTTP stack: ``ScopeGateMCPServer`` with options from the settings, and the CRM API that
+/// `update_client` calls.
 struct ClimateApp: Sendable {
     let authorizer: MCPAuthorizer
     let gateway: MCPHTTPGateway
-    let router: MCPSessionRouter
+    /// The protected server; nil with `SCOPEGATE_AUTHZ=off` (the load test's baseline, served by ``gateway`` alone).
+    let server: ScopeGateMCPServer?
     /// The CRM API `update_client` calls through ``crm`` (served on 127.0.0.1 by `main` unless `CRM_API_URL` is set).
     let crmAPI: ClientRecordsAPI
     let crm: ClientRecordsClient
@@ -207,6 +211,8 @@ struct ClimateApp: Sendable {
         settings: ClimateSettings, crmFetcher: any HTTPFetcher = URLSessionFetcher(),
         configure: (inout ScopeGateMCPConfiguration) -> Void = { _ in }
     ) throws -> ClimateApp {
+        // The settings replace the policy's issuer with defaults taken from it, so the authorizer is built here and
+        // handed to the convenience (``ScopeGateMCPServer/init(policy:tools:options:handler:)`` is the usual form).
         let store = try PolicyStore(path: settings.policyPath)
         var configuration = ScopeGateMCPConfiguration()
         settings.apply(to: &configuration, policy: store.current.policy)
@@ -216,33 +222,35 @@ struct ClimateApp: Sendable {
             tokens: configuration.tokens ?? store.current.policy.model.tokens ?? TokensConfig(issuers: []),
             fetcher: configuration.fetcher, clock: configuration.clock)
         let crm = ClientRecordsClient(base: settings.crmURL, fetcher: crmFetcher)
-        var hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"] + settings.allowedHosts
-        if let id = authorizer.resourceID(), let url = URL(string: id), let host = url.host {
-            hosts.append(url.port.map { "\(host):\($0)" } ?? host)
+        guard settings.authorization else {
+            let gateway = unprotectedGateway(authorizer: authorizer, settings: settings, crm: crm)
+            return ClimateApp(authorizer: authorizer, gateway: gateway, server: nil, crmAPI: crmAPI, crm: crm)
         }
-        let authorized = settings.authorization
-        var validators: [any HTTPRequestValidator] = [
+        var options = ScopeGateMCPServer.Options()
+        options.name = "climate-server"
+        options.allowedHosts = settings.allowedHosts
+        options.reloadInterval = settings.reloadInterval
+        let server = ScopeGateMCPServer(
+            authorizer: authorizer, policyPath: settings.policyPath, tools: ClimateServer.tools, options: options
+        ) { params, _, downstream in
+            await ClimateServer.handle(params, downstream: downstream, crm: crm)
+        }
+        return ClimateApp(authorizer: authorizer, gateway: server.gateway, server: server, crmAPI: crmAPI, crm: crm)
+    }
+
+    /// `SCOPEGATE_AUTHZ=off`: the same routing with no authentication or authorization (never deploy it).
+    static func unprotectedGateway(authorizer: MCPAuthorizer, settings: ClimateSettings, crm: ClientRecordsClient)
+        -> MCPHTTPGateway
+    {
+        let hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"] + settings.allowedHosts
+        let router = MCPSessionRouter(validators: [
             OriginValidator(
                 allowedHosts: hosts, allowedOrigins: hosts.map { "http://\($0)" } + hosts.map { "https://\($0)" }),
-            AcceptHeaderValidator(mode: .jsonOnly),
-            ContentTypeValidator(),
-            ProtocolVersionValidator(),
-        ]
-        if authorized { validators.append(CachedTokenValidator(authorizer: authorizer)) }
-        let router = MCPSessionRouter(validators: validators) {
-            await ClimateServer.makeServer(authorizer: authorized ? authorizer : nil, crm: crm)
+            AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
+        ]) { await ClimateServer.makeUnprotectedServer(crm: crm) }
+        let anonymous = Caller(scopes: [], policy: authorizer.store.current.policy)
+        return MCPHTTPGateway(authorizer: authorizer, bypassAuthorization: anonymous) { request, caller in
+            await router.handle(request, caller: caller)
         }
-        let gateway: MCPHTTPGateway
-        if authorized {
-            gateway = MCPHTTPGateway(authorizer: authorizer) { request, caller in
-                await router.handle(request, caller: caller)
-            }
-        } else {
-            let anonymous = Caller(scopes: [], policy: store.current.policy)
-            gateway = MCPHTTPGateway(authorizer: authorizer, bypassAuthorization: anonymous) { request, caller in
-                await router.handle(request, caller: caller)
-            }
-        }
-        return ClimateApp(authorizer: authorizer, gateway: gateway, router: router, crmAPI: crmAPI, crm: crm)
     }
 }

@@ -30,14 +30,9 @@ struct ClimateServerMain {
             logger.critical("cannot load the policy \(settings.policyPath):\n\(error)")
             exit(2)
         }
-        let reloader = PolicyReloader(
-            authorizer: app.authorizer, path: settings.policyPath,
-            interval: .seconds(Int(ProcessInfo.processInfo.environment["SCOPEGATE_RELOAD_SECONDS"] ?? "") ?? 2))
-        reloader.reloadOnSIGHUP()
-        let poller = Task { await reloader.run() }
-        defer { poller.cancel() }
-
         if CommandLine.arguments.contains("--stdio") {
+            let poller = app.server?.startReloading()
+            defer { poller?.cancel() }
             await runStdio(app: app, logger: logger)
             return
         }
@@ -57,16 +52,21 @@ struct ClimateServerMain {
             }
         }
         defer { crmTask?.cancel() }
-        let server = ScopeGateHTTPServer.application(
-            gateway: app.gateway, host: settings.host, port: settings.port, logger: logger,
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? settings.port
-                logger.notice(
-                    "climate-server listening on http://\(settings.host):\(port)\(app.gateway.endpointPath()) (authorization \(settings.authorization ? "on" : "OFF"))"
-                )
-            })
+        let gateway = app.gateway
+        let announce: @Sendable (Int) async -> Void = { port in
+            logger.notice(
+                "climate-server listening on http://\(settings.host):\(port)\(gateway.endpointPath()) (authorization \(settings.authorization ? "on" : "OFF"))"
+            )
+        }
         do {
-            try await server.runService()
+            if let server = app.server {
+                try await server.run(host: settings.host, port: settings.port, onRunning: announce)
+            } else {
+                try await ScopeGateHTTPServer.application(
+                    gateway: gateway, host: settings.host, port: settings.port, logger: logger,
+                    onServerRunning: { channel in await announce(channel.localAddress?.port ?? settings.port) }
+                ).runService()
+            }
         } catch {
             logger.critical("server failed: \(error)")
             exit(1)
@@ -86,9 +86,7 @@ struct ClimateServerMain {
                 Caller(scopes: scopes, clientID: "stdio", policy: authorizer.store.current.policy)
             },
             delegating: { params, _, downstream in
-                params.name == "update_client"
-                    ? await ClimateServer.updateClient(params, downstream: downstream, crm: app.crm)
-                    : ClimateServer.call(params)
+                await ClimateServer.handle(params, downstream: downstream, crm: app.crm)
             })
         do {
             try await server.start(transport: StdioTransport())
