@@ -1,13 +1,6 @@
 extension CompiledPolicy {
-    /// Methods that need only a valid token unless `methods:` says otherwise.
-    static let tokenOnlyMethods: Set<String> = [
-        "initialize", "ping", "tools/list", "resources/list",
-        "resources/templates/list", "prompts/list",
-    ]
-
     /// Decides a call. Fails closed: unknown tools, actions and methods are denied with a reason.
     /// A grant resolved against another policy version is re-resolved from its strings first.
-
     public func decide(_ call: Call, grant: Grant) -> Decision {
         if grant.stamp != stamp { return decide(call, grant: self.grant(grant.granted)) }
         switch call.method {
@@ -30,7 +23,7 @@ extension CompiledPolicy {
             if let index = methods.lookup(call.method) {
                 return evaluate(methods.rules[index], call: call, closure: grant.closure)
             }
-            if Self.tokenOnlyMethods.contains(call.method) || call.method.hasPrefix("notifications/") {
+            if BuiltInMethods.needsOnlyToken(call.method) {
                 return Decision(allowed: true, reason: .allowed, rule: nil)
             }
             return Decision(allowed: false, reason: .unknownMethod, rule: nil)
@@ -46,62 +39,59 @@ extension CompiledPolicy {
         guard let rule = resolveRule(call) else {
             switch call.method {
             case "tools/call", "resources/read", "prompts/get": return false  // unknown tool, resource or prompt
-            default: return Self.tokenOnlyMethods.contains(call.method) || call.method.hasPrefix("notifications/")
+            default: return BuiltInMethods.needsOnlyToken(call.method)
             }
         }
         return allows(rule, call: call, closure: grant.closure)
     }
 
     /// ``evaluate(_:call:closure:)``'s answer alone: every applicable part has a satisfied clause (and a
-    /// declared action, when the rule has actions).
+    /// declared action, when the rule has actions). Stops at the first unsatisfied part.
     func allows(_ rule: CompiledRule, call: Call, closure: ScopeSet) -> Bool {
         if rule.isPublic { return true }
-        guard firstSatisfied(rule.requirement, closure) != nil else { return false }
+        let action: Int?
+        switch selectAction(of: rule, call.arguments) {
+        case .noActions: action = nil
+        case .declared(let index): action = index
+        case .undeclared: return false
+        }
         var notes: [String] = []  // wrong-typed arguments count as matched (fail closed); the notes are dropped
-        for w in rule.when where matches(w, call.arguments, notes: &notes) {
-            if firstSatisfied(w.requirement, closure) == nil { return false }
+        return forEachPart(of: rule, action: action, arguments: call.arguments, notes: &notes) { part, _ in
+            firstSatisfied(part, closure) != nil
         }
-        guard let extras = rule.extras, let argument = extras.actionArgument else { return true }
-        guard case .string(let value)? = call.arguments[argument], let index = extras.actions[value],
-            firstSatisfied(extras.actionList[index].requirement, closure) != nil
-        else { return false }
-        for w in extras.actionList[index].when where matches(w, call.arguments, notes: &notes) {
-            if firstSatisfied(w.requirement, closure) == nil { return false }
-        }
-        return true
     }
 
+    /// The decision for a call that resolved to `rule`: allowed when every applicable part has a satisfied
+    /// clause; otherwise the cheapest completion of the unsatisfied parts.
     func evaluate(_ rule: CompiledRule, call: Call, closure: ScopeSet) -> Decision {
         if rule.isPublic { return Decision(allowed: true, reason: .allowed, rule: rule.location) }
-        var unsatisfied = firstSatisfied(rule.requirement, closure) == nil
+        let action: Int?
+        switch selectAction(of: rule, call.arguments) {
+        case .noActions: action = nil
+        case .declared(let index): action = index
+        case .undeclared:
+            return Decision(
+                allowed: false, reason: .unknownAction, rule: rule.location,
+                notes: [Self.undeclaredActionNote(rule, call.arguments)])
+        }
         var notes: [String] = []
-        var actionIndex: Int?
-        if let extras = rule.extras, let argument = extras.actionArgument {
-            guard case .string(let value)? = call.arguments[argument], let index = extras.actions[value] else {
-                let got = call.arguments[argument]
-                let note: String
-                switch got {
-                case nil: note = "argument `\(argument)` is missing"
-                case .string(let s)?: note = "action `\(s)` is not declared"
-                case let other?: note = "argument `\(argument)` is \(other.typeName), not a string"
-                }
-                return Decision(allowed: false, reason: .unknownAction, rule: rule.location, notes: [note])
-            }
-            actionIndex = index
-            if firstSatisfied(extras.actionList[index].requirement, closure) == nil { unsatisfied = true }
+        var unmet: [ClauseRange] = []  // stays empty, and unallocated, on the allow path
+        _ = forEachPart(of: rule, action: action, arguments: call.arguments, notes: &notes) { part, _ in
+            if firstSatisfied(part, closure) == nil { unmet.append(part) }
+            return true
         }
-        for w in rule.when where matches(w, call.arguments, notes: &notes) {
-            if firstSatisfied(w.requirement, closure) == nil { unsatisfied = true }
-        }
-        if let actionIndex {
-            for w in rule.actionList[actionIndex].when where matches(w, call.arguments, notes: &notes) {
-                if firstSatisfied(w.requirement, closure) == nil { unsatisfied = true }
-            }
-        }
-        if !unsatisfied { return Decision(allowed: true, reason: .allowed, rule: rule.location, notes: notes) }
-        let parts = effectiveParts(rule, actionIndex: actionIndex, arguments: call.arguments)
-        let missing = cheapestCompletion(parts.filter { firstSatisfied($0, closure) == nil }, closure: closure)
+        if unmet.isEmpty { return Decision(allowed: true, reason: .allowed, rule: rule.location, notes: notes) }
+        let missing = cheapestCompletion(unmet, closure: closure)
         return Decision(allowed: false, reason: .missingScope, rule: rule.location, missing: missing, notes: notes)
     }
 
+    /// Why a call of a rule with actions names no declared action.
+    static func undeclaredActionNote(_ rule: CompiledRule, _ arguments: [String: JSONValue]) -> String {
+        let argument = rule.actionArgument ?? "action"
+        switch arguments[argument] {
+        case nil: return "argument `\(argument)` is missing"
+        case .string(let s)?: return "action `\(s)` is not declared"
+        case let other?: return "argument `\(argument)` is \(other.typeName), not a string"
+        }
+    }
 }

@@ -1,5 +1,14 @@
 /// A step-by-step account of a decision, for `check --explain` and logs.
+///
+/// ```swift
+/// let explanation = policy.explain(.tool("delete_repo"), grant: policy.grant(["admin:org"]))
+/// for line in explanation.lines { print(line) }
+/// // matched rule `delete_repo` at policy.yaml:12:3
+/// // requires: [admin:org] — satisfied by [admin:org]
+/// // ALLOW
+/// ```
 public struct Explanation: Sendable, Hashable {
+    /// One requirement part that applies to the call.
     public struct Part: Sendable, Hashable {
         /// `requires`, `action <name>`, `when <conditions>`.
         public var source: String
@@ -22,53 +31,32 @@ extension CompiledPolicy {
         var parts: [Explanation.Part] = []
         var lines: [String] = []
         let rule = decision.rule?.description
-        let table: RuleTable? =
-            switch call.method {
-            case "tools/call": tools
-            case "resources/read": resources
-            case "prompts/get": prompts
-            default: methods.lookup(call.method) != nil ? methods : nil
-            }
         let key =
             call.method == "tools/call" || call.method == "resources/read" || call.method == "prompts/get"
             ? call.name : call.method
-        if let table, let index = table.lookup(key) {
-            let r = table.rules[index]
-            let pattern: String
-            switch call.method {
-            case "tools/call": pattern = model.tools[r.modelIndex].pattern
-            case "resources/read": pattern = model.resources[r.modelIndex].pattern
-            case "prompts/get": pattern = model.prompts[r.modelIndex].pattern
-            default: pattern = model.methods[r.modelIndex].pattern
-            }
+        if let r = resolveRule(call) {
+            let pattern = self.pattern(of: r, method: call.method)
             lines.append("matched rule `\(pattern)` at \(r.location)" + (pattern.contains("*") ? " (glob)" : ""))
             if r.isPublic { lines.append("the rule is public: any valid token may call it") }
-            func part(_ source: String, _ range: ClauseRange) {
-                guard !range.isEmpty else { return }
+            let action = selectAction(of: r, call.arguments).index
+            var notes: [String] = []  // the decision's notes are listed below
+            _ = forEachPart(of: r, action: action, arguments: call.arguments, notes: &notes) { range, source in
+                let label: String
+                switch source {
+                case .requires: label = "requires"
+                case .action: label = "action `\(action.map { r.actionList[$0].name } ?? "")`"
+                case .ruleWhen(let i): label = "when (\(r.when[i].location))"
+                case .actionWhen(let i):
+                    label = "when (\(action.map { r.actionList[$0].when[i].location.description } ?? ""))"
+                }
                 let clauses = (range.lower..<range.upper).map { clauseNames(Int($0)) }
                 let sat = firstSatisfied(range, grant.closure).map { Int($0 - range.lower) }
-                parts.append(.init(source: source, clauses: clauses, satisfied: sat))
+                parts.append(.init(source: label, clauses: clauses, satisfied: sat))
                 let text = clauses.map { "[" + $0.joined(separator: " ") + "]" }.joined(separator: " or ")
                 lines.append(
-                    "\(source): \(text) — "
+                    "\(label): \(text) — "
                         + (sat.map { "satisfied by [\(clauses[$0].joined(separator: " "))]" } ?? "not satisfied"))
-            }
-            part("requires", r.requirement)
-            var notes: [String] = []
-            var actionIndex: Int?
-            if let argument = r.actionArgument, case .string(let value)? = call.arguments[argument],
-                let i = r.actions[value]
-            {
-                actionIndex = i
-                part("action `\(value)`", r.actionList[i].requirement)
-            }
-            for w in r.when where matches(w, call.arguments, notes: &notes) {
-                part("when (\(w.location))", w.requirement)
-            }
-            if let actionIndex {
-                for w in r.actionList[actionIndex].when where matches(w, call.arguments, notes: &notes) {
-                    part("when (\(w.location))", w.requirement)
-                }
+                return true
             }
         } else if decision.allowed {
             lines.append("`\(call.method)` needs only a valid token")
@@ -84,5 +72,17 @@ extension CompiledPolicy {
         }
         lines.append(decision.allowed ? "ALLOW" : "DENY \(decision.reason)")
         return Explanation(rule: rule, parts: parts, ignored: grant.ignored, notes: decision.notes, lines: lines)
+    }
+}
+
+extension CompiledPolicy {
+    /// The pattern a rule was written with, from the model section that `method` routes to.
+    func pattern(of rule: CompiledRule, method: String) -> String {
+        switch method {
+        case "tools/call": model.tools[rule.modelIndex].pattern
+        case "resources/read": model.resources[rule.modelIndex].pattern
+        case "prompts/get": model.prompts[rule.modelIndex].pattern
+        default: model.methods[rule.modelIndex].pattern
+        }
     }
 }

@@ -5,13 +5,12 @@ extension CompiledPolicy {
     /// The names of the first satisfied clause of every requirement part that applies to `call`.
     func satisfiedClauseNames(_ call: Call, closure: ScopeSet) -> [String] {
         guard let rule = resolveRule(call), !rule.isPublic else { return [] }
-        var actionIndex: Int?
-        if let argument = rule.actionArgument, case .string(let value)? = call.arguments[argument] {
-            actionIndex = rule.actions[value]
-        }
+        let action = selectAction(of: rule, call.arguments).index
         var names: [String] = []
-        for part in effectiveParts(rule, actionIndex: actionIndex, arguments: call.arguments) {
+        var notes: [String] = []  // the decision carries the notes
+        _ = forEachPart(of: rule, action: action, arguments: call.arguments, notes: &notes) { part, _ in
             if let c = firstSatisfied(part, closure), c >= 0 { names += clauseNames(Int(c)) }
+            return true
         }
         return names
     }

@@ -46,43 +46,52 @@ enum ConditionEvaluation {
     }
 }
 
-extension ConditionalRequirement {
-    /// Whether every condition matches `arguments` (same semantics as decisions: a present argument of the
-    /// wrong type counts as matched and adds a note; an absent one matches only `exists: false`).
-    public func matches(_ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
-        for condition in conditions {
-            for matcher in condition.matchers {
-                switch ConditionEvaluation.evaluate(matcher, glob: nil, arguments[condition.argument]) {
-                case .matched: continue
-                case .notMatched: return false
-                case .wrongType(let found):
-                    notes.append(
-                        "argument `\(condition.argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)"
-                    )
-                }
+extension ConditionEvaluation {
+    /// Whether every matcher of one condition on `argument` matches `arguments`. A present argument of the wrong
+    /// type counts as matched (fail closed) and adds a note; an absent one matches only `exists: false`. `globs`
+    /// holds the compiled glob of each `glob:` matcher, parallel to `matchers` (nil: compile on use).
+    static func matches(
+        _ argument: String, _ matchers: [ArgumentMatcher], globs: [Glob?]?, in arguments: [String: JSONValue],
+        notes: inout [String]
+    ) -> Bool {
+        let value = arguments[argument]
+        for (i, matcher) in matchers.enumerated() {
+            switch evaluate(matcher, glob: globs?[i], value) {
+            case .matched: continue
+            case .notMatched: return false
+            case .wrongType(let found):
+                notes.append(
+                    "argument `\(argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)"
+                )
             }
         }
         return true
     }
 }
 
-extension CompiledPolicy {
-    /// Whether every condition of `w` matches. A present argument of the wrong type counts as matched
-    /// (fail closed) and adds a note; an absent one does not match, except for `exists: false`.
+extension CompiledWhen {
+    /// Whether every condition matches `arguments` (see ``ConditionEvaluation/matches(_:_:globs:in:notes:)``).
+    func matches(_ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
+        for c in conditions
+        where !ConditionEvaluation.matches(c.argument, c.matchers, globs: c.globs, in: arguments, notes: &notes) {
+            return false
+        }
+        return true
+    }
+}
 
-    func matches(_ w: CompiledWhen, _ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
-        for condition in w.conditions {
-            let value = arguments[condition.argument]
-            for (i, matcher) in condition.matchers.enumerated() {
-                switch ConditionEvaluation.evaluate(matcher, glob: condition.globs[i], value) {
-                case .matched: continue
-                case .notMatched: return false
-                case .wrongType(let found):
-                    notes.append(
-                        "argument `\(condition.argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)"
-                    )
-                }
-            }
+extension ConditionalRequirement {
+    /// Whether every condition matches `arguments`, with the semantics of decisions: a present argument of the
+    /// wrong type counts as matched and adds a note; an absent one matches only `exists: false`.
+    ///
+    /// ```swift
+    /// var notes: [String] = []
+    /// let applies = rule.when[0].matches(["path": .string("/etc/passwd")], notes: &notes)
+    /// ```
+    public func matches(_ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
+        for c in conditions
+        where !ConditionEvaluation.matches(c.argument, c.matchers, globs: nil, in: arguments, notes: &notes) {
+            return false
         }
         return true
     }

@@ -69,19 +69,12 @@ extension CompiledPolicy {
     }
 
     private func lookupStripped(_ original: String, _ stripPrefixes: [String]) -> ScopeID? {
-        for prefix in stripPrefixes where !prefix.isEmpty && original.hasPrefix(prefix) {
-            return scopes.index.lookup(original.dropFirst(prefix.count))
-        }
-        return scopes.index.lookup(original)
+        scopes.index.lookup(Grant.unprefixed(original, stripping: stripPrefixes))
     }
 
     /// The reason an unrecognized granted string grants nothing.
     private static func whyIgnored(_ original: String, _ stripPrefixes: [String]) -> String {
-        var name = Substring(original)
-        for prefix in stripPrefixes where !prefix.isEmpty && original.hasPrefix(prefix) {
-            name = original.dropFirst(prefix.count)
-            break
-        }
+        let name = Grant.unprefixed(original, stripping: stripPrefixes)
         if name == "*" || name.hasSuffix(":*") { return "undefined_wildcard" }
         if ResolvePass.problem(inScopeName: String(name), allowWildcard: true) != nil { return "invalid_scope" }
         return "unknown_scope"
@@ -92,5 +85,16 @@ extension CompiledPolicy {
         grant(
             scopeString.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init),
             stripPrefixes: stripPrefixes)
+    }
+}
+
+extension Grant {
+    /// `name` without the first of `prefixes` it starts with (`tokens.issuers[].strip_prefixes`, e.g. Entra's
+    /// `api://app/`); `name` itself when none applies. Empty prefixes never apply.
+    static func unprefixed(_ name: String, stripping prefixes: [String]) -> Substring {
+        for prefix in prefixes where !prefix.isEmpty && name.hasPrefix(prefix) {
+            return name.dropFirst(prefix.count)
+        }
+        return Substring(name)
     }
 }
