@@ -34,6 +34,7 @@ extension DecodePass {
                             def.implies.append(s)
                             def.impliesLocations.append(l)
                         }
+                    case "external": def.isExternal = bool(v, what: "`external`") ?? false
                     case "deprecated":
                         for (k, _, dv) in pairs(v, what: "`deprecated`", allowed: ["use"]) ?? [] where k == "use" {
                             if let use = string(dv, what: "`deprecated.use`") {

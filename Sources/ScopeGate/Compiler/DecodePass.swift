@@ -29,7 +29,7 @@ struct DecodePass {
         "issuer", "jwks_uri", "algorithms", "audiences", "scope_claims", "roles", "strip_prefixes",
         "introspection", "exchange",
     ]
-    static let scopeKeys = ["description", "risk", "implies", "deprecated"]
+    static let scopeKeys = ["description", "risk", "implies", "deprecated", "external"]
     static let toolKeys = [
         "requires", "description", "public", "basic", "action_argument", "actions", "when", "downstream",
     ]

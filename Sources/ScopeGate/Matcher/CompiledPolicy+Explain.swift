@@ -15,6 +15,9 @@ public struct Explanation: Sendable, Hashable {
         public var clauses: [[String]]
         /// Index of the satisfied clause, if any.
         public var satisfied: Int?
+        /// For each scope of the satisfied clause that the grant holds only through implication, the chain from a
+        /// granted scope to it, e.g. `["admin:org", "write:org", "read:org"]`.
+        public var implied: [[String]] = []
     }
     public var rule: String?
     public var parts: [Part]
@@ -39,6 +42,7 @@ extension CompiledPolicy {
             lines.append("matched rule `\(pattern)` at \(r.location)" + (pattern.contains("*") ? " (glob)" : ""))
             if r.isPublic { lines.append("the rule is public: any valid token may call it") }
             let action = selectAction(of: r, call.arguments).index
+            let granted = grantedIDs(grant)
             var notes: [String] = []  // the decision's notes are listed below
             _ = forEachPart(of: r, action: action, arguments: call.arguments, notes: &notes) { range, source in
                 let label: String
@@ -51,11 +55,17 @@ extension CompiledPolicy {
                 }
                 let clauses = (range.lower..<range.upper).map { clauseNames(Int($0)) }
                 let sat = firstSatisfied(range, grant.closure).map { Int($0 - range.lower) }
-                parts.append(.init(source: label, clauses: clauses, satisfied: sat))
+                let implied: [[String]] =
+                    sat.map { s in
+                        clause(Int(range.lower) + s).compactMap { implicationPath(to: $0, from: granted).map(names) }
+                    } ?? []
+                parts.append(.init(source: label, clauses: clauses, satisfied: sat, implied: implied))
                 let text = clauses.map { "[" + $0.joined(separator: " ") + "]" }.joined(separator: " or ")
+                let via = implied.map { $0.joined(separator: " ⇒ ") }.joined(separator: ", ")
                 lines.append(
                     "\(label): \(text) — "
-                        + (sat.map { "satisfied by [\(clauses[$0].joined(separator: " "))]" } ?? "not satisfied"))
+                        + (sat.map { "satisfied by [\(clauses[$0].joined(separator: " "))]" } ?? "not satisfied")
+                        + (via.isEmpty ? "" : " via \(via)"))
                 return true
             }
         } else if decision.allowed {
@@ -64,7 +74,9 @@ extension CompiledPolicy {
             lines.append("no rule matches `\(key)`: denied (\(decision.reason))")
         }
         for i in grant.ignored {
-            lines.append("ignored granted `\(i.scope)`: \(i.why.replacingOccurrences(of: "_", with: " "))")
+            lines.append(
+                "ignored granted `\(i.scope)`: \(i.why.replacingOccurrences(of: "_", with: " "))"
+                    + (i.hint.map { "; \($0)" } ?? ""))
         }
         lines += decision.notes
         if !decision.missing.isEmpty {
@@ -76,6 +88,44 @@ extension CompiledPolicy {
 }
 
 extension CompiledPolicy {
+    /// The defined scopes a grant names directly: its recognized strings, with the prefixes the policy's issuers
+    /// strip removed.
+    func grantedIDs(_ grant: Grant) -> [ScopeID] {
+        let prefixes = (model.tokens?.issuers ?? []).flatMap(\.stripPrefixes)
+        return grant.recognized.compactMap { scopes.index.lookup(Grant.unprefixed($0, stripping: prefixes)) }
+    }
+
+    /// The shortest chain of direct implications (`implies`, or a wildcard covering a scope) from one of `granted`
+    /// to `target`, both ends included: `[admin:org, write:org, read:org]`. Nil when `target` is granted itself or
+    /// no chain reaches it. Scope ids are positions in `model.scopes`.
+    func implicationPath(to target: ScopeID, from granted: [ScopeID]) -> [ScopeID]? {
+        if granted.contains(target) { return nil }
+        var parent: [ScopeID: ScopeID] = [:]
+        var seen = Set(granted)
+        var queue = granted
+        var head = 0
+        while head < queue.count {
+            let node = queue[head]
+            head += 1
+            let definition = model.scopes[Int(node)]
+            for name in definition.implies + (definition.isWildcard ? definition.covers : []) {
+                guard let next = scopes.id(name), seen.insert(next).inserted else { continue }
+                parent[next] = node
+                if next == target {
+                    var path = [target]
+                    var step = target
+                    while let previous = parent[step] {
+                        path.append(previous)
+                        step = previous
+                    }
+                    return path.reversed()
+                }
+                queue.append(next)
+            }
+        }
+        return nil
+    }
+
     /// The pattern a rule was written with, from the model section that `method` routes to.
     func pattern(of rule: CompiledRule, method: String) -> String {
         switch method {

@@ -66,6 +66,10 @@ public struct DecisionRecord: Sendable, Hashable {
             JSONText.writeString(entry.scope, to: &out)
             raw(",\"why\":")
             JSONText.writeString(entry.why, to: &out)
+            if let hint = entry.hint {
+                raw(",\"hint\":")
+                JSONText.writeString(hint, to: &out)
+            }
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
