@@ -395,12 +395,7 @@ struct GrantCache {
     static let size = 1024
     var slots: [Slot?] = Array(repeating: nil, count: GrantCache.size)
 
-    /// FNV-1a.
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return h
-    }
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { FNV1a.hash(bytes) }
 
     func lookup(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Grant? {
         guard let slot = slots[Int(hash % UInt64(Self.size))], slot.hash == hash, slot.key.count == key.count else {

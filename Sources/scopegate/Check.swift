@@ -101,7 +101,7 @@ struct Check: AsyncParsableCommand {
             if explain {
                 out += "\nexplanation:\n" + policy.explain(call, grant: grant).lines.map { "  \($0)\n" }.joined()
             } else {
-                for i in record.ignored { out += "ignored: \(i.scope) (\(i.why))\n" }
+                for i in record.ignored { out += "ignored: \(i.scope) (\(i.why))\(i.hint.map { "; \($0)" } ?? "")\n" }
             }
             Output.stdout(out)
         }

@@ -2,10 +2,11 @@ import Foundation
 
 @testable import ScopeGate
 
-/// A deliberately naive evaluator of the policy semantics of docs/policy-reference.md, working from the validated
+/// A deliberately naive evaluator of the policy semantics in docs/policy-reference.md, working from the validated
 /// ``PolicyModel``'s plain strings: no interning, no bitsets, no precomputed closures or sorted globs.
 /// Everything is recomputed per call by walking strings, so it shares no code path with the compiled
-/// matcher beyond the model itself (the differential tests compare the two).
+/// matcher beyond the model itself and the table of built-in methods, ``BuiltInMethods`` (the differential tests
+/// compare the two).
 struct ReferenceEvaluator {
     let model: PolicyModel
 
@@ -19,11 +20,6 @@ struct ReferenceEvaluator {
 
         var description: String { "allowed=\(allowed) reason=\(reason) missing=\(missing)" }
     }
-
-    static let tokenOnlyMethods: Set<String> = [
-        "initialize", "ping", "tools/list", "resources/list",
-        "resources/templates/list", "prompts/list",
-    ]
 
     // MARK: scopes
 
@@ -229,7 +225,7 @@ struct ReferenceEvaluator {
                     isPublic: rule.isPublic, parts: rule.requirement.map { [Self.clauses($0.expression)] } ?? [],
                     held: held, tags: tags)
             }
-            if Self.tokenOnlyMethods.contains(call.method) || call.method.hasPrefix("notifications/") {
+            if BuiltInMethods.needsOnlyToken(call.method) {
                 tags.insert("method.builtin")
                 return Outcome(allowed: true, reason: "allowed", missing: [], tags: tags)
             }

@@ -9,6 +9,7 @@ enum AnalysePass {
         emptyWildcards(&state)
         tokens(&state)
         downstream(&state)
+        publicCatchAlls(&state)
         // Rules below need closures: only meaningful when the model is error-free so far.
         guard !state.diagnostics.hasErrors else { return }
         // Lowered once: `CompileResult.compiled()` reuses these tables, so nothing below (or after this pass) may
@@ -130,6 +131,26 @@ enum AnalysePass {
         }
     }
 
+    /// A public rule whose glob matches every name (`"*"`, `"**"`) makes every tool, method, resource or prompt
+    /// callable with any valid token, including names added to the server later: fail-open by accident.
+    static func publicCatchAlls(_ state: inout CompilerState) {
+        func check(_ section: String, _ noun: String, _ rules: [some LowerableRule]) {
+            for rule in rules where rule.isPublic && Glob.isCatchAll(rule.pattern) {
+                state.report(
+                    .publicCatchAll,
+                    "public catch-all `\(rule.pattern)` under `\(section)` lets any valid token call every \(noun)",
+                    at: rule.location,
+                    help:
+                        "list the public \(noun)s by name, or require a scope on the catch-all; unknown names are denied without it"
+                )
+            }
+        }
+        check("tools", "tool", state.model.tools)
+        check("methods", "method", state.model.methods)
+        check("resources", "resource", state.model.resources)
+        check("prompts", "prompt", state.model.prompts)
+    }
+
     static func broadWildcards(_ compiled: CompiledPolicy, _ state: inout CompilerState) {
         for scope in state.model.scopes where scope.isWildcard && scope.risk != .admin {
             guard let id = compiled.scopes.id(scope.name) else { continue }
@@ -152,13 +173,16 @@ enum AnalysePass {
         for id in compiled.clauseIDs { required.insert(id) }
         // Scope ids are the scopes' positions in the model (the table is built from `model.scopes` in order).
         let scopes = state.model.scopes
-        for i in scopes.indices {
+        for i in scopes.indices where !scopes[i].isExternal {
             let id = ScopeID(i)
             if !compiled.scopes.members(of: id).contains(where: { required.contains($0) }) {
                 state.report(
                     .unusedScope,
                     "scope `\(scopes[i].name)` unlocks nothing: no requirement names it or anything it implies",
-                    at: scopes[i].location, help: "require it somewhere, or remove it if it is left over")
+                    at: scopes[i].location,
+                    help:
+                        "require it somewhere, remove it if it is left over, or mark it `external: true` if it mirrors an outside catalogue"
+                )
             }
         }
     }

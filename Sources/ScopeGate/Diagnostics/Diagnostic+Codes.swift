@@ -62,6 +62,7 @@ extension Diagnostic.Code {
     public static let excessClientScopes = Self("SG702", "excess-client-scopes", .warning)
     public static let publicDownstream = Self("SG703", "public-downstream", .warning)
     public static let downstreamWithoutExchange = Self("SG704", "downstream-without-exchange", .warning)
+    public static let publicCatchAll = Self("SG705", "public-catch-all", .warning)
 
     /// Every code, in id order.
     public static let all: [Diagnostic.Code] = [
@@ -76,6 +77,7 @@ extension Diagnostic.Code {
         .noAudience, .unsafeAlgorithm, .insecureJWKS, .largeLeeway,
         .scopesSupportedAll, .scopesSupportedOfflineAccess, .scopesSupportedEmpty,
         .unusedScope, .excessClientScopes, .publicDownstream, .downstreamWithoutExchange,
+        .publicCatchAll,
     ]
 }
 

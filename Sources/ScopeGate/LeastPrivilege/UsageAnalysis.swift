@@ -271,11 +271,7 @@ struct RawCache: Sendable {
     var count = 0
     let limit = 1 << 16
 
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { FNV1a.hash(bytes) }
 
     func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
         guard let bucket = buckets[Self.hash(bytes)] else { return nil }
@@ -626,11 +622,7 @@ extension LeastPrivilegeSolver {
         var unknownGranted: [String] = []
         var grantedIDs: [ScopeID] = []
         for string in usage.granted {
-            var name = Substring(string)
-            for prefix in prefixes where !prefix.isEmpty && name.hasPrefix(prefix) {
-                name = name.dropFirst(prefix.count)
-                break
-            }
+            let name = Grant.unprefixed(string, stripping: prefixes)
             guard let id = table.id(String(name)) else {
                 unknownGranted.append(string)
                 continue

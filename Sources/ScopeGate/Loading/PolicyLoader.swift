@@ -251,20 +251,3 @@ enum SourceText {
         return nil
     }
 }
-
-/// 64-bit FNV-1a, used for content hashes (policy versions), not for security.
-struct FNV1a {
-    var value: UInt64 = 0xcbf2_9ce4_8422_2325
-    mutating func combine(bytes: some Sequence<UInt8>) {
-        for b in bytes {
-            value ^= UInt64(b)
-            value &*= 0x0000_0100_0000_01B3
-        }
-    }
-
-    /// A string's UTF-8 bytes, through its contiguous storage (`String.UTF8View`'s iterator cost a call per byte).
-    mutating func combine(utf8 text: String) {
-        var text = text
-        text.withUTF8 { combine(bytes: $0) }
-    }
-}

@@ -9,6 +9,11 @@ public struct Glob: Sendable, Hashable {
         self.pieces = pattern.utf8.split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: false).map(Array.init)
     }
 
+    /// Whether `pattern` is a glob matching every name: one or more `*` and nothing else.
+    public static func isCatchAll(_ pattern: String) -> Bool {
+        !pattern.isEmpty && pattern.utf8.allSatisfy { $0 == UInt8(ascii: "*") }
+    }
+
     /// Number of `*`.
     public var stars: Int { pieces.count - 1 }
     /// Length of the literal text before the first `*`, in bytes.

@@ -6,6 +6,8 @@ public struct Grant: Sendable {
         public var scope: String
         /// `unknown_scope`, `undefined_wildcard` or `invalid_scope`.
         public var why: String
+        /// A suggestion for `unknown_scope`, e.g. ``did you mean `repo`? scopes are case-sensitive``.
+        public var hint: String? = nil
     }
 
     /// The strings as the client sent them (after splitting a space-separated claim).
@@ -59,7 +61,7 @@ extension CompiledPolicy {
                     scopes.addClosure(of: id, to: &closure)
                     if index < 64 { low |= 1 << UInt64(index) } else { high.append(Int32(truncatingIfNeeded: index)) }
                 } else {
-                    ignored.append(.init(scope: names[index], why: Self.whyIgnored(names[index], stripPrefixes)))
+                    ignored.append(ignoredEntry(names[index], stripPrefixes))
                 }
             }
         }
@@ -69,19 +71,23 @@ extension CompiledPolicy {
     }
 
     private func lookupStripped(_ original: String, _ stripPrefixes: [String]) -> ScopeID? {
-        for prefix in stripPrefixes where !prefix.isEmpty && original.hasPrefix(prefix) {
-            return scopes.index.lookup(original.dropFirst(prefix.count))
-        }
-        return scopes.index.lookup(original)
+        scopes.index.lookup(Grant.unprefixed(original, stripping: stripPrefixes))
+    }
+
+    /// Why an unrecognized granted string grants nothing, with a hint when it differs from a defined scope only in
+    /// case (`Repo` for `repo`): scopes are case-sensitive, so it stays ignored.
+    private func ignoredEntry(_ original: String, _ stripPrefixes: [String]) -> Grant.Ignored {
+        let why = Self.whyIgnored(original, stripPrefixes)
+        guard why == "unknown_scope",
+            let id = scopes.caseInsensitiveID(Grant.unprefixed(original, stripping: stripPrefixes))
+        else { return .init(scope: original, why: why) }
+        return .init(
+            scope: original, why: why, hint: "did you mean `\(scopes.name(of: id))`? scopes are case-sensitive")
     }
 
     /// The reason an unrecognized granted string grants nothing.
     private static func whyIgnored(_ original: String, _ stripPrefixes: [String]) -> String {
-        var name = Substring(original)
-        for prefix in stripPrefixes where !prefix.isEmpty && original.hasPrefix(prefix) {
-            name = original.dropFirst(prefix.count)
-            break
-        }
+        let name = Grant.unprefixed(original, stripping: stripPrefixes)
         if name == "*" || name.hasSuffix(":*") { return "undefined_wildcard" }
         if ResolvePass.problem(inScopeName: String(name), allowWildcard: true) != nil { return "invalid_scope" }
         return "unknown_scope"
@@ -92,5 +98,16 @@ extension CompiledPolicy {
         grant(
             scopeString.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init),
             stripPrefixes: stripPrefixes)
+    }
+}
+
+extension Grant {
+    /// `name` without the first of `prefixes` it starts with (`tokens.issuers[].strip_prefixes`, e.g. Entra's
+    /// `api://app/`); `name` itself when none applies. Empty prefixes never apply.
+    static func unprefixed(_ name: String, stripping prefixes: [String]) -> Substring {
+        for prefix in prefixes where !prefix.isEmpty && name.hasPrefix(prefix) {
+            return name.dropFirst(prefix.count)
+        }
+        return Substring(name)
     }
 }

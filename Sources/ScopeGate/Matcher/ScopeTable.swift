@@ -20,6 +20,9 @@ public struct ScopeTable: Sendable {
     /// Privilege of each scope's closure (sum of risk weights).
     let closureCosts: [Int]
     let wildcard: [Bool]
+    /// Ids by ASCII-lowercased name, for the case hint of an unknown granted scope; nil when no name has an
+    /// uppercase letter (`index` then answers lowercased lookups itself, and compiling builds nothing more).
+    let foldedIndex: NameIndex?
 
     init(model: PolicyModel) {
         let defs = model.scopes
@@ -66,6 +69,10 @@ public struct ScopeTable: Sendable {
         }
         self.names = defs.map(\.name)
         self.index = index
+        let hasUppercase = defs.contains {
+            $0.name.utf8.contains { UInt8(ascii: "A") <= $0 && $0 <= UInt8(ascii: "Z") }
+        }
+        self.foldedIndex = hasUppercase ? NameIndex(defs.map { ScopeTable.asciiLowercased($0.name) }) : nil
         self.risks = defs.map(\.risk)
         self.wildcard = defs.map(\.isWildcard)
         let weights = self.risks.map(\.weight)
@@ -128,6 +135,19 @@ public struct ScopeTable: Sendable {
         }
         return false
     }
+    /// The defined scope whose name equals `name` ignoring ASCII case, if any (scopes are case-sensitive: this
+    /// only feeds the "did you mean" hint of an unknown granted scope).
+    func caseInsensitiveID(_ name: Substring) -> ScopeID? {
+        let lowered = ScopeTable.asciiLowercased(name)
+        return (foldedIndex ?? index).lookup(lowered)
+    }
+
+    static func asciiLowercased(_ name: some StringProtocol) -> String {
+        String(
+            decoding: name.utf8.map { UInt8(ascii: "A") <= $0 && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 },
+            as: UTF8.self)
+    }
+
     /// Whether the scope is a wildcard.
     public func isWildcard(_ id: ScopeID) -> Bool { wildcard[Int(id)] }
     /// All scope names in id order.

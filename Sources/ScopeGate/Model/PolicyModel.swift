@@ -29,6 +29,9 @@ public struct ScopeDefinition: Sendable, Hashable {
     public var impliesLocations: [SourceLocation]
     /// For a deprecated scope, the scope to use instead.
     public var deprecatedUse: String?
+    /// `external: true`: the scope mirrors an outside catalogue (an API's full scope list), so it may be defined
+    /// without any requirement here naming it; SG701 (unused scope) is not reported for it.
+    public var isExternal: Bool = false
     /// `p:*` or `*`: covers every defined concrete scope under the prefix.
     public var isWildcard: Bool { name == "*" || name.hasSuffix(":*") }
     /// For a wildcard, the defined concrete scopes it covers (sorted). Filled by the resolve pass.

@@ -56,6 +56,7 @@ public enum PolicySchema {
                     "description": { "type": "string" },
                     "risk": { "enum": ["low", "normal", "sensitive", "admin"] },
                     "implies": { "$ref": "#/definitions/stringList" },
+                    "external": { "type": "boolean", "description": "The scope mirrors an outside catalogue: not reported as unused (SG701)." },
                     "deprecated": { "type": "object", "additionalProperties": false, "required": ["use"],
                                     "properties": { "use": { "type": "string" } } }
                   } }

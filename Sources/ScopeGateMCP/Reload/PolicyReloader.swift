@@ -119,8 +119,7 @@ public final class PolicyReloader: Sendable {
                 continue
             }
             guard let data = FileManager.default.contents(atPath: file) else { continue }
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-            for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            let hash = FNV1a.hash(data)
             out[file] = Fingerprint(modified: modified, size: size, hash: hash)
         }
         return out

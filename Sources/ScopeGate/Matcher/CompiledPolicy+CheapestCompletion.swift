@@ -1,0 +1,145 @@
+extension CompiledPolicy {
+    /// The cheapest completion over unsatisfied parts: one clause per part, minimizing the privilege added
+    /// (weight of the new closure minus the current), then fewest scopes, then lexicographic names.
+    /// See ``CompletionSearch``: the work is proportional to the members of the candidate scopes' closures,
+    /// never to the size of the policy.
+    func cheapestCompletion(_ parts: [ClauseRange], closure: ScopeSet) -> [ScopeID] {
+        var search = CompletionSearch(policy: self, parts: parts, closure: closure)
+        return search.run()
+    }
+}
+
+/// The search behind ``CompiledPolicy/cheapestCompletion(_:closure:)``.
+///
+/// The candidate set is a small stack of scope ids (deduplicated). Its added privilege is the sum of the weights
+/// of the members of the candidates' closures that the grant's closure lacks, each counted once — walked over the
+/// precomputed member lists (``ScopeTable/members(of:)``), so a denial costs a few dozen bit tests instead of unions of
+/// policy-wide bitsets. Names are compared only when privilege and count tie.
+struct CompletionSearch {
+    let policy: CompiledPolicy
+    let parts: [ClauseRange]
+    let closure: ScopeSet
+    /// The current candidate: distinct scope ids, in the order they were added.
+    var chosen: [ScopeID] = []
+    var best: [ScopeID] = []
+    var bestCost = Int.max
+    var bestCount = Int.max
+    var hasBest = false
+    /// Node budget for adversarial policies (then the best found so far, at worst the greedy answer, is returned).
+    var budget = 100_000
+
+    init(policy: CompiledPolicy, parts: [ClauseRange], closure: ScopeSet) {
+        self.policy = policy
+        self.parts = parts
+        self.closure = closure
+        chosen.reserveCapacity(8)
+    }
+
+    mutating func run() -> [ScopeID] {
+        if parts.isEmpty { return [] }
+        // Every part a single clause (the common `scope:` / `all:` rule): the completion is forced, no search.
+        if parts.allSatisfy({ $0.upper - $0.lower == 1 }) {
+            for part in parts { push(clause: part.lower) }
+            return sortedByName(chosen)
+        }
+        // Greedy pass first (one part at a time): a good incumbent for pruning, and the answer if the budget runs out.
+        for part in parts {
+            var partBest: [ScopeID]?
+            var partCost = 0
+            for c in part.lower..<part.upper {
+                let mark = chosen.count
+                push(clause: c)
+                let cost = addedCost()
+                if let current = partBest {
+                    if isBetter(cost: cost, count: chosen.count, than: partCost, current.count, current) {
+                        partBest = chosen
+                        partCost = cost
+                    }
+                } else {
+                    partBest = chosen
+                    partCost = cost
+                }
+                chosen.removeLast(chosen.count - mark)
+            }
+            if let partBest { chosen = partBest }
+        }
+        best = chosen
+        bestCost = addedCost()
+        bestCount = chosen.count
+        hasBest = true
+        chosen.removeAll(keepingCapacity: true)
+        // Exact depth-first search over one clause per part. Adding scopes never lowers the added privilege or the
+        // count, so a partial choice already worse on (privilege, count) than the best complete one is abandoned.
+        search(0)
+        return sortedByName(best)
+    }
+
+    func sortedByName(_ ids: [ScopeID]) -> [ScopeID] {
+        if ids.count < 2 { return ids }
+        return ids.sorted { policy.scopes.name(of: $0).utf8.lexicographicallyPrecedes(policy.scopes.name(of: $1).utf8) }
+    }
+
+    mutating func search(_ p: Int) {
+        guard budget > 0 else { return }
+        budget -= 1
+        let cost = addedCost()
+        if hasBest && (cost, chosen.count) > (bestCost, bestCount) { return }
+        if p == parts.count {
+            if isBetter(cost: cost, count: chosen.count, than: bestCost, bestCount, best) {
+                best = chosen
+                bestCost = cost
+                bestCount = chosen.count
+            }
+            return
+        }
+        let part = parts[p]
+        for c in part.lower..<part.upper {
+            let mark = chosen.count
+            push(clause: c)
+            search(p + 1)
+            chosen.removeLast(chosen.count - mark)
+        }
+    }
+
+    /// Adds the clause's scopes that the grant's closure lacks and that are not chosen yet.
+    mutating func push(clause c: Int32) {
+        let bounds = policy.clauseBounds
+        var k = Int(bounds[Int(c)])
+        let end = Int(bounds[Int(c) + 1])
+        while k < end {
+            let id = policy.clauseIDs[k]
+            if !closure.contains(id) && !chosen.contains(id) { chosen.append(id) }
+            k += 1
+        }
+    }
+
+    /// Privilege the candidate adds to the grant's closure (each new member counted once).
+    func addedCost() -> Int {
+        let table = policy.scopes
+        var total = 0
+        for j in chosen.indices {
+            for m in table.members(of: chosen[j]) where !closure.contains(m) {
+                var seen = false
+                var i = 0
+                while i < j {
+                    if table.closureContains(chosen[i], m) {
+                        seen = true
+                        break
+                    }
+                    i += 1
+                }
+                if !seen { total &+= table.weights[Int(m)] }
+            }
+        }
+        return total
+    }
+
+    /// Strictly better on (privilege, count, sorted names); names are built only on a tie.
+    func isBetter(cost: Int, count: Int, than otherCost: Int, _ otherCount: Int, _ other: [ScopeID]) -> Bool {
+        if cost != otherCost { return cost < otherCost }
+        if count != otherCount { return count < otherCount }
+        let a = chosen.map { policy.scopes.name(of: $0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let b = other.map { policy.scopes.name(of: $0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return a.lexicographicallyPrecedes(b, by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+}

@@ -1,0 +1,36 @@
+/// Rules addressable by exact name or by the most specific matching glob.
+
+struct RuleTable: Sendable {
+    /// Glob rules, most specific first.
+    let globs: [(Glob, Int)]
+    let rules: [CompiledRule]
+    /// Exact names (the lookup path): the rule index of exact name `i` is `exactRules[i]`.
+    let exactIndex: NameIndex
+    let exactRules: [Int]
+    /// Candidate globs by literal prefix (see ``GlobIndex``).
+    let index: GlobIndex
+
+    /// `exact` lists exact names with their rule, in declaration order. A name listed twice (a model the
+    /// compiler would reject) resolves to its last rule: names are indexed last first, and the index keeps the
+    /// first of equal keys.
+    init(exact: [(name: String, rule: Int)], globs: [(Glob, Int)], rules: [CompiledRule]) {
+        self.globs = globs
+        self.rules = rules
+        let n = exact.count
+        self.exactIndex = NameIndex(count: n) { id, add in
+            var name = exact[n - 1 - id].name
+            name.withUTF8 { add($0) }
+        }
+        self.exactRules = exact.reversed().map(\.rule)
+        self.index = GlobIndex(globs.map(\.0))
+    }
+
+    func lookup(_ name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { buffer in
+            if let i = exactIndex.lookup(utf8: buffer) { return exactRules[Int(i)] }
+            if globs.isEmpty { return nil }
+            return index.firstMatch(buffer, in: globs).map { globs[$0].1 }
+        }
+    }
+}
