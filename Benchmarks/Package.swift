@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
 // Benchmarks for ScopeGate, kept in a separate package so the main build and test cycle stay fast.
-// Run from this folder: `swift package --disable-sandbox benchmark` (see docs/performance.md).
+// Run from this folder: `swift package --disable-sandbox benchmark --target ScopeGateBenchmarks` (see
+// docs/performance.md); PeerBench and InstructionCounts are plain executables, not ordo-one benchmarks.
 import Foundation
 import PackageDescription
 
@@ -20,9 +21,16 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
     ],
     targets: [
+        // The fixtures and workloads shared by ScopeGateBenchmarks and InstructionCounts.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "ScopeGate", package: coreIdentity)],
+            path: "Benchmarks/BenchmarkSupport"
+        ),
         .executableTarget(
             name: "ScopeGateBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "ScopeGate", package: coreIdentity),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
@@ -41,6 +49,13 @@ let package = Package(
             ],
             path: "Benchmarks/TokenBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Not an ordo-one benchmark: the benchmark rows at fixed iteration counts, for callgrind's instruction counts
+        // (scripts/bench-check.sh, the CI gate on time).
+        .executableTarget(
+            name: "InstructionCounts",
+            dependencies: ["BenchmarkSupport", .product(name: "ScopeGate", package: coreIdentity)],
+            path: "Benchmarks/InstructionCounts"
         ),
         // Not an ordo-one benchmark: the library side of bench/peers/run.sh (ScopeGate vs Cedar, OPA, Casbin).
         .executableTarget(

@@ -4,7 +4,8 @@
 
 For each size: generate the workload (workload.py), lint the ScopeGate policy, take ScopeGate's decisions from
 `scopegate check --batch` (the reference), time the CLI end to end, run PeerBench (the library path) and each peer
-in its own process (engines.py), compare every decision with ScopeGate's, and write results.json, the markdown
+in its own process (engines.py), compare every decision with ScopeGate's, then the batch row (`batch_row`: the CLI
+on lines that each carry their own grant against each peer's batch API), and write results.json, the markdown
 table and the plot. Any mismatch is printed and makes the run exit 1.
 """
 
@@ -27,6 +28,13 @@ PEERS = ["cedar", "opa", "casbin"]
 FULL_SIZES = [(100, 2000), (2000, 1000), (10000, 500)]    # (tools, requests)
 CI_SIZES = [(100, 400)]
 TARGET_RATIO = {"cedar": 20, "opa": 100, "casbin": 100}
+# The batch row: `check --batch` end to end on BATCH_LINES lines that each carry their own grant, against each peer's
+# batch API (batches of BATCH_SIZE) on the first PEER_BATCH_LINES[tools] of the same lines (the peers take
+# 0.1–20 ms per decision, so all of them would take hours at 10,000 tools). Target: ≥ 20× Cedar.
+BATCH_LINES = 100_000
+BATCH_SIZE = 1000
+PEER_BATCH_LINES = {100: 20_000, 2000: 2_000, 10000: 400}
+BATCH_TARGET = {"cedar": 20}
 
 
 def run_measured(cmd: list[str], stdout_path: str | None = None, timeout: float = 900) -> dict:
@@ -100,8 +108,6 @@ def main() -> int:
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--doc-table", help="write the markdown results here")
     ap.add_argument("--plot", help="write the latency plot (PNG) here")
-    ap.add_argument("--doc", help="a markdown file whose text between the markers <!-- peers-results:begin --> and "
-                                  "<!-- peers-results:end --> is replaced with the table (docs/performance.md)")
     ap.add_argument("--min-seconds", type=float, default=2.0, help="timing passes per engine and size")
     ap.add_argument("--sizes", help="comma-separated tool counts (default 100,2000,10000)")
     a = ap.parse_args()
@@ -229,6 +235,10 @@ def main() -> int:
             print(f"   {e}: compile {r['compile_ms']:.1f} ms, median {fmt_us(r['median_us'])}, "
                   f"{sum(decisions.values())} allowed, {time.time() - t0:.1f} s", flush=True)
         size["engines"] = engines
+        if not a.ci:
+            batch, bad = batch_row(a, tools, d, py)
+            size["batch"] = batch
+            mismatches += bad
         size["seconds"] = time.time() - t_size
         results["sizes"][str(tools)] = size
 
@@ -246,9 +256,54 @@ def main() -> int:
                 f.write(table)
         if a.plot:
             plot(results, a.plot)
-        if a.doc:
-            update_doc(a.doc, table)
     return 1 if mismatches else 0
+
+
+def batch_row(a, tools: int, d: str, py: str) -> tuple[dict, int]:
+    """`scopegate check --batch` end to end (process start, policy load and compile included; CPU time) on
+    BATCH_LINES lines that each carry their own grant, and each peer's batch API on the first lines of the same file
+    (compile and token preparation outside its timer, as engines.py does). Returns the results and the mismatches."""
+    w = workload.generate(tools, seed=42, requests=BATCH_LINES, reuse=0.0)
+    bd = d + "-distinct"
+    workload.write(w, bd)
+    policy, all_path = os.path.join(bd, "policy.yaml"), os.path.join(bd, "requests.all.jsonl")
+    os.replace(os.path.join(bd, "requests.jsonl"), all_path)
+    peer_lines = PEER_BATCH_LINES.get(tools, 1000)
+    with open(all_path) as src, open(os.path.join(bd, "requests.jsonl"), "w") as dst:
+        for i, line in enumerate(src):
+            if i >= peer_lines:
+                break
+            dst.write(line)
+    out_path = os.path.join(bd, "scopegate.decisions.jsonl")
+    cli = run_measured([a.scopegate, "check", "--policy", policy, "--batch", all_path], stdout_path=out_path)
+    if cli["rc"] not in (0, 1):
+        raise SystemExit(f"scopegate check --batch exited {cli['rc']}: {cli['stderr'][-2000:]}")
+    reference, records = {}, {}
+    for line in open(out_path):
+        rec = json.loads(line)
+        reference[rec["id"]] = rec["allowed"]
+        records[rec["id"]] = rec
+    distinct = len(workload.token_ids(w.requests))
+    result = {"lines": BATCH_LINES, "distinct_tokens": distinct, "peer_lines": peer_lines,
+              "cli": {"cpu_s": cli["cpu_s"], "wall_s": cli["wall_s"], "peak_rss_kb": cli["peak_rss_kb"],
+                      "per_s": BATCH_LINES / max(cli["cpu_s"], 1e-9),
+                      "mean_us": cli["cpu_s"] / BATCH_LINES * 1e6},
+              "peers": {}}
+    print(f"   batch row: {BATCH_LINES:,} lines ({distinct:,} distinct grants), CLI {cli['cpu_s']:.2f} s CPU "
+          f"({result['cli']['per_s']:,.0f} decisions/s end to end)", flush=True)
+    bad = 0
+    head = {rid: reference[rid] for rid in [r["id"] for r in w.requests[:peer_lines]]}
+    for e in PEERS:
+        res_path = os.path.join(bd, f"{e}.result.json")
+        run = run_measured([py, os.path.join(HERE, "engines.py"), e, bd, "--out", res_path, "--min-seconds", "0",
+                            "--batch", str(BATCH_SIZE), "--compile-reps", "1"], timeout=1200)
+        if run["rc"] != 0:
+            raise SystemExit(f"{e} failed:\n{run['stderr'][-3000:]}")
+        r = json.load(open(res_path))
+        bad += compare(f"{e} (batch row)", r.pop("decisions"), head, records, w)
+        result["peers"][e] = {"mean_us": r["mean_us"], "per_s": r["throughput_per_s"], "compile_ms": r["compile_ms"]}
+        print(f"   batch row, {e}: {r['throughput_per_s']:,.0f} decisions/s ({fmt_us(r['mean_us'])} each)", flush=True)
+    return result, bad
 
 
 def compare(engine: str, decisions: dict, reference: dict, records: dict, w) -> int:
@@ -342,6 +397,18 @@ def render(results: dict) -> str:
                        f"{fmt_us(split['allow_median_us'])} (p99 {fmt_us(split['allow_p99_us'])}), denials median "
                        f"{fmt_us(split['deny_median_us'])} (p99 {fmt_us(split['deny_p99_us'])}); a denial also "
                        f"computes `missing` (the cheapest completion), which no peer does.")
+        batch = size.get("batch")
+        if batch:
+            c = batch["cli"]
+            out += ["", f"Batch row, each line its own grant: {batch['lines']:,} lines ({batch['distinct_tokens']:,} "
+                    f"distinct grants); the peers' batch APIs (batches of {BATCH_SIZE}) on the first "
+                    f"{batch['peer_lines']:,} of the same lines.", "",
+                    "| Engine | Decisions/s | Per decision | Ratio (peer ÷ CLI) |", "| --- | ---: | ---: | ---: |",
+                    f"| ScopeGate CLI `check --batch` (end to end: start, compile, JSON in/out; CPU time) | "
+                    f"{fmt_rate(c['per_s'])} | {fmt_us(c['mean_us'])} | — |"]
+            for p, r in batch["peers"].items():
+                out.append(f"| {ENGINE_LABELS[p]} (decisions only) | {fmt_rate(r['per_s'])} | {fmt_us(r['mean_us'])} | "
+                           f"{r['mean_us'] / c['mean_us']:,.1f}× |")
         cli = size["engines"].get("scopegate-cli")
         if cli:
             out.append("")
@@ -381,6 +448,18 @@ def targets(results: dict) -> list[str]:
             met = "yes" if ratio > 1 else f"**no** (peer {1 / ratio:.1f}× faster)"
             lines.append(f"| CLI end to end faster than {p} (mean) | {int(tools):,} | {fmt_us(cli['mean_us'])} | "
                          f"{fmt_us(e[p]['mean_us'])} | {ratio:,.1f}× | {met} |")
+    for tools, size in results["sizes"].items():
+        batch = size.get("batch")
+        if not batch:
+            continue
+        for p, need in BATCH_TARGET.items():
+            if p not in batch["peers"]:
+                continue
+            ratio = batch["peers"][p]["mean_us"] / batch["cli"]["mean_us"]
+            met = "yes" if ratio >= need else f"**no** ({ratio / need:.2f} of the target)"
+            lines.append(f"| CLI `check --batch`, own grant per line, ≥ {need}× {p}'s batch API | {int(tools):,} | "
+                         f"{fmt_us(batch['cli']['mean_us'])} | {fmt_us(batch['peers'][p]['mean_us'])} | "
+                         f"{ratio:,.1f}× | {met} |")
     big = results["sizes"].get("10000")
     if big:
         e = big["engines"]
@@ -402,18 +481,6 @@ def targets(results: dict) -> list[str]:
                 lines.append(f"| memory (Δ peak RSS) below {p} | 10,000 | {fmt_mb(ours)} | {fmt_mb(theirs)} | "
                              f"{theirs / max(1, ours):.1f}× | {met} |")
     return lines + [""]
-
-
-def update_doc(path: str, table: str) -> None:
-    begin, end = "<!-- peers-results:begin -->", "<!-- peers-results:end -->"
-    text = open(path).read()
-    if begin not in text or end not in text:
-        print(f"note: {path} has no {begin} … {end} markers; not updated")
-        return
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w") as f:
-        f.write(head + begin + "\n" + table + end + tail)
 
 
 def plot(results: dict, path: str) -> None:

@@ -2,8 +2,9 @@
 # Side by side: ScopeGate vs Cedar, OPA/Rego and Casbin on the same seeded workloads (issue #9).
 #
 #   bench/peers/run.sh          full run: 100 / 2,000 / 10,000 tools; agreement + compile, latency, throughput,
-#                               memory; writes docs/peers-results.md, docs/img/peers-latency.png and the
-#                               table between the peers-results markers in docs/performance.md
+#                               memory, and the batch row (CLI `check --batch` on 100,000 lines that each carry
+#                               their own grant vs each peer's batch API); writes docs/peers-results.md and
+#                               docs/img/peers-latency.png
 #   bench/peers/run.sh --ci     agreement only on one small workload (the differential test), no timing
 #
 # Environment: SCOPEGATE_BIN / PEERBENCH_BIN use prebuilt executables instead of building them; PYTHON picks the
@@ -70,6 +71,6 @@ if [ -z "${PEERBENCH_BIN:-}" ]; then
 fi
 echo "== load before: $(uptime)"
 timeout 1500 "$VENV/bin/python" "$HERE/peers.py" --scopegate "$SCOPEGATE_BIN" --peerbench "$PEERBENCH_BIN" \
-  --doc-table "$ROOT/docs/peers-results.md" --doc "$ROOT/docs/performance.md" \
+  --doc-table "$ROOT/docs/peers-results.md" \
   --plot "$ROOT/docs/img/peers-latency.png" "${EXTRA[@]}"
 echo "== load after: $(uptime)"

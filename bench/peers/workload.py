@@ -22,7 +22,7 @@ Shape (all sizes):
   built to satisfy one clause of the tool (each scope granted as itself, through an ancestor that implies it, or
   through a wildcard that covers it) plus unrelated padding, the rest random scopes of the tool's service (mostly
   denials, some allows); 3% of tokens carry a string the policy does not define (`*` or an unknown scope). Half the
-  requests reuse an earlier token, as real clients do.
+  requests reuse an earlier token, as real clients do (`reuse`; the batch row uses 0: every line its own token).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Workload:
         return parents
 
 
-def generate(tools: int, seed: int = 42, requests: int = 1000) -> Workload:
+def generate(tools: int, seed: int = 42, requests: int = 1000, reuse: float = 0.5) -> Workload:
     rng = random.Random(seed * 1_000_003 + tools)
     w = Workload(tools=tools, seed=seed)
     areas, resources = 4, 4
@@ -178,7 +178,7 @@ def generate(tools: int, seed: int = 42, requests: int = 1000) -> Workload:
             if name in tool_service:
                 name = "nope_" + name
             clauses, svc = rng.choice(all_rules)[1], rng.randrange(services)
-        if tokens and rng.random() < 0.5:
+        if tokens and rng.random() < reuse:
             scopes = rng.choice(tokens)
         else:
             size = min(20, 1 + int(rng.expovariate(1 / 4)))
