@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ScopeGateTokens", targets: ["ScopeGateTokens"]),
         .executable(name: "scopegate", targets: ["scopegate"]),
         .library(name: "ScopeGateMCP", targets: ["ScopeGateMCP"]),
+        .library(name: "ScopeGateRequestAuthorization", targets: ["ScopeGateRequestAuthorization"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -38,6 +39,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Authorizes one MCP HTTP request (headers + JSON-RPC body) and filters list results: pure values and
+        // functions, no I/O, shared by `scopegate proxy`, `scopegate authz` and the embedded adapter.
+        .target(name: "ScopeGateRequestAuthorization", dependencies: ["ScopeGate", "ScopeGateTokens"]),
         .executableTarget(
             name: "scopegate",
             dependencies: [
@@ -86,6 +90,9 @@ let package = Package(
             ],
             exclude: ["Fixtures"]  // read by path (#filePath), not as bundle resources
         ),
+        .testTarget(
+            name: "ScopeGateRequestAuthorizationTests",
+            dependencies: ["ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
         .testTarget(
             name: "ScopeGateCLITests",
             dependencies: [

@@ -1,0 +1,145 @@
+import ScopeGate
+
+/// One JSON-RPC message of a request body.
+///
+/// ```swift
+/// let body = try JSONRPCBody.parse(Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.utf8))
+/// body.messages[0].kind  // .request
+/// ```
+public struct JSONRPCMessage: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// Has `method` and `id`: answered by the server.
+        case request
+        /// Has `method`, no `id`.
+        case notification
+        /// Has `result` or `error` and `id`: a client's answer to a server's request (2025-xx only).
+        case response
+    }
+
+    public var kind: Kind
+    /// The request id (string or number); nil for notifications.
+    public var id: JSONValue?
+    /// The method; empty for responses.
+    public var method: String
+    /// `params` (empty when absent).
+    public var params: [String: JSONValue]
+
+    public init(kind: Kind, id: JSONValue?, method: String, params: [String: JSONValue]) {
+        self.kind = kind
+        self.id = id
+        self.method = method
+        self.params = params
+    }
+
+    /// `params._meta["io.modelcontextprotocol/protocolVersion"]` (2026-07-28), when it is a string.
+    public var metaProtocolVersion: String? {
+        guard case .object(let meta)? = params["_meta"],
+            case .string(let version)? = meta["io.modelcontextprotocol/protocolVersion"]
+        else { return nil }
+        return version
+    }
+
+    /// A multi round-trip retry (2026-07-28 MRTR): the original request again, with `inputResponses`. It is
+    /// authorized like any other request.
+    public var isInputRetry: Bool { params["inputResponses"] != nil }
+
+    /// The call this message asks for; nil for a response. Throws `invalidRequest` when `tools/call` or
+    /// `prompts/get` lack a string `name`, `resources/read` a string `uri`, or `arguments` is not an object.
+    public func call() throws(RequestRejection) -> Call? {
+        guard kind != .response else { return nil }
+        func string(_ key: String) throws(RequestRejection) -> String {
+            guard case .string(let s)? = params[key] else {
+                throw RequestRejection(.invalidRequest, "`\(method)` needs a string `params.\(key)`", id: id)
+            }
+            return s
+        }
+        func arguments() throws(RequestRejection) -> [String: JSONValue] {
+            switch params["arguments"] {
+            case nil, .null?: return [:]
+            case .object(let a)?: return a
+            default: throw RequestRejection(.invalidRequest, "`params.arguments` is not an object", id: id)
+            }
+        }
+        switch method {
+        case "tools/call", "prompts/get":
+            return Call(method: method, name: try string("name"), arguments: try arguments())
+        case "resources/read":
+            return Call(method: method, name: try string("uri"))
+        default:
+            return Call(method: method)
+        }
+    }
+}
+
+/// A request body: one JSON-RPC message or a batch, read with the core's strict JSON parser (duplicate keys,
+/// trailing bytes, deep nesting and bad UTF-8 are refused, so this reading and the server's cannot disagree).
+public struct JSONRPCBody: Sendable, Hashable {
+    public var messages: [JSONRPCMessage]
+    public var isBatch: Bool
+
+    /// Parses `bytes` within `limits`. Throws `tooLarge` (413) over the size or batch limit, `parseError`
+    /// (-32700) for text that is not JSON, `invalidRequest` (-32600) for JSON that is not JSON-RPC 2.0.
+    public static func parse(_ bytes: [UInt8], limits: RequestLimits = .init()) throws(RequestRejection)
+        -> JSONRPCBody
+    {
+        guard bytes.count <= limits.maxBodyBytes else {
+            throw RequestRejection(.tooLarge, "request body larger than \(limits.maxBodyBytes) bytes")
+        }
+        guard !bytes.isEmpty else { throw RequestRejection(.parseError, "empty request body") }
+        let parsed: Result<JSONValue, JSONParser.Failure> = bytes.withUnsafeBufferPointer { buffer in
+            do throws(JSONParser.Failure) {
+                return .success(try JSONParser(maxDepth: limits.maxDepth).parse(buffer))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let value: JSONValue
+        switch parsed {
+        case .success(let v): value = v
+        case .failure(let failure): throw RequestRejection(.parseError, "body is not JSON: \(failure)")
+        }
+        guard case .array(let items) = value else {
+            return JSONRPCBody(messages: [try message(value)], isBatch: false)
+        }
+        guard !items.isEmpty else { throw RequestRejection(.invalidRequest, "empty batch") }
+        guard items.count <= limits.maxBatch else {
+            throw RequestRejection(.tooLarge, "batch of \(items.count) messages; at most \(limits.maxBatch)")
+        }
+        var messages: [JSONRPCMessage] = []
+        messages.reserveCapacity(items.count)
+        for item in items { messages.append(try message(item)) }
+        return JSONRPCBody(messages: messages, isBatch: true)
+    }
+
+    static func message(_ value: JSONValue) throws(RequestRejection) -> JSONRPCMessage {
+        guard case .object(let object) = value else {
+            throw RequestRejection(.invalidRequest, "a message is not a JSON object")
+        }
+        var id: JSONValue?
+        switch object["id"] {
+        case nil: id = nil
+        case .string?, .number?: id = object["id"]
+        default: throw RequestRejection(.invalidRequest, "`id` must be a string or a number")
+        }
+        guard case .string("2.0")? = object["jsonrpc"] else {
+            throw RequestRejection(.invalidRequest, "`jsonrpc` must be \"2.0\"", id: id)
+        }
+        guard let methodValue = object["method"] else {
+            guard id != nil, (object["result"] != nil) != (object["error"] != nil) else {
+                throw RequestRejection(
+                    .invalidRequest, "a message needs a `method`, or an `id` with `result` or `error`", id: id)
+            }
+            return JSONRPCMessage(kind: .response, id: id, method: "", params: [:])
+        }
+        guard case .string(let method) = methodValue, !method.isEmpty else {
+            throw RequestRejection(.invalidRequest, "`method` is not a non-empty string", id: id)
+        }
+        var params: [String: JSONValue] = [:]
+        switch object["params"] {
+        case nil: break
+        case .object(let p)?: params = p
+        default: throw RequestRejection(.invalidRequest, "`params` is not an object", id: id)
+        }
+        return JSONRPCMessage(kind: id == nil ? .notification : .request, id: id, method: method, params: params)
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import ScopeGate
+
+/// A list method whose result ScopeGate filters, with the result member that holds the list.
+public enum ListMethod: String, Sendable, Hashable, CaseIterable {
+    case tools = "tools/list"
+    case prompts = "prompts/list"
+    case resources = "resources/list"
+    case resourceTemplates = "resources/templates/list"
+
+    /// The member of the result that holds the list.
+    public var member: String {
+        switch self {
+        case .tools: "tools"
+        case .prompts: "prompts"
+        case .resources: "resources"
+        case .resourceTemplates: "resourceTemplates"
+        }
+    }
+}
+
+/// Filters list results to what a grant may call, keeping the server's order: a tool when some way of calling
+/// it is allowed (some declared action, when it has actions; `when:` conditions depend on arguments and are not
+/// considered), a prompt when `prompts/get` of it is allowed, a resource when `resources/read` of its `uri` is,
+/// a resource template when `resources/read` of the template text itself is (a glob rule such as `file:///*`
+/// matches it). An entry without its name is dropped.
+///
+/// On a stateless revision (2026-07-28) a filtered result says `cacheScope: "private"` (it depends on the
+/// token), and a `ttlMs` is lowered so that it does not outlive the token; a missing `ttlMs` is left missing.
+///
+/// ```swift
+/// let filter = ListFilter(policy: policy, grant: grant, revision: verdict.revision,
+///                         tokenExpiresAt: exp, now: clock.now(), requests: verdict.listRequests)
+/// let out = filter.filterBody(upstreamBody)
+/// ```
+public struct ListFilter: Sendable {
+    public let policy: CompiledPolicy
+    public let grant: Grant
+    public let revision: ProtocolRevision?
+    public let tokenExpiresAt: Date?
+    public let now: Date
+    /// Request id → list method, from ``AuthorizationVerdict/listRequests``.
+    public let requests: [JSONValue: ListMethod]
+    /// Nesting bound when reading responses (deeper ones cannot be filtered and are refused).
+    public var maxDepth = 512
+
+    public init(
+        policy: CompiledPolicy, grant: Grant, revision: ProtocolRevision?, tokenExpiresAt: Date?, now: Date,
+        requests: [JSONValue: ListMethod]
+    ) {
+        self.policy = policy
+        self.grant = grant
+        self.revision = revision
+        self.tokenExpiresAt = tokenExpiresAt
+        self.now = now
+        self.requests = requests
+    }
+
+    /// Whether there is anything to filter (no list request: responses pass through untouched).
+    public var isActive: Bool { !requests.isEmpty }
+
+    /// Whether the grant may call `item` of `list`.
+    public func allows(_ item: JSONValue, in list: ListMethod) -> Bool {
+        guard case .object(let object) = item else { return false }
+        let key =
+            switch list {
+            case .tools, .prompts: "name"
+            case .resources: "uri"
+            case .resourceTemplates: "uriTemplate"
+            }
+        guard case .string(let name)? = object[key] else { return false }
+        switch list {
+        case .tools:
+            guard let index = policy.toolRuleIndex(for: name) else { return false }
+            let rule = policy.model.tools[index]
+            if let argument = rule.actionArgument, let actions = rule.actions {
+                return actions.contains {
+                    policy.isAllowed(.tool(name, arguments: [argument: .string($0.name)]), grant: grant)
+                }
+            }
+            return policy.isAllowed(.tool(name), grant: grant)
+        case .prompts: return policy.isAllowed(Call(method: "prompts/get", name: name), grant: grant)
+        case .resources, .resourceTemplates:
+            return policy.isAllowed(Call(method: "resources/read", name: name), grant: grant)
+        }
+    }
+
+    /// The filtered message, or nil when `message` is not the result of a tracked list request.
+    public func filterMessage(_ message: JSONValue) -> JSONValue? {
+        guard case .object(var object) = message, let id = object["id"], let list = requests[id],
+            case .object(var result)? = object["result"]
+        else { return nil }
+        if case .array(let items)? = result[list.member] {
+            result[list.member] = .array(items.filter { allows($0, in: list) })
+        }
+        if revision?.isStateless == true {
+            result["cacheScope"] = .string("private")
+            if case .number(let ttl)? = result["ttlMs"], let tokenExpiresAt {
+                let remaining = max(0, (tokenExpiresAt.timeIntervalSince(now) * 1000).rounded(.down))
+                let limit = Decimal(remaining)
+                if limit < ttl { result["ttlMs"] = .number(limit) }
+            }
+        }
+        object["result"] = .object(result)
+        return .object(object)
+    }
+
+    /// Filters a whole JSON response body (one response or a batch). Bodies that hold no tracked list result
+    /// are returned byte for byte; a body that cannot be read while list results are expected is replaced by
+    /// a JSON-RPC error (fail closed: an unreadable list is never passed on unfiltered).
+    public func filterBody(_ bytes: [UInt8]) -> [UInt8] {
+        guard isActive else { return bytes }
+        let parsed = bytes.withUnsafeBufferPointer { buffer in try? JSONParser(maxDepth: maxDepth).parse(buffer) }
+        guard let value = parsed else { return unreadable }
+        if case .array(let items) = value {
+            var changed = false
+            let out = items.map { item -> JSONValue in
+                guard let filtered = filterMessage(item) else { return item }
+                changed = true
+                return filtered
+            }
+            return changed ? Array(JSONValue.array(out).jsonText.utf8) : bytes
+        }
+        guard let filtered = filterMessage(value) else { return bytes }
+        return Array(filtered.jsonText.utf8)
+    }
+
+    /// The answer that replaces an unreadable response while list results are expected.
+    var unreadable: [UInt8] {
+        JSONRPCError(code: -32603, message: "a list result could not be read to filter it").response(id: nil)
+    }
+}

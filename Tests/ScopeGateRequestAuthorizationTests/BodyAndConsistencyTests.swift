@@ -1,0 +1,185 @@
+import Foundation
+import ScopeGate
+import ScopeGateRequestAuthorization
+import Testing
+
+@Suite struct BodyTests {
+    func parse(_ text: String, limits: RequestLimits = .init()) -> Result<JSONRPCBody, RequestRejection> {
+        do throws(RequestRejection) {
+            return .success(try JSONRPCBody.parse(Array(text.utf8), limits: limits))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    func code(_ result: Result<JSONRPCBody, RequestRejection>) -> RequestRejection.Code? {
+        if case .failure(let e) = result { e.code } else { nil }
+    }
+
+    @Test func readsRequestsNotificationsAndResponses() throws {
+        let body = try parse(
+            #"[{"jsonrpc":"2.0","id":"a","method":"tools/list"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":3,"result":{}}]"#
+        ).get()
+        #expect(body.isBatch)
+        #expect(body.messages.map(\.kind) == [.request, .notification, .response])
+        #expect(body.messages[0].id == .string("a"))
+        #expect(try body.messages[2].call() == nil)
+    }
+
+    @Test func malformedJSONIsAParseError() {
+        #expect(code(parse(#"{"jsonrpc":"2.0","#)) == .parseError)
+        #expect(code(parse("")) == .parseError)
+        #expect(code(parse(#"{"a":1,"a":2}"#)) == .parseError)
+    }
+
+    @Test func jsonThatIsNotJSONRPCIsAnInvalidRequest() {
+        #expect(code(parse(#"{"jsonrpc":"1.0","id":1,"method":"x"}"#)) == .invalidRequest)
+        #expect(code(parse(#"{"jsonrpc":"2.0","id":null,"method":"x"}"#)) == .invalidRequest)
+        #expect(code(parse(#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#)) == .invalidRequest)
+        #expect(code(parse(#"[]"#)) == .invalidRequest)
+        #expect(code(parse(#"3"#)) == .invalidRequest)
+        #expect(code(parse(#"{"jsonrpc":"2.0","id":1}"#)) == .invalidRequest)
+    }
+
+    @Test func limitsOnSizeBatchAndDepth() {
+        let one = #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
+        #expect(code(parse(one, limits: .init(maxBodyBytes: 10))) == .tooLarge)
+        #expect(
+            code(parse("[" + Array(repeating: one, count: 3).joined(separator: ",") + "]", limits: .init(maxBatch: 2)))
+                == .tooLarge)
+        let deep =
+            #"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":"# + String(repeating: "[", count: 40)
+            + String(repeating: "]", count: 40) + "}}"
+        #expect(code(parse(deep, limits: .init(maxDepth: 16))) == .parseError)
+        #expect(code(parse(deep, limits: .init(maxDepth: 64))) == nil)
+    }
+
+    @Test func oversizedBodiesAre413() {
+        let authorizer = RequestAuthorizer(policy: Fixture.policy, settings: .init(limits: .init(maxBodyBytes: 8)))
+        let verdict = authorizer.authorize(
+            Fixture.post(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#), credential: Fixture.credential([]))
+        #expect(verdict.status == 413)
+    }
+
+    @Test func callsNeedTheirNames() {
+        let verdict = Fixture.authorizer.authorize(
+            Fixture.post(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":3}}"#),
+            credential: Fixture.credential(["files:read"]))
+        #expect(verdict.status == 400)
+        #expect(errorCode(verdict.body) == -32600)
+    }
+}
+
+@Suite struct ConsistencyTests {
+    let reader = Fixture.credential(["files:read", "reports:read"])
+
+    func verdict(_ request: MCPHTTPRequest, settings: AuthorizationSettings = .init()) -> AuthorizationVerdict {
+        RequestAuthorizer(policy: Fixture.policy, settings: settings).authorize(request, credential: reader)
+    }
+
+    @Test func matchingHeadersAreAllowed() {
+        #expect(verdict(Fixture.toolCall("read_file")).outcome == .allow)
+    }
+
+    @Test func aDifferentMethodIsAHeaderMismatch() {
+        var request = Fixture.toolCall("read_file")
+        request.headers.method = "tools/list"
+        let v = verdict(request)
+        #expect(v.status == 400)
+        #expect(errorCode(v.body) == -32020)
+    }
+
+    @Test func aDifferentNameIsAHeaderMismatch() {
+        let v = verdict(Fixture.toolCall("read_file", mcpName: "write_file"))
+        #expect(errorCode(v.body) == -32020)
+        #expect(v.rejection?.id == .number(1))
+    }
+
+    @Test func missingMethodOrNameOnAStatelessRequestIs400() {
+        var noMethod = Fixture.toolCall("read_file")
+        noMethod.headers.method = nil
+        #expect(errorCode(verdict(noMethod).body) == -32020)
+        var noName = Fixture.toolCall("read_file")
+        noName.headers.rawName = nil
+        #expect(errorCode(verdict(noName).body) == -32020)
+    }
+
+    @Test func olderRevisionsTreatTheHeadersAsOptionalHints() {
+        let body = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file"}}"#
+        #expect(verdict(Fixture.post(body)).outcome == .allow)
+        #expect(errorCode(verdict(Fixture.post(body, extra: [("Mcp-Name", "other")])).body) == -32020)
+    }
+
+    @Test func resourcesReadIsNamedByItsURI() {
+        let body =
+            #"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"file:///public/a","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#
+        let good = [("Mcp-Method", "resources/read"), ("Mcp-Name", "file:///public/a")]
+        #expect(verdict(Fixture.post(body, revision: "2026-07-28", extra: good)).outcome == .allow)
+        let bad = [("Mcp-Method", "resources/read"), ("Mcp-Name", "file:///public/b")]
+        #expect(errorCode(verdict(Fixture.post(body, revision: "2026-07-28", extra: bad)).body) == -32020)
+    }
+
+    @Test func aNameOnAMethodThatNamesNothingIsAMismatch() {
+        let body =
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#
+        let v = verdict(
+            Fixture.post(body, revision: "2026-07-28", extra: [("Mcp-Method", "tools/list"), ("Mcp-Name", "x")]))
+        #expect(errorCode(v.body) == -32020)
+    }
+
+    @Test func theVersionHeaderMustEqualTheMetaVersion() {
+        var request = Fixture.toolCall("read_file")
+        request.headers.protocolVersion = "2025-11-25"
+        #expect(errorCode(verdict(request).body) == -32020)
+    }
+
+    @Test func parameterHeadersMustEqualTheRenderedArgument() {
+        let args = #"{"amount":42,"urgent":false,"note":"été"}"#
+        let ok: [(String, String)] = [
+            ("Mcp-Param-Amount", "42.0"), ("mcp-param-urgent", "false"), ("Mcp-Param-Note", "=?base64?w6l0w6k=?="),
+        ]
+        #expect(verdict(Fixture.toolCall("spend", arguments: args, extra: ok)).outcome == .allow)
+        for bad in [
+            ("Mcp-Param-Amount", "43"), ("Mcp-Param-Urgent", "0"), ("Mcp-Param-Note", "ete"), ("Mcp-Param-Other", "x"),
+        ] {
+            let v = verdict(Fixture.toolCall("spend", arguments: args, extra: [bad]))
+            #expect(errorCode(v.body) == -32020, "\(bad)")
+        }
+    }
+
+    @Test func aKnownAnnotatedArgumentSentWithoutItsHeaderIsAMismatch() {
+        var known = ParameterHeaders()
+        known.learn(
+            fromToolsList: try! JSONParser().parse(
+                #"{"tools":[{"name":"spend","inputSchema":{"type":"object","properties":{"amount":{"type":"integer","x-mcp-header":"Amt"}}}}]}"#
+            ))
+        let settings = AuthorizationSettings(parameterHeaders: known)
+        let args = #"{"amount":42}"#
+        #expect(errorCode(verdict(Fixture.toolCall("spend", arguments: args), settings: settings).body) == -32020)
+        let withHeader = Fixture.toolCall("spend", arguments: args, extra: [("Mcp-Param-Amt", "42")])
+        #expect(verdict(withHeader, settings: settings).outcome == .allow)
+        // A null argument is not mirrored, so no header is expected (the policy then decides: a null amount is a
+        // wrong-typed argument for `gt`, which fails closed).
+        let nullArgument = Fixture.toolCall("spend", arguments: #"{"amount":null}"#)
+        let decided = verdict(nullArgument, settings: settings)
+        #expect(decided.status == 403)
+        #expect(decided.decisions.first?.reason == "missing_scope")
+    }
+
+    @Test func aParameterHeaderOnAnotherMethodIsAMismatch() {
+        let body =
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#
+        let v = verdict(
+            Fixture.post(body, revision: "2026-07-28", extra: [("Mcp-Method", "tools/list"), ("Mcp-Param-X", "1")]))
+        #expect(errorCode(v.body) == -32020)
+    }
+
+    @Test func statelessBodiesAreSingleMessagesWithoutResponses() {
+        let batch = #"[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]"#
+        #expect(
+            errorCode(verdict(Fixture.post(batch, revision: "2026-07-28", extra: [("Mcp-Method", "tools/list")])).body)
+                == -32600)
+        let response = #"{"jsonrpc":"2.0","id":1,"result":{}}"#
+        #expect(errorCode(verdict(Fixture.post(response, revision: "2026-07-28")).body) == -32600)
+    }
+}
