@@ -112,8 +112,8 @@ typealias SeededRNG = SplitMix64
         #expect(g?.index == 2 && g?.matchingGlobs == 3)
     }
 
-    /// Regression: with more than 4096 clause combinations the matcher used to fall back to a greedy pass, which
-    /// here asked for the 13 scopes `a0…a12` (privilege 26) instead of the single `shared` (privilege 4).
+    /// Past 4096 clause combinations the search stays exact: a greedy pass would ask here for the 13 scopes
+    /// `a0…a12` (privilege 26) instead of the single `shared` (privilege 4).
     @Test func cheapestCompletionStaysExactPastSmallSearchSpaces() throws {
         let n = 13
         var yaml = "version: 1\nscopes:\n  base: {}\n  shared: { risk: sensitive }\n"

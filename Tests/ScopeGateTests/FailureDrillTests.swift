@@ -5,7 +5,7 @@ import Testing
 
 /// Failure drills for policy reload from disk (`PolicyStore.reload(path:)`): the file is deleted, truncated
 /// mid-write, replaced by a broken one, replaced by something that is not a policy at all. Documented behaviour
-/// (design.md, PolicyStore): a policy with errors never replaces a good one, the last good version keeps
+/// (docs/reliability.md): a policy with errors never replaces a good one, the last good version keeps
 /// deciding, and no request the policy in force denies is ever allowed. Results are tabulated in
 /// docs/reliability.md.
 @Suite struct PolicyFailureDrillTests {

@@ -46,7 +46,7 @@ func loaderDifference(
     let o = loader.parseWithYamsComposer(data: data, path: path, diagnostics: &old)
     if new != old { return "diagnostics differ:\n  new: \(Array(new))\n  old: \(Array(old))" }
     if (n == nil) != (o == nil) { return "one file is nil" }
-    // (The loaders no longer hash files; equal text is equal bytes, which is what the hash comparison checked.)
+    // Equal text is equal bytes.
     if n?.text != o?.text { return "text differs" }
     return treeDifference(n?.root, o?.root)
 }

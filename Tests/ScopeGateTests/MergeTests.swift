@@ -25,8 +25,8 @@ import Testing
         #expect(model.toolIndex.count == 2)
     }
 
-    /// A hand-made model naming a tool twice (the compiler rejects it) resolves the name to its last rule, as the
-    /// dictionary the rule table used to build did.
+    /// A hand-made model naming a tool twice (the compiler rejects it) resolves the name to its last rule, as a
+    /// dictionary from name to rule would.
     @Test func aToolNamedTwiceInAHandMadeModelResolvesToItsLastRule() throws {
         let source = "version: 1\nscopes:\n  a: {}\n  b: {}\ntools:\n  t: a\n  u: b\n"
         var model = try #require(PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: source).model)
