@@ -197,8 +197,8 @@ struct LeastPrivilegeTests {
         }
     }
 
-    /// The decomposed solver (forced clauses, dominance, components, bounds) against the previous single branch and
-    /// bound, on instances with more scopes and tools than the exhaustive reference can enumerate.
+    /// The decomposed solver (forced clauses, dominance, components, bounds) against the single undecomposed branch and
+    /// bound (`solveUndecomposed`), on instances with more scopes and tools than the exhaustive reference can enumerate.
     @Test func decompositionEqualsUndecomposedSearchOnRandomInstances() throws {
         var rng = SeededRNG(seed: 0xDEC0_4205)
         var compared = 0

@@ -2,9 +2,9 @@ import Testing
 
 @testable import ScopeGate
 
-/// `ToolsPass.normalize` (sorted arrays and merge walks) against the `Set`-based version it replaced.
+/// `ToolsPass.normalize` (sorted arrays and merge walks) against a plain `Set`-based reference.
 @Suite struct NormalizeTests {
-    /// The previous implementation, kept as the reference.
+    /// The reference: the same normalization with `Set`s, written for clarity rather than speed.
     static func reference(_ clauses: [[String]]) -> [[String]] {
         if clauses.count == 1, clauses[0].count <= 1 { return clauses }
         let sortedClauses = Set(clauses.map { Array(Set($0)).sorted() }).sorted { a, b in

@@ -11,6 +11,12 @@ import Foundation
 /// *Escalations*: a scope defined in both policies, or a client profile in both, now reaches a rule (present in
 /// both) it could not; a rule now needs less privilege (its least-privilege cost dropped); a rule became public;
 /// a new public rule. Everything else is a plain change.
+///
+/// ```swift
+/// let diff = PolicyDiff(old: deployed, new: proposed)
+/// for escalation in diff.escalations { print("escalation:", escalation.message) }
+/// if diff.hasChanges { print(diff.rules.map(\.name)) }
+/// ```
 public struct PolicyDiff: Sendable, Hashable {
     /// One rule whose requirement changed, appeared or disappeared.
     public struct RuleChange: Sendable, Hashable {

@@ -3,6 +3,12 @@ import Foundation
 /// Renders a policy's scope hierarchy as a Graphviz DOT or Mermaid graph: `implies` edges solid, wildcard
 /// coverage dashed, risk as fill colour (admin also bold), and optionally each tool linked from the scopes of its
 /// least-privilege set (the scopes that unlock it). Output is deterministic (declaration order).
+///
+/// ```swift
+/// let graph = ScopeGraph(policy: policy, tools: true)
+/// print(graph.render(.mermaid))   // or .dot
+/// for entry in graph.unlocks() { print(entry.tool, entry.scopes) }
+/// ```
 public struct ScopeGraph: Sendable {
     public enum Format: String, Sendable, CaseIterable { case dot, mermaid }
 

@@ -115,6 +115,15 @@ extension DecodePass {
         return issuer
     }
 
+    /// The enumeration case named `text`, or nil after an SG105 `message` at `node`.
+    mutating func oneOf<Value: RawRepresentable>(
+        _ text: String, at node: YAMLNode, _ message: String, help: String
+    ) -> Value? where Value.RawValue == String {
+        if let value = Value(rawValue: text) { return value }
+        error(.invalidValue, message, node.location, help: help)
+        return nil
+    }
+
     /// `exchange: { endpoint, client_id, client_secret_env, client_auth? }` of an issuer (RFC 8693).
     mutating func decodeExchange(_ node: YAMLNode) -> TokensConfig.Exchange? {
         let keys = [
@@ -131,32 +140,24 @@ extension DecodePass {
             if k == "subject_token_type" {
                 subjectTokenType = s.isEmpty ? nil : s
             } else if k == "grant" {
-                if let g = TokensConfig.Exchange.Grant(rawValue: s) {
-                    grant = g
-                } else {
-                    error(
-                        .invalidValue, "`exchange.grant` must be `token_exchange` or `on_behalf_of`", v.location,
+                grant =
+                    oneOf(
+                        s, at: v, "`exchange.grant` must be `token_exchange` or `on_behalf_of`",
                         help: "`token_exchange` is RFC 8693 (the default); `on_behalf_of` is Microsoft Entra's flow")
-                }
+                    ?? grant
             } else if k == "target" {
-                if let t = TokensConfig.Exchange.Target(rawValue: s) {
-                    target = t
-                } else {
-                    error(
-                        .invalidValue, "`exchange.target` must be `audience`, `resource` or `both`", v.location,
+                target =
+                    oneOf(
+                        s, at: v, "`exchange.target` must be `audience`, `resource` or `both`",
                         help:
                             "`audience` sends `audience=` (the default), `resource` sends `resource=`, `both` sends both"
-                    )
-                }
+                    ) ?? target
             } else if k == "client_auth" {
-                if let m = TokensConfig.Exchange.ClientAuthentication(rawValue: s) {
-                    method = m
-                } else {
-                    error(
-                        .invalidValue, "`exchange.client_auth` must be `client_secret_basic` or `client_secret_post`",
-                        v.location,
+                method =
+                    oneOf(
+                        s, at: v, "`exchange.client_auth` must be `client_secret_basic` or `client_secret_post`",
                         help: "use `client_secret_basic` (HTTP Basic, the default) or `client_secret_post` (form body)")
-                }
+                    ?? method
             } else {
                 values[k] = s
             }

@@ -2,6 +2,12 @@ import Foundation
 
 /// The outcome of compiling a policy: the validated model (when there are no errors), every diagnostic
 /// sorted by location, and the source text of each loaded file (for rendering carets).
+///
+/// ```swift
+/// let result = PolicyCompiler().compile(path: "policy.yaml")
+/// if result.diagnostics.hasErrors { print(result.diagnostics.map(\.description)) }
+/// let policy = try result.compiled()   // throws PolicyError when there are errors
+/// ```
 public struct CompileResult: Sendable {
     /// The validated model; `nil` when any error was found.
     public let model: PolicyModel?
@@ -29,6 +35,12 @@ public struct CompileResult: Sendable {
 
 /// Compiles policy files through named passes — load, decode, resolve, hierarchy, tools, analyse — each adding
 /// to one diagnostics collection, never stopping at the first error.
+///
+/// ```swift
+/// let compiler = PolicyCompiler(options: LoadOptions(environment: [:]))
+/// let policy = try compiler.compile(source: "version: 1\nscopes: { read: {} }\ntools: { list: read }\n", name: "inline.yaml")
+///     .compiled()
+/// ```
 public struct PolicyCompiler: Sendable {
     public var options: LoadOptions
 

@@ -139,8 +139,8 @@ enum ResolvePass {
     /// `nil` if `name` is a valid scope name (wildcards allowed only as a whole last segment), else the problem.
     static func problem(inScopeName name: String, allowWildcard: Bool) -> String? {
         if name.isEmpty { return "a scope name cannot be empty" }
-        // One pass over the bytes in place (the generic `first(where:)`/`contains` over `UTF8View` cost a few
-        // percent of compiling 10,000 tools): the first byte that is not a scope character, and whether a `*` is.
+        // One pass over the bytes in place (the generic `first(where:)`/`contains` over `UTF8View` costs a
+        // few percent of compiling 10,000 tools): the first byte that is not a scope character, and whether a `*` is.
         var firstBad: UInt8?
         var hasStar = false
         let scanned: Void? = name.utf8.withContiguousStorageIfAvailable { bytes in

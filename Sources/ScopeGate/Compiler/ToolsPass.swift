@@ -290,7 +290,7 @@ enum ToolsPass {
 
     /// Whether `name` contains white space (Unicode's `White_Space`) or a control character below U+0020. An
     /// ASCII name is checked on its bytes: in ASCII, that is exactly the bytes ≤ 0x20. Other names are checked
-    /// scalar by scalar (the Unicode property lookup was a few percent of compiling 10,000 tools).
+    /// scalar by scalar (the Unicode property lookup costs a few percent of compiling 10,000 tools).
     static func hasSpaceOrControl(_ name: String) -> Bool {
         var ascii = true
         for b in name.utf8 {

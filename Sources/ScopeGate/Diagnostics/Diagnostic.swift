@@ -2,6 +2,12 @@
 ///
 /// Every diagnostic has a stable ``Code``, a ``Severity``, a lowercase message without a final period,
 /// the location it is about, and a help line saying how to fix it.
+///
+/// ```swift
+/// for d in PolicyCompiler().compile(path: "policy.yaml").diagnostics where d.severity == .error {
+///     print(d.code.id, d.location?.description ?? "-", d.message, d.help ?? "")
+/// }
+/// ```
 public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// How bad a diagnostic is.
     public enum Severity: String, Sendable, Hashable, Comparable, CaseIterable {
@@ -75,6 +81,12 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// An ordered collection of diagnostics, as produced by the compiler passes.
+///
+/// ```swift
+/// let diagnostics = PolicyCompiler().compile(path: "policy.yaml").diagnostics
+/// print("\(diagnostics.count(.error)) errors, \(diagnostics.count(.warning)) warnings")
+/// let first = diagnostics.sorted().first
+/// ```
 public struct Diagnostics: Sendable, Hashable, RandomAccessCollection {
     public private(set) var items: [Diagnostic] = []
 
@@ -116,6 +128,14 @@ public struct Diagnostics: Sendable, Hashable, RandomAccessCollection {
 }
 
 /// Thrown by APIs that need an error-free policy: carries every diagnostic.
+///
+/// ```swift
+/// do {
+///     let policy = try PolicyCompiler().compile(path: "policy.yaml").compiled()
+/// } catch {
+///     print(error.diagnostics.count(.error), "errors")   // typed throws: `error` is a PolicyError
+/// }
+/// ```
 public struct PolicyError: Error, Sendable, CustomStringConvertible {
     public let diagnostics: Diagnostics
     public init(diagnostics: Diagnostics) { self.diagnostics = diagnostics }

@@ -1,5 +1,12 @@
 /// Renders diagnostics for people (rustc-style, with the source line and a caret) and for machines
 /// (JSON, SARIF 2.1.0, GitHub workflow annotations).
+///
+/// ```swift
+/// let result = PolicyCompiler().compile(path: "policy.yaml")
+/// let renderer = DiagnosticRenderer(sources: ["policy.yaml": try String(contentsOfFile: "policy.yaml", encoding: .utf8)])
+/// print(renderer.human(result.diagnostics))          // rustc-style, with carets
+/// print(renderer.sarif(result.diagnostics, toolVersion: "1.0"))
+/// ```
 public struct DiagnosticRenderer: Sendable {
     /// Source text by file path (from ``CompileResult/sources``).
     public var sources: [String: String]

@@ -1,4 +1,9 @@
 /// A position in a policy file: 1-based line and column (columns count Unicode scalars, as libYAML does).
+///
+/// ```swift
+/// let location = SourceLocation(file: "policy.yaml", line: 12, column: 3)
+/// print(location)   // policy.yaml:12:3
+/// ```
 public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The file name as it was given to the loader (relative paths stay relative).
     public var file: String

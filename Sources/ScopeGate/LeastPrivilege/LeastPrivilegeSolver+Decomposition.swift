@@ -22,20 +22,7 @@ extension LeastPrivilegeSolver {
     func solveDecomposed(parts rawParts: [Part]) -> (result: LeastPrivilegeResult, components: Int) {
         let table = policy.scopes
         let n = table.count
-        // Deduplicate parts (same clauses, any order): one part, every label.
-        var seen: [[[ScopeID]]: Int] = [:]
-        var parts: [Part] = []
-        var labels: [[String]] = []
-        for part in rawParts {
-            let key = part.clauses.map { Array(Set($0)).sorted() }.sorted { $0.lexicographicallyPrecedes($1) }
-            if let i = seen[key] {
-                labels[i].append(part.label)
-            } else {
-                seen[key] = parts.count
-                parts.append(Part(clauses: key, label: part.label))
-                labels.append([part.label])
-            }
-        }
+        let (parts, labels) = Self.deduplicated(rawParts)
         if parts.contains(where: \.clauses.isEmpty) {
             return (
                 LeastPrivilegeResult(

@@ -1,5 +1,10 @@
 /// What a least-privilege question is about: a tool (by exact name, glob key, or a name a glob matches),
 /// optionally restricted to some of its actions (none given = all actions).
+///
+/// ```swift
+/// let selections = [ToolSelection(tool: "read_file"), ToolSelection(tool: "manage", actions: ["archive"])]
+/// let least = try LeastPrivilegeSolver(policy: policy).minimal(for: selections)
+/// ```
 public struct ToolSelection: Sendable, Hashable {
     public var tool: String
     public var actions: [String]?
@@ -10,6 +15,11 @@ public struct ToolSelection: Sendable, Hashable {
 }
 
 /// The least-privilege answer.
+///
+/// ```swift
+/// let result = try LeastPrivilegeSolver(policy: policy).minimal(for: [ToolSelection(tool: "read_file")])
+/// print(result.scopes, "cost", result.cost, result.optimal ? "(optimal)" : "(best found)")
+/// ```
 public struct LeastPrivilegeResult: Sendable, Hashable {
     /// The chosen scopes, sorted by name (UTF-8 bytes).
     public var scopes: [String]
@@ -36,6 +46,14 @@ public struct LeastPrivilegeResult: Sendable, Hashable {
 }
 
 /// Errors of least-privilege questions (bad input named on a command line).
+///
+/// ```swift
+/// do {
+///     _ = try LeastPrivilegeSolver(policy: policy).minimal(for: [ToolSelection(tool: "no_such_tool")])
+/// } catch {
+///     print(error.message)   // unknown tool `no_such_tool` (typed throws: `error` is a LeastPrivilegeError)
+/// }
+/// ```
 public struct LeastPrivilegeError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     public var description: String { message }
@@ -45,6 +63,12 @@ public struct LeastPrivilegeError: Error, Sendable, Hashable, CustomStringConver
 /// weights over the closure), then fewest scopes, then lexicographic order of the sorted names. Exact by branch
 /// and bound over one-clause-per-requirement choices (the optimum is always a union of chosen clauses, since
 /// any other scope only adds to the closure), with a node budget; past it, greedy with a lower bound.
+///
+/// ```swift
+/// let solver = LeastPrivilegeSolver(policy: policy)
+/// let result = try solver.minimal(for: [ToolSelection(tool: "read_file"), ToolSelection(tool: "write_file")])
+/// print(result.scopes.joined(separator: " "))   // the scope string to request
+/// ```
 public struct LeastPrivilegeSolver: Sendable {
     public let policy: CompiledPolicy
     /// Search effort before giving up on proving optimality (default 50,000): a node of the exact search costs
@@ -166,30 +190,37 @@ public struct LeastPrivilegeSolver: Sendable {
         return s
     }
 
-    /// The previous solver: one branch and bound over all parts with the plain "cost > best" bound, a global node
-    /// budget and greedy fallback. Kept as the reference the decomposed solver is tested against on instances
-    /// too large for exhaustive enumeration (it is exact whenever it reports `optimal`).
-    func solveUndecomposed(parts rawParts: [Part]) -> LeastPrivilegeResult {
-        let table = policy.scopes
-        // Deduplicate parts; order: fewest clauses first (forced choices early), then by label for determinism.
+    /// Parts with the same clauses (in any order, scopes in any order) merged into one, which keeps every label;
+    /// clauses come out as sorted, distinct ids, in a canonical order.
+    static func deduplicated(_ rawParts: [Part]) -> (parts: [Part], labels: [[String]]) {
         var seen: [[[ScopeID]]: Int] = [:]
         var parts: [Part] = []
-        var labelsByPart: [[String]] = []
+        var labels: [[String]] = []
         for part in rawParts {
-            let key = part.clauses.map { $0.sorted() }.sorted { $0.lexicographicallyPrecedes($1) }
+            let key = part.clauses.map { Array(Set($0)).sorted() }.sorted { $0.lexicographicallyPrecedes($1) }
             if let i = seen[key] {
-                labelsByPart[i].append(part.label)
+                labels[i].append(part.label)
             } else {
                 seen[key] = parts.count
                 parts.append(Part(clauses: key, label: part.label))
-                labelsByPart.append([part.label])
+                labels.append([part.label])
             }
         }
+        return (parts, labels)
+    }
+
+    /// The undecomposed solver: one branch and bound over all parts with the plain "cost > best" bound, a global
+    /// node budget and greedy fallback. The reference the decomposed solver is tested against on instances
+    /// too large for exhaustive enumeration (it is exact whenever it reports `optimal`).
+    func solveUndecomposed(parts rawParts: [Part]) -> LeastPrivilegeResult {
+        let table = policy.scopes
+        let (parts, labelsByPart) = Self.deduplicated(rawParts)
         if parts.contains(where: \.clauses.isEmpty) {
             return LeastPrivilegeResult(
                 scopes: [], cost: 0, optimal: false, lowerBound: 0, alternatives: [], neededBy: [:],
                 conditional: [], satisfiable: false)
         }
+        // Fewest clauses first (forced choices early), then by position for determinism.
         let order = parts.indices.sorted { (parts[$0].clauses.count, $0) < (parts[$1].clauses.count, $1) }
         var best: (ids: [ScopeID], score: Score)?
         var ties: [[ScopeID]] = []
@@ -277,7 +308,7 @@ public struct LeastPrivilegeSolver: Sendable {
             alternatives: alternatives(ties, besides: best.score), parts: parts, labels: labelsByPart)
     }
 
-    /// Equal-cost alternatives from the old search's ties: distinct, best first, at most 10.
+    /// Equal-cost alternatives from the undecomposed search's ties: distinct, best first, at most 10.
     func alternatives(_ ties: [[ScopeID]], besides s: Score) -> [[String]] {
         var alternatives: [[String]] = []
         var seen: Set<[String]> = [s.names]

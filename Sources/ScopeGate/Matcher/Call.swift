@@ -1,4 +1,10 @@
 /// An MCP request to authorize: the JSON-RPC method, the tool/prompt name or resource URI, and arguments.
+///
+/// ```swift
+/// let call = Call.tool("delete_file", arguments: ["path": .string("/tmp/x")])
+/// let list = Call(method: "tools/list")
+/// let read = Call(method: "resources/read", name: "clients://acme")
+/// ```
 public struct Call: Sendable, Hashable {
     /// JSON-RPC method, e.g. `tools/call`.
     public var method: String

@@ -15,7 +15,7 @@ extension CompiledPolicy {
         return names
     }
 
-    /// Renders a decision into the design.md Decision record.
+    /// Renders a decision as a decision record (docs/records.md).
     public func record(
         for decision: Decision, call: Call, grant: Grant, line: Int? = nil, id: String? = nil,
         style: ChallengeScope = .grantedPlusMissing, policyVersion: String? = nil

@@ -1,6 +1,13 @@
 /// A policy compiled for matching: immutable, `Sendable`, cheap to share. Scopes are interned to dense ids,
 /// closures and grants are bitsets, clauses are sorted id lists, exact names hash, globs are pre-sorted.
 /// A final class so passing it around costs one reference count, not one per table.
+///
+/// ```swift
+/// let policy = try PolicyCompiler().compile(path: "policy.yaml").compiled()
+/// let grant = policy.grant(scopeString: "read:files write:files")   // once per token
+/// if policy.isAllowed(.tool("read_file"), grant: grant) { /* call the tool */ }
+/// let decision = policy.decide(.tool("delete_file"), grant: grant)   // reason and `missing` on a denial
+/// ```
 public final class CompiledPolicy: Sendable {
     /// The validated model this was lowered from (names, locations, descriptions).
     public let model: PolicyModel

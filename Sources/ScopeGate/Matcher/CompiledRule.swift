@@ -20,8 +20,8 @@ struct CompiledAction: Sendable {
 
 /// A final class: a decision touches one rule, and passing it costs one reference count instead of one per field.
 /// Actions, which most rules lack, live in a separate object: a rule is then 77 bytes (a 96-byte allocation)
-/// instead of 112 (128), a third of a megabyte at 10,000 tools. Conditions stay inline: boxing them too cost a
-/// retain of the box on every decision of a rule with conditions.
+/// instead of 112 (128), a third of a megabyte at 10,000 tools. Conditions stay inline: boxing them too would
+/// cost a retain of the box on every decision of a rule with conditions.
 final class CompiledRule: Sendable {
     let location: SourceLocation
     let requirement: ClauseRange

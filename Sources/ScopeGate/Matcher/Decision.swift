@@ -1,6 +1,14 @@
 /// The answer to "may this grant make this call?". Cheap to produce: on the allow path it holds no heap
 /// storage of its own. Render it with ``CompiledPolicy/record(for:call:grant:)`` or explain it with
 /// ``CompiledPolicy/explain(_:grant:)``.
+///
+/// ```swift
+/// let decision = policy.decide(.tool("delete_file"), grant: grant)
+/// if !decision.allowed {
+///     print(decision.reason, policy.names(decision.missing))   // missing_scope ["admin:files"]
+///     let header = policy.challenge(for: decision, grant: grant)   // WWW-Authenticate of the 403
+/// }
+/// ```
 public struct Decision: Sendable, Hashable {
     /// A stable reason code (open for extension).
     public struct Reason: Sendable, Hashable, CustomStringConvertible {
@@ -42,6 +50,10 @@ public struct Decision: Sendable, Hashable {
 }
 
 /// How the `scope` of a 403 challenge is built.
+///
+/// ```swift
+/// let header = policy.challenge(for: decision, grant: grant, style: .missingOnly)
+/// ```
 public enum ChallengeScope: Sendable, Hashable {
     /// The known granted strings as sent plus `missing` (clients that replace scopes still converge). Default.
     case grantedPlusMissing

@@ -1,6 +1,11 @@
 import Foundation
 
-/// The Decision record of design.md, rendered (`"v": 1`). One line of `check --batch` output.
+/// The decision record (`"v": 1`, defined in docs/records.md): one line of `check --batch` output.
+///
+/// ```swift
+/// let record = policy.record(for: decision, call: call, grant: grant, line: 3, id: "\"r3\"")
+/// print(record.json)   // {"v":1,"line":3,"id":"r3","allowed":false,"reason":"missing_scope",…}
+/// ```
 public struct DecisionRecord: Sendable, Hashable {
     public var line: Int?
     /// The request id, as JSON text (string or number), if given.

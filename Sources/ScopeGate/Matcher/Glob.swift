@@ -1,4 +1,10 @@
 /// Glob patterns over names where `*` (any run of characters, possibly empty) is the only metacharacter.
+///
+/// ```swift
+/// let glob = Glob("batch_*_run")
+/// glob.matches("batch_42_run")   // true
+/// glob.matches("batch_run")      // false: `*` needs the two underscores around it
+/// ```
 public struct Glob: Sendable, Hashable {
     /// The pattern split at `*`: literal pieces, `pieces.count == stars + 1`.
     let pieces: [[UInt8]]

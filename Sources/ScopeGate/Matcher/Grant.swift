@@ -1,5 +1,11 @@
 /// A token's granted scope strings resolved once against a compiled policy: a closure bitset plus what
 /// was ignored and why. Build it once per token and reuse it for every call the token makes.
+///
+/// ```swift
+/// let grant = policy.grant(["api://app/Files.Read", "Repo"], stripPrefixes: ["api://app/"])
+/// grant.recognized   // ["api://app/Files.Read"]
+/// grant.ignored      // [Repo: unknown_scope, hint "did you mean `repo`? scopes are case-sensitive"]
+/// ```
 public struct Grant: Sendable {
     /// Why a granted string grants nothing.
     public struct Ignored: Sendable, Hashable {

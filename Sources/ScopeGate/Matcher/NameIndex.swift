@@ -63,8 +63,8 @@ struct NameIndex: Sendable {
     }
 
     /// Eight bytes per step (a multiply and a shift each), then the tail; the final mix spreads every input bit
-    /// into the low bits that pick the slot. Byte-at-a-time FNV-1a was half of resolving a grant: a serial
-    /// multiply per byte of every scope name.
+    /// into the low bits that pick the slot. A byte-at-a-time hash such as FNV-1a costs a serial multiply per byte
+    /// of every scope name, about half of resolving a grant.
     @inline(__always)
     static func hash(_ s: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let n = s.count

@@ -2,6 +2,12 @@
 public typealias ScopeID = UInt32
 
 /// A fixed-width bitset over a policy's scope ids.
+///
+/// ```swift
+/// var set = ScopeSet(capacity: policy.scopes.count)
+/// if let id = policy.scopes.id("read:files") { set.insert(id) }
+/// set.contains(0)
+/// ```
 public struct ScopeSet: Sendable, Hashable {
     var words: [UInt64]
 

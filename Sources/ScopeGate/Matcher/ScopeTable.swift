@@ -4,6 +4,13 @@
 /// Closures are kept as sorted member lists in one flat buffer; only a closure large enough that a word-wise
 /// union beats walking its members (a broad wildcard) is also kept as a bitset. A bitset per scope would cost
 /// `scopes² / 8` bytes: 3.1 MB at 5,000 scopes, most of it zeros.
+///
+/// ```swift
+/// let table = policy.scopes
+/// if let id = table.id("admin:files") {
+///     print(table.name(of: id), table.risk(of: id), table.closure(id).count)   // itself and what it implies
+/// }
+/// ```
 public struct ScopeTable: Sendable {
     let names: [String]
     let index: NameIndex

@@ -1,7 +1,14 @@
 import Foundation
 
-/// The audit event of design.md (`"v": 1`): one per decision. Never contains the token; argument values are
+/// The audit event (`"v": 1`, defined in docs/records.md): one per decision. Never contains the token; argument values are
 /// redacted unless the policy's `audit.arguments` lists them. `scopegate suggest` reads exactly this.
+///
+/// ```swift
+/// let event = AuditEvent(
+///     decision: decision, record: record, call: call, grant: grant, policy: policy,
+///     policyVersion: snapshot.version, time: Date(), clientID: "climate-bot")
+/// log.info("\(event.json)")
+/// ```
 public struct AuditEvent: Sendable, Hashable {
     public var time: Date
     public var clientID: String?
@@ -96,6 +103,12 @@ public struct AuditEvent: Sendable, Hashable {
 }
 
 /// What an audit event records of a downstream token exchange (RFC 8693). Never a token.
+///
+/// ```swift
+/// event.downstream = DownstreamAudit(
+///     issuer: "https://auth.example.com", audience: "https://reports.example.com", scopes: ["reports:read"],
+///     grantedScopes: ["reports:read"], tokenID: nil, cached: false, error: nil)
+/// ```
 public struct DownstreamAudit: Sendable, Hashable {
     /// The issuer exchanged at.
     public var issuer: String?

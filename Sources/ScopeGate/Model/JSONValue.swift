@@ -1,6 +1,11 @@
 import Foundation
 
 /// A JSON value, as found in tool-call arguments and condition literals. Numbers are exact decimals.
+///
+/// ```swift
+/// let arguments: [String: JSONValue] = ["path": .string("/tmp/x"), "recursive": .bool(true)]
+/// arguments["path"]?.typeName   // "string"
+/// ```
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -55,6 +60,12 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 /// Minimal JSON text helpers used by every renderer, so escaping is done one way everywhere.
+///
+/// ```swift
+/// var out: [UInt8] = []
+/// JSONText.writeString("say \"hi\"", to: &out)   // "say \"hi\"" with the quotes escaped
+/// JSONText.array(["a", "b"])                      // ["a","b"]
+/// ```
 public enum JSONText {
     /// Appends `s` as a JSON string literal (quotes included) to `out`.
     public static func writeString(_ s: String, to out: inout String) {

@@ -1,6 +1,11 @@
 import Foundation
 
 /// Privilege weight class of a scope. Least-privilege cost is the sum of weights over a closure.
+///
+/// ```swift
+/// Risk.admin.weight            // 16
+/// Risk.sensitive < Risk.admin  // true
+/// ```
 public enum Risk: String, Sendable, Hashable, CaseIterable, Comparable {
     case low, normal, sensitive, admin
 
@@ -18,6 +23,10 @@ public enum Risk: String, Sendable, Hashable, CaseIterable, Comparable {
 }
 
 /// A scope as declared in `scopes:` (concrete or wildcard).
+///
+/// ```swift
+/// for scope in policy.model.scopes where scope.isWildcard { print(scope.name, "covers", scope.covers) }
+/// ```
 public struct ScopeDefinition: Sendable, Hashable {
     public var name: String
     public var location: SourceLocation
@@ -42,6 +51,11 @@ public struct ScopeDefinition: Sendable, Hashable {
 }
 
 /// A requirement expression as written: a scope, or an `all`/`any` of expressions.
+///
+/// ```swift
+/// // `{ any: [reports:read, { all: [files:read, files:export] }] }` decodes to
+/// // .any([.scope("reports:read", l1), .all([.scope("files:read", l2), .scope("files:export", l3)], l4)], l5)
+/// ```
 public indirect enum RequirementExpression: Sendable, Hashable {
     case scope(String, SourceLocation)
     case all([RequirementExpression], SourceLocation)
@@ -63,6 +77,12 @@ public indirect enum RequirementExpression: Sendable, Hashable {
 }
 
 /// A requirement normalized to OR-of-AND clauses over concrete scope names.
+///
+/// ```swift
+/// if let requirement = policy.model.tools[0].requirement {
+///     print(requirement.clauses)   // the DNF: [["reports:read"], ["files:export", "files:read"]]
+/// }
+/// ```
 public struct Requirement: Sendable, Hashable {
     public var expression: RequirementExpression
     /// Clauses: each sorted and unique; clauses sorted, with supersets of other clauses removed.
@@ -76,6 +96,11 @@ public struct Requirement: Sendable, Hashable {
 }
 
 /// One matcher over an argument value.
+///
+/// ```swift
+/// // `path: { prefix: /etc/ }` decodes to .prefix("/etc/"); `size: { gt: 100 }` to .gt(100)
+/// let matcher = ArgumentMatcher.prefix("/etc/")
+/// ```
 public enum ArgumentMatcher: Sendable, Hashable {
     case equals(JSONValue)
     case `in`([JSONValue])
@@ -106,6 +131,10 @@ public enum ArgumentMatcher: Sendable, Hashable {
 }
 
 /// `arguments: { name: matcher }` entry: every matcher must match.
+///
+/// ```swift
+/// for condition in policy.model.tools[0].when.first?.conditions ?? [] { print(condition.argument, condition.matchers) }
+/// ```
 public struct ArgumentCondition: Sendable, Hashable {
     public var argument: String
     public var matchers: [ArgumentMatcher]
@@ -113,6 +142,13 @@ public struct ArgumentCondition: Sendable, Hashable {
 }
 
 /// A `when:` entry: when every condition matches, `requirement` is added (AND) to the call's requirement.
+///
+/// ```swift
+/// var notes: [String] = []
+/// for entry in policy.model.tools[0].when where entry.matches(["path": .string("/etc/passwd")], notes: &notes) {
+///     print("also requires", entry.requirement.clauses)
+/// }
+/// ```
 public struct ConditionalRequirement: Sendable, Hashable {
     public var conditions: [ArgumentCondition]
     public var requirement: Requirement
@@ -120,6 +156,10 @@ public struct ConditionalRequirement: Sendable, Hashable {
 }
 
 /// One entry of a tool's `actions:`.
+///
+/// ```swift
+/// for action in policy.model.tools[0].actions ?? [] { print(action.name, action.requirement?.clauses ?? []) }
+/// ```
 public struct ActionRule: Sendable, Hashable {
     public var name: String
     public var location: SourceLocation
@@ -130,6 +170,10 @@ public struct ActionRule: Sendable, Hashable {
 }
 
 /// `downstream:` (RFC 8693 token exchange) settings of a tool.
+///
+/// ```swift
+/// if let downstream = policy.model.tools[0].downstream { print("exchanges for", downstream.audience, downstream.scopes) }
+/// ```
 public struct DownstreamExchange: Sendable, Hashable {
     public var audience: String
     public var scopes: [String]
@@ -138,6 +182,10 @@ public struct DownstreamExchange: Sendable, Hashable {
 }
 
 /// A tool entry (exact name or glob).
+///
+/// ```swift
+/// for tool in policy.model.tools where tool.isPublic { print(tool.pattern, "at", tool.location) }
+/// ```
 public struct ToolRule: Sendable, Hashable {
     public var pattern: String
     public var location: SourceLocation
@@ -186,6 +234,10 @@ final class DownstreamBox: Sendable, Hashable {
 }
 
 /// A `methods:`, `resources:` or `prompts:` entry.
+///
+/// ```swift
+/// for rule in policy.model.methods { print(rule.pattern, rule.requirement?.clauses ?? []) }
+/// ```
 public struct PatternRule: Sendable, Hashable {
     public var pattern: String
     public var location: SourceLocation
@@ -195,6 +247,10 @@ public struct PatternRule: Sendable, Hashable {
 }
 
 /// One tool (optionally restricted to actions) in a client profile.
+///
+/// ```swift
+/// for entry in policy.model.clients[0].tools { print(entry.tool, entry.actions ?? ["every action"]) }
+/// ```
 public struct ClientToolGrant: Sendable, Hashable {
     public var tool: String
     public var actions: [String]?
@@ -202,6 +258,13 @@ public struct ClientToolGrant: Sendable, Hashable {
 }
 
 /// A named client profile.
+///
+/// ```swift
+/// for client in policy.model.clients {
+///     let selections = client.tools.map { ToolSelection(tool: $0.tool, actions: $0.actions) }
+///     print(client.name, try LeastPrivilegeSolver(policy: policy).minimal(for: selections).scopes)
+/// }
+/// ```
 public struct ClientProfile: Sendable, Hashable {
     public var name: String
     public var location: SourceLocation
@@ -213,6 +276,10 @@ public struct ClientProfile: Sendable, Hashable {
 }
 
 /// `resource:`: this MCP server as an OAuth protected resource (RFC 9728).
+///
+/// ```swift
+/// if let resource = policy.model.resource { print(resource.id ?? "-", resource.resolvedScopesSupported) }
+/// ```
 public struct ResourceConfig: Sendable, Hashable {
     public enum ScopesSupported: Sendable, Hashable {
         case auto
@@ -228,6 +295,10 @@ public struct ResourceConfig: Sendable, Hashable {
 }
 
 /// `audit:`.
+///
+/// ```swift
+/// let logged = Set(policy.model.audit.arguments)   // argument names written to audit events unredacted
+/// ```
 public struct AuditConfig: Sendable, Hashable {
     /// Argument names whose values may be logged; others are redacted.
     public var arguments: [String] = []
@@ -236,6 +307,11 @@ public struct AuditConfig: Sendable, Hashable {
 
 /// The validated, resolved policy: plain strings, with locations. The matcher lowers this into
 /// ``CompiledPolicy``; tools that explain or analyse a policy read it directly.
+///
+/// ```swift
+/// let model = try PolicyCompiler().compile(path: "policy.yaml").compiled().model
+/// print(model.tools.count, "tools,", model.scopes.count, "scopes, version", model.contentHash)
+/// ```
 public struct PolicyModel: Sendable {
     /// Every loaded file, root first.
     public var files: [String]

@@ -2,6 +2,10 @@
 ///
 /// The core only parses and checks this section (unsafe settings are diagnostics); `ScopeGateTokens`
 /// consumes it to build a verifier. `${VAR}` references were already substituted at load time.
+///
+/// ```swift
+/// for issuer in policy.model.tokens?.issuers ?? [] { print(issuer.issuer, issuer.audiences, issuer.stripPrefixes) }
+/// ```
 public struct TokensConfig: Sendable, Hashable {
     /// One trusted token issuer.
     public struct Issuer: Sendable, Hashable {

@@ -1,6 +1,11 @@
 /// The JSON Schema (draft-07, as YAML language servers expect) of the policy format. Printed by
 /// `scopegate schema`; every file in `policies/` validates against it. Keep in sync with the decoder's key
 /// lists (a test checks that every key the decoder accepts appears here).
+///
+/// ```swift
+/// try PolicySchema.json.write(toFile: "scopegate.schema.json", atomically: true, encoding: .utf8)
+/// // editors: `# yaml-language-server: $schema=scopegate.schema.json` at the top of a policy
+/// ```
 public enum PolicySchema {
     public static let json = #"""
         {

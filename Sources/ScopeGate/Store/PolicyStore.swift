@@ -1,6 +1,12 @@
 import Foundation
 
 /// A compiled policy together with the version that identifies it in decisions and audit events.
+///
+/// ```swift
+/// let snapshot = store.current   // one version for the whole request
+/// let decision = snapshot.policy.decide(call, grant: snapshot.policy.grant(scopes))
+/// print(snapshot.version)
+/// ```
 public struct PolicySnapshot: Sendable {
     public let policy: CompiledPolicy
     /// `<content hash>-<load counter>`.
@@ -8,6 +14,13 @@ public struct PolicySnapshot: Sendable {
 }
 
 /// Outcome of a reload.
+///
+/// ```swift
+/// switch store.reload(path: "policy.yaml") {
+/// case .swapped(let snapshot, _): print("now", snapshot.version)
+/// case .rejected(let diagnostics, _): print("kept the old policy:", diagnostics.count(.error), "errors")
+/// }
+/// ```
 public enum ReloadOutcome: Sendable {
     /// The new policy is in force.
     case swapped(PolicySnapshot, warnings: Diagnostics)
@@ -18,6 +31,12 @@ public enum ReloadOutcome: Sendable {
 /// Holds the policy in force. A reload compiles the new policy fully off to the side and swaps it in
 /// atomically; a policy with errors never replaces a good one. Readers take a snapshot and decide with it,
 /// so every decision uses exactly one version.
+///
+/// ```swift
+/// let store = PolicyStore(initial: try PolicyCompiler().compile(path: "policy.yaml").compiled())
+/// _ = store.reload(path: "policy.yaml")   // on SIGHUP or a file change; a bad policy never replaces a good one
+/// let policy = store.current.policy
+/// ```
 public final class PolicyStore: Sendable {
     private let state: LockedValue<(PolicySnapshot, Int)>
     private let compiler: PolicyCompiler
