@@ -24,6 +24,7 @@ let package = Package(
             name: "ScopeGateBenchmarks",
             dependencies: [
                 .product(name: "ScopeGate", package: coreIdentity),
+                .product(name: "ScopeGateTesting", package: coreIdentity),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/ScopeGateBenchmarks",

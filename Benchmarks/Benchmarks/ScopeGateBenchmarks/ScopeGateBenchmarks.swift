@@ -6,6 +6,7 @@
 import Benchmark
 import Foundation
 import ScopeGate
+import ScopeGateTesting
 
 /// Inputs shared by all benchmarks, built once per process (outside every measurement).
 enum Fixture {
