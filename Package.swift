@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "ScopeGate", targets: ["ScopeGate"]),
+        // Test and benchmark scaffolding (synthetic policies, the Yams reference loader), beside the core.
+        .library(name: "ScopeGateTesting", targets: ["ScopeGateTesting"]),
         .library(name: "ScopeGateTokens", targets: ["ScopeGateTokens"]),
         .executable(name: "scopegate", targets: ["scopegate"]),
         .library(name: "ScopeGateMCP", targets: ["ScopeGateMCP"]),
@@ -25,10 +27,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
-        // Core: model, loading, compiler, matcher, decisions, least privilege. Depends only on Yams.
+        // The system libyaml (apt libyaml-dev, pkg-config yaml-0.1): the core's only YAML dependency.
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        // Core: model, loading, compiler, matcher, decisions, least privilege. Depends only on libyaml.
         .target(
             name: "ScopeGate",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["CLibYAML"]
+        ),
+        // Scaffolding for tests, fuzzing and benchmarks: seeded synthetic policies and the loader built on Yams'
+        // composer, the reference the event-based loader is checked against.
+        .target(
+            name: "ScopeGateTesting",
+            dependencies: ["ScopeGate", .product(name: "Yams", package: "Yams")]
         ),
         // Bearer tokens: JWT/JWKS verification, introspection, claim profiles. Knows nothing of MCP.
         .target(
@@ -78,12 +92,14 @@ let package = Package(
         // Shared by the library and CLI test targets: the decision corpus reader (Tests/Corpus).
         .target(name: "ScopeGateTestSupport", dependencies: ["ScopeGate"], path: "Tests/Support"),
         .testTarget(
-            name: "ScopeGateTests", dependencies: ["ScopeGate", "ScopeGateTestSupport"], resources: [.copy("Fixtures")]),
+            name: "ScopeGateTests", dependencies: ["ScopeGate", "ScopeGateTesting", "ScopeGateTestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ScopeGateTokensTests",
             dependencies: [
                 "ScopeGateTokens",
                 "ScopeGate",
+                "ScopeGateTesting",
                 // Tests generate keys and sign tokens with swift-crypto directly (an oracle independent of jwt-kit).
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

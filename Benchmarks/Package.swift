@@ -32,6 +32,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "ScopeGate", package: coreIdentity),
+                .product(name: "ScopeGateTesting", package: coreIdentity),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/ScopeGateBenchmarks",

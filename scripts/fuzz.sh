@@ -10,8 +10,8 @@
 # reference evaluator, any disagreement traps), jose (compact JWS / strict JSON / base64url token parsing).
 #
 # The core sources (Sources/ScopeGate/**/*.swift) are compiled once into .build-fuzz/core (module `ScopeGate`,
-# -enable-testing so harnesses may `@testable import` it), Yams and its C library once into .build-fuzz/yams, all
-# with coverage + ASan; each target is then a small module: Fuzz/Common + Fuzz/<target> + the shared files below. Runs start from the committed seeds in Fuzz/corpus/<target>/ and write
+# -enable-testing so harnesses may `@testable import` it) with coverage + ASan, against the system libyaml
+# (libyaml-dev, module map in Sources/CLibYAML); each target is then a small module: Fuzz/Common + Fuzz/<target> + the shared files below. Runs start from the committed seeds in Fuzz/corpus/<target>/ and write
 # new inputs to .build-fuzz/corpus/<target>/ (the committed seeds stay small); crashes land in .build-fuzz/crashes/.
 set -euo pipefail
 export SWIFT_BACKTRACE=enable=no
@@ -37,31 +37,6 @@ mkdir -p "$OUT"
 exec 9>"$OUT/build.lock"
 flock 9
 
-# --- Yams 6.2.2 (the version Package.swift pins) -----------------------------------------------------------
-yams_src=""
-if [ -f .build/checkouts/Yams/Sources/Yams/Parser.swift ]; then
-  yams_src=$ROOT/.build/checkouts/Yams
-elif [ -f "$OUT/Yams/Sources/Yams/Parser.swift" ]; then
-  yams_src=$OUT/Yams
-else
-  git clone -q --depth 1 --branch 6.2.2 "${YAMS_GIT:-/opt/swift-packages/jpsim/Yams.git}" "$OUT/Yams"
-  yams_src=$OUT/Yams
-fi
-YAMS_OUT=$OUT/yams
-if [ ! -f "$YAMS_OUT/libYams.a" ]; then
-  echo "== building Yams (coverage + ASan) from $yams_src" >&2
-  rm -rf "$YAMS_OUT"; mkdir -p "$YAMS_OUT"
-  for c in "$yams_src"/Sources/CYaml/src/*.c; do
-    timeout 600 clang -c -O1 -g -fsanitize=fuzzer-no-link,address -DYAML_DECLARE_STATIC \
-      -I "$yams_src/Sources/CYaml/include" "$c" -o "$YAMS_OUT/cyaml_$(basename "$c" .c).o"
-  done
-  timeout 1200 swiftc -parse-as-library -module-name Yams -O -wmo -sanitize=fuzzer,address -DSWIFT_PACKAGE \
-    -Xcc -DYAML_DECLARE_STATIC -I "$yams_src/Sources/CYaml/include" \
-    -emit-module -emit-module-path "$YAMS_OUT/Yams.swiftmodule" -c -o "$YAMS_OUT/Yams.o" \
-    "$yams_src"/Sources/Yams/*.swift
-  ar rcs "$YAMS_OUT/libYams.a" "$YAMS_OUT"/*.o
-fi
-
 # --- the core, once: module `ScopeGate` with -enable-testing, so harnesses can `@testable import` it -------
 CORE_OUT=$OUT/core
 if [ ! -f "$CORE_OUT/libScopeGate.a" ] || [ -n "$(find "$ROOT/Sources/ScopeGate" -name '*.swift' -newer "$CORE_OUT/libScopeGate.a" | head -1)" ]; then
@@ -72,7 +47,7 @@ if [ ! -f "$CORE_OUT/libScopeGate.a" ] || [ -n "$(find "$ROOT/Sources/ScopeGate"
   (cd "$ROOT/Sources/ScopeGate" && find . -name '*.swift' -exec cp --parents {} "$CORE_OUT/src/" \;)
   mapfile -t core < <(find "$CORE_OUT/src" -name '*.swift' | sort)
   timeout 1800 swiftc -parse-as-library -module-name ScopeGate -package-name scopegate -O -enable-testing -sanitize=fuzzer,address \
-    -suppress-warnings -I "$YAMS_OUT" -Xcc -DYAML_DECLARE_STATIC -I "$yams_src/Sources/CYaml/include" \
+    -suppress-warnings -I "$ROOT/Sources/CLibYAML" \
     -emit-module -emit-module-path "$CORE_OUT/ScopeGate.swiftmodule" -emit-library -static \
     -o "$CORE_OUT/libScopeGate.a" "${core[@]}"
   echo "== core built in $(( $(date +%s) - start )) s" >&2
@@ -82,7 +57,7 @@ fi
 extra=()
 case "$target" in
   policy)       extra=() ;;
-  jsonl)        extra=("$ROOT/Sources/scopegate/BatchRunner.swift") ;;   # BatchProcessor, as the CLI runs it
+  jsonl)        extra=("$ROOT"/Sources/scopegate/{BatchRunner,BatchSession,BatchProcessor,BatchProcessor+Reference,RequestLineReader}.swift) ;;   # as the CLI runs it
   differential) extra=("$ROOT"/Tests/ScopeGateTests/{ReferenceEvaluator,PolicyGenerator}.swift) ;;   # shared, not copied
   jose)         extra=("$ROOT"/Sources/ScopeGateTokens/JOSE/{CompactJWS,Base64URL,StrictJSON,ClaimValue}.swift
                        "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
@@ -93,8 +68,8 @@ if [ ! -x "$binary" ] || [ -n "$(find "${harness[@]}" "${extra[@]}" "$CORE_OUT/l
   echo "== building $binary" >&2
   start=$(date +%s)
   timeout 1800 swiftc -parse-as-library -module-name "Fuzz_$target" -package-name scopegate -O -sanitize=fuzzer,address \
-    -I "$CORE_OUT" -I "$YAMS_OUT" -Xcc -DYAML_DECLARE_STATIC -I "$yams_src/Sources/CYaml/include" \
-    "${extra[@]}" "${harness[@]}" "$CORE_OUT/libScopeGate.a" "$YAMS_OUT/libYams.a" -o "$binary" 2>&1 \
+    -I "$CORE_OUT" -I "$ROOT/Sources/CLibYAML" \
+    "${extra[@]}" "${harness[@]}" "$CORE_OUT/libScopeGate.a" -lyaml -o "$binary" 2>&1 \
     | { grep -v "Cannot export local symbol '__asan" || true; } >&2   # gold's noise about ASan's own symbols
   echo "== built in $(( $(date +%s) - start )) s" >&2
 fi

@@ -3,7 +3,7 @@ import Foundation
 @testable import ScopeGate
 
 // Target `jsonl`: bytes → the `check --batch` line reader as the CLI runs it (`BatchProcessor.process`, compiled
-// from Sources/scopegate/BatchRunner.swift) and `JSONParser` on the whole input. Invariants:
+// from Sources/scopegate/Batch*.swift and RequestLineReader.swift) and `JSONParser` on the whole input. Invariants:
 //  - every output line and audit line is valid JSON (our own parser accepts it);
 //  - a parsed value re-serialized with `jsonText` parses back to the same value.
 
@@ -79,7 +79,7 @@ public func jsonLinesFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 "jsonText produced text the parser rejects (\(error)): \(text.prefix(200))")
         }
     }
-    // 2. The batch reader, line by line, exactly as BatchSession.handleLine feeds it: the byte reader + renderer
+    // 2. The batch reader, line by line, exactly as BatchSession.line feeds it: the byte reader + renderer
     //    (`process`) must give the same bytes as the JSONParser path (`processWithJSONParser`), audit time aside.
     var processor = BatchProcessor(policy: policy, policyVersion: "fuzz-1", audit: true)
     var reference = BatchProcessor(policy: policy, policyVersion: "fuzz-1", audit: true)

@@ -7,11 +7,12 @@ struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decide whether scopes allow a call; one call, or a stream of JSON Lines with --batch.",
         discussion: """
-            Single call: exit 0 allowed, 1 denied. With --explain, the rule, each requirement part, which clause \
+            Single call: exit 0 allowed, 1 denied, 2 when no rule matches the tool (the closest name is \
+            suggested). With --explain, the rule, each requirement part, which clause \
             was satisfied, ignored scopes and the cheapest completion are printed.
             Batch: each input line is {"id"?, "method"?, "tool", "arguments"?, "scopes": "a b" | ["a","b"], \
             "client_id"?}; each output line is a Decision record (docs/records.md). A bad line is answered \
-            in-stream with {"v":1,"line":N,"error":{…}}, the rest is processed, and the exit code is then 2. \
+            in-stream with {"v":1,"line":N,"id"?,"error":{…}}, the rest is processed, and the exit code is then 2. \
             Denies do not change the exit code (0). --log writes one audit event per decision.
             """)
 
@@ -88,6 +89,7 @@ struct Check: AsyncParsableCommand {
             grant = policy.grant(scopeString: scopes ?? "")
         }
         let decision = policy.decide(call, grant: grant)
+        if decision.reason == .unknownTool { throw Self.unknownTool(call.name, in: policy, path: policyOptions.policy) }
         let record = policy.record(for: decision, call: call, grant: grant)
         switch format {
         case .json:
@@ -106,6 +108,14 @@ struct Check: AsyncParsableCommand {
             Output.stdout(out)
         }
         if !decision.allowed { throw Exit.finding }
+    }
+
+    /// A tool named on the command line that no rule matches is an input error (exit 2), not a denial: most
+    /// often a typo, so the closest tool name is suggested.
+    static func unknownTool(_ name: String, in policy: CompiledPolicy, path: String) -> ExitCode {
+        Output.fail(
+            "unknown tool `\(name)`" + ScopeGate.Suggest.clause(name, policy.model.tools.map(\.pattern)),
+            help: "`scopegate scopes --policy \(path)` and the policy's `tools:` list what exists")
     }
 
     /// The token from --token or --token-file, if given.

@@ -31,9 +31,7 @@ struct Requires: ParsableCommand {
             let ruleIndex = policy.toolRuleIndex(for: tool)
                 ?? policy.model.tools.firstIndex(where: { $0.pattern == tool })
         else {
-            throw Output.fail(
-                "unknown tool `\(tool)`",
-                help: "`scopegate scopes --policy \(policyOptions.policy)` and the policy's `tools:` list what exists")
+            throw Check.unknownTool(tool, in: policy, path: policyOptions.policy)
         }
         let rule = policy.model.tools[ruleIndex]
         let selection = ToolSelection(tool: tool, actions: actions.isEmpty ? nil : actions)

@@ -3,7 +3,7 @@ import Foundation
 import ScopeGate
 import ScopeGateTokens
 
-/// Exit codes of design.md.
+/// The exit codes every command shares (docs/cli.md): 1 a finding (lint errors, a deny), 2 cannot do the job.
 enum Exit {
     static let finding = ExitCode(1)
     static let cannot = ExitCode(2)

@@ -1,4 +1,5 @@
 import Foundation
+import ScopeGateTesting
 import Testing
 
 @testable import ScopeGate

@@ -1,3 +1,4 @@
+import ScopeGateTesting
 import Testing
 
 @testable import ScopeGate

@@ -8,6 +8,7 @@ import Benchmark
 import BenchmarkSupport
 import Foundation
 import ScopeGate
+import ScopeGateTesting
 
 /// Where a mixed-workload row continues in its visiting order: each sample of a row takes the next stretch, so the
 /// samples together walk the whole pool instead of repeating its first thousand entries. The benchmark runner

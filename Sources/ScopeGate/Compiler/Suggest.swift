@@ -1,7 +1,7 @@
 /// "Did you mean" suggestions by edit distance.
-enum Suggest {
+package enum Suggest {
     /// The closest candidate within a small edit distance, if any.
-    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+    package static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let limit = max(2, word.count / 3)
         var best: (String, Int)?
         for candidate in candidates {
@@ -38,7 +38,7 @@ enum Suggest {
     }
 
     /// `; did you mean `x`?` or empty.
-    static func clause(_ word: String, _ candidates: some Sequence<String>) -> String {
+    package static func clause(_ word: String, _ candidates: some Sequence<String>) -> String {
         closest(to: word, in: candidates).map { "; did you mean `\($0)`?" } ?? ""
     }
 }

@@ -1,5 +1,5 @@
-internal import CYaml
-import Yams
+internal import CLibYAML
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -11,43 +11,59 @@ import Yams
 /// index ranges into another. An alias is not a node of its own: its parent refers to the anchored node's index,
 /// so the tree is a DAG and alias expansion (and its node count) happens when ``TreeBuilder`` walks it.
 ///
-/// This replaces Yams' `Parser.singleRoot`, which builds a `Node` tree with resolved tags (one `Tag` object per
-/// node) and checks duplicate keys by hashing whole key subtrees. The composition rules are Yams' own, so trees,
-/// locations and errors are the same: anchors are registered when their node ends (a node cannot refer to
-/// itself), later anchors shadow earlier ones, an undefined alias is a composer error, and a mapping with two
-/// equal keys fails as Yams fails, reporting the same key at the same place.
-struct ComposedYAML: Sendable {
-    struct Node: Sendable {
-        enum Kind: UInt8, Sendable { case scalar, sequence, mapping }
-        var kind: Kind
+/// The composition rules are those of Yams' `Parser.singleRoot` (the reference loader in `ScopeGateTesting`,
+/// which builds a `Node` tree with resolved tags), so trees, locations and errors are the same: anchors are
+/// registered when their node ends (a node cannot refer to itself), later anchors shadow earlier ones, an
+/// undefined alias is a composer error, and a mapping with two equal keys (``DuplicateKeyNode``) is an error that
+/// reports the same key at the same place.
+package struct ComposedYAML: Sendable {
+    package struct Node: Sendable {
+        package enum Kind: UInt8, Sendable { case scalar, sequence, mapping }
+        package var kind: Kind
         /// A scalar written plainly (not quoted, not a block scalar): its text may be a null, boolean or number.
-        var plain: Bool
+        package var plain: Bool
         /// A mapping with two scalar keys of equal text (equal nodes are a composer error, so these differ in
         /// tag, like `1` and `"1"`). Only such a mapping, or one whose keys change in ``TreeBuilder``, can have
         /// keys that read the same.
-        var keysShareText = false
+        package var keysShareText = false
         /// A scalar whose text holds a `$` (only such a text can need `${VAR}` substitution).
-        var hasDollar = false
+        package var hasDollar = false
         /// 1-based, as Yams' `Mark`. (32 bits: a policy file is far below 2³¹ lines; the node stays 20 bytes.)
-        var line: Int32
-        var column: Int32
+        package var line: Int32
+        package var column: Int32
         /// Scalar: index into `strings`. Sequence and mapping: start of the children in `children`.
-        var first: Int32
+        package var first: Int32
         /// Number of children (a mapping has key, value, key, value, …).
-        var count: Int32
+        package var count: Int32
+
+        package init(
+            kind: Kind, plain: Bool, keysShareText: Bool = false, hasDollar: Bool = false, line: Int32, column: Int32,
+            first: Int32, count: Int32
+        ) {
+            self.kind = kind
+            self.plain = plain
+            self.keysShareText = keysShareText
+            self.hasDollar = hasDollar
+            self.line = line
+            self.column = column
+            self.first = first
+            self.count = count
+        }
         // Tags and expanded sizes are only needed while composing (for the duplicate-key check), so the composer
         // keeps them beside the nodes, and a node stays 20 bytes for as long as the document lives.
     }
 
-    var nodes: [Node] = []
-    var strings: [String] = []
-    var children: [Int32] = []
+    package var nodes: [Node] = []
+    package var strings: [String] = []
+    package var children: [Int32] = []
     /// The document's root; nil for an empty stream.
-    var root: Int32?
+    package var root: Int32?
 
-    func node(_ index: Int32) -> Node { nodes[Int(index)] }
-    func text(of node: Node) -> String { strings[Int(node.first)] }
-    func child(_ node: Node, _ i: Int) -> Int32 { children[Int(node.first) + i] }
+    package init() {}
+
+    package func node(_ index: Int32) -> Node { nodes[Int(index)] }
+    package func text(of node: Node) -> String { strings[Int(node.first)] }
+    package func child(_ node: Node, _ i: Int) -> Int32 { children[Int(node.first) + i] }
 }
 
 extension ComposedYAML {
@@ -68,7 +84,7 @@ extension ComposedYAML {
 }
 
 /// Drives libyaml's event parser and builds a ``ComposedYAML``. Owns the libyaml parser and event.
-private struct EventComposer: ~Copyable {
+struct EventComposer: ~Copyable {
     let text: String
     var document = ComposedYAML()
     /// libyaml keeps a pointer to the parser in itself, so the parser must not move: it lives on the heap.
@@ -86,7 +102,8 @@ private struct EventComposer: ~Copyable {
     /// Reused by the large mappings' duplicate check on ASCII keys: node index + 1 per slot, 0 when empty.
     var keyTable: [Int32] = []
     var strTag: Int32 = -1
-    /// By node: index into `tagNames` of the node's tag as Yams gives it to `Tag`, or -1 for an implicit tag.
+    /// By node: index into `tagNames` of the node's explicit tag (as libyaml resolves it), or -1 for an implicit
+    /// tag.
     var nodeTags: [Int32] = []
     /// By node: the number of nodes it expands to, aliases included, saturating.
     var nodeSizes: [Int] = []
@@ -239,7 +256,7 @@ private struct EventComposer: ~Copyable {
     }
 
     mutating func strTagIndex() -> Int32 {
-        if strTag < 0 { strTag = intern(tag: Tag.Name.str.rawValue) }
+        if strTag < 0 { strTag = intern(tag: DuplicateKeyNode.strTag) }
         return strTag
     }
 
@@ -260,127 +277,6 @@ private struct EventComposer: ~Copyable {
         var length = 0
         while pointer[length] != 0 { length += 1 }
         return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
-    }
-
-    /// Yams rejects a mapping in which two keys are equal `Node`s (same text and resolved tag, or equal
-    /// collections). Equal keys need equal text, so the common case is settled by comparing the texts of the
-    /// scalar keys; only when two texts are equal, or two keys are collections, are Yams nodes built and
-    /// compared exactly as Yams does, so the verdict and the key reported are Yams'.
-    /// Returns whether two scalar keys have equal text (and the mapping is still valid: their tags differ).
-    mutating func checkDuplicates(_ items: Range<Int>) throws(YAMLSyntaxError) -> Bool {
-        let pairs = items.count / 2
-        guard pairs >= 2 else { return false }
-        var suspect = false
-        var collectionKeys = 0
-        let start = items.lowerBound
-        let all = document.children
-        if pairs <= 8 {
-            outer: for i in 0..<pairs {
-                let a = document.nodes[Int(all[start + 2 * i])]
-                guard a.kind == .scalar else {
-                    collectionKeys += 1
-                    continue
-                }
-                for j in 0..<i {
-                    let b = document.nodes[Int(all[start + 2 * j])]
-                    if b.kind == .scalar, document.text(of: a) == document.text(of: b) {
-                        suspect = true
-                        break outer
-                    }
-                }
-            }
-        } else if let found = asciiKeysShareText(all[start..<(start + 2 * pairs)]) {
-            (suspect, collectionKeys) = found
-        } else {
-            seenKeys.removeAll(keepingCapacity: true)
-            for i in 0..<pairs {
-                let a = document.nodes[Int(all[start + 2 * i])]
-                guard a.kind == .scalar else {
-                    collectionKeys += 1
-                    continue
-                }
-                if !seenKeys.insert(document.text(of: a)).inserted {
-                    suspect = true
-                    break
-                }
-            }
-        }
-        guard suspect || collectionKeys >= 2 else { return suspect }
-        let keys = (0..<pairs).map { all[start + 2 * $0] }
-        // A key that expands past any sane size (aliases of aliases) is not compared: hashing it would take
-        // as long as expanding it. The tree builder's node limit rejects such a document anyway.
-        guard keys.allSatisfy({ nodeSizes[Int($0)] <= 1_000_000 }) else { return suspect }
-        var cache: [Int32: Yams.Node] = [:]
-        let yamsKeys = keys.map { yamsNode($0, &cache) }
-        // Yams' `checkDuplicates`, on indices so the first occurrence's location can be found.
-        let groups = Dictionary(grouping: keys.indices) { yamsKeys[$0] }.filter { $1.count > 1 }
-        guard let firstKey = groups.keys.sorted().first, let firstIndex = groups[firstKey]?.first else {
-            return suspect
-        }
-        let node = document.nodes[Int(keys[firstIndex])]
-        throw .duplicateKey(firstKey.string ?? "<uncovertable>", line: Int(node.line), column: Int(node.column))
-    }
-
-    /// For a large mapping whose scalar keys are all ASCII: whether two of them have equal text, and how many keys
-    /// are collections (counted up to the first equal pair, as the `Set` path does). Hashes the keys' bytes into
-    /// a reused open-addressing table instead of a `Set<String>` (SipHash per key). ASCII only: for ASCII text
-    /// `String` equality is byte equality, so equal hashes and bytes find exactly the pairs `==` would; any
-    /// non-ASCII key returns nil and the caller takes the `Set` path.
-    mutating func asciiKeysShareText(_ items: ArraySlice<Int32>) -> (Bool, Int)? {
-        let pairs = items.count / 2
-        var capacity = 16
-        while capacity < pairs * 2 { capacity <<= 1 }
-        if keyTable.count < capacity {
-            keyTable = Array(repeating: 0, count: capacity)
-        } else {
-            for i in 0..<capacity { keyTable[i] = 0 }
-        }
-        let mask = capacity - 1
-        var collectionKeys = 0
-        for i in 0..<pairs {
-            let keyIndex = items[items.startIndex + 2 * i]
-            let a = document.nodes[Int(keyIndex)]
-            guard a.kind == .scalar else {
-                collectionKeys += 1
-                continue
-            }
-            var text = document.text(of: a)
-            let hash: UInt64? = text.withUTF8 { bytes in
-                for b in bytes where b >= 0x80 { return nil }
-                return NameIndex.hash(bytes)
-            }
-            guard let hash else { return nil }
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while keyTable[slot] != 0 {
-                if document.text(of: document.nodes[Int(keyTable[slot] - 1)]) == text { return (true, collectionKeys) }
-                slot = (slot + 1) & mask
-            }
-            keyTable[slot] = keyIndex + 1
-        }
-        return (false, collectionKeys)
-    }
-
-    /// The Yams node Yams' parser would have built for `index` (tags and styles included; marks are not needed).
-    func yamsNode(_ index: Int32, _ cache: inout [Int32: Yams.Node]) -> Yams.Node {
-        if let node = cache[index] { return node }
-        let n = document.nodes[Int(index)]
-        let tagIndex = nodeTags[Int(index)]
-        let tag = Tag(tagIndex < 0 ? .implicit : Tag.Name(rawValue: tagNames[Int(tagIndex)]))
-        let result: Yams.Node
-        switch n.kind {
-        case .scalar:
-            result = .scalar(.init(document.text(of: n), tag, n.plain ? .plain : .any))
-        case .sequence:
-            result = .sequence(.init((0..<Int(n.count)).map { yamsNode(document.child(n, $0), &cache) }, tag))
-        case .mapping:
-            result = .mapping(
-                .init(
-                    (0..<Int(n.count) / 2).map {
-                        (yamsNode(document.child(n, 2 * $0), &cache), yamsNode(document.child(n, 2 * $0 + 1), &cache))
-                    }, tag))
-        }
-        cache[index] = result
-        return result
     }
 
     /// The parser's error, as Yams' `YamlError(from:with:)` builds it.

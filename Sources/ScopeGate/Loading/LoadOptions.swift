@@ -2,6 +2,12 @@ import Foundation
 
 /// Limits and inputs for loading policy files. Limits are checked before (or while) doing work, so a
 /// hostile file costs bounded time and memory.
+///
+/// ```swift
+/// var options = LoadOptions(environment: ["TENANT": "acme"])   // `${TENANT}` in the policy
+/// options.maxFileBytes = 1 << 20
+/// let result = PolicyCompiler(options: options).compile(path: "policy.yaml")
+/// ```
 public struct LoadOptions: Sendable {
     /// Largest policy file accepted, in bytes (default 8 MiB).
     public var maxFileBytes: Int = 8 << 20

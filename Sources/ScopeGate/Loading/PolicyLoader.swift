@@ -1,10 +1,16 @@
 import Foundation
 
 /// One loaded policy file: its text (for caret snippets), its tree, and where it was included from.
-struct LoadedFile: Sendable {
-    var path: String
-    var text: String
-    var root: YAMLNode?
+package struct LoadedFile: Sendable {
+    package var path: String
+    package var text: String
+    package var root: YAMLNode?
+
+    package init(path: String, text: String, root: YAMLNode?) {
+        self.path = path
+        self.text = text
+        self.root = root
+    }
 }
 
 /// The files of a policy, root first, plus the diagnostics raised while reading them.
@@ -15,8 +21,8 @@ struct LoadResult: Sendable {
 
 /// Reads policy files into located YAML trees, enforcing size, encoding, depth, node and scalar limits.
 /// libyaml's events are composed into a ``ComposedYAML``, which ``TreeBuilder`` checks into a ``YAMLDocument``.
-struct PolicyLoader {
-    var options: LoadOptions
+package struct PolicyLoader {
+    package var options: LoadOptions
 
     /// Reads a file from disk.
     func read(path: String, includedFrom: SourceLocation?, diagnostics: inout Diagnostics) -> LoadedFile? {
@@ -116,7 +122,7 @@ struct PolicyLoader {
         return file
     }
 
-    static func firstInvalidUTF8(in data: Data) -> (Int, Int) {
+    package static func firstInvalidUTF8(in data: Data) -> (Int, Int) {
         var line = 1
         var lineStart = 0
         var i = 0
@@ -155,7 +161,7 @@ struct PolicyLoader {
         return (line, 1)
     }
 
-    static func diagnostic(for error: YAMLSyntaxError, path: String, text: String) -> Diagnostic {
+    package static func diagnostic(for error: YAMLSyntaxError, path: String, text: String) -> Diagnostic {
         switch error {
         case .syntax(let context, let problem, let markLine, let markColumn):
             let location = SourceLocation(file: path, line: max(markLine, 1), column: max(markColumn, 1))

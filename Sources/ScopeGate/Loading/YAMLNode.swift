@@ -3,22 +3,22 @@ import Foundation
 /// A loaded YAML document: the composed nodes after the loader's checks (limits applied, `${VAR}` substituted),
 /// shared by every ``YAMLNode`` that views it. The nodes stay in ``ComposedYAML``'s flat arrays, so a large policy
 /// costs one 20-byte record and one string per node rather than a tree of nodes, each holding a path.
-final class YAMLDocument: Sendable {
+package final class YAMLDocument: Sendable {
     let path: String
     let composed: ComposedYAML
 
-    init(path: String, composed: ComposedYAML) {
+    package init(path: String, composed: ComposedYAML) {
         self.path = path
         self.composed = composed
     }
 
     /// The root node, or nil for an empty document.
-    var root: YAMLNode? { composed.root.map { YAMLNode(document: self, index: $0) } }
+    package var root: YAMLNode? { composed.root.map { YAMLNode(document: self, index: $0) } }
 }
 
 /// A located YAML node: a view into its ``YAMLDocument``. Produced by ``PolicyLoader`` (with limits enforced and
 /// variables substituted when the document was loaded) and read by the decode passes.
-struct YAMLNode: Sendable {
+package struct YAMLNode: Sendable {
     enum Kind: Sendable {
         /// A scalar: its text, whether it was quoted or a block scalar (so never a number/bool/null),
         /// and whether it is a plain null (`~`, `null`, empty).

@@ -1,9 +1,7 @@
-import Yams
-
 /// Why a file is not well-formed YAML, as reported by the parser (libyaml) or the composer (undefined alias,
 /// duplicate key, several documents). ``PolicyLoader/diagnostic(for:path:text:)`` turns it into a diagnostic.
 /// Lines and columns are 1-based; columns count Unicode scalars, as libyaml does.
-enum YAMLSyntaxError: Error, Sendable, Equatable {
+package enum YAMLSyntaxError: Error, Sendable, Equatable {
     /// The reader refused a character (for example a control character). `offset` is the position of the
     /// offending character, counted in `Character`s of the text (as Yams counts it), when known.
     case reader(problem: String, offset: Int?)
@@ -14,19 +12,4 @@ enum YAMLSyntaxError: Error, Sendable, Equatable {
     case duplicateKey(String, line: Int, column: Int)
     /// Anything else (the parser ran out of memory), with its description.
     case other(String)
-
-    /// The same error as Yams reports it (the reference path, kept for differential tests).
-    init(_ error: YamlError) {
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            self = .syntax(context: context?.text, problem: problem, line: mark.line, column: mark.column)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            self = .duplicateKey(duplicates.first ?? "", line: context.mark.line, column: context.mark.column)
-        case .reader(let problem, let offset, _, _):
-            self = .reader(problem: problem, offset: offset)
-        default:
-            self = .other("\(error)")
-        }
-    }
 }

@@ -2,6 +2,17 @@ import Foundation
 
 /// A strict, allocation-light JSON parser over UTF-8 bytes producing ``JSONValue``. Rejects duplicate
 /// object keys, trailing garbage, nesting deeper than `maxDepth`, and invalid escapes or UTF-8.
+///
+/// One of the two JSON readers of ScopeGate. This one is general: whole texts become ``JSONValue``s, and its
+/// cursor (``Reader``) also serves the line readers that pick a few fields out of a JSON Lines record without
+/// building the rest (`check --batch` requests, audit events for ``UsageAggregator``). The other is
+/// `ScopeGateTokens`' `StrictJSON`, which reads JOSE headers and claims into `ClaimValue` (numbers as `Double`,
+/// as JWT libraries compare them) and whose failures map to token error codes.
+///
+/// ```swift
+/// let value = try JSONParser().parse(#"{"action":"read","n":2}"#)
+/// if case .object(let fields) = value { print(fields["action"] ?? .null) }
+/// ```
 public struct JSONParser {
     /// Why a text is not acceptable JSON, with the byte offset.
     public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
@@ -47,19 +58,28 @@ public struct JSONParser {
         return (value, reader.position)
     }
 
-    struct Reader {
-        let bytes: UnsafeBufferPointer<UInt8>
-        let maxDepth: Int
-        var position = 0
+    /// A cursor over one JSON text: builds values (``value(depth:)``), or skips them (``skipValue(depth:)``) and
+    /// reads strings and numbers in place, for readers that pick a few fields out of a line.
+    package struct Reader {
+        package let bytes: UnsafeBufferPointer<UInt8>
+        package let maxDepth: Int
+        package var position = 0
 
-        init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        package init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
             self.bytes = bytes
             self.maxDepth = maxDepth
         }
 
-        func fail(_ message: String) -> Failure { Failure(message: message, offset: position) }
+        package func fail(_ message: String) -> Failure { Failure(message: message, offset: position) }
 
-        mutating func skipSpace() {
+        /// Consumes `byte` if it is next.
+        package mutating func take(_ byte: UInt8) -> Bool {
+            guard position < bytes.count, bytes[position] == byte else { return false }
+            position += 1
+            return true
+        }
+
+        package mutating func skipSpace() {
             while position < bytes.count {
                 let b = bytes[position]
                 guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
@@ -67,7 +87,7 @@ public struct JSONParser {
             }
         }
 
-        mutating func value(depth: Int) throws(Failure) -> JSONValue {
+        package mutating func value(depth: Int) throws(Failure) -> JSONValue {
             guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
             guard position < bytes.count else { throw fail("unexpected end of input") }
             switch bytes[position] {
@@ -87,7 +107,7 @@ public struct JSONParser {
             }
         }
 
-        mutating func literal(_ word: StaticString) throws(Failure) {
+        package mutating func literal(_ word: StaticString) throws(Failure) {
             let count = word.utf8CodeUnitCount
             guard position + count <= bytes.count else { throw fail("invalid literal") }
             let p = word.utf8Start
@@ -246,6 +266,33 @@ public struct JSONParser {
         }
 
         mutating func number() throws(Failure) -> JSONValue {
+            let start = try numberSpan().lowerBound
+            // Fast path: an integer of up to 18 digits is exact in Int64.
+            if position - start <= 18 {
+                var value: Int64 = 0
+                var negative = false
+                var plain = true
+                for i in start..<position {
+                    let c = bytes[i]
+                    if c == UInt8(ascii: "-") {
+                        negative = true
+                        continue
+                    }
+                    guard c >= 0x30 && c <= 0x39 else {
+                        plain = false
+                        break
+                    }
+                    value = value * 10 + Int64(c - 0x30)
+                }
+                if plain { return .number(Decimal(negative ? -value : value)) }
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+            guard let d = DecimalText.decimal(text) else { throw Failure(message: "invalid number", offset: start) }
+            return .number(d)
+        }
+
+        /// Reads a number's text (the JSON grammar, at most 64 characters) without converting it: its range.
+        package mutating func numberSpan() throws(Failure) -> Range<Int> {
             let start = position
             if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
             guard position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 else {
@@ -275,28 +322,7 @@ public struct JSONParser {
                 while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
             }
             guard position - start <= 64 else { throw Failure(message: "number too long", offset: start) }
-            // Fast path: an integer of up to 18 digits is exact in Int64.
-            if position - start <= 18 {
-                var value: Int64 = 0
-                var negative = false
-                var plain = true
-                for i in start..<position {
-                    let c = bytes[i]
-                    if c == UInt8(ascii: "-") {
-                        negative = true
-                        continue
-                    }
-                    guard c >= 0x30 && c <= 0x39 else {
-                        plain = false
-                        break
-                    }
-                    value = value * 10 + Int64(c - 0x30)
-                }
-                if plain { return .number(Decimal(negative ? -value : value)) }
-            }
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-            guard let d = DecimalText.decimal(text) else { throw Failure(message: "invalid number", offset: start) }
-            return .number(d)
+            return start..<position
         }
     }
 }

@@ -2,11 +2,21 @@ import Foundation
 
 /// JSON parsing for untrusted input: a small recursive-descent parser (RFC 8259 grammar, no duplicate object keys
 /// after unescaping, bounded nesting, numbers as `Double` and refused when not finite) that builds the
-/// ``ClaimValue`` directly, without Foundation's `JSONDecoder`: decoding claims through `Decodable` builds and
-/// discards an error for every type it tries, which would be most of the cost of an uncached token verification.
+/// ``ClaimValue`` directly, without an intermediate tree or decoder (this is on every uncached token
+/// verification).
 ///
 /// `JSONSerialization`/`JSONDecoder` silently keep the last of duplicate keys, which lets two parsers disagree
 /// about a token (`{"aud":"a","aud":"b"}`); so duplicates are an error here.
+///
+/// One of the two JSON readers of ScopeGate. The core's `JSONParser` reads policies' arguments, requests and
+/// records into `JSONValue` (numbers as `Decimal`, errors as messages with byte offsets); this one reads JOSE
+/// headers and claims into ``ClaimValue``, with numbers as `Double` (how JWT libraries and issuers treat `exp`,
+/// `nbf` and `iat`) and failures that map to token error codes. Converting from `JSONValue` would build every
+/// token twice and change how numbers round.
+///
+/// ```swift
+/// let claims = try StrictJSON.parseObject(Array(#"{"sub":"bot","exp":1767225600}"#.utf8), maxDepth: 16)
+/// ```
 enum StrictJSON {
     enum Failure: Error, Equatable {
         case syntax

@@ -1,13 +1,14 @@
 import Foundation
+import ScopeGate
 import Yams
 
-// The loader as it was before the event-based composer: Yams' `Parser.singleRoot` builds a `Node` tree, then
-// `LegacyTreeBuilder` converts it. Not used by the compiler; kept, unchanged, as the reference that
-// `LoaderDifferentialTests` compares the event-based loader against (trees, locations and diagnostics).
+// The reference loader: Yams' `Parser.singleRoot` builds a `Node` tree, then `LegacyTreeBuilder` converts it.
+// Not used by the compiler; `LoaderDifferentialTests` compares the event-based loader (libyaml events composed by
+// `ComposedYAML`) against it: trees, locations and diagnostics.
 
 extension PolicyLoader {
     /// Parses bytes through Yams' composer (the reference path). Same contract as ``parse(data:path:includedFrom:diagnostics:)``.
-    func parseWithYamsComposer(
+    package func parseWithYamsComposer(
         data: Data, path: String, includedFrom: SourceLocation? = nil,
         diagnostics: inout Diagnostics
     ) -> LoadedFile? {
@@ -208,5 +209,22 @@ struct LegacyTreeBuilder {
         }
         out += rest
         return out
+    }
+}
+
+extension YAMLSyntaxError {
+    /// The same error as Yams reports it (the reference path, kept for differential tests).
+    package init(_ error: YamlError) {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            self = .syntax(context: context?.text, problem: problem, line: mark.line, column: mark.column)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            self = .duplicateKey(duplicates.first ?? "", line: context.mark.line, column: context.mark.column)
+        case .reader(let problem, let offset, _, _):
+            self = .reader(problem: problem, offset: offset)
+        default:
+            self = .other("\(error)")
+        }
     }
 }

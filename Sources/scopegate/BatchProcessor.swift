@@ -1,0 +1,113 @@
+import Foundation
+import ScopeGate
+
+/// Decides one batch request line. Grants are cached by their scope text (tokens repeat across lines).
+struct BatchProcessor {
+    let policy: CompiledPolicy
+    let policyVersion: String
+    let audit: Bool
+    let maxLineBytes = 1 << 20
+    var grantCache: [String: Grant] = [:]
+    /// Grants by the raw bytes of a line's `scopes` value (quotes or brackets included, so a string and a list
+    /// never share a key).
+    var grantsByBytes = BytesCache<Grant>(limit: 4096)
+    let parser = JSONParser(maxDepth: 32)
+
+    init(policy: CompiledPolicy, policyVersion: String, audit: Bool) {
+        self.policy = policy
+        self.policyVersion = policyVersion
+        self.audit = audit
+    }
+
+    /// The error record of a bad line (docs/records.md): `id` is the request's `id` as JSON text, when the line
+    /// was read far enough to find it.
+    static func errorLine(_ line: Int, id: String?, _ code: String, _ message: String) -> String {
+        let idField = id.map { ",\"id\":\($0)" } ?? ""
+        return
+            "{\"v\":1,\"line\":\(line)\(idField),\"error\":{\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))}}"
+    }
+
+    /// Answers one line (no newline, no trailing CR), appending the Decision or error record and, with `audit`,
+    /// the audit event to the buffers, each with a newline; returns false for a bad line. The common shape is
+    /// read by ``RequestLineReader`` without building a dictionary; everything else (errors included) goes
+    /// through ``processWithJSONParser(_:lineNumber:)``, so both give the same bytes.
+    mutating func process(
+        _ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, output: inout [UInt8], audit auditOut: inout [UInt8]
+    ) -> Bool {
+        guard let fields = RequestLineReader.read(line, parser: parser),
+            let grant = fastGrant(line, fields),
+            case (true, let id) = fastID(line, fields)
+        else {
+            let result = processWithJSONParser(line, lineNumber: lineNumber)
+            output.append(contentsOf: result.output.utf8)
+            output.append(0x0A)
+            if let audit = result.audit {
+                auditOut.append(contentsOf: audit.utf8)
+                auditOut.append(0x0A)
+            }
+            return result.ok
+        }
+        let call = Call(method: fields.method ?? "tools/call", name: fields.name ?? "", arguments: fields.arguments)
+        let decision = policy.decide(call, grant: grant)
+        let record = policy.record(for: decision, call: call, grant: grant, line: lineNumber, id: id)
+        record.write(to: &output)
+        output.append(0x0A)
+        if audit {
+            let event = AuditEvent(
+                decision: decision, record: record, call: call, grant: grant, policy: policy,
+                policyVersion: policyVersion, time: Date(), clientID: fields.clientID)
+            auditOut.append(contentsOf: event.json.utf8)
+            auditOut.append(0x0A)
+        }
+        return true
+    }
+
+    /// The grant for the raw `scopes` value, from the cache keyed by its bytes; nil when a scope string is not
+    /// valid UTF-8 (the parser path then reports the line).
+    mutating func fastGrant(_ line: UnsafeBufferPointer<UInt8>, _ fields: RequestFields) -> Grant? {
+        let key = UnsafeBufferPointer(rebasing: line[fields.scopes])
+        if let grant = grantsByBytes.lookup(key) { return grant }
+        let grant: Grant
+        if fields.scopesIsArray {
+            var list: [String] = []
+            for range in fields.scopeItems {
+                guard let s = String(validating: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self) else {
+                    return nil
+                }
+                list.append(s)
+            }
+            grant = policy.grant(list)
+        } else {
+            guard
+                let s = String(
+                    validating: UnsafeBufferPointer(
+                        rebasing: line[(fields.scopes.lowerBound + 1)..<(fields.scopes.upperBound - 1)]),
+                    as: UTF8.self)
+            else { return nil }
+            grant = policy.grant(scopeString: s)
+        }
+        grantsByBytes.insert(key, grant)
+        return grant
+    }
+
+    /// The id as the record shows it (`JSONValue.jsonText` of a string or number): a plain integer or an
+    /// escape-free string is its own source text. Not `valid` (fall back) for invalid UTF-8 or a number the
+    /// parser rejects.
+    func fastID(_ line: UnsafeBufferPointer<UInt8>, _ fields: RequestFields) -> (valid: Bool, text: String?) {
+        guard let range = fields.id else { return (true, nil) }
+        let raw = UnsafeBufferPointer(rebasing: line[range])
+        if !fields.idIsNumber {
+            guard let text = String(validating: raw, as: UTF8.self) else { return (false, nil) }
+            return (true, text)
+        }
+        // The parser reads up to 18 characters of `-?digits` exactly (Int64), and `Decimal` prints them back
+        // unchanged, except `-0`.
+        if raw.count <= 18, !(raw.count == 2 && raw[0] == UInt8(ascii: "-") && raw[1] == 0x30),
+            !raw.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+        {
+            return (true, String(decoding: raw, as: UTF8.self))
+        }
+        guard case .number(let d)? = try? parser.parse(raw) else { return (false, nil) }
+        return (true, d.description)
+    }
+}
