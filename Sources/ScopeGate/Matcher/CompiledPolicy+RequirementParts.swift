@@ -62,16 +62,15 @@ extension CompiledPolicy {
         _ visit: (ClauseRange, PartSource) -> Bool
     ) -> Bool {
         if !rule.requirement.isEmpty, !visit(rule.requirement, .requires) { return false }
-        if let action, let extras = rule.extras {
-            let requirement = extras.actionList[action].requirement
-            if !requirement.isEmpty, !visit(requirement, .action) { return false }
+        // The selected action, copied once (its requirement and `when` list are read below).
+        let selected = action.flatMap { rule.extras?.actionList[$0] }
+        if let selected, !selected.requirement.isEmpty, !visit(selected.requirement, .action) { return false }
+        let when = rule.when
+        for i in when.indices where when[i].matches(arguments, notes: &notes) {
+            if !when[i].requirement.isEmpty, !visit(when[i].requirement, .ruleWhen(i)) { return false }
         }
-        for i in rule.when.indices where rule.when[i].matches(arguments, notes: &notes) {
-            let requirement = rule.when[i].requirement
-            if !requirement.isEmpty, !visit(requirement, .ruleWhen(i)) { return false }
-        }
-        if let action, let extras = rule.extras {
-            let when = extras.actionList[action].when
+        if let selected {
+            let when = selected.when
             for i in when.indices where when[i].matches(arguments, notes: &notes) {
                 if !when[i].requirement.isEmpty, !visit(when[i].requirement, .actionWhen(i)) { return false }
             }
