@@ -53,12 +53,13 @@ work, baseline, tolerance, update = sys.argv[1], sys.argv[2], float(sys.argv[3])
 ALLOCATORS = {"malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign"}
 
 
-def read_dump(path):
+def read_dump(path, names):
     """(instructions, allocator calls) of one callgrind dump (written with --dump-instr=yes --compress-pos=no): its
     totals line, and for each allocator the execution count of its entry instruction (its lowest address), which
     is its number of calls. (The dump's `calls=` counts are no use here: they also count calls made while
-    collection was off.) Names are compressed: `fn=(7) malloc` the first time, `fn=(7)` after."""
-    names, current, skip, instructions, npos = {}, None, False, 0, 1
+    collection was off.) Names are compressed across the dumps of one run: `fn=(7) malloc` the first time, in
+    whichever dump that is, and `fn=(7)` after, so `names` is shared by the calls, in dump order."""
+    current, skip, instructions, npos = None, False, 0, 1
     entry = {}  # allocator name -> (lowest address, its execution count)
     for line in open(path):
         if skip:  # the cost line after `calls=` is the call's inclusive cost, not the function's own
@@ -88,7 +89,8 @@ rows = [line.split() for line in open(os.path.join(work, "rows.txt")) if line.st
 dumps = sorted(glob.glob(os.path.join(work, "cg.*")), key=lambda p: int(p.rsplit(".", 1)[1]))
 if len(dumps) < len(rows):
     sys.exit(f"FAIL: {len(rows)} rows but {len(dumps)} callgrind dumps")
-counts = {name: (int(n), *read_dump(path)) for (name, n), path in zip(rows, dumps)}
+names = {}
+counts = {name: (int(n), *read_dump(path, names)) for (name, n), path in zip(rows, dumps)}
 if update:
     with open(baseline, "w") as f:
         f.write("# row\titerations\tinstructions\tallocations (callgrind; written by scripts/bench-check.sh --update)\n")
