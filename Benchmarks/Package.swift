@@ -24,7 +24,10 @@ let package = Package(
         // The fixtures and workloads shared by ScopeGateBenchmarks and InstructionCounts.
         .target(
             name: "BenchmarkSupport",
-            dependencies: [.product(name: "ScopeGate", package: coreIdentity)],
+            dependencies: [
+                .product(name: "ScopeGate", package: coreIdentity),
+                .product(name: "ScopeGateTesting", package: coreIdentity),
+            ],
             path: "Benchmarks/BenchmarkSupport"
         ),
         .executableTarget(
@@ -55,7 +58,11 @@ let package = Package(
         // (scripts/bench-check.sh, the CI gate on time).
         .executableTarget(
             name: "InstructionCounts",
-            dependencies: ["BenchmarkSupport", .product(name: "ScopeGate", package: coreIdentity)],
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "ScopeGate", package: coreIdentity),
+                .product(name: "ScopeGateTesting", package: coreIdentity),
+            ],
             path: "Benchmarks/InstructionCounts"
         ),
         // Not an ordo-one benchmark: the library side of bench/peers/run.sh (ScopeGate vs Cedar, OPA, Casbin).

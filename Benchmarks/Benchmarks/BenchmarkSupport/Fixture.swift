@@ -2,6 +2,7 @@
 // so both measure the same workloads. Everything here is built once per process, outside every measurement.
 import Foundation
 import ScopeGate
+import ScopeGateTesting
 
 /// The seeded synthetic policy (10,000 tools, 5,000 scopes) and the samples, grants and logs built from it.
 ///

@@ -1,6 +1,7 @@
 // The mixed decision workload: every iteration takes another (call, resolved grant) pair, drawn at random from a
 // pool of tens of thousands, instead of deciding one hot sample over and over.
 import ScopeGate
+import ScopeGateTesting
 
 /// A pool of calls on the synthetic policy (``Fixture``), each with its grant resolved outside every measurement,
 /// and a precomputed random visiting order, so the timed loop costs one array read per iteration beyond the

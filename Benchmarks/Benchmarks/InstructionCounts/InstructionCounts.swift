@@ -10,6 +10,7 @@
 // `<row> <iterations>`. Not an ordo-one benchmark (the benchmark plugin does not run it).
 import BenchmarkSupport
 import ScopeGate
+import ScopeGateTesting
 
 /// Keeps a value alive so the optimizer cannot drop the work that made it.
 @inline(never)
