@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Onboarding interop: `scopegate init` and `scopegate drift` against MCP servers no one here wrote
-# (mcp-server-time, mcp-server-git, mcp-server-fetch from PyPI), over stdio.
+# (mcp-server-time, mcp-server-git, mcp-server-fetch from PyPI) over stdio, and a Python `mcp` server over
+# Streamable HTTP on 127.0.0.1.
 #
 # For each server: `init --from-command` drafts a policy that passes `lint --strict`, names every tool the server
 # lists, gives read-only tools a `:read` scope and every other tool a `:write` or `:admin` scope, and whose test
@@ -8,8 +9,8 @@
 # Then `drift --from-file` on a list derived from mcp-server-git's real one reports an added tool (SGD01), a
 # removed one (SGD03) and a read-only tool turned destructive (SGD04), and exits 1.
 #
-# Python packages go into the gitignored venv `.venv-onboarding`. Every step is bounded by `timeout`; nothing
-# listens on the network (stdio only). Usage: scripts/onboarding-interop.sh   (SCOPEGATE=path to use a built binary)
+# Python packages go into the gitignored venv `.venv-onboarding`. Every step is bounded by `timeout`; the HTTP
+# server listens on 127.0.0.1 only (port ONBOARDING_HTTP_PORT, default 18931). Usage: scripts/onboarding-interop.sh   (SCOPEGATE=path to use a built binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -106,4 +107,32 @@ for code in ("SGD01", "SGD03", "SGD04"):
     assert code in codes, f"drift did not report {code}"
 PY
 timeout 60 "$sg" drift --policy "$work/policies/git.yaml" --from-file "$changed" --snapshot "$work/git.lock.json" || true
+
+echo "== Streamable HTTP: a Python mcp server on 127.0.0.1"
+port=${ONBOARDING_HTTP_PORT:-18931}
+cat > "$work/http_server.py" <<'PY'
+import sys
+from mcp.server.mcpserver import MCPServer
+from mcp_types import ToolAnnotations
+server = MCPServer("http-demo")
+@server.tool(annotations=ToolAnnotations(readOnlyHint=True, openWorldHint=False))
+def get_weather(city: str) -> str:
+    return "sunny"
+@server.tool()
+def delete_city(city: str) -> str:
+    return "gone"
+server.run(transport="streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
+PY
+timeout 300 "$venv/bin/python" "$work/http_server.py" "$port" > "$work/http.log" 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/mcp" && break; sleep 0.2; done
+timeout 60 "$sg" init --from-url "http://127.0.0.1:$port/mcp" -o "$work/policies/http.yaml" --prefix mcp:tools:demo \
+    || { cat "$work/http.log"; fail "http: init --from-url"; }
+timeout 60 "$sg" lint --strict "$work/policies/http.yaml" > /dev/null || fail "http: lint --strict"
+timeout 60 "$sg" test --policy "$work/policies/http.yaml" "$work/policies/tests/http.tests.yaml" --coverage-threshold 100 \
+    || fail "http: scopegate test"
+grep -A1 '^  get_weather:' "$work/policies/http.yaml" | grep -q 'mcp:tools:demo:read' || fail "http: get_weather is not read"
+grep -A1 '^  delete_city:' "$work/policies/http.yaml" | grep -q 'mcp:tools:demo:admin' || fail "http: delete_city is not admin"
+timeout 60 "$sg" drift --policy "$work/policies/http.yaml" --from-url "http://127.0.0.1:$port/mcp" || fail "http: drift"
 echo "onboarding interop: ok"

@@ -33,6 +33,7 @@ public final class StdioTransport: MCPTransport, @unchecked Sendable {
     private var outputClosed = false
     private var overflow = false
     private var stderrTail = Data()
+    private var stderrClosed = false
 
     /// Starts `argv[0]` (looked up in `PATH` when it has no `/`) with the rest as arguments.
     public init(argv: [String], environment: [String: String]? = nil) throws(MCPClientError) {
@@ -96,7 +97,11 @@ public final class StdioTransport: MCPTransport, @unchecked Sendable {
 
     private func received(stderr chunk: Data) {
         condition.lock()
-        defer { condition.unlock() }
+        defer {
+            condition.broadcast()
+            condition.unlock()
+        }
+        if chunk.isEmpty { stderrClosed = true }
         stderrTail.append(chunk)
         if stderrTail.count > Self.stderrTailBytes { stderrTail = Data(stderrTail.suffix(Self.stderrTailBytes)) }
     }
@@ -160,6 +165,11 @@ public final class StdioTransport: MCPTransport, @unchecked Sendable {
         // Give the child a moment to be reaped so its status is known.
         for _ in 0..<50 where process.isRunning { usleep(10_000) }
         let status = process.isRunning ? "closed its output" : "exited with status \(process.terminationStatus)"
+        // Read the rest of its stderr (bounded: a grandchild may hold the pipe open).
+        condition.lock()
+        let deadline = Date().addingTimeInterval(2)
+        while !stderrClosed && condition.wait(until: deadline) {}
+        condition.unlock()
         return MCPClientError(.childExited, "`\(argv[0])` \(status) before answering" + stderrSuffix())
     }
 

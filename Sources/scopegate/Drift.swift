@@ -49,7 +49,9 @@ struct Drift: ParsableCommand {
                 do { try ToolSnapshot.render(tools).write(toFile: snapshot, atomically: true, encoding: .utf8) } catch {
                     throw Output.fail("cannot write `\(snapshot)`: \(error.localizedDescription)")
                 }
-                Output.stderr("scopegate: wrote the snapshot of \(tools.count) tools to \(snapshot)\n")
+                Output.stderr(
+                    "scopegate: wrote the snapshot of \(tools.count) tool\(tools.count == 1 ? "" : "s") to \(snapshot)\n"
+                )
             } else {
                 do { previous = try ToolSnapshot.read(path: snapshot) } catch {
                     throw Output.fail("the snapshot `\(snapshot)`: \(error.code.id): \(error.message)")
@@ -62,7 +64,8 @@ struct Drift: ParsableCommand {
         case .human:
             Output.stdout(
                 findings.isEmpty
-                    ? "no drift: \(tools.count) tools, all named by the policy\n" : renderer.human(findings))
+                    ? "no drift: \(tools.count) tool\(tools.count == 1 ? "" : "s"), all named by the policy\n"
+                    : renderer.human(findings))
         case .json: Output.stdout(renderer.json(findings))
         case .github: Output.stdout(renderer.github(findings))
         case .sarif: Output.stdout(renderer.sarif(findings, toolVersion: ScopeGateCommand.version))

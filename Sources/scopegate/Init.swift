@@ -43,9 +43,12 @@ struct Init: ParsableCommand {
         if let output { try write(draft.policyYAML, to: output) } else { Output.stdout(draft.policyYAML) }
         if let testsPath { try write(draft.testsYAML, to: testsPath) }
         Output.stderr(
-            "scopegate: drafted \(draft.tools.count) tools of `\(serverName)`"
+            "scopegate: drafted \(plural(draft.tools.count, "tool")) of `\(serverName)`"
                 + (output.map { " into \($0)" } ?? "") + (testsPath.map { ", tests in \($0)" } ?? "") + "\n")
     }
+
+    /// `1 tool`, `12 tools`.
+    func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// `policies/git.yaml` → `policies/tests/git.tests.yaml`, as the repository's example policies are laid out.
     static func testsPath(for policy: String) -> String {

@@ -1,7 +1,8 @@
 import Foundation
 import ScopeGate
-import ScopeGateMCPClient
 import Testing
+
+@testable import ScopeGateMCPClient
 
 @Suite struct ToolListReaderTests {
     @Test func readsTheThreeForms() throws {
@@ -98,5 +99,16 @@ import Testing
             _ = try session.initialize()
             Issue.record("expected an error")
         } catch { #expect(error.code == .badJSON) }
+    }
+}
+
+@Suite struct HTTPTransportTests {
+    @Test func readsMessagesFromAnEventStream() throws {
+        let body =
+            "event: message\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\r\n\r\n"
+            + "id: 7\ndata: {\"jsonrpc\":\"2.0\",\ndata: \"id\":2,\"result\":{}}\n\n"
+        let messages = try HTTPTransport.events(in: Data(body.utf8))
+        #expect(messages.count == 2)
+        #expect(messages.last == .object(["jsonrpc": .string("2.0"), "id": .number(2), "result": .object([:])]))
     }
 }
