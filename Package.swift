@@ -61,6 +61,8 @@ let package = Package(
             dependencies: [
                 "ScopeGate",
                 "ScopeGateTokens",
+                "ScopeGateMCPClient",
+                "ScopeGateOnboarding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +79,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // A small MCP client without the SDK: stdio child processes, tools/list, saved tool lists. Used by
+        // `init` and `drift`; JSON comes from the core's parser.
+        .target(name: "ScopeGateMCPClient", dependencies: ["ScopeGate"]),
+        // Onboarding: drafting a policy from a server's tools (`init`) and checking drift (`drift`).
+        .target(name: "ScopeGateOnboarding", dependencies: ["ScopeGate", "ScopeGateMCPClient"]),
+        .testTarget(
+            name: "ScopeGateOnboardingTests", dependencies: ["ScopeGateOnboarding", "ScopeGateMCPClient", "ScopeGate"]),
         // The example MCP server protected by policies/climate.yaml (see examples/climate-server/README.md).
         .executableTarget(
             name: "climate-server",

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Why talking to an MCP server failed: a stable code plus a message for people.
+///
+/// ```swift
+/// do { tools = try session.listTools() } catch { print("\(error.code.id): \(error.message)") }
+/// ```
+public struct MCPClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable identifier of the kind of failure (an open set: new codes may be added).
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The stable string id, e.g. `mcp-timeout`.
+        public let id: String
+        public init(_ id: String) { self.id = id }
+        public var description: String { id }
+
+        /// The server process could not be started.
+        public static let spawnFailed = Code("mcp-spawn-failed")
+        /// The server process exited (or closed its output) before answering.
+        public static let childExited = Code("mcp-child-exited")
+        /// No answer within the time allowed; the server process was killed.
+        public static let timeout = Code("mcp-timeout")
+        /// A message or file was not the JSON expected.
+        public static let badJSON = Code("mcp-bad-json")
+        /// The JSON was well formed but not the shape MCP defines (e.g. a tool without a name).
+        public static let badMessage = Code("mcp-bad-message")
+        /// The server answered with a JSON-RPC error.
+        public static let rpcError = Code("mcp-rpc-error")
+        /// A message was larger than the limit.
+        public static let tooLarge = Code("mcp-too-large")
+        /// Writing to or reading from the server failed.
+        public static let io = Code("mcp-io")
+        /// An HTTP transport failure (status, content type, network).
+        public static let http = Code("mcp-http")
+    }
+
+    public let code: Code
+    /// Lowercase, no final period, names in backticks.
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.id): \(message)" }
+}
