@@ -22,7 +22,8 @@ trap 'rm -rf "$work"' EXIT
 [ -x "$sg" ] || timeout 1800 swift build --product scopegate
 if [ ! -x "$venv/bin/mcp-server-git" ] || ! "$venv/bin/python" -c 'import yaml' 2>/dev/null; then
     python3 -m venv "$venv"
-    timeout 600 "$venv/bin/pip" install -q mcp-server-time mcp-server-git mcp-server-fetch pyyaml
+    timeout 600 "$venv/bin/pip" install -q --disable-pip-version-check mcp==2.3.0 mcp-server-time==2026.10.19 \
+        mcp-server-git==2026.10.19 mcp-server-fetch==2026.10.24 pyyaml==6.0.3
 fi
 
 # mcp-server-git serves one repository.
