@@ -1,60 +1,100 @@
 #!/usr/bin/env bash
-# Measures `scopegate check --batch` end to end (JSON Lines in, Decision records out) on one core, as reported in
-# docs/performance.md: user CPU time (the machine is shared, so wall time mostly measures queueing).
+# Measures `scopegate check --batch` end to end (JSON Lines in, Decision records out, policy compile included) on
+# one core, as reported in docs/performance.md: user CPU time (the machine is shared, so wall time mostly measures
+# queueing).
 #
 #   scripts/batch-throughput.sh [LINES] [BINARY]
 #
-# LINES (default 200000) request lines are generated with a fixed seed: six tools (incl. `file_manager` with
-# actions and its `when` on `path`), six scope sets (strings and lists, one with an undefined wildcard), numeric
-# and string ids; about half are denials (each with a cheapest completion and a challenge). BINARY defaults to
-# the release build in .build-batch-rel (built here if missing).
+# Two workloads over one generated policy (5,000 tools, about 1,000 scopes in read → write → admin → manage
+# chains, some wildcards), both generated with a fixed seed, LINES lines each (default 100000):
+#   distinct: every line carries its own grant, a list of 4 to 10 scopes (about one in eight unknown), as when
+#             replaying an audit log or a test matrix: the grant cache never hits;
+#   repeated: the same tools, with grants drawn from six scope lists: the grant cache always hits.
+# BINARY defaults to the release build in .build-batch-rel (built here if missing).
 set -euo pipefail
 export SWIFT_BACKTRACE=enable=no
 cd "$(dirname "$0")/.."
-lines=${1:-200000}
+lines=${1:-100000}
 bin=${2:-.build-batch-rel/release/scopegate}
 if [ ! -x "$bin" ]; then
   timeout 3600 swift build -c release --product scopegate --scratch-path .build-batch-rel >&2
 fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-python3 - "$lines" > "$work/lines.jsonl" <<'PY'
+# BATCH_WORK=DIR keeps the generated policy and lines there (for profiling); a temporary directory otherwise.
+if [ -n "${BATCH_WORK:-}" ]; then
+  work=$BATCH_WORK
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
+python3 - "$lines" "$work" <<'PY'
 import json, random, sys
-random.seed(4)
-calls = [
-    ("get_forecast", {"location": "Oslo"}),
-    ("read_client", {"id": 42}),
-    ("export_report", None),
-    ("automation_run_report", {"when": "daily"}),
-    ("file_manager", {"action": "read", "path": "/tmp/a"}),
-    ("file_manager", {"action": "write", "path": "/etc/hosts"}),
-]
-scopes = [
-    "mcp:tools:climate read:files",
-    "mcp:tools:climate mcp:data:client-info:read read:files",
-    ["read:files", "mcp:operations:automation:workflows:run", "mcp:tools:climate"],
-    "write:files mcp:data:client-info:read mcp:tools:climate",
-    "mcp:* mcp:tools:climate",
-    ["admin:system", "mcp:tools:climate"],
-]
-out = sys.stdout
-for i in range(int(sys.argv[1])):
-    tool, args = random.choice(calls)
-    req = {"id": i if i % 3 else f"r{i}", "tool": tool, "scopes": random.choice(scopes)}
-    if args is not None:
-        req["arguments"] = args
-    out.write(json.dumps(req, separators=(",", ":")) + "\n")
+n, work = int(sys.argv[1]), sys.argv[2]
+rng = random.Random(19)
+scopes, concrete = [], []
+out = ["version: 1", "", "scopes:"]
+for s in range(10):
+    if s % 5 == 0:
+        out.append(f'  "svc{s}:*": {{risk: normal}}')
+    for a in range(5):
+        admins = []
+        for r in range(5):
+            base = f"svc{s}:area{a}:res{r}"
+            out.append(f'  "{base}:read": {{risk: low}}')
+            out.append(f'  "{base}:write": {{risk: normal, implies: ["{base}:read"]}}')
+            out.append(f'  "{base}:admin": {{risk: admin, implies: ["{base}:write"]}}')
+            concrete += [f"{base}:read", f"{base}:write", f"{base}:admin"]
+            admins.append(f'"{base}:admin"')
+        out.append(f'  "svc{s}:area{a}:manage": {{risk: admin, implies: [{", ".join(admins)}]}}')
+        concrete.append(f"svc{s}:area{a}:manage")
+reads = [c for c in concrete if c.endswith(":read") or c.endswith(":write")]
+out += ["", "tools:"]
+tools = []
+for t in range(5000):
+    name = f"tool_{t}"
+    kind = t % 5
+    if kind == 0:
+        req = f'"{rng.choice(reads)}"'
+    elif kind == 1:
+        req = f'{{all: ["{rng.choice(reads)}", "{rng.choice(reads)}"]}}'
+    elif kind == 2:
+        req = f'{{any: ["{rng.choice(concrete)}", {{all: ["{rng.choice(reads)}", "{rng.choice(reads)}"]}}]}}'
+    else:
+        req = f'{{any: ["{rng.choice(reads)}", "{rng.choice(reads)}", "{rng.choice(reads)}"]}}'
+    out.append(f"  {name}: {{requires: {req}}}")
+    tools.append(name)
+open(f"{work}/policy.yaml", "w").write("\n".join(out) + "\n")
+
+def grant():
+    g = [rng.choice(concrete) for _ in range(rng.randint(4, 10))]
+    for i in range(len(g)):
+        if rng.random() < 0.125:
+            g[i] = f"unknown:scope{rng.randint(0, 999)}"
+    if rng.random() < 0.05:
+        g[0] = f"svc{5 * rng.randint(0, 1)}:*"
+    return g
+
+pool = [grant() for _ in range(6)]
+for workload in ("distinct", "repeated"):
+    rng.seed(4)
+    with open(f"{work}/{workload}.jsonl", "w") as f:
+        for i in range(n):
+            g = grant() if workload == "distinct" else rng.choice(pool)
+            req = {"id": i if i % 3 else f"r{i}", "tool": rng.choice(tools), "scopes": g if i % 2 else " ".join(g)}
+            f.write(json.dumps(req, separators=(",", ":")) + "\n")
 PY
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-start=$(date +%s.%N)
-/usr/bin/time -f "%U %S %e" -o "$work/time" timeout 600 "$bin" check --policy policies/climate.yaml --batch "$work/lines.jsonl" > "$work/out" || [ $? = 1 ]
-read -r user sys wall < "$work/time"
-denied=$(grep -c '"allowed":false' "$work/out" || true)
-answered=$(wc -l < "$work/out")
-python3 - "$lines" "$user" "$sys" "$wall" "$denied" "$answered" <<'PY'
+for workload in distinct repeated; do
+  /usr/bin/time -f "%U %S %e" -o "$work/time" timeout 600 "$bin" check --policy "$work/policy.yaml" \
+    --batch "$work/$workload.jsonl" > "$work/out"
+  read -r user sys wall < "$work/time"
+  denied=$(grep -c '"allowed":false' "$work/out" || true)
+  answered=$(wc -l < "$work/out")
+  python3 - "$workload" "$lines" "$user" "$sys" "$wall" "$denied" "$answered" <<'PY'
 import sys
-n, user, sys_, wall, denied, answered = int(sys.argv[1]), *map(float, sys.argv[2:5]), int(sys.argv[5]), int(sys.argv[6])
-print(f"lines={n} answered={answered} denied={denied} ({100*denied/max(answered,1):.0f}%)")
-print(f"user CPU {user:.2f} s, sys {sys_:.2f} s, wall {wall:.2f} s")
-print(f"decisions/s (user CPU): {n/max(user,1e-9):,.0f}   (user+sys: {n/max(user+sys_,1e-9):,.0f})")
+w, n, user, sys_, wall, denied, answered = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:6]), int(sys.argv[6]), int(sys.argv[7])
+print(f"{w}: lines={n} answered={answered} denied={denied} ({100*denied/max(answered,1):.0f}%)"
+      f"  user CPU {user:.2f} s, sys {sys_:.2f} s, wall {wall:.2f} s"
+      f"  decisions/s (user+sys CPU): {n/max(user+sys_,1e-9):,.0f}")
 PY
+done

@@ -12,6 +12,8 @@ struct BatchProcessor {
     /// never share a key).
     var grantsByBytes = BytesCache<Grant>(limit: 4096)
     let parser = JSONParser(maxDepth: 32)
+    /// The fields of the current line, kept between lines so their buffers are reused.
+    var fields = RequestFields()
 
     init(policy: CompiledPolicy, policyVersion: String, audit: Bool) {
         self.policy = policy
@@ -34,7 +36,8 @@ struct BatchProcessor {
     mutating func process(
         _ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, output: inout [UInt8], audit auditOut: inout [UInt8]
     ) -> Bool {
-        guard let fields = RequestLineReader.read(line, parser: parser),
+        fields.reset()
+        guard RequestLineReader.read(line, parser: parser, into: &fields),
             let grant = fastGrant(line, fields),
             case (true, let id) = fastID(line, fields)
         else {
@@ -78,13 +81,25 @@ struct BatchProcessor {
             }
             grant = policy.grant(list)
         } else {
-            guard
-                let s = String(
-                    validating: UnsafeBufferPointer(
-                        rebasing: line[(fields.scopes.lowerBound + 1)..<(fields.scopes.upperBound - 1)]),
-                    as: UTF8.self)
-            else { return nil }
-            grant = policy.grant(scopeString: s)
+            let text = UnsafeBufferPointer(
+                rebasing: line[(fields.scopes.lowerBound + 1)..<(fields.scopes.upperBound - 1)])
+            if text.allSatisfy({ $0 < 0x80 }) {
+                // ASCII without control characters (the reader took a string without escapes): each Character is
+                // one byte, so splitting the bytes at spaces gives what `grant(scopeString:)` would, without its
+                // walk over Characters.
+                var list: [String] = []
+                var start = 0
+                for i in 0...text.count where i == text.count || text[i] == 0x20 {
+                    if i > start {
+                        list.append(String(decoding: UnsafeBufferPointer(rebasing: text[start..<i]), as: UTF8.self))
+                    }
+                    start = i + 1
+                }
+                grant = policy.grant(list)
+            } else {
+                guard let s = String(validating: text, as: UTF8.self) else { return nil }
+                grant = policy.grant(scopeString: s)
+            }
         }
         grantsByBytes.insert(key, grant)
         return grant

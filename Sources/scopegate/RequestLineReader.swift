@@ -26,6 +26,21 @@ struct RequestFields {
     var id: Range<Int>?
     var idIsNumber = false
     var clientID: String?
+
+    /// Back to an empty line's fields, keeping the buffer of `scopeItems`.
+    mutating func reset() {
+        method = nil
+        tool = nil
+        nameField = nil
+        uri = nil
+        if !arguments.isEmpty { arguments = [:] }
+        scopes = 0..<0
+        scopesIsArray = false
+        scopeItems.removeAll(keepingCapacity: true)
+        id = nil
+        idIsNumber = false
+        clientID = nil
+    }
 }
 
 /// Reads the common shape of a batch request line straight from its bytes with ``JSONParser``'s cursor: one
@@ -37,41 +52,47 @@ enum RequestLineReader {
     enum Key: UInt8 { case id, method, tool, name, uri, arguments, scopes, clientID }
 
     static func read(_ bytes: UnsafeBufferPointer<UInt8>, parser: JSONParser) -> RequestFields? {
-        var c = JSONParser.Reader(bytes: bytes, maxDepth: parser.maxDepth)
         var fields = RequestFields()
+        return read(bytes, parser: parser, into: &fields) ? fields : nil
+    }
+
+    /// Reads into `fields` (which starts out reset); returns false when the line needs the parser path.
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, parser: JSONParser, into fields: inout RequestFields) -> Bool
+    {
+        var c = JSONParser.Reader(bytes: bytes, maxDepth: parser.maxDepth)
         var seen: UInt8 = 0
         var sawScopes = false
         c.skipSpace()
-        guard c.take(UInt8(ascii: "{")) else { return nil }
+        guard c.take(UInt8(ascii: "{")) else { return false }
         c.skipSpace()
         if !c.take(UInt8(ascii: "}")) {
             while true {
                 c.skipSpace()
-                guard let keyRange = c.plainString(), let key = key(bytes, keyRange) else { return nil }
+                guard let keyRange = c.plainString(), let key = key(bytes, keyRange) else { return false }
                 let bit: UInt8 = 1 << key.rawValue
-                guard seen & bit == 0 else { return nil }
+                guard seen & bit == 0 else { return false }
                 seen |= bit
                 c.skipSpace()
-                guard c.take(UInt8(ascii: ":")) else { return nil }
+                guard c.take(UInt8(ascii: ":")) else { return false }
                 c.skipSpace()
                 switch key {
                 case .id:
-                    guard c.position < bytes.count else { return nil }
+                    guard c.position < bytes.count else { return false }
                     switch bytes[c.position] {
                     case UInt8(ascii: "\""):
-                        guard let r = c.plainString() else { return nil }
+                        guard let r = c.plainString() else { return false }
                         fields.id = (r.lowerBound - 1)..<(r.upperBound + 1)
                     case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
-                        guard (try? c.skipValue(depth: 1)) != nil else { return nil }
+                        guard (try? c.skipValue(depth: 1)) != nil else { return false }
                     default:
-                        guard let r = try? c.numberSpan() else { return nil }
+                        guard let r = try? c.numberSpan() else { return false }
                         fields.id = r
                         fields.idIsNumber = true
                     }
                 case .method, .tool, .name, .uri, .clientID:
                     guard let r = c.plainString(),
                         let s = String(validating: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self)
-                    else { return nil }
+                    else { return false }
                     switch key {
                     case .method: fields.method = s
                     case .tool: fields.tool = s
@@ -83,7 +104,7 @@ enum RequestLineReader {
                     if (try? c.literal("null")) != nil { break }
                     guard c.position < bytes.count, bytes[c.position] == UInt8(ascii: "{"),
                         case .object(let object)? = try? c.value(depth: 1)
-                    else { return nil }
+                    else { return false }
                     fields.arguments = object
                 case .scopes:
                     let start = c.position
@@ -95,34 +116,34 @@ enum RequestLineReader {
                         if !c.take(UInt8(ascii: "]")) {
                             while true {
                                 c.skipSpace()
-                                guard let r = c.plainString() else { return nil }
+                                guard let r = c.plainString() else { return false }
                                 fields.scopeItems.append(r)
                                 c.skipSpace()
                                 if c.take(UInt8(ascii: ",")) { continue }
-                                guard c.take(UInt8(ascii: "]")) else { return nil }
+                                guard c.take(UInt8(ascii: "]")) else { return false }
                                 break
                             }
                         }
                         fields.scopes = start..<c.position
                     } else {
-                        return nil
+                        return false
                     }
                     sawScopes = true
                 }
                 c.skipSpace()
                 if c.take(UInt8(ascii: ",")) { continue }
-                guard c.take(UInt8(ascii: "}")) else { return nil }
+                guard c.take(UInt8(ascii: "}")) else { return false }
                 break
             }
         }
         c.skipSpace()
-        guard c.position == bytes.count, sawScopes else { return nil }
+        guard c.position == bytes.count, sawScopes else { return false }
         // A call that needs a name and has none is an error the parser path reports.
         let method = fields.method ?? "tools/call"
         if fields.name == nil, method == "tools/call" || method == "resources/read" || method == "prompts/get" {
-            return nil
+            return false
         }
-        return fields
+        return true
     }
 
     static func key(_ bytes: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Key? {
