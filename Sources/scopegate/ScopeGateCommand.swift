@@ -20,6 +20,7 @@ struct ScopeGateCommand: ParsableCommand {
             Lint.self, Scopes.self, Schema.self, Requires.self, Check.self, Minimal.self, Inspect.self, Suggest.self,
             Diff.self, Graph.self,
             TestCommand.self,
+            Proxy.self,
         ]
     )
 }
