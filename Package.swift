@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "scopegate", targets: ["scopegate"]),
         .library(name: "ScopeGateMCP", targets: ["ScopeGateMCP"]),
         .library(name: "ScopeGateRequestAuthorization", targets: ["ScopeGateRequestAuthorization"]),
+        .library(name: "ScopeGateProxy", targets: ["ScopeGateProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -25,6 +26,8 @@ let package = Package(
         .package(
             url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // ScopeGateProxy: the client that forwards authorized requests to the upstream MCP server.
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
         // The system libyaml (apt libyaml-dev, pkg-config yaml-0.1): the core's only YAML dependency.
@@ -56,6 +59,20 @@ let package = Package(
         // Authorizes one MCP HTTP request (headers + JSON-RPC body) and filters list results: pure values and
         // functions, no I/O, shared by `scopegate proxy`, `scopegate authz` and the embedded adapter.
         .target(name: "ScopeGateRequestAuthorization", dependencies: ["ScopeGate", "ScopeGateTokens"]),
+        // `scopegate proxy`: an authorizing reverse proxy in front of any Streamable HTTP MCP server.
+        .target(
+            name: "ScopeGateProxy",
+            dependencies: [
+                "ScopeGate",
+                "ScopeGateTokens",
+                "ScopeGateRequestAuthorization",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "scopegate",
             dependencies: [
@@ -63,6 +80,9 @@ let package = Package(
                 "ScopeGateTokens",
                 "ScopeGateMCPClient",
                 "ScopeGateOnboarding",
+                "ScopeGateRequestAuthorization",
+                "ScopeGateProxy",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -118,6 +138,14 @@ let package = Package(
         .testTarget(
             name: "ScopeGateRequestAuthorizationTests",
             dependencies: ["ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
+        .testTarget(
+            name: "ScopeGateProxyTests",
+            dependencies: [
+                "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "ScopeGateCLITests",
             dependencies: [

@@ -66,6 +66,8 @@ public enum ScopeGateErrorCode {
     public static let unauthorized = -32001
     /// A valid token that may not make the call (HTTP 403): `data.reason` says why.
     public static let forbidden = -32003
+    /// A proxy could not reach the upstream server or read its answer (HTTP 502).
+    public static let upstreamUnavailable = -32004
 }
 
 /// The answer for one HTTP request: forward it, or answer with ``status``, ``wwwAuthenticate`` and ``body``.

@@ -1,0 +1,184 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import ScopeGate
+import ScopeGateRequestAuthorization
+import ScopeGateTokens
+
+/// An authorizing reverse proxy in front of a Streamable HTTP MCP server: every request to the endpoint is
+/// authorized by ``RequestAuthorizer`` (401, 403 and 400 answered here, never forwarded); an allowed one is
+/// forwarded without the client's `Authorization`, and the answer streams back chunk by chunk, list results
+/// filtered (JSON or SSE) to what the token may call. Also serves Protected Resource Metadata and `/healthz`.
+///
+/// ```swift
+/// let proxy = MCPProxy(store: store, configuration: .init(upstream: "http://127.0.0.1:9000/mcp"),
+///                      authenticate: { header, policy in await verifier.credential(header, policy) })
+/// let app = Application(responder: ProxyResponder(proxy: proxy), configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
+/// try await app.runService()
+/// ```
+public final class MCPProxy: Sendable {
+    /// Turns an `Authorization` header into a credential resolved against `policy` (verification, caching).
+    public typealias Authenticate = @Sendable (_ authorization: String?, _ policy: CompiledPolicy) async -> Credential
+
+    public let store: PolicyStore
+    public let configuration: ProxyConfiguration
+    let authenticate: Authenticate
+    let client: HTTPClient
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - client: the upstream client (default: the shared one).
+    ///   - now: the clock for list `ttlMs` clamping.
+    public init(
+        store: PolicyStore, configuration: ProxyConfiguration, authenticate: @escaping Authenticate,
+        client: HTTPClient = .shared, now: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "scopegate.proxy")
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.authenticate = authenticate
+        self.client = client
+        self.now = now
+        self.logger = logger
+    }
+
+    /// Handles one HTTP request.
+    public func respond(to request: Request) async -> Response {
+        let policy = store.current.policy
+        let path = request.uri.path
+        let endpoint = configuration.endpoint(for: policy)
+        if path == "/healthz" { return Self.text(200, "ok\n") }
+        let metadata = ProtectedResourceMetadata(policy: policy, resource: configuration.resource)
+        if metadata.paths(endpoint: endpoint).contains(path) {
+            guard request.method == .get || request.method == .head else { return Self.text(405, "") }
+            return Self.json(200, Array(metadata.json.utf8), extra: [.cacheControl: "max-age=300"])
+        }
+        guard path == endpoint else { return Self.text(404, "not found\n") }
+
+        var request = request
+        let limits = configuration.authorization.limits
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limits.maxBodyBytes)
+        } catch {
+            let rejection = RequestRejection(.tooLarge, "request body larger than \(limits.maxBodyBytes) bytes")
+            return Self.json(413, rejection.responseBody())
+        }
+        let fields = request.headers.map { ($0.name.rawName, $0.value) }
+        let headers = MCPRequestHeaders(fields)
+        let credential = await authenticate(headers.authorization, policy)
+        var settings = configuration.authorization
+        if settings.resourceMetadataURL == nil, let resource = configuration.resource {
+            settings.resourceMetadataURL = BearerChallenge.metadataURL(forResource: resource)
+        }
+        let authorizer = RequestAuthorizer(policy: policy, settings: settings)
+        let body = Array(buffer.readableBytesView)
+        let verdict = authorizer.authorize(
+            MCPHTTPRequest(method: request.method.rawValue, headers: headers, body: body), credential: credential)
+        guard verdict.allowed else {
+            var extra: HTTPFields = [:]
+            if let challenge = verdict.wwwAuthenticate { extra[.wwwAuthenticate] = challenge }
+            return Self.json(verdict.status, verdict.body ?? [], extra: extra)
+        }
+        var filter: ListFilter?
+        if case .granted(let grant, let expiresAt, _) = credential, !verdict.listRequests.isEmpty {
+            filter = ListFilter(
+                policy: policy, grant: grant, revision: verdict.revision, tokenExpiresAt: expiresAt, now: now(),
+                requests: verdict.listRequests)
+        }
+        return await forward(request, body: buffer, filter: filter)
+    }
+
+    /// Sends the request upstream and streams the answer back.
+    func forward(_ request: Request, body: ByteBuffer, filter: ListFilter?) async -> Response {
+        var upstream = HTTPClientRequest(url: configuration.upstream)
+        upstream.method = HTTPMethod(rawValue: request.method.rawValue)
+        upstream.headers = ProxyHeaders.upstream(request.headers)
+        if body.readableBytes > 0 { upstream.body = .bytes(body) }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(upstream, timeout: .init(configuration.upstreamTimeout))
+        } catch {
+            logger.warning("upstream unreachable", metadata: ["error": "\(error)"])
+            let failure = JSONRPCError(
+                code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream MCP server is unavailable")
+            return Self.json(502, failure.response(id: nil))
+        }
+        let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
+        let isStream = contentType.hasPrefix("text/event-stream")
+        let rewrites = filter != nil && (isStream || contentType.hasPrefix("application/json"))
+        var fields = ProxyHeaders.downstream(response.headers, dropLength: rewrites || isStream)
+        if isStream { fields.append(ProxyHeaders.noBuffering) }
+        let status = HTTPResponse.Status(code: Int(response.status.code))
+        let upstreamBody = response.body
+        guard let filter, rewrites else {
+            return Response(
+                status: status, headers: fields,
+                body: ResponseBody { writer in
+                    for try await chunk in upstreamBody { try await writer.write(chunk) }
+                    try await writer.finish(nil)
+                })
+        }
+        if isStream {
+            return Response(
+                status: status, headers: fields,
+                body: ResponseBody { writer in
+                    var sse = SSEListFilter(filter: filter)
+                    for try await chunk in upstreamBody {
+                        let out = sse.feed(chunk.readableBytesView)
+                        if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+                    }
+                    let rest = sse.finish()
+                    if !rest.isEmpty { try await writer.write(ByteBuffer(bytes: rest)) }
+                    try await writer.finish(nil)
+                })
+        }
+        var collected: [UInt8] = []
+        do {
+            for try await chunk in upstreamBody {
+                collected += chunk.readableBytesView
+                guard collected.count <= 16 << 20 else { throw ProxyFailure.responseTooLarge }
+            }
+        } catch {
+            logger.warning("upstream response unreadable", metadata: ["error": "\(error)"])
+            let failure = JSONRPCError(
+                code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream response could not be read")
+            return Self.json(502, failure.response(id: nil))
+        }
+        return Response(
+            status: status, headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: filter.filterBody(collected))))
+    }
+
+    enum ProxyFailure: Error { case responseTooLarge }
+
+    static func json(_ status: Int, _ body: [UInt8], extra: HTTPFields = [:]) -> Response {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        fields.append(contentsOf: extra)
+        return Response(
+            status: .init(code: status), headers: fields,
+            body: body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func text(_ status: Int, _ text: String) -> Response {
+        Response(
+            status: .init(code: status), headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Serves an ``MCPProxy`` with Hummingbird.
+public struct ProxyResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+    public let proxy: MCPProxy
+
+    public init(proxy: MCPProxy) { self.proxy = proxy }
+
+    public func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        await proxy.respond(to: request)
+    }
+}

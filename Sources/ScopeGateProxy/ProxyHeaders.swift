@@ -1,0 +1,39 @@
+import Hummingbird
+import NIOHTTP1
+
+/// Which headers cross the proxy. The client's `Authorization` never goes upstream: the specification forbids
+/// token passthrough, and the upstream is not the token's audience. Hop-by-hop headers (RFC 9110 §7.6.1) and
+/// the framing headers the proxy recomputes stay on their side.
+enum ProxyHeaders {
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-authorization", "proxy-authenticate", "host", "content-length",
+    ]
+
+    /// `X-Accel-Buffering: no` on SSE answers, so a buffering proxy in front passes events on at once.
+    /// (The name is a constant valid token, so the initializer cannot return nil.)
+    static let noBuffering = HTTPFields.Element(name: HTTPFields.Element.Name("X-Accel-Buffering")!, value: "no")
+
+    /// The request headers to send upstream.
+    static func upstream(_ fields: HTTPFields) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        for field in fields {
+            let name = field.name.canonicalName
+            guard name != "authorization", !hopByHop.contains(name) else { continue }
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        return headers
+    }
+
+    /// The response headers to send to the client; `dropLength` when the proxy rewrites the body.
+    static func downstream(_ headers: HTTPHeaders, dropLength: Bool) -> HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            guard !hopByHop.contains(lower) || (lower == "content-length" && !dropLength) else { continue }
+            guard let fieldName = HTTPFields.Element.Name(name) else { continue }
+            fields.append(HTTPFields.Element(name: fieldName, value: value))
+        }
+        return fields
+    }
+}

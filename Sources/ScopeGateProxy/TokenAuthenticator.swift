@@ -1,0 +1,66 @@
+import Foundation
+import ScopeGate
+import ScopeGateRequestAuthorization
+import ScopeGateTokens
+
+/// Verifies bearer tokens for an ``MCPProxy``: the verified-token cache first, else full verification with the
+/// policy's `tokens:` section and resource. The verifier (and the cache) are rebuilt when the policy's token
+/// settings or resource change on reload, so a token verified under an old audience is never served.
+///
+/// ```swift
+/// let tokens = TokenAuthenticator(store: store)
+/// let proxy = MCPProxy(store: store, configuration: configuration, authenticate: tokens.credential)
+/// ```
+public final class TokenAuthenticator: Sendable {
+    let store: PolicyStore
+    let resource: String?
+    let staticKeys: [String: JWKSet]
+    let cache: VerifiedTokenCache<Void>
+    let state = LockedValue<Entry?>(nil)
+
+    struct Entry {
+        let resource: String
+        let tokens: TokensConfig
+        let verifier: TokenVerifier
+    }
+
+    /// - Parameters:
+    ///   - resource: the canonical resource URI (audience); default: the policy's `resource.id`.
+    ///   - staticKeys: fixed key sets by issuer instead of fetching JWKS.
+    public init(store: PolicyStore, resource: String? = nil, staticKeys: [String: JWKSet] = [:], capacity: Int = 10_000)
+    {
+        self.store = store
+        self.resource = resource
+        self.staticKeys = staticKeys
+        self.cache = VerifiedTokenCache(capacity: capacity)
+    }
+
+    /// The credential of an `Authorization` header, resolved against `policy`.
+    @Sendable public func credential(_ header: String?, _ policy: CompiledPolicy) async -> Credential {
+        guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
+        let verifier = verifier(for: policy)
+        if let hit = cache.value(for: token) { return Credential(verified: hit.token, policy: policy) }
+        do throws(TokenError) {
+            let verified = try await verifier.verify(token)
+            cache.insert(token, verified: verified, extra: ())
+            return Credential(verified: verified, policy: policy)
+        } catch {
+            return .invalid(error)
+        }
+    }
+
+    func verifier(for policy: CompiledPolicy) -> TokenVerifier {
+        let resource = self.resource ?? policy.model.resource?.id ?? ""
+        let tokens = policy.model.tokens ?? TokensConfig(issuers: [])
+        var rebuilt = false
+        let verifier = state.withLock { entry -> TokenVerifier in
+            if let entry, entry.resource == resource, entry.tokens == tokens { return entry.verifier }
+            let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: staticKeys)
+            rebuilt = entry != nil
+            entry = Entry(resource: resource, tokens: tokens, verifier: verifier)
+            return verifier
+        }
+        if rebuilt { cache.removeAll() }
+        return verifier
+    }
+}

@@ -1,0 +1,205 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import ScopeGate
+import ScopeGateProxy
+import ScopeGateRequestAuthorization
+import Testing
+
+@testable import ScopeGateTokens
+
+let proxyPolicy = """
+    version: 1
+    resource:
+      id: https://mcp.example.com/mcp
+      authorization_servers: [https://auth.example.com]
+      scopes_supported: [files:read]
+    scopes:
+      files:read: { risk: low }
+      files:write: { implies: [files:read] }
+    tools:
+      read_file: files:read
+      write_file: files:write
+    """
+
+/// What the in-process upstream saw.
+final class UpstreamLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(method: String, authorization: String?)] = []
+    func record(_ method: String, _ authorization: String?) {
+        lock.withLock { entries.append((method, authorization)) }
+    }
+    var methods: [String] { lock.withLock { entries.map(\.method) } }
+    var authorizations: [String] { lock.withLock { entries.compactMap(\.authorization) } }
+}
+
+/// A fast MCP server: `tools/call` answers JSON, `tools/list` answers an SSE stream (a progress notification,
+/// then the list) or JSON when the request asks for `Accept: application/json` only.
+struct Upstream: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let log: UpstreamLog
+    static let tools =
+        #"{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"write_file"},{"name":"secret"},{"name":"read_file"}],"ttlMs":600000}}"#
+
+    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let body = String(buffer: try await request.collectBody(upTo: 1 << 20))
+        let method = body.contains("\"tools/list\"") ? "tools/list" : "tools/call"
+        log.record(method, request.headers[.authorization])
+        if method == "tools/call" {
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#)))
+        }
+        if request.headers[.accept] == "application/json" {
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: Self.tools)))
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream"],
+            body: ResponseBody { writer in
+                try await writer.write(
+                    ByteBuffer(
+                        string: "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}}\n\n"))
+                try await writer.write(ByteBuffer(string: "data: " + Self.tools.prefix(40)))
+                try await writer.write(ByteBuffer(string: Self.tools.dropFirst(40) + "\n\n"))
+                try await writer.finish(nil)
+            })
+    }
+}
+
+final class Port: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func set(_ v: Int) { lock.withLock { value = v } }
+    var get: Int { lock.withLock { value } }
+}
+
+/// Runs `app` on an ephemeral loopback port and returns the port and the task serving it.
+func serve<Responder: HTTPResponder>(_ responder: Responder) async throws -> (Int, Task<Void, any Error>)
+where Responder.Context == BasicRequestContext {
+    let port = Port()
+    let app = Application(
+        responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
+    let task = Task { try await app.run() }
+    for _ in 0..<400 where port.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
+    return (port.get, task)
+}
+
+@Suite(.serialized) struct ProxyTests {
+    static let scopes = ["reader": ["files:read"], "writer": ["files:write"]]
+
+    func withProxy(upstreamPort: Int? = nil, _ body: (Int, UpstreamLog) async throws -> Void) async throws {
+        let store = PolicyStore(
+            initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: proxyPolicy).compiled())
+        let log = UpstreamLog()
+        let (up, upTask) = try await serve(Upstream(log: log))
+        defer { upTask.cancel() }
+        let target = upstreamPort ?? up
+        let proxy = MCPProxy(
+            store: store,
+            configuration: ProxyConfiguration(
+                upstream: "http://127.0.0.1:\(target)/mcp",
+                upstreamTimeout: upstreamPort == nil ? .seconds(10) : .seconds(2)),
+            authenticate: { header, policy in
+                guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
+                guard let granted = Self.scopes[token] else {
+                    return .invalid(TokenError(.malformed, "unknown test token"))
+                }
+                return .granted(
+                    policy.grant(granted), expiresAt: Date(timeIntervalSinceNow: 60), stripPrefixes: [])
+            })
+        let (port, task) = try await serve(ProxyResponder(proxy: proxy))
+        defer { task.cancel() }
+        #expect(port > 0)
+        try await body(port, log)
+    }
+
+    func post(_ port: Int, _ body: String, token: String?, headers: [(String, String)] = [])
+        async throws -> (status: Int, headers: [(String, String)], body: String)
+    {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mcp")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "MCP-Protocol-Version", value: "2025-11-25")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        return (Int(response.status.code), response.headers.map { ($0.name.lowercased(), $0.value) }, text)
+    }
+
+    func get(_ port: Int, _ path: String) async throws -> (Int, String) {
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    static let call = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{}}}"#
+    static let write = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"write_file","arguments":{}}}"#
+    static let list = #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#
+
+    @Test func healthAndMetadata() async throws {
+        try await withProxy { port, _ in
+            #expect(try await get(port, "/healthz").0 == 200)
+            let (status, body) = try await get(port, "/.well-known/oauth-protected-resource/mcp")
+            #expect(status == 200)
+            #expect(body.contains(#""resource":"https://mcp.example.com/mcp""#))
+            #expect(try await get(port, "/other").0 == 404)
+        }
+    }
+
+    @Test func anAllowedCallReachesTheUpstreamWithoutTheClientsToken() async throws {
+        try await withProxy { port, log in
+            let response = try await post(port, Self.call, token: "reader")
+            #expect(response.status == 200)
+            #expect(response.body.contains(#""result""#))
+            #expect(log.methods == ["tools/call"])
+            #expect(log.authorizations.isEmpty)
+        }
+    }
+
+    @Test func refusalsAreAnsweredByTheProxyAndNeverForwarded() async throws {
+        try await withProxy { port, log in
+            let none = try await post(port, Self.call, token: nil)
+            #expect(none.status == 401)
+            #expect(none.headers.contains { $0.0 == "www-authenticate" && $0.1.contains("resource_metadata=") })
+            let denied = try await post(port, Self.write, token: "reader")
+            #expect(denied.status == 403)
+            #expect(denied.headers.contains { $0.0 == "www-authenticate" && $0.1.contains(#"scope="files:write""#) })
+            let mismatch = try await post(port, Self.call, token: "reader", headers: [("Mcp-Name", "write_file")])
+            #expect(mismatch.status == 400)
+            #expect(mismatch.body.contains("-32020"))
+            #expect(log.methods.isEmpty)
+        }
+    }
+
+    @Test func listsAreFilteredAsJSONAndAsSSE() async throws {
+        try await withProxy { port, _ in
+            let json = try await post(port, Self.list, token: "reader", headers: [("Accept", "application/json")])
+            #expect(json.status == 200)
+            #expect(json.body.contains("read_file"))
+            #expect(!json.body.contains("secret"))
+            #expect(!json.body.contains("write_file"))
+            let sse = try await post(port, Self.list, token: "reader", headers: [("Accept", "text/event-stream")])
+            #expect(sse.status == 200)
+            #expect(sse.headers.contains { $0.0 == "x-accel-buffering" && $0.1 == "no" })
+            #expect(sse.body.hasPrefix("data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\""))
+            #expect(sse.body.contains("read_file"))
+            #expect(!sse.body.contains("secret"))
+        }
+    }
+
+    /// Port 1 on loopback: nothing listens (refused), or a filter drops it (the 2 s upstream deadline ends it).
+    @Test func anUnreachableUpstreamIs502() async throws {
+        try await withProxy(upstreamPort: 1) { port, _ in
+            let response = try await post(port, Self.call, token: "reader")
+            #expect(response.status == 502)
+            #expect(response.body.contains("-32004"))
+        }
+    }
+}
