@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "ScopeGate",
                 "ScopeGateTokens",
+                "ScopeGateRequestAuthorization",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

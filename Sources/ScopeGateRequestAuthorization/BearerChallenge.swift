@@ -73,10 +73,18 @@ public enum BearerChallenge {
     public static func unauthorized(
         policy: CompiledPolicy, call: Call?, error: TokenError?, metadataURL: String?
     ) -> String {
-        var scopes = policy.model.resource?.resolvedScopesSupported ?? []
-        if let call {
-            for s in leastPrivilege(call, policy: policy) where !scopes.contains(s) { scopes.append(s) }
-        }
+        unauthorized(
+            scopesSupported: policy.model.resource?.resolvedScopesSupported ?? [],
+            toolScopes: call.map { leastPrivilege($0, policy: policy) } ?? [], error: error, metadataURL: metadataURL)
+    }
+
+    /// The 401 challenge from scopes already known: `scopesSupported`, then the `toolScopes` not among them (a
+    /// front end that caches each tool's least-privilege set passes it here).
+    public static func unauthorized(
+        scopesSupported: [String], toolScopes: [String], error: TokenError?, metadataURL: String?
+    ) -> String {
+        var scopes = scopesSupported
+        for s in toolScopes where !scopes.contains(s) { scopes.append(s) }
         var parameters: [(String, String)] = []
         if let error {
             parameters.append(("error", error.oauthError))

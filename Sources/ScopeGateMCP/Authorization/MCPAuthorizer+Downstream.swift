@@ -1,5 +1,6 @@
 import Foundation
 import ScopeGate
+import ScopeGateRequestAuthorization
 import ScopeGateTokens
 
 // RFC 8693 token exchange for tools with `downstream:`: the MCP spec forbids passing the client's token through to
@@ -62,7 +63,7 @@ extension MCPAuthorizer {
                 result = .failure(
                     TokenExchangeError(
                         .notConfigured,
-                        issuer.map { "issuer `\(Bearer.safe($0))` has no token exchange configured" }
+                        issuer.map { "issuer `\(BearerChallenge.safe($0))` has no token exchange configured" }
                             ?? "no issuer to exchange the caller's token at"))
             }
         } else {

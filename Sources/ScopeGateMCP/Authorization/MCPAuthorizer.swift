@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ScopeGate
+import ScopeGateRequestAuthorization
 import ScopeGateTokens
 
 /// The MCP-facing authorization engine: verifies bearer tokens (cached), decides calls against the policy in
@@ -68,7 +69,7 @@ public final class MCPAuthorizer: Sendable {
 
     /// The Protected Resource Metadata URL (RFC 9728 path form) of the resource in force.
     public func resourceMetadataURL(_ snapshot: PolicySnapshot? = nil) -> String? {
-        resourceID(snapshot).flatMap(Bearer.metadataURL(forResource:))
+        resourceID(snapshot).flatMap(BearerChallenge.metadataURL(forResource:))
     }
 
     // MARK: tokens
@@ -113,7 +114,7 @@ public final class MCPAuthorizer: Sendable {
     /// Authenticates an `Authorization` header value: cache first, else full verification.
     public func authenticate(authorization header: String?, snapshot: PolicySnapshot? = nil) async -> Authentication {
         let snapshot = snapshot ?? store.current
-        guard let token = Bearer.token(fromAuthorization: header) else { return .missing }
+        guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
         let verifier = verifier(for: snapshot)
         if let hit = cache.extra(for: token) {
             metrics.tokenVerified(cached: true, code: nil)
@@ -140,14 +141,16 @@ public final class MCPAuthorizer: Sendable {
     /// what synchronous code (the SDK's request validators, handlers behind ``MCPHTTPGateway``) may use.
     /// Nil when the token was never verified by this authorizer or has expired: fail closed.
     public func cachedCaller(authorization header: String?, snapshot: PolicySnapshot? = nil) -> Caller? {
-        guard let token = Bearer.token(fromAuthorization: header), let hit = cache.extra(for: token) else { return nil }
+        guard let token = BearerChallenge.token(fromAuthorization: header), let hit = cache.extra(for: token) else {
+            return nil
+        }
         return hit.resolved(against: (snapshot ?? store.current).policy)
     }
 
     /// Whether the bearer token of an `Authorization` header is in the verified-token cache and unexpired (what
     /// ``CachedTokenValidator`` checks; no I/O, nothing copied).
     public func hasCachedToken(authorization header: String?) -> Bool {
-        guard let token = Bearer.token(fromAuthorization: header) else { return false }
+        guard let token = BearerChallenge.token(fromAuthorization: header) else { return false }
         return cache.contains(token)
     }
 
@@ -220,18 +223,10 @@ public final class MCPAuthorizer: Sendable {
     /// the verifier's short description.
     public func unauthorizedChallenge(for call: Call?, error: TokenError?, snapshot: PolicySnapshot? = nil) -> String {
         let snapshot = snapshot ?? store.current
-        var scopes = snapshot.policy.model.resource?.resolvedScopesSupported ?? []
-        if let call {
-            for s in toolLeastPrivilege(call, policy: snapshot.policy) where !scopes.contains(s) { scopes.append(s) }
-        }
-        var parameters: [(String, String)] = []
-        if let error {
-            parameters.append(("error", error.oauthError))
-            parameters.append(("error_description", error.message))
-        }
-        if let url = resourceMetadataURL(snapshot) { parameters.append(("resource_metadata", url)) }
-        if !scopes.isEmpty { parameters.append(("scope", scopes.joined(separator: " "))) }
-        return Bearer.challenge(parameters)
+        return BearerChallenge.unauthorized(
+            scopesSupported: snapshot.policy.model.resource?.resolvedScopesSupported ?? [],
+            toolScopes: call.map { toolLeastPrivilege($0, policy: snapshot.policy) } ?? [],
+            error: error, metadataURL: resourceMetadataURL(snapshot))
     }
 
     /// The `WWW-Authenticate` of a 403 `insufficient_scope` for denied outcomes (their missing scopes unioned).
@@ -251,14 +246,8 @@ public final class MCPAuthorizer: Sendable {
             let name = outcome.call.name.isEmpty ? outcome.call.method : outcome.call.name
             if !names.contains(name) { names.append(name) }
         }
-        var parameters: [(String, String)] = [
-            ("error", "insufficient_scope"), ("scope", scopes.joined(separator: " ")),
-        ]
-        if let url = resourceMetadataURL(snapshot) { parameters.append(("resource_metadata", url)) }
-        let subject =
-            names.prefix(3).map { "`\($0.prefix(64))`" }.joined(separator: ", ") + (names.count > 3 ? ", …" : "")
-        parameters.append(("error_description", "additional scope required for \(subject)"))
-        return Bearer.challenge(parameters)
+        return BearerChallenge.insufficientScope(
+            scopes: scopes, subjects: names, metadataURL: resourceMetadataURL(snapshot))
     }
 
     /// The least-privilege scopes for a known tool call (cached per policy version, rule and action).

@@ -1,6 +1,7 @@
 import Foundation
 import MCP
 import ScopeGate
+import ScopeGateRequestAuthorization
 import ScopeGateTokens
 
 /// The asynchronous authorization layer in front of an MCP HTTP endpoint, framework-agnostic (it speaks the
@@ -103,7 +104,11 @@ public final class MCPHTTPGateway: Sendable {
                     statusCode: 405, .invalidRequest("Method Not Allowed"), extraHeaders: ["Allow": "GET, HEAD"])
             }
             return .data(
-                ProtectedResourceMetadata.json(authorizer: authorizer, snapshot: snapshot),
+                Data(
+                    ProtectedResourceMetadata(
+                        policy: snapshot.policy, resource: authorizer.resourceID(snapshot),
+                        authorizationServers: configuration.authorizationServers
+                    ).json.utf8),
                 headers: [
                     "Content-Type": "application/json", "Cache-Control": "max-age=300",
                     "Access-Control-Allow-Origin": "*",
@@ -179,23 +184,6 @@ public final class MCPHTTPGateway: Sendable {
         return .error(
             statusCode: 401, .serverError(code: -32001, message: message),
             extraHeaders: ["WWW-Authenticate": challenge])
-    }
-}
-
-/// RFC 9728 Protected Resource Metadata built from the policy's `resource:` section (and configured overrides).
-enum ProtectedResourceMetadata {
-    static func json(authorizer: MCPAuthorizer, snapshot: PolicySnapshot) -> Data {
-        let resource = snapshot.policy.model.resource
-        var out = "{\"resource\":" + JSONText.quote(authorizer.resourceID(snapshot) ?? "")
-        let servers = authorizer.configuration.authorizationServers ?? resource?.authorizationServers ?? []
-        out += ",\"authorization_servers\":" + JSONText.array(servers)
-        out += ",\"scopes_supported\":" + JSONText.array(resource?.resolvedScopesSupported ?? [])
-        out += ",\"bearer_methods_supported\":[\"header\"]"
-        if let documentation = resource?.documentation {
-            out += ",\"resource_documentation\":" + JSONText.quote(documentation)
-        }
-        out += "}"
-        return Data(out.utf8)
     }
 }
 

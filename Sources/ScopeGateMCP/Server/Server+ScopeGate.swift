@@ -1,6 +1,7 @@
 import Foundation
 import MCP
 import ScopeGate
+import ScopeGateRequestAuthorization
 import ScopeGateTokens
 
 /// Where a handler finds its caller.
@@ -37,7 +38,7 @@ public struct CallerSource: Sendable {
             return authorizer.cachedCaller(authorization: request.header("Authorization"))
         },
         subjectToken: {
-            Bearer.token(fromAuthorization: Server.currentHandlerContext?.httpContext?.header("Authorization"))
+            BearerChallenge.token(fromAuthorization: Server.currentHandlerContext?.httpContext?.header("Authorization"))
         })
 
     /// A caller from your own provider (stdio servers: e.g. a token verified at start-up, or scopes configured by
