@@ -49,16 +49,16 @@ func mixed(_ pool: MixedWorkload, decide: Bool) -> (Int) -> Void {
         return { n in
             var position = 0
             for _ in 0..<n {
-                let entry = pool.next(&position)
-                keep(policy.decide(entry.call, grant: entry.grant))
+                let i = pool.next(&position)
+                keep(policy.decide(pool.calls[i], grant: pool.grants[i]))
             }
         }
     }
     return { n in
         var position = 0
         for _ in 0..<n {
-            let entry = pool.next(&position)
-            keep(policy.isAllowed(entry.call, grant: entry.grant))
+            let i = pool.next(&position)
+            keep(policy.isAllowed(pool.calls[i], grant: pool.grants[i]))
         }
     }
 }
