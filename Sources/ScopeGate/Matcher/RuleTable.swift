@@ -33,6 +33,7 @@ struct RuleTable: Sendable {
         return name.withUTF8 { lookup(utf8: $0) }
     }
 
+    @inline(__always)
     func lookup(utf8 buffer: UnsafeBufferPointer<UInt8>) -> Int? {
         if let i = exactIndex.lookup(utf8: buffer) { return exactRules[Int(i)] }
         if globs.isEmpty { return nil }
