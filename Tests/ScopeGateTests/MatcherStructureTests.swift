@@ -38,6 +38,27 @@ import Testing
         #expect(fastPathPairs > values.count * values.count / 4, "most pairs should take the fast path")
     }
 
+    /// Name ranks order scopes exactly as their names compare byte-wise (the completion search's tie-breaks compare
+    /// ranks instead of names): prefixes, case, non-ASCII and equal names included.
+    @Test func nameRanksFollowByteOrder() {
+        var names = [
+            "write:files", "read:files", "read", "read:files:all", "Read", "é:x", "e:x", "admin:*", "", "read",
+        ]
+        let alphabet = Array("ab:Zé*")
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<200 {
+            let length = Int(rng.next() % 6)
+            names.append(String((0..<length).map { _ in alphabet[Int(rng.next() % 6)] }))
+        }
+        let ranks = ScopeTable.ranks(of: names)
+        for i in names.indices {
+            for j in names.indices {
+                let byName = names[i].utf8.lexicographicallyPrecedes(names[j].utf8)
+                #expect((ranks[i] < ranks[j]) == byName, "\(names[i]) vs \(names[j])")
+            }
+        }
+    }
+
     /// `NameIndex` finds exactly the indexed names (including prefixes, extensions and near misses of them).
     @Test func nameIndexFindsExactlyTheNames() {
         var rng = SplitMix64(seed: 11)

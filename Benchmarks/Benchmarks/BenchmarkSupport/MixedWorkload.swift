@@ -1,5 +1,6 @@
 // The mixed decision workload: every iteration takes another (call, resolved grant) pair, drawn at random from a
 // pool of tens of thousands, instead of deciding one hot sample over and over.
+import Foundation
 import ScopeGate
 import ScopeGateTesting
 
@@ -11,21 +12,18 @@ import ScopeGateTesting
 /// let pool = MixedWorkload.denials
 /// var cursor = 0
 /// for _ in 0..<1_000 {
-///     let entry = pool.next(&cursor)
-///     blackHole(Fixture.policy.decide(entry.call, grant: entry.grant))
+///     let i = pool.next(&cursor)
+///     blackHole(Fixture.policy.decide(pool.calls[i], grant: pool.grants[i]))
 /// }
 /// ```
 public struct MixedWorkload: Sendable {
-    /// One call with its resolved grant.
-    public struct Entry: Sendable {
-        public let call: Call
-        public let grant: Grant
-    }
-
-    /// The pool, in sample order.
-    public let entries: [Entry]
-    /// Indices into ``entries`` in a seeded random order; its length is a power of two, so the next position is a
-    /// mask away.
+    /// The pool's calls, in sample order.
+    public let calls: [Call]
+    /// The grant of each call, resolved against ``Fixture/policy``. Calls and grants are read in place through an
+    /// index (not copied out as a pair), so an iteration pays no reference counting of its own.
+    public let grants: [Grant]
+    /// Indices into ``calls`` and ``grants`` in a seeded random order; its length is a power of two, so the next
+    /// position is a mask away.
     public let order: [Int32]
 
     /// Samples drawn for each pool: 24,000 cycle through the four sample kinds with every other sample of a kind
@@ -49,25 +47,26 @@ public struct MixedWorkload: Sendable {
         tools: Fixture.toolCount, scopes: Fixture.scopeCount, seed: Fixture.seed, count: sampleCount)
 
     public init(_ policy: CompiledPolicy, samples: [SyntheticPolicy.Sample]) {
-        entries = samples.map { Entry(call: $0.call, grant: policy.grant($0.granted)) }
+        calls = samples.map(\.call)
+        grants = samples.map { policy.grant($0.granted) }
         var generator = XorShift(seed: Fixture.seed)
-        let count = max(entries.count, 1)
+        let count = max(calls.count, 1)
         order = (0..<Self.orderLength).map { _ in Int32(truncatingIfNeeded: generator.next() % UInt64(count)) }
     }
 
-    /// The entry at `cursor` in the random order, advancing the cursor.
+    /// The index at `cursor` in the random order, advancing the cursor.
     @inline(__always)
-    public func next(_ cursor: inout Int) -> Entry {
-        let entry = entries[Int(order[cursor & (Self.orderLength - 1)])]
+    public func next(_ cursor: inout Int) -> Int {
+        let index = Int(order[cursor & (Self.orderLength - 1)])
         cursor &+= 1
-        return entry
+        return index
     }
 
     /// How many entries `decide` does not answer as the pool promises: an allow for ``allows``, a denial with a
     /// non-empty `missing` for ``denials``. A row reports an error unless this is 0.
     public func misfits(allowed: Bool, policy: CompiledPolicy) -> Int {
-        entries.count { entry in
-            let decision = policy.decide(entry.call, grant: entry.grant)
+        calls.indices.count { i in
+            let decision = policy.decide(calls[i], grant: grants[i])
             return allowed ? !decision.allowed : decision.allowed || decision.missing.isEmpty
         }
     }
@@ -77,10 +76,10 @@ public struct MixedWorkload: Sendable {
     /// action's, and those of the `when` entries whose conditions match) has a single clause: the completion is
     /// then that clause's missing scopes. Computed here from the policy model, outside every measurement.
     public func completionSearches(policy: CompiledPolicy) -> Int {
-        entries.count { entry in
-            guard let index = policy.toolRuleIndex(for: entry.call.name) else { return false }
+        calls.indices.count { i in
+            guard let index = policy.toolRuleIndex(for: calls[i].name) else { return false }
             let rule = policy.model.tools[index]
-            let arguments = entry.call.arguments
+            let arguments = calls[i].arguments
             var notes: [String] = []
             var parts: [Requirement] = []
             if let requirement = rule.requirement { parts.append(requirement) }
@@ -92,7 +91,7 @@ public struct MixedWorkload: Sendable {
             for w in rule.when + (action?.when ?? []) where w.matches(arguments, notes: &notes) {
                 parts.append(w.requirement)
             }
-            let closure = entry.grant.closure
+            let closure = grants[i].closure
             let unsatisfied = parts.filter { part in
                 !part.clauses.contains { clause in
                     clause.allSatisfy { name in policy.scopes.id(name).map(closure.contains) ?? false }
@@ -116,4 +115,12 @@ struct XorShift {
         state ^= state >> 27
         return state &* 0x2545_F491_4F6C_DD1D
     }
+}
+
+/// CPU time of the calling thread in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`): unlike wall time it excludes time
+/// spent waiting for a core, which dominates samples of a millisecond or more on a loaded machine.
+public func threadCPUNanoseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+    return now.tv_sec * 1_000_000_000 + now.tv_nsec
 }

@@ -45,20 +45,21 @@ func single(_ kind: SyntheticPolicy.SampleKind, allowed: Bool, decide: Bool) -> 
 
 func mixed(_ pool: MixedWorkload, decide: Bool) -> (Int) -> Void {
     let policy = Fixture.policy
-    if decide {
-        return { n in
-            var position = 0
-            for _ in 0..<n {
-                let entry = pool.next(&position)
-                keep(policy.decide(entry.call, grant: entry.grant))
-            }
-        }
-    }
+    // Calls and grants are passed straight from the pools' buffers: indexing the arrays copies each `Call` out
+    // (retaining its strings and arguments dictionary) before the decision borrows it.
     return { n in
-        var position = 0
-        for _ in 0..<n {
-            let entry = pool.next(&position)
-            keep(policy.isAllowed(entry.call, grant: entry.grant))
+        pool.calls.withUnsafeBufferPointer { calls in
+            pool.grants.withUnsafeBufferPointer { grants in
+                var position = 0
+                for _ in 0..<n {
+                    let i = pool.next(&position)
+                    if decide {
+                        keep(policy.decide(calls[i], grant: grants[i]))
+                    } else {
+                        keep(policy.isAllowed(calls[i], grant: grants[i]))
+                    }
+                }
+            }
         }
     }
 }

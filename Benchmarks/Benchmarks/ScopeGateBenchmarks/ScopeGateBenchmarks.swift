@@ -17,6 +17,13 @@ final class Cursor: @unchecked Sendable {
     var position = 0
 }
 
+/// How many calls of each mixed pool `decide` does not answer as the pool promises, computed once (outside every
+/// measurement and every sample's budget).
+enum Misfits {
+    static let allows = MixedWorkload.allows.misfits(allowed: true, policy: Fixture.policy)
+    static let denials = MixedWorkload.denials.misfits(allowed: false, policy: Fixture.policy)
+}
+
 /// Wall-clock tolerance (percent over the checked-in p90) of `benchmark thresholds check`. This machine runs a whole
 /// benchmark binary up to about 1.8× slower from one run to the next (docs/performance.md, "Noise"), so a tolerance
 /// tight enough to catch a 30% regression would flake. CI gates instruction and allocation counts instead
@@ -130,6 +137,11 @@ let benchmarks: @Sendable () -> Void = {
     // Pools of 12,000 (allow, deny) or 24,000 (both) calls, grants resolved outside the timed region, visited in a
     // precomputed random order (MixedWorkload). Targets: isAllowed ≤ 60 ns, decide allow ≤ 120 ns, decide deny
     // with `missing` ≤ 400 ns.
+    // A mixed sample (1,000 decisions over a pool larger than the caches) takes long enough to be preempted on a
+    // loaded machine, so these rows also report the thread's CPU time per decision (`cpu_ns`; ordo-one's `cpuTotal`
+    // counts in 10 ms steps), which excludes time spent waiting for a core.
+    let cpu = BenchmarkMetric.custom("cpu_ns", polarity: .prefersSmaller, useScalingFactor: false)
+    let mixedMetrics: [BenchmarkMetric] = [.wallClock, cpu, .mallocCountTotal]
     let mixedRows: [(name: String, pool: MixedWorkload, decide: Bool)] = [
         ("Mixed isAllowed allow+deny", MixedWorkload.mixed, false),
         ("Mixed decide allow", MixedWorkload.allows, true),
@@ -139,28 +151,31 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark(
             row.name,
             configuration: .init(
-                metrics: hotPath, timeUnits: .nanoseconds, scalingFactor: .kilo,
+                metrics: mixedMetrics, timeUnits: .nanoseconds, scalingFactor: .kilo,
                 maxDuration: .seconds(3), thresholds: hotThresholds)
         ) { benchmark in
             let policy = Fixture.policy
             let pool = row.pool
-            if row.decide, pool.misfits(allowed: true, policy: policy) != 0 {
+            if row.decide, Misfits.allows != 0 {
                 benchmark.error("a call of the allow pool is denied")
             }
             var position = cursor.position
+            let iterations = benchmark.scaledIterations.count
+            let cpuStart = threadCPUNanoseconds()
             benchmark.startMeasurement()
             if row.decide {
                 for _ in benchmark.scaledIterations {
-                    let entry = pool.next(&position)
-                    blackHole(policy.decide(entry.call, grant: entry.grant))
+                    let i = pool.next(&position)
+                    blackHole(policy.decide(pool.calls[i], grant: pool.grants[i]))
                 }
             } else {
                 for _ in benchmark.scaledIterations {
-                    let entry = pool.next(&position)
-                    blackHole(policy.isAllowed(entry.call, grant: entry.grant))
+                    let i = pool.next(&position)
+                    blackHole(policy.isAllowed(pool.calls[i], grant: pool.grants[i]))
                 }
             }
             benchmark.stopMeasurement()
+            benchmark.measurement(cpu, (threadCPUNanoseconds() - cpuStart) / max(iterations, 1))
             cursor.position = position
         }
     }
@@ -173,21 +188,24 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "Mixed decide deny missing",
         configuration: .init(
-            metrics: [.wallClock, searches], timeUnits: .nanoseconds, scalingFactor: .kilo,
+            metrics: [.wallClock, cpu, searches], timeUnits: .nanoseconds, scalingFactor: .kilo,
             maxDuration: .seconds(3), thresholds: [.wallClock: timeTolerance])
     ) { benchmark in
         let policy = Fixture.policy
         let pool = MixedWorkload.denials
-        if pool.misfits(allowed: false, policy: policy) != 0 {
+        if Misfits.denials != 0 {
             benchmark.error("a call of the deny pool is allowed or has no `missing`")
         }
         var position = denyCursor.position
+        let iterations = benchmark.scaledIterations.count
+        let cpuStart = threadCPUNanoseconds()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            let entry = pool.next(&position)
-            blackHole(policy.decide(entry.call, grant: entry.grant))
+            let i = pool.next(&position)
+            blackHole(policy.decide(pool.calls[i], grant: pool.grants[i]))
         }
         benchmark.stopMeasurement()
+        benchmark.measurement(cpu, (threadCPUNanoseconds() - cpuStart) / max(iterations, 1))
         denyCursor.position = position
         // How many of the pool's 12,000 denials run the completion search instead of the forced shortcut.
         benchmark.measurement(searches, MixedWorkload.denialSearches)

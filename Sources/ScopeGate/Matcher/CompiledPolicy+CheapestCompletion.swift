@@ -40,7 +40,8 @@ struct CompletionSearch {
         // Every part a single clause (the common `scope:` / `all:` rule): the completion is forced, no search.
         if parts.allSatisfy({ $0.upper - $0.lower == 1 }) {
             for part in parts { push(clause: part.lower) }
-            return sortedByName(chosen)
+            sortByName(&chosen)
+            return chosen
         }
         // Greedy pass first (one part at a time): a good incumbent for pruning, and the answer if the budget runs out.
         for part in parts {
@@ -71,12 +72,15 @@ struct CompletionSearch {
         // Exact depth-first search over one clause per part. Adding scopes never lowers the added privilege or the
         // count, so a partial choice already worse on (privilege, count) than the best complete one is abandoned.
         search(0)
-        return sortedByName(best)
+        sortByName(&best)
+        return best
     }
 
-    func sortedByName(_ ids: [ScopeID]) -> [ScopeID] {
-        if ids.count < 2 { return ids }
-        return ids.sorted { policy.scopes.name(of: $0).utf8.lexicographicallyPrecedes(policy.scopes.name(of: $1).utf8) }
+    /// Sorts `ids` by name, in place (the candidate arrays are uniquely held, so no copy is made).
+    func sortByName(_ ids: inout [ScopeID]) {
+        if ids.count < 2 { return }
+        let ranks = policy.scopes.nameRanks
+        ids.sort { ranks[Int($0)] < ranks[Int($1)] }
     }
 
     mutating func search(_ p: Int) {
@@ -134,12 +138,25 @@ struct CompletionSearch {
         return total
     }
 
-    /// Strictly better on (privilege, count, sorted names); names are built only on a tie.
+    /// Strictly better on (privilege, count, sorted names). Names are compared through their ranks
+    /// (``ScopeTable/nameRanks``), which order scopes as their names do; only on a tie of privilege and count.
     func isBetter(cost: Int, count: Int, than otherCost: Int, _ otherCount: Int, _ other: [ScopeID]) -> Bool {
         if cost != otherCost { return cost < otherCost }
         if count != otherCount { return count < otherCount }
-        let a = chosen.map { policy.scopes.name(of: $0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        let b = other.map { policy.scopes.name(of: $0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        return a.lexicographicallyPrecedes(b, by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        return Self.namesPrecede(chosen, other, ranks: policy.scopes.nameRanks)
+    }
+
+    /// Whether the sorted names of `a` precede those of `b`, compared as sorted ranks in a temporary buffer (on
+    /// the stack for the few scopes a completion has, so a tie-break allocates nothing).
+    static func namesPrecede(_ a: [ScopeID], _ b: [ScopeID], ranks: [UInt32]) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: a.count + b.count) { buffer in
+            for (k, id) in a.enumerated() { buffer[k] = ranks[Int(id)] }
+            for (k, id) in b.enumerated() { buffer[a.count + k] = ranks[Int(id)] }
+            var x = UnsafeMutableBufferPointer(rebasing: buffer[0..<a.count])
+            var y = UnsafeMutableBufferPointer(rebasing: buffer[a.count...])
+            x.sort()
+            y.sort()
+            return x.lexicographicallyPrecedes(y)
+        }
     }
 }

@@ -26,11 +26,17 @@ struct RuleTable: Sendable {
     }
 
     func lookup(_ name: String) -> Int? {
+        // Native strings are read in place: `withUTF8` needs a `var` copy, which retains and releases the
+        // string's storage on every decision.
+        if let found = name.utf8.withContiguousStorageIfAvailable({ lookup(utf8: $0) }) { return found }
         var name = name
-        return name.withUTF8 { buffer in
-            if let i = exactIndex.lookup(utf8: buffer) { return exactRules[Int(i)] }
-            if globs.isEmpty { return nil }
-            return index.firstMatch(buffer, in: globs).map { globs[$0].1 }
-        }
+        return name.withUTF8 { lookup(utf8: $0) }
+    }
+
+    @inline(__always)
+    func lookup(utf8 buffer: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let i = exactIndex.lookup(utf8: buffer) { return exactRules[Int(i)] }
+        if globs.isEmpty { return nil }
+        return index.firstMatch(buffer, in: globs).map { globs[$0].1 }
     }
 }

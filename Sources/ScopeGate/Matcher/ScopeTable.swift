@@ -13,6 +13,9 @@
 /// ```
 public struct ScopeTable: Sendable {
     let names: [String]
+    /// Each scope's position in the byte-wise (UTF-8) order of names: comparing ranks orders scopes exactly as
+    /// comparing their names does, so the completion search's tie-breaks compare integers, not strings.
+    let nameRanks: [UInt32]
     let index: NameIndex
     let risks: [Risk]
     /// The members of every closure as sorted id lists, concatenated: scope `i`'s members are
@@ -75,6 +78,7 @@ public struct ScopeTable: Sendable {
             }
         }
         self.names = defs.map(\.name)
+        self.nameRanks = ScopeTable.ranks(of: self.names)
         self.index = index
         let hasUppercase = defs.contains {
             $0.name.utf8.contains { UInt8(ascii: "A") <= $0 && $0 <= UInt8(ascii: "Z") }
@@ -153,6 +157,19 @@ public struct ScopeTable: Sendable {
         String(
             decoding: name.utf8.map { UInt8(ascii: "A") <= $0 && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 },
             as: UTF8.self)
+    }
+
+    /// The rank of each name in byte-wise order.
+    static func ranks(of names: [String]) -> [UInt32] {
+        let order = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+        var ranks = [UInt32](repeating: 0, count: names.count)
+        var rank: UInt32 = 0
+        for (k, id) in order.enumerated() {
+            // Equal names (only in a model the compiler rejects) share a rank, as they compare equal.
+            if k > 0, names[order[k - 1]] != names[id] { rank += 1 }
+            ranks[id] = rank
+        }
+        return ranks
     }
 
     /// Whether the scope is a wildcard.
