@@ -12,22 +12,8 @@ extension PolicyLoader {
         data: Data, path: String, includedFrom: SourceLocation? = nil,
         diagnostics: inout Diagnostics
     ) -> LoadedFile? {
-        if data.count > options.maxFileBytes {
-            diagnostics.append(
-                Diagnostic(
-                    .fileTooLarge,
-                    "file is \(data.count) bytes, over the limit of \(options.maxFileBytes)",
-                    at: includedFrom ?? SourceLocation(file: path, line: 1, column: 1),
-                    help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
-            return nil
-        }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            let (line, column) = Self.firstInvalidUTF8(in: data)
-            diagnostics.append(
-                Diagnostic(
-                    .invalidUTF8, "file is not valid UTF-8",
-                    at: SourceLocation(file: path, line: line, column: column),
-                    help: "save the file as UTF-8; policy files must be UTF-8 text"))
+        // Size and UTF-8 are checked by the loader's own reading: the reference differs only in how YAML is composed.
+        guard let text = text(of: data, path: path, includedFrom: includedFrom, diagnostics: &diagnostics) else {
             return nil
         }
         var file = LoadedFile(path: path, text: text, root: nil)
@@ -180,35 +166,10 @@ struct LegacyTreeBuilder {
         }
     }
 
-    /// Replaces `${VAR}` from the environment; `$${` is a literal `${`. An unset variable is an error.
+    /// Replaces `${VAR}` from the environment through the core's substitution: the reference checks the YAML
+    /// composer path, not a second copy of the substitution rules.
     mutating func substitute(_ text: String, at loc: SourceLocation) -> String {
-        var out = ""
-        var rest = Substring(text)
-        while let dollar = rest.firstIndex(of: "$") {
-            out += rest[..<dollar]
-            let after = rest[rest.index(after: dollar)...]
-            if after.hasPrefix("${") {
-                out += "${"
-                rest = after.dropFirst(2)
-            } else if after.hasPrefix("{"), let close = after.firstIndex(of: "}") {
-                let name = String(after[after.index(after: after.startIndex)..<close])
-                if let value = options.environment[name], !name.isEmpty {
-                    out += value
-                } else {
-                    diagnostics.append(
-                        Diagnostic(
-                            .unsetVariable, "environment variable `\(name)` is not set", at: loc,
-                            help: "set `\(name)` before loading the policy, or write `$${` for a literal `${`"))
-                    out += "${\(name)}"
-                }
-                rest = after[after.index(after: close)...]
-            } else {
-                out += "$"
-                rest = after
-            }
-        }
-        out += rest
-        return out
+        TreeBuilder.substitute(text, environment: options.environment, at: loc, diagnostics: &diagnostics)
     }
 }
 

@@ -68,6 +68,10 @@ import Testing
         let info = try session.initialize()
         #expect(info.name == "fake")
         #expect(try session.listTools().map(\.name) == ["a", "b"])
+        // The child echoes the client's answer to `roots/list` on stderr, a second pipe that a background thread
+        // drains: wait (bounded) for it rather than assume it was read before stdout's next line.
+        let deadline = Date().addingTimeInterval(10)
+        while !transport.stderrText.contains("-32601"), Date() < deadline { usleep(10_000) }
         #expect(transport.stderrText.contains("-32601"))
     }
 

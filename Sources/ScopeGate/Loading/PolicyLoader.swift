@@ -80,7 +80,9 @@ package struct PolicyLoader {
     }
 
     /// The file's text: its bytes checked against the size limit and decoded as UTF-8, or nil with a diagnostic.
-    func text(of data: Data, path: String, includedFrom: SourceLocation?, diagnostics: inout Diagnostics) -> String? {
+    package func text(
+        of data: Data, path: String, includedFrom: SourceLocation?, diagnostics: inout Diagnostics
+    ) -> String? {
         if data.count > options.maxFileBytes {
             diagnostics.append(
                 Diagnostic(

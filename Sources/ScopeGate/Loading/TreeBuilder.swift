@@ -6,7 +6,7 @@
 /// reports its own problems, as a tree of copies would. No tree is built: the document's flat arrays are kept,
 /// and the scalars that change (substituted, or over the length limit) are rewritten in place after the walk.
 /// The first limit crossed aborts the walk with one diagnostic; the file then has no document.
-struct TreeBuilder {
+package struct TreeBuilder {
     let path: String
     let options: LoadOptions
     var document: ComposedYAML
@@ -165,7 +165,7 @@ struct TreeBuilder {
         Self.substitute(text, environment: options.environment, at: loc, diagnostics: &diagnostics)
     }
 
-    static func substitute(
+    package static func substitute(
         _ text: String, environment: [String: String], at loc: SourceLocation,
         diagnostics: inout Diagnostics
     ) -> String {
