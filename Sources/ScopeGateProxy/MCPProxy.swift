@@ -115,6 +115,14 @@ public final class MCPProxy: Sendable {
         if isStream { fields.append(ProxyHeaders.noBuffering) }
         let status = HTTPResponse.Status(code: Int(response.status.code))
         let upstreamBody = response.body
+        if filter != nil, !rewrites {
+            // A list answer that cannot be filtered is never passed on unfiltered (fail closed).
+            logger.warning("upstream answered a list request with content type \(contentType)")
+            let failure = JSONRPCError(
+                code: ScopeGateErrorCode.upstreamUnavailable,
+                message: "the upstream answered a list request with a content type that cannot be filtered")
+            return Self.json(502, failure.response(id: nil))
+        }
         guard let filter, rewrites else {
             return Response(
                 status: status, headers: fields,

@@ -52,6 +52,11 @@ struct Upstream: HTTPResponder {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#)))
         }
+        if request.headers[.accept] == "text/plain" {
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: Self.tools)))
+        }
         if request.headers[.accept] == "application/json" {
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -191,6 +196,16 @@ where Responder.Context == BasicRequestContext {
             #expect(sse.body.hasPrefix("data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\""))
             #expect(sse.body.contains("read_file"))
             #expect(!sse.body.contains("secret"))
+        }
+    }
+
+    /// A list answered with a content type the proxy cannot filter is refused, never passed on unfiltered.
+    @Test func anUnfilterableListAnswerIs502() async throws {
+        try await withProxy { port, _ in
+            let response = try await post(port, Self.list, token: "reader", headers: [("Accept", "text/plain")])
+            #expect(response.status == 502)
+            #expect(!response.body.contains("secret"))
+            #expect(response.body.contains("-32004"))
         }
     }
 
