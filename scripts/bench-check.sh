@@ -3,7 +3,8 @@
 # release mode, runs it under valgrind's callgrind, and compares each row with Benchmarks/Thresholds/instructions.tsv.
 # It fails when any row
 #   - makes more allocator calls (malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign) than recorded:
-#     exact, tolerance 0 (allocation counts are deterministic);
+#     exact for rows of up to 1,000 per iteration; 0.01% for the compile and least-privilege rows, whose count
+#     moved by one with the folder the binary was built in;
 #   - executes more than $TOLERANCE percent more instructions than recorded.
 # Each row's count is the smaller of two callgrind runs (see below).
 # The rows are ScopeGateBenchmarks' decision, mixed-workload, grant, compile and least-privilege rows at fixed
@@ -130,7 +131,12 @@ for name, (n, ir, allocs) in counts.items():
     problems = []
     if change > tolerance:
         problems.append("INSTRUCTIONS")
-    if allocs > ballocs:
+    # Exact for every row of up to 1,000 allocations per iteration (the decision and grant rows, where one more
+    # allocation is the regression that matters). The compile and least-privilege rows make tens of thousands, and
+    # their count moved by one with the folder the binary was built in (a path held in a small or a heap string):
+    # they may exceed the baseline by 0.01%.
+    slack = 0 if ballocs <= 1000 * n else ballocs // 10000
+    if allocs > ballocs + slack:
         problems.append("ALLOCATIONS")
     failed += bool(problems)
     print(f"{name:<28} {ir / n:>11,.0f} {bir / n:>11,.0f} {change:>+7.2f}% {allocs / n:>12,.2f} {ballocs / n:>9,.2f}"
