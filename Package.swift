@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "ScopeGateTesting", targets: ["ScopeGateTesting"]),
         .library(name: "ScopeGateTokens", targets: ["ScopeGateTokens"]),
         .executable(name: "scopegate", targets: ["scopegate"]),
+        // The network services (`scopegate proxy`), started by `scopegate`; see GatewayLauncher.
+        .executable(name: "scopegate-gateway", targets: ["scopegate-gateway"]),
         .library(name: "ScopeGateMCP", targets: ["ScopeGateMCP"]),
         .library(name: "ScopeGateRequestAuthorization", targets: ["ScopeGateRequestAuthorization"]),
         .library(name: "ScopeGateProxy", targets: ["ScopeGateProxy"]),
@@ -73,6 +75,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What both executables share: exit codes, output, `--policy`, the gateway's options and its launcher.
+        // Nothing here pulls in an HTTP stack.
+        .target(
+            name: "ScopeGateCommandLine",
+            dependencies: [
+                "ScopeGate", "ScopeGateRequestAuthorization",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `scopegate`: every offline command. `scopegate proxy` parses its options here and then becomes
+        // `scopegate-gateway`, so a first `swift run scopegate lint` builds no HTTP server or client.
         .executableTarget(
             name: "scopegate",
             dependencies: [
@@ -81,6 +94,18 @@ let package = Package(
                 "ScopeGateMCPClient",
                 "ScopeGateOnboarding",
                 "ScopeGateRequestAuthorization",
+                "ScopeGateCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `scopegate-gateway`: runs `proxy` with Hummingbird and AsyncHTTPClient.
+        .executableTarget(
+            name: "scopegate-gateway",
+            dependencies: [
+                "ScopeGate",
+                "ScopeGateTokens",
+                "ScopeGateRequestAuthorization",
+                "ScopeGateCommandLine",
                 "ScopeGateProxy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -150,7 +175,8 @@ let package = Package(
         .testTarget(
             name: "ScopeGateCLITests",
             dependencies: [
-                "ScopeGate", "scopegate", "ScopeGateTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                "ScopeGate", "scopegate", "scopegate-gateway", "ScopeGateTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "ScopeGateMCPTests",

@@ -1,5 +1,6 @@
 import Foundation
 import ScopeGate
+import ScopeGateCommandLine
 
 /// `check --batch`: streams JSON Lines in constant memory (``ChunkedLineReader``), answering each line in order
 /// through a ``BatchSession``.

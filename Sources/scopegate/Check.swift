@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScopeGate
+import ScopeGateCommandLine
 import ScopeGateTokens
 
 struct Check: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ScopeGate
+import ScopeGateCommandLine
 
 extension ScopeGraph.Format: ExpressibleByArgument {}
 

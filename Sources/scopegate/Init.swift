@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScopeGateCommandLine
 import ScopeGateOnboarding
 
 struct Init: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScopeGateCommandLine
 import ScopeGateTokens
 
 /// `scopegate inspect TOKEN|-`: decode a JWT's header and claims WITHOUT verifying it.

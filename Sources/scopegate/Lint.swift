@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScopeGate
+import ScopeGateCommandLine
 
 struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(

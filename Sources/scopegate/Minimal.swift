@@ -1,5 +1,6 @@
 import ArgumentParser
 import ScopeGate
+import ScopeGateCommandLine
 
 struct Minimal: ParsableCommand {
     static let configuration = CommandConfiguration(

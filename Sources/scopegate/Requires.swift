@@ -1,5 +1,6 @@
 import ArgumentParser
 import ScopeGate
+import ScopeGateCommandLine
 
 struct Requires: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ScopeGate
+import ScopeGateCommandLine
 
 struct Schema: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScopeGateCommandLine
 
 /// `scopegate`: policy-driven scope authorization for MCP servers.
 struct ScopeGateCommand: ParsableCommand {
@@ -27,24 +28,5 @@ struct ScopeGateCommand: ParsableCommand {
 
 @main
 enum Entry {
-    static func main() async {
-        do {
-            var command = try ScopeGateCommand.parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            let code = ScopeGateCommand.exitCode(for: error)
-            if code == .success {
-                print(ScopeGateCommand.fullMessage(for: error))
-                exit(0)
-            }
-            let message = ScopeGateCommand.fullMessage(for: error)
-            if !message.isEmpty { Output.stderr(message.hasSuffix("\n") ? message : message + "\n") }
-            // Usage errors are exit 2 (ArgumentParser's default would be 64); our own codes pass through.
-            exit(code == .validationFailure ? 2 : code.rawValue)
-        }
-    }
+    static func main() async { await CommandMain.run(ScopeGateCommand.self) }
 }

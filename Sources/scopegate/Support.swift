@@ -1,52 +1,11 @@
 import ArgumentParser
 import Foundation
 import ScopeGate
+import ScopeGateCommandLine
 import ScopeGateTokens
-
-/// The exit codes every command shares (docs/cli.md): 1 a finding (lint errors, a deny), 2 cannot do the job.
-enum Exit {
-    static let finding = ExitCode(1)
-    static let cannot = ExitCode(2)
-}
-
-enum Output {
-    static func stdout(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
-    static func stderr(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
-
-    /// Colour only on a TTY and never with `NO_COLOR`.
-    static func color(fd: Int32) -> Bool {
-        isatty(fd) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-    }
-
-    /// A clear error on stderr, `scopegate: error: …`.
-    static func fail(_ message: String, help: String? = nil) -> ExitCode {
-        stderr("scopegate: error: \(message)\n" + (help.map { "  help: \($0)\n" } ?? ""))
-        return Exit.cannot
-    }
-}
 
 enum HumanOrJSON: String, ExpressibleByArgument, CaseIterable {
     case human, json
-}
-
-/// `--policy FILE` plus load limits, shared by every command that needs a compiled policy.
-struct PolicyOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The policy file (YAML).", valueName: "file"))
-    var policy: String
-
-    init() {}
-    init(policy: String) { self.policy = policy }
-
-    /// Compiles the policy; a policy with errors prints its diagnostics and exits 2.
-    func load() throws -> CompiledPolicy {
-        let result = PolicyCompiler().compile(path: policy)
-        guard let model = result.model else {
-            let renderer = DiagnosticRenderer(sources: result.sources, color: Output.color(fd: 2))
-            Output.stderr(renderer.human(Diagnostics(result.diagnostics.filter { $0.severity == .error })))
-            throw Output.fail("the policy `\(policy)` has errors", help: "run `scopegate lint \(policy)` and fix them")
-        }
-        return CompiledPolicy(model: model)
-    }
 }
 
 /// Parses `--args` JSON (an object).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScopeGateCommandLine
 import ScopeGateMCPClient
 
 /// Where `init` and `drift` read a server's tools: a command speaking MCP over stdio, a Streamable HTTP endpoint,

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import ScopeGateRequestAuthorization
+
+/// The options of `scopegate proxy`, parsed (and `--help` rendered) by `scopegate` and run by
+/// `scopegate-gateway`, which `scopegate proxy` starts (see ``GatewayLauncher``).
+///
+/// ```swift
+/// @OptionGroup var options: ProxyOptions
+/// ```
+public struct ProxyOptions: ParsableArguments {
+    @OptionGroup public var policyOptions: PolicyOptions
+
+    @Option(name: .long, help: ArgumentHelp("The upstream MCP endpoint (http://host:port/path).", valueName: "url"))
+    public var upstream: String
+
+    @Option(name: .long, help: ArgumentHelp("Listen address.", valueName: "host:port"))
+    public var listen: String = "127.0.0.1:8080"
+
+    @Option(name: .long, help: "The canonical resource URI (token audience); default: the policy's resource.id.")
+    public var resource: String?
+
+    @Option(name: .long, help: "The MCP endpoint path; default: the path of the resource URI, else /mcp.")
+    public var endpoint: String?
+
+    @Option(name: .long, help: "The oldest protocol revision served (2025-06-18, 2025-11-25 or 2026-07-28).")
+    public var minProtocol: String = "2025-06-18"
+
+    @Option(
+        name: .long, help: "The scope of a 403 challenge: required (what the operation needs) or granted-plus-missing.")
+    public var challengeScope: String = "required"
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Read the issuers' keys from this JWKS file instead of fetching them.", valueName: "file"))
+    public var jwks: String?
+
+    public init() {}
+
+    public func validate() throws {
+        guard URL(string: upstream)?.host != nil else { throw ValidationError("--upstream must be an http(s) URL") }
+        guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be host:port") }
+        guard ProtocolRevision(minProtocol).map(ProtocolRevision.known.contains) == true else {
+            throw ValidationError("--min-protocol must be one of 2025-06-18, 2025-11-25, 2026-07-28")
+        }
+        guard ["required", "granted-plus-missing"].contains(challengeScope) else {
+            throw ValidationError("--challenge-scope must be required or granted-plus-missing")
+        }
+    }
+}
+
+/// A `host:port` listen address.
+///
+/// ```swift
+/// let address = ListenAddress("127.0.0.1:8080")   // host "127.0.0.1", port 8080
+/// ```
+public struct ListenAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port), colon > text.startIndex
+        else { return nil }
+        self.host = String(text[..<colon])
+        self.port = port
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import ScopeGate
+import ScopeGateCommandLine
+import ScopeGateProxy
+import ScopeGateRequestAuthorization
+import ScopeGateTokens
+
+/// Runs `scopegate proxy` (options and help in ``ProxyOptions``).
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy", abstract: "Serve an authorizing reverse proxy in front of an MCP server.")
+
+    @OptionGroup var options: ProxyOptions
+
+    func run() async throws {
+        let policy = try options.policyOptions.load()
+        let store = PolicyStore(initial: policy)
+        var staticKeys: [String: JWKSet] = [:]
+        if let jwks = options.jwks {
+            do {
+                let keys = try await JWKSet.load(contentsOfFile: jwks)
+                for issuer in policy.model.tokens?.issuers ?? [] { staticKeys[issuer.issuer] = keys }
+            } catch {
+                throw Output.fail("cannot use the JWKS file `\(jwks)`: \(error.message)")
+            }
+        }
+        let minimum = ProtocolRevision(options.minProtocol) ?? .june2025
+        let settings = AuthorizationSettings(
+            protocols: ProtocolSupport(minimum: minimum),
+            challengeScope: options.challengeScope == "required" ? .required : .grantedPlusMissing)
+        let configuration = ProxyConfiguration(
+            upstream: options.upstream, endpointPath: options.endpoint, authorization: settings,
+            resource: options.resource)
+        let tokens = TokenAuthenticator(store: store, resource: options.resource, staticKeys: staticKeys)
+        let proxy = MCPProxy(store: store, configuration: configuration, authenticate: tokens.credential)
+        let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
+        let app = Application(
+            responder: ProxyResponder(proxy: proxy),
+            configuration: .init(
+                address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8080),
+                serverName: "scopegate"))
+        Output.stderr("scopegate proxy: \(options.listen) → \(options.upstream)\n")
+        try await app.runService()
+    }
+}
