@@ -21,10 +21,12 @@ struct CLIRunner {
         return repoRoot.appendingPathComponent(".build/debug/scopegate")
     }
 
-    /// Runs `scopegate args…` in the repository root, feeding `stdin`.
-    static func run(_ args: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// Runs `scopegate args…` (or another `executable`) in the repository root, feeding `stdin`.
+    static func run(
+        _ args: [String], stdin: String? = nil, environment: [String: String] = [:], executable: URL? = nil
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = args
         process.currentDirectoryURL = repoRoot
         var env = ProcessInfo.processInfo.environment
