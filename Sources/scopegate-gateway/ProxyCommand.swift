@@ -30,18 +30,35 @@ struct ProxyCommand: AsyncParsableCommand {
         let settings = AuthorizationSettings(
             protocols: ProtocolSupport(minimum: minimum),
             challengeScope: options.challengeScope == "required" ? .required : .grantedPlusMissing)
-        let configuration = ProxyConfiguration(
-            upstream: options.upstream, endpointPath: options.endpoint, authorization: settings,
+        var configuration = ProxyConfiguration(
+            upstream: options.upstream ?? "", endpointPath: options.endpoint, authorization: settings,
             resource: options.resource)
+        configuration.upstreamCommand = try options.upstreamArguments()
+        configuration.sessionCapacity = options.maxSessions
+        configuration.sessionIdleTimeout = TimeInterval(options.sessionIdleTimeout)
+        if let name = options.upstreamAuthEnv {
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw Output.fail("--upstream-auth-env: the environment variable `\(name)` is not set")
+            }
+            configuration.upstreamAuthorization = value
+        }
         let tokens = TokenAuthenticator(store: store, resource: options.resource, staticKeys: staticKeys)
-        let proxy = MCPProxy(store: store, configuration: configuration, authenticate: tokens.credential)
+        let proxy = MCPProxy(
+            store: store, configuration: configuration, authenticate: tokens.credential, identify: tokens.verified)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
         let app = Application(
             responder: ProxyResponder(proxy: proxy),
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8080),
                 serverName: "scopegate"))
-        Output.stderr("scopegate proxy: \(options.listen) → \(options.upstream)\n")
-        try await app.runService()
+        let target = options.upstream ?? "stdio: " + (options.upstreamCommand ?? "")
+        Output.stderr("scopegate proxy: \(options.listen) → \(target)\n")
+        do {
+            try await app.runService()
+        } catch {
+            await proxy.shutdown()
+            throw error
+        }
+        await proxy.shutdown()
     }
 }
