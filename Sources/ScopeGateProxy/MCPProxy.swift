@@ -67,12 +67,18 @@ public final class MCPProxy: Sendable {
         if let upstream {
             self.upstream = upstream
         } else if let command = configuration.upstreamCommand {
-            self.upstream = StdioUpstream(argv: command, timeout: configuration.upstreamTimeout, logger: logger)
+            self.upstream = StdioUpstream(
+                argv: command, environment: configuration.upstreamEnvironment, timeout: configuration.upstreamTimeout,
+                logger: logger)
         } else {
             self.upstream = HTTPUpstream(
                 url: configuration.upstream, timeout: configuration.upstreamTimeout, client: client, logger: logger)
         }
     }
+
+    /// Gets the upstream ready (starts and initializes a stdio child), so that a command that cannot start is
+    /// reported at once; requests retry it anyway.
+    public func prepare() async throws(UpstreamFailure) { try await upstream.prepare() }
 
     /// Stops the upstream (ends a stdio child).
     public func shutdown() async { await upstream.shutdown() }

@@ -16,8 +16,14 @@ public protocol MCPUpstream: Sendable {
     /// Sends one authorized request and returns the answer, whose body may still be streaming. Throws when
     /// there is no answer at all (the proxy answers 502).
     func send(_ request: UpstreamRequest) async throws(UpstreamFailure) -> UpstreamResponse
+    /// Gets ready before the first request (starts a child process); nothing for an HTTP upstream.
+    func prepare() async throws(UpstreamFailure)
     /// Releases what the upstream holds (a child process).
     func shutdown() async
+}
+
+extension MCPUpstream {
+    public func prepare() async throws(UpstreamFailure) {}
 }
 
 /// An authorized request, as the upstream gets it.

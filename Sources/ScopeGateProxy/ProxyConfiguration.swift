@@ -23,6 +23,8 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamTimeout: Duration
     /// A stdio MCP server to start and bridge instead of `upstream` (argv: the program, then its arguments).
     public var upstreamCommand: [String]?
+    /// The environment of the stdio child (nil: this process's).
+    public var upstreamEnvironment: [String: String]?
     /// The `Authorization` value sent to an HTTP upstream (a static credential, e.g. `Bearer …` read from the
     /// environment); nil sends none. A tool with `downstream:` gets an exchanged token instead.
     public var upstreamAuthorization: String?

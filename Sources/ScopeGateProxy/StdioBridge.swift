@@ -243,12 +243,12 @@ actor StdioBridge {
         entry.sink.yield(.response(.object(object)))
     }
 
-    /// Ends the child and fails every request it had not answered.
-    func childFailed(_ what: String) {
+    /// Ends the child and fails every request it had not answered; `wait` for the child to be gone.
+    func childFailed(_ what: String, wait: Bool = false) {
         let failure = UpstreamFailure(.childFailed, "the upstream command `\(argv[0])` \(what)")
         let stderr = child?.stderrText.split(separator: "\n").suffix(5).joined(separator: " | ") ?? ""
         logger.warning("\(failure.message)", metadata: ["stderr": "\(stderr)"])
-        child?.terminate()
+        child?.terminate(wait: wait)
         child = nil
         serverInit = nil
         generation += 1
@@ -268,6 +268,6 @@ actor StdioBridge {
 
     /// Ends the child (at shutdown).
     func shutdown() {
-        if child != nil { childFailed("was stopped") }
+        if child != nil { childFailed("was stopped", wait: true) }
     }
 }

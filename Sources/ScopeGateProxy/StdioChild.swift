@@ -100,16 +100,17 @@ final class StdioChild: @unchecked Sendable {
         writes.async { [input] in try? input.write(contentsOf: data) }
     }
 
-    /// Closes stdin and ends the child: SIGTERM, then SIGKILL when it is still running 1 s later (off the
-    /// caller's thread).
-    func terminate() {
+    /// Closes stdin and ends the child: SIGTERM, then SIGKILL when it is still running 1 s later; off the
+    /// caller's thread unless `wait` (at shutdown, so that the child is gone before this process).
+    func terminate(wait: Bool = false) {
         let (process, input) = (self.process, self.input)
-        writes.async {
+        let end: @Sendable () -> Void = {
             try? input.close()
             guard process.isRunning else { return }
             process.terminate()
             for _ in 0..<100 where process.isRunning { usleep(10_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
+        if wait { writes.sync(execute: end) } else { writes.async(execute: end) }
     }
 }

@@ -44,6 +44,8 @@ public final class StdioUpstream: MCPUpstream {
     /// The number of child processes started so far.
     public var starts: Int { get async { await bridge.starts } }
 
+    public func prepare() async throws(UpstreamFailure) { _ = try await bridge.ready() }
+
     public func shutdown() async { await bridge.shutdown() }
 
     public func send(_ request: UpstreamRequest) async throws(UpstreamFailure) -> UpstreamResponse {

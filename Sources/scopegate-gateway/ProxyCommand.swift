@@ -36,6 +36,15 @@ struct ProxyCommand: AsyncParsableCommand {
         configuration.upstreamCommand = try options.upstreamArguments()
         configuration.sessionCapacity = options.maxSessions
         configuration.sessionIdleTimeout = TimeInterval(options.sessionIdleTimeout)
+        if configuration.upstreamCommand != nil {
+            // The child is a third party: it inherits this environment without the secrets the proxy reads.
+            var environment = ProcessInfo.processInfo.environment
+            for issuer in policy.model.tokens?.issuers ?? [] {
+                if let name = issuer.exchange?.clientSecretEnv { environment[name] = nil }
+                if let name = issuer.introspection?.clientSecretEnv { environment[name] = nil }
+            }
+            configuration.upstreamEnvironment = environment
+        }
         if let name = options.upstreamAuthEnv {
             guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
                 throw Output.fail("--upstream-auth-env: the environment variable `\(name)` is not set")
@@ -53,6 +62,14 @@ struct ProxyCommand: AsyncParsableCommand {
                 serverName: "scopegate"))
         let target = options.upstream ?? "stdio: " + (options.upstreamCommand ?? "")
         Output.stderr("scopegate proxy: \(options.listen) → \(target)\n")
+        // Start a stdio child now, so a command that cannot start is reported at once (requests retry it).
+        Task {
+            do throws(UpstreamFailure) {
+                try await proxy.prepare()
+            } catch {
+                Output.stderr("scopegate proxy: warning: \(error.message); retried at each request\n")
+            }
+        }
         do {
             try await app.runService()
         } catch {

@@ -65,6 +65,7 @@ let stdioPolicy = """
       write_file: files:write
       crash: files:read
       garbage: files:read
+      list_dir: files:read
     """
 
 /// Test tokens: the token text names the subject; `writer` may write.
@@ -141,6 +142,19 @@ func sendMCP(
             // The child saw the bridge's own initialize and a remapped id, never the client's.
             #expect(received(log).contains(#""method": "initialize""#) || received(log).contains("\"initialize\""))
             #expect(!received(log).contains("r-1"))
+        }
+    }
+
+    /// Two clients with the same request id, at once: each gets the answer to its own request.
+    @Test func clientsUsingTheSameIDGetTheirOwnAnswers() async throws {
+        try await withStdioProxy { port, _, _ in
+            for _ in 0..<5 {
+                async let first = sendMCP(port, call("read_file", id: 1), token: "alice")
+                async let second = sendMCP(port, call("list_dir", id: 1), token: "bob")
+                let (a, b) = try await (first, second)
+                #expect(a.body.contains("called read_file") && a.body.contains(#""id":1"#))
+                #expect(b.body.contains("called list_dir") && b.body.contains(#""id":1"#))
+            }
         }
     }
 
