@@ -19,14 +19,15 @@ extension MCPProxy {
         case refused(Response)
     }
 
-    /// The exchanged credential the request needs, if it calls a tool with `downstream:`. A request (a batch)
+    /// The exchanged credential the request needs, if it calls a tool with `downstream:` (call it only when
+    /// ``hasDownstreamTools(_:)``). A request (a batch)
     /// calling tools with different `downstream:` settings is refused (400): one request carries one
     /// `Authorization`. A failed exchange is answered 502 with JSON-RPC error -32004 and
     /// `data: {"reason": "token_exchange_failed", "code": "exchange.…"}`.
     func downstreamCredential(
         _ body: ByteBuffer, policy: CompiledPolicy, authorization: String?, identity: VerifiedToken?
     ) async -> UpstreamCredential {
-        guard hasDownstreamTools(policy), body.readableBytes > 0,
+        guard body.readableBytes > 0,
             let parsed = try? JSONRPCBody.parse(
                 Array(body.readableBytesView), limits: configuration.authorization.limits)
         else { return .none }

@@ -137,7 +137,8 @@ public final class MCPProxy: Sendable {
         let authorization = request.headers[.authorization]
         let sessionID = request.headers[ProxyHeaders.sessionID]
         // The principal costs a token-cache lookup: only when a session, a stdio bridge or an exchange needs it.
-        let identified = sessionID != nil || configuration.upstreamCommand != nil || hasDownstreamTools(policy)
+        let exchanges = configuration.upstreamCommand == nil && hasDownstreamTools(policy)
+        let identified = sessionID != nil || configuration.upstreamCommand != nil || exchanges
         let identity = identified ? await identify?(authorization, policy) : nil
         var principal = Self.principal(of: identity)
         if let sessionID, !sessions.use(sessionID, by: principal) {
@@ -148,7 +149,7 @@ public final class MCPProxy: Sendable {
         var outgoing = UpstreamRequest(
             method: request.method.rawValue, headers: request.headers, body: body,
             authorization: configuration.upstreamAuthorization, principal: principal)
-        if configuration.upstreamCommand == nil {
+        if exchanges {
             switch await downstreamCredential(body, policy: policy, authorization: authorization, identity: identity) {
             case .none: break
             case .token(let value): outgoing.authorization = value

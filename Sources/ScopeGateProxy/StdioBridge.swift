@@ -58,6 +58,8 @@ actor StdioBridge {
     var failures = 0
     var notBefore: ContinuousClock.Instant?
     var starting: Task<Result<[String: JSONValue], UpstreamFailure>, Never>?
+    /// The longest a request waits for a restart.
+    static let maxWait: Duration = .seconds(1)
     /// Children started (for tests and logs).
     private(set) var starts = 0
 
@@ -75,10 +77,15 @@ actor StdioBridge {
         self.logger = logger
     }
 
-    /// The child's `initialize` result, starting and initializing a child first when none runs.
+    /// The child's `initialize` result, starting and initializing a child first when none runs. A request
+    /// waits for a restart due within ``maxWait``; one further off fails at once (a command that keeps failing
+    /// does not hold every request for the whole backoff).
     func ready() async throws(UpstreamFailure) -> [String: JSONValue] {
         if child != nil, let serverInit { return serverInit }
         if let starting { return try await starting.value.get() }
+        if let notBefore, notBefore - .now > Self.maxWait {
+            throw UpstreamFailure(.childFailed, "the upstream command failed and is restarting")
+        }
         let task = Task { await self.start() }
         starting = task
         let result = await task.value

@@ -218,6 +218,20 @@ func sendMCP(
         }
     }
 
+    /// A command that keeps failing: the first request waits for its start and fails; while the restart is
+    /// further off than a request waits, the next fails at once without starting another child.
+    @Test func aCommandThatKeepsFailingFailsRequestsAtOnce() async throws {
+        let upstream = StdioUpstream(
+            argv: ["python3", "-c", "import sys; sys.exit(1)"], timeout: .seconds(10), initialBackoff: .seconds(60))
+        let request = UpstreamRequest(
+            method: "POST", headers: [:], body: ByteBuffer(string: call("read_file")), principal: "p")
+        for _ in 0..<2 {
+            await #expect(throws: UpstreamFailure.self) { _ = try await upstream.send(request) }
+        }
+        #expect(await upstream.starts == 1)
+        await upstream.shutdown()
+    }
+
     @Test func initializeIsAnsweredByTheBridgeWithASessionBoundToItsPrincipal() async throws {
         try await withStdioProxy { port, _, log in
             let initialize =
