@@ -68,6 +68,8 @@ let package = Package(
                 "ScopeGate",
                 "ScopeGateTokens",
                 "ScopeGateRequestAuthorization",
+                // The stdio upstream reads its child's output with the client's line splitter.
+                "ScopeGateMCPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "ScopeGateCommandLine",
             dependencies: [
-                "ScopeGate", "ScopeGateRequestAuthorization",
+                "ScopeGate", "ScopeGateRequestAuthorization", "ScopeGateMCPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

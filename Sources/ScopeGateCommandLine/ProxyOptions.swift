@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScopeGateMCPClient
 import ScopeGateRequestAuthorization
 
 /// The options of `scopegate proxy`, parsed (and `--help` rendered) by `scopegate` and run by
@@ -11,8 +12,32 @@ import ScopeGateRequestAuthorization
 public struct ProxyOptions: ParsableArguments {
     @OptionGroup public var policyOptions: PolicyOptions
 
-    @Option(name: .long, help: ArgumentHelp("The upstream MCP endpoint (http://host:port/path).", valueName: "url"))
-    public var upstream: String
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The upstream Streamable HTTP MCP endpoint (http://host:port/path); or --upstream-command.",
+            valueName: "url"))
+    public var upstream: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Start this stdio MCP server (split into words like a shell, nothing expanded) and bridge it; or --upstream.",
+            valueName: "command"))
+    public var upstreamCommand: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Send the value of this environment variable as the upstream's Authorization header (e.g. `Bearer …`).",
+            valueName: "var"))
+    public var upstreamAuthEnv: String?
+
+    @Option(name: .long, help: "The most sessions (2025-xx) bound to principals at once.")
+    public var maxSessions: Int = 10_000
+
+    @Option(name: .long, help: ArgumentHelp("Forget a session unused this long.", valueName: "seconds"))
+    public var sessionIdleTimeout: Int = 3600
 
     @Option(name: .long, help: ArgumentHelp("Listen address.", valueName: "host:port"))
     public var listen: String = "127.0.0.1:8080"
@@ -37,8 +62,32 @@ public struct ProxyOptions: ParsableArguments {
 
     public init() {}
 
+    /// The argv of `--upstream-command`, split like a shell would (nil without one).
+    public func upstreamArguments() throws -> [String]? {
+        guard let upstreamCommand else { return nil }
+        do { return try ShellWords.split(upstreamCommand) } catch {
+            throw ValidationError("--upstream-command: \(error.message)")
+        }
+    }
+
     public func validate() throws {
-        guard URL(string: upstream)?.host != nil else { throw ValidationError("--upstream must be an http(s) URL") }
+        switch (upstream, upstreamCommand) {
+        case (nil, nil): throw ValidationError("give --upstream URL or --upstream-command 'CMD ARG…'")
+        case (.some, .some): throw ValidationError("--upstream and --upstream-command exclude each other")
+        case (let url?, nil):
+            guard let parsed = URL(string: url), parsed.host != nil, ["http", "https"].contains(parsed.scheme ?? "")
+            else { throw ValidationError("--upstream must be an http(s) URL") }
+        case (nil, .some):
+            guard try upstreamArguments()?.isEmpty == false else {
+                throw ValidationError("--upstream-command is empty")
+            }
+            guard upstreamAuthEnv == nil else {
+                throw ValidationError("--upstream-auth-env applies to an HTTP --upstream, not to a stdio command")
+            }
+        }
+        guard maxSessions > 0, sessionIdleTimeout > 0 else {
+            throw ValidationError("--max-sessions and --session-idle-timeout must be positive")
+        }
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be host:port") }
         guard ProtocolRevision(minProtocol).map(ProtocolRevision.known.contains) == true else {
             throw ValidationError("--min-protocol must be one of 2025-06-18, 2025-11-25, 2026-07-28")

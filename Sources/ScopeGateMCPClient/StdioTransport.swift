@@ -29,7 +29,7 @@ public final class StdioTransport: MCPTransport, @unchecked Sendable {
     // Guarded by `condition`: lines read from stdout, the partial line, whether stdout ended, stderr's tail.
     private let condition = NSCondition()
     private var lines: [String] = []
-    private var partial = Data()
+    private var splitter = LineSplitter(maxLineBytes: StdioTransport.maxMessageBytes)
     private var outputClosed = false
     private var overflow = false
     private var stderrTail = Data()
@@ -85,14 +85,8 @@ public final class StdioTransport: MCPTransport, @unchecked Sendable {
             outputClosed = true
             return
         }
-        partial.append(chunk)
-        while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
-            let line = partial[partial.startIndex..<newline]
-            partial = Data(partial[partial.index(after: newline)...])
-            let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if !text.isEmpty { lines.append(text) }
-        }
-        if partial.count > Self.maxMessageBytes { overflow = true }
+        lines += splitter.feed(chunk)
+        if splitter.overflow { overflow = true }
     }
 
     private func received(stderr chunk: Data) {

@@ -8,10 +8,12 @@ import ScopeGate
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
 
-/// An authorizing reverse proxy in front of a Streamable HTTP MCP server: every request to the endpoint is
-/// authorized by ``RequestAuthorizer`` (401, 403 and 400 answered here, never forwarded); an allowed one is
-/// forwarded without the client's `Authorization`, and the answer streams back chunk by chunk, list results
-/// filtered (JSON or SSE) to what the token may call. Also serves Protected Resource Metadata and `/healthz`.
+/// An authorizing reverse proxy in front of an MCP server, Streamable HTTP or stdio (``MCPUpstream``): every
+/// request to the endpoint is authorized by ``RequestAuthorizer`` (401, 403 and 400 answered here, never
+/// forwarded); an allowed one is forwarded without the client's `Authorization` (with the upstream credential
+/// instead, when there is one), its session checked against the token's principal (``SessionTable``), and the
+/// answer streams back chunk by chunk, list results filtered (JSON or SSE) to what the token may call. Also
+/// serves Protected Resource Metadata and `/healthz`.
 ///
 /// ```swift
 /// let proxy = MCPProxy(store: store, configuration: .init(upstream: "http://127.0.0.1:9000/mcp"),
@@ -22,6 +24,8 @@ import ScopeGateTokens
 public final class MCPProxy: Sendable {
     /// Turns an `Authorization` header into a credential resolved against `policy` (verification, caching).
     public typealias Authenticate = @Sendable (_ authorization: String?, _ policy: CompiledPolicy) async -> Credential
+    /// The verified token of an `Authorization` header, for its principal (sessions) and the token exchange.
+    public typealias Identify = @Sendable (_ authorization: String?, _ policy: CompiledPolicy) async -> VerifiedToken?
 
     public let store: PolicyStore
     public let configuration: ProxyConfiguration
@@ -29,14 +33,26 @@ public final class MCPProxy: Sendable {
     let client: HTTPClient
     let now: @Sendable () -> Date
     let logger: Logger
+    let upstream: any MCPUpstream
+    let identify: Identify?
+    /// 2025-xx sessions bound to the principal that created them.
+    public let sessions: SessionTable
+    let exchangers: TokenExchangers
+    let downstreamTools = LockedValue<(hash: String, found: Bool)?>(nil)
 
     /// - Parameters:
     ///   - client: the upstream client (default: the shared one).
-    ///   - now: the clock for list `ttlMs` clamping.
+    ///   - now: the clock for list `ttlMs` clamping and session idle expiry.
+    ///   - identify: the verified token of a request, whose issuer and subject bind sessions and whose
+    ///     token is exchanged for `downstream:` tools; without it every token is the same principal.
+    ///   - upstream: where requests go (default: ``StdioUpstream`` for `configuration.upstreamCommand`, else
+    ///     ``HTTPUpstream`` for `configuration.upstream`).
+    ///   - exchangers: the RFC 8693 exchangers for `downstream:` tools.
     public init(
         store: PolicyStore, configuration: ProxyConfiguration, authenticate: @escaping Authenticate,
         client: HTTPClient = .shared, now: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger = Logger(label: "scopegate.proxy")
+        logger: Logger = Logger(label: "scopegate.proxy"), identify: Identify? = nil,
+        upstream: (any MCPUpstream)? = nil, exchangers: TokenExchangers = TokenExchangers()
     ) {
         self.store = store
         self.configuration = configuration
@@ -44,7 +60,28 @@ public final class MCPProxy: Sendable {
         self.client = client
         self.now = now
         self.logger = logger
+        self.identify = identify
+        self.exchangers = exchangers
+        self.sessions = SessionTable(
+            capacity: configuration.sessionCapacity, idleTimeout: configuration.sessionIdleTimeout, now: now)
+        if let upstream {
+            self.upstream = upstream
+        } else if let command = configuration.upstreamCommand {
+            self.upstream = StdioUpstream(
+                argv: command, environment: configuration.upstreamEnvironment, timeout: configuration.upstreamTimeout,
+                logger: logger)
+        } else {
+            self.upstream = HTTPUpstream(
+                url: configuration.upstream, timeout: configuration.upstreamTimeout, client: client, logger: logger)
+        }
     }
+
+    /// Gets the upstream ready (starts and initializes a stdio child), so that a command that cannot start is
+    /// reported at once; requests retry it anyway.
+    public func prepare() async throws(UpstreamFailure) { try await upstream.prepare() }
+
+    /// Stops the upstream (ends a stdio child).
+    public func shutdown() async { await upstream.shutdown() }
 
     /// Handles one HTTP request.
     public func respond(to request: Request) async -> Response {
@@ -93,27 +130,57 @@ public final class MCPProxy: Sendable {
         return await forward(request, body: buffer, filter: filter)
     }
 
-    /// Sends the request upstream and streams the answer back.
+    /// Sends the request upstream and streams the answer back: the session checked against the token's
+    /// principal (404 when it is another's or unknown, never forwarded), the upstream credential added.
     func forward(_ request: Request, body: ByteBuffer, filter: ListFilter?) async -> Response {
-        var upstream = HTTPClientRequest(url: configuration.upstream)
-        upstream.method = HTTPMethod(rawValue: request.method.rawValue)
-        upstream.headers = ProxyHeaders.upstream(request.headers)
-        if body.readableBytes > 0 { upstream.body = .bytes(body) }
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(upstream, timeout: .init(configuration.upstreamTimeout))
+        let policy = store.current.policy
+        let authorization = request.headers[.authorization]
+        let sessionID = request.headers[ProxyHeaders.sessionID]
+        // The principal costs a token-cache lookup: only when a session, a stdio bridge or an exchange needs it.
+        let exchanges = configuration.upstreamCommand == nil && hasDownstreamTools(policy)
+        let identified = sessionID != nil || configuration.upstreamCommand != nil || exchanges
+        let identity = identified ? await identify?(authorization, policy) : nil
+        var principal = Self.principal(of: identity)
+        if let sessionID, !sessions.use(sessionID, by: principal) {
+            logger.notice("refused a session bound to another principal or unknown")
+            let failure = JSONRPCError(code: ScopeGateErrorCode.sessionNotFound, message: "session not found")
+            return Self.json(404, failure.response(id: nil))
+        }
+        var outgoing = UpstreamRequest(
+            method: request.method.rawValue, headers: request.headers, body: body,
+            authorization: configuration.upstreamAuthorization, principal: principal)
+        if exchanges {
+            switch await downstreamCredential(body, policy: policy, authorization: authorization, identity: identity) {
+            case .none: break
+            case .token(let value): outgoing.authorization = value
+            case .refused(let response): return response
+            }
+        }
+        let response: UpstreamResponse
+        do throws(UpstreamFailure) {
+            response = try await upstream.send(outgoing)
         } catch {
-            logger.warning("upstream unreachable", metadata: ["error": "\(error)"])
-            let failure = JSONRPCError(
-                code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream MCP server is unavailable")
-            return Self.json(502, failure.response(id: nil))
+            let failure = JSONRPCError(code: ScopeGateErrorCode.upstreamUnavailable, message: error.message)
+            return Self.json(error.code == .timeout ? 504 : 502, failure.response(id: nil))
+        }
+        if (200..<300).contains(response.status) {
+            if let issued = response.headers.first(name: "mcp-session-id"), issued != sessionID {
+                if !identified { principal = Self.principal(of: await identify?(authorization, policy)) }
+                guard sessions.bind(issued, to: principal) else {
+                    logger.warning("the upstream issued a session id already bound to another principal")
+                    let failure = JSONRPCError(
+                        code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream reused a session id")
+                    return Self.json(502, failure.response(id: nil))
+                }
+            }
+            if request.method == .delete, let sessionID { sessions.remove(sessionID, by: principal) }
         }
         let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
         let isStream = contentType.hasPrefix("text/event-stream")
         let rewrites = filter != nil && (isStream || contentType.hasPrefix("application/json"))
         var fields = ProxyHeaders.downstream(response.headers, dropLength: rewrites || isStream)
         if isStream { fields.append(ProxyHeaders.noBuffering) }
-        let status = HTTPResponse.Status(code: Int(response.status.code))
+        let status = HTTPResponse.Status(code: response.status)
         let upstreamBody = response.body
         if filter != nil, !rewrites {
             // A list answer that cannot be filtered is never passed on unfiltered (fail closed).
@@ -163,6 +230,11 @@ public final class MCPProxy: Sendable {
     }
 
     enum ProxyFailure: Error { case responseTooLarge }
+
+    /// The session principal of a verified token ("" when there is no identity source).
+    static func principal(of token: VerifiedToken?) -> String {
+        token.map { SessionTable.principal(issuer: $0.issuer, subject: $0.subject, clientID: $0.clientID) } ?? ""
+    }
 
     static func json(_ status: Int, _ body: [UInt8], extra: HTTPFields = [:]) -> Response {
         var fields: HTTPFields = [.contentType: "application/json"]

@@ -49,6 +49,17 @@ public final class TokenAuthenticator: Sendable {
         }
     }
 
+    /// The verified token of an `Authorization` header (from the cache when it is there), or nil when there is
+    /// none or it fails verification: the ``MCPProxy/Identify`` of a proxy.
+    @Sendable public func verified(_ header: String?, _ policy: CompiledPolicy) async -> VerifiedToken? {
+        guard let token = BearerChallenge.token(fromAuthorization: header) else { return nil }
+        let verifier = verifier(for: policy)
+        if let hit = cache.value(for: token) { return hit.token }
+        guard let verified = try? await verifier.verify(token) else { return nil }
+        cache.insert(token, verified: verified, extra: ())
+        return verified
+    }
+
     func verifier(for policy: CompiledPolicy) -> TokenVerifier {
         let resource = self.resource ?? policy.model.resource?.id ?? ""
         let tokens = policy.model.tokens ?? TokensConfig(issuers: [])

@@ -30,18 +30,52 @@ struct ProxyCommand: AsyncParsableCommand {
         let settings = AuthorizationSettings(
             protocols: ProtocolSupport(minimum: minimum),
             challengeScope: options.challengeScope == "required" ? .required : .grantedPlusMissing)
-        let configuration = ProxyConfiguration(
-            upstream: options.upstream, endpointPath: options.endpoint, authorization: settings,
+        var configuration = ProxyConfiguration(
+            upstream: options.upstream ?? "", endpointPath: options.endpoint, authorization: settings,
             resource: options.resource)
+        configuration.upstreamCommand = try options.upstreamArguments()
+        configuration.sessionCapacity = options.maxSessions
+        configuration.sessionIdleTimeout = TimeInterval(options.sessionIdleTimeout)
+        if configuration.upstreamCommand != nil {
+            // The child is a third party: it inherits this environment without the secrets the proxy reads.
+            var environment = ProcessInfo.processInfo.environment
+            for issuer in policy.model.tokens?.issuers ?? [] {
+                if let name = issuer.exchange?.clientSecretEnv { environment[name] = nil }
+                if let name = issuer.introspection?.clientSecretEnv { environment[name] = nil }
+            }
+            configuration.upstreamEnvironment = environment
+        }
+        if let name = options.upstreamAuthEnv {
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw Output.fail("--upstream-auth-env: the environment variable `\(name)` is not set")
+            }
+            configuration.upstreamAuthorization = value
+        }
         let tokens = TokenAuthenticator(store: store, resource: options.resource, staticKeys: staticKeys)
-        let proxy = MCPProxy(store: store, configuration: configuration, authenticate: tokens.credential)
+        let proxy = MCPProxy(
+            store: store, configuration: configuration, authenticate: tokens.credential, identify: tokens.verified)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
         let app = Application(
             responder: ProxyResponder(proxy: proxy),
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8080),
                 serverName: "scopegate"))
-        Output.stderr("scopegate proxy: \(options.listen) → \(options.upstream)\n")
-        try await app.runService()
+        let target = options.upstream ?? "stdio: " + (options.upstreamCommand ?? "")
+        Output.stderr("scopegate proxy: \(options.listen) → \(target)\n")
+        // Start a stdio child now, so a command that cannot start is reported at once (requests retry it).
+        Task {
+            do throws(UpstreamFailure) {
+                try await proxy.prepare()
+            } catch {
+                Output.stderr("scopegate proxy: warning: \(error.message); retried at each request\n")
+            }
+        }
+        do {
+            try await app.runService()
+        } catch {
+            await proxy.shutdown()
+            throw error
+        }
+        await proxy.shutdown()
     }
 }

@@ -7,28 +7,6 @@ import ScopeGateTokens
 // other APIs, so the server exchanges it for a token of the downstream API's own audience and scopes, and the tool
 // handler gets only that token.
 extension MCPAuthorizer {
-    struct ExchangerEntry {
-        let tokens: TokensConfig
-        let byIssuer: [String: TokenExchanger]
-    }
-
-    /// The exchangers of the tokens settings in force (one per issuer with `exchange:`), rebuilt on change.
-    func exchangers(for snapshot: PolicySnapshot) -> [String: TokenExchanger] {
-        let tokens = configuration.tokens ?? snapshot.policy.model.tokens ?? TokensConfig(issuers: [])
-        return exchangerState.withLock { entry in
-            if let entry, entry.tokens == tokens { return entry.byIssuer }
-            var byIssuer: [String: TokenExchanger] = [:]
-            for issuer in tokens.issuers where byIssuer[issuer.issuer] == nil {
-                guard let settings = issuer.exchange else { continue }
-                byIssuer[issuer.issuer] = TokenExchanger(
-                    issuer: issuer.issuer, settings: settings, limits: configuration.exchangeLimits, fetcher: fetcher,
-                    clock: configuration.clock, environment: configuration.environment)
-            }
-            entry = ExchangerEntry(tokens: tokens, byIssuer: byIssuer)
-            return byIssuer
-        }
-    }
-
     /// The `downstream:` settings of the tool rule that `tool` resolves to, if it has any.
     public func downstream(forTool tool: String, snapshot: PolicySnapshot? = nil) -> DownstreamExchange? {
         let policy = (snapshot ?? store.current).policy
@@ -47,28 +25,10 @@ extension MCPAuthorizer {
     ) async -> Result<DownstreamToken, TokenExchangeError> {
         let snapshot = snapshot ?? store.current
         let issuer = downstream.issuer ?? caller.token?.issuer
-        let result: Result<DownstreamToken, TokenExchangeError>
-        if let subjectToken, !subjectToken.isEmpty {
-            if let issuer, let exchanger = exchangers(for: snapshot)[issuer] {
-                do throws(TokenExchangeError) {
-                    result = .success(
-                        try await exchanger.exchange(
-                            subjectToken: subjectToken, audience: downstream.audience,
-                            scopes: downstream.scopes,
-                            subjectExpiresAt: caller.token?.expiresAt))
-                } catch {
-                    result = .failure(error)
-                }
-            } else {
-                result = .failure(
-                    TokenExchangeError(
-                        .notConfigured,
-                        issuer.map { "issuer `\(BearerChallenge.safe($0))` has no token exchange configured" }
-                            ?? "no issuer to exchange the caller's token at"))
-            }
-        } else {
-            result = .failure(TokenExchangeError(.noSubjectToken, "the caller presented no token to exchange"))
-        }
+        let tokens = configuration.tokens ?? snapshot.policy.model.tokens
+        let result = await exchangers.exchange(
+            downstream, tokens: tokens, subjectToken: subjectToken, callerIssuer: caller.token?.issuer,
+            subjectExpiresAt: caller.token?.expiresAt)
         switch result {
         case .success(let token): metrics.exchanged(result: token.cached ? "cached" : "issued")
         case .failure(let error):

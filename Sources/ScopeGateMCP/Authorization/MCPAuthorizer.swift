@@ -31,7 +31,7 @@ public final class MCPAuthorizer: Sendable {
     private let verifierState = LockedValue<VerifierEntry?>(nil)
     private let leastPrivilege = LockedValue<[LeastPrivilegeKey: [String]]>([:])
     /// Token exchangers by issuer, rebuilt when the tokens settings change (see MCPAuthorizer+Downstream.swift).
-    let exchangerState = LockedValue<ExchangerEntry?>(nil)
+    let exchangers: TokenExchangers
 
     struct VerifierEntry {
         let resource: String
@@ -52,6 +52,9 @@ public final class MCPAuthorizer: Sendable {
         self.cache = VerifiedTokenCache(capacity: configuration.tokenCacheCapacity, clock: configuration.clock)
         self.metrics = ScopeGateMetrics()
         self.fetcher = MeteredFetcher(base: configuration.fetcher, metrics: metrics)
+        self.exchangers = TokenExchangers(
+            limits: configuration.exchangeLimits, fetcher: fetcher, clock: configuration.clock,
+            environment: configuration.environment)
     }
 
     /// Loads and compiles the policy at `path` and creates an authorizer; throws every diagnostic of a bad policy.
