@@ -5,13 +5,15 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ScopeGate
+import ScopeGateOperations
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
 
 /// An authorizing reverse proxy in front of a Streamable HTTP MCP server: every request to the endpoint is
 /// authorized by ``RequestAuthorizer`` (401, 403 and 400 answered here, never forwarded); an allowed one is
 /// forwarded without the client's `Authorization`, and the answer streams back chunk by chunk, list results
-/// filtered (JSON or SSE) to what the token may call. Also serves Protected Resource Metadata and `/healthz`.
+/// filtered (JSON or SSE) to what the token may call. Also serves Protected Resource Metadata and, through
+/// ``ProxyOperations``, `/healthz`, `/readyz` and `/metrics`; decisions are audited and counted there.
 ///
 /// ```swift
 /// let proxy = MCPProxy(store: store, configuration: .init(upstream: "http://127.0.0.1:9000/mcp"),
@@ -29,15 +31,20 @@ public final class MCPProxy: Sendable {
     let client: HTTPClient
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Audit, metrics, readiness and the operations endpoints.
+    public let operations: ProxyOperations
 
     /// - Parameters:
     ///   - client: the upstream client (default: the shared one).
     ///   - now: the clock for list `ttlMs` clamping.
+    ///   - operations: audit, metrics and the operations endpoints (default: metrics to the process-wide
+    ///     backend, no audit, no `/metrics`).
     public init(
         store: PolicyStore, configuration: ProxyConfiguration, authenticate: @escaping Authenticate,
         client: HTTPClient = .shared, now: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger = Logger(label: "scopegate.proxy")
+        logger: Logger = Logger(label: "scopegate.proxy"), operations: ProxyOperations = .init()
     ) {
+        self.operations = operations
         self.store = store
         self.configuration = configuration
         self.authenticate = authenticate
@@ -46,12 +53,21 @@ public final class MCPProxy: Sendable {
         self.logger = logger
     }
 
-    /// Handles one HTTP request.
+    /// Handles one HTTP request; its latency (to the response head) is recorded by status.
     public func respond(to request: Request) async -> Response {
-        let policy = store.current.policy
+        let started = DispatchTime.now().uptimeNanoseconds
+        let response = await handle(request)
+        operations.metrics.requestCompleted(
+            status: response.status.code, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
+        return response
+    }
+
+    func handle(_ request: Request) async -> Response {
+        let snapshot = store.current
+        let policy = snapshot.policy
         let path = request.uri.path
         let endpoint = configuration.endpoint(for: policy)
-        if path == "/healthz" { return Self.text(200, "ok\n") }
+        if let answer = operations.respond(path: path) { return answer }
         let metadata = ProtectedResourceMetadata(policy: policy, resource: configuration.resource)
         if metadata.paths(endpoint: endpoint).contains(path) {
             guard request.method == .get || request.method == .head else { return Self.text(405, "") }
@@ -77,8 +93,13 @@ public final class MCPProxy: Sendable {
         }
         let authorizer = RequestAuthorizer(policy: policy, settings: settings)
         let body = Array(buffer.readableBytesView)
+        let deciding = DispatchTime.now().uptimeNanoseconds
         let verdict = authorizer.authorize(
             MCPHTTPRequest(method: request.method.rawValue, headers: headers, body: body), credential: credential)
+        operations.reporter.report(
+            verdict, credential: credential,
+            token: operations.reporter.audit == nil ? nil : operations.verifiedToken(headers.authorization),
+            snapshot: snapshot, nanoseconds: DispatchTime.now().uptimeNanoseconds &- deciding)
         guard verdict.allowed else {
             var extra: HTTPFields = [:]
             if let challenge = verdict.wwwAuthenticate { extra[.wwwAuthenticate] = challenge }
@@ -89,6 +110,7 @@ public final class MCPProxy: Sendable {
             filter = ListFilter(
                 policy: policy, grant: grant, revision: verdict.revision, tokenExpiresAt: expiresAt, now: now(),
                 requests: verdict.listRequests)
+            filter?.mode = settings.mode
         }
         return await forward(request, body: buffer, filter: filter)
     }
@@ -103,11 +125,13 @@ public final class MCPProxy: Sendable {
         do {
             response = try await client.execute(upstream, timeout: .init(configuration.upstreamTimeout))
         } catch {
+            operations.metrics.upstreamError(kind: "unreachable")
             logger.warning("upstream unreachable", metadata: ["error": "\(error)"])
             let failure = JSONRPCError(
                 code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream MCP server is unavailable")
             return Self.json(502, failure.response(id: nil))
         }
+        operations.readiness.set("upstream")
         let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
         let isStream = contentType.hasPrefix("text/event-stream")
         let rewrites = filter != nil && (isStream || contentType.hasPrefix("application/json"))
@@ -117,6 +141,7 @@ public final class MCPProxy: Sendable {
         let upstreamBody = response.body
         if filter != nil, !rewrites {
             // A list answer that cannot be filtered is never passed on unfiltered (fail closed).
+            operations.metrics.upstreamError(kind: "unfilterable")
             logger.warning("upstream answered a list request with content type \(contentType)")
             let failure = JSONRPCError(
                 code: ScopeGateErrorCode.upstreamUnavailable,
@@ -152,6 +177,7 @@ public final class MCPProxy: Sendable {
                 guard collected.count <= 16 << 20 else { throw ProxyFailure.responseTooLarge }
             }
         } catch {
+            operations.metrics.upstreamError(kind: "unreadable")
             logger.warning("upstream response unreadable", metadata: ["error": "\(error)"])
             let failure = JSONRPCError(
                 code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream response could not be read")

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import ScopeGate
 import ScopeGateCommandLine
+import ScopeGateOperations
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
@@ -27,21 +28,60 @@ struct ProxyCommand: AsyncParsableCommand {
             }
         }
         let minimum = ProtocolRevision(options.minProtocol) ?? .june2025
-        let settings = AuthorizationSettings(
+        var settings = AuthorizationSettings(
             protocols: ProtocolSupport(minimum: minimum),
             challengeScope: options.challengeScope == "required" ? .required : .grantedPlusMissing)
+        settings.mode = options.mode.flatMap(PolicyMode.init(rawValue:))
+        let prometheus = PrometheusMetrics.bootstrap()
+        let metrics = ScopeGateMetrics()
+        let audit: AuditLog?
+        do throws(AuditLogError) {
+            audit = try options.audit.map { destination throws(AuditLogError) in
+                try AuditLog.open(destination, metrics: metrics)
+            }
+        } catch {
+            throw Output.fail(error.message)
+        }
         let configuration = ProxyConfiguration(
             upstream: options.upstream, endpointPath: options.endpoint, authorization: settings,
             resource: options.resource)
-        let tokens = TokenAuthenticator(store: store, resource: options.resource, staticKeys: staticKeys)
-        let proxy = MCPProxy(store: store, configuration: configuration, authenticate: tokens.credential)
+        let tokens = TokenAuthenticator(
+            store: store, resource: options.resource, staticKeys: staticKeys, metrics: metrics)
+        let operations = ProxyOperations(
+            reporter: DecisionReporter(audit: audit, metrics: metrics), prometheus: prometheus,
+            verifiedToken: tokens.verifiedToken)
+        let proxy = MCPProxy(
+            store: store, configuration: configuration, authenticate: tokens.credential, operations: operations)
+        let reloader = PolicyReloader(
+            store: store, path: options.policyOptions.policy, metrics: metrics, onSIGHUP: { audit?.reopen() })
+        reloader.reloadOnSIGHUP()
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
         let app = Application(
             responder: ProxyResponder(proxy: proxy),
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8080),
                 serverName: "scopegate"))
-        Output.stderr("scopegate proxy: \(options.listen) → \(options.upstream)\n")
-        try await app.runService()
+        let shadow =
+            switch settings.mode ?? policy.model.mode {
+            case .shadow: " (shadow mode: denials are logged, not enforced)"
+            case .enforce: ""
+            case nil: policy.model.hasShadowMode ? " (some tools in shadow mode)" : ""
+            }
+        Output.stderr("scopegate proxy: \(options.listen) → \(options.upstream)\(shadow)\n")
+        let polling = Task { await reloader.run() }
+        let probing = Task { await proxy.probeUpstream() }
+        // SIGTERM or SIGINT: the server stops accepting and finishes in-flight requests and streams; then the
+        // audit log writes what it holds.
+        do {
+            try await app.runService()
+        } catch {
+            polling.cancel()
+            probing.cancel()
+            await audit?.close()
+            throw error
+        }
+        polling.cancel()
+        probing.cancel()
+        await audit?.close()
     }
 }
