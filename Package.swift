@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ScopeGateMCP", targets: ["ScopeGateMCP"]),
         .library(name: "ScopeGateRequestAuthorization", targets: ["ScopeGateRequestAuthorization"]),
         .library(name: "ScopeGateProxy", targets: ["ScopeGateProxy"]),
+        .library(name: "ScopeGateOperations", targets: ["ScopeGateOperations"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // ScopeGateOperations: the Prometheus backend for swift-metrics and its text exposition at `/metrics`.
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(
             url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
@@ -61,6 +64,19 @@ let package = Package(
         // Authorizes one MCP HTTP request (headers + JSON-RPC body) and filters list results: pure values and
         // functions, no I/O, shared by `scopegate proxy`, `scopegate authz` and the embedded adapter.
         .target(name: "ScopeGateRequestAuthorization", dependencies: ["ScopeGate", "ScopeGateTokens"]),
+        // What every long-running service shares: the reloading policy store, the audit log, the metrics
+        // (Prometheus exposition), readiness. No HTTP server, no MCP SDK.
+        .target(
+            name: "ScopeGateOperations",
+            dependencies: [
+                "ScopeGate",
+                "ScopeGateTokens",
+                "ScopeGateRequestAuthorization",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // `scopegate proxy`: an authorizing reverse proxy in front of any Streamable HTTP MCP server.
         .target(
             name: "ScopeGateProxy",
@@ -70,6 +86,7 @@ let package = Package(
                 "ScopeGateRequestAuthorization",
                 // The stdio upstream reads its child's output with the client's line splitter.
                 "ScopeGateMCPClient",
+                "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -109,6 +126,7 @@ let package = Package(
                 "ScopeGateRequestAuthorization",
                 "ScopeGateCommandLine",
                 "ScopeGateProxy",
+                "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -120,6 +138,7 @@ let package = Package(
                 "ScopeGate",
                 "ScopeGateTokens",
                 "ScopeGateRequestAuthorization",
+                "ScopeGateOperations",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -167,9 +186,13 @@ let package = Package(
             name: "ScopeGateRequestAuthorizationTests",
             dependencies: ["ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
         .testTarget(
+            name: "ScopeGateOperationsTests",
+            dependencies: ["ScopeGateOperations", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
+        .testTarget(
             name: "ScopeGateProxyTests",
             dependencies: [
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
+                "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -60,6 +60,20 @@ public struct ProxyOptions: ParsableArguments {
         help: ArgumentHelp("Read the issuers' keys from this JWKS file instead of fetching them.", valueName: "file"))
     public var jwks: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Enforce or shadow the whole policy (shadow: denials are let through and audited as would_deny); default: the policy's mode: settings.",
+            valueName: "mode"))
+    public var mode: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Write one JSON audit event per decision to this file (appended; reopened on SIGHUP), or - for stdout.",
+            valueName: "path"))
+    public var audit: String?
+
     public init() {}
 
     /// The argv of `--upstream-command`, split like a shell would (nil without one).
@@ -95,6 +109,10 @@ public struct ProxyOptions: ParsableArguments {
         guard ["required", "granted-plus-missing"].contains(challengeScope) else {
             throw ValidationError("--challenge-scope must be required or granted-plus-missing")
         }
+        if let mode, !["enforce", "shadow"].contains(mode) {
+            throw ValidationError("--mode must be enforce or shadow")
+        }
+        if audit?.isEmpty == true { throw ValidationError("--audit needs a file path, or - for stdout") }
     }
 }
 

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ScopeGate
+import ScopeGateOperations
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
 
@@ -13,7 +14,8 @@ import ScopeGateTokens
 /// forwarded); an allowed one is forwarded without the client's `Authorization` (with the upstream credential
 /// instead, when there is one), its session checked against the token's principal (``SessionTable``), and the
 /// answer streams back chunk by chunk, list results filtered (JSON or SSE) to what the token may call. Also
-/// serves Protected Resource Metadata and `/healthz`.
+/// serves Protected Resource Metadata and, through ``ProxyOperations``, `/healthz`, `/readyz` and `/metrics`;
+/// decisions are audited and counted there.
 ///
 /// ```swift
 /// let proxy = MCPProxy(store: store, configuration: .init(upstream: "http://127.0.0.1:9000/mcp"),
@@ -39,6 +41,8 @@ public final class MCPProxy: Sendable {
     public let sessions: SessionTable
     let exchangers: TokenExchangers
     let downstreamTools = LockedValue<(hash: String, found: Bool)?>(nil)
+    /// Audit, metrics, readiness and the operations endpoints.
+    public let operations: ProxyOperations
 
     /// - Parameters:
     ///   - client: the upstream client (default: the shared one).
@@ -48,12 +52,16 @@ public final class MCPProxy: Sendable {
     ///   - upstream: where requests go (default: ``StdioUpstream`` for `configuration.upstreamCommand`, else
     ///     ``HTTPUpstream`` for `configuration.upstream`).
     ///   - exchangers: the RFC 8693 exchangers for `downstream:` tools.
+    ///   - operations: audit, metrics and the operations endpoints (default: metrics to the process-wide
+    ///     backend, no audit, no `/metrics`).
     public init(
         store: PolicyStore, configuration: ProxyConfiguration, authenticate: @escaping Authenticate,
         client: HTTPClient = .shared, now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "scopegate.proxy"), identify: Identify? = nil,
-        upstream: (any MCPUpstream)? = nil, exchangers: TokenExchangers = TokenExchangers()
+        upstream: (any MCPUpstream)? = nil, exchangers: TokenExchangers = TokenExchangers(),
+        operations: ProxyOperations = .init()
     ) {
+        self.operations = operations
         self.store = store
         self.configuration = configuration
         self.authenticate = authenticate
@@ -83,12 +91,21 @@ public final class MCPProxy: Sendable {
     /// Stops the upstream (ends a stdio child).
     public func shutdown() async { await upstream.shutdown() }
 
-    /// Handles one HTTP request.
+    /// Handles one HTTP request; its latency (to the response head) is recorded by status.
     public func respond(to request: Request) async -> Response {
-        let policy = store.current.policy
+        let started = DispatchTime.now().uptimeNanoseconds
+        let response = await handle(request)
+        operations.metrics.requestCompleted(
+            status: response.status.code, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
+        return response
+    }
+
+    func handle(_ request: Request) async -> Response {
+        let snapshot = store.current
+        let policy = snapshot.policy
         let path = request.uri.path
         let endpoint = configuration.endpoint(for: policy)
-        if path == "/healthz" { return Self.text(200, "ok\n") }
+        if let answer = operations.respond(path: path) { return answer }
         let metadata = ProtectedResourceMetadata(policy: policy, resource: configuration.resource)
         if metadata.paths(endpoint: endpoint).contains(path) {
             guard request.method == .get || request.method == .head else { return Self.text(405, "") }
@@ -114,8 +131,13 @@ public final class MCPProxy: Sendable {
         }
         let authorizer = RequestAuthorizer(policy: policy, settings: settings)
         let body = Array(buffer.readableBytesView)
+        let deciding = DispatchTime.now().uptimeNanoseconds
         let verdict = authorizer.authorize(
             MCPHTTPRequest(method: request.method.rawValue, headers: headers, body: body), credential: credential)
+        operations.reporter.report(
+            verdict, credential: credential,
+            token: operations.reporter.audit == nil ? nil : operations.verifiedToken(headers.authorization),
+            snapshot: snapshot, nanoseconds: DispatchTime.now().uptimeNanoseconds &- deciding)
         guard verdict.allowed else {
             var extra: HTTPFields = [:]
             if let challenge = verdict.wwwAuthenticate { extra[.wwwAuthenticate] = challenge }
@@ -126,6 +148,7 @@ public final class MCPProxy: Sendable {
             filter = ListFilter(
                 policy: policy, grant: grant, revision: verdict.revision, tokenExpiresAt: expiresAt, now: now(),
                 requests: verdict.listRequests)
+            filter?.mode = settings.mode
         }
         return await forward(request, body: buffer, filter: filter)
     }
@@ -160,6 +183,8 @@ public final class MCPProxy: Sendable {
         do throws(UpstreamFailure) {
             response = try await upstream.send(outgoing)
         } catch {
+            operations.metrics.upstreamError(kind: error.code == .timeout ? "timeout" : "unreachable")
+            logger.warning("upstream failed", metadata: ["error": "\(error.code)"])
             let failure = JSONRPCError(code: ScopeGateErrorCode.upstreamUnavailable, message: error.message)
             return Self.json(error.code == .timeout ? 504 : 502, failure.response(id: nil))
         }
@@ -175,6 +200,7 @@ public final class MCPProxy: Sendable {
             }
             if request.method == .delete, let sessionID { sessions.remove(sessionID, by: principal) }
         }
+        operations.readiness.set("upstream")
         let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
         let isStream = contentType.hasPrefix("text/event-stream")
         let rewrites = filter != nil && (isStream || contentType.hasPrefix("application/json"))
@@ -184,6 +210,7 @@ public final class MCPProxy: Sendable {
         let upstreamBody = response.body
         if filter != nil, !rewrites {
             // A list answer that cannot be filtered is never passed on unfiltered (fail closed).
+            operations.metrics.upstreamError(kind: "unfilterable")
             logger.warning("upstream answered a list request with content type \(contentType)")
             let failure = JSONRPCError(
                 code: ScopeGateErrorCode.upstreamUnavailable,
@@ -219,6 +246,7 @@ public final class MCPProxy: Sendable {
                 guard collected.count <= 16 << 20 else { throw ProxyFailure.responseTooLarge }
             }
         } catch {
+            operations.metrics.upstreamError(kind: "unreadable")
             logger.warning("upstream response unreadable", metadata: ["error": "\(error)"])
             let failure = JSONRPCError(
                 code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream response could not be read")

@@ -1,5 +1,6 @@
 import Foundation
 import ScopeGate
+import ScopeGateOperations
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
 
@@ -17,6 +18,7 @@ public final class TokenAuthenticator: Sendable {
     let staticKeys: [String: JWKSet]
     let cache: VerifiedTokenCache<Void>
     let state = LockedValue<Entry?>(nil)
+    let metrics: ScopeGateMetrics
 
     struct Entry {
         let resource: String
@@ -27,8 +29,12 @@ public final class TokenAuthenticator: Sendable {
     /// - Parameters:
     ///   - resource: the canonical resource URI (audience); default: the policy's `resource.id`.
     ///   - staticKeys: fixed key sets by issuer instead of fetching JWKS.
-    public init(store: PolicyStore, resource: String? = nil, staticKeys: [String: JWKSet] = [:], capacity: Int = 10_000)
-    {
+    ///   - metrics: where verifications and cache hits are counted.
+    public init(
+        store: PolicyStore, resource: String? = nil, staticKeys: [String: JWKSet] = [:], capacity: Int = 10_000,
+        metrics: ScopeGateMetrics = .init()
+    ) {
+        self.metrics = metrics
         self.store = store
         self.resource = resource
         self.staticKeys = staticKeys
@@ -39,12 +45,17 @@ public final class TokenAuthenticator: Sendable {
     @Sendable public func credential(_ header: String?, _ policy: CompiledPolicy) async -> Credential {
         guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
         let verifier = verifier(for: policy)
-        if let hit = cache.value(for: token) { return Credential(verified: hit.token, policy: policy) }
+        if let hit = cache.value(for: token) {
+            metrics.tokenVerified(cached: true, code: nil)
+            return Credential(verified: hit.token, policy: policy)
+        }
         do throws(TokenError) {
             let verified = try await verifier.verify(token)
             cache.insert(token, verified: verified, extra: ())
+            metrics.tokenVerified(cached: false, code: nil)
             return Credential(verified: verified, policy: policy)
         } catch {
+            metrics.tokenVerified(cached: false, code: error.code.id)
             return .invalid(error)
         }
     }

@@ -31,6 +31,9 @@ public struct MessageDecision: Sendable, Hashable {
     public var missingHeaders: [String]
     /// The core's decision, when the policy was consulted.
     public var decision: Decision?
+    /// Denied by the policy in shadow mode: let through and reported (`"would_deny": true` in the audit), never
+    /// refused. ``allowed`` stays the policy's answer.
+    public var shadowed = false
 
     /// The JSON-RPC `error.data` of a denial: `{reason, missing, required, rule}` (+ `headers` when
     /// `missing_header`).
@@ -107,4 +110,7 @@ public struct AuthorizationVerdict: Sendable {
     public var listRequests: [JSONValue: ListMethod]
 
     public var allowed: Bool { outcome == .allow }
+
+    /// Allowed only because shadow mode let a denial through: some message is ``MessageDecision/shadowed``.
+    public var wouldDeny: Bool { outcome == .allow && decisions.contains { $0.shadowed } }
 }

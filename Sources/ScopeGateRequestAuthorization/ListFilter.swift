@@ -43,6 +43,9 @@ public struct ListFilter: Sendable {
     public let requests: [JSONValue: ListMethod]
     /// Nesting bound when reading responses (deeper ones cannot be filtered and are refused).
     public var maxDepth = 512
+    /// The front end's mode override (``AuthorizationSettings/mode``); nil: the policy's `mode:` settings. An
+    /// entry whose calls shadow mode would let through is kept: shadow mode changes nothing a client sees.
+    public var mode: PolicyMode?
 
     public init(
         policy: CompiledPolicy, grant: Grant, revision: ProtocolRevision?, tokenExpiresAt: Date?, now: Date,
@@ -69,9 +72,11 @@ public struct ListFilter: Sendable {
             case .resourceTemplates: "uriTemplate"
             }
         guard case .string(let name)? = object[key] else { return false }
+        let index = list == .tools ? policy.toolRuleIndex(for: name) : nil
+        if (mode ?? policy.model.mode(ofToolRule: index)) == .shadow { return true }
         switch list {
         case .tools:
-            guard let index = policy.toolRuleIndex(for: name) else { return false }
+            guard let index else { return false }
             let rule = policy.model.tools[index]
             if let argument = rule.actionArgument, let actions = rule.actions {
                 return actions.contains {

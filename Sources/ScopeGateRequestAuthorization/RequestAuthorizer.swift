@@ -26,17 +26,21 @@ public struct AuthorizationSettings: Sendable {
     public var resourceMetadataURL: String?
     /// `x-mcp-header` annotations learned from the server's `tools/list`.
     public var parameterHeaders: ParameterHeaders
+    /// Overrides the policy's `mode:` (top level and per tool) for every decision (`--mode`); nil: the policy's
+    /// own modes apply. See ``PolicyMode``.
+    public var mode: PolicyMode?
 
     public init(
         protocols: ProtocolSupport = .init(), limits: RequestLimits = .init(),
         challengeScope: ChallengeScopeStrategy = .required, resourceMetadataURL: String? = nil,
-        parameterHeaders: ParameterHeaders = .init()
+        parameterHeaders: ParameterHeaders = .init(), mode: PolicyMode? = nil
     ) {
         self.protocols = protocols
         self.limits = limits
         self.challengeScope = challengeScope
         self.resourceMetadataURL = resourceMetadataURL
         self.parameterHeaders = parameterHeaders
+        self.mode = mode
     }
 }
 
@@ -47,6 +51,11 @@ public struct AuthorizationSettings: Sendable {
 /// Order of checks: body size (413) → token (401) → protocol revision (400) → body (400/413) → headers
 /// against body (400, `HeaderMismatch`) → policy (403). A refusal by the policy answers every request of the
 /// body, with one challenge for the whole request.
+///
+/// Shadow mode (``AuthorizationSettings/mode``, the policy's `mode:`, a tool's `mode:`) relaxes only the last
+/// step: a message the policy denies in shadow mode is marked ``MessageDecision/shadowed`` and does not refuse
+/// the request (``AuthorizationVerdict/wouldDeny``). Tokens (401) and the protocol checks (400, 405, 413) are
+/// enforced in every mode: shadow mode rolls out scope decisions, not authentication.
 ///
 /// ```swift
 /// let authorizer = RequestAuthorizer(policy: snapshot.policy)
@@ -193,9 +202,9 @@ public struct RequestAuthorizer: Sendable {
             decision = MessageDecision(
                 id: nil, call: described.call, allowed: false, reason: "missing_header", missing: [], required: [],
                 rule: nil, missingHeaders: described.missingHeaders, decision: nil)
-            if let index = policy.toolRuleIndex(for: described.call.name) {
-                decision.rule = policy.model.tools[index].location.description
-            }
+            let index = policy.toolRuleIndex(for: described.call.name)
+            if let index { decision.rule = policy.model.tools[index].location.description }
+            decision.shadowed = (settings.mode ?? policy.model.mode(ofToolRule: index)) == .shadow
         }
         let message = JSONRPCMessage(kind: .request, id: nil, method: described.call.method, params: [:])
         return conclude([decision], messages: [message], grant: grant, revision: revision)
@@ -248,7 +257,16 @@ public struct RequestAuthorizer: Sendable {
             result.missing = policy.names(decision.missing)
             result.required = requiredScopes(call, missing: result.missing, grant: grant, stripPrefixes: stripPrefixes)
         }
+        if !decision.allowed { result.shadowed = mode(of: call) == .shadow }
         return result
+    }
+
+    /// The mode a denial of `call` is under: the settings' override, else the call's tool rule's `mode`, else
+    /// the policy's.
+    func mode(of call: Call) -> PolicyMode {
+        if let mode = settings.mode { return mode }
+        let index = call.method == "tools/call" ? policy.toolRuleIndex(for: call.name) : nil
+        return policy.model.mode(ofToolRule: index)
     }
 
     /// The scopes `call` needs given `grant`: the grant completed with the cheapest missing scopes satisfies
@@ -266,7 +284,7 @@ public struct RequestAuthorizer: Sendable {
     func conclude(
         _ decisions: [MessageDecision], messages: [JSONRPCMessage], grant: Grant, revision: ProtocolRevision?
     ) -> AuthorizationVerdict {
-        let denied = decisions.filter { !$0.allowed }
+        let denied = decisions.filter { !$0.allowed && !$0.shadowed }
         guard !denied.isEmpty else {
             var lists: [JSONValue: ListMethod] = [:]
             for message in messages where message.kind == .request {
@@ -298,7 +316,7 @@ public struct RequestAuthorizer: Sendable {
         var responses: [String] = []
         for (message, decision) in zip(messages, decisions) where message.kind == .request {
             let error =
-                decision.allowed
+                decision.allowed || decision.shadowed
                 ? JSONRPCError(
                     code: ScopeGateErrorCode.forbidden, message: "not run: another message of the batch was denied",
                     data: .object(["reason": .string("batch_denied")]))
@@ -321,9 +339,17 @@ public struct RequestAuthorizer: Sendable {
             policy: policy, call: call, error: error, metadataURL: resourceMetadataURL)
         let message = error.map { "invalid_token: \($0.message)" } ?? "unauthorized: a bearer token is required"
         let body = JSONRPCError(code: ScopeGateErrorCode.unauthorized, message: message).response(id: nil)
+        // The call, when one could be read, as an `invalid_token` decision: what the audit records of a 401.
+        let decisions = call.map {
+            [
+                MessageDecision(
+                    id: nil, call: $0, allowed: false, reason: Decision.Reason.invalidToken.rawValue, missing: [],
+                    required: [], rule: nil, missingHeaders: [], decision: nil)
+            ]
+        }
         return AuthorizationVerdict(
             outcome: .unauthorized, status: 401, wwwAuthenticate: challenge, body: body, revision: nil,
-            decisions: [], listRequests: [:])
+            decisions: decisions ?? [], listRequests: [:])
     }
 
     func reject(_ rejection: RequestRejection, revision: ProtocolRevision? = nil) -> AuthorizationVerdict {

@@ -10,9 +10,12 @@ struct Proxy: ParsableCommand {
             Every request to the endpoint is authorized with the policy (tokens from its `tokens:` section, the \
             audience from `resource.id`); 401, 403 and 400 are answered by the proxy and never forwarded. Allowed \
             requests go to --upstream without the client's Authorization header; responses stream back, list \
-            results filtered to what the token may call. Also serves Protected Resource Metadata and /healthz. \
-            Runs in the `scopegate-gateway` executable, built beside `scopegate`. See docs/gateway.md. Runs until \
-            interrupted; exit 2 when the policy or the options are unusable.
+            results filtered to what the token may call. Also serves Protected Resource Metadata, /healthz, /readyz \
+            and /metrics (Prometheus). --mode shadow lets denials through and audits them as would_deny; --audit \
+            writes one JSON line per decision. The policy is reloaded when its files change and on SIGHUP (a \
+            policy with errors never replaces the one in force); SIGTERM or SIGINT stop it after in-flight \
+            requests and streams finish. Runs in the `scopegate-gateway` executable, built beside `scopegate`. \
+            See docs/gateway.md. Exit 2 when the policy or the options are unusable.
             """)
 
     @OptionGroup var options: ProxyOptions

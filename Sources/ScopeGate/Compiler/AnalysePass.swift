@@ -10,6 +10,7 @@ enum AnalysePass {
         tokens(&state)
         downstream(&state)
         publicCatchAlls(&state)
+        shadowModes(&state)
         // Rules below need closures: only meaningful when the model is error-free so far.
         guard !state.diagnostics.hasErrors else { return }
         // Lowered once: `CompileResult.compiled()` reuses these tables, so nothing below (or after this pass) may
@@ -149,6 +150,23 @@ enum AnalysePass {
         check("methods", "method", state.model.methods)
         check("resources", "resource", state.model.resources)
         check("prompts", "prompt", state.model.prompts)
+    }
+
+    /// `mode: shadow` lets denials through (they are only logged): right while a policy is rolled out, a hole if
+    /// it is forgotten. Reported once for the top level, else once per shadowed tool.
+    static func shadowModes(_ state: inout CompilerState) {
+        let help = "set `mode: enforce` (or remove `mode`) once the audit log shows no unexpected `would_deny` events"
+        if state.model.mode == .shadow, let location = state.model.modeLocation {
+            state.report(
+                .shadowMode, "the policy is in shadow mode: denials are logged, not enforced", at: location,
+                help: help)
+            return
+        }
+        for tool in state.model.tools where tool.mode == .shadow {
+            state.report(
+                .shadowMode, "tool `\(tool.pattern)` is in shadow mode: its denials are logged, not enforced",
+                at: tool.location, help: help)
+        }
     }
 
     static func broadWildcards(_ compiled: CompiledPolicy, _ state: inout CompilerState) {

@@ -40,6 +40,7 @@ extension DecodePass {
                 case "actions": actionNode = v
                 case "when": rule.when = whenList(v, what: "`when`")
                 case "downstream": rule.downstream = decodeDownstream(v)
+                case "mode": rule.mode = mode(v, what: "the `mode` of tool `\(name)`")
                 default: break
                 }
             }

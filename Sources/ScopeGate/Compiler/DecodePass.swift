@@ -14,6 +14,7 @@ struct FileDeclarations: Sendable {
     var prompts: [PatternRule] = []
     var clients: [ClientProfile] = []
     var audit: (AuditConfig, SourceLocation)?
+    var mode: PolicyMode?
     var sectionLocations: [String: SourceLocation] = [:]
 }
 
@@ -21,7 +22,7 @@ struct FileDeclarations: Sendable {
 struct DecodePass {
     static let rootKeys = [
         "version", "resource", "tokens", "scopes", "tools", "methods", "resources", "prompts",
-        "clients", "audit", "include",
+        "clients", "audit", "include", "mode",
     ]
     static let resourceKeys = ["id", "authorization_servers", "scopes_supported", "documentation"]
     static let tokensKeys = ["issuers", "leeway_seconds", "scope_claims", "require_typ"]
@@ -31,7 +32,7 @@ struct DecodePass {
     ]
     static let scopeKeys = ["description", "risk", "implies", "deprecated", "external"]
     static let toolKeys = [
-        "requires", "description", "public", "basic", "action_argument", "actions", "when", "downstream",
+        "requires", "description", "public", "basic", "action_argument", "actions", "when", "downstream", "mode",
     ]
     static let actionKeys = ["requires", "description", "when"]
     static let whenKeys = ["arguments", "requires"]
@@ -130,6 +131,22 @@ struct DecodePass {
         return s
     }
 
+    /// A `mode:` value: `enforce` or `shadow`.
+    mutating func mode(_ node: YAMLNode, what: @autoclosure () -> String) -> PolicyMode? {
+        guard let text = string(node, what: what()) else { return nil }
+        guard let mode = PolicyMode(rawValue: text) else {
+            let names = PolicyMode.allCases.map(\.rawValue)
+            let suggestion = Suggest.closest(to: text, in: names)
+            error(
+                .invalidValue,
+                "unknown mode `\(text)` in \(what())" + (suggestion.map { "; did you mean `\($0)`?" } ?? ""),
+                node.location,
+                help: "write `enforce` (denials are refused) or `shadow` (denials are logged, not refused)")
+            return nil
+        }
+        return mode
+    }
+
     mutating func bool(_ node: YAMLNode, what: @autoclosure () -> String) -> Bool? {
         guard let b = node.boolValue else {
             wrongType(node, expected: "`true` or `false`", what: what())
@@ -183,6 +200,7 @@ struct DecodePass {
             case "resources": decl.resources = decodePatternRules(value, section: "resources")
             case "prompts": decl.prompts = decodePatternRules(value, section: "prompts")
             case "clients": decl.clients = decodeClients(value)
+            case "mode": decl.mode = mode(value, what: "`mode`")
             case "audit":
                 var audit = AuditConfig()
                 for (k, _, v) in pairs(value, what: "`audit`", allowed: ["arguments"]) ?? [] where k == "arguments" {

@@ -100,7 +100,7 @@ enum ResolvePass {
                     }
                 }
             }
-            for section in ["resource", "tokens", "audit"] {
+            for section in ["resource", "tokens", "audit", "mode"] {
                 guard let loc = decl.sectionLocations[section] else { continue }
                 if let first = singletonFirst[section] {
                     double("section", section, loc, first, &state)
@@ -110,6 +110,9 @@ enum ResolvePass {
                 switch section {
                 case "resource": state.model.resource = decl.resource
                 case "tokens": state.model.tokens = decl.tokens
+                case "mode":
+                    state.model.mode = decl.mode
+                    state.model.modeLocation = loc
                 default: state.model.audit = decl.audit?.0 ?? AuditConfig()
                 }
             }

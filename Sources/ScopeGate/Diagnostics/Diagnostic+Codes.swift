@@ -63,6 +63,7 @@ extension Diagnostic.Code {
     public static let publicDownstream = Self("SG703", "public-downstream", .warning)
     public static let downstreamWithoutExchange = Self("SG704", "downstream-without-exchange", .warning)
     public static let publicCatchAll = Self("SG705", "public-catch-all", .warning)
+    public static let shadowMode = Self("SG706", "shadow-mode", .warning)
 
     /// Every code, in id order.
     public static let all: [Diagnostic.Code] = [
@@ -77,7 +78,7 @@ extension Diagnostic.Code {
         .noAudience, .unsafeAlgorithm, .insecureJWKS, .largeLeeway,
         .scopesSupportedAll, .scopesSupportedOfflineAccess, .scopesSupportedEmpty,
         .unusedScope, .excessClientScopes, .publicDownstream, .downstreamWithoutExchange,
-        .publicCatchAll,
+        .publicCatchAll, .shadowMode,
     ]
 }
 

@@ -30,6 +30,9 @@ public struct AuditEvent: Sendable, Hashable {
     /// The RFC 8693 exchange a downstream tool made (audience, scopes, issued token's `jti`; never a token).
     /// Set on the event the MCP layer writes for the exchange; nil on decision events.
     public var downstream: DownstreamAudit?
+    /// A denial (`allowed: false`) that shadow mode let through: written `"would_deny": true`, and left out of
+    /// the line when false.
+    public var wouldDeny = false
 
     public init(
         time: Date, clientID: String?, subject: String?, tokenID: String?, method: String, tool: String?,
@@ -90,6 +93,7 @@ public struct AuditEvent: Sendable, Hashable {
         out += ",\"allowed\":\(allowed),\"reason\":\(JSONText.quote(reason))"
         out += ",\"required\":" + JSONText.array(required) + ",\"missing\":" + JSONText.array(missing)
         out += ",\"rule\":\(opt(rule)),\"policy_version\":\(JSONText.quote(policyVersion))"
+        if wouldDeny { out += ",\"would_deny\":true" }
         if let downstream {
             out +=
                 ",\"downstream\":{\"issuer\":\(opt(downstream.issuer)),\"audience\":\(JSONText.quote(downstream.audience))"

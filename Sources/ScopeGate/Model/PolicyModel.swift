@@ -200,6 +200,8 @@ public struct ToolRule: Sendable, Hashable {
     public var actionArgument: String?
     public var actions: [ActionRule]?
     public var when: [ConditionalRequirement]
+    /// `mode:` of this tool (nil: the policy's top-level mode applies). See ``PolicyMode``.
+    public var mode: PolicyMode?
     public var downstream: DownstreamExchange? {
         get { downstreamBox?.value }
         set { downstreamBox = newValue.map(DownstreamBox.init) }
@@ -327,6 +329,10 @@ public struct PolicyModel: Sendable {
     public var prompts: [PatternRule]
     public var clients: [ClientProfile]
     public var audit: AuditConfig
+    /// The top-level `mode:` (nil: not written, which means ``PolicyMode/enforce``); tools may override it.
+    public var mode: PolicyMode? = nil
+    /// Where the top-level `mode:` was written.
+    public var modeLocation: SourceLocation? = nil
 
     /// Scope definitions by name.
     public var scopeIndex: [String: Int]

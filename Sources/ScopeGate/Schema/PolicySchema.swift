@@ -37,9 +37,11 @@ public enum PolicySchema {
               "type": "object", "additionalProperties": false,
               "properties": { "arguments": { "$ref": "#/definitions/stringList" } }
             },
-            "include": { "$ref": "#/definitions/stringList", "description": "Other policy files, relative to this one; merged." }
+            "include": { "$ref": "#/definitions/stringList", "description": "Other policy files, relative to this one; merged." },
+            "mode": { "$ref": "#/definitions/mode" }
           },
           "definitions": {
+            "mode": { "enum": ["enforce", "shadow"], "description": "enforce: denials are refused (default); shadow: denials are logged (would_deny) and let through." },
             "stringList": { "anyOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } }, { "type": "null" } ] },
             "scopeName": { "type": "string", "pattern": "^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$" },
             "requirement": {
@@ -114,7 +116,8 @@ public enum PolicySchema {
                     "when": { "$ref": "#/definitions/when" },
                     "downstream": { "type": "object", "additionalProperties": false, "required": ["audience"],
                       "properties": { "audience": { "type": "string" }, "scopes": { "$ref": "#/definitions/stringList" },
-                                      "issuer": { "type": "string" } } }
+                                      "issuer": { "type": "string" } } },
+                    "mode": { "$ref": "#/definitions/mode" }
                   } }
               ]
             },

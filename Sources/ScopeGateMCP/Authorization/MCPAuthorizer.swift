@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ScopeGate
+import ScopeGateOperations
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
 

@@ -9,20 +9,25 @@ import ScopeGate
     import Darwin
 #endif
 
-/// Hot reload of the policy behind an ``MCPAuthorizer``: polls the modification time of every loaded file (the
-/// root and its includes) and, when one changes, compares a content hash; on a real change, or on `SIGHUP`,
-/// recompiles through ``PolicyStore/reload(path:)``. A policy with errors never replaces the one in force: its
-/// diagnostics are logged and the last good policy stays.
+/// Hot reload of a ``PolicyStore``: polls the modification time of every loaded file (the root and its
+/// includes) and, when one changes, compares a content hash; on a real change, or on `SIGHUP`, recompiles through
+/// ``PolicyStore/reload(path:)``. A policy with errors never replaces the one in force: its diagnostics are
+/// logged and the last good policy stays. Reloads are counted (`scopegate_policy_reloads_total`).
+///
+/// Shared by the embedded adapter (`ScopeGateMCP`, which adds `init(authorizer:path:interval:)`) and the gateways.
 ///
 /// ```swift
-/// let reloader = PolicyReloader(authorizer: authorizer, path: "policies/climate.yaml")
+/// let reloader = PolicyReloader(store: store, path: "policies/climate.yaml")
 /// reloader.reloadOnSIGHUP()
 /// let polling = Task { await reloader.run() }                  // cancel to stop polling
 /// ```
 public final class PolicyReloader: Sendable {
-    let authorizer: MCPAuthorizer
+    public let store: PolicyStore
     let path: String
     let interval: Duration
+    let logger: Logger
+    let metrics: ScopeGateMetrics
+    let onSIGHUP: @Sendable () -> Void
     private let fingerprints = LockedValue<[String: Fingerprint]>([:])
     private let signalSource = LockedValue<(any DispatchSourceSignal)?>(nil)
 
@@ -33,29 +38,36 @@ public final class PolicyReloader: Sendable {
     }
 
     /// - Parameters:
-    ///   - path: the root policy file the authorizer's store was loaded from.
+    ///   - path: the root policy file the store was loaded from.
     ///   - interval: how often modification times are polled (default 2 s).
-    public init(authorizer: MCPAuthorizer, path: String, interval: Duration = .seconds(2)) {
-        self.authorizer = authorizer
+    ///   - onSIGHUP: also run on `SIGHUP`, after the reload (e.g. reopen the audit log after rotation).
+    public init(
+        store: PolicyStore, path: String, interval: Duration = .seconds(2),
+        logger: Logger = Logger(label: "scopegate.reload"), metrics: ScopeGateMetrics = .init(),
+        onSIGHUP: @escaping @Sendable () -> Void = {}
+    ) {
+        self.store = store
         self.path = path
         self.interval = interval
+        self.logger = logger
+        self.metrics = metrics
+        self.onSIGHUP = onSIGHUP
         fingerprints.withLock { $0 = Self.fingerprints(of: self.watchedFiles(), previous: [:]) }
     }
 
     func watchedFiles() -> [String] {
         var files = [path]
-        for f in authorizer.store.current.policy.model.files where !files.contains(f) { files.append(f) }
+        for f in store.current.policy.model.files where !files.contains(f) { files.append(f) }
         return files
     }
 
     /// Reloads now (`reason` is logged). Returns the store's outcome.
     @discardableResult
     public func reload(reason: String) -> ReloadOutcome {
-        let outcome = authorizer.store.reload(path: path)
-        let logger = authorizer.configuration.logger
+        let outcome = store.reload(path: path)
         switch outcome {
         case .swapped(let snapshot, let warnings):
-            authorizer.metrics.reloaded(swapped: true)
+            metrics.reloaded(swapped: true)
             logger.notice(
                 "policy reloaded",
                 metadata: [
@@ -63,10 +75,10 @@ public final class PolicyReloader: Sendable {
                     "warnings": "\(warnings.count)",
                 ])
         case .rejected(let diagnostics, _):
-            authorizer.metrics.reloaded(swapped: false)
+            metrics.reloaded(swapped: false)
             logger.error(
                 "policy reload rejected; the previous policy stays in force",
-                metadata: ["reason": "\(reason)", "policy_version": "\(authorizer.store.current.version)"])
+                metadata: ["reason": "\(reason)", "policy_version": "\(store.current.version)"])
             for diagnostic in diagnostics { logger.error("\(diagnostic.description)") }
         }
         fingerprints.withLock { $0 = Self.fingerprints(of: watchedFiles(), previous: $0) }
@@ -94,11 +106,14 @@ public final class PolicyReloader: Sendable {
         }
     }
 
-    /// Reloads on `SIGHUP` (the signal's default action is replaced).
+    /// Reloads on `SIGHUP` (the signal's default action is replaced), then runs `onSIGHUP`.
     public func reloadOnSIGHUP() {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { [self] in reload(reason: "SIGHUP") }
+        source.setEventHandler { [self] in
+            reload(reason: "SIGHUP")
+            onSIGHUP()
+        }
         source.resume()
         signalSource.withLock {
             $0?.cancel()
