@@ -1,0 +1,86 @@
+import ScopeGate
+
+/// One line's grant, resolved straight from the bytes of its `scopes` value into buffers reused from line to line:
+/// no `String` per granted scope and no ``Grant``. Each name is looked up by its bytes in the policy's scope index;
+/// an unrecognized one is rendered once as its `ignored` entry (cached by its bytes, since unknown scopes repeat
+/// across a batch).
+///
+/// ```swift
+/// var grant = BatchGrant(policy: policy)
+/// if grant.resolve(line, fields) {
+///     let decision = policy.decide(call, closure: grant.closure)
+/// }
+/// ```
+struct BatchGrant {
+    let policy: CompiledPolicy
+    /// The policy's scope table, held here so a lookup reads it in place (no copy or retain per name).
+    let scopes: ScopeTable
+    /// Everything the grant allows: the union of the recognized scopes' closures.
+    var closure: ScopeSet
+    /// The recognized scopes in the order sent, repeats kept (the challenge lists each once).
+    var recognized: [ScopeID] = []
+    /// The record's `ignored` entries, comma-separated, without the brackets.
+    var ignoredJSON: [UInt8] = []
+    /// Rendered `ignored` entries by the bytes of the unrecognized string.
+    var ignoredEntries = BytesCache<[UInt8]>(limit: 4096)
+
+    init(policy: CompiledPolicy) {
+        self.policy = policy
+        scopes = policy.scopes
+        closure = ScopeSet(capacity: policy.scopes.count)
+        recognized.reserveCapacity(16)
+        ignoredJSON.reserveCapacity(256)
+    }
+
+    /// Resolves the `scopes` value ``RequestLineReader`` found in `line`. False when the line must take the
+    /// ``Grant`` path instead, which gives the same answer or reports the line: a space-separated string with
+    /// non-ASCII bytes (`grant(scopeString:)` splits it by `Character`), or an unrecognized string that is not
+    /// valid UTF-8.
+    mutating func resolve(_ line: UnsafeBufferPointer<UInt8>, _ fields: RequestFields) -> Bool {
+        closure.removeAll()
+        recognized.removeAll(keepingCapacity: true)
+        ignoredJSON.removeAll(keepingCapacity: true)
+        if fields.scopesIsArray {
+            for range in fields.scopeItems {
+                guard add(UnsafeBufferPointer(rebasing: line[range])) else { return false }
+            }
+            return true
+        }
+        // Between the quotes: a string without escapes or control characters (the reader took it), so in ASCII
+        // each `Character` is one byte and the names are the runs between spaces.
+        let end = fields.scopes.upperBound - 1
+        var start = fields.scopes.lowerBound + 1
+        var i = start
+        while i <= end {
+            if i == end || line[i] == 0x20 {
+                if i > start, !add(UnsafeBufferPointer(rebasing: line[start..<i])) { return false }
+                start = i + 1
+            } else if line[i] >= 0x80 {
+                return false
+            }
+            i += 1
+        }
+        return true
+    }
+
+    /// Adds one granted name: its closure when the policy defines it, else its `ignored` entry.
+    private mutating func add(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let id = scopes.id(utf8: name) {
+            // Adding a closure twice (a scope granted twice) changes nothing.
+            scopes.addClosure(of: id, to: &closure)
+            recognized.append(id)
+            return true
+        }
+        if !ignoredJSON.isEmpty { ignoredJSON.append(UInt8(ascii: ",")) }
+        if let entry = ignoredEntries.lookup(name) {
+            ignoredJSON.append(contentsOf: entry)
+            return true
+        }
+        guard let text = String(validating: name, as: UTF8.self) else { return false }
+        var entry: [UInt8] = []
+        policy.ignoredEntry(text).write(to: &entry)
+        ignoredEntries.insert(name, entry)
+        ignoredJSON.append(contentsOf: entry)
+        return true
+    }
+}
