@@ -1,5 +1,11 @@
 import ScopeGate
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One line's grant, resolved straight from the bytes of its `scopes` value into buffers reused from line to line:
 /// no `String` per granted scope and no ``Grant``. Each name is looked up by its bytes in the policy's scope index;
 /// an unrecognized one is rendered once as its `ignored` entry (cached by its bytes, since unknown scopes repeat
@@ -48,19 +54,36 @@ struct BatchGrant {
         }
         // Between the quotes: a string without escapes or control characters (the reader took it), so in ASCII
         // each `Character` is one byte and the names are the runs between spaces.
-        let end = fields.scopes.upperBound - 1
-        var start = fields.scopes.lowerBound + 1
-        var i = start
-        while i <= end {
-            if i == end || line[i] == 0x20 {
-                if i > start, !add(UnsafeBufferPointer(rebasing: line[start..<i])) { return false }
-                start = i + 1
-            } else if line[i] >= 0x80 {
-                return false
-            }
-            i += 1
+        let text = UnsafeBufferPointer(rebasing: line[(fields.scopes.lowerBound + 1)..<(fields.scopes.upperBound - 1)])
+        guard Self.isASCII(text) else { return false }
+        guard let base = text.baseAddress else { return true }
+        var start = 0
+        while start < text.count {
+            let end =
+                memchr(base + start, 0x20, text.count - start).map {
+                    base.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+                } ?? text.count
+            if end > start, !add(UnsafeBufferPointer(rebasing: text[start..<end])) { return false }
+            start = end + 1
         }
         return true
+    }
+
+    /// Whether every byte is below 0x80, eight at a time.
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var any: UInt64 = 0
+        var i = 0
+        while i &+ 8 <= bytes.count {
+            any |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i &+= 8
+        }
+        while i < bytes.count {
+            any |= UInt64(bytes[i])
+            i &+= 1
+        }
+        return any & 0x8080_8080_8080_8080 == 0
     }
 
     /// Adds one granted name: its closure when the policy defines it, else its `ignored` entry.

@@ -12,8 +12,11 @@ import ScopeGate
 /// ```
 struct BatchRecordWriter {
     let policy: CompiledPolicy
-    /// The policy's scope names and their byte-wise ranks (``ScopeTable/nameRanks``), held for the session.
-    let names: [String]
+    /// Every scope name JSON-escaped (without quotes), concatenated in id order: name `i` is
+    /// `nameJSON[nameStarts[i] ..< nameStarts[i + 1]]`. Escaped once per session, then copied into each record.
+    let nameJSON: [UInt8]
+    let nameStarts: [Int]
+    /// The names' byte-wise ranks (``ScopeTable/nameRanks``): sorting and comparing scopes by name.
     let ranks: [UInt32]
     /// The challenge's text before and after its scope list, JSON-escaped (without the string's quotes).
     let challengeHead: [UInt8]
@@ -23,7 +26,14 @@ struct BatchRecordWriter {
 
     init(policy: CompiledPolicy) {
         self.policy = policy
-        names = policy.scopes.allNames
+        var json: [UInt8] = []
+        var starts = [0]
+        for var name in policy.scopes.allNames {
+            name.withUTF8 { JSONText.writeEscaped($0, to: &json) }
+            starts.append(json.count)
+        }
+        nameJSON = json
+        nameStarts = starts
         ranks = policy.scopes.nameRanks
         challengeHead = Self.escaped(policy.challengeHead)
         challengeTail = Self.escaped(policy.challengeTail)
@@ -97,8 +107,7 @@ struct BatchRecordWriter {
             out.append(contentsOf: challengeHead)
             for (i, id) in ids.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: " ")) }
-                var name = names[Int(id)]
-                name.withUTF8 { JSONText.writeEscaped($0, to: &out) }
+                appendEscapedName(id, to: &out)
             }
             out.append(contentsOf: challengeTail)
             out.append(UInt8(ascii: "\""))
@@ -119,8 +128,19 @@ struct BatchRecordWriter {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// Appends the name as a JSON string.
     private func writeName(_ id: ScopeID, to out: inout [UInt8]) {
-        JSONText.writeString(names[Int(id)], to: &out)
+        out.append(UInt8(ascii: "\""))
+        appendEscapedName(id, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends the name's escaped text (the inside of its JSON string).
+    @inline(__always)
+    private func appendEscapedName(_ id: ScopeID, to out: inout [UInt8]) {
+        let start = nameStarts[Int(id)]
+        let end = nameStarts[Int(id) + 1]
+        nameJSON.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 }
 
