@@ -185,6 +185,19 @@ struct BatchReaderTests {
         }
     }
 
+    /// The reference path's grant cache tells `[]` from `[""]`: a key that joined the items would give both one
+    /// entry, and the second line would be answered with the first one's grant (no `ignored` entry).
+    @Test func referenceGrantCacheTellsAnEmptyListFromAListWithAnEmptyString() throws {
+        let policy = try #require(Self.policy)
+        var reference = BatchProcessor(policy: policy, policyVersion: "v", audit: false)
+        let empty = Array(#"{"tool":"get_forecast","scopes":[]}"#.utf8)
+        let blank = Array(#"{"tool":"get_forecast","scopes":[""]}"#.utf8)
+        let first = empty.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: 1) }
+        let second = blank.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: 2) }
+        #expect(first.output.contains(#""ignored":[]"#))
+        #expect(second.output.contains(#""ignored":[{"scope":"","why":"#))
+    }
+
     @Test func linesAfterAnOverLongLineAreAllAnswered() throws {
         let long = #"{"tool":"get_forecast","scopes":""# + String(repeating: "x", count: (1 << 20) + 70_000) + "\"}"
         let input =
