@@ -9,7 +9,7 @@
 # chains, some wildcards), both generated with a fixed seed, LINES lines each (default 100000):
 #   distinct: every line carries its own grant, a list of 4 to 10 scopes (about one in eight unknown), as when
 #             replaying an audit log or a test matrix: the grant cache never hits;
-#   repeated: the same tools, with grants drawn from six scope lists: the grant cache always hits.
+#   repeated: the same tools, with grants drawn from six scope lists (the same few unknown scopes recur).
 # BINARY defaults to the release build in .build-batch-rel (built here if missing).
 set -euo pipefail
 export SWIFT_BACKTRACE=enable=no

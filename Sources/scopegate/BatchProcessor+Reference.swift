@@ -67,10 +67,15 @@ extension BatchProcessor {
                 )
             }
         }
+        // The cache key tells a string from a list and a list's items apart: `s` and the text, or `l` and the list
+        // as JSON (joining items with a separator would give `[]` and `[""]` one key).
+        var scopeText = ""
         var scopeKey = ""
         var scopeList: [String]?
         switch request["scopes"] {
-        case .string(let s)?: scopeKey = s
+        case .string(let s)?:
+            scopeText = s
+            scopeKey = "s" + s
         case .array(let items)?:
             var list: [String] = []
             for item in items {
@@ -83,7 +88,7 @@ extension BatchProcessor {
                 list.append(s)
             }
             scopeList = list
-            scopeKey = "\u{1}" + list.joined(separator: "\u{0}")
+            scopeKey = "l" + JSONText.array(list)
         case nil: return (Self.errorLine(lineNumber, id: id, "invalid_request", "missing \"scopes\""), nil, false)
         default:
             return (
@@ -96,7 +101,7 @@ extension BatchProcessor {
         if let cached = grantCache[scopeKey] {
             grant = cached
         } else {
-            grant = scopeList.map { policy.grant($0) } ?? policy.grant(scopeString: scopeKey)
+            grant = scopeList.map { policy.grant($0) } ?? policy.grant(scopeString: scopeText)
             if grantCache.count >= 4096 { grantCache.removeAll(keepingCapacity: true) }
             grantCache[scopeKey] = grant
         }

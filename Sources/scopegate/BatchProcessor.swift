@@ -1,7 +1,11 @@
 import Foundation
 import ScopeGate
 
-/// Decides one batch request line. Grants are cached by their scope text (tokens repeat across lines).
+/// Decides one batch request line. Three paths give the same bytes: the common line (read by
+/// ``RequestLineReader``) is answered from its bytes (``BatchGrant``, ``BatchRecordWriter``); with an audit log, or
+/// scopes the byte path does not take, through a ``Grant`` (cached by its scope text: tokens repeat across lines)
+/// and a ``DecisionRecord``; anything else through ``processWithJSONParser(_:lineNumber:)``, which also produces
+/// every error record.
 struct BatchProcessor {
     let policy: CompiledPolicy
     let policyVersion: String
@@ -14,11 +18,16 @@ struct BatchProcessor {
     let parser = JSONParser(maxDepth: 32)
     /// The fields of the current line, kept between lines so their buffers are reused.
     var fields = RequestFields()
+    /// The current line's grant and the record renderer, with buffers reused from line to line.
+    var lineGrant: BatchGrant
+    var writer: BatchRecordWriter
 
     init(policy: CompiledPolicy, policyVersion: String, audit: Bool) {
         self.policy = policy
         self.policyVersion = policyVersion
         self.audit = audit
+        lineGrant = BatchGrant(policy: policy)
+        writer = BatchRecordWriter(policy: policy)
     }
 
     /// The error record of a bad line (docs/records.md): `id` is the request's `id` as JSON text, when the line
@@ -30,25 +39,22 @@ struct BatchProcessor {
     }
 
     /// Answers one line (no newline, no trailing CR), appending the Decision or error record and, with `audit`,
-    /// the audit event to the buffers, each with a newline; returns false for a bad line. The common shape is
-    /// read by ``RequestLineReader`` without building a dictionary; everything else (errors included) goes
-    /// through ``processWithJSONParser(_:lineNumber:)``, so both give the same bytes.
+    /// the audit event to the buffers, each with a newline; returns false for a bad line.
     mutating func process(
         _ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, output: inout [UInt8], audit auditOut: inout [UInt8]
     ) -> Bool {
         fields.reset()
-        guard RequestLineReader.read(line, parser: parser, into: &fields),
-            let grant = fastGrant(line, fields),
-            case (true, let id) = fastID(line, fields)
-        else {
-            let result = processWithJSONParser(line, lineNumber: lineNumber)
-            output.append(contentsOf: result.output.utf8)
+        guard RequestLineReader.read(line, parser: parser, into: &fields), case (true, let id) = fastID(line, fields)
+        else { return processThroughParser(line, lineNumber: lineNumber, output: &output, audit: &auditOut) }
+        if !audit, lineGrant.resolve(line, fields) {
+            let call = Call(method: fields.method ?? "tools/call", name: fields.name ?? "", arguments: fields.arguments)
+            let decision = policy.decide(call, closure: lineGrant.closure)
+            writer.write(decision, call: call, grant: lineGrant, line: lineNumber, id: id, to: &output)
             output.append(0x0A)
-            if let audit = result.audit {
-                auditOut.append(contentsOf: audit.utf8)
-                auditOut.append(0x0A)
-            }
-            return result.ok
+            return true
+        }
+        guard let grant = fastGrant(line, fields) else {
+            return processThroughParser(line, lineNumber: lineNumber, output: &output, audit: &auditOut)
         }
         let call = Call(method: fields.method ?? "tools/call", name: fields.name ?? "", arguments: fields.arguments)
         let decision = policy.decide(call, grant: grant)
@@ -63,6 +69,20 @@ struct BatchProcessor {
             auditOut.append(0x0A)
         }
         return true
+    }
+
+    /// Answers a line through ``processWithJSONParser(_:lineNumber:)``.
+    private mutating func processThroughParser(
+        _ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, output: inout [UInt8], audit auditOut: inout [UInt8]
+    ) -> Bool {
+        let result = processWithJSONParser(line, lineNumber: lineNumber)
+        output.append(contentsOf: result.output.utf8)
+        output.append(0x0A)
+        if let audit = result.audit {
+            auditOut.append(contentsOf: audit.utf8)
+            auditOut.append(0x0A)
+        }
+        return result.ok
     }
 
     /// The grant for the raw `scopes` value, from the cache keyed by its bytes; nil when a scope string is not

@@ -113,6 +113,8 @@ struct BatchReaderTests {
     @Test func readerAndRendererMatchTheParserPathOnGeneratedLines() throws {
         let policy = try #require(Self.policy)
         var fast = BatchProcessor(policy: policy, policyVersion: "test-1", audit: true)
+        // Without an audit log, the common line takes the byte path (``BatchGrant``, ``BatchRecordWriter``).
+        var bytePath = BatchProcessor(policy: policy, policyVersion: "test-1", audit: false)
         var reference = BatchProcessor(policy: policy, policyVersion: "test-1", audit: true)
         var r = Random(state: 0x5C0FE)
         var fastLines = 0
@@ -125,6 +127,13 @@ struct BatchReaderTests {
             let text = String(decoding: bytes, as: UTF8.self)
             #expect(out == Array((expected.output + "\n").utf8), "line \(n): \(text)")
             #expect(ok == expected.ok, "line \(n): \(text)")
+            var byteOut: [UInt8] = []
+            var noAudit: [UInt8] = []
+            let byteOK = bytes.withUnsafeBufferPointer {
+                bytePath.process($0, lineNumber: n, output: &byteOut, audit: &noAudit)
+            }
+            #expect(byteOut == out && noAudit.isEmpty, "line \(n), without audit: \(text)")
+            #expect(byteOK == expected.ok, "line \(n), without audit: \(text)")
             let auditText = audit.isEmpty ? nil : String(decoding: audit.dropLast(), as: UTF8.self)
             #expect(Self.maskTime(auditText) == Self.maskTime(expected.audit), "line \(n): \(text)")
             if bytes.withUnsafeBufferPointer({ RequestLineReader.read($0, parser: fast.parser) }) != nil {
@@ -174,6 +183,19 @@ struct BatchReaderTests {
             #expect(
                 line.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: 2) }.output == expected)
         }
+    }
+
+    /// The reference path's grant cache tells `[]` from `[""]`: a key that joined the items would give both one
+    /// entry, and the second line would be answered with the first one's grant (no `ignored` entry).
+    @Test func referenceGrantCacheTellsAnEmptyListFromAListWithAnEmptyString() throws {
+        let policy = try #require(Self.policy)
+        var reference = BatchProcessor(policy: policy, policyVersion: "v", audit: false)
+        let empty = Array(#"{"tool":"get_forecast","scopes":[]}"#.utf8)
+        let blank = Array(#"{"tool":"get_forecast","scopes":[""]}"#.utf8)
+        let first = empty.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: 1) }
+        let second = blank.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: 2) }
+        #expect(first.output.contains(#""ignored":[]"#))
+        #expect(second.output.contains(#""ignored":[{"scope":"","why":"#))
     }
 
     @Test func linesAfterAnOverLongLineAreAllAnswered() throws {

@@ -22,10 +22,19 @@ extension CompiledPolicy {
             for s in grant.recognized where !scopeList.contains(s) { scopeList.append(s) }
         }
         for s in names(decision.missing) where !scopeList.contains(s) { scopeList.append(s) }
-        var value = "Bearer error=\"insufficient_scope\", scope=\"\(scopeList.joined(separator: " "))\""
-        if let metadata = resourceMetadataURL { value += ", resource_metadata=\"\(metadata)\"" }
-        value += ", error_description=\"additional scope required\""
-        return value
+        return challengeHead + scopeList.joined(separator: " ") + challengeTail
+    }
+
+    /// The 403 challenge before its scope list: the value is `challengeHead`, the scopes joined by spaces, then
+    /// ``challengeTail`` (renderers that write the list themselves use the two parts).
+    package var challengeHead: String { "Bearer error=\"insufficient_scope\", scope=\"" }
+
+    /// The 403 challenge after its scope list: the closing quote, `resource_metadata` when `resource.id` is set,
+    /// and the description.
+    package var challengeTail: String {
+        var tail = "\""
+        if let metadata = resourceMetadataURL { tail += ", resource_metadata=\"\(metadata)\"" }
+        return tail + ", error_description=\"additional scope required\""
     }
 
     /// The `WWW-Authenticate` value of a 401 (no token, or a token that failed verification): `scope` is

@@ -3,25 +3,31 @@ extension CompiledPolicy {
     /// A grant resolved against another policy version is re-resolved from its strings first.
     public func decide(_ call: Call, grant: Grant) -> Decision {
         if grant.stamp != stamp { return decide(call, grant: self.grant(grant.granted)) }
+        return decide(call, closure: grant.closure)
+    }
+
+    /// ``decide(_:grant:)`` for a grant given as its closure, resolved against this policy (`check --batch`
+    /// resolves each line's scopes into one reused set).
+    package func decide(_ call: Call, closure: ScopeSet) -> Decision {
         switch call.method {
         case "tools/call":
             guard let index = tools.lookup(call.name) else {
                 return Decision(allowed: false, reason: .unknownTool, rule: nil)
             }
-            return evaluate(tools.rules[index], call: call, closure: grant.closure)
+            return evaluate(tools.rules[index], call: call, closure: closure)
         case "resources/read":
             guard let index = resources.lookup(call.name) else {
                 return Decision(allowed: false, reason: .unknownResource, rule: nil)
             }
-            return evaluate(resources.rules[index], call: call, closure: grant.closure)
+            return evaluate(resources.rules[index], call: call, closure: closure)
         case "prompts/get":
             guard let index = prompts.lookup(call.name) else {
                 return Decision(allowed: false, reason: .unknownPrompt, rule: nil)
             }
-            return evaluate(prompts.rules[index], call: call, closure: grant.closure)
+            return evaluate(prompts.rules[index], call: call, closure: closure)
         default:
             if let index = methods.lookup(call.method) {
-                return evaluate(methods.rules[index], call: call, closure: grant.closure)
+                return evaluate(methods.rules[index], call: call, closure: closure)
             }
             if BuiltInMethods.needsOnlyToken(call.method) {
                 return Decision(allowed: true, reason: .allowed, rule: nil)

@@ -2,17 +2,16 @@ extension CompiledPolicy {
     /// Names of scope ids.
     public func names(_ ids: [ScopeID]) -> [String] { ids.map { scopes.name(of: $0) } }
 
-    /// The names of the first satisfied clause of every requirement part that applies to `call`.
-    func satisfiedClauseNames(_ call: Call, closure: ScopeSet) -> [String] {
-        guard let rule = resolveRule(call), !rule.isPublic else { return [] }
+    /// Appends to `ids` the scopes of the first satisfied clause of every requirement part that applies to `call`
+    /// (the record's `clause`, before the completion is added).
+    package func satisfiedClauseIDs(_ call: Call, closure: ScopeSet, into ids: inout [ScopeID]) {
+        guard let rule = resolveRule(call), !rule.isPublic else { return }
         let action = selectAction(of: rule, call.arguments).index
-        var names: [String] = []
         var notes: [String] = []  // the decision carries the notes
         _ = forEachPart(of: rule, action: action, arguments: call.arguments, notes: &notes) { part, _ in
-            if let c = firstSatisfied(part, closure), c >= 0 { names += clauseNames(Int(c)) }
+            if let c = firstSatisfied(part, closure), c >= 0 { ids += clause(Int(c)) }
             return true
         }
-        return names
     }
 
     /// Renders a decision as a decision record (docs/records.md).
@@ -24,7 +23,9 @@ extension CompiledPolicy {
         var clause: [String] = []
         if decision.allowed || decision.reason == .missingScope {
             // Allow: the satisfied clause of every part. Deny: satisfied parts plus the completion.
-            clause = satisfiedClauseNames(call, closure: grant.closure) + names(decision.missing)
+            var ids: [ScopeID] = []
+            satisfiedClauseIDs(call, closure: grant.closure, into: &ids)
+            clause = names(ids) + names(decision.missing)
         }
         var unique = Set<String>()
         clause = clause.filter { unique.insert($0).inserted }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }

@@ -67,15 +67,7 @@ public struct DecisionRecord: Sendable, Hashable {
         raw(",\"ignored\":[")
         for (i, entry) in ignored.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            raw("{\"scope\":")
-            JSONText.writeString(entry.scope, to: &out)
-            raw(",\"why\":")
-            JSONText.writeString(entry.why, to: &out)
-            if let hint = entry.hint {
-                raw(",\"hint\":")
-                JSONText.writeString(hint, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            entry.write(to: &out)
         }
         out.append(UInt8(ascii: "]"))
         if !notes.isEmpty {
@@ -85,6 +77,25 @@ public struct DecisionRecord: Sendable, Hashable {
         if let policyVersion {
             raw(",\"policy_version\":")
             JSONText.writeString(policyVersion, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension Grant.Ignored {
+    /// Appends the entry as the record's `ignored` array shows it: `{"scope":…,"why":…}`, with `"hint"` when
+    /// there is one.
+    package func write(to out: inout [UInt8]) {
+        func raw(_ s: StaticString) {
+            out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        }
+        raw("{\"scope\":")
+        JSONText.writeString(scope, to: &out)
+        raw(",\"why\":")
+        JSONText.writeString(why, to: &out)
+        if let hint {
+            raw(",\"hint\":")
+            JSONText.writeString(hint, to: &out)
         }
         out.append(UInt8(ascii: "}"))
     }

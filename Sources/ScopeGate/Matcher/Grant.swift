@@ -80,6 +80,10 @@ extension CompiledPolicy {
         scopes.index.lookup(Grant.unprefixed(original, stripping: stripPrefixes))
     }
 
+    /// Why an unrecognized granted string (no prefixes stripped) grants nothing: the entry ``Grant/ignored`` holds
+    /// for it.
+    package func ignoredEntry(_ original: String) -> Grant.Ignored { ignoredEntry(original, []) }
+
     /// Why an unrecognized granted string grants nothing, with a hint when it differs from a defined scope only in
     /// case (`Repo` for `repo`): scopes are case-sensitive, so it stays ignored.
     private func ignoredEntry(_ original: String, _ stripPrefixes: [String]) -> Grant.Ignored {

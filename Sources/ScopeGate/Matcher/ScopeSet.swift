@@ -34,6 +34,13 @@ public struct ScopeSet: Sendable, Hashable {
         words[w] |= 1 << UInt64(id & 63)
     }
 
+    /// Removes every member, keeping the storage (a set reused from one grant to the next).
+    package mutating func removeAll() {
+        words.withUnsafeMutableBufferPointer { words in
+            for i in words.indices { words[i] = 0 }
+        }
+    }
+
     /// Adds every member of `other`.
 
     public mutating func formUnion(_ other: ScopeSet) {

@@ -15,7 +15,7 @@ public struct ScopeTable: Sendable {
     let names: [String]
     /// Each scope's position in the byte-wise (UTF-8) order of names: comparing ranks orders scopes exactly as
     /// comparing their names does, so the completion search's tie-breaks compare integers, not strings.
-    let nameRanks: [UInt32]
+    package let nameRanks: [UInt32]
     let index: NameIndex
     let risks: [Risk]
     /// The members of every closure as sorted id lists, concatenated: scope `i`'s members are
@@ -121,6 +121,8 @@ public struct ScopeTable: Sendable {
     public var count: Int { names.count }
     /// The id of a defined scope.
     public func id(_ name: String) -> ScopeID? { index.lookup(name) }
+    /// The id of the defined scope whose name is exactly these UTF-8 bytes (a granted name read in place).
+    package func id(utf8 name: UnsafeBufferPointer<UInt8>) -> ScopeID? { index.lookup(utf8: name) }
     /// The name of an id.
     public func name(of id: ScopeID) -> String { names[Int(id)] }
     /// The risk of a scope.
@@ -214,7 +216,7 @@ public struct ScopeTable: Sendable {
     /// Adds the closure of `id` to `set`: bit by bit when the closure is small (the usual case: a scope and the
     /// few it implies), as a word-wise union when it is large (broad wildcards), whichever touches less memory.
     @inline(__always)
-    func addClosure(of id: ScopeID, to set: inout ScopeSet) {
+    package func addClosure(of id: ScopeID, to set: inout ScopeSet) {
         let start = Int(memberStarts[Int(id)])
         let end = Int(memberStarts[Int(id) + 1])
         if (end - start) * 2 < set.words.count {

@@ -104,37 +104,35 @@ public enum JSONText {
     public static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(0x22)
         var s = s
-        s.withUTF8 { utf8 in
-            var runStart = 0
-            for i in 0..<utf8.count {
-                let b = utf8[i]
-                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
-                switch b {
-                case 0x22:
-                    out.append(0x5C)
-                    out.append(0x22)
-                case 0x5C:
-                    out.append(0x5C)
-                    out.append(0x5C)
-                case 0x0A:
-                    out.append(0x5C)
-                    out.append(UInt8(ascii: "n"))
-                case 0x0D:
-                    out.append(0x5C)
-                    out.append(UInt8(ascii: "r"))
-                case 0x09:
-                    out.append(0x5C)
-                    out.append(UInt8(ascii: "t"))
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-                }
-                runStart = i + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
-        }
+        s.withUTF8 { writeEscaped($0, to: &out) }
         out.append(0x22)
+    }
+
+    /// Appends the UTF-8 text `utf8` escaped for the inside of a JSON string literal (no quotes): what
+    /// `writeString(_:to:)` writes between the quotes. Runs that need no escaping are copied whole.
+    public static func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var runStart = 0
+        for i in 0..<utf8.count {
+            let b = utf8[i]
+            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+            out.append(0x5C)
+            switch b {
+            case 0x22, 0x5C: out.append(b)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            default:
+                func hex(_ d: UInt8) -> UInt8 { d < 10 ? 0x30 + d : UInt8(ascii: "a") + d - 10 }
+                out.append(UInt8(ascii: "u"))
+                out.append(0x30)
+                out.append(0x30)
+                out.append(hex(b >> 4))
+                out.append(hex(b & 0xF))
+            }
+            runStart = i + 1
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
     }
 
     /// Appends the decimal digits of `n` to a byte buffer (`String(n)`'s bytes).
