@@ -8,6 +8,7 @@ extension CompiledPolicy {
 
     /// ``decide(_:grant:)`` for a grant given as its closure, resolved against this policy (`check --batch`
     /// resolves each line's scopes into one reused set).
+    @inline(__always)
     package func decide(_ call: Call, closure: ScopeSet) -> Decision {
         switch call.method {
         case "tools/call":
