@@ -75,6 +75,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `scopegate authz`: the decision service behind nginx `auth_request`, Caddy `forward_auth` and Envoy
+        // `ext_authz`, on the same request authorization as the proxy.
+        .target(
+            name: "ScopeGateAuthz",
+            dependencies: [
+                "ScopeGate", "ScopeGateTokens", "ScopeGateRequestAuthorization",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // What both executables share: exit codes, output, `--policy`, the gateway's options and its launcher.
         // Nothing here pulls in an HTTP stack.
         .target(
@@ -107,6 +117,7 @@ let package = Package(
                 "ScopeGateRequestAuthorization",
                 "ScopeGateCommandLine",
                 "ScopeGateProxy",
+                "ScopeGateAuthz",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -168,6 +179,14 @@ let package = Package(
             name: "ScopeGateProxyTests",
             dependencies: [
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "ScopeGateAuthzTests",
+            dependencies: [
+                "ScopeGateAuthz", "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

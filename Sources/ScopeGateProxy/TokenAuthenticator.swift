@@ -37,15 +37,23 @@ public final class TokenAuthenticator: Sendable {
 
     /// The credential of an `Authorization` header, resolved against `policy`.
     @Sendable public func credential(_ header: String?, _ policy: CompiledPolicy) async -> Credential {
-        guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
+        await verify(header, policy).credential
+    }
+
+    /// The credential of an `Authorization` header and, when it verified, the token (for its subject and
+    /// client; `scopegate authz` passes them on).
+    public func verify(_ header: String?, _ policy: CompiledPolicy) async -> (
+        credential: Credential, token: VerifiedToken?
+    ) {
+        guard let token = BearerChallenge.token(fromAuthorization: header) else { return (.missing, nil) }
         let verifier = verifier(for: policy)
-        if let hit = cache.value(for: token) { return Credential(verified: hit.token, policy: policy) }
+        if let hit = cache.value(for: token) { return (Credential(verified: hit.token, policy: policy), hit.token) }
         do throws(TokenError) {
             let verified = try await verifier.verify(token)
             cache.insert(token, verified: verified, extra: ())
-            return Credential(verified: verified, policy: policy)
+            return (Credential(verified: verified, policy: policy), verified)
         } catch {
-            return .invalid(error)
+            return (.invalid(error), nil)
         }
     }
 
