@@ -121,15 +121,21 @@ wait_port "$FRONT" "${PIDS[-1]}" nginx
 
 HEADERS=(-H "Authorization: Bearer $TOKEN" -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call'
   -H 'Mcp-Name: spend' -H 'Mcp-Param-Amount: 50' -H 'X-Original-Method: POST' -H 'X-Original-URI: /mcp')
-check() { # URL EXPECTED
-  local status
-  status=$(curl -s -o /dev/null -w '%{http_code}' "${HEADERS[@]}" "$1")
-  [[ $status == "$2" ]] || die "$1 answered $status, expected $2"
+# Through nginx: the client's 2026-07-28 POST, body included (wrk sends it with this script).
+BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"spend","arguments":{"amount":50}}}'
+printf 'wrk.method = "POST"\nwrk.body = %s\n' "'$BODY'" >"$WORK/post.lua"
+check() { # URL EXPECTED [CURL ARGS…]
+  local url=$1 expected=$2 status
+  shift 2
+  status=$(curl -s -o /dev/null -w '%{http_code}' "${HEADERS[@]}" "$@" "$url")
+  [[ $status == "$expected" ]] || die "$url answered $status, expected $expected"
 }
 check "http://127.0.0.1:$APORT/authz" 200
 check "http://127.0.0.1:$STATIC/authz" 200
-check "http://127.0.0.1:$FRONT/alone" 200
-check "http://127.0.0.1:$FRONT/mcp" 200
+check "http://127.0.0.1:$FRONT/alone" 200 -X POST --data "$BODY"
+check "http://127.0.0.1:$FRONT/mcp" 200 -X POST --data "$BODY"
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data "$BODY" "http://127.0.0.1:$FRONT/mcp")
+[[ $status == 401 ]] || die "nginx let a request without a token through ($status): auth_request is not in force"
 
 rate() { awk '/^Requests\/sec:/ {print $2}' <<<"$1"; }
 p50() { awk '/^ +50%/ {print $2}' <<<"$1"; }
@@ -140,8 +146,8 @@ echo "machine: $(nproc) cores, $(uname -sr); load before: $(cut -d' ' -f1-3 /pro
 wrk -t1 -c1 -d1s "${HEADERS[@]}" "http://127.0.0.1:$APORT/authz" >/dev/null
 AUTHZ=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" --latency "http://127.0.0.1:$APORT/authz")
 NGINX=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" --latency "http://127.0.0.1:$STATIC/authz")
-ALONE=$(wrk -t1 -c1 -d"$DURATION" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/alone")
-WITH=$(wrk -t1 -c1 -d"$DURATION" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/mcp")
+ALONE=$(wrk -t1 -c1 -d"$DURATION" -s "$WORK/post.lua" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/alone")
+WITH=$(wrk -t1 -c1 -d"$DURATION" -s "$WORK/post.lua" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/mcp")
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -q 'Non-2xx' <<<"$AUTHZ$NGINX$ALONE$WITH" && die "a run had non-2xx answers"
 
