@@ -94,6 +94,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `scopegate authz`: the decision service behind nginx `auth_request`, Caddy `forward_auth` and Envoy
+        // `ext_authz`, on the same request authorization as the proxy.
+        .target(
+            name: "ScopeGateAuthz",
+            dependencies: [
+                "ScopeGate", "ScopeGateTokens", "ScopeGateRequestAuthorization", "ScopeGateOperations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // What both executables share: exit codes, output, `--policy`, the gateway's options and its launcher.
         // Nothing here pulls in an HTTP stack.
         .target(
@@ -127,6 +137,7 @@ let package = Package(
                 "ScopeGateCommandLine",
                 "ScopeGateProxy",
                 "ScopeGateOperations",
+                "ScopeGateAuthz",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -192,6 +203,15 @@ let package = Package(
             name: "ScopeGateProxyTests",
             dependencies: [
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
+                "ScopeGateOperations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "ScopeGateAuthzTests",
+            dependencies: [
+                "ScopeGateAuthz", "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
                 "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

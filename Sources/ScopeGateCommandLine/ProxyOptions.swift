@@ -3,14 +3,14 @@ import Foundation
 import ScopeGateMCPClient
 import ScopeGateRequestAuthorization
 
-/// The options of `scopegate proxy`, parsed (and `--help` rendered) by `scopegate` and run by
+/// The options of `scopegate proxy` (beside the ``GatewayOptions`` it shares with `authz`), parsed (and `--help` rendered) by `scopegate` and run by
 /// `scopegate-gateway`, which `scopegate proxy` starts (see ``GatewayLauncher``).
 ///
 /// ```swift
 /// @OptionGroup var options: ProxyOptions
 /// ```
 public struct ProxyOptions: ParsableArguments {
-    @OptionGroup public var policyOptions: PolicyOptions
+    @OptionGroup public var gateway: GatewayOptions
 
     @Option(
         name: .long,
@@ -42,37 +42,8 @@ public struct ProxyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Listen address.", valueName: "host:port"))
     public var listen: String = "127.0.0.1:8080"
 
-    @Option(name: .long, help: "The canonical resource URI (token audience); default: the policy's resource.id.")
-    public var resource: String?
-
     @Option(name: .long, help: "The MCP endpoint path; default: the path of the resource URI, else /mcp.")
     public var endpoint: String?
-
-    @Option(name: .long, help: "The oldest protocol revision served (2025-06-18, 2025-11-25 or 2026-07-28).")
-    public var minProtocol: String = "2025-06-18"
-
-    @Option(
-        name: .long, help: "The scope of a 403 challenge: required (what the operation needs) or granted-plus-missing.")
-    public var challengeScope: String = "required"
-
-    @Option(
-        name: .long,
-        help: ArgumentHelp("Read the issuers' keys from this JWKS file instead of fetching them.", valueName: "file"))
-    public var jwks: String?
-
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Enforce or shadow the whole policy (shadow: denials are let through and audited as would_deny); default: the policy's mode: settings.",
-            valueName: "mode"))
-    public var mode: String?
-
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Write one JSON audit event per decision to this file (appended; reopened on SIGHUP), or - for stdout.",
-            valueName: "path"))
-    public var audit: String?
 
     public init() {}
 
@@ -103,16 +74,6 @@ public struct ProxyOptions: ParsableArguments {
             throw ValidationError("--max-sessions and --session-idle-timeout must be positive")
         }
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be host:port") }
-        guard ProtocolRevision(minProtocol).map(ProtocolRevision.known.contains) == true else {
-            throw ValidationError("--min-protocol must be one of 2025-06-18, 2025-11-25, 2026-07-28")
-        }
-        guard ["required", "granted-plus-missing"].contains(challengeScope) else {
-            throw ValidationError("--challenge-scope must be required or granted-plus-missing")
-        }
-        if let mode, !["enforce", "shadow"].contains(mode) {
-            throw ValidationError("--mode must be enforce or shadow")
-        }
-        if audit?.isEmpty == true { throw ValidationError("--audit needs a file path, or - for stdout") }
     }
 }
 

@@ -43,32 +43,37 @@ public final class TokenAuthenticator: Sendable {
 
     /// The credential of an `Authorization` header, resolved against `policy`.
     @Sendable public func credential(_ header: String?, _ policy: CompiledPolicy) async -> Credential {
-        guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
+        await verify(header, policy).credential
+    }
+
+    /// The credential of an `Authorization` header and, when it verified, the token (for its subject and
+    /// client; `scopegate authz` passes them on).
+    public func verify(_ header: String?, _ policy: CompiledPolicy) async -> (
+        credential: Credential, token: VerifiedToken?
+    ) {
+        guard let token = BearerChallenge.token(fromAuthorization: header) else { return (.missing, nil) }
         let verifier = verifier(for: policy)
         if let hit = cache.value(for: token) {
             metrics.tokenVerified(cached: true, code: nil)
-            return Credential(verified: hit.token, policy: policy)
+            return (Credential(verified: hit.token, policy: policy), hit.token)
         }
         do throws(TokenError) {
             let verified = try await verifier.verify(token)
             cache.insert(token, verified: verified, extra: ())
             metrics.tokenVerified(cached: false, code: nil)
-            return Credential(verified: verified, policy: policy)
+            return (Credential(verified: verified, policy: policy), verified)
         } catch {
             metrics.tokenVerified(cached: false, code: error.code.id)
-            return .invalid(error)
+            return (.invalid(error), nil)
         }
     }
 
     /// The verified token of an `Authorization` header (from the cache when it is there), or nil when there is
-    /// none or it fails verification: the ``MCPProxy/Identify`` of a proxy.
+    /// none or it fails verification: the ``MCPProxy/Identify`` of a proxy. A cache hit is not counted again:
+    /// ``credential(_:_:)`` counted this request's verification.
     @Sendable public func verified(_ header: String?, _ policy: CompiledPolicy) async -> VerifiedToken? {
-        guard let token = BearerChallenge.token(fromAuthorization: header) else { return nil }
-        let verifier = verifier(for: policy)
-        if let hit = cache.value(for: token) { return hit.token }
-        guard let verified = try? await verifier.verify(token) else { return nil }
-        cache.insert(token, verified: verified, extra: ())
-        return verified
+        if let hit = verifiedToken(header) { return hit }
+        return await verify(header, policy).token
     }
 
     func verifier(for policy: CompiledPolicy) -> TokenVerifier {

@@ -6,9 +6,9 @@ import ScopeGateCommandLine
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scopegate-gateway",
-        abstract: "ScopeGate's network services (run as `scopegate proxy`).",
+        abstract: "ScopeGate's network services (run as `scopegate proxy` and `scopegate authz`).",
         discussion: "Exit codes: 0 stopped cleanly, 2 cannot start (usage error, policy with errors).",
-        subcommands: [ProxyCommand.self]
+        subcommands: [ProxyCommand.self, AuthzCommand.self]
     )
 }
 

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import ScopeGate
+import ScopeGateAuthz
+import ScopeGateCommandLine
+import ScopeGateOperations
+
+/// Runs `scopegate authz` (options and help in ``AuthzOptions``).
+struct AuthzCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "authz",
+        abstract: "Serve per-tool decisions to nginx auth_request, Caddy forward_auth or Envoy ext_authz.")
+
+    @OptionGroup var options: AuthzOptions
+
+    func run() async throws {
+        let services = try await GatewayServices(options.gateway)
+        let configuration = AuthzConfiguration(
+            path: options.path, authorization: services.settings, resource: options.gateway.resource)
+        let tokens = services.tokens
+        let service = AuthzService(
+            store: services.store, configuration: configuration,
+            authenticate: { header, policy in
+                let (credential, token) = await tokens.verify(header, policy)
+                return Authentication(credential: credential, token: token)
+            },
+            reporter: services.reporter, prometheus: services.prometheus)
+        let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8081")
+        let app = Application(
+            responder: AuthzResponder(service: service),
+            configuration: .init(
+                address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8081),
+                serverName: "scopegate"))
+        Output.stderr("scopegate authz: decisions on http://\(options.listen)\(options.path)\(services.modeNote)\n")
+        Output.stderr(PolicyArgumentReport(policy: services.policy).text)
+        try await services.serve(app)
+    }
+}

@@ -1,0 +1,155 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import ScopeGate
+import ScopeGateAuthz
+import ScopeGateProxy
+import ScopeGateRequestAuthorization
+
+@testable import ScopeGateTokens
+
+/// The policy both front ends decide against: plain requirements, numeric and boolean `when:` conditions and
+/// actions.
+let authzPolicy = """
+    version: 1
+    resource:
+      id: https://mcp.example.com/mcp
+      authorization_servers: [https://auth.example.com]
+      scopes_supported: [files:read]
+    scopes:
+      files:read: { risk: low }
+      files:write: { implies: [files:read] }
+      files:admin: { risk: admin, implies: [files:write] }
+      reports:read: { risk: low }
+      budget:approve: { risk: sensitive }
+    tools:
+      read_file: files:read
+      write_file: files:write
+      spend:
+        requires: reports:read
+        when:
+          - arguments: { amount: { gt: 100 } }
+            requires: budget:approve
+          - arguments: { urgent: { equals: true } }
+            requires: files:admin
+      file_manager:
+        action_argument: action
+        actions:
+          read: files:read
+          delete: { requires: files:admin }
+    prompts:
+      summarize: reports:read
+    """
+
+/// Test tokens: the token text names its scopes.
+let testScopes: [String: [String]] = [
+    "reader": ["files:read"], "writer": ["files:write"], "accountant": ["reports:read"],
+    "admin": ["files:admin", "reports:read", "budget:approve"],
+]
+
+/// The authentication of a test token: `sub` is `user-<token>`; unknown tokens are invalid.
+let testAuthenticate: AuthzService.Authenticate = { header, policy in
+    guard let token = BearerChallenge.token(fromAuthorization: header) else {
+        return Authentication(credential: .missing)
+    }
+    guard let scopes = testScopes[token] else {
+        return Authentication(credential: .invalid(TokenError(.malformed, "unknown test token")))
+    }
+    return Authentication(
+        credential: .granted(policy.grant(scopes), expiresAt: Date(timeIntervalSinceNow: 60), stripPrefixes: []),
+        subject: "user-\(token)", clientID: "client-\(token)")
+}
+
+func testStore() throws -> PolicyStore {
+    PolicyStore(
+        initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: authzPolicy).compiled())
+}
+
+/// What the in-process upstream received.
+final class ReceivedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bodies: [String] = []
+    func record(_ body: String) { lock.withLock { bodies.append(body) } }
+    var count: Int { lock.withLock { bodies.count } }
+}
+
+/// A fast MCP upstream for the proxy: answers every POST with a canned JSON-RPC result.
+struct CannedUpstream: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let log: ReceivedLog
+
+    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        var request = request
+        log.record(String(buffer: try await request.collectBody(upTo: 1 << 20)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#)))
+    }
+}
+
+final class BoundPort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func set(_ v: Int) { lock.withLock { value = v } }
+    var get: Int { lock.withLock { value } }
+}
+
+/// Serves `responder` on an ephemeral loopback port; returns the port and the serving task.
+func serveOnLoopback<Responder: HTTPResponder>(_ responder: Responder) async throws -> (Int, Task<Void, any Error>)
+where Responder.Context == BasicRequestContext {
+    let port = BoundPort()
+    let app = Application(
+        responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
+    let task = Task { try await app.run() }
+    for _ in 0..<400 where port.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
+    return (port.get, task)
+}
+
+/// An HTTP answer as a test sees it (header names lowercased).
+struct Answer: Sendable {
+    var status: Int
+    var headers: [(String, String)]
+    var body: String
+
+    func header(_ name: String) -> String? { headers.first { $0.0 == name.lowercased() }?.1 }
+}
+
+func send(
+    _ url: String, method: String = "POST", headers: [(String, String)], body: String?
+) async throws -> Answer {
+    var request = HTTPClientRequest(url: url)
+    request.method = .init(rawValue: method)
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body { request.body = .bytes(ByteBuffer(string: body)) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+    return Answer(
+        status: Int(response.status.code), headers: response.headers.map { ($0.name.lowercased(), $0.value) },
+        body: text)
+}
+
+/// The `scope="…"` parameter of a challenge.
+func challengeScope(_ challenge: String?) -> String? {
+    guard let challenge, let start = challenge.range(of: "scope=\"") else { return nil }
+    let rest = challenge[start.upperBound...]
+    guard let end = rest.firstIndex(of: "\"") else { return nil }
+    return String(rest[..<end])
+}
+
+/// `error.data.reason` of a JSON-RPC error body.
+func errorReason(_ body: String) -> String? {
+    guard case .object(let o)? = try? JSONParser().parse(body), case .object(let e)? = o["error"],
+        case .object(let d)? = e["data"], case .string(let reason)? = d["reason"]
+    else { return nil }
+    return reason
+}
+
+/// `error.code` of a JSON-RPC error body.
+func errorCode(_ body: String) -> Decimal? {
+    guard case .object(let o)? = try? JSONParser().parse(body), case .object(let e)? = o["error"],
+        case .number(let code)? = e["code"]
+    else { return nil }
+    return code
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# bench/authz/run.sh — how fast `scopegate authz` answers, next to nginx, in one run on this machine:
+#   1. throughput: wrk against the decision service (header-only decision, cached token) and against nginx
+#      answering `return 200` to the very same request (same wrk settings, same headers);
+#   2. added latency: p50 at one connection of nginx `proxy_pass` to a `return 200` upstream, alone and with
+#      `auth_request` to the decision service.
+# Prints the machine's load before and after (the numbers are only comparable within one run).
+#
+# Needs: wrk, nginx, openssl, python3 (apt-get install wrk nginx). Builds the gateway in release:
+#   swift build -c release --product scopegate-gateway --scratch-path .build-release
+# Env: DURATION (default 10s), CONNECTIONS (default 16), THREADS (default 2), SCOPEGATE_GATEWAY (a built gateway),
+# AUTHZ_BENCH_WORKDIR (default: a temp dir). Usage: bench/authz/run.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-2}
+WORK=${AUTHZ_BENCH_WORKDIR:-$(mktemp -d /tmp/scopegate-authz-bench.XXXXXX)}
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+
+die() { printf 'authz-bench: FAIL: %s\n' "$*" >&2; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+PIDS=()
+cleanup() {
+  local rc=$?
+  set +e
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  exit "$rc"
+}
+trap cleanup EXIT
+wait_port() {
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || die "$3 exited during start-up"
+    sleep 0.05
+  done
+  die "$3 did not listen on 127.0.0.1:$1"
+}
+for tool in wrk nginx openssl python3; do command -v "$tool" >/dev/null || die "\`$tool\` not installed"; done
+
+if [[ -n ${SCOPEGATE_GATEWAY:-} ]]; then
+  GATEWAY=$SCOPEGATE_GATEWAY
+else
+  [[ ${1:-} == --no-build ]] || timeout 3600 swift build -c release --product scopegate-gateway --scratch-path .build-release
+  GATEWAY=$(swift build -c release --scratch-path .build-release --show-bin-path)/scopegate-gateway
+fi
+[[ -x $GATEWAY ]] || die "scopegate-gateway not built ($GATEWAY)"
+
+# A signing key, its JWKS (given to the service with --jwks, so nothing is fetched) and one RS256 token.
+ISSUER=https://issuer.bench.invalid
+RESOURCE=https://mcp.bench.invalid/mcp
+openssl genrsa -out "$WORK/key.pem" 2048 2>/dev/null
+python3 - "$WORK" "$ISSUER" "$RESOURCE" <<'PY'
+import base64, json, subprocess, sys, time
+work, issuer, resource = sys.argv[1:4]
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+text = subprocess.run(["openssl", "rsa", "-in", f"{work}/key.pem", "-noout", "-modulus"], capture_output=True,
+                      text=True, check=True).stdout
+n = bytes.fromhex(text.strip().split("=", 1)[1])
+json.dump({"keys": [{"kty": "RSA", "kid": "bench", "use": "sig", "alg": "RS256", "n": b64(n), "e": "AQAB"}]},
+          open(f"{work}/jwks.json", "w"))
+header = b64(json.dumps({"alg": "RS256", "typ": "at+jwt", "kid": "bench"}).encode())
+now = int(time.time())
+claims = {"iss": issuer, "aud": resource, "sub": "bench-user", "client_id": "bench-client", "scope": "files:read",
+          "iat": now, "nbf": now, "exp": now + 3600, "jti": "bench"}
+payload = b64(json.dumps(claims).encode())
+signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", f"{work}/key.pem"],
+                           input=f"{header}.{payload}".encode(), capture_output=True, check=True).stdout
+open(f"{work}/token", "w").write(f"{header}.{payload}.{b64(signature)}")
+PY
+TOKEN=$(cat "$WORK/token")
+
+APORT=$(free_port); STATIC=$(free_port); UPSTREAM=$(free_port); FRONT=$(free_port)
+MCP_RESOURCE=$RESOURCE MCP_ISSUER=$ISSUER MCP_JWKS_URI=$ISSUER/jwks \
+  "$GATEWAY" authz --policy examples/authz/policy.yaml --listen "127.0.0.1:$APORT" --jwks "$WORK/jwks.json" \
+  >"$WORK/authz.log" 2>&1 &
+PIDS+=($!)
+wait_port "$APORT" "${PIDS[-1]}" "scopegate authz"
+
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx.conf" <<EOF_NGINX
+daemon off; pid $WORK/nginx/nginx.pid; error_log $WORK/nginx-error.log warn;
+worker_processes auto;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+    upstream authz { server 127.0.0.1:$APORT; keepalive 32; }
+    upstream mcp { server 127.0.0.1:$UPSTREAM; keepalive 32; }
+    # The static answer the decision service is compared with.
+    server { listen 127.0.0.1:$STATIC; location / { return 200; } }
+    # A canned JSON-RPC result: the MCP server behind the front proxy.
+    server {
+        listen 127.0.0.1:$UPSTREAM;
+        location / { default_type application/json; return 200 '{"jsonrpc":"2.0","id":1,"result":{"content":[]}}'; }
+    }
+    server {
+        listen 127.0.0.1:$FRONT;
+        location = /alone { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://mcp; }
+        location = /mcp {
+            auth_request /_authz;
+            proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Authorization "";
+            proxy_pass http://mcp;
+        }
+        location = /_authz {
+            internal;
+            proxy_pass http://authz/authz;
+            proxy_pass_request_body off; proxy_set_header Content-Length "";
+            proxy_set_header X-Original-URI \$request_uri; proxy_set_header X-Original-Method \$request_method;
+            proxy_http_version 1.1; proxy_set_header Connection "";
+        }
+    }
+}
+EOF_NGINX
+nginx -c "$WORK/nginx.conf" -p "$WORK/nginx" &
+PIDS+=($!)
+wait_port "$FRONT" "${PIDS[-1]}" nginx
+
+HEADERS=(-H "Authorization: Bearer $TOKEN" -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call'
+  -H 'Mcp-Name: spend' -H 'Mcp-Param-Amount: 50' -H 'X-Original-Method: POST' -H 'X-Original-URI: /mcp')
+# Through nginx: the client's 2026-07-28 POST, body included (wrk sends it with this script).
+BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"spend","arguments":{"amount":50}}}'
+printf 'wrk.method = "POST"\nwrk.body = %s\n' "'$BODY'" >"$WORK/post.lua"
+check() { # URL EXPECTED [CURL ARGS…]
+  local url=$1 expected=$2 status
+  shift 2
+  status=$(curl -s -o /dev/null -w '%{http_code}' "${HEADERS[@]}" "$@" "$url")
+  [[ $status == "$expected" ]] || die "$url answered $status, expected $expected"
+}
+check "http://127.0.0.1:$APORT/authz" 200
+check "http://127.0.0.1:$STATIC/authz" 200
+check "http://127.0.0.1:$FRONT/alone" 200 -X POST --data "$BODY"
+check "http://127.0.0.1:$FRONT/mcp" 200 -X POST --data "$BODY"
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data "$BODY" "http://127.0.0.1:$FRONT/mcp")
+[[ $status == 401 ]] || die "nginx let a request without a token through ($status): auth_request is not in force"
+
+rate() { awk '/^Requests\/sec:/ {print $2}' <<<"$1"; }
+p50() { awk '/^ +50%/ {print $2}' <<<"$1"; }
+micros() { python3 -c 'import sys,re; m=re.match(r"([0-9.]+)(us|ms|s)$", sys.argv[1]); print(round(float(m.group(1))*{"us":1,"ms":1e3,"s":1e6}[m.group(2)]))' "$1"; }
+
+echo "machine: $(nproc) cores, $(uname -sr); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Warm the token cache and the connections.
+wrk -t1 -c1 -d1s "${HEADERS[@]}" "http://127.0.0.1:$APORT/authz" >/dev/null
+AUTHZ=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" --latency "http://127.0.0.1:$APORT/authz")
+NGINX=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" --latency "http://127.0.0.1:$STATIC/authz")
+ALONE=$(wrk -t1 -c1 -d"$DURATION" -s "$WORK/post.lua" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/alone")
+WITH=$(wrk -t1 -c1 -d"$DURATION" -s "$WORK/post.lua" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/mcp")
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+grep -q 'Non-2xx' <<<"$AUTHZ$NGINX$ALONE$WITH" && die "a run had non-2xx answers"
+
+a=$(rate "$AUTHZ"); n=$(rate "$NGINX")
+alone=$(micros "$(p50 "$ALONE")"); with=$(micros "$(p50 "$WITH")")
+echo
+echo "| Measure | Value |"
+echo "|---|---|"
+echo "| scopegate authz, header-only decision, cached token ($THREADS threads, $CONNECTIONS connections, $DURATION) | $a req/s |"
+echo "| nginx \`return 200\`, same request and wrk settings | $n req/s |"
+echo "| authz / nginx | $(python3 -c "print(f'{$a/$n:.0%}')") (target ≥ 50%) |"
+echo "| p50, nginx proxy_pass alone (1 connection) | $alone µs |"
+echo "| p50, nginx proxy_pass with auth_request to authz (1 connection) | $with µs |"
+echo "| added p50 | $((with - alone)) µs (target ≤ 200 µs) |"
