@@ -202,15 +202,21 @@ let package = Package(
         .testTarget(
             name: "ScopeGateProxyTests",
             dependencies: [
+                "ScopeGateHTTPTestSupport",
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
                 "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        // Shared by the proxy's and the decision service's tests: a responder served on a loopback port.
+        .target(
+            name: "ScopeGateHTTPTestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/HTTPSupport"),
         .testTarget(
             name: "ScopeGateAuthzTests",
             dependencies: [
+                "ScopeGateHTTPTestSupport",
                 "ScopeGateAuthz", "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
                 "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -40,26 +40,15 @@ public final class StdioTransport: MCPTransport, @unchecked Sendable {
         guard let first = argv.first, !first.isEmpty else {
             throw MCPClientError(.spawnFailed, "the server command is empty")
         }
-        // A child that exits while we write must be an error, not SIGPIPE ending this process.
-        signal(SIGPIPE, SIG_IGN)
         self.argv = argv
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["--"] + argv
-        if let environment { process.environment = environment }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do { try process.run() } catch {
+        let child: PipedProcess
+        do { child = try PipedProcess.start(argv, environment: environment) } catch {
             throw MCPClientError(.spawnFailed, "cannot start `\(first)`: \(error.localizedDescription)")
         }
-        self.process = process
-        self.input = stdin.fileHandleForWriting
-        let out = stdout.fileHandleForReading
-        let err = stderr.fileHandleForReading
+        self.process = child.process
+        self.input = child.input
+        let out = child.output
+        let err = child.errors
         Thread.detachNewThread { [self] in self.pump(out) { self.received(stdout: $0) } }
         Thread.detachNewThread { [self] in self.pump(err) { self.received(stderr: $0) } }
     }

@@ -35,28 +35,17 @@ final class StdioChild: @unchecked Sendable {
         guard let first = argv.first, !first.isEmpty else {
             throw UpstreamFailure(.childFailed, "the upstream command is empty")
         }
-        // A child that exits while we write must be an error, not SIGPIPE ending this process.
-        signal(SIGPIPE, SIG_IGN)
         self.argv = argv
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["--"] + argv
-        if let environment { process.environment = environment }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do { try process.run() } catch {
+        let child: PipedProcess
+        do { child = try PipedProcess.start(argv, environment: environment) } catch {
             throw UpstreamFailure(.childFailed, "cannot start the upstream command `\(first)`")
         }
-        self.process = process
-        self.input = stdin.fileHandleForWriting
+        self.process = child.process
+        self.input = child.input
         let (lines, continuation) = AsyncStream.makeStream(of: Output.self)
         self.lines = lines
-        let out = stdout.fileHandleForReading
-        let err = stderr.fileHandleForReading
+        let out = child.output
+        let err = child.errors
         Thread.detachNewThread {
             var splitter = LineSplitter(maxLineBytes: maxLineBytes)
             while true {

@@ -88,25 +88,6 @@ struct CannedUpstream: HTTPResponder {
     }
 }
 
-final class BoundPort: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func set(_ v: Int) { lock.withLock { value = v } }
-    var get: Int { lock.withLock { value } }
-}
-
-/// Serves `responder` on an ephemeral loopback port; returns the port and the serving task.
-func serveOnLoopback<Responder: HTTPResponder>(_ responder: Responder) async throws -> (Int, Task<Void, any Error>)
-where Responder.Context == BasicRequestContext {
-    let port = BoundPort()
-    let app = Application(
-        responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
-    let task = Task { try await app.run() }
-    for _ in 0..<400 where port.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
-    return (port.get, task)
-}
-
 /// An HTTP answer as a test sees it (header names lowercased).
 struct Answer: Sendable {
     var status: Int

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import ScopeGate
 import ScopeGateAuthz
+import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
 import Testing

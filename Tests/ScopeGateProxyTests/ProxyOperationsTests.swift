@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ScopeGate
+import ScopeGateHTTPTestSupport
 import ScopeGateOperations
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
@@ -28,7 +29,7 @@ import Testing
         let store = PolicyStore(
             initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: proxyPolicy).compiled())
         let log = UpstreamLog()
-        let (up, upTask) = try await serve(Upstream(log: log))
+        let (up, upTask) = try await serveOnLoopback(Upstream(log: log))
         defer { upTask.cancel() }
         let prometheus = PrometheusMetrics()
         let auditPath = FileManager.default.temporaryDirectory
@@ -49,7 +50,7 @@ import Testing
             },
             operations: ProxyOperations(
                 reporter: DecisionReporter(audit: audit, metrics: prometheus.metrics), prometheus: prometheus))
-        let (port, task) = try await serve(ProxyResponder(proxy: proxy))
+        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
         defer { task.cancel() }
         let probing = probe ? Task { await proxy.probeUpstream(interval: .milliseconds(50)) } : nil
         defer { probing?.cancel() }

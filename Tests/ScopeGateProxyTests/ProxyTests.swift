@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ScopeGate
+import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
 import Testing
@@ -75,25 +76,6 @@ struct Upstream: HTTPResponder {
     }
 }
 
-final class Port: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func set(_ v: Int) { lock.withLock { value = v } }
-    var get: Int { lock.withLock { value } }
-}
-
-/// Runs `app` on an ephemeral loopback port and returns the port and the task serving it.
-func serve<Responder: HTTPResponder>(_ responder: Responder) async throws -> (Int, Task<Void, any Error>)
-where Responder.Context == BasicRequestContext {
-    let port = Port()
-    let app = Application(
-        responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
-    let task = Task { try await app.run() }
-    for _ in 0..<400 where port.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
-    return (port.get, task)
-}
-
 @Suite(.serialized) struct ProxyTests {
     static let scopes = ["reader": ["files:read"], "writer": ["files:write"]]
 
@@ -101,7 +83,7 @@ where Responder.Context == BasicRequestContext {
         let store = PolicyStore(
             initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: proxyPolicy).compiled())
         let log = UpstreamLog()
-        let (up, upTask) = try await serve(Upstream(log: log))
+        let (up, upTask) = try await serveOnLoopback(Upstream(log: log))
         defer { upTask.cancel() }
         let target = upstreamPort ?? up
         let proxy = MCPProxy(
@@ -117,7 +99,7 @@ where Responder.Context == BasicRequestContext {
                 return .granted(
                     policy.grant(granted), expiresAt: Date(timeIntervalSinceNow: 60), stripPrefixes: [])
             })
-        let (port, task) = try await serve(ProxyResponder(proxy: proxy))
+        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
         defer { task.cancel() }
         #expect(port > 0)
         try await body(port, log)

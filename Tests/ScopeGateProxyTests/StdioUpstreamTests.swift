@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ScopeGate
+import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
@@ -124,7 +125,7 @@ func sendMCP(
             store: store, configuration: ProxyConfiguration(command: ["unused"]),
             authenticate: { header, policy in testCredential(header, policy) },
             identify: { header, policy in testIdentity(header, policy) }, upstream: upstream)
-        let (port, task) = try await serve(ProxyResponder(proxy: proxy))
+        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
         defer { task.cancel() }
         try await body(port, upstream, log)
         await proxy.shutdown()

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ScopeGate
+import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
@@ -95,9 +96,9 @@ struct TokenEndpoint: HTTPResponder {
     ) async throws {
         let upstreamLog = Received()
         let tokenLog = Received()
-        let (up, upTask) = try await serve(RecordingUpstream(received: upstreamLog))
+        let (up, upTask) = try await serveOnLoopback(RecordingUpstream(received: upstreamLog))
         defer { upTask.cancel() }
-        let (tokenPort, tokenTask) = try await serve(TokenEndpoint(received: tokenLog))
+        let (tokenPort, tokenTask) = try await serveOnLoopback(TokenEndpoint(received: tokenLog))
         defer { tokenTask.cancel() }
         let compiled = try PolicyCompiler(options: LoadOptions(environment: [:]))
             .compile(source: policy(tokenEndpoint: tokenPort)).compiled()
@@ -108,7 +109,7 @@ struct TokenEndpoint: HTTPResponder {
             authenticate: { header, policy in testCredential(header, policy) },
             identify: { header, policy in testIdentity(header, policy) },
             exchangers: TokenExchangers(environment: ["EXCHANGE_SECRET": "s3cret"]))
-        let (port, task) = try await serve(ProxyResponder(proxy: proxy))
+        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
         defer { task.cancel() }
         try await body(port, upstreamLog, tokenLog)
     }
@@ -151,7 +152,7 @@ struct TokenEndpoint: HTTPResponder {
         let compiled = try PolicyCompiler(options: LoadOptions(environment: [:]))
             .compile(source: policy(tokenEndpoint: 1)).compiled()
         let upstreamLog = Received()
-        let (up, upTask) = try await serve(RecordingUpstream(received: upstreamLog))
+        let (up, upTask) = try await serveOnLoopback(RecordingUpstream(received: upstreamLog))
         defer { upTask.cancel() }
         let proxy = MCPProxy(
             store: PolicyStore(initial: compiled),
@@ -159,7 +160,7 @@ struct TokenEndpoint: HTTPResponder {
             authenticate: { header, policy in testCredential(header, policy) },
             identify: { header, policy in testIdentity(header, policy) },
             exchangers: TokenExchangers(environment: [:]))
-        let (port, task) = try await serve(ProxyResponder(proxy: proxy))
+        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
         defer { task.cancel() }
         let response = try await sendMCP(port, Self.write, token: "writer")
         #expect(response.status == 502)
