@@ -143,6 +143,12 @@ actor StdioBridge {
         return .failure(UpstreamFailure(.childFailed, "the upstream command did not initialize"))
     }
 
+    /// The 2026-07-28 per-request envelope in `params._meta`, which the bridge removes.
+    static let envelopeKeys = [
+        "io.modelcontextprotocol/protocolVersion", "io.modelcontextprotocol/clientCapabilities",
+        "io.modelcontextprotocol/clientInfo",
+    ]
+
     /// Sends a client request to the child with a fresh id (and progress token); returns the child-side id.
     /// Without a running child the request fails at once.
     func send(_ message: [String: JSONValue], owner: String, sink: AsyncStream<BridgeEvent>.Continuation) -> Int {
@@ -156,15 +162,18 @@ actor StdioBridge {
         var message = message
         message["id"] = .number(Decimal(id))
         var token: String?
-        if case .object(var params)? = message["params"], case .object(var meta)? = params["_meta"],
-            let original = meta["progressToken"]
-        {
-            let mapped = "scopegate-\(id)"
-            progress[mapped] = ProgressRoute(original: original, sink: sink)
-            meta["progressToken"] = .string(mapped)
-            params["_meta"] = .object(meta)
+        if case .object(var params)? = message["params"], case .object(var meta)? = params["_meta"] {
+            // The child was opened with the 2025-11-25 handshake, where a 2026-07-28 request's per-request
+            // envelope does not belong (a child that speaks both refuses it on a handshake connection).
+            for key in Self.envelopeKeys { meta[key] = nil }
+            if let original = meta["progressToken"] {
+                let mapped = "scopegate-\(id)"
+                progress[mapped] = ProgressRoute(original: original, sink: sink)
+                meta["progressToken"] = .string(mapped)
+                token = mapped
+            }
+            params["_meta"] = meta.isEmpty ? nil : .object(meta)
             message["params"] = .object(params)
-            token = mapped
         }
         pending[id] = Pending(originalID: originalID, owner: owner, sink: sink, progressToken: token)
         child.write(JSONValue.object(message).jsonText)

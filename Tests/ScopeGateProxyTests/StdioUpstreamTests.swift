@@ -146,6 +146,25 @@ func sendMCP(
         }
     }
 
+    /// A 2026-07-28 request reaches the child (opened with the 2025-11-25 handshake) without the per-request
+    /// envelope, which a child speaking both revisions would refuse there; its own `_meta` keys stay.
+    @Test func aModernRequestReachesTheChildWithoutTheEnvelope() async throws {
+        try await withStdioProxy { port, _, log in
+            let body =
+                #"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"read_file","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"keep":"me"}}}"#
+            let response = try await sendMCP(
+                port, body, token: "alice",
+                headers: [
+                    ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "tools/call"), ("Mcp-Name", "read_file"),
+                ])
+            #expect(response.status == 200)
+            #expect(response.body.contains("called read_file"))
+            #expect(!received(log).contains("io.modelcontextprotocol/protocolVersion"))
+            #expect(!received(log).contains("io.modelcontextprotocol/clientCapabilities"))
+            #expect(received(log).contains("keep"))
+        }
+    }
+
     /// Two clients with the same request id, at once: each gets the answer to its own request.
     @Test func clientsUsingTheSameIDGetTheirOwnAnswers() async throws {
         try await withStdioProxy { port, _, _ in
