@@ -152,7 +152,8 @@ echo "== Streamable HTTP, stateless: the same server without sessions (2026-07-2
 kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true
 timeout 300 "$venv/bin/python" "$work/http_server.py" "$port" stateless > "$work/http-stateless.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$port/mcp" && break; sleep 0.2; done
+# Wait for the port without a request: a GET (a stream request) ends the stateless app.
+for _ in $(seq 150); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
 timeout 60 "$sg" init --from-url "http://127.0.0.1:$port/mcp" -o "$work/policies/stateless.yaml" --prefix mcp:tools:demo \
     2> "$work/stateless.err" || { cat "$work/stateless.err" "$work/http-stateless.log"; fail "stateless: init --from-url"; }
 cat "$work/stateless.err"
