@@ -122,6 +122,7 @@ let package = Package(
                 "ScopeGateTokens",
                 "ScopeGateMCPClient",
                 "ScopeGateOnboarding",
+                "ScopeGateDoctor",
                 "ScopeGateRequestAuthorization",
                 "ScopeGateCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -162,6 +163,10 @@ let package = Package(
         .target(name: "ScopeGateMCPClient", dependencies: ["ScopeGate"]),
         // Onboarding: drafting a policy from a server's tools (`init`) and checking drift (`drift`).
         .target(name: "ScopeGateOnboarding", dependencies: ["ScopeGate", "ScopeGateMCPClient"]),
+        // `scopegate doctor`: the deployment checklist, pure checks over documents fetched with URLSession.
+        .target(
+            name: "ScopeGateDoctor", dependencies: ["ScopeGate", "ScopeGateTokens", "ScopeGateRequestAuthorization"]),
+        .testTarget(name: "ScopeGateDoctorTests", dependencies: ["ScopeGateDoctor", "ScopeGate", "ScopeGateTokens"]),
         .testTarget(
             name: "ScopeGateOnboardingTests", dependencies: ["ScopeGateOnboarding", "ScopeGateMCPClient", "ScopeGate"]),
         // The example MCP server protected by policies/climate.yaml (see examples/climate-server/README.md).

@@ -7,7 +7,8 @@
 # lists, gives read-only tools a `:read` scope and every other tool a `:write` or `:admin` scope, and whose test
 # file passes `scopegate test` at 100 % coverage; `drift` against the live server is clean and writes a snapshot.
 # Then `drift --from-file` on a list derived from mcp-server-git's real one reports an added tool (SGD01), a
-# removed one (SGD03) and a read-only tool turned destructive (SGD04), and exits 1.
+# removed one (SGD03) and a read-only tool turned destructive (SGD04), and exits 1. Over HTTP, the Python server in
+# its session mode and in its stateless mode (2026-07-28 only: `server/discover`, no `initialize`) gives one draft.
 #
 # Python packages go into the gitignored venv `.venv-onboarding`. Every step is bounded by `timeout`; the HTTP
 # server listens on 127.0.0.1 only (port ONBOARDING_HTTP_PORT, default 18931). Usage: scripts/onboarding-interop.sh   (SCOPEGATE=path to use a built binary)
@@ -122,7 +123,17 @@ def get_weather(city: str) -> str:
 @server.tool()
 def delete_city(city: str) -> str:
     return "gone"
-server.run(transport="streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
+if len(sys.argv) > 2:  # stateless, printing each request's Mcp-Method and MCP-Protocol-Version
+    import uvicorn
+    app = server.streamable_http_app(stateless_http=True)
+    async def logged(scope, receive, send):
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            print("request", headers.get(b"mcp-method", b"-").decode(), headers.get(b"mcp-protocol-version", b"-").decode(), flush=True)
+        await app(scope, receive, send)
+    uvicorn.run(logged, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+else:
+    server.run(transport="streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
 PY
 timeout 300 "$venv/bin/python" "$work/http_server.py" "$port" > "$work/http.log" 2>&1 &
 server_pid=$!
@@ -136,4 +147,23 @@ timeout 60 "$sg" test --policy "$work/policies/http.yaml" "$work/policies/tests/
 grep -A1 '^  get_weather:' "$work/policies/http.yaml" | grep -q 'mcp:tools:demo:read' || fail "http: get_weather is not read"
 grep -A1 '^  delete_city:' "$work/policies/http.yaml" | grep -q 'mcp:tools:demo:admin' || fail "http: delete_city is not admin"
 timeout 60 "$sg" drift --policy "$work/policies/http.yaml" --from-url "http://127.0.0.1:$port/mcp" || fail "http: drift"
+
+echo "== Streamable HTTP, stateless: the same server without sessions (2026-07-28 server/discover, no initialize)"
+kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true
+timeout 300 "$venv/bin/python" "$work/http_server.py" "$port" stateless > "$work/http-stateless.log" 2>&1 &
+server_pid=$!
+# Wait for the port without a request: a GET (a stream request) ends the stateless app.
+for _ in $(seq 150); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
+timeout 60 "$sg" init --from-url "http://127.0.0.1:$port/mcp" -o "$work/policies/stateless.yaml" --prefix mcp:tools:demo \
+    2> "$work/stateless.err" || { cat "$work/stateless.err" "$work/http-stateless.log"; fail "stateless: init --from-url"; }
+cat "$work/stateless.err"
+grep -q 'http-demo' "$work/stateless.err" || fail "stateless: the server's name did not come from server/discover"
+grep -q '^request server/discover 2026-07-28$' "$work/http-stateless.log" || fail "stateless: no server/discover"
+grep -q '^request tools/list 2026-07-28$' "$work/http-stateless.log" || fail "stateless: no 2026-07-28 tools/list"
+if grep -q '^request initialize' "$work/http-stateless.log"; then fail "stateless: the client fell back to initialize"; fi
+grep '^request' "$work/http-stateless.log" | sort | uniq -c
+cmp -s <(grep -v '^#' "$work/policies/http.yaml") <(grep -v '^#' "$work/policies/stateless.yaml") \
+    || fail "stateless: the draft differs from the session-mode one"
+timeout 60 "$sg" drift --policy "$work/policies/stateless.yaml" --from-url "http://127.0.0.1:$port/mcp" \
+    || fail "stateless: drift --from-url"
 echo "onboarding interop: ok"

@@ -5,10 +5,11 @@ import ScopeGate
     import FoundationNetworking
 #endif
 
-/// MCP's Streamable HTTP transport (protocol 2025-11-25): each message is a POST of JSON to the endpoint; a
-/// response arrives as `application/json` or as a `text/event-stream` whose `data:` events carry it. The
-/// `Mcp-Session-Id` the server returns is sent back on every later request, with `MCP-Protocol-Version` and an
-/// `Mcp-Method` header naming the method. `close` ends the session with DELETE.
+/// MCP's Streamable HTTP transport (protocols 2025-11-25 and 2026-07-28): each message is a POST of JSON to the
+/// endpoint; a response arrives as `application/json` or as a `text/event-stream` whose `data:` events carry it.
+/// The `Mcp-Session-Id` the server returns is sent back on every later request, with an `Mcp-Method` header naming
+/// the method and `MCP-Protocol-Version`: the revision the message's `_meta` envelope names (2026-07-28), else the
+/// one `initialize` agreed. `close` ends the session with DELETE.
 ///
 /// ```swift
 /// let transport = HTTPTransport(url: URL(string: "http://127.0.0.1:8000/mcp")!, token: nil)
@@ -22,6 +23,9 @@ public final class HTTPTransport: MCPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var sessionID: String?
     private var protocolVersion: String?
+
+    /// Streamable HTTP servers may speak the stateless revision: ``MCPSession`` tries `server/discover` first.
+    public var supportsDiscovery: Bool { true }
 
     public init(url: URL, token: String? = nil) {
         self.url = url
@@ -75,12 +79,20 @@ public final class HTTPTransport: MCPTransport, @unchecked Sendable {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("application/json, text/event-stream", forHTTPHeaderField: "Accept")
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        var envelopeVersion: String?
         if case .object(let object) = message, case .string(let method)? = object["method"] {
             request.setValue(method, forHTTPHeaderField: "Mcp-Method")
+            if case .object(let params)? = object["params"], case .object(let meta)? = params["_meta"],
+                case .string(let version)? = meta["io.modelcontextprotocol/protocolVersion"]
+            {
+                envelopeVersion = version
+            }
         }
-        let (id, version) = lock.withLock { (sessionID, protocolVersion) }
+        let (id, agreed) = lock.withLock { (sessionID, protocolVersion) }
         if let id { request.setValue(id, forHTTPHeaderField: "Mcp-Session-Id") }
-        if let version { request.setValue(version, forHTTPHeaderField: "MCP-Protocol-Version") }
+        if let version = envelopeVersion ?? agreed {
+            request.setValue(version, forHTTPHeaderField: "MCP-Protocol-Version")
+        }
         let (response, body) = try perform(request)
         if let newID = response.value(forHTTPHeaderField: "Mcp-Session-Id") { lock.withLock { sessionID = newID } }
         return (response, body)

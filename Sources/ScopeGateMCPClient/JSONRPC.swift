@@ -70,4 +70,11 @@ public protocol MCPTransport: Sendable {
     func send(notification: JSONValue) throws(MCPClientError)
     /// Stops talking to the server and releases what the transport holds (e.g. ends the child process).
     func close()
+    /// Whether the session may try the stateless revision's `server/discover` first (HTTP does; stdio servers
+    /// are started for one session and spoken to with `initialize`).
+    var supportsDiscovery: Bool { get }
+}
+
+extension MCPTransport {
+    public var supportsDiscovery: Bool { false }
 }

@@ -69,7 +69,8 @@ struct Drift: ParsableCommand {
                     : renderer.human(findings))
         case .json: Output.stdout(renderer.json(findings))
         case .github: Output.stdout(renderer.github(findings))
-        case .sarif: Output.stdout(renderer.sarif(findings, toolVersion: ScopeGateCommand.version))
+        case .sarif:
+            Output.stdout(renderer.sarif(findings, toolVersion: ScopeGateCommand.version, rules: DriftCheck.codes))
         }
         if !findings.isEmpty { throw Exit.finding }
     }

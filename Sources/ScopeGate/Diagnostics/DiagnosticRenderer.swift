@@ -110,15 +110,19 @@ public struct DiagnosticRenderer: Sendable {
         }.joined()
     }
 
-    /// A SARIF 2.1.0 log with one run, every code as a rule.
-    public func sarif(_ diagnostics: Diagnostics, toolVersion: String) -> String {
-        let rules = Diagnostic.Code.all.map { code in
+    /// A SARIF 2.1.0 log with one run, every code of `rules` as a rule (by default the compiler's codes; `drift`
+    /// and `doctor` pass their own), each with its help at `helpPage#id`.
+    public func sarif(
+        _ diagnostics: Diagnostics, toolVersion: String, rules codes: [Diagnostic.Code] = Diagnostic.Code.all,
+        helpPage: String = "docs/diagnostics.md"
+    ) -> String {
+        let rules = codes.map { code in
             "{\"id\":\(JSONText.quote(code.id)),\"name\":\(JSONText.quote(code.name)),"
                 + "\"shortDescription\":{\"text\":\(JSONText.quote(code.name.replacingOccurrences(of: "-", with: " ")))},"
-                + "\"helpUri\":\(JSONText.quote("https://github.com/scopegate/scopegate/blob/main/docs/diagnostics.md#\(code.id.lowercased())")),"
+                + "\"helpUri\":\(JSONText.quote("https://github.com/scopegate/scopegate/blob/main/\(helpPage)#\(code.id.lowercased())")),"
                 + "\"defaultConfiguration\":{\"level\":\(JSONText.quote(level(code.severity)))}}"
         }
-        let ruleIndex = Dictionary(uniqueKeysWithValues: Diagnostic.Code.all.enumerated().map { ($1.id, $0) })
+        let ruleIndex = Dictionary(codes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let results = diagnostics.map { d -> String in
             var r = "{\"ruleId\":\(JSONText.quote(d.code.id))"
             if let i = ruleIndex[d.code.id] { r += ",\"ruleIndex\":\(i)" }
