@@ -367,6 +367,24 @@ struct UsageAnalysisTests {
         #expect(usage[2].requiredClauses.isEmpty)
     }
 
+    /// A call denied in shadow mode went through: its requirement is usage; an enforced denial is not.
+    @Test func wouldDenyEventsCountAsUsage() {
+        var agg = UsageAggregator()
+        let denied = event("bot", allowed: false, required: ["admin:system"], granted: ["read:files"])
+        let shadowed =
+            event("bot", allowed: false, required: ["write:files"], granted: ["read:files"]).dropLast()
+            + ",\"would_deny\":true}"
+        let notShadowed =
+            event("bot", allowed: false, required: ["admin:org"], granted: ["read:files"]).dropLast()
+            + ",\"would_deny\":false}"
+        for (i, line) in [denied, String(shadowed), String(notShadowed)].enumerated() {
+            #expect(agg.add(line: line, number: i + 1) == nil)
+        }
+        #expect(agg.usage.first?.events == 3)
+        #expect(agg.usage.first?.allowed == 1)
+        #expect(agg.usage.first?.requiredClauses == [["write:files"]])
+    }
+
     @Test func malformedLinesAreReportedAndTheRestProcessed() {
         var agg = UsageAggregator()
         let good = event("bot", allowed: true, required: ["read:files"], granted: ["read:files"])

@@ -5,12 +5,14 @@
 #endif
 
 /// Reads one audit-event line with ``JSONParser/Reader``: checks it is a single well-formed JSON object and
-/// extracts the byte ranges of `client_id`, `required` and `granted` and the value of `allowed`. Values of other
-/// fields are skipped, not decoded.
+/// extracts the byte ranges of `client_id`, `required` and `granted` and the values of `allowed` and
+/// `would_deny`. Values of other fields are skipped, not decoded.
 struct AuditLineScanner {
     struct Failure: Error { let message: String }
     struct Fields {
         var clientID: Range<Int>?
+        /// Whether the call went through: allowed, or denied in shadow mode (`"would_deny": true`) and let
+        /// through. Either way its requirement is what the client used.
         var allowed: Bool
         var required: Range<Int>
         var granted: Range<Int>
@@ -63,6 +65,7 @@ struct AuditLineScanner {
         var clientSeen = false
         var clientID: Range<Int>?
         var allowed: Bool?
+        var wouldDeny = false
         var required: Range<Int>?
         var granted: Range<Int>?
         do throws(JSONParser.Failure) {
@@ -116,6 +119,13 @@ struct AuditLineScanner {
                         } else {
                             throw fail("\"allowed\" must be true or false")
                         }
+                    } else if keyIs(keyStart, keyEnd, "would_deny") {
+                        if reader.position < bytes.count, bytes[reader.position] == 0x74 {
+                            try reader.literal("true")
+                            wouldDeny = true
+                        } else {
+                            try reader.skipValue(depth: 1)
+                        }
                     } else if keyIs(keyStart, keyEnd, "required") {
                         try dup(required != nil, "required")
                         required = try stringArray("required")
@@ -146,6 +156,6 @@ struct AuditLineScanner {
         guard missing.isEmpty, let allowed, let required, let granted else {
             throw Failure(message: "not an audit event: missing " + missing.joined(separator: ", "))
         }
-        return Fields(clientID: clientID, allowed: allowed, required: required, granted: granted)
+        return Fields(clientID: clientID, allowed: allowed || wouldDeny, required: required, granted: granted)
     }
 }
