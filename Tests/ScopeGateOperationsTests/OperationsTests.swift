@@ -120,8 +120,8 @@ func sample(_ exposition: String, _ series: String) -> Double? {
         }
         #expect(aggregator.malformed == 0)
         #expect(aggregator.lines == 4)
-        // Only the allowed event counts as usage: a shadowed denial is the policy's denial.
-        #expect(aggregator.usage.first?.allowed == 1)
+        // The allowed call and the shadowed denial went through, so both are usage; the others were refused.
+        #expect(aggregator.usage.first?.allowed == 2)
     }
 
     @Test func theMetricsCountDecisionsByOutcomeAndReason() async throws {
