@@ -1,6 +1,10 @@
 import Foundation
 import ScopeGate
-import ScopeGateCommandLine
+
+#if canImport(ScopeGateCommandLine)
+    // scripts/fuzz.sh compiles the batch files without it, with a stand-in `Output` of its own.
+    import ScopeGateCommandLine
+#endif
 
 /// `check --batch`: streams JSON Lines in constant memory (``ChunkedLineReader``), answering each line in order
 /// through a ``BatchSession``.
