@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ScopeGateRequestAuthorization", targets: ["ScopeGateRequestAuthorization"]),
         .library(name: "ScopeGateProxy", targets: ["ScopeGateProxy"]),
         .library(name: "ScopeGateOperations", targets: ["ScopeGateOperations"]),
+        .library(name: "ScopeGateBundles", targets: ["ScopeGateBundles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -77,6 +78,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // Signed policy bundles: a deterministic ustar archive of a policy's files, a manifest of their hashes and
+        // JWS signatures (Ed25519, P-256) over it. No HTTP, no MCP: fetching bundles is the services' business.
+        .target(
+            name: "ScopeGateBundles",
+            dependencies: ["ScopeGate", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // `scopegate proxy`: an authorizing reverse proxy in front of any Streamable HTTP MCP server.
         .target(
             name: "ScopeGateProxy",
@@ -125,6 +132,7 @@ let package = Package(
                 "ScopeGateDoctor",
                 "ScopeGateRequestAuthorization",
                 "ScopeGateCommandLine",
+                "ScopeGateBundles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -198,6 +206,13 @@ let package = Package(
             ],
             exclude: ["Fixtures"]  // read by path (#filePath), not as bundle resources
         ),
+        .testTarget(
+            name: "ScopeGateBundlesTests",
+            dependencies: [
+                "ScopeGateBundles", "ScopeGate",
+                // Tests generate signing keys with swift-crypto.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(
             name: "ScopeGateRequestAuthorizationTests",
             dependencies: ["ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
