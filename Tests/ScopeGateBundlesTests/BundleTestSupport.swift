@@ -57,12 +57,15 @@ func entries(_ bytes: [UInt8]) throws -> [(String, [UInt8])] {
     try UStar.read(bytes, limits: BundleLimits()).map { ($0.path, $0.bytes) }
 }
 
-/// The code of the `BundleError` that `body` throws, or nil when it does not throw.
-func code(_ body: () throws(BundleError) -> Void) -> BundleError.Code? {
+/// The code of the `BundleError` that `body` throws, or nil when it does not throw (any other error gives a code
+/// that matches no real one).
+func code(_ body: () throws -> Void) -> BundleError.Code? {
     do {
         try body()
         return nil
-    } catch {
+    } catch let error as BundleError {
         return error.code
+    } catch {
+        return BundleError.Code("not a BundleError: \(error)")
     }
 }
