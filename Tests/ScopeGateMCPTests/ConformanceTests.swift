@@ -71,8 +71,8 @@ import Testing
         #expect(response.wwwAuthenticate?.hasPrefix("Bearer error=\"invalid_token\"") == true)
     }
 
-    @Test func insufficientScopeIs403WithTheScopesTheCallNeedsWhenConfigured() async throws {
-        let world = try World(challengeScope: .required)
+    @Test func insufficientScopeIs403WithTheScopesTheCallNeeds() async throws {
+        let world = try World()
         let response = await world.post(
             toolCall("read_client", ["client_id": "1"]), token: world.token("mcp:tools:climate"))
         #expect(response.statusCode == 403)
@@ -85,8 +85,8 @@ import Testing
         #expect(body.contains("insufficient_scope: `read_client` needs mcp:data:client-info:read"))
     }
 
-    @Test func insufficientScopeIs403WithGrantedPlusMissing() async throws {
-        let world = try World()
+    @Test func insufficientScopeIs403WithGrantedPlusMissingWhenConfigured() async throws {
+        let world = try World(challengeScope: .grantedPlusMissing)
         let response = await world.post(
             toolCall("read_client", ["client_id": "1"]), token: world.token("mcp:tools:climate"))
         #expect(response.statusCode == 403)
@@ -114,7 +114,7 @@ import Testing
         #expect(read.statusCode == 200)
         let etc = await world.post(toolCall("file_manager", ["action": "read", "path": "/etc/passwd"]), token: token)
         #expect(etc.statusCode == 403)
-        #expect(etc.wwwAuthenticate?.contains("scope=\"read:files admin:system\"") == true)
+        #expect(etc.wwwAuthenticate?.contains("scope=\"admin:system read:files\"") == true)
         let unknown = await world.post(toolCall("file_manager", ["action": "chmod", "path": "/a"]), token: token)
         #expect(unknown.statusCode == 403)
         #expect(unknown.wwwAuthenticate == nil)  // no scope helps: no step-up challenge
@@ -130,7 +130,7 @@ import Testing
         #expect(response.statusCode == 403)
         #expect(
             response.wwwAuthenticate?.contains(
-                "scope=\"mcp:tools:climate mcp:data:client-info:read mcp:operations:automation:workflows:run\"") == true
+                "scope=\"mcp:data:client-info:read mcp:operations:automation:workflows:run\"") == true
         )
     }
 

@@ -9,7 +9,7 @@ import ScopeGateTokens
 /// ```swift
 /// var configuration = ScopeGateMCPConfiguration()
 /// configuration.resource = ProcessInfo.processInfo.environment["MCP_RESOURCE"]
-/// configuration.challengeScope = .required
+/// configuration.challengeScope = .grantedPlusMissing
 /// let authorizer = try MCPAuthorizer(policyPath: "policies/climate.yaml", configuration: configuration)
 /// ```
 public struct ScopeGateMCPConfiguration: Sendable {
@@ -20,10 +20,11 @@ public struct ScopeGateMCPConfiguration: Sendable {
     public var authorizationServers: [String]?
     /// Replaces the policy's `tokens:` section (e.g. to point the example at a local IdP). Nil: use the policy's.
     public var tokens: TokensConfig?
-    /// The `scope` of a 403: the granted scopes plus the missing ones (default: 2025-11-25's recommendation, and
-    /// the SDK speaks no later revision), or the scopes the refused operation needs (`.required`, 2026-07-28's
-    /// rule, `scopegate proxy`'s default). See ``ChallengeScopeStrategy``.
-    public var challengeScope: ChallengeScopeStrategy = .grantedPlusMissing
+    /// The `scope` of a 403: the scopes the refused operation needs (default: 2026-07-28's rule, the same
+    /// challenge as `scopegate proxy`; clients union it with what they hold), or the granted scopes plus the
+    /// missing ones (`.grantedPlusMissing`, 2025-11-25's recommendation, for clients that replace their scopes
+    /// instead of adding). See ``ChallengeScopeStrategy``.
+    public var challengeScope: ChallengeScopeStrategy = .required
     /// The protocol revisions served: those of the MCP Swift SDK (2025-03-26 to 2025-11-25). A request naming
     /// another revision gets 400 with the supported list (JSON-RPC -32022), before any decision.
     public var protocols = ProtocolSupport(

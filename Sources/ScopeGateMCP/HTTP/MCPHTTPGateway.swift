@@ -93,8 +93,24 @@ public final class MCPHTTPGateway: Sendable {
         return paths
     }
 
-    /// Handles one HTTP request.
+    /// Handles one HTTP request. A refusal is answered in the SDK's `HTTPResponse`, which carries one JSON-RPC
+    /// error without `id` or `data`; ``GatewayResponder`` (``ScopeGateHTTPServer``) answers refusals with the
+    /// verdict's full body instead, as `scopegate proxy` does.
     public func handle(_ request: MCP.HTTPRequest) async -> MCP.HTTPResponse {
+        switch await answer(request) {
+        case .response(let response): return response
+        case .refused(let verdict): return Self.response(for: verdict)
+        }
+    }
+
+    /// What the gateway answers: the SDK-typed response (metadata, 404, the forwarded request's), or a refusal
+    /// by the request authorization.
+    enum Answer: Sendable {
+        case response(MCP.HTTPResponse)
+        case refused(AuthorizationVerdict)
+    }
+
+    func answer(_ request: MCP.HTTPRequest) async -> Answer {
         let snapshot = authorizer.store.current
         let configuration = authorizer.configuration
         let path = request.path ?? "/"
@@ -102,24 +118,25 @@ public final class MCPHTTPGateway: Sendable {
         let paths = paths(snapshot)
         if paths.metadata.contains(path) {
             guard method == "GET" || method == "HEAD" else {
-                return .error(
-                    statusCode: 405, .invalidRequest("Method Not Allowed"), extraHeaders: ["Allow": "GET, HEAD"])
+                return .response(
+                    .error(statusCode: 405, .invalidRequest("Method Not Allowed"), extraHeaders: ["Allow": "GET, HEAD"])
+                )
             }
-            return .data(
-                Data(
-                    ProtectedResourceMetadata(
-                        policy: snapshot.policy, resource: authorizer.resourceID(snapshot),
-                        authorizationServers: configuration.authorizationServers
-                    ).json.utf8),
-                headers: [
-                    "Content-Type": "application/json", "Cache-Control": "max-age=300",
-                    "Access-Control-Allow-Origin": "*",
-                ])
+            let metadata = ProtectedResourceMetadata(
+                policy: snapshot.policy, resource: authorizer.resourceID(snapshot),
+                authorizationServers: configuration.authorizationServers)
+            return .response(
+                .data(
+                    Data(metadata.json.utf8),
+                    headers: [
+                        "Content-Type": "application/json", "Cache-Control": "max-age=300",
+                        "Access-Control-Allow-Origin": "*",
+                    ]))
         }
         guard path == paths.endpoint else {
-            return .error(statusCode: 404, .invalidRequest("Not Found"))
+            return .response(.error(statusCode: 404, .invalidRequest("Not Found")))
         }
-        if let bypass { return await forward(request, bypass) }
+        if let bypass { return .response(await forward(request, bypass)) }
 
         // An oversized body is refused (413) before any token work: no verification is spent on it.
         let oversized = (request.body?.count ?? 0) > configuration.maxBodyBytes
@@ -133,9 +150,9 @@ public final class MCPHTTPGateway: Sendable {
                 body: request.body.map { Array($0) }),
             authentication: authentication, snapshot: snapshot)
         if verdict.allowed, case .authenticated(let caller) = authentication {
-            return await forward(request, caller.resolved(against: snapshot.policy))
+            return .response(await forward(request, caller.resolved(against: snapshot.policy)))
         }
-        return Self.response(for: verdict)
+        return .refused(verdict)
     }
 
     /// The SDK response of a refusal: its status, its `WWW-Authenticate` and its first JSON-RPC error. The

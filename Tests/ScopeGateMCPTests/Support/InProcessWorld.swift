@@ -346,7 +346,7 @@ struct World: Sendable {
     /// the adapter's 403 `scope` strategy.
     init(
         policyPath: String = climatePolicyPath, exchange: Bool = true,
-        challengeScope: ChallengeScopeStrategy = .grantedPlusMissing
+        challengeScope: ChallengeScopeStrategy = .required
     ) throws {
         let n = UUID().uuidString.prefix(8).lowercased()
         mcpHost = "mcp-\(n).test"
