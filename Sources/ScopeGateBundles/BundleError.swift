@@ -69,6 +69,13 @@ public struct BundleError: Error, Sendable, CustomStringConvertible {
         public static let extractFailed = Code("SGB18")
         /// The manifest's `format` is one this version does not read.
         public static let unsupportedFormat = Code("SGB19")
+
+        /// Every code, in order (each has a row in docs/bundles.md; a test checks it).
+        static let all: [Code] = [
+            .malformedArchive, .tooLarge, .unsafeEntry, .duplicateEntry, .badManifest, .hashMismatch, .missingFile,
+            .extraFile, .unsigned, .badSignature, .manifestChanged, .unsupportedAlgorithm, .badSignatures, .badKey,
+            .policyErrors, .outsideRoot, .badInput, .extractFailed, .unsupportedFormat,
+        ]
     }
 
     /// The stable reason.
