@@ -124,3 +124,44 @@ import Testing
         #expect(try await received == receiver.redirectURI + "?code=abc&state=xyz")
     }
 }
+
+@Suite struct CodeFlowEndToEndTests {
+    /// The flow with a fake authorization server: the "browser" follows the authorization URL's redirect URI with a
+    /// code, the token endpoint checks the verifier against the challenge, the redirect URI and `resource`.
+    @Test func theTokenArrivesOnTheLoopbackRedirect() async throws {
+        let challenge = Locked<String?>(nil)
+        let network = FakeNetwork([
+            { r in
+                guard r.url.absoluteString == "https://as.test/token" else { return nil }
+                let f = form(r)
+                let expected = challenge.withLock { $0 }
+                guard let verifier = f["code_verifier"], PKCE(verifier: verifier).challenge == expected,
+                    f["code"] == "the-code", f["redirect_uri"]?.hasPrefix("http://127.0.0.1:") == true,
+                    f["resource"] == "https://mcp.test/mcp", f["client_id"] == "cli"
+                else { return FakeNetwork.json(#"{"error":"invalid_grant"}"#, status: 400) }
+                return FakeNetwork.json(#"{"access_token":"AT","expires_in":300,"scope":"a"}"#)
+            }
+        ])
+        let server = try AuthorizationServerMetadata(
+            json: JSONParser().parse(
+                #"{"issuer":"https://as.test","token_endpoint":"https://as.test/token","authorization_endpoint":"https://as.test/authorize"}"#
+            ), expectedIssuer: "https://as.test")
+        let oauth = OAuthClient(server: server, registration: ClientRegistration(clientID: "cli"), fetcher: network)
+        let flow = AuthorizationCodeFlow(
+            oauth: oauth,
+            present: { url in
+                let query = URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? []
+                func value(_ name: String) -> String { query.first { $0.name == name }?.value ?? "" }
+                challenge.withLock { $0 = value("code_challenge") }
+                guard let back = URL(string: value("redirect_uri") + "?code=the-code&state=" + value("state")) else {
+                    return
+                }
+                Task {
+                    _ = try? await URLSessionFetcher(timeout: 10).fetch(HTTPRequest(url: back, maxResponseBytes: 4096))
+                }
+            })
+        let token = try await flow.run(scopes: ["a"], resource: "https://mcp.test/mcp")
+        #expect(token.accessToken == "AT")
+        #expect(token.scopes == ["a"])
+    }
+}
