@@ -12,10 +12,12 @@
 # only; a 403 on a third tool names the missing scope, one token for the union of held and challenged scopes, then
 # success; the token cache holds no token in plain text, files are 0600, a fresh entry is reused and a stale one
 # (expired, no refresh token) is dropped and replaced.
-#
-# The authorization code flow (PKCE, state, loopback redirect, the refusals) is covered by ScopeGateClient's unit
-# tests; Glewlwyd's OIDC plugin, driven by its login API here, sends an authenticated session back to its login
-# page, so that flow is not run against it yet.
+# Then the authorization code flow with PKCE, headless: the script plays the browser (Glewlwyd's login API, consent,
+# the authorization URL `scopegate token --authorization-code --no-browser` prints) and the token arrives on the
+# loopback redirect. Refused with clear messages: a wrong `state` and a redirect one character off (by the client);
+# a redirect URI one character off, `code_challenge_method=plain` and a missing `code_verifier` (by Glewlwyd). A
+# replayed `state` cannot be sent to one CLI process twice: ScopeGateClient's tests cover it (StateBook). A stale
+# cached code-flow token is refreshed without the browser.
 #
 # Usage: scripts/client-interop.sh [--no-build]    Env: CLIENT_INTEROP_WORKDIR (default: a temp dir).
 set -euo pipefail
@@ -136,5 +138,125 @@ THIRD=$(token --tools get_forecast --cache --cache-dir "$CACHE")
 grep -rqF "$THIRD" "$CACHE" && die "the cache holds the new token in plain text"
 [[ $(call "$THIRD" get_forecast) == 200 ]] || die "the replacement token does not work"
 ok "the stale entry (no refresh token) was dropped and replaced by a new token"
+
+say "authorization code + PKCE, driven headlessly (this script plays the browser)"
+# Glewlwyd reads its plugin parameters at start only: enable the code and refresh grants, PKCE with S256 only,
+# give the built-in `admin` user (password `password`) the scopes, add a public client, then restart it.
+DB=$WORK/idp/glewlwyd.db
+GPID=$(cat "$WORK/idp/glewlwyd.pid")
+kill "$GPID"; for _ in $(seq 1 50); do kill -0 "$GPID" 2>/dev/null || break; sleep 0.1; done
+PUBLIC=mcp-public
+CID="(SELECT gc_id FROM g_client WHERE gc_client_id='$PUBLIC')"
+{
+  echo "BEGIN;"
+  echo "UPDATE g_plugin_module_instance SET gpmi_parameters = json_set(gpmi_parameters,"
+  echo "  '\$.\"auth-type-code-enabled\"', json('true'), '\$.\"auth-type-refresh-enabled\"', json('true'),"
+  echo "  '\$.\"pkce-allowed\"', json('true'), '\$.\"pkce-method-plain-allowed\"', json('false'),"
+  echo "  '\$.\"pkce-required\"', json('true')) WHERE gpmi_name='oidc';"
+  for s in mcp:tools:climate mcp:data:client-info:read read:files; do
+    # A scope a user is granted must name how the user signs in: the password.
+    echo "UPDATE g_scope SET gs_password_required=1, gs_password_max_age=0 WHERE gs_name='$s';"
+    echo "INSERT INTO g_user_scope (gus_name) VALUES ('$s');"
+    echo "INSERT INTO g_user_scope_user (gu_id, gus_id) VALUES ((SELECT gu_id FROM g_user WHERE gu_username='admin'), (SELECT gus_id FROM g_user_scope WHERE gus_name='$s'));"
+  done
+  echo "INSERT INTO g_client (gc_client_id, gc_name, gc_description, gc_confidential, gc_enabled) VALUES ('$PUBLIC', 'MCP public client', 'authorization code + PKCE', 0, 1);"
+  for p in "authorization_type|code" "authorization_type|refresh_token" "resource|$MCP_RESOURCE"; do
+    echo "INSERT INTO g_client_property (gc_id, gcp_name, gcp_value) VALUES ($CID, '${p%%|*}', '${p#*|}');"
+  done
+  echo "COMMIT;"
+} | sqlite3 "$DB"
+nohup glewlwyd --config-file="$WORK/idp/glewlwyd.conf" >"$WORK/idp/glewlwyd.log" 2>&1 </dev/null &
+echo $! >"$WORK/idp/glewlwyd.pid"
+wait_port "$GPORT" "$(cat "$WORK/idp/glewlwyd.pid")" "$WORK/idp/glewlwyd.log"
+GBASE="http://127.0.0.1:$GPORT"
+JAR=$WORK/cookies
+SIGNIN=$(curl -s -w ' %{http_code}' -c "$JAR" -H 'Content-Type: application/json' \
+  -d '{"username":"admin","password":"password"}' "$GBASE/api/auth/")
+[[ $SIGNIN == *' 200' ]] || die "signing in to Glewlwyd failed: $SIGNIN"
+CONSENT=$(curl -s -w ' %{http_code}' -b "$JAR" -X PUT -H 'Content-Type: application/json' \
+  -d '{"scope":"mcp:tools:climate mcp:data:client-info:read read:files"}' "$GBASE/api/auth/grant/$PUBLIC/")
+[[ $CONSENT == *' 200' ]] || die "giving consent failed: $CONSENT"
+param() { python3 -c 'import sys, urllib.parse as u; print(u.parse_qs(u.urlsplit(sys.argv[1]).query)[sys.argv[2]][0])' "$1" "$2"; }
+
+# code_flow ARGS… — starts `scopegate token --authorization-code --no-browser` in the background, reads the URL it
+# prints, registers its loopback redirect URI for the client (Glewlwyd matches redirect URIs exactly and reads
+# client rows per request), and signs the URL's request in as the browser would: $AUTH_URL, $LOCATION, $CODE_PID.
+code_flow() {
+  : >"$WORK/code.err"
+  timeout 120 "$BIN" token --resource "$MCP_RESOURCE" --client-id "$PUBLIC" --authorization-code --no-browser \
+    --timeout 60 "$@" >"$WORK/code.out" 2>"$WORK/code.err" &
+  CODE_PID=$!
+  for _ in $(seq 1 100); do grep -q 'open this URL' "$WORK/code.err" && break; sleep 0.1; done
+  AUTH_URL=$(sed -n 's/^open this URL to authorize: //p' "$WORK/code.err")
+  [[ -n $AUTH_URL ]] || die "no authorization URL: $(cat "$WORK/code.err")"
+  local redirect; redirect=$(param "$AUTH_URL" redirect_uri)
+  [[ $redirect =~ ^http://127\.0\.0\.1:[0-9]+/callback$ ]] || die "not a loopback redirect: $redirect"
+  sqlite3 "$DB" "INSERT INTO g_client_property (gc_id, gcp_name, gcp_value) VALUES ($CID, 'redirect_uri', '$redirect');"
+  # `g_continue`: what Glewlwyd's login page adds once the user has signed in and consented.
+  LOCATION=$(curl -s -b "$JAR" -o /dev/null -w "%{redirect_url}" "$AUTH_URL&g_continue")
+  [[ $LOCATION == "$redirect?"* ]] || die "Glewlwyd did not redirect to the loopback URI: $LOCATION"
+}
+
+code_flow --tools get_forecast,read_client --format json
+[[ $(param "$AUTH_URL" code_challenge_method) == S256 && $(param "$AUTH_URL" resource) == "$MCP_RESOURCE" ]] \
+  || die "the authorization request lacks S256 or resource: $AUTH_URL"
+[[ $(param "$AUTH_URL" state | tr -d '\n' | wc -c) -ge 43 ]] || die "state shorter than 32 bytes"
+curl -s "$LOCATION" >/dev/null || die "the loopback redirect did not answer"
+wait "$CODE_PID" || die "the code flow failed: $(cat "$WORK/code.err")"
+CODE_TOKEN=$(jq -r .access_token "$WORK/code.out")
+[[ $("$BIN" inspect "$CODE_TOKEN" --query .scope | sorted) == "mcp:data:client-info:read mcp:tools:climate" ]] \
+  || die "the code flow's token has scope $("$BIN" inspect "$CODE_TOKEN" --query .scope)"
+[[ $(call "$CODE_TOKEN" read_client) == 200 ]] || die "read_client with the code flow's token failed"
+ok "PKCE S256, state, resource; the token arrived on the loopback redirect with the least set; read_client 200"
+
+say "a stale cached code-flow token is refreshed, with no browser"
+code_flow --tools get_forecast --cache --cache-dir "$WORK/code-cache"
+curl -s "$LOCATION" >/dev/null
+wait "$CODE_PID" || die "the cached code flow failed: $(cat "$WORK/code.err")"
+BEFORE=$(cat "$WORK/code.out")
+sleep $((TTL - 30 + 1))
+AFTER=$(timeout 60 "$BIN" token --resource "$MCP_RESOURCE" --client-id "$PUBLIC" --authorization-code --no-browser \
+  --timeout 5 --tools get_forecast --cache --cache-dir "$WORK/code-cache" 2>"$WORK/refresh.err") \
+  || die "refreshing the stale entry failed: $(cat "$WORK/refresh.err")"
+grep -q 'open this URL' "$WORK/refresh.err" && die "a stale entry with a refresh token sent the user to the browser again"
+[[ $AFTER != "$BEFORE" ]] || die "the stale access token was reused"
+[[ $(call "$AFTER" get_forecast) == 200 ]] || die "the refreshed token does not work"
+ok "expired entry refreshed at the token endpoint (refresh_token grant), no browser; the new token works"
+
+say "refused, each with a clear message"
+code_flow --scopes mcp:tools:climate
+STATE=$(param "$LOCATION" state)
+curl -s "${LOCATION/state=$STATE/state=forged-state}" >/dev/null
+wait "$CODE_PID" && die "a wrong state was accepted"
+grep -q "does not match the one sent" "$WORK/code.err" || die "wrong state: $(cat "$WORK/code.err")"
+ok "wrong state: $(grep error "$WORK/code.err")"
+code_flow --scopes mcp:tools:climate
+curl -s "${LOCATION/callback/callbacK}" >/dev/null
+wait "$CODE_PID" && die "a redirect to another URI was accepted"
+grep -q "not to the redirect URI sent" "$WORK/code.err" || die "other redirect: $(cat "$WORK/code.err")"
+ok "redirect one character off (client side): $(grep error "$WORK/code.err")"
+# The authorization server's side, with a request made by hand (the CLI cannot be made to send these).
+REG=$(sqlite3 "$DB" "SELECT gcp_value FROM g_client_property WHERE gcp_name='redirect_uri' LIMIT 1;")
+VERIFIER=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+CHALLENGE=$(printf %s "$VERIFIER" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=')
+authorize() { # REDIRECT METHOD → Location (empty when Glewlwyd refuses without redirecting)
+  curl -s -b "$JAR" -o "$WORK/authorize.body" -w '%{http_code} %{redirect_url}' -G "$GBASE/api/oidc/auth" \
+    --data-urlencode response_type=code --data-urlencode client_id=$PUBLIC --data-urlencode "redirect_uri=$1" \
+    --data-urlencode scope=mcp:tools:climate --data-urlencode state=s --data-urlencode "code_challenge=$CHALLENGE" \
+    --data-urlencode "code_challenge_method=$2" --data-urlencode "resource=$MCP_RESOURCE" -d g_continue
+}
+ANSWER=$(authorize "${REG}x" S256)
+[[ $ANSWER != *"code="* ]] || die "Glewlwyd accepted a redirect URI one character longer: $ANSWER"
+ok "redirect URI one character off (authorization server): HTTP ${ANSWER%% *}, no code"
+ANSWER=$(authorize "$REG" plain)
+[[ $ANSWER != *"code="* ]] || die "Glewlwyd issued a code for code_challenge_method=plain: $ANSWER"
+ok "code_challenge_method=plain: HTTP ${ANSWER%% *} ${ANSWER#* }"
+ANSWER=$(authorize "$REG" S256)
+CODE=$(param "${ANSWER#* }" code)
+REFUSED=$(curl -s -w ' %{http_code}' "$GBASE/api/oidc/token" -d grant_type=authorization_code -d "code=$CODE" \
+  -d client_id=$PUBLIC --data-urlencode "redirect_uri=$REG" --data-urlencode "resource=$MCP_RESOURCE")
+[[ $REFUSED != *access_token* ]] || die "a code was redeemed without its code_verifier"
+ok "missing code_verifier: $REFUSED"
+# The replayed state is refused by ScopeGateClient's StateBook (one process, one state; unit-tested).
 
 say "client interop: all checks passed"
