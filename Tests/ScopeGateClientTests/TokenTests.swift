@@ -1,6 +1,7 @@
 import Foundation
 import ScopeGate
 import ScopeGateClient
+import ScopeGateRequestAuthorization
 import ScopeGateTokens
 import Testing
 
@@ -189,5 +190,53 @@ import Testing
             status: 403, headers: ["WWW-Authenticate": #"Bearer error="insufficient_scope", scope="a""#], body: [])
         #expect(StepUp.scopes(held: ["a", "b"], response: same) == nil)
         #expect(StepUp.scopes(held: ["a"], response: HTTPResponse(status: 401, body: [])) == nil)
+    }
+}
+
+@Suite struct PlanWithoutDocumentTests {
+    /// No public document: a first token for `scopes_supported` lists the tools, whose `_meta` gives the plan.
+    @Test func aFirstTokenForScopesSupportedListsTheToolsThenTheLeastSet() async throws {
+        let network = FakeNetwork(
+            discoveryRoutes() + [
+                { r in
+                    r.url.absoluteString == issuer + "/token"
+                        ? FakeNetwork.json(#"{"access_token":"first:\#(form(r)["scope"] ?? "")","expires_in":600}"#)
+                        : nil
+                }
+            ])
+        let listedWith = Locked<String?>(nil)
+        var client = TokenClient(
+            resource: resourceURL, registration: ClientRegistration(clientID: "id", clientSecret: "s"),
+            grant: .clientCredentials, fetcher: network)
+        client.listTools = { _, token in
+            listedWith.withLock { $0 = token }
+            return PublishedRequirements.entries(for: ["read_file", "either", "export_report"], in: serverPolicy)
+        }
+        let discovered = try await client.discover()
+        #expect(discovered.document == nil)
+        let plan = try await client.plan(tools: ["either", "export_report"], discovered: discovered)
+        #expect(listedWith.withLock { $0 } == "first:s1 s2")
+        #expect(plan.scopes == ["reports:export", "reports:read"])
+        #expect(plan.source == .published)
+        #expect(plan.notes.first?.contains("tools/list") == true)
+    }
+
+    @Test func aLinkedDocumentIsUsedWithoutAnyToken() async throws {
+        guard let document = PublishedRequirements.document(policy: serverPolicy) else {
+            Issue.record("no document")
+            return
+        }
+        let network = FakeNetwork(
+            discoveryRoutes(extraMetadata: #","io.scopegate/requirements_uri":"http://127.0.0.1:8/req""#) + [
+                { r in r.url.absoluteString == "http://127.0.0.1:8/req" ? FakeNetwork.json(document.jsonText) : nil }
+            ])
+        var client = TokenClient(
+            resource: resourceURL, registration: ClientRegistration(clientID: "id", clientSecret: "s"),
+            grant: .clientCredentials, fetcher: network)
+        client.listTools = { _, _ throws(ClientError) in throw ClientError(.http, "must not list") }
+        let discovered = try await client.discover()
+        let plan = try await client.plan(tools: ["ops_run_report"], discovered: discovered)
+        #expect(plan.scopes == ["ops:run"])
+        #expect(!network.requests.contains { $0.url.absoluteString.hasSuffix("/token") })
     }
 }
