@@ -60,7 +60,7 @@ public final class LoopbackReceiver: Sendable {
     public func receive(timeout: TimeInterval) async throws(ClientError) -> String {
         let fd = socket
         let port = port
-        let result = await Task.detached { () -> Result<String, ClientError> in
+        let result = await Blocking.run { () -> Result<String, ClientError> in
             let deadline = Date().addingTimeInterval(timeout)
             while true {
                 let remaining = deadline.timeIntervalSinceNow
@@ -84,7 +84,7 @@ public final class LoopbackReceiver: Sendable {
                     text: "ScopeGate: the authorization response was received. You may close this window.\n")
                 return .success("http://127.0.0.1:\(port)\(target)")
             }
-        }.value
+        }
         return try result.get()
     }
 

@@ -157,7 +157,7 @@ public struct TokenClient: Sendable {
     @Sendable public static func listToolsOverMCP(_ url: URL, _ token: String) async throws(ClientError)
         -> [String: JSONValue]
     {
-        let result = await Task.detached { () -> Result<[String: JSONValue], ClientError> in
+        let result = await Blocking.run { () -> Result<[String: JSONValue], ClientError> in
             let session = MCPSession(transport: HTTPTransport(url: url, token: token))
             defer { session.close() }
             do throws(MCPClientError) {
@@ -169,7 +169,7 @@ public struct TokenClient: Sendable {
                 return .failure(
                     ClientError(.http, "listing the tools of `\(url.absoluteString)` failed: \(error.message)"))
             }
-        }.value
+        }
         return try result.get()
     }
 }
