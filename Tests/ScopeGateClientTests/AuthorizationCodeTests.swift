@@ -117,9 +117,11 @@ import Testing
         defer { receiver.close() }
         #expect(receiver.port != 0)
         #expect(receiver.redirectURI == "http://127.0.0.1:\(receiver.port)/callback")
-        async let received = receiver.receive(timeout: 30)
+        // Generous bounds: in the full parallel suite on two cores the listener's task may start late (not a timing
+        // assertion: only a listener that never answers fails).
+        async let received = receiver.receive(timeout: 240)
         guard let url = URL(string: receiver.redirectURI + "?code=abc&state=xyz") else { return }
-        let answer = try await URLSessionFetcher(timeout: 10).fetch(HTTPRequest(url: url, maxResponseBytes: 4096))
+        let answer = try await URLSessionFetcher(timeout: 200).fetch(HTTPRequest(url: url, maxResponseBytes: 4096))
         #expect(answer.status == 200)
         #expect(try await received == receiver.redirectURI + "?code=abc&state=xyz")
     }
@@ -157,7 +159,8 @@ import Testing
                     return
                 }
                 Task {
-                    _ = try? await URLSessionFetcher(timeout: 10).fetch(HTTPRequest(url: back, maxResponseBytes: 4096))
+                    _ = try? await URLSessionFetcher(timeout: 200).fetch(
+                        HTTPRequest(url: back, maxResponseBytes: 4096))
                 }
             })
         let token = try await flow.run(scopes: ["a"], resource: "https://mcp.test/mcp")
