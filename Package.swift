@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ScopeGateProxy", targets: ["ScopeGateProxy"]),
         .library(name: "ScopeGateOperations", targets: ["ScopeGateOperations"]),
         .library(name: "ScopeGateBundles", targets: ["ScopeGateBundles"]),
+        .library(name: "ScopeGateClient", targets: ["ScopeGateClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -133,6 +134,7 @@ let package = Package(
                 "ScopeGateRequestAuthorization",
                 "ScopeGateCommandLine",
                 "ScopeGateBundles",
+                "ScopeGateClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -169,6 +171,21 @@ let package = Package(
         // A small MCP client without the SDK: stdio child processes, tools/list, saved tool lists. Used by
         // `init` and `drift`; JSON comes from the core's parser.
         .target(name: "ScopeGateMCPClient", dependencies: ["ScopeGate"]),
+        // The client half: discovery, the least scope set for named tools from the requirements a ScopeGate front
+        // publishes (the core's solver), client credentials and authorization code + PKCE, tokens encrypted at rest,
+        // step-up. Knows no server internals; HTTP through ScopeGateTokens' fetcher (URLSession), so `scopegate`
+        // builds no HTTP stack for `scopegate token`.
+        .target(
+            name: "ScopeGateClient",
+            dependencies: [
+                "ScopeGate", "ScopeGateTokens", "ScopeGateMCPClient", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .testTarget(
+            name: "ScopeGateClientTests",
+            dependencies: [
+                "ScopeGateClient", "ScopeGate", "ScopeGateTokens", "ScopeGateRequestAuthorization",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Onboarding: drafting a policy from a server's tools (`init`) and checking drift (`drift`).
         .target(name: "ScopeGateOnboarding", dependencies: ["ScopeGate", "ScopeGateMCPClient"]),
         // `scopegate doctor`: the deployment checklist, pure checks over documents fetched with URLSession.
