@@ -156,6 +156,33 @@ import Testing
         #expect(response.statusCode == 400)
     }
 
+    @Test func thePublicRequirementsDocumentIsServedWhereTheMetadataLinksIt() async throws {
+        let source = try String(contentsOfFile: climatePolicyPath, encoding: .utf8)
+            .replacingOccurrences(
+                of: "  scopes_supported: auto\n", with: "  scopes_supported: auto\n  publish_requirements: true\n")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("climate-\(UUID().uuidString).yaml")
+            .path
+        try source.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let world = try World(policyPath: path)
+        let metadata = await world.app.gateway.handle(
+            MCP.HTTPRequest(method: "GET", path: "/.well-known/oauth-protected-resource/mcp"))
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: metadata.bodyData ?? Data()) as? [String: Any])
+        let link = try #require(object["io.scopegate/requirements_uri"] as? String)
+        let linked = try #require(URL(string: link))
+        let response = await world.app.gateway.handle(MCP.HTTPRequest(method: "GET", path: linked.path))
+        #expect(response.statusCode == 200)
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: response.bodyData ?? Data()) as? [String: Any])
+        let tools = try #require(document["tools"] as? [String: Any])
+        #expect(tools["read_client"] != nil)
+        // Without the opt-in there is no document.
+        let plain = try World()
+        let absent = await plain.app.gateway.handle(MCP.HTTPRequest(method: "GET", path: linked.path))
+        #expect(absent.statusCode == 404)
+    }
+
     @Test func protectedResourceMetadataAtPathAndRootForms() async throws {
         let world = try World()
         for path in ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"] {

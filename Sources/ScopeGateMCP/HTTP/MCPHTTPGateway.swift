@@ -7,7 +7,9 @@ import ScopeGateTokens
 /// The asynchronous authorization layer in front of an MCP HTTP endpoint, framework-agnostic (it speaks the
 /// SDK's `HTTPRequest`/`HTTPResponse`; ``ScopeGateHTTPServer`` runs it on Hummingbird, tests call it directly).
 ///
-/// - `GET /.well-known/oauth-protected-resource[/<resource path>]`: Protected Resource Metadata (RFC 9728).
+/// - `GET /.well-known/oauth-protected-resource[/<resource path>]`: Protected Resource Metadata (RFC 9728); with
+///   `resource.publish_requirements`, the public requirements document it links
+///   (`/.well-known/scopegate-requirements[/<resource path>]`).
 /// - the MCP endpoint: the bearer token is verified (async, cached), then the request is authorized by the
 ///   ``RequestAuthorizer`` that `scopegate proxy` and `scopegate authz` use (``MCPAuthorizer/requestAuthorizer(_:)``):
 ///   every JSON-RPC message of a `POST` body is decided; `GET`/`DELETE` need only a valid token. Allowed
@@ -116,18 +118,23 @@ public final class MCPHTTPGateway: Sendable {
         let path = request.path ?? "/"
         let method = request.method.uppercased()
         let paths = paths(snapshot)
-        if paths.metadata.contains(path) {
+        let metadata = ProtectedResourceMetadata(
+            policy: snapshot.policy, resource: authorizer.resourceID(snapshot),
+            authorizationServers: configuration.authorizationServers)
+        let document: JSONValue? =
+            metadata.requirementsPaths(endpoint: paths.endpoint).contains(path)
+            ? PublishedRequirements.document(policy: snapshot.policy, resource: metadata.resource) : nil
+        if paths.metadata.contains(path) || document != nil {
             guard method == "GET" || method == "HEAD" else {
                 return .response(
                     .error(statusCode: 405, .invalidRequest("Method Not Allowed"), extraHeaders: ["Allow": "GET, HEAD"])
                 )
             }
-            let metadata = ProtectedResourceMetadata(
-                policy: snapshot.policy, resource: authorizer.resourceID(snapshot),
-                authorizationServers: configuration.authorizationServers)
+            // The Protected Resource Metadata, or the public requirements document it links (when the policy
+            // opts in with `resource.publish_requirements`).
             return .response(
                 .data(
-                    Data(metadata.json.utf8),
+                    Data((document?.jsonText ?? metadata.json).utf8),
                     headers: [
                         "Content-Type": "application/json", "Cache-Control": "max-age=300",
                         "Access-Control-Allow-Origin": "*",
