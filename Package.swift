@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ScopeGateProxy", targets: ["ScopeGateProxy"]),
         .library(name: "ScopeGateOperations", targets: ["ScopeGateOperations"]),
         .library(name: "ScopeGateBundles", targets: ["ScopeGateBundles"]),
+        .library(name: "ScopeGateBundleSource", targets: ["ScopeGateBundleSource"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -84,6 +85,18 @@ let package = Package(
             name: "ScopeGateBundles",
             dependencies: ["ScopeGate", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // A policy from a signed bundle at a URL, polled (ETag, max-age, backoff), verified, compiled and swapped
+        // into a PolicyStore, with the last good bundle kept on disk; downloads with AsyncHTTPClient.
+        .target(
+            name: "ScopeGateBundleSource",
+            dependencies: [
+                "ScopeGate", "ScopeGateTokens", "ScopeGateBundles", "ScopeGateOperations",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // `scopegate proxy`: an authorizing reverse proxy in front of any Streamable HTTP MCP server.
         .target(
             name: "ScopeGateProxy",
@@ -147,6 +160,8 @@ let package = Package(
                 "ScopeGateProxy",
                 "ScopeGateOperations",
                 "ScopeGateAuthz",
+                "ScopeGateBundles",
+                "ScopeGateBundleSource",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -219,6 +234,13 @@ let package = Package(
         .testTarget(
             name: "ScopeGateOperationsTests",
             dependencies: ["ScopeGateOperations", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
+        .testTarget(
+            name: "ScopeGateBundleSourceTests",
+            dependencies: [
+                "ScopeGateBundleSource", "ScopeGateBundles", "ScopeGateOperations", "ScopeGate", "ScopeGateTokens",
+                "ScopeGateTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(
             name: "ScopeGateProxyTests",
             dependencies: [
