@@ -11,59 +11,12 @@
 # Env: AUTHZ_INTEROP_WORKDIR (default: a temp dir), SCRATCH (default .build), SCOPEGATE_GATEWAY (a built
 # scopegate-gateway; default: built here).
 set -euo pipefail
-export SWIFT_BACKTRACE=enable=no
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
+source "$(dirname "$0")/lib/interop.sh"
+interop_init authz-interop "${AUTHZ_INTEROP_WORKDIR:-}"
 SCRATCH=${SCRATCH:-.build}
-WORK=${AUTHZ_INTEROP_WORKDIR:-$(mktemp -d /tmp/scopegate-authz-interop.XXXXXX)}
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
-
-die() { printf 'authz-interop: FAIL: %s\n' "$*" >&2; exit 1; }
-say() { printf '\n== %s\n' "$*"; }
-ok() { printf '  ok: %s\n' "$*"; }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap '' TERM
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  if [[ -s $WORK/idp/glewlwyd.pid ]]; then
-    local gp; gp=$(cat "$WORK/idp/glewlwyd.pid")
-    kill "$gp" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$gp" 2>/dev/null || break; sleep 0.1; done
-  fi
-  if [[ $rc != 0 ]]; then
-    for log in authz.log nginx-error.log caddy.log upstream.log; do
-      [[ -s $WORK/$log ]] && { echo "--- $log (last 20 lines)"; tail -n 20 "$WORK/$log"; }
-    done
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-
-wait_port() { # PORT PID NAME
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || die "$3 exited during start-up"
-    sleep 0.05
-  done
-  die "$3 did not listen on 127.0.0.1:$1"
-}
 
 say "dependencies"
-missing=()
-for tool in nginx caddy glewlwyd sqlite3 openssl curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if ((${#missing[@]})) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-  timeout 300 apt-get update -qq && timeout 600 apt-get install -y -qq nginx caddy glewlwyd sqlite3 openssl curl >/dev/null
-fi
-for tool in nginx caddy glewlwyd sqlite3 openssl curl; do
-  command -v "$tool" >/dev/null || die "\`$tool\` not installed (apt-get install nginx caddy glewlwyd sqlite3 curl)"
-done
+need_tools nginx caddy glewlwyd sqlite3 openssl curl
 nginx -V 2>&1 | grep -q -- --with-http_auth_request_module || die "this nginx lacks auth_request"
 ok "$(nginx -v 2>&1), caddy $(caddy version | cut -d' ' -f1)"
 

@@ -15,47 +15,12 @@
 # Usage: scripts/doctor-interop.sh [--no-build]   Env: SCOPEGATE (a built binary; scopegate-gateway beside it),
 # DOCTOR_INTEROP_WORKDIR (default: a temp dir), DOCTOR_INTEROP_VENV (default: the gitignored .venv-onboarding).
 set -euo pipefail
-export SWIFT_BACKTRACE=enable=no
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-WORK=${DOCTOR_INTEROP_WORKDIR:-$(mktemp -d /tmp/scopegate-doctor-interop.XXXXXX)}
-mkdir -p "$WORK"
+source "$(dirname "$0")/lib/interop.sh"
+interop_init doctor-interop "${DOCTOR_INTEROP_WORKDIR:-}"
 VENV=${DOCTOR_INTEROP_VENV:-$ROOT/.venv-onboarding}
 
-die() { printf 'doctor-interop: FAIL: %s\n' "$*" >&2; exit 1; }
-say() { printf '\n== %s\n' "$*"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-PIDS=()
-cleanup() {
-  local rc=$?
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  for idp in "$WORK/idp" "$WORK/idp-24h"; do
-    [[ -s $idp/glewlwyd.pid ]] || continue
-    local gp; gp=$(cat "$idp/glewlwyd.pid")
-    kill "$gp" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$gp" 2>/dev/null || break; sleep 0.1; done
-  done
-  if [[ $rc != 0 ]]; then
-    for log in "$WORK"/*.log; do [[ -f $log ]] && { echo "--- $log"; tail -n 30 "$log"; }; done
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-
-wait_port() { # PORT PID LOG
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || { cat "$3" >&2; die "process for port $1 exited"; }
-    sleep 0.1
-  done
-  die "nothing listens on port $1"
-}
-
 say "dependencies"
-command -v glewlwyd >/dev/null || die "glewlwyd not installed (apt-get install glewlwyd sqlite3)"
+need_tools glewlwyd sqlite3
 if ! "$VENV/bin/python" -c 'import mcp, uvicorn' 2>/dev/null; then
   python3 -m venv "$VENV"
   timeout 600 "$VENV/bin/pip" install -q --disable-pip-version-check mcp==2.3.0 || die "could not install mcp 2.3.0"

@@ -17,51 +17,11 @@
 #
 # Usage: scripts/gateway-interop.sh [--no-build]    Env: GATEWAY_INTEROP_WORKDIR (default: a temp dir).
 set -euo pipefail
-export SWIFT_BACKTRACE=enable=no
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-WORK=${GATEWAY_INTEROP_WORKDIR:-$(mktemp -d /tmp/scopegate-gateway-interop.XXXXXX)}
-mkdir -p "$WORK"
-
-die() { printf 'gateway-interop: FAIL: %s\n' "$*" >&2; exit 1; }
-say() { printf '\n== %s\n' "$*"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-PIDS=()
-cleanup() {
-  local rc=$?
-  trap '' TERM
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  if [[ -s $WORK/idp/glewlwyd.pid ]]; then
-    local gp; gp=$(cat "$WORK/idp/glewlwyd.pid")
-    kill "$gp" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$gp" 2>/dev/null || break; sleep 0.1; done
-  fi
-  if [[ $rc != 0 ]]; then
-    for log in "$WORK"/*.log; do [[ -f $log ]] && { echo "--- $log"; tail -n 30 "$log"; }; done
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-
-wait_port() { # PORT PID LOG
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || { cat "$3" >&2; die "process for port $1 exited"; }
-    sleep 0.1
-  done
-  die "nothing listens on port $1"
-}
+source "$(dirname "$0")/lib/interop.sh"
+interop_init gateway-interop "${GATEWAY_INTEROP_WORKDIR:-}"
 
 say "dependencies"
-if ! command -v glewlwyd >/dev/null || ! command -v sqlite3 >/dev/null; then
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    timeout 300 apt-get update -qq && timeout 600 apt-get install -y -qq glewlwyd sqlite3 >/dev/null
-  fi
-fi
-command -v glewlwyd >/dev/null || die "glewlwyd not installed (apt-get install glewlwyd sqlite3)"
+need_tools glewlwyd sqlite3
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 timeout 600 .venv/bin/pip install -q --disable-pip-version-check "mcp==1.26.0" "pyjwt[crypto]>=2.10.1" \
   || die "could not install the Python MCP SDK 1.26.0"

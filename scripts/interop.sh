@@ -6,41 +6,13 @@
 # Needs: glewlwyd, sqlite3, openssl (apt-get install glewlwyd sqlite3; installed here when root), python3-venv.
 # Env: INTEROP_WORKDIR (default: a temp dir), SCRATCH (default .build-mcp), MCP_PYTHON_VERSION (default 1.26.0).
 set -euo pipefail
-export SWIFT_BACKTRACE=enable=no
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
+source "$(dirname "$0")/lib/interop.sh"
+interop_init interop "${INTEROP_WORKDIR:-}"
 SCRATCH=${SCRATCH:-.build-mcp}
 MCP_PY=${MCP_PYTHON_VERSION:-1.26.0}
-WORK=${INTEROP_WORKDIR:-$(mktemp -d /tmp/scopegate-interop.XXXXXX)}
-mkdir -p "$WORK"
-
-die() { printf 'interop: FAIL: %s\n' "$*" >&2; exit 1; }
-say() { printf '\n== %s\n' "$*"; }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-SERVER_PID=
-cleanup() {
-  local rc=$?
-  trap '' TERM
-  set +e
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  if [[ -s $WORK/idp/glewlwyd.pid ]]; then
-    local gp; gp=$(cat "$WORK/idp/glewlwyd.pid")
-    kill "$gp" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$gp" 2>/dev/null || break; sleep 0.1; done
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
 
 say "dependencies"
-if ! command -v glewlwyd >/dev/null || ! command -v sqlite3 >/dev/null; then
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    timeout 300 apt-get update -qq && timeout 600 apt-get install -y -qq glewlwyd sqlite3 >/dev/null
-  fi
-fi
-command -v glewlwyd >/dev/null || die "glewlwyd not installed (apt-get install glewlwyd sqlite3)"
+need_tools glewlwyd sqlite3
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 timeout 600 .venv/bin/pip install -q --disable-pip-version-check "mcp==$MCP_PY" "pyjwt[crypto]>=2.10.1" \
   || die "could not install the Python MCP SDK $MCP_PY"
@@ -66,18 +38,13 @@ ISSUER="http://127.0.0.1:$GPORT/api/oidc"
 say "climate-server on 127.0.0.1:$MPORT (policies/climate.yaml, issuer $ISSUER, JWKS by discovery)"
 SCOPEGATE_POLICY=policies/climate.yaml MCP_RESOURCE=$RESOURCE MCP_ISSUER=$ISSUER PORT=$MPORT LOG_LEVEL=info \
   timeout 600 "$BIN" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 200); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$MPORT") 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "climate-server exited"; }
-  sleep 0.05
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$MPORT") 2>/dev/null || die "climate-server did not listen"
+PIDS+=($!)
+wait_port "$MPORT" "$!" "$WORK/server.log"
 
 say "Python MCP SDK $MCP_PY client"
 MCP_URL="$RESOURCE" MCP_RESOURCE="$RESOURCE" ISSUER="$ISSUER" CLIENT_ID=mcp-client \
   CLIENT_SECRET=${GLEWLWYD_CLIENT_SECRET:-mcp-secret} IDP_PRIVATE_KEY="$WORK/idp/private.pem" \
-  timeout 180 .venv/bin/python scripts/interop/client.py || { echo "--- server log"; tail -n 40 "$WORK/server.log"; die "interop client"; }
+  timeout 180 .venv/bin/python scripts/interop/client.py || die "interop client"
 
 say "server audit log (one JSON line per decision)"
 grep -c '"v":1' "$WORK/server.log" | sed 's/^/audit events: /'

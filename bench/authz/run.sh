@@ -11,34 +11,12 @@
 # Env: DURATION (default 10s), CONNECTIONS (default 16), THREADS (default 2), SCOPEGATE_GATEWAY (a built gateway),
 # AUTHZ_BENCH_WORKDIR (default: a temp dir). Usage: bench/authz/run.sh [--no-build]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../../scripts/lib/interop.sh"
+interop_init authz-bench "${AUTHZ_BENCH_WORKDIR:-}"
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
-WORK=${AUTHZ_BENCH_WORKDIR:-$(mktemp -d /tmp/scopegate-authz-bench.XXXXXX)}
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
-
-die() { printf 'authz-bench: FAIL: %s\n' "$*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-PIDS=()
-cleanup() {
-  local rc=$?
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  exit "$rc"
-}
-trap cleanup EXIT
-wait_port() {
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || die "$3 exited during start-up"
-    sleep 0.05
-  done
-  die "$3 did not listen on 127.0.0.1:$1"
-}
-for tool in wrk nginx openssl python3; do command -v "$tool" >/dev/null || die "\`$tool\` not installed"; done
+need_tools wrk nginx openssl python3
 
 if [[ -n ${SCOPEGATE_GATEWAY:-} ]]; then
   GATEWAY=$SCOPEGATE_GATEWAY
@@ -79,15 +57,7 @@ MCP_RESOURCE=$RESOURCE MCP_ISSUER=$ISSUER MCP_JWKS_URI=$ISSUER/jwks \
 PIDS+=($!)
 wait_port "$APORT" "${PIDS[-1]}" "scopegate authz"
 
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx.conf" <<EOF_NGINX
-daemon off; pid $WORK/nginx/nginx.pid; error_log $WORK/nginx-error.log warn;
-worker_processes auto;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+start_nginx "$(cat <<EOF_NGINX
     upstream authz { server 127.0.0.1:$APORT; keepalive 32; }
     upstream mcp { server 127.0.0.1:$UPSTREAM; keepalive 32; }
     # The static answer the decision service is compared with.
@@ -113,11 +83,8 @@ http {
             proxy_http_version 1.1; proxy_set_header Connection "";
         }
     }
-}
 EOF_NGINX
-nginx -c "$WORK/nginx.conf" -p "$WORK/nginx" &
-PIDS+=($!)
-wait_port "$FRONT" "${PIDS[-1]}" nginx
+)" "$FRONT"
 
 HEADERS=(-H "Authorization: Bearer $TOKEN" -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call'
   -H 'Mcp-Name: spend' -H 'Mcp-Param-Amount: 50' -H 'X-Original-Method: POST' -H 'X-Original-URI: /mcp')

@@ -15,27 +15,13 @@
 # RSS after a warm-up and after 1,000,000 more requests.
 #
 # Usage: bench/gateway/run.sh [--quick]      (--quick: 3 s runs, 100,000 requests for the RSS row)
-# Env: SCOPEGATE_GATEWAY (a release scopegate-gateway; default: built into .build-release).
+# Env: SCOPEGATE_GATEWAY (a release scopegate-gateway; default: built into .build-release), GATEWAY_BENCH_WORKDIR.
 set -euo pipefail
-export SWIFT_BACKTRACE=enable=no
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
+source "$(dirname "$0")/../../scripts/lib/interop.sh"
+interop_init gateway-bench "${GATEWAY_BENCH_WORKDIR:-}"
 DURATION=10s; GROWTH_REQUESTS=1000000
 [[ ${1:-} == --quick ]] && { DURATION=3s; GROWTH_REQUESTS=100000; }
-WORK=$(mktemp -d /tmp/scopegate-bench-gateway.XXXXXX)
-PIDS=()
-cleanup() {
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  [[ -s $WORK/nginx.pid ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
-  wait 2>/dev/null
-}
-trap cleanup EXIT
-die() { echo "bench/gateway: $*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; die "nothing on port $1"; }
-
-command -v wrk >/dev/null && command -v nginx >/dev/null || die "needs wrk and nginx (apt-get install wrk nginx)"
+need_tools wrk nginx
 GATEWAY=${SCOPEGATE_GATEWAY:-.build-release/release/scopegate-gateway}
 if [[ ! -x $GATEWAY ]]; then
   timeout 3600 swift build -c release --product scopegate-gateway --scratch-path .build-release >&2
@@ -57,24 +43,13 @@ openssl rsa -in "$WORK/private.pem" -pubout -out "$WORK/public.pem" 2>/dev/null
 TOKEN=$(cat "$WORK/token")
 
 CANNED='{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"12:00"}],"isError":false}}'
-mkdir -p "$WORK/nginx-tmp"
-cat >"$WORK/nginx.conf" <<NGINX
-worker_processes auto;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx-tmp; proxy_temp_path $WORK/nginx-tmp; fastcgi_temp_path $WORK/nginx-tmp;
-  uwsgi_temp_path $WORK/nginx-tmp; scgi_temp_path $WORK/nginx-tmp;
+start_nginx "$(cat <<NGINX
   upstream canned { server 127.0.0.1:$UPORT; keepalive 64; }
   server { listen 127.0.0.1:$UPORT; location / { default_type application/json; return 200 '$CANNED'; } }
   server { listen 127.0.0.1:$NPORT; location / { proxy_pass http://canned; proxy_http_version 1.1;
            proxy_set_header Connection ""; proxy_buffering off; } }
-}
 NGINX
-nginx -p "$WORK" -c "$WORK/nginx.conf" || die "nginx did not start"
-wait_port "$UPORT"; wait_port "$NPORT"
+)" "$UPORT" "$NPORT"
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 gateway() { # PORT LOG ARGS… (echoes the PID)
