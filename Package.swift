@@ -240,6 +240,7 @@ let package = Package(
                 "ScopeGateBundleSource", "ScopeGateBundles", "ScopeGateOperations", "ScopeGate", "ScopeGateTokens",
                 "ScopeGateTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "ScopeGateProxyTests",

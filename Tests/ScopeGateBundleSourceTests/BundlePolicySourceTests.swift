@@ -21,7 +21,8 @@ import Testing
         -> BundlePolicySource
     {
         try await BundlePolicySource.start(
-            configuration(cache: cache), fetcher: server, clock: clock, metrics: prometheus.metrics)
+            configuration(cache: cache), fetcher: server, clock: clock, metrics: prometheus.metrics, logger: quietLogger
+        )
     }
 
     func fetches(_ result: String) -> Double? {

@@ -36,7 +36,7 @@ import Testing
         let prometheus = PrometheusMetrics()
         let source = try await BundlePolicySource.start(
             BundleSourceConfiguration(url: URL(string: "http://127.0.0.1:1/b")!, key: Bundles.verification),
-            fetcher: server, clock: FakeClock(), metrics: prometheus.metrics)
+            fetcher: server, clock: FakeClock(), metrics: prometheus.metrics, logger: quietLogger)
         let store = source.store
 
         let readers = 6

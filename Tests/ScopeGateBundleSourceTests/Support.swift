@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import ScopeGate
 import ScopeGateBundleSource
 import ScopeGateBundles
@@ -145,3 +146,10 @@ func sample(_ exposition: String, _ series: String) -> Double? {
 extension PrometheusMetrics {
     var text: String { String(decoding: exposition(), as: UTF8.self) }
 }
+
+/// A logger for tests: activations and refusals are asserted through metrics, not printed.
+let quietLogger: Logger = {
+    var logger = Logger(label: "scopegate.bundle.test")
+    logger.logLevel = .critical
+    return logger
+}()
