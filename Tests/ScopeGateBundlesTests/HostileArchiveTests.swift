@@ -41,7 +41,7 @@ import Testing
 
     @Test func truncationAnywhereIsRefused() throws {
         let bytes = try valid()
-        for cut in stride(from: 1, to: bytes.count - 1024, by: 97) {
+        for cut in 1..<(bytes.count - 1024) {
             #expect(code { _ = try PolicyBundle.open(Array(bytes[..<cut]), key: nil) } != nil, "cut at \(cut)")
         }
     }

@@ -104,6 +104,26 @@ struct BundleCLITests {
         #expect(tar.stdout == ".manifest\n.signatures.json\ncommon/scopes.yaml\npolicy.yaml\n")
     }
 
+    /// A bundle unpacked and packed again by GNU tar (its own modes, owners and times) still verifies: only the
+    /// entries' names and bytes matter.
+    @Test func aBundleRepackedByTarStillVerifies() throws {
+        let tarPath = "/usr/bin/tar"
+        guard FileManager.default.isExecutableFile(atPath: tarPath) else { return }
+        let tar = URL(fileURLWithPath: tarPath)
+        let w = try Workspace()
+        _ = try CLIRunner.run(["bundle", "build", w.path("policy/policy.yaml"), "-o", w.path("a.bundle")])
+        _ = try CLIRunner.run(["bundle", "sign", w.path("a.bundle"), "--key", w.path("ed.pem")])
+        try FileManager.default.createDirectory(atPath: w.path("x"), withIntermediateDirectories: true)
+        let unpack = try CLIRunner.run(["-xf", w.path("a.bundle"), "-C", w.path("x")], executable: tar)
+        #expect(unpack.status == 0, "\(unpack.stderr)")
+        let entries = [".manifest", ".signatures.json", "common/scopes.yaml", "policy.yaml"]
+        let pack = try CLIRunner.run(
+            ["--format=ustar", "-cf", w.path("b.bundle"), "-C", w.path("x")] + entries, executable: tar)
+        #expect(pack.status == 0, "\(pack.stderr)")
+        let verify = try CLIRunner.run(["bundle", "verify", w.path("b.bundle"), "--key", w.path("ed.pub.pem")])
+        #expect(verify.status == 0, "\(verify.stderr)")
+    }
+
     @Test func refusalsExitOneWithTheReason() throws {
         let w = try Workspace()
         _ = try CLIRunner.run(["bundle", "build", w.path("policy/policy.yaml"), "-o", w.path("a.bundle")])
