@@ -51,6 +51,7 @@ LB=$(free_port) BUNDLES=$(free_port) PROM=$(free_port)
 REPLICA_PORTS=($(free_port) $(free_port) $(free_port))
 export DRILL_RESOURCE="http://127.0.0.1:$LB/mcp" DRILL_ISSUER="https://issuer.drill.invalid"
 mkdir -p "$WORK/www" "$WORK/keys" "$WORK/policy"
+chmod 755 "$WORK" "$WORK/www"  # nginx's workers (www-data) read the bundle; mktemp -d makes the directory 0700
 
 # --- keys and tokens ---------------------------------------------------------------------------------------------
 say "keys: bundle signing (Ed25519), another signer, token issuer (RSA)"
