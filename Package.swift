@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ScopeGateOperations", targets: ["ScopeGateOperations"]),
         .library(name: "ScopeGateBundles", targets: ["ScopeGateBundles"]),
         .library(name: "ScopeGateClient", targets: ["ScopeGateClient"]),
+        .library(name: "ScopeGateBundleSource", targets: ["ScopeGateBundleSource"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -85,6 +86,18 @@ let package = Package(
             name: "ScopeGateBundles",
             dependencies: ["ScopeGate", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // A policy from a signed bundle at a URL, polled (ETag, max-age, backoff), verified, compiled and swapped
+        // into a PolicyStore, with the last good bundle kept on disk; downloads with AsyncHTTPClient.
+        .target(
+            name: "ScopeGateBundleSource",
+            dependencies: [
+                "ScopeGate", "ScopeGateTokens", "ScopeGateBundles", "ScopeGateOperations",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // `scopegate proxy`: an authorizing reverse proxy in front of any Streamable HTTP MCP server.
         .target(
             name: "ScopeGateProxy",
@@ -149,6 +162,8 @@ let package = Package(
                 "ScopeGateProxy",
                 "ScopeGateOperations",
                 "ScopeGateAuthz",
+                "ScopeGateBundles",
+                "ScopeGateBundleSource",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -236,6 +251,14 @@ let package = Package(
         .testTarget(
             name: "ScopeGateOperationsTests",
             dependencies: ["ScopeGateOperations", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
+        .testTarget(
+            name: "ScopeGateBundleSourceTests",
+            dependencies: [
+                "ScopeGateBundleSource", "ScopeGateBundles", "ScopeGateOperations", "ScopeGate", "ScopeGateTokens",
+                "ScopeGateTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "ScopeGateProxyTests",
             dependencies: [
