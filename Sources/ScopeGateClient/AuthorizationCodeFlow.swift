@@ -30,8 +30,9 @@ public struct AuthorizationCodeFlow: Sendable {
         let pkce = PKCE()
         let request = try await authorizationURL(
             scopes: scopes, resource: resource, redirectURI: receiver.redirectURI, pkce: pkce)
+        let pending = receiver.start(timeout: timeout)  // listening before the browser can answer
         await present(request.url)
-        let received = try await receiver.receive(timeout: timeout)
+        let received = try await pending.value()
         let code = try await redeemable(received, for: request)
         return try await oauth.exchange(
             code: code, verifier: pkce.verifier, redirectURI: request.redirectURI, scopes: scopes, resource: resource)

@@ -1,4 +1,5 @@
 import Foundation
+import ScopeGate
 
 #if canImport(Glibc)
     import Glibc
@@ -58,34 +59,53 @@ public final class LoopbackReceiver: Sendable {
 
     /// Waits up to `timeout` seconds for the redirect and returns the URL it was sent to.
     public func receive(timeout: TimeInterval) async throws(ClientError) -> String {
+        try await start(timeout: timeout).value()
+    }
+
+    /// Starts accepting now, on a thread of its own, for up to `timeout` seconds: the listener runs even while
+    /// every task thread is busy, so a browser (or a test) may connect before anything awaits the result.
+    ///
+    /// ```swift
+    /// let pending = receiver.start(timeout: 300)
+    /// openBrowser(url)
+    /// let received = try await pending.value()
+    /// ```
+    public func start(timeout: TimeInterval) -> PendingRedirect {
         let fd = socket
         let port = port
-        let result = await Blocking.run { () -> Result<String, ClientError> in
-            let deadline = Date().addingTimeInterval(timeout)
-            while true {
-                let remaining = deadline.timeIntervalSinceNow
-                guard remaining > 0 else {
-                    return .failure(
-                        ClientError(.timeout, "no redirect arrived on 127.0.0.1:\(port) within \(Int(timeout)) s"))
-                }
-                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let ready = poll(&poller, 1, Int32(min(remaining, 1) * 1000))
-                guard ready > 0 else { continue }
-                let client = accept(fd, nil, nil)
-                guard client >= 0 else { continue }
-                defer { _ = Self.closeSocket(client) }
-                guard let target = Self.requestTarget(client) else { continue }
-                if target.hasPrefix("/favicon.ico") {
-                    Self.answer(client, status: "404 Not Found", text: "")
-                    continue
-                }
-                Self.answer(
-                    client, status: "200 OK",
-                    text: "ScopeGate: the authorization response was received. You may close this window.\n")
-                return .success("http://127.0.0.1:\(port)\(target)")
-            }
+        let pending = PendingRedirect()
+        let thread = Thread {
+            pending.finish(Self.acceptRedirect(fd: fd, port: port, timeout: timeout))
         }
-        return try result.get()
+        thread.start()
+        return pending
+    }
+
+    /// The accept loop: the first request for a path other than `/favicon.ico` is the redirect.
+    static func acceptRedirect(fd: Int32, port: UInt16, timeout: TimeInterval) -> Result<String, ClientError> {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else {
+                return .failure(
+                    ClientError(.timeout, "no redirect arrived on 127.0.0.1:\(port) within \(Int(timeout)) s"))
+            }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(remaining, 1) * 1000))
+            guard ready > 0 else { continue }
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { continue }
+            defer { _ = Self.closeSocket(client) }
+            guard let target = Self.requestTarget(client) else { continue }
+            if target.hasPrefix("/favicon.ico") {
+                Self.answer(client, status: "404 Not Found", text: "")
+                continue
+            }
+            Self.answer(
+                client, status: "200 OK",
+                text: "ScopeGate: the authorization response was received. You may close this window.\n")
+            return .success("http://127.0.0.1:\(port)\(target)")
+        }
     }
 
     /// Stops listening.
@@ -130,5 +150,42 @@ public final class LoopbackReceiver: Sendable {
             let flags: Int32 = 0
         #endif
         _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, flags) }
+    }
+}
+
+/// The redirect a ``LoopbackReceiver`` is waiting for: its accept loop runs on a thread; ``value()`` waits for it.
+public final class PendingRedirect: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<Result<String, ClientError>, Never>?)
+        case done(Result<String, ClientError>)
+    }
+    private let state = LockedValue<State>(.waiting(nil))
+
+    init() {}
+
+    func finish(_ result: Result<String, ClientError>) {
+        let waiter = state.withLock { state -> CheckedContinuation<Result<String, ClientError>, Never>? in
+            guard case .waiting(let continuation) = state else { return nil }
+            state = .done(result)
+            return continuation
+        }
+        waiter?.resume(returning: result)
+    }
+
+    /// The URL the redirect was sent to, once it has arrived (or the receiver's timeout error).
+    public func value() async throws(ClientError) -> String {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<String, ClientError>, Never>) in
+            let ready = state.withLock { state -> Result<String, ClientError>? in
+                switch state {
+                case .done(let result): return result
+                case .waiting:
+                    state = .waiting(continuation)
+                    return nil
+                }
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+        return try result.get()
     }
 }
