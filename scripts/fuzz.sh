@@ -32,7 +32,7 @@ build_only=0
 case "${1:-}" in
   --list) echo "$TARGETS"; exit 0 ;;
   --build-only) build_only=1; shift ;;
-  ""|-h|--help) sed -n '2,25p' "$0"; exit 2 ;;
+  ""|-h|--help) sed -n '2,23p' "$0"; exit 2 ;;
 esac
 target=$1
 seconds=${2:-60}
