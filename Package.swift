@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "ScopeGateRequestAuthorization", targets: ["ScopeGateRequestAuthorization"]),
         .library(name: "ScopeGateProxy", targets: ["ScopeGateProxy"]),
         .library(name: "ScopeGateOperations", targets: ["ScopeGateOperations"]),
+        .library(name: "ScopeGateBundles", targets: ["ScopeGateBundles"]),
+        .library(name: "ScopeGateClient", targets: ["ScopeGateClient"]),
+        .library(name: "ScopeGateBundleSource", targets: ["ScopeGateBundleSource"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -77,6 +80,24 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // Signed policy bundles: a deterministic ustar archive of a policy's files, a manifest of their hashes and
+        // JWS signatures (Ed25519, P-256) over it. No HTTP, no MCP: fetching bundles is the services' business.
+        .target(
+            name: "ScopeGateBundles",
+            dependencies: ["ScopeGate", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // A policy from a signed bundle at a URL, polled (ETag, max-age, backoff), verified, compiled and swapped
+        // into a PolicyStore, with the last good bundle kept on disk; downloads with AsyncHTTPClient.
+        .target(
+            name: "ScopeGateBundleSource",
+            dependencies: [
+                "ScopeGate", "ScopeGateTokens", "ScopeGateBundles", "ScopeGateOperations",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // `scopegate proxy`: an authorizing reverse proxy in front of any Streamable HTTP MCP server.
         .target(
             name: "ScopeGateProxy",
@@ -125,6 +146,8 @@ let package = Package(
                 "ScopeGateDoctor",
                 "ScopeGateRequestAuthorization",
                 "ScopeGateCommandLine",
+                "ScopeGateBundles",
+                "ScopeGateClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -139,6 +162,8 @@ let package = Package(
                 "ScopeGateProxy",
                 "ScopeGateOperations",
                 "ScopeGateAuthz",
+                "ScopeGateBundles",
+                "ScopeGateBundleSource",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -161,6 +186,21 @@ let package = Package(
         // A small MCP client without the SDK: stdio child processes, tools/list, saved tool lists. Used by
         // `init` and `drift`; JSON comes from the core's parser.
         .target(name: "ScopeGateMCPClient", dependencies: ["ScopeGate"]),
+        // The client half: discovery, the least scope set for named tools from the requirements a ScopeGate front
+        // publishes (the core's solver), client credentials and authorization code + PKCE, tokens encrypted at rest,
+        // step-up. Knows no server internals; HTTP through ScopeGateTokens' fetcher (URLSession), so `scopegate`
+        // builds no HTTP stack for `scopegate token`.
+        .target(
+            name: "ScopeGateClient",
+            dependencies: [
+                "ScopeGate", "ScopeGateTokens", "ScopeGateMCPClient", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .testTarget(
+            name: "ScopeGateClientTests",
+            dependencies: [
+                "ScopeGateClient", "ScopeGate", "ScopeGateTokens", "ScopeGateRequestAuthorization",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Onboarding: drafting a policy from a server's tools (`init`) and checking drift (`drift`).
         .target(name: "ScopeGateOnboarding", dependencies: ["ScopeGate", "ScopeGateMCPClient"]),
         // `scopegate doctor`: the deployment checklist, pure checks over documents fetched with URLSession.
@@ -199,11 +239,26 @@ let package = Package(
             exclude: ["Fixtures"]  // read by path (#filePath), not as bundle resources
         ),
         .testTarget(
+            name: "ScopeGateBundlesTests",
+            dependencies: [
+                "ScopeGateBundles", "ScopeGate",
+                // Tests generate signing keys with swift-crypto.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .testTarget(
             name: "ScopeGateRequestAuthorizationTests",
             dependencies: ["ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
         .testTarget(
             name: "ScopeGateOperationsTests",
             dependencies: ["ScopeGateOperations", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
+        .testTarget(
+            name: "ScopeGateBundleSourceTests",
+            dependencies: [
+                "ScopeGateBundleSource", "ScopeGateBundles", "ScopeGateOperations", "ScopeGate", "ScopeGateTokens",
+                "ScopeGateTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "ScopeGateProxyTests",
             dependencies: [

@@ -85,7 +85,7 @@ case "$target" in
   policy)       extra=() ;;
   jsonl)        extra=("$ROOT"/Sources/scopegate/{BatchRunner,BatchSession,BatchProcessor,BatchProcessor+Reference,BatchGrant,BatchRecordWriter,RequestLineReader}.swift) ;;   # as the CLI runs it
   differential) extra=("$ROOT"/Tests/ScopeGateTests/{ReferenceEvaluator,PolicyGenerator}.swift) ;;   # shared, not copied
-  jose)         extra=("$ROOT"/Sources/ScopeGateTokens/JOSE/{CompactJWS,Base64URL,StrictJSON,ClaimValue}.swift
+  jose)         extra=("$ROOT"/Sources/ScopeGateTokens/JOSE/{CompactJWS,StrictJSON,ClaimValue}.swift
                        "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
   request|response) extra=("$ROOT"/Sources/ScopeGateRequestAuthorization/*.swift "$ROOT"/Fuzz/gateway/*.swift) ;;   # the library, unchanged
 esac

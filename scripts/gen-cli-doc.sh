@@ -9,6 +9,10 @@ B=${SCOPEGATE:-.build/debug/scopegate}
   echo; echo '## scopegate'; echo '```'; "$B" --help; echo '```'
   for c in $("$B" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z][a-z-]* / {print $1}' | grep -v help); do
     echo; echo "## scopegate $c"; echo '```'; "$B" "$c" --help; echo '```'
+    # A command group (`bundle`) documents each of its subcommands too.
+    for s in $("$B" "$c" --help | awk '/^SUBCOMMANDS:/{f=1;next} f && /^  [a-z][a-z-]* / {print $1}' | grep -v help); do
+      echo; echo "### scopegate $c $s"; echo '```'; "$B" "$c" "$s" --help; echo '```'
+    done
   done
   echo; cat docs/cli-examples.md
 } > docs/cli.md

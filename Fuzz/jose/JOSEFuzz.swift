@@ -4,7 +4,8 @@ import Foundation
 
 // Target `jose`: the untrusted-bytes front of the token verifier — size check, compact-JWS split, strict
 // base64url, strict JSON (duplicate keys, depth) for header and claims — compiled from
-// Sources/ScopeGateTokens/JOSE/{CompactJWS,Base64URL,StrictJSON,ClaimValue}.swift and Support/TokenError.swift.
+// Sources/ScopeGateTokens/JOSE/{CompactJWS,StrictJSON,ClaimValue}.swift and Support/TokenError.swift (base64url is the
+// core's `Base64URL`).
 // Signature checking (jwt-kit + swift-crypto/BoringSSL) is not built here: see docs/reliability.md.
 // Invariants:
 //  - base64url is canonical: whatever decodes re-encodes to the same text;

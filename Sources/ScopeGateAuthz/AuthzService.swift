@@ -110,6 +110,14 @@ public final class AuthzService: Sendable {
                     200, [("Content-Type", "application/json"), ("Cache-Control", "max-age=300")],
                     Array(metadata.json.utf8))
             }
+            if metadata.requirementsPaths(endpoint: configuration.endpoint(for: policy)).contains(path),
+                let document = PublishedRequirements.document(policy: policy, resource: metadata.resource)
+            {
+                guard request.method == .get || request.method == .head else { return Self.answer(405, [], []) }
+                return Self.answer(
+                    200, [("Content-Type", "application/json"), ("Cache-Control", "max-age=300")],
+                    Array(document.jsonText.utf8))
+            }
         }
         return Self.answer(404, [("Content-Type", "text/plain; charset=utf-8")], Array("not found\n".utf8))
     }

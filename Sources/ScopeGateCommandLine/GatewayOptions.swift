@@ -1,16 +1,46 @@
 import ArgumentParser
+import Foundation
 import ScopeGate
 import ScopeGateRequestAuthorization
 
-/// The options `scopegate proxy` and `scopegate authz` share: the policy, the token and challenge settings, the
-/// mode and the audit log. Each command adds its own (`ProxyOptions`, `AuthzOptions`).
+/// The options `scopegate proxy` and `scopegate authz` share: the policy (a file, or a bundle URL that is
+/// polled), the token and challenge settings, the mode and the audit log. Each command adds its own
+/// (`ProxyOptions`, `AuthzOptions`).
 ///
 /// ```swift
 /// @OptionGroup public var gateway: GatewayOptions
 /// let settings = gateway.authorizationSettings
+/// if let bundle = gateway.bundleURL { … } else if let policy = gateway.policyOptions { … }
 /// ```
 public struct GatewayOptions: ParsableArguments {
-    @OptionGroup public var policyOptions: PolicyOptions
+    @Option(name: .long, help: ArgumentHelp("The policy file (YAML); or --bundle.", valueName: "file"))
+    public var policy: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Fetch the policy as a bundle (`scopegate bundle build`) from this http(s) URL and keep polling it; or --policy.",
+            valueName: "url"))
+    public var bundle: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The public key (PEM) the bundle's signature must verify with; without it bundles are not verified.",
+            valueName: "pub.pem"))
+    public var bundleKey: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Poll the bundle URL this often (±10% jitter; 1 to 86400).", valueName: "seconds"))
+    public var bundlePoll: Int = 30
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Keep the last good bundle in this directory, and start from it when the bundle server is down.",
+            valueName: "dir"))
+    public var bundleCache: String?
 
     @Option(name: .long, help: "The canonical resource URI (token audience); default: the policy's resource.id.")
     public var resource: String?
@@ -43,7 +73,28 @@ public struct GatewayOptions: ParsableArguments {
 
     public init() {}
 
+    /// `--policy` as the offline commands take it; nil with `--bundle`.
+    public var policyOptions: PolicyOptions? { policy.map(PolicyOptions.init(policy:)) }
+
+    /// The `--bundle` URL, once ``validate()`` has accepted it.
+    public var bundleURL: URL? { bundle.flatMap(URL.init(string:)) }
+
     public func validate() throws {
+        switch (policy, bundle) {
+        case (nil, nil): throw ValidationError("give --policy FILE or --bundle URL")
+        case (.some, .some): throw ValidationError("--policy and --bundle exclude each other")
+        case (.some, nil):
+            if bundleKey != nil || bundleCache != nil {
+                throw ValidationError("--bundle-key and --bundle-cache apply to --bundle, not to --policy")
+            }
+        case (nil, let url?):
+            guard let parsed = URL(string: url), parsed.host != nil, ["http", "https"].contains(parsed.scheme ?? "")
+            else { throw ValidationError("--bundle must be an http(s) URL") }
+            guard (1...86_400).contains(bundlePoll) else {
+                throw ValidationError("--bundle-poll must be between 1 and 86400 seconds")
+            }
+            if bundleCache?.isEmpty == true { throw ValidationError("--bundle-cache needs a directory") }
+        }
         guard ProtocolRevision(minProtocol).map(ProtocolRevision.known.contains) == true else {
             throw ValidationError("--min-protocol must be one of 2025-06-18, 2025-11-25, 2026-07-28")
         }

@@ -34,6 +34,9 @@ public struct MCPTool: Sendable, Hashable {
     public var inputSchema: JSONValue
     /// `nil` when the tool has no `annotations` member at all.
     public var annotations: Annotations?
+    /// The requirement a ScopeGate front publishes under `_meta["io.scopegate/requires"]` (docs/records.md), read
+    /// by clients planning their token; not part of ``json`` (snapshots describe the server's own tools).
+    public var requirements: JSONValue?
 
     public init(
         name: String, title: String? = nil, description: String? = nil, inputSchema: JSONValue = .object([:]),
@@ -58,6 +61,7 @@ public struct MCPTool: Sendable, Hashable {
         self.title = object["title"]?.stringValue
         self.description = object["description"]?.stringValue
         self.inputSchema = object["inputSchema"] ?? .object([:])
+        if case .object(let meta)? = object["_meta"] { requirements = meta["io.scopegate/requires"] }
         if case .object(let a)? = object["annotations"] {
             annotations = Annotations(
                 readOnlyHint: a["readOnlyHint"]?.boolValue, destructiveHint: a["destructiveHint"]?.boolValue,

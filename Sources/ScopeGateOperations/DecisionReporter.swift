@@ -22,13 +22,20 @@ import ScopeGateTokens
 public struct DecisionReporter: Sendable {
     public let audit: AuditLog?
     public let metrics: ScopeGateMetrics
+    let sink: (@Sendable (AuditEvent) -> Void)?
     let now: @Sendable () -> Date
 
     /// - Parameters:
-    ///   - audit: where audit events go; nil: none are built.
+    ///   - audit: where audit events go as JSON lines.
+    ///   - sink: also receives every event (the embedded adapter's logger and `auditSink`). With neither
+    ///     `audit` nor `sink`, no event is built.
     ///   - now: the clock of the events' `time`.
-    public init(audit: AuditLog?, metrics: ScopeGateMetrics, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        audit: AuditLog?, sink: (@Sendable (AuditEvent) -> Void)? = nil, metrics: ScopeGateMetrics,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.audit = audit
+        self.sink = sink
         self.metrics = metrics
         self.now = now
     }
@@ -47,8 +54,10 @@ public struct DecisionReporter: Sendable {
                 decision.allowed ? .allow : decision.shadowed ? .wouldDeny : .deny
             metrics.decided(outcome: outcome, reason: decision.reason, nanoseconds: counted ? 0 : nanoseconds)
             counted = true
-            guard let audit else { continue }
-            audit.write(event(decision, call: call, credential: credential, token: token, snapshot: snapshot))
+            guard audit != nil || sink != nil else { continue }
+            let event = event(decision, call: call, credential: credential, token: token, snapshot: snapshot)
+            audit?.write(event)
+            sink?(event)
         }
     }
 

@@ -1,13 +1,6 @@
-import Dispatch
 import Foundation
 import Logging
 import ScopeGate
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Hot reload of a ``PolicyStore``: polls the modification time of every loaded file (the root and its
 /// includes) and, when one changes, compares a content hash; on a real change, or on `SIGHUP`, recompiles through
@@ -29,7 +22,7 @@ public final class PolicyReloader: Sendable {
     let metrics: ScopeGateMetrics
     let onSIGHUP: @Sendable () -> Void
     private let fingerprints = LockedValue<[String: Fingerprint]>([:])
-    private let signalSource = LockedValue<(any DispatchSourceSignal)?>(nil)
+    private let hangup = LockedValue<HangupSignal?>(nil)
 
     struct Fingerprint: Equatable {
         var modified: Date
@@ -108,16 +101,13 @@ public final class PolicyReloader: Sendable {
 
     /// Reloads on `SIGHUP` (the signal's default action is replaced), then runs `onSIGHUP`.
     public func reloadOnSIGHUP() {
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { [self] in
+        let handler = HangupSignal { [self] in
             reload(reason: "SIGHUP")
             onSIGHUP()
         }
-        source.resume()
-        signalSource.withLock {
+        hangup.withLock {
             $0?.cancel()
-            $0 = source
+            $0 = handler
         }
     }
 

@@ -19,7 +19,13 @@ import ScopeGateTokens
 /// - `scopegate_policy_reloads_total{result="swapped|rejected"}`;
 /// - `scopegate_token_exchanges_total{result="issued|cached|<TokenExchangeError code>"}`: RFC 8693 exchanges for
 ///   `downstream:` tools;
-/// - `scopegate_audit_events_dropped_total`: audit events dropped because the writer fell too far behind.
+/// - `scopegate_audit_events_dropped_total`: audit events dropped because the writer fell too far behind;
+/// - `scopegate_bundle_fetches_total{result="200|304|error"}`: polls of a bundle URL (`error`: no answer, an
+///   answer that could not be read, or any other status);
+/// - `scopegate_policy_info{revision}` (gauge, 1): the revision of the bundle in force, one series at a time;
+/// - `scopegate_policy_last_activation_timestamp_seconds` (gauge): when a bundle was last put in force (Unix time);
+/// - `scopegate_policy_activation_failures_total{cause="fetch|verify|extract|compile|persist"}`: bundles that
+///   were not put in force, by the step that failed (`persist`: put in force, but not saved to the cache).
 ///
 /// No label ever carries a value the client chooses (a tool name, a token): label values come from fixed sets.
 ///
@@ -94,6 +100,72 @@ public struct ScopeGateMetrics: Sendable {
     public func reloaded(swapped: Bool) {
         Counter(
             label: "scopegate_policy_reloads_total", dimensions: [("result", swapped ? "swapped" : "rejected")],
+            factory: factory
+        ).increment()
+    }
+
+    /// The `result` label of `scopegate_bundle_fetches_total`.
+    public enum FetchResult: String, Sendable {
+        /// A new bundle was downloaded.
+        case ok = "200"
+        /// The bundle in force is current (`If-None-Match` matched).
+        case notModified = "304"
+        /// No answer, an unreadable one, or another status.
+        case error
+    }
+
+    /// The `cause` label of `scopegate_policy_activation_failures_total`: the step that failed.
+    public enum ActivationFailure: String, Sendable, CaseIterable {
+        /// The bundle could not be downloaded (see `scopegate_bundle_fetches_total{result="error"}`).
+        case fetch
+        /// A bad signature, a wrong key, an unsigned bundle where a key is configured, a tampered file.
+        case verify
+        /// The policy files could not be written out to compile them.
+        case extract
+        /// The policy has errors.
+        case compile
+        /// Put in force, but not saved to the cache directory: a restart would start from an older one.
+        case persist
+    }
+
+    /// One poll of a bundle URL.
+    public func bundleFetched(_ result: FetchResult) {
+        Counter(label: "scopegate_bundle_fetches_total", dimensions: [("result", result.rawValue)], factory: factory)
+            .increment()
+    }
+
+    /// A bundle revision was put in force at `time`; the series of `previous` (the revision it replaced) is
+    /// removed, so `scopegate_policy_info` has one series.
+    public func policyActivated(revision: String, previous: String?, time: Date) {
+        if let previous, previous != revision {
+            Gauge(label: "scopegate_policy_info", dimensions: [("revision", previous)], factory: factory).destroy()
+        }
+        Gauge(label: "scopegate_policy_info", dimensions: [("revision", revision)], factory: factory).record(1)
+        Gauge(label: "scopegate_policy_last_activation_timestamp_seconds", factory: factory)
+            .record(time.timeIntervalSince1970)
+    }
+
+    /// Creates every bundle series at 0 (each fetch result, each activation failure cause), so that a dashboard
+    /// and an alert on `increase(…)` see the first failure as a rise rather than a new series.
+    public func registerBundleSeries() {
+        for result in [FetchResult.ok, .notModified, .error] {
+            Counter(
+                label: "scopegate_bundle_fetches_total", dimensions: [("result", result.rawValue)], factory: factory
+            )
+            .increment(by: 0)
+        }
+        for cause in ActivationFailure.allCases {
+            Counter(
+                label: "scopegate_policy_activation_failures_total", dimensions: [("cause", cause.rawValue)],
+                factory: factory
+            ).increment(by: 0)
+        }
+    }
+
+    /// A bundle that was not put in force (or, for `persist`, not saved).
+    public func activationFailed(_ cause: ActivationFailure) {
+        Counter(
+            label: "scopegate_policy_activation_failures_total", dimensions: [("cause", cause.rawValue)],
             factory: factory
         ).increment()
     }

@@ -111,6 +111,12 @@ public final class MCPProxy: Sendable {
             guard request.method == .get || request.method == .head else { return Self.text(405, "") }
             return Self.json(200, Array(metadata.json.utf8), extra: [.cacheControl: "max-age=300"])
         }
+        if metadata.requirementsPaths(endpoint: endpoint).contains(path),
+            let document = PublishedRequirements.document(policy: policy, resource: metadata.resource)
+        {
+            guard request.method == .get || request.method == .head else { return Self.text(405, "") }
+            return Self.json(200, Array(document.jsonText.utf8), extra: [.cacheControl: "max-age=300"])
+        }
         guard path == endpoint else { return Self.text(404, "not found\n") }
 
         var request = request

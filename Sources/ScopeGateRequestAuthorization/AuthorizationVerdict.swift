@@ -108,6 +108,9 @@ public struct AuthorizationVerdict: Sendable {
     public var rejection: RequestRejection?
     /// The requests whose responses are list results to filter: request id → list method.
     public var listRequests: [JSONValue: ListMethod]
+    /// The error of a refusal (the first of ``body``'s errors): for front ends whose response type carries one
+    /// JSON-RPC error and no `id` (the Swift SDK's `HTTPResponse`). Nil when allowed.
+    public var error: JSONRPCError? = nil
 
     public var allowed: Bool { outcome == .allow }
 

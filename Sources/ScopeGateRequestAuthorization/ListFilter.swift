@@ -25,6 +25,10 @@ public enum ListMethod: String, Sendable, Hashable, CaseIterable {
 /// a resource template when `resources/read` of the template text itself is (a glob rule such as `file:///*`
 /// matches it). An entry without its name is dropped.
 ///
+/// Each kept tool carries its requirement under `_meta["io.scopegate/requires"]` (see ``PublishedRequirements``;
+/// off with ``publishRequirements``): only tools the grant may call are annotated, so nothing is published about a
+/// removed one.
+///
 /// On a stateless revision (2026-07-28) a filtered result says `cacheScope: "private"` (it depends on the
 /// token), and a `ttlMs` is lowered so that it does not outlive the token; a missing `ttlMs` is left missing.
 ///
@@ -46,6 +50,9 @@ public struct ListFilter: Sendable {
     /// The front end's mode override (``AuthorizationSettings/mode``); nil: the policy's `mode:` settings. An
     /// entry whose calls shadow mode would let through is kept: shadow mode changes nothing a client sees.
     public var mode: PolicyMode?
+    /// Whether each kept tool gets its requirement under `_meta["io.scopegate/requires"]`
+    /// (``PublishedRequirements``), so that a client can plan the least token for the tools it means to call.
+    public var publishRequirements = true
 
     public init(
         policy: CompiledPolicy, grant: Grant, revision: ProtocolRevision?, tokenExpiresAt: Date?, now: Date,
@@ -96,7 +103,8 @@ public struct ListFilter: Sendable {
             case .object(var result)? = object["result"]
         else { return nil }
         if case .array(let items)? = result[list.member] {
-            result[list.member] = .array(items.filter { allows($0, in: list) })
+            let kept = items.filter { allows($0, in: list) }
+            result[list.member] = .array(list == .tools && publishRequirements ? annotated(kept) : kept)
         }
         if revision?.isStateless == true {
             result["cacheScope"] = .string("private")
@@ -128,6 +136,24 @@ public struct ListFilter: Sendable {
         }
         guard let filtered = filterMessage(value) else { return bytes }
         return Array(filtered.jsonText.utf8)
+    }
+
+    /// The kept tools with their published requirements added to their `_meta` (other `_meta` members kept).
+    func annotated(_ tools: [JSONValue]) -> [JSONValue] {
+        let names = tools.compactMap { tool -> String? in
+            if case .object(let object) = tool, case .string(let name)? = object["name"] { return name }
+            return nil
+        }
+        let entries = PublishedRequirements.entries(for: names, in: policy)
+        return tools.map { tool in
+            guard case .object(var object) = tool, case .string(let name)? = object["name"], let entry = entries[name]
+            else { return tool }
+            var meta: [String: JSONValue] = [:]
+            if case .object(let existing)? = object["_meta"] { meta = existing }
+            meta[PublishedRequirements.metaKey] = entry
+            object["_meta"] = .object(meta)
+            return .object(object)
+        }
     }
 
     /// The answer that replaces an unreadable response while list results are expected.

@@ -329,7 +329,7 @@ public struct RequestAuthorizer: Sendable {
             ? nil : Array((isBatch ? "[" + responses.joined(separator: ",") + "]" : responses[0]).utf8)
         return AuthorizationVerdict(
             outcome: .forbidden, status: 403, wwwAuthenticate: challenge, body: body, revision: revision,
-            decisions: decisions, listRequests: [:])
+            decisions: decisions, listRequests: [:], error: denied[0].error)
     }
 
     func unauthorized(_ credential: Credential, call: Call?) -> AuthorizationVerdict {
@@ -338,7 +338,7 @@ public struct RequestAuthorizer: Sendable {
         let challenge = BearerChallenge.unauthorized(
             policy: policy, call: call, error: error, metadataURL: resourceMetadataURL)
         let message = error.map { "invalid_token: \($0.message)" } ?? "unauthorized: a bearer token is required"
-        let body = JSONRPCError(code: ScopeGateErrorCode.unauthorized, message: message).response(id: nil)
+        let refusal = JSONRPCError(code: ScopeGateErrorCode.unauthorized, message: message)
         // The call, when one could be read, as an `invalid_token` decision: what the audit records of a 401.
         let decisions = call.map {
             [
@@ -348,13 +348,13 @@ public struct RequestAuthorizer: Sendable {
             ]
         }
         return AuthorizationVerdict(
-            outcome: .unauthorized, status: 401, wwwAuthenticate: challenge, body: body, revision: nil,
-            decisions: decisions ?? [], listRequests: [:])
+            outcome: .unauthorized, status: 401, wwwAuthenticate: challenge, body: refusal.response(id: nil),
+            revision: nil, decisions: decisions ?? [], listRequests: [:], error: refusal)
     }
 
     func reject(_ rejection: RequestRejection, revision: ProtocolRevision? = nil) -> AuthorizationVerdict {
         AuthorizationVerdict(
             outcome: .reject, status: rejection.code.httpStatus, body: rejection.responseBody(), revision: revision,
-            decisions: [], rejection: rejection, listRequests: [:])
+            decisions: [], rejection: rejection, listRequests: [:], error: rejection.error)
     }
 }

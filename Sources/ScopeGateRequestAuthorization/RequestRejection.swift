@@ -61,9 +61,10 @@ public struct RequestRejection: Error, Sendable, Hashable, CustomStringConvertib
     public var description: String { "\(code.id): \(message)" }
 
     /// The JSON-RPC error response to send (UTF-8 JSON).
-    public func responseBody() -> [UInt8] {
-        JSONRPCError(code: code.jsonRPC, message: message, data: data).response(id: id)
-    }
+    public func responseBody() -> [UInt8] { error.response(id: id) }
+
+    /// The JSON-RPC error object of this rejection.
+    public var error: JSONRPCError { JSONRPCError(code: code.jsonRPC, message: message, data: data) }
 }
 
 /// A JSON-RPC `error` object.

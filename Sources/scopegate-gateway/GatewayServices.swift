@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import ScopeGate
+import ScopeGateBundleSource
+import ScopeGateBundles
 import ScopeGateCommandLine
 import ScopeGateOperations
 import ScopeGateProxy
@@ -9,24 +11,44 @@ import ScopeGateTokens
 
 /// What `proxy` and `authz` both build from their ``GatewayOptions`` before serving: the compiled policy in a
 /// store, token verification (with `--jwks` keys when given), the metrics with their Prometheus registry, the
-/// audit log, and the reloader (file changes and `SIGHUP`, which also reopens the audit file).
+/// audit log, and what keeps the policy current: the reloader of a `--policy` file (file changes and `SIGHUP`),
+/// or the poller of a `--bundle` URL (`SIGHUP` polls at once). `SIGHUP` also reopens the audit file.
 struct GatewayServices {
+    /// What keeps the policy in force current.
+    enum PolicySource {
+        case file(PolicyReloader)
+        case bundle(BundlePolicySource)
+    }
+
     let store: PolicyStore
     let settings: AuthorizationSettings
     let metrics: ScopeGateMetrics
     let prometheus: PrometheusMetrics
     let audit: AuditLog?
     let tokens: TokenAuthenticator
-    let reloader: PolicyReloader
+    let source: PolicySource
 
     var policy: CompiledPolicy { store.current.policy }
     var reporter: DecisionReporter { DecisionReporter(audit: audit, metrics: metrics) }
 
-    /// Loads the policy and opens everything; a policy with errors, an unusable JWKS file or audit path is a
-    /// clear error (exit 2).
+    /// Loads the policy and opens everything; a policy with errors, no bundle from the server nor the cache, an
+    /// unusable key, JWKS file or audit path is a clear error (exit 2).
     init(_ options: GatewayOptions) async throws {
-        let policy = try options.policyOptions.load()
-        store = PolicyStore(initial: policy)
+        prometheus = PrometheusMetrics.bootstrap()
+        let metrics = ScopeGateMetrics()
+        self.metrics = metrics
+        let bundleSource: BundlePolicySource?
+        if let url = options.bundleURL {
+            let source = try await Self.startBundle(url, options: options, metrics: metrics)
+            store = source.store
+            bundleSource = source
+        } else if let file = options.policyOptions {
+            store = PolicyStore(initial: try file.load())
+            bundleSource = nil
+        } else {
+            throw Output.fail("give --policy FILE or --bundle URL")
+        }
+        let policy = store.current.policy
         settings = options.authorizationSettings
         var staticKeys: [String: JWKSet] = [:]
         if let jwks = options.jwks {
@@ -37,9 +59,6 @@ struct GatewayServices {
                 throw Output.fail("cannot use the JWKS file `\(jwks)`: \(error.message)")
             }
         }
-        prometheus = PrometheusMetrics.bootstrap()
-        let metrics = ScopeGateMetrics()
-        self.metrics = metrics
         do throws(AuditLogError) {
             audit = try options.audit.map { destination throws(AuditLogError) in
                 try AuditLog.open(destination, metrics: metrics)
@@ -49,8 +68,42 @@ struct GatewayServices {
         }
         tokens = TokenAuthenticator(store: store, resource: options.resource, staticKeys: staticKeys, metrics: metrics)
         let audit = self.audit
-        reloader = PolicyReloader(
-            store: store, path: options.policyOptions.policy, metrics: metrics, onSIGHUP: { audit?.reopen() })
+        if let bundleSource {
+            source = .bundle(bundleSource)
+        } else {
+            source = .file(
+                PolicyReloader(
+                    store: store, path: options.policy ?? "", metrics: metrics, onSIGHUP: { audit?.reopen() }))
+        }
+    }
+
+    /// Reads `--bundle-key` and starts the bundle source; no policy from the server nor the cache is a clear
+    /// error: the service does not start (fail closed).
+    static func startBundle(_ url: URL, options: GatewayOptions, metrics: ScopeGateMetrics) async throws
+        -> BundlePolicySource
+    {
+        var key: BundleVerificationKey?
+        if let path = options.bundleKey {
+            do throws(BundleError) {
+                key = try BundleVerificationKey(contentsOfFile: path)
+            } catch {
+                throw Output.fail("cannot use the bundle key `\(path)`: \(error.message)", help: error.help)
+            }
+        } else {
+            Output.stderr(
+                "scopegate: warning: no --bundle-key: bundles from `\(url.absoluteString)` are not verified\n")
+        }
+        let configuration = BundleSourceConfiguration(
+            url: url, key: key, interval: .seconds(options.bundlePoll), cacheDirectory: options.bundleCache)
+        do throws(BundleSourceError) {
+            return try await BundlePolicySource.start(configuration, metrics: metrics)
+        } catch {
+            throw Output.fail(
+                "refusing to start: \(error.message)",
+                help:
+                    "check that `\(url.absoluteString)` serves a bundle signed with the --bundle-key's key, or give a --bundle-cache that holds one"
+            )
+        }
     }
 
     /// How the start-up line says the mode, e.g. ` (shadow mode: denials are logged, not enforced)`.
@@ -65,8 +118,21 @@ struct GatewayServices {
     /// Serves `app` with reload polling (and `SIGHUP`) on, until SIGTERM or SIGINT: the server stops accepting
     /// and finishes in-flight requests and streams; then `stop` runs and the audit log writes what it holds.
     func serve(_ app: some ApplicationProtocol, stop: () async -> Void = {}) async throws {
-        reloader.reloadOnSIGHUP()
-        let polling = Task { await reloader.run() }
+        let polling: Task<Void, Never>
+        var hangup: HangupSignal?
+        switch source {
+        case .file(let reloader):
+            reloader.reloadOnSIGHUP()
+            polling = Task { await reloader.run() }
+        case .bundle(let bundle):
+            let audit = self.audit
+            hangup = HangupSignal {
+                audit?.reopen()
+                Task { await bundle.poll() }
+            }
+            polling = Task { await bundle.run() }
+        }
+        defer { hangup?.cancel() }
         do {
             try await app.runService()
         } catch {

@@ -15,8 +15,8 @@ struct Authz: ParsableCommand {
             mirror nothing into headers and are refused with a pointer to `scopegate proxy`). Prints at start the \
             arguments the policy decides on, which the server must mark with x-mcp-header. In shadow mode \
             (--mode shadow, or the policy's mode:) denials answer 200 and are audited as would_deny. Reloads the \
-            policy on change and SIGHUP. Also serves /healthz, /readyz, /metrics and Protected Resource Metadata. \
-            Runs in the `scopegate-gateway` executable; see \
+            policy on change and SIGHUP, or polls a signed --bundle URL instead (docs/operations.md). Also serves \
+            /healthz, /readyz, /metrics and Protected Resource Metadata. Runs in the `scopegate-gateway` executable; see \
             docs/gateway.md and examples/nginx, examples/caddy, examples/envoy. Runs until interrupted; exit 2 \
             when the policy or the options are unusable.
             """)

@@ -13,8 +13,10 @@ struct Proxy: ParsableCommand {
             results filtered to what the token may call. Also serves Protected Resource Metadata, /healthz, /readyz \
             and /metrics (Prometheus). --mode shadow lets denials through and audits them as would_deny; --audit \
             writes one JSON line per decision. The policy is reloaded when its files change and on SIGHUP (a \
-            policy with errors never replaces the one in force); SIGTERM or SIGINT stop it after in-flight \
-            requests and streams finish. Runs in the `scopegate-gateway` executable, built beside `scopegate`. \
+            policy with errors never replaces the one in force); with --bundle URL instead of --policy, a signed \
+            bundle is polled, verified with --bundle-key and swapped in the same way (docs/operations.md); SIGTERM \
+            or SIGINT stop it after in-flight requests and streams finish. Runs in the `scopegate-gateway` \
+            executable, built beside `scopegate`. \
             See docs/gateway.md. Exit 2 when the policy or the options are unusable.
             """)
 

@@ -21,7 +21,7 @@ struct ScopeGateCommand: ParsableCommand {
             Lint.self, Scopes.self, Schema.self, Requires.self, Check.self, Minimal.self, Inspect.self, Suggest.self,
             Diff.self, Graph.self,
             TestCommand.self,
-            Init.self, Drift.self, Doctor.self, Proxy.self, Authz.self,
+            Init.self, Drift.self, Doctor.self, Proxy.self, Authz.self, BundleCommand.self, Token.self,
         ]
     )
 }

@@ -71,8 +71,22 @@ import Testing
         #expect(response.wwwAuthenticate?.hasPrefix("Bearer error=\"invalid_token\"") == true)
     }
 
-    @Test func insufficientScopeIs403WithGrantedPlusMissing() async throws {
+    @Test func insufficientScopeIs403WithTheScopesTheCallNeeds() async throws {
         let world = try World()
+        let response = await world.post(
+            toolCall("read_client", ["client_id": "1"]), token: world.token("mcp:tools:climate"))
+        #expect(response.statusCode == 403)
+        #expect(
+            response.wwwAuthenticate
+                == "Bearer error=\"insufficient_scope\", scope=\"mcp:data:client-info:read\", resource_metadata=\"\(world.metadataURL)\", error_description=\"additional scope required for `read_client`\""
+        )
+        let body = try #require(response.bodyData.flatMap { String(data: $0, encoding: .utf8) })
+        #expect(body.contains("-32003"))
+        #expect(body.contains("insufficient_scope: `read_client` needs mcp:data:client-info:read"))
+    }
+
+    @Test func insufficientScopeIs403WithGrantedPlusMissingWhenConfigured() async throws {
+        let world = try World(challengeScope: .grantedPlusMissing)
         let response = await world.post(
             toolCall("read_client", ["client_id": "1"]), token: world.token("mcp:tools:climate"))
         #expect(response.statusCode == 403)
@@ -82,6 +96,17 @@ import Testing
         )
     }
 
+    @Test func aRevisionTheSwiftSDKDoesNotSpeakIs400WithTheSupportedList() async throws {
+        let world = try World()
+        let response = await world.post(
+            toolCall("get_forecast", ["location": "x"]), token: world.token("mcp:tools:climate"),
+            headers: ["MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "get_forecast"])
+        #expect(response.statusCode == 400)
+        let body = try #require(response.bodyData.flatMap { String(data: $0, encoding: .utf8) })
+        #expect(body.contains("-32022"))
+        #expect(body.contains("2025-11-25"))
+    }
+
     @Test func argumentDependentRequirement() async throws {
         let world = try World()
         let token = world.token("read:files")
@@ -89,7 +114,7 @@ import Testing
         #expect(read.statusCode == 200)
         let etc = await world.post(toolCall("file_manager", ["action": "read", "path": "/etc/passwd"]), token: token)
         #expect(etc.statusCode == 403)
-        #expect(etc.wwwAuthenticate?.contains("scope=\"read:files admin:system\"") == true)
+        #expect(etc.wwwAuthenticate?.contains("scope=\"admin:system read:files\"") == true)
         let unknown = await world.post(toolCall("file_manager", ["action": "chmod", "path": "/a"]), token: token)
         #expect(unknown.statusCode == 403)
         #expect(unknown.wwwAuthenticate == nil)  // no scope helps: no step-up challenge
@@ -105,7 +130,7 @@ import Testing
         #expect(response.statusCode == 403)
         #expect(
             response.wwwAuthenticate?.contains(
-                "scope=\"mcp:tools:climate mcp:data:client-info:read mcp:operations:automation:workflows:run\"") == true
+                "scope=\"mcp:data:client-info:read mcp:operations:automation:workflows:run\"") == true
         )
     }
 
@@ -129,6 +154,33 @@ import Testing
             #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_forecast","name":"read_client"}}"#
         let response = await world.post(body, token: world.token("mcp:tools:climate"))
         #expect(response.statusCode == 400)
+    }
+
+    @Test func thePublicRequirementsDocumentIsServedWhereTheMetadataLinksIt() async throws {
+        let source = try String(contentsOfFile: climatePolicyPath, encoding: .utf8)
+            .replacingOccurrences(
+                of: "  scopes_supported: auto\n", with: "  scopes_supported: auto\n  publish_requirements: true\n")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("climate-\(UUID().uuidString).yaml")
+            .path
+        try source.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let world = try World(policyPath: path)
+        let metadata = await world.app.gateway.handle(
+            MCP.HTTPRequest(method: "GET", path: "/.well-known/oauth-protected-resource/mcp"))
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: metadata.bodyData ?? Data()) as? [String: Any])
+        let link = try #require(object["io.scopegate/requirements_uri"] as? String)
+        let linked = try #require(URL(string: link))
+        let response = await world.app.gateway.handle(MCP.HTTPRequest(method: "GET", path: linked.path))
+        #expect(response.statusCode == 200)
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: response.bodyData ?? Data()) as? [String: Any])
+        let tools = try #require(document["tools"] as? [String: Any])
+        #expect(tools["read_client"] != nil)
+        // Without the opt-in there is no document.
+        let plain = try World()
+        let absent = await plain.app.gateway.handle(MCP.HTTPRequest(method: "GET", path: linked.path))
+        #expect(absent.statusCode == 404)
     }
 
     @Test func protectedResourceMetadataAtPathAndRootForms() async throws {

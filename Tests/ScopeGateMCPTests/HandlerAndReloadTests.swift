@@ -51,6 +51,24 @@ import Testing
         await server.stop()
     }
 
+    @Test func listedToolsCarryTheirPublishedRequirement() async throws {
+        let (client, server) = try await connected(scopes: ["read:files"], audit: AuditCollector())
+        let tools = try await client.listTools().tools
+        guard let requires = tools.first?._meta?["io.scopegate/requires"] else {
+            Issue.record("no published requirement on `\(tools.first?.name ?? "-")`")
+            return
+        }
+        guard case .object(let entry) = requires, case .object(let actions)? = entry["actions"] else {
+            Issue.record("not an entry with actions: \(requires)")
+            return
+        }
+        #expect(entry["v"] == .int(1))
+        #expect(actions["read"] == .object(["requires": .array([.array([.string("read:files")])])]))
+        #expect(entry["when"] != nil)
+        await client.disconnect()
+        await server.stop()
+    }
+
     @Test func actionsCountForTheListing() async throws {
         let (client, server) = try await connected(scopes: ["read:files"], audit: AuditCollector())
         #expect(try await client.listTools().tools.map(\.name) == ["file_manager"])

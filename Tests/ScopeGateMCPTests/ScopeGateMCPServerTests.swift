@@ -81,7 +81,10 @@ import Testing
         let denied = try await running.post(toolCall("read_client", ["client_id": "1"]), scope: climate)
         #expect(denied.status == 403)
         #expect(denied.challenge?.contains("error=\"insufficient_scope\"") == true)
-        #expect(denied.challenge?.contains("scope=\"mcp:tools:climate mcp:data:client-info:read\"") == true)
+        #expect(denied.challenge?.contains("scope=\"mcp:data:client-info:read\"") == true)
+        // Over HTTP the refusal carries what the proxy sends: the request's id and the structured data.
+        #expect(denied.body.contains("\"reason\":\"missing_scope\""))
+        #expect(denied.body.contains("\"required\":[\"mcp:data:client-info:read\"]"))
         #expect(!denied.body.contains("ran read_client"))
 
         let list = try await running.post(

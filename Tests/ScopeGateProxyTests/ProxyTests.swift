@@ -137,6 +137,9 @@ struct Upstream: HTTPResponder {
             #expect(status == 200)
             #expect(body.contains(#""resource":"https://mcp.example.com/mcp""#))
             #expect(try await get(port, "/other").0 == 404)
+            // The public requirements document is opt-in (`resource.publish_requirements`): not linked, not served.
+            #expect(!body.contains("requirements_uri"))
+            #expect(try await get(port, "/.well-known/scopegate-requirements/mcp").0 == 404)
         }
     }
 
@@ -172,6 +175,7 @@ struct Upstream: HTTPResponder {
             #expect(json.body.contains("read_file"))
             #expect(!json.body.contains("secret"))
             #expect(!json.body.contains("write_file"))
+            #expect(json.body.contains(#""_meta":{"io.scopegate/requires":{"#))
             let sse = try await post(port, Self.list, token: "reader", headers: [("Accept", "text/event-stream")])
             #expect(sse.status == 200)
             #expect(sse.headers.contains { $0.0 == "x-accel-buffering" && $0.1 == "no" })

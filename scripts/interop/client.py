@@ -116,11 +116,14 @@ async def main():
     check(r.status_code == 403, "read_client with mcp:tools:climate → 403", r.status_code)
     p = challenge_params(r.headers.get("www-authenticate"))
     check(p.get("error") == "insufficient_scope", "403 error is insufficient_scope", p)
-    check(p.get("scope") == "mcp:tools:climate mcp:data:client-info:read", "403 scope is granted + missing", p)
+    check(p.get("scope") == "mcp:data:client-info:read", "403 scope is what read_client needs", p)
     check(p.get("resource_metadata") == metadata_url, "403 names the metadata URL", p)
+    denial = r.json()
+    check(denial.get("id") == 2 and denial["error"]["data"]["reason"] == "missing_scope",
+          "403 body is the request's JSON-RPC error with structured data", denial)
 
-    # Step-up: a new token for the challenged scopes, then success.
-    stepped = token(p["scope"])
+    # Step-up: a new token for what was held plus the challenged scopes (2026-07-28: the client accumulates).
+    stepped = token(" ".join(["mcp:tools:climate"] + p["scope"].split()))
 
     async def step_up(session, init):
         result = await session.call_tool("read_client", {"client_id": "c-1"})

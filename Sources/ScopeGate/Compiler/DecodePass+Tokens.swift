@@ -22,6 +22,8 @@ extension DecodePass {
                     wrongType(value, expected: "`auto` or a list of scopes", what: "`resource.scopes_supported`")
                 }
             case "documentation": config.documentation = string(value, what: "`resource.documentation`")
+            case "publish_requirements":
+                config.publishRequirements = bool(value, what: "`resource.publish_requirements`") ?? false
             default: break
             }
         }

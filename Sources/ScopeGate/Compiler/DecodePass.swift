@@ -24,7 +24,9 @@ struct DecodePass {
         "version", "resource", "tokens", "scopes", "tools", "methods", "resources", "prompts",
         "clients", "audit", "include", "mode",
     ]
-    static let resourceKeys = ["id", "authorization_servers", "scopes_supported", "documentation"]
+    static let resourceKeys = [
+        "id", "authorization_servers", "scopes_supported", "documentation", "publish_requirements",
+    ]
     static let tokensKeys = ["issuers", "leeway_seconds", "scope_claims", "require_typ"]
     static let issuerKeys = [
         "issuer", "jwks_uri", "algorithms", "audiences", "scope_claims", "roles", "strip_prefixes",

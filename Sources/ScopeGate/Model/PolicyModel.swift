@@ -294,6 +294,9 @@ public struct ResourceConfig: Sendable, Hashable {
     public var location: SourceLocation
     /// The concrete `scopes_supported` list (auto resolved by the analyse pass).
     public var resolvedScopesSupported: [String] = []
+    /// `publish_requirements: true`: serve every tool's requirements before any token, linked from the Protected
+    /// Resource Metadata (off by default: the document names every tool).
+    public var publishRequirements = false
 }
 
 /// `audit:`.

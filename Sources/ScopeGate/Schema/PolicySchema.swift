@@ -145,7 +145,8 @@ public enum PolicySchema {
                 "id": { "type": "string", "description": "Canonical resource URI = expected token audience." },
                 "authorization_servers": { "$ref": "#/definitions/stringList" },
                 "scopes_supported": { "anyOf": [ { "const": "auto" }, { "type": "array", "items": { "type": "string" } } ] },
-                "documentation": { "type": "string" }
+                "documentation": { "type": "string" },
+                "publish_requirements": { "type": "boolean", "description": "Serve every tool's requirements before any token." }
               }
             },
             "tokens": {

@@ -16,7 +16,7 @@ import ScopeGateTokens
 /// switch await authorizer.authenticate(authorization: request.header("Authorization")) {
 /// case .authenticated(let caller):
 ///     let outcome = authorizer.decide(Call(method: "tools/call", name: "read_client"), caller: caller)
-///     if !outcome.decision.allowed { print(authorizer.insufficientScopeChallenge(for: [outcome], caller: caller)) }
+///     if !outcome.decision.allowed { print("needs", outcome.missing) }
 /// case .missing, .invalid:
 ///     print(authorizer.unauthorizedChallenge(for: nil, error: nil))
 /// }
@@ -28,9 +28,10 @@ public final class MCPAuthorizer: Sendable {
     public let configuration: ScopeGateMCPConfiguration
     let cache: VerifiedTokenCache<Caller>
     let metrics: ScopeGateMetrics
+    /// Audit events (to ``ScopeGateMCPConfiguration/auditLogger`` and `auditSink`) and decision metrics.
+    let reporter: DecisionReporter
     let fetcher: MeteredFetcher
     private let verifierState = LockedValue<VerifierEntry?>(nil)
-    private let leastPrivilege = LockedValue<[LeastPrivilegeKey: [String]]>([:])
     /// Token exchangers by issuer, rebuilt when the tokens settings change (see MCPAuthorizer+Downstream.swift).
     let exchangers: TokenExchangers
 
@@ -40,18 +41,25 @@ public final class MCPAuthorizer: Sendable {
         let verifier: TokenVerifier
     }
 
-    struct LeastPrivilegeKey: Hashable {
-        let stamp: UInt64
-        let rule: Int
-        let action: String?
-    }
-
     /// Creates an authorizer over `store`.
     public init(store: PolicyStore, configuration: ScopeGateMCPConfiguration = .init()) {
         self.store = store
         self.configuration = configuration
         self.cache = VerifiedTokenCache(capacity: configuration.tokenCacheCapacity, clock: configuration.clock)
-        self.metrics = ScopeGateMetrics()
+        let metrics = ScopeGateMetrics()
+        self.metrics = metrics
+        let logger = configuration.auditLogger
+        let extra = configuration.auditSink
+        let clock = configuration.clock
+        // Building an event re-explains the decision: skip it when nobody listens.
+        var sink: (@Sendable (AuditEvent) -> Void)?
+        if extra != nil || logger.logLevel <= .info {
+            sink = { event in
+                logger.info("\(event.json)")
+                extra?(event)
+            }
+        }
+        self.reporter = DecisionReporter(audit: nil, sink: sink, metrics: metrics, now: { clock.now() })
         self.fetcher = MeteredFetcher(base: configuration.fetcher, metrics: metrics)
         self.exchangers = TokenExchangers(
             limits: configuration.exchangeLimits, fetcher: fetcher, clock: configuration.clock,
@@ -193,29 +201,11 @@ public final class MCPAuthorizer: Sendable {
         guard configuration.auditSink != nil || configuration.auditLogger.logLevel <= .info else { return }
         let policy = snapshot.policy
         let record = policy.record(
-            for: decision, call: call, grant: caller.grant, style: configuration.challengeScope,
-            policyVersion: snapshot.version)
+            for: decision, call: call, grant: caller.grant, style: .grantedPlusMissing, policyVersion: snapshot.version)
         let event = AuditEvent(
             decision: decision, record: record, call: call, grant: caller.grant, policy: policy,
             policyVersion: snapshot.version, time: configuration.clock.now(),
             clientID: caller.clientID, subject: caller.subject, tokenID: caller.tokenID)
-        configuration.auditLogger.info("\(event.json)")
-        configuration.auditSink?(event)
-    }
-
-    /// Audits a refused token as an `invalid_token` decision (no grant, never the token).
-    func auditInvalidToken(_ call: Call?, error: TokenError?, snapshot: PolicySnapshot) {
-        let policy = snapshot.policy
-        let call = call ?? Call(method: "")
-        let empty = policy.grant([])
-        let decision = Decision.invalidToken(error.map { $0.code.id } ?? "missing token")
-        metrics.decided(decision, nanoseconds: 0)
-        let event = AuditEvent(
-            time: configuration.clock.now(), clientID: nil, subject: nil, tokenID: nil,
-            method: call.method, tool: call.name.isEmpty ? nil : call.name, action: nil,
-            arguments: call.arguments.mapValues { _ in .string("[redacted]") }, granted: empty.granted,
-            allowed: false, reason: "invalid_token",
-            required: [], missing: [], rule: nil, policyVersion: snapshot.version)
         configuration.auditLogger.info("\(event.json)")
         configuration.auditSink?(event)
     }
@@ -228,51 +218,7 @@ public final class MCPAuthorizer: Sendable {
     public func unauthorizedChallenge(for call: Call?, error: TokenError?, snapshot: PolicySnapshot? = nil) -> String {
         let snapshot = snapshot ?? store.current
         return BearerChallenge.unauthorized(
-            scopesSupported: snapshot.policy.model.resource?.resolvedScopesSupported ?? [],
-            toolScopes: call.map { toolLeastPrivilege($0, policy: snapshot.policy) } ?? [],
-            error: error, metadataURL: resourceMetadataURL(snapshot))
-    }
-
-    /// The `WWW-Authenticate` of a 403 `insufficient_scope` for denied outcomes (their missing scopes unioned).
-    public func insufficientScopeChallenge(for outcomes: [Outcome], caller: Caller, snapshot: PolicySnapshot? = nil)
-        -> String
-    {
-        let snapshot = snapshot ?? store.current
-        var scopes: [String] = []
-        if configuration.challengeScope == .grantedPlusMissing {
-            for s in caller.resolved(against: snapshot.policy).grant.recognized where !scopes.contains(s) {
-                scopes.append(s)
-            }
-        }
-        var names: [String] = []
-        for outcome in outcomes where outcome.decision.reason == .missingScope {
-            for s in outcome.missing where !scopes.contains(s) { scopes.append(s) }
-            let name = outcome.call.name.isEmpty ? outcome.call.method : outcome.call.name
-            if !names.contains(name) { names.append(name) }
-        }
-        return BearerChallenge.insufficientScope(
-            scopes: scopes, subjects: names, metadataURL: resourceMetadataURL(snapshot))
-    }
-
-    /// The least-privilege scopes for a known tool call (cached per policy version, rule and action).
-    func toolLeastPrivilege(_ call: Call, policy: CompiledPolicy) -> [String] {
-        guard call.method == "tools/call", let index = policy.toolRuleIndex(for: call.name) else { return [] }
-        let rule = policy.model.tools[index]
-        var action: String?
-        if let argument = rule.actionArgument, case .string(let a)? = call.arguments[argument],
-            rule.actions?.contains(where: { $0.name == a }) == true
-        {
-            action = a
-        }
-        let key = LeastPrivilegeKey(stamp: policy.stamp, rule: index, action: action)
-        if let known = leastPrivilege.withLock({ $0[key] }) { return known }
-        let selection = ToolSelection(tool: call.name, actions: action.map { [$0] })
-        let scopes = (try? LeastPrivilegeSolver(policy: policy).minimal(for: [selection]))?.scopes ?? []
-        leastPrivilege.withLock { table in
-            if table.count > 4096 { table.removeAll() }
-            table[key] = scopes
-        }
-        return scopes
+            policy: snapshot.policy, call: call, error: error, metadataURL: resourceMetadataURL(snapshot))
     }
 
     // MARK: tools/list

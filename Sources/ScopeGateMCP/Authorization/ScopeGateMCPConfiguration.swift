@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ScopeGate
+import ScopeGateRequestAuthorization
 import ScopeGateTokens
 
 /// How ``MCPAuthorizer`` verifies tokens, decides, and reports. Every field has a safe default.
@@ -8,7 +9,7 @@ import ScopeGateTokens
 /// ```swift
 /// var configuration = ScopeGateMCPConfiguration()
 /// configuration.resource = ProcessInfo.processInfo.environment["MCP_RESOURCE"]
-/// configuration.challengeScope = .missingOnly
+/// configuration.challengeScope = .grantedPlusMissing
 /// let authorizer = try MCPAuthorizer(policyPath: "policies/climate.yaml", configuration: configuration)
 /// ```
 public struct ScopeGateMCPConfiguration: Sendable {
@@ -19,8 +20,15 @@ public struct ScopeGateMCPConfiguration: Sendable {
     public var authorizationServers: [String]?
     /// Replaces the policy's `tokens:` section (e.g. to point the example at a local IdP). Nil: use the policy's.
     public var tokens: TokensConfig?
-    /// The `scope` of a 403: granted plus missing (default; clients that replace scopes still converge) or missing only.
-    public var challengeScope: ChallengeScope = .grantedPlusMissing
+    /// The `scope` of a 403: the scopes the refused operation needs (default: 2026-07-28's rule, the same
+    /// challenge as `scopegate proxy`; clients union it with what they hold), or the granted scopes plus the
+    /// missing ones (`.grantedPlusMissing`, 2025-11-25's recommendation, for clients that replace their scopes
+    /// instead of adding). See ``ChallengeScopeStrategy``.
+    public var challengeScope: ChallengeScopeStrategy = .required
+    /// The protocol revisions served: those of the MCP Swift SDK (2025-03-26 to 2025-11-25). A request naming
+    /// another revision gets 400 with the supported list (JSON-RPC -32022), before any decision.
+    public var protocols = ProtocolSupport(
+        minimum: .march2025, known: [.march2025, .june2025, .november2025])
     /// Whether `tools/list` is filtered to the tools the caller may call (default on).
     public var filterToolsList: Bool = true
     /// Largest accepted request body (default 1 MiB); larger bodies get 413 before any parsing.

@@ -7,15 +7,19 @@ import ScopeGateTokens
 /// The asynchronous authorization layer in front of an MCP HTTP endpoint, framework-agnostic (it speaks the
 /// SDK's `HTTPRequest`/`HTTPResponse`; ``ScopeGateHTTPServer`` runs it on Hummingbird, tests call it directly).
 ///
-/// - `GET /.well-known/oauth-protected-resource[/<resource path>]`: Protected Resource Metadata (RFC 9728).
-/// - the MCP endpoint: the bearer token is verified (async, cached), then every JSON-RPC message of a `POST`
-///   body is decided; `GET`/`DELETE` need only a valid token. Allowed requests go to `forward` together with
-///   the ``Caller``; the token itself is never forwarded anywhere else (no token passthrough).
+/// - `GET /.well-known/oauth-protected-resource[/<resource path>]`: Protected Resource Metadata (RFC 9728); with
+///   `resource.publish_requirements`, the public requirements document it links
+///   (`/.well-known/scopegate-requirements[/<resource path>]`).
+/// - the MCP endpoint: the bearer token is verified (async, cached), then the request is authorized by the
+///   ``RequestAuthorizer`` that `scopegate proxy` and `scopegate authz` use (``MCPAuthorizer/requestAuthorizer(_:)``):
+///   every JSON-RPC message of a `POST` body is decided; `GET`/`DELETE` need only a valid token. Allowed
+///   requests go to `forward` together with the ``Caller``; the token itself is never forwarded anywhere else
+///   (no token passthrough).
 /// - `401` + `WWW-Authenticate: Bearer resource_metadata=…, scope=…` (+ `error="invalid_token"`) for a missing
-///   or refused token; `403` + `error="insufficient_scope"` with the scopes to step up to (a batch: any element
-///   denied → 403 with the union); `403` without a challenge when no scope can help (unknown tool, action or
-///   method); `400` for unparsable bodies and `Mcp-Method`/`Mcp-Name` hints that disagree with the body;
-///   `413` for bodies over the limit.
+///   or refused token; `403` + `error="insufficient_scope"` with the scopes the operation needs (a batch: any
+///   element denied → 403 with the union); `403` without a challenge when no scope can help (unknown tool,
+///   action or method); `400` for unparsable bodies, `Mcp-Method`/`Mcp-Name` hints that disagree with the body
+///   and protocol revisions the SDK does not speak; `413` for bodies over the limit.
 ///
 /// ```swift
 /// let gateway = MCPHTTPGateway(authorizer: authorizer) { request, caller in
@@ -91,99 +95,84 @@ public final class MCPHTTPGateway: Sendable {
         return paths
     }
 
-    /// Handles one HTTP request.
+    /// Handles one HTTP request. A refusal is answered in the SDK's `HTTPResponse`, which carries one JSON-RPC
+    /// error without `id` or `data`; ``GatewayResponder`` (``ScopeGateHTTPServer``) answers refusals with the
+    /// verdict's full body instead, as `scopegate proxy` does.
     public func handle(_ request: MCP.HTTPRequest) async -> MCP.HTTPResponse {
+        switch await answer(request) {
+        case .response(let response): return response
+        case .refused(let verdict): return Self.response(for: verdict)
+        }
+    }
+
+    /// What the gateway answers: the SDK-typed response (metadata, 404, the forwarded request's), or a refusal
+    /// by the request authorization.
+    enum Answer: Sendable {
+        case response(MCP.HTTPResponse)
+        case refused(AuthorizationVerdict)
+    }
+
+    func answer(_ request: MCP.HTTPRequest) async -> Answer {
         let snapshot = authorizer.store.current
         let configuration = authorizer.configuration
         let path = request.path ?? "/"
         let method = request.method.uppercased()
         let paths = paths(snapshot)
-        if paths.metadata.contains(path) {
+        let metadata = ProtectedResourceMetadata(
+            policy: snapshot.policy, resource: authorizer.resourceID(snapshot),
+            authorizationServers: configuration.authorizationServers)
+        let document: JSONValue? =
+            metadata.requirementsPaths(endpoint: paths.endpoint).contains(path)
+            ? PublishedRequirements.document(policy: snapshot.policy, resource: metadata.resource) : nil
+        if paths.metadata.contains(path) || document != nil {
             guard method == "GET" || method == "HEAD" else {
-                return .error(
-                    statusCode: 405, .invalidRequest("Method Not Allowed"), extraHeaders: ["Allow": "GET, HEAD"])
+                return .response(
+                    .error(statusCode: 405, .invalidRequest("Method Not Allowed"), extraHeaders: ["Allow": "GET, HEAD"])
+                )
             }
-            return .data(
-                Data(
-                    ProtectedResourceMetadata(
-                        policy: snapshot.policy, resource: authorizer.resourceID(snapshot),
-                        authorizationServers: configuration.authorizationServers
-                    ).json.utf8),
-                headers: [
-                    "Content-Type": "application/json", "Cache-Control": "max-age=300",
-                    "Access-Control-Allow-Origin": "*",
-                ])
+            // The Protected Resource Metadata, or the public requirements document it links (when the policy
+            // opts in with `resource.publish_requirements`).
+            return .response(
+                .data(
+                    Data((document?.jsonText ?? metadata.json).utf8),
+                    headers: [
+                        "Content-Type": "application/json", "Cache-Control": "max-age=300",
+                        "Access-Control-Allow-Origin": "*",
+                    ]))
         }
         guard path == paths.endpoint else {
-            return .error(statusCode: 404, .invalidRequest("Not Found"))
+            return .response(.error(statusCode: 404, .invalidRequest("Not Found")))
         }
-        if let body = request.body, body.count > configuration.maxBodyBytes {
-            return .error(
-                statusCode: 413, .invalidRequest("request body larger than \(configuration.maxBodyBytes) bytes"))
-        }
+        if let bypass { return .response(await forward(request, bypass)) }
 
-        if let bypass { return await forward(request, bypass) }
-        let caller: Caller
-        switch await authorizer.authenticate(authorization: request.header("Authorization"), snapshot: snapshot) {
-        case .authenticated(let c):
-            caller = c
-        case .missing:
-            return unauthorized(request, error: nil, snapshot: snapshot)
-        case .invalid(let error):
-            return unauthorized(request, error: error, snapshot: snapshot)
+        // An oversized body is refused (413) before any token work: no verification is spent on it.
+        let oversized = (request.body?.count ?? 0) > configuration.maxBodyBytes
+        let authentication: MCPAuthorizer.Authentication =
+            oversized
+            ? .missing
+            : await authorizer.authenticate(authorization: request.header("Authorization"), snapshot: snapshot)
+        let verdict = authorizer.authorize(
+            MCPHTTPRequest(
+                method: method, headers: MCPRequestHeaders(request.headers.map { ($0.key, $0.value) }),
+                body: request.body.map { Array($0) }),
+            authentication: authentication, snapshot: snapshot)
+        if verdict.allowed, case .authenticated(let caller) = authentication {
+            return .response(await forward(request, caller.resolved(against: snapshot.policy)))
         }
-
-        guard method == "POST" else { return await forward(request, caller) }
-        guard let body = request.body, !body.isEmpty else {
-            return .error(statusCode: 400, .parseError("empty request body"))
-        }
-        let calls: JSONRPCCalls
-        do throws(JSONRPCCalls.Failure) {
-            calls = try JSONRPCCalls.read(
-                body, maxDepth: configuration.maxJSONDepth, maxBatch: configuration.maxBatchSize)
-            try calls.checkHints(method: request.header("Mcp-Method"), name: request.header("Mcp-Name"))
-        } catch {
-            switch error.kind {
-            case .parse: return .error(statusCode: 400, .parseError(error.message))
-            case .invalid, .headerMismatch: return .error(statusCode: 400, .invalidRequest(error.message))
-            }
-        }
-
-        var denied: [MCPAuthorizer.Outcome] = []
-        for message in calls.messages {
-            guard let call = message.call else { continue }
-            let outcome = authorizer.decide(call, caller: caller, snapshot: snapshot)
-            if !outcome.decision.allowed { denied.append(outcome) }
-        }
-        if denied.isEmpty { return await forward(request, caller) }
-
-        if denied.allSatisfy({ $0.decision.reason == .missingScope }) {
-            let challenge = authorizer.insufficientScopeChallenge(for: denied, caller: caller, snapshot: snapshot)
-            let missing = Set(denied.flatMap(\.missing)).sorted()
-            return .error(
-                statusCode: 403,
-                .serverError(code: -32003, message: "insufficient_scope: missing " + missing.joined(separator: " ")),
-                extraHeaders: ["WWW-Authenticate": challenge])
-        }
-        // No scope can make these calls (unknown tool, action, resource, prompt or method): no step-up challenge.
-        let reasons = Set(denied.map(\.decision.reason.rawValue)).sorted().joined(separator: ", ")
-        return .error(statusCode: 403, .serverError(code: -32003, message: "forbidden: \(reasons)"))
+        return .refused(verdict)
     }
 
-    func unauthorized(_ request: MCP.HTTPRequest, error: TokenError?, snapshot: PolicySnapshot) -> MCP.HTTPResponse {
-        var call: Call?
-        if let body = request.body, body.count <= authorizer.configuration.maxBodyBytes,
-            let calls = try? JSONRPCCalls.read(body, maxDepth: authorizer.configuration.maxJSONDepth, maxBatch: 1),
-            !calls.isBatch
-        {
-            call = calls.messages.first?.call
-        }
-        authorizer.auditInvalidToken(call, error: error, snapshot: snapshot)
-        let challenge = authorizer.unauthorizedChallenge(for: call, error: error, snapshot: snapshot)
-        let message = error.map { "invalid_token: \($0.message)" } ?? "unauthorized: a bearer token is required"
+    /// The SDK response of a refusal: its status, its `WWW-Authenticate` and its first JSON-RPC error. The
+    /// SDK's `HTTPResponse` carries one error without `id` or `data`; `scopegate proxy` answers the same
+    /// verdict with every message's error and its `data` (`reason`, `missing`, `required`, `rule`).
+    static func response(for verdict: AuthorizationVerdict) -> MCP.HTTPResponse {
+        var headers: [String: String] = [:]
+        if let challenge = verdict.wwwAuthenticate { headers["WWW-Authenticate"] = challenge }
+        if verdict.status == 405 { headers["Allow"] = "POST" }
+        let error = verdict.error ?? JSONRPCError(code: ScopeGateErrorCode.forbidden, message: "forbidden")
         return .error(
-            statusCode: 401, .serverError(code: -32001, message: message),
-            extraHeaders: ["WWW-Authenticate": challenge])
+            statusCode: verdict.allowed ? 403 : verdict.status,
+            .serverError(code: error.code, message: error.message), extraHeaders: headers)
     }
 }
 

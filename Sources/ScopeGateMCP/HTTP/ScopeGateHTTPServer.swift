@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MCP
 import NIOCore
+import ScopeGateRequestAuthorization
 
 /// Serves an ``MCPHTTPGateway`` over HTTP/1.1 with Hummingbird: every request (the MCP endpoint and the
 /// Protected Resource Metadata paths) goes to the gateway; bodies over the gateway's limit get `413` without
@@ -38,7 +39,21 @@ public struct GatewayResponder: HTTPResponder {
         let body = buffer.readableBytes > 0 ? Data(buffer.readableBytesView) : nil
         let mcpRequest = MCP.HTTPRequest(
             method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
-        return Self.response(await gateway.handle(mcpRequest))
+        switch await gateway.answer(mcpRequest) {
+        case .response(let response): return Self.response(response)
+        case .refused(let verdict): return Self.response(verdict)
+        }
+    }
+
+    /// A refusal with the verdict's own body: every request's JSON-RPC error with its `id` and `data`.
+    static func response(_ verdict: AuthorizationVerdict) -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        if let challenge = verdict.wwwAuthenticate { fields[.wwwAuthenticate] = challenge }
+        if verdict.status == 405 { fields[.allow] = "POST" }
+        let body = verdict.body.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody()
+        // An allowed verdict is never a refusal; answer 403 rather than trust an impossible state.
+        return Response(status: .init(code: verdict.allowed ? 403 : verdict.status), headers: fields, body: body)
     }
 
     /// Converts the SDK's response into Hummingbird's (SSE streams are passed through chunk by chunk).

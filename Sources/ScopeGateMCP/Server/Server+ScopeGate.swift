@@ -130,8 +130,9 @@ extension Server {
             guard authorizer.configuration.filterToolsList else { return ListTools.Result(tools: tools) }
             guard let caller = await source.resolve(authorizer) else { return ListTools.Result(tools: []) }
             let snapshot = authorizer.store.current
-            return ListTools.Result(
-                tools: tools.filter { authorizer.mayCall(tool: $0.name, caller: caller, snapshot: snapshot) })
+            let kept = tools.filter { authorizer.mayCall(tool: $0.name, caller: caller, snapshot: snapshot) }
+            let entries = PublishedRequirements.entries(for: kept.map(\.name), in: snapshot.policy)
+            return ListTools.Result(tools: kept.map { $0.publishing(entries[$0.name]) })
         }
         return withMethodHandler(CallTool.self) { params in
             let viaHTTP = Server.currentHandlerContext?.httpContext != nil
@@ -203,7 +204,33 @@ extension Server {
     }
 }
 
+extension Tool {
+    /// The tool with its requirement under `_meta["io.scopegate/requires"]` (``PublishedRequirements``), so that a
+    /// client can plan the least token for the tools it means to call; other `_meta` members are kept.
+    func publishing(_ entry: JSONValue?) -> Tool {
+        guard let entry else { return self }
+        var tool = self
+        var meta = tool._meta ?? Metadata()
+        meta.fields[PublishedRequirements.metaKey] = entry.mcpValue
+        tool._meta = meta
+        return tool
+    }
+}
+
 extension JSONValue {
+    /// The MCP SDK value of a core JSON value (an integral number that fits `Int` as an integer).
+    var mcpValue: Value {
+        switch self {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .number(let n):
+            if let i = Int(n.description) { .int(i) } else { .double(Double(n.description) ?? 0) }
+        case .string(let s): .string(s)
+        case .array(let a): .array(a.map(\.mcpValue))
+        case .object(let o): .object(o.mapValues(\.mcpValue))
+        }
+    }
+
     /// The core's JSON value of an MCP SDK value (numbers as exact decimals; binary data as a string).
     public init(mcp value: Value) {
         switch value {

@@ -1,3 +1,5 @@
+import ScopeGate
+
 /// A compact JWS split and decoded, but not verified: header and claims parsed strictly, signature bytes kept.
 struct CompactJWS: Sendable {
     /// The decoded protected header.

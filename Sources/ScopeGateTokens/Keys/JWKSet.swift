@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import ScopeGate
 
 /// A parsed JSON Web Key Set (RFC 7517) holding public verification keys only.
 ///

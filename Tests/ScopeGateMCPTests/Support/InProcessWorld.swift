@@ -342,8 +342,12 @@ struct World: Sendable {
     let audit: AuditCollector
     let crm: RecordingCRM
 
-    /// `exchange`: whether the issuer has RFC 8693 settings (the example's `MCP_EXCHANGE_*`).
-    init(policyPath: String = climatePolicyPath, exchange: Bool = true) throws {
+    /// `exchange`: whether the issuer has RFC 8693 settings (the example's `MCP_EXCHANGE_*`); `challengeScope`:
+    /// the adapter's 403 `scope` strategy.
+    init(
+        policyPath: String = climatePolicyPath, exchange: Bool = true,
+        challengeScope: ChallengeScopeStrategy = .required
+    ) throws {
         let n = UUID().uuidString.prefix(8).lowercased()
         mcpHost = "mcp-\(n).test"
         resource = "https://\(mcpHost)/mcp"
@@ -375,6 +379,7 @@ struct World: Sendable {
             configuration.fetcher = fetcher
             configuration.auditSink = { audit.append($0) }
             configuration.environment = ["MCP_EXCHANGE_SECRET": TestAuthorizationServer.serverClientSecret]
+            configuration.challengeScope = challengeScope
         }
         let gateway = app.gateway
         HostRegistry.shared.register(mcpHost) { method, url, headers, body in

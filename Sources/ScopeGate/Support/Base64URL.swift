@@ -1,8 +1,14 @@
 /// Strict base64url (RFC 4648 §5) without padding, as JWS requires (RFC 7515 §2).
 ///
 /// Refuses padding, whitespace, the `+`/`/` alphabet, an impossible length, and non-zero trailing bits, so every
-/// byte string has exactly one accepted encoding (no signature-preserving token malleability).
-enum Base64URL {
+/// byte string has exactly one accepted encoding (no signature-preserving token malleability). The one base64url of
+/// the package: tokens (`ScopeGateTokens`) and signed policy bundles (`ScopeGateBundles`) use it.
+///
+/// ```swift
+/// Base64URL.encode(Array("hi".utf8))   // "aGk"
+/// Base64URL.decode("aGk=")              // nil: padding is refused
+/// ```
+package enum Base64URL {
     private static let table: [UInt8] = {
         var t = [UInt8](repeating: 0xFF, count: 256)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
@@ -11,7 +17,7 @@ enum Base64URL {
     }()
 
     /// Decodes, or returns `nil` when the input is not canonical unpadded base64url.
-    static func decode(_ input: some Collection<UInt8>) -> [UInt8]? {
+    package static func decode(_ input: some Collection<UInt8>) -> [UInt8]? {
         if let result = input.withContiguousStorageIfAvailable({ decode(buffer: $0) }) { return result }
         return Array(input).withUnsafeBufferPointer { decode(buffer: $0) }
     }
@@ -19,7 +25,7 @@ enum Base64URL {
     /// The decoder proper, over contiguous bytes: four characters at a time into three bytes, writing into the
     /// result's storage directly: a per-byte `append`, bounds checks and a lazily initialised table's `swift_once`
     /// would be a noticeable share of a whole token verification.
-    static func decode(buffer input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    package static func decode(buffer input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let count = input.count
         if count % 4 == 1 { return nil }
         let outCount = count / 4 * 3 + (count % 4 == 0 ? 0 : count % 4 - 1)
@@ -83,10 +89,10 @@ enum Base64URL {
     }
 
     /// Decodes a string.
-    static func decode(_ s: String) -> [UInt8]? { decode(Array(s.utf8)) }
+    package static func decode(_ s: String) -> [UInt8]? { decode(Array(s.utf8)) }
 
     /// Encodes without padding.
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count * 4 + 2) / 3)

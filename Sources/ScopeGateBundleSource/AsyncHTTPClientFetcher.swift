@@ -1,0 +1,38 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ScopeGateTokens
+
+/// ``HTTPFetcher`` over AsyncHTTPClient: the bundle source's downloads, on the client the proxy already uses
+/// (redirects followed, a fixed timeout, the body bounded by the request's `maxResponseBytes`).
+///
+/// ```swift
+/// let fetcher = AsyncHTTPClientFetcher(timeout: .seconds(10))
+/// let response = try await fetcher.fetch(HTTPRequest(url: url, maxResponseBytes: 8 << 20))
+/// ```
+public struct AsyncHTTPClientFetcher: HTTPFetcher {
+    let client: HTTPClient
+    /// The whole request's deadline, from connecting to the last body byte.
+    public let timeout: Duration
+
+    public init(client: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
+        self.client = client
+        self.timeout = timeout
+    }
+
+    /// Performs `request`; throws on transport failure, timeout, or a body over `maxResponseBytes`.
+    public func fetch(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
+        if !request.body.isEmpty { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
+        let response = try await client.execute(outgoing, timeout: .init(timeout))
+        let body = try await response.body.collect(upTo: request.maxResponseBytes)
+        var headers: [String: String] = [:]
+        for field in response.headers {
+            headers[field.name] = headers[field.name].map { "\($0), \(field.value)" } ?? field.value
+        }
+        return HTTPResponse(status: Int(response.status.code), headers: headers, body: Array(buffer: body))
+    }
+}

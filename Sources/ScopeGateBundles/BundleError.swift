@@ -1,0 +1,124 @@
+import ScopeGate
+
+/// Why a policy bundle could not be built, read, verified, signed or extracted.
+///
+/// Errors are values: ``Code`` is an open set of stable ids (`SGB01` … `SGB19`, listed in docs/bundles.md), so a
+/// new reason never breaks a client that switches over the ones it knows. ``message`` is lowercase, names in
+/// backticks, and never echoes more than a few sanitized characters of the bundle's own bytes.
+///
+/// ```swift
+/// do {
+///     let bundle = try PolicyBundle.open(bytes, key: key)
+///     print("revision", bundle.revision)
+/// } catch {
+///     metrics.increment(error.code.id)   // `SGB06` (a file's hash differs), `SGB10` (wrong key), …
+///     print(error)                       // `SGB06: file `tools.yaml` does not match its hash in the manifest`
+/// }
+/// ```
+public struct BundleError: Error, Sendable, CustomStringConvertible {
+    /// A stable reason identifier. Compare codes, not messages.
+    ///
+    /// ```swift
+    /// if error.code == .badSignature || error.code == .unsigned { alert("bundle not from our signer") }
+    /// ```
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The stable id, e.g. `SGB06`.
+        public let id: String
+        init(_ id: String) { self.id = id }
+        /// The stable id.
+        public var description: String { id }
+
+        /// Not a bundle: not a POSIX ustar archive, a bad header checksum, a truncated entry, trailing data.
+        public static let malformedArchive = Code("SGB01")
+        /// The archive is over a limit of ``BundleLimits`` (its size, an entry's size, the number of entries).
+        public static let tooLarge = Code("SGB02")
+        /// An entry that is not a plain file at a safe relative path: absolute, `..`, empty or `.` components,
+        /// control characters, links, directories, devices, extension headers.
+        public static let unsafeEntry = Code("SGB03")
+        /// Two entries of the archive have the same path.
+        public static let duplicateEntry = Code("SGB04")
+        /// `.manifest` is missing or is not a valid manifest (JSON shape, revision, root, file hashes).
+        public static let badManifest = Code("SGB05")
+        /// A file's bytes do not match the SHA-256 the manifest lists for it.
+        public static let hashMismatch = Code("SGB06")
+        /// The manifest lists a file the archive does not hold.
+        public static let missingFile = Code("SGB07")
+        /// The archive holds a file the manifest does not list.
+        public static let extraFile = Code("SGB08")
+        /// A verification key was given but the bundle carries no signature.
+        public static let unsigned = Code("SGB09")
+        /// No signature of the bundle verifies with the given key (a wrong key, or a changed signature).
+        public static let badSignature = Code("SGB10")
+        /// A signature verifies, but over different manifest bytes: the manifest was changed after signing.
+        public static let manifestChanged = Code("SGB11")
+        /// The signatures use an algorithm other than `EdDSA` (Ed25519) or `ES256` (P-256), `none` included, or
+        /// list `crit` extensions.
+        public static let unsupportedAlgorithm = Code("SGB12")
+        /// `.signatures.json` is not `{"signatures": ["<compact JWS>", …]}`, or a JWS in it is malformed.
+        public static let badSignatures = Code("SGB13")
+        /// A key is unreadable, not PEM, or not an Ed25519 or P-256 key of the expected kind (private/public).
+        public static let badKey = Code("SGB14")
+        /// The policy has errors; ``BundleError/diagnostics`` holds them.
+        public static let policyErrors = Code("SGB15")
+        /// A policy file (the root's `include:`s, or a file given to build) lies outside the root's directory.
+        public static let outsideRoot = Code("SGB16")
+        /// An input of `build` cannot be used: no root policy, an unreadable file, a path that is too long or
+        /// unsafe, a bad revision.
+        public static let badInput = Code("SGB17")
+        /// The bundle cannot be written out: the target directory is not empty, or a write failed.
+        public static let extractFailed = Code("SGB18")
+        /// The manifest's `format` is one this version does not read.
+        public static let unsupportedFormat = Code("SGB19")
+
+        /// Every code, in order (each has a row in docs/bundles.md; a test checks it).
+        static let all: [Code] = [
+            .malformedArchive, .tooLarge, .unsafeEntry, .duplicateEntry, .badManifest, .hashMismatch, .missingFile,
+            .extraFile, .unsigned, .badSignature, .manifestChanged, .unsupportedAlgorithm, .badSignatures, .badKey,
+            .policyErrors, .outsideRoot, .badInput, .extractFailed, .unsupportedFormat,
+        ]
+    }
+
+    /// The stable reason.
+    public let code: Code
+    /// A short, lowercase explanation.
+    public let message: String
+    /// What to do about it, when there is something to say.
+    public let help: String?
+    /// The policy's diagnostics, for ``Code/policyErrors`` (empty otherwise).
+    public let diagnostics: Diagnostics
+    /// The policy's source text by path, to render ``diagnostics`` with carets.
+    public let sources: [String: String]
+
+    init(
+        _ code: Code, _ message: String, help: String? = nil, diagnostics: Diagnostics = Diagnostics(),
+        sources: [String: String] = [:]
+    ) {
+        self.code = code
+        self.message = message
+        self.help = help
+        self.diagnostics = diagnostics
+        self.sources = sources
+    }
+
+    /// `code.id: message`.
+    public var description: String { "\(code.id): \(message)" }
+
+    /// Quotes untrusted text for a message: at most 60 printable ASCII characters, backquoted.
+    static func quote(_ text: some StringProtocol) -> String {
+        var out = "`"
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == 60 {
+                out += "…"
+                break
+            }
+            if scalar.value >= 0x20, scalar.value < 0x7F, scalar != "`" {
+                out.unicodeScalars.append(scalar)
+            } else {
+                out += "?"
+            }
+            count += 1
+        }
+        return out + "`"
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The loopback redirect listener of a native app (RFC 8252 §7.3): a TCP socket on `127.0.0.1` at a port the
+/// system picks, which takes the first request (a `/favicon.ico` aside), answers it with a short page, and hands
+/// back the URL it was sent to. The caller matches that URL against the redirect URI exactly.
+///
+/// ```swift
+/// let receiver = try LoopbackReceiver()
+/// defer { receiver.close() }
+/// let redirect = receiver.redirectURI                        // http://127.0.0.1:53124/callback
+/// let received = try await receiver.receive(timeout: 300)    // http://127.0.0.1:53124/callback?code=…&state=…
+/// ```
+public final class LoopbackReceiver: Sendable {
+    /// The port the system gave the listener.
+    public let port: UInt16
+    /// The path of the redirect URI.
+    public let path: String
+    let socket: Int32
+
+    /// Listens on `127.0.0.1` on an ephemeral port.
+    public init(path: String = "/callback") throws(ClientError) {
+        self.path = path
+        #if canImport(Glibc)
+            let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+            let fd = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw ClientError(.http, "cannot open the loopback redirect listener") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) }
+        }
+        guard bound == 0, listen(fd, 8) == 0 else {
+            _ = Self.closeSocket(fd)
+            throw ClientError(.http, "cannot listen on 127.0.0.1 for the redirect")
+        }
+        var actual = sockaddr_in()
+        var length = size
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        socket = fd
+        port = UInt16(bigEndian: actual.sin_port)
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    public var redirectURI: String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// Waits up to `timeout` seconds for the redirect and returns the URL it was sent to.
+    public func receive(timeout: TimeInterval) async throws(ClientError) -> String {
+        let fd = socket
+        let port = port
+        let result = await Blocking.run { () -> Result<String, ClientError> in
+            let deadline = Date().addingTimeInterval(timeout)
+            while true {
+                let remaining = deadline.timeIntervalSinceNow
+                guard remaining > 0 else {
+                    return .failure(
+                        ClientError(.timeout, "no redirect arrived on 127.0.0.1:\(port) within \(Int(timeout)) s"))
+                }
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&poller, 1, Int32(min(remaining, 1) * 1000))
+                guard ready > 0 else { continue }
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else { continue }
+                defer { _ = Self.closeSocket(client) }
+                guard let target = Self.requestTarget(client) else { continue }
+                if target.hasPrefix("/favicon.ico") {
+                    Self.answer(client, status: "404 Not Found", text: "")
+                    continue
+                }
+                Self.answer(
+                    client, status: "200 OK",
+                    text: "ScopeGate: the authorization response was received. You may close this window.\n")
+                return .success("http://127.0.0.1:\(port)\(target)")
+            }
+        }
+        return try result.get()
+    }
+
+    /// Stops listening.
+    public func close() { _ = Self.closeSocket(socket) }
+
+    static func closeSocket(_ fd: Int32) -> Int32 {
+        #if canImport(Glibc)
+            Glibc.close(fd)
+        #else
+            Darwin.close(fd)
+        #endif
+    }
+
+    /// The request target of the request line (`GET /callback?… HTTP/1.1`), reading at most 16 KiB of head.
+    static func requestTarget(_ fd: Int32) -> String? {
+        var head: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while head.count < 16 * 1024 {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 5000) > 0 else { return nil }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { break }
+            head += buffer[0..<n]
+            if head.contains(0x0A) { break }
+        }
+        guard let line = String(decoding: head, as: UTF8.self).split(separator: "\r\n").first
+        else { return nil }
+        let parts = line.split(separator: " ")
+        guard parts.count == 3, parts[0] == "GET", parts[1].hasPrefix("/") else { return nil }
+        return String(parts[1])
+    }
+
+    static func answer(_ fd: Int32, status: String, text: String) {
+        let body = Array(text.utf8)
+        let response =
+            Array(
+                ("HTTP/1.1 \(status)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.count)\r\n"
+                    + "Cache-Control: no-store\r\nConnection: close\r\n\r\n").utf8) + body
+        #if canImport(Glibc)
+            let flags = Int32(MSG_NOSIGNAL)
+        #else
+            let flags: Int32 = 0
+        #endif
+        _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, flags) }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import ScopeGate
+import ScopeGateClient
+import ScopeGateTokens
+import Testing
+
+@Suite struct PKCETests {
+    @Test func theRFC7636VectorAndFreshVerifiers() throws {
+        let pair = PKCE(verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+        #expect(pair.challenge == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+        let a = PKCE()
+        let b = PKCE()
+        #expect(a.verifier.count == 43)  // 32 bytes, base64url without padding
+        #expect(a.verifier != b.verifier)
+        try PKCE.check(method: "S256")
+        #expect(throws: ClientError.self) { try PKCE.check(method: "plain") }
+    }
+}
+
+@Suite struct StateTests {
+    @Test func aStateIsAcceptedOnceAndOnlyInTime() async throws {
+        let clock = TestClock()
+        let book = StateBook(lifetime: 60, clock: clock.function)
+        let state = await book.issue()
+        #expect(
+            Data(
+                base64Encoded: state.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+                    + "=")?.count == 32)
+        try await book.consume(state)
+        await #expect(throws: ClientError(.state, "the redirect's `state` was already used; refusing a replay")) {
+            try await book.consume(state)
+        }
+        await #expect(throws: ClientError.self) { try await book.consume("forged") }
+        await #expect(throws: ClientError.self) { try await book.consume(nil) }
+        let late = await book.issue()
+        clock.advance(61)
+        await #expect(throws: ClientError.self) { try await book.consume(late) }
+    }
+}
+
+@Suite struct RedirectURITests {
+    @Test(arguments: ["http://127.0.0.1:5000/callback", "https://app.example.com/cb", "http://[::1]:9/cb"])
+    func valid(uri: String) throws { try RedirectURI.validate(uri) }
+
+    @Test(arguments: [
+        "http://example.com/cb", "http://localhost:9/cb", "https://app.example.com/cb#x",
+        "https://user:pw@app.example.com/cb", "https://user@app.example.com/cb", "myapp:/cb", "not a url",
+    ])
+    func invalid(uri: String) {
+        #expect(throws: ClientError.self) { try RedirectURI.validate(uri) }
+    }
+
+    @Test func matchingIsExact() {
+        let sent = "http://127.0.0.1:5000/callback"
+        #expect(RedirectURI.matches(sent: sent, received: sent + "?code=x&state=y"))
+        #expect(!RedirectURI.matches(sent: sent, received: "http://127.0.0.1:5000/callbacK?code=x"))
+        #expect(!RedirectURI.matches(sent: sent, received: "http://127.0.0.1:5000/callback/?code=x"))
+    }
+}
+
+@Suite struct AuthorizationCodeFlowTests {
+    func flow() throws -> AuthorizationCodeFlow {
+        let server = try AuthorizationServerMetadata(
+            json: JSONParser().parse(
+                #"{"issuer":"https://as.test","token_endpoint":"https://as.test/token","authorization_endpoint":"https://as.test/authorize"}"#
+            ), expectedIssuer: "https://as.test")
+        let oauth = OAuthClient(
+            server: server, registration: ClientRegistration(clientID: "cli"), fetcher: FakeNetwork([]))
+        return AuthorizationCodeFlow(oauth: oauth, present: { _ in })
+    }
+
+    @Test func theRequestCarriesS256StateAndResource() async throws {
+        let flow = try flow()
+        let pkce = PKCE()
+        let request = try await flow.authorizationURL(
+            scopes: ["a", "b"], resource: "https://mcp.test/mcp", redirectURI: "http://127.0.0.1:5000/cb", pkce: pkce)
+        let text = request.url.absoluteString
+        #expect(text.hasPrefix("https://as.test/authorize?response_type=code&client_id=cli"))
+        #expect(text.contains("code_challenge=\(pkce.challenge)&code_challenge_method=S256"))
+        #expect(text.contains("resource=https%3A%2F%2Fmcp.test%2Fmcp"))
+        #expect(text.contains("scope=a%20b"))
+        #expect(text.contains("state=\(request.state)"))
+        #expect(!text.contains(pkce.verifier))
+        await #expect(throws: ClientError.self) {
+            _ = try await flow.authorizationURL(
+                scopes: [], resource: "r", redirectURI: "http://127.0.0.1:5000/cb", pkce: pkce, method: "plain")
+        }
+        await #expect(throws: ClientError.self) {
+            _ = try await flow.authorizationURL(
+                scopes: [], resource: "r", redirectURI: "http://evil.test/cb", pkce: pkce)
+        }
+    }
+
+    @Test func redirectsAreCheckedBeforeTheCodeIsRedeemed() async throws {
+        let flow = try flow()
+        let uri = "http://127.0.0.1:5000/cb"
+        let request = try await flow.authorizationURL(scopes: [], resource: "r", redirectURI: uri, pkce: PKCE())
+        await #expect(throws: ClientError.self) {  // one character off
+            _ = try await flow.redeemable("http://127.0.0.1:5000/cc?code=c&state=\(request.state)", for: request)
+        }
+        await #expect(throws: ClientError.self) {  // wrong state
+            _ = try await flow.redeemable("\(uri)?code=c&state=forged", for: request)
+        }
+        await #expect(throws: ClientError.self) {  // the server's error is reported
+            _ = try await flow.redeemable("\(uri)?error=access_denied&state=\(request.state)", for: request)
+        }
+        #expect(try await flow.redeemable("\(uri)?code=c%2B1&state=\(request.state)", for: request) == "c+1")
+        await #expect(throws: ClientError.self) {  // replayed
+            _ = try await flow.redeemable("\(uri)?code=c&state=\(request.state)", for: request)
+        }
+    }
+}
+
+@Suite struct LoopbackTests {
+    @Test func theRedirectArrivesOnAnEphemeralLoopbackPort() async throws {
+        let receiver = try LoopbackReceiver()
+        defer { receiver.close() }
+        #expect(receiver.port != 0)
+        #expect(receiver.redirectURI == "http://127.0.0.1:\(receiver.port)/callback")
+        // Generous bounds: in the full parallel suite on two cores the listener's task may start late (not a timing
+        // assertion: only a listener that never answers fails).
+        async let received = receiver.receive(timeout: 240)
+        guard let url = URL(string: receiver.redirectURI + "?code=abc&state=xyz") else { return }
+        let answer = try await URLSessionFetcher(timeout: 200).fetch(HTTPRequest(url: url, maxResponseBytes: 4096))
+        #expect(answer.status == 200)
+        #expect(try await received == receiver.redirectURI + "?code=abc&state=xyz")
+    }
+}
+
+@Suite struct CodeFlowEndToEndTests {
+    /// The flow with a fake authorization server: the "browser" follows the authorization URL's redirect URI with a
+    /// code, the token endpoint checks the verifier against the challenge, the redirect URI and `resource`.
+    @Test func theTokenArrivesOnTheLoopbackRedirect() async throws {
+        let challenge = Locked<String?>(nil)
+        let network = FakeNetwork([
+            { r in
+                guard r.url.absoluteString == "https://as.test/token" else { return nil }
+                let f = form(r)
+                let expected = challenge.withLock { $0 }
+                guard let verifier = f["code_verifier"], PKCE(verifier: verifier).challenge == expected,
+                    f["code"] == "the-code", f["redirect_uri"]?.hasPrefix("http://127.0.0.1:") == true,
+                    f["resource"] == "https://mcp.test/mcp", f["client_id"] == "cli"
+                else { return FakeNetwork.json(#"{"error":"invalid_grant"}"#, status: 400) }
+                return FakeNetwork.json(#"{"access_token":"AT","expires_in":300,"scope":"a"}"#)
+            }
+        ])
+        let server = try AuthorizationServerMetadata(
+            json: JSONParser().parse(
+                #"{"issuer":"https://as.test","token_endpoint":"https://as.test/token","authorization_endpoint":"https://as.test/authorize"}"#
+            ), expectedIssuer: "https://as.test")
+        let oauth = OAuthClient(server: server, registration: ClientRegistration(clientID: "cli"), fetcher: network)
+        let flow = AuthorizationCodeFlow(
+            oauth: oauth,
+            present: { url in
+                let query = URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? []
+                func value(_ name: String) -> String { query.first { $0.name == name }?.value ?? "" }
+                challenge.withLock { $0 = value("code_challenge") }
+                guard let back = URL(string: value("redirect_uri") + "?code=the-code&state=" + value("state")) else {
+                    return
+                }
+                Task {
+                    _ = try? await URLSessionFetcher(timeout: 200).fetch(
+                        HTTPRequest(url: back, maxResponseBytes: 4096))
+                }
+            })
+        let token = try await flow.run(scopes: ["a"], resource: "https://mcp.test/mcp")
+        #expect(token.accessToken == "AT")
+        #expect(token.scopes == ["a"])
+    }
+}
