@@ -15,7 +15,8 @@ import Foundation
 // Invariants (a violation aborts):
 //  - JSON: the output is the input unchanged, or JSON that the core parser reads; every tracked list result in
 //    it holds only entries the token may call (CompiledPolicy.decide on each entry, read here), in the
-//    upstream's order (a subsequence of the input's list), and every entry the token may call is kept; a body
+//    upstream's order (a subsequence of the input's list, compared without the requirement the filter publishes
+//    on each kept tool), and every entry the token may call is kept; a body
 //    that does not parse is never passed on (it may be an unread list);
 //  - SSE: the output does not depend on where the stream was cut; read back event by event (a reader written
 //    here, per the HTML event-stream grammar), every `message` event holding a tracked list result holds only
@@ -36,8 +37,19 @@ func trackedList(_ message: JSONValue) -> (member: String, items: [JSONValue])? 
     return (list.member, items)
 }
 
+/// An entry without the requirement the filter publishes on each kept tool (`_meta["io.scopegate/requires"]`,
+/// an empty `_meta` dropped), so that kept entries compare equal to the upstream's.
+func unannotated(_ item: JSONValue) -> JSONValue {
+    guard case .object(var object) = item, case .object(var meta)? = object["_meta"] else { return item }
+    meta["io.scopegate/requires"] = nil
+    object["_meta"] = meta.isEmpty ? nil : .object(meta)
+    return .object(object)
+}
+
 /// Checks the filtered list against the input list: a subsequence, only callable entries, no callable one lost.
 func checkList(_ out: [JSONValue], from input: [JSONValue]?, member: String, grant: Grant, context: String) {
+    let out = out.map(unannotated)
+    let input = input?.map(unannotated)
     var rest = input.map { ArraySlice($0) }
     for item in out {
         Fuzz.check(
