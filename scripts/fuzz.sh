@@ -7,7 +7,15 @@
 #
 # Targets: policy (YAML → compiler → grant/decide), jsonl (batch byte reader vs the JSONParser path / JSONParser),
 # differential (structure-aware: fuzzer bytes → random policy + grant + call; compiled matcher vs the naive
-# reference evaluator, any disagreement traps), jose (compact JWS / strict JSON / base64url token parsing).
+# reference evaluator, any disagreement traps), jose (compact JWS / strict JSON / base64url token parsing),
+# request (HTTP headers + JSON-RPC body → RequestAuthorizer, checked against CompiledPolicy.decide), response
+# (list results as JSON and as SSE cut anywhere → ListFilter / SSEListFilter).
+#
+# request and response compile Sources/ScopeGateRequestAuthorization/*.swift into the harness. That code imports
+# ScopeGateTokens, which needs jwt-kit and swift-crypto (BoringSSL) that swiftc alone cannot build: the script
+# builds a stand-in module `ScopeGateTokens` from the plain-Swift files it uses (TokenError, TokenClock,
+# VerifiedToken, ClaimValue, VerifiedTokenCache; no signature checking), and the harnesses resolve bearer tokens
+# through a fixed VerifiedTokenCache, as the proxy's TokenAuthenticator does on a cache hit.
 #
 # The core sources (Sources/ScopeGate/**/*.swift) are compiled once into .build-fuzz/core (module `ScopeGate`,
 # -enable-testing so harnesses may `@testable import` it) with coverage + ASan, against the system libyaml
@@ -18,13 +26,13 @@ export SWIFT_BACKTRACE=enable=no
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=${FUZZ_BUILD_DIR:-$ROOT/.build-fuzz}
-TARGETS="policy jsonl differential jose"
+TARGETS="policy jsonl differential jose request response"
 
 build_only=0
 case "${1:-}" in
   --list) echo "$TARGETS"; exit 0 ;;
   --build-only) build_only=1; shift ;;
-  ""|-h|--help) sed -n '2,15p' "$0"; exit 2 ;;
+  ""|-h|--help) sed -n '2,23p' "$0"; exit 2 ;;
 esac
 target=$1
 seconds=${2:-60}
@@ -53,6 +61,24 @@ if [ ! -f "$CORE_OUT/libScopeGate.a" ] || [ -n "$(find "$ROOT/Sources/ScopeGate"
   echo "== core built in $(( $(date +%s) - start )) s" >&2
 fi
 
+# --- request/response: the plain-Swift part of ScopeGateTokens as module `ScopeGateTokens` ------------------
+TOKENS_OUT=$OUT/tokens
+tokens_src=("$ROOT"/Sources/ScopeGateTokens/{Support/TokenError,Support/TokenClock,Verification/VerifiedToken,JOSE/ClaimValue,Cache/VerifiedTokenCache}.swift)
+links=()
+case "$target" in
+  request|response)
+    if [ ! -f "$TOKENS_OUT/libScopeGateTokens.a" ] \
+      || [ -n "$(find "${tokens_src[@]}" "$CORE_OUT/libScopeGate.a" -newer "$TOKENS_OUT/libScopeGateTokens.a" | head -1)" ]; then
+      echo "== building the ScopeGateTokens subset into $TOKENS_OUT" >&2
+      rm -rf "$TOKENS_OUT"; mkdir -p "$TOKENS_OUT"
+      timeout 1800 swiftc -parse-as-library -module-name ScopeGateTokens -package-name scopegate -O -enable-testing \
+        -sanitize=fuzzer,address -suppress-warnings -I "$CORE_OUT" -I "$ROOT/Sources/CLibYAML" \
+        -emit-module -emit-module-path "$TOKENS_OUT/ScopeGateTokens.swiftmodule" -emit-library -static \
+        -o "$TOKENS_OUT/libScopeGateTokens.a" "${tokens_src[@]}"
+    fi
+    links=(-I "$TOKENS_OUT" "$TOKENS_OUT/libScopeGateTokens.a") ;;
+esac
+
 # --- the target: a small module over the core --------------------------------------------------------------
 extra=()
 case "$target" in
@@ -61,15 +87,16 @@ case "$target" in
   differential) extra=("$ROOT"/Tests/ScopeGateTests/{ReferenceEvaluator,PolicyGenerator}.swift) ;;   # shared, not copied
   jose)         extra=("$ROOT"/Sources/ScopeGateTokens/JOSE/{CompactJWS,StrictJSON,ClaimValue}.swift
                        "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
+  request|response) extra=("$ROOT"/Sources/ScopeGateRequestAuthorization/*.swift "$ROOT"/Fuzz/gateway/*.swift) ;;   # the library, unchanged
 esac
 binary=$OUT/fuzz-$target
 mapfile -t harness < <(find "$ROOT/Fuzz/$target" "$ROOT/Fuzz/Common" -name '*.swift' | sort)
-if [ ! -x "$binary" ] || [ -n "$(find "${harness[@]}" "${extra[@]}" "$CORE_OUT/libScopeGate.a" "$0" -newer "$binary" | head -1)" ]; then
+if [ ! -x "$binary" ] || [ -n "$(find "${harness[@]}" "${extra[@]}" "$CORE_OUT/libScopeGate.a" "$0" ${links[@]:+"${links[@]:2}"} -newer "$binary" | head -1)" ]; then
   echo "== building $binary" >&2
   start=$(date +%s)
   timeout 1800 swiftc -parse-as-library -module-name "Fuzz_$target" -package-name scopegate -O -sanitize=fuzzer,address \
     -I "$CORE_OUT" -I "$ROOT/Sources/CLibYAML" \
-    "${extra[@]}" "${harness[@]}" "$CORE_OUT/libScopeGate.a" -lyaml -o "$binary" 2>&1 \
+    "${extra[@]}" "${harness[@]}" ${links[@]:+"${links[@]}"} "$CORE_OUT/libScopeGate.a" -lyaml -o "$binary" 2>&1 \
     | { grep -v "Cannot export local symbol '__asan" || true; } >&2   # gold's noise about ASan's own symbols
   echo "== built in $(( $(date +%s) - start )) s" >&2
 fi
@@ -83,6 +110,9 @@ mkdir -p "$work" "$crashes"
 dict=()
 [ -f "Fuzz/$target.dict" ] && dict=("-dict=$ROOT/Fuzz/$target.dict")
 log=$OUT/fuzz-$target.log
+# LeakSanitizer's known false positives (objects held through Swift's tagged enum payloads, e.g. a fixture
+# policy's `when:` expressions kept in a global): scripts/lsan/suppressions.txt, docs/reliability.md.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/scripts/lsan/suppressions.txt:print_suppressions=0}
 echo "== fuzzing $target for ${seconds}s (log: $log)" >&2
 set +e
 timeout $(( seconds + 120 )) "$binary" "$work" "$ROOT/Fuzz/corpus/$target" \

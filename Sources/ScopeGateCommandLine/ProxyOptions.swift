@@ -39,6 +39,19 @@ public struct ProxyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Forget a session unused this long.", valueName: "seconds"))
     public var sessionIdleTimeout: Int = 3600
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Give up on an upstream that has not started answering after this long (504).", valueName: "seconds"))
+    public var upstreamTimeout: Int = 300
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Close a client connection that sends nothing this long: idle between requests, or still sending its headers (slowloris). A response being streamed is never cut.",
+            valueName: "seconds"))
+    public var idleTimeout: Int = 60
+
     @Option(name: .long, help: ArgumentHelp("Listen address.", valueName: "host:port"))
     public var listen: String = "127.0.0.1:8080"
 
@@ -72,6 +85,9 @@ public struct ProxyOptions: ParsableArguments {
         }
         guard maxSessions > 0, sessionIdleTimeout > 0 else {
             throw ValidationError("--max-sessions and --session-idle-timeout must be positive")
+        }
+        guard upstreamTimeout > 0, idleTimeout > 0 else {
+            throw ValidationError("--upstream-timeout and --idle-timeout must be positive")
         }
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be host:port") }
     }

@@ -8,6 +8,10 @@ import NIOHTTP1
 /// except `Authorization` and hop-by-hop ones (``ProxyHeaders``), plus the upstream credential when there is
 /// one; the answer streams back as it arrives.
 ///
+/// `timeout` bounds the wait for the answer's head: an upstream that accepts the connection and never answers
+/// is given up after it (504, ``UpstreamFailure/Code-swift.struct/timeout``); one that cannot be reached is a
+/// 502. A body that has started streaming runs until the upstream ends it or the client goes away.
+///
 /// ```swift
 /// let upstream = HTTPUpstream(url: "http://127.0.0.1:9000/mcp", timeout: .seconds(300))
 /// ```
@@ -39,6 +43,9 @@ public struct HTTPUpstream: MCPUpstream {
             let response = try await client.execute(upstream, timeout: .init(timeout))
             return UpstreamResponse(
                 status: Int(response.status.code), headers: response.headers, body: .http(response.body))
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            logger.warning("upstream did not answer in time", metadata: ["timeout": "\(timeout)"])
+            throw UpstreamFailure(.timeout, "the upstream MCP server did not answer in time")
         } catch {
             logger.warning("upstream unreachable", metadata: ["error": "\(error)"])
             throw UpstreamFailure(.unreachable, "the upstream MCP server is unavailable")

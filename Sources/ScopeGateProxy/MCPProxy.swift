@@ -156,12 +156,14 @@ public final class MCPProxy: Sendable {
                 requests: verdict.listRequests)
             filter?.mode = settings.mode
         }
-        return await forward(request, body: buffer, filter: filter)
+        let requestIDs = verdict.decisions.compactMap { $0.call == nil ? nil : $0.id }
+        return await forward(request, body: buffer, filter: filter, requestIDs: requestIDs)
     }
 
     /// Sends the request upstream and streams the answer back: the session checked against the token's
-    /// principal (404 when it is another's or unknown, never forwarded), the upstream credential added.
-    func forward(_ request: Request, body: ByteBuffer, filter: ListFilter?) async -> Response {
+    /// principal (404 when it is another's or unknown, never forwarded), the upstream credential added. An
+    /// event stream the upstream breaks off ends with an error for each of `requestIDs` (``relayEvents``).
+    func forward(_ request: Request, body: ByteBuffer, filter: ListFilter?, requestIDs: [JSONValue]) async -> Response {
         let policy = store.current.policy
         let authorization = request.headers[.authorization]
         let sessionID = request.headers[ProxyHeaders.sessionID]
@@ -223,25 +225,25 @@ public final class MCPProxy: Sendable {
                 message: "the upstream answered a list request with a content type that cannot be filtered")
             return Self.json(502, failure.response(id: nil))
         }
+        if isStream {
+            let (metrics, logger) = (operations.metrics, logger)
+            return Response(
+                status: status, headers: fields,
+                body: ResponseBody { writer in
+                    let ended = try await Self.relayEvents(
+                        upstreamBody, filter: filter, requestIDs: requestIDs, to: &writer)
+                    if !ended {
+                        metrics.upstreamError(kind: "stream_broken")
+                        logger.warning("the upstream broke off a stream")
+                    }
+                    try await writer.finish(nil)
+                })
+        }
         guard let filter, rewrites else {
             return Response(
                 status: status, headers: fields,
                 body: ResponseBody { writer in
                     for try await chunk in upstreamBody { try await writer.write(chunk) }
-                    try await writer.finish(nil)
-                })
-        }
-        if isStream {
-            return Response(
-                status: status, headers: fields,
-                body: ResponseBody { writer in
-                    var sse = SSEListFilter(filter: filter)
-                    for try await chunk in upstreamBody {
-                        let out = sse.feed(chunk.readableBytesView)
-                        if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
-                    }
-                    let rest = sse.finish()
-                    if !rest.isEmpty { try await writer.write(ByteBuffer(bytes: rest)) }
                     try await writer.finish(nil)
                 })
         }

@@ -118,11 +118,12 @@ public struct UpstreamFailure: Error, Sendable, Hashable, CustomStringConvertibl
         init(_ id: String) { self.id = id }
         public var description: String { id }
 
-        /// The HTTP upstream could not be reached or did not answer in time.
+        /// The HTTP upstream could not be reached (refused, reset, DNS, TLS).
         public static let unreachable = Code("upstream.unreachable")
         /// The stdio child could not be started, exited, or wrote something that is not JSON-RPC.
         public static let childFailed = Code("upstream.child_failed")
-        /// The stdio child did not answer within the upstream timeout.
+        /// The upstream (an HTTP server's answer head, a stdio child's answer) did not come within the upstream
+        /// timeout.
         public static let timeout = Code("upstream.timeout")
     }
 

@@ -19,7 +19,8 @@ public struct ProxyConfiguration: Sendable {
     public var authorization: AuthorizationSettings
     /// The canonical resource URI (audience, `resource` of the metadata); default: the policy's `resource.id`.
     public var resource: String?
-    /// The longest an upstream exchange may take, streams included.
+    /// The longest the upstream may take to answer: an HTTP server's response head, a stdio child's answer (504
+    /// past it). An HTTP response already streaming is not cut.
     public var upstreamTimeout: Duration
     /// A stdio MCP server to start and bridge instead of `upstream` (argv: the program, then its arguments).
     public var upstreamCommand: [String]?

@@ -27,10 +27,17 @@ public struct SSEListFilter: Sendable {
         return out
     }
 
-    /// Returns the rest at the end of the stream.
+    /// Returns the rest at the end of the stream. An unfinished event that holds a tracked list result is
+    /// filtered like a complete one (the grammar discards it, but a lenient client would read it).
     public mutating func finish() -> [UInt8] {
         var out: [UInt8] = []
-        for piece in splitter.finish() { emit(piece, to: &out) }
+        for piece in splitter.finish() {
+            if case .raw(let bytes) = piece, filter.isActive, let filtered = rewrite(bytes) {
+                out += filtered
+            } else {
+                emit(piece, to: &out)
+            }
+        }
         return out
     }
 

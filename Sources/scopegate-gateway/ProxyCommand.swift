@@ -18,7 +18,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let policy = services.policy
         var configuration = ProxyConfiguration(
             upstream: options.upstream ?? "", endpointPath: options.endpoint, authorization: services.settings,
-            resource: options.gateway.resource)
+            resource: options.gateway.resource, upstreamTimeout: .seconds(options.upstreamTimeout))
         configuration.upstreamCommand = try options.upstreamArguments()
         configuration.sessionCapacity = options.maxSessions
         configuration.sessionIdleTimeout = TimeInterval(options.sessionIdleTimeout)
@@ -44,8 +44,11 @@ struct ProxyCommand: AsyncParsableCommand {
             store: services.store, configuration: configuration, authenticate: tokens.credential,
             identify: tokens.verified, operations: operations)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
+        // The idle timeout also bounds how long a client may take to send its request head: Hummingbird counts
+        // activity in whole request parts, so a head trickled in byte by byte is closed like an idle connection.
         let app = Application(
             responder: ProxyResponder(proxy: proxy),
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8080),
                 serverName: "scopegate"))

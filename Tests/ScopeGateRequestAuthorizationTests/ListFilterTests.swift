@@ -168,6 +168,21 @@ import Testing
         #expect(open.feed(bytes) + open.finish() == bytes)
     }
 
+    /// A stream that ends inside a list result (no blank line after it) is not passed on unfiltered: the
+    /// event-stream grammar discards an unfinished event, but a lenient client would read it. Found by the
+    /// `response` fuzz target.
+    @Test func aListResultLeftUnfinishedAtTheEndIsFiltered() {
+        let unfinished = "data: " + ListFilterTests.toolsResult
+        for cut in [0, 10, unfinished.utf8.count] {
+            let out = String(decoding: run(Array(unfinished.utf8), cuts: [cut]), as: UTF8.self)
+            #expect(!out.contains("secret"))
+            #expect(!out.contains("write_file"))
+            #expect(out.contains("read_file"))
+        }
+        // Anything else unfinished at the end still passes byte for byte.
+        #expect(run(Array("data: {\"jsonrpc\":\"2.0\"".utf8), cuts: [3]) == Array("data: {\"jsonrpc\":\"2.0\"".utf8))
+    }
+
     @Test func theSplitterKeepsEveryByte() {
         var splitter = SSEEventSplitter()
         let input = Array("a: 1\r\n\r\n\n\rb: 2\r\rtail".utf8)

@@ -1,0 +1,47 @@
+import Hummingbird
+import NIOCore
+import ScopeGate
+import ScopeGateRequestAuthorization
+
+extension MCPProxy {
+    /// Relays an upstream `text/event-stream` answer to the client as it arrives, list results filtered when
+    /// `filter` is given. Returns false when the upstream broke off (killed, connection reset): the stream is
+    /// then ended with one JSON-RPC error event (-32004) per request of the body, so that a client waiting for
+    /// its answer gets an error it can read instead of a stream that just stops. An event the filter still
+    /// holds is dropped (it may be an unfiltered list result); one already passed on in part is closed first.
+    /// An error writing to the client (it went away) is thrown.
+    static func relayEvents(
+        _ body: UpstreamBody, filter: ListFilter?, requestIDs: [JSONValue], to writer: inout any ResponseBodyWriter
+    ) async throws -> Bool {
+        var sse = filter.map { SSEListFilter(filter: $0) }
+        var iterator = body.makeAsyncIterator()
+        while true {
+            let next: ByteBuffer?
+            do { next = try await iterator.next() } catch {
+                try await writer.write(ByteBuffer(bytes: brokenStream(requestIDs)))
+                return false
+            }
+            guard let chunk = next else { break }
+            if let out = sse?.feed(chunk.readableBytesView) {
+                if !out.isEmpty { try await writer.write(ByteBuffer(bytes: out)) }
+            } else {
+                try await writer.write(chunk)
+            }
+        }
+        if let rest = sse?.finish(), !rest.isEmpty { try await writer.write(ByteBuffer(bytes: rest)) }
+        return true
+    }
+
+    /// The end of a stream the upstream broke off: a blank line (ends an event passed on in part; harmless
+    /// between events), then an error response for each request id (one with id null when there is none).
+    static func brokenStream(_ ids: [JSONValue]) -> [UInt8] {
+        let error = JSONRPCError(
+            code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream broke off the stream before its answer"
+        )
+        var text = "\n\n"
+        for id in ids.isEmpty ? [JSONValue.null] : ids {
+            text += "event: message\ndata: " + String(decoding: error.response(id: id), as: UTF8.self) + "\n\n"
+        }
+        return Array(text.utf8)
+    }
+}
