@@ -32,6 +32,9 @@ for arg in "$@"; do
 done
 
 need_tools curl python3
+if ! python3 -c 'import cryptography' 2>/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+  timeout 300 apt-get update -qq && timeout 600 apt-get install -y -qq python3-cryptography >/dev/null || true
+fi
 python3 -c 'import cryptography' 2>/dev/null || die "python3 needs the cryptography package (apt-get install python3-cryptography)"
 
 # 5,000 idle client sockets plus the proxy's side of each: raise the descriptor limit for both.

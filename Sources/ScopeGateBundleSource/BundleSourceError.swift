@@ -1,3 +1,5 @@
+import ScopeGate
+
 /// Why a bundle policy source could not start, or why one bundle was not put in force.
 ///
 /// Errors are values: ``Code`` is an open set of stable ids (`bundle_source.no_policy`, …); ``message`` is
@@ -13,25 +15,7 @@
 /// ```
 public struct BundleSourceError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A stable reason identifier. Compare codes, not messages.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        /// The stable id, e.g. `bundle_source.no_policy`.
-        public let id: String
-        init(_ id: String) { self.id = id }
-        public var description: String { id }
-
-        /// At start: the bundle could not be fetched (or was refused) and the cache holds no usable bundle.
-        public static let noPolicy = Code("bundle_source.no_policy")
-        /// The bundle server could not be reached, answered another status than 200 or 304, or sent too much.
-        public static let fetchFailed = Code("bundle_source.fetch_failed")
-        /// The bundle was refused: not a bundle, a tampered file, a bad or missing signature, a wrong key.
-        public static let verificationFailed = Code("bundle_source.verification_failed")
-        /// The bundle's files could not be written out to compile them.
-        public static let extractFailed = Code("bundle_source.extract_failed")
-        /// The bundle's policy has errors.
-        public static let compileFailed = Code("bundle_source.compile_failed")
-        /// The cache directory or file could not be written.
-        public static let cacheUnwritable = Code("bundle_source.cache_unwritable")
-    }
+    public typealias Code = ErrorCode<BundleSourceError>
 
     public let code: Code
     /// What went wrong, lowercase, naming files and URLs in backticks.
@@ -43,4 +27,19 @@ public struct BundleSourceError: Error, Sendable, Hashable, CustomStringConverti
     }
 
     public var description: String { "\(code.id): \(message)" }
+}
+
+extension ErrorCode where Owner == BundleSourceError {
+    /// At start: the bundle could not be fetched (or was refused) and the cache holds no usable bundle.
+    public static let noPolicy = Self("bundle_source.no_policy")
+    /// The bundle server could not be reached, answered another status than 200 or 304, or sent too much.
+    public static let fetchFailed = Self("bundle_source.fetch_failed")
+    /// The bundle was refused: not a bundle, a tampered file, a bad or missing signature, a wrong key.
+    public static let verificationFailed = Self("bundle_source.verification_failed")
+    /// The bundle's files could not be written out to compile them.
+    public static let extractFailed = Self("bundle_source.extract_failed")
+    /// The bundle's policy has errors.
+    public static let compileFailed = Self("bundle_source.compile_failed")
+    /// The cache directory or file could not be written.
+    public static let cacheUnwritable = Self("bundle_source.cache_unwritable")
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import ScopeGate
 
 /// Where an ``MCPProxy`` sends what it has authorized: a Streamable HTTP server (``HTTPUpstream``) or a stdio
 /// server bridged to HTTP (``StdioUpstream``). The proxy authorizes, binds sessions, adds the upstream
@@ -112,20 +113,7 @@ public enum UpstreamBody: AsyncSequence, Sendable {
 /// ```
 public struct UpstreamFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// A stable code.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        /// The stable id, e.g. `upstream.unreachable`.
-        public let id: String
-        init(_ id: String) { self.id = id }
-        public var description: String { id }
-
-        /// The HTTP upstream could not be reached (refused, reset, DNS, TLS).
-        public static let unreachable = Code("upstream.unreachable")
-        /// The stdio child could not be started, exited, or wrote something that is not JSON-RPC.
-        public static let childFailed = Code("upstream.child_failed")
-        /// The upstream (an HTTP server's answer head, a stdio child's answer) did not come within the upstream
-        /// timeout.
-        public static let timeout = Code("upstream.timeout")
-    }
+    public typealias Code = ErrorCode<UpstreamFailure>
 
     public let code: Code
     /// Lowercase, safe to show to the client (no token, no secret).
@@ -137,4 +125,14 @@ public struct UpstreamFailure: Error, Sendable, Hashable, CustomStringConvertibl
     }
 
     public var description: String { "\(code.id): \(message)" }
+}
+
+extension ErrorCode where Owner == UpstreamFailure {
+    /// The HTTP upstream could not be reached (refused, reset, DNS, TLS).
+    public static let unreachable = Self("upstream.unreachable")
+    /// The stdio child could not be started, exited, or wrote something that is not JSON-RPC.
+    public static let childFailed = Self("upstream.child_failed")
+    /// The upstream (an HTTP server's answer head, a stdio child's answer) did not come within the upstream
+    /// timeout.
+    public static let timeout = Self("upstream.timeout")
 }

@@ -1,3 +1,5 @@
+import ScopeGate
+
 /// Why an RFC 8693 token exchange did not produce a downstream token.
 ///
 /// Errors are values: ``Code`` is an open set of stable string ids (`exchange.invalid_target`, …). ``message`` is
@@ -17,33 +19,7 @@ public struct TokenExchangeError: Error, Sendable, Hashable, CustomStringConvert
     /// ```swift
     /// if error.code == .unavailable { … }                          // the authorization server is down: retry later
     /// ```
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        /// The stable id, e.g. `exchange.invalid_target`.
-        public let id: String
-        init(_ id: String) { self.id = id }
-        /// The stable id.
-        public var description: String { id }
-
-        /// No exchange settings for the issuer, or the client secret's environment variable is not set.
-        public static let notConfigured = Code("exchange.not_configured")
-        /// No caller token to exchange (e.g. a stdio caller without one).
-        public static let noSubjectToken = Code("exchange.no_subject_token")
-        /// The authorization server refused the audience or resource (`invalid_target`, RFC 8693 §2.2.2).
-        public static let invalidTarget = Code("exchange.invalid_target")
-        /// The authorization server refused the requested scopes (`invalid_scope`).
-        public static let invalidScope = Code("exchange.invalid_scope")
-        /// The authorization server did not accept this server's client credentials (`invalid_client`).
-        public static let invalidClient = Code("exchange.invalid_client")
-        /// The authorization server refused the caller's token as `subject_token` (`invalid_grant`).
-        public static let invalidGrant = Code("exchange.invalid_grant")
-        /// Any other OAuth error (`invalid_request`, `unauthorized_client`, `unsupported_grant_type`, …).
-        public static let rejected = Code("exchange.rejected")
-        /// The token endpoint could not be reached, timed out, or answered 5xx/429: fail closed, retry later.
-        public static let unavailable = Code("exchange.unavailable")
-        /// A 200 answer that is not a usable RFC 8693 response (not strict JSON, no `access_token`,
-        /// no `issued_token_type`, a `token_type` other than `Bearer`, …).
-        public static let invalidResponse = Code("exchange.invalid_response")
-    }
+    public typealias Code = ErrorCode<TokenExchangeError>
 
     /// The stable reason.
     public let code: Code
@@ -60,4 +36,26 @@ public struct TokenExchangeError: Error, Sendable, Hashable, CustomStringConvert
 
     /// `code.id: message`.
     public var description: String { "\(code.id): \(message)" }
+}
+
+extension ErrorCode where Owner == TokenExchangeError {
+    /// No exchange settings for the issuer, or the client secret's environment variable is not set.
+    public static let notConfigured = Self("exchange.not_configured")
+    /// No caller token to exchange (e.g. a stdio caller without one).
+    public static let noSubjectToken = Self("exchange.no_subject_token")
+    /// The authorization server refused the audience or resource (`invalid_target`, RFC 8693 §2.2.2).
+    public static let invalidTarget = Self("exchange.invalid_target")
+    /// The authorization server refused the requested scopes (`invalid_scope`).
+    public static let invalidScope = Self("exchange.invalid_scope")
+    /// The authorization server did not accept this server's client credentials (`invalid_client`).
+    public static let invalidClient = Self("exchange.invalid_client")
+    /// The authorization server refused the caller's token as `subject_token` (`invalid_grant`).
+    public static let invalidGrant = Self("exchange.invalid_grant")
+    /// Any other OAuth error (`invalid_request`, `unauthorized_client`, `unsupported_grant_type`, …).
+    public static let rejected = Self("exchange.rejected")
+    /// The token endpoint could not be reached, timed out, or answered 5xx/429: fail closed, retry later.
+    public static let unavailable = Self("exchange.unavailable")
+    /// A 200 answer that is not a usable RFC 8693 response (not strict JSON, no `access_token`,
+    /// no `issued_token_type`, a `token_type` other than `Bearer`, …).
+    public static let invalidResponse = Self("exchange.invalid_response")
 }

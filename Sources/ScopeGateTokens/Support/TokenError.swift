@@ -1,3 +1,5 @@
+import ScopeGate
+
 /// Why a bearer token was refused (or why it could not be checked).
 ///
 /// Errors are values: ``Code`` is an open set of stable string ids (`token.expired`, `token.unknown_kid`, …)
@@ -19,66 +21,7 @@ public struct TokenError: Error, Sendable, Hashable, CustomStringConvertible {
     /// ```swift
     /// if error.code == .expired || error.code == .notYetValid { … }  // a clock problem rather than a forged token
     /// ```
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        /// The stable id, e.g. `token.expired`.
-        public let id: String
-        init(_ id: String) { self.id = id }
-        /// The stable id.
-        public var description: String { id }
-
-        /// The token is longer than the configured limit (checked before any parsing).
-        public static let tooLarge = Code("token.too_large")
-        /// Not a compact JWS (three base64url segments), bad base64url, or a header/payload that is not a JSON object.
-        public static let malformed = Code("token.malformed")
-        /// A JSON object in the header or payload repeats a key.
-        public static let duplicateKey = Code("token.duplicate_key")
-        /// The header or payload nests deeper than the configured limit.
-        public static let tooDeep = Code("token.too_deep")
-        /// `alg: none` (an unsigned token).
-        public static let algNone = Code("token.alg_none")
-        /// The header `alg` is not in the issuer's allow-list.
-        public static let algNotAllowed = Code("token.alg_not_allowed")
-        /// The header `alg` does not fit the selected key (its `alg`, `kty` or curve).
-        public static let algKeyMismatch = Code("token.alg_key_mismatch")
-        /// The header lists `crit` extensions; none are understood, so the token is refused (RFC 7515 §4.1.11).
-        public static let critUnsupported = Code("token.crit_unsupported")
-        /// The header carries its own key or key location (`jwk`, `jku`, `x5u`, `x5c`); never used, never fetched.
-        public static let headerKeyRefused = Code("token.header_key_refused")
-        /// The header `typ` is not the required one (e.g. `at+jwt`, RFC 9068).
-        public static let typMismatch = Code("token.typ_mismatch")
-        /// The header has no `kid` but the issuer's key set has more than one key.
-        public static let kidRequired = Code("token.kid_required")
-        /// No key with the header's `kid` (even after one rate-limited refresh); never falls back to another key.
-        public static let unknownKid = Code("token.unknown_kid")
-        /// The signature does not verify with the selected key.
-        public static let badSignature = Code("token.bad_signature")
-        /// `iss` is missing or not exactly one of the configured issuers.
-        public static let issuerUntrusted = Code("token.issuer_untrusted")
-        /// No `aud` claim.
-        public static let audienceMissing = Code("token.audience_missing")
-        /// `aud` does not contain an accepted audience.
-        public static let audienceMismatch = Code("token.audience_mismatch")
-        /// `exp` is in the past (beyond the leeway).
-        public static let expired = Code("token.expired")
-        /// `nbf` is in the future (beyond the leeway).
-        public static let notYetValid = Code("token.not_yet_valid")
-        /// `iat` is in the future (beyond the leeway).
-        public static let issuedInFuture = Code("token.issued_in_future")
-        /// A required claim (`exp`) is absent.
-        public static let claimMissing = Code("token.claim_missing")
-        /// A registered claim has the wrong JSON type (e.g. `exp` not a number, `scope` not a string).
-        public static let claimInvalid = Code("token.claim_invalid")
-        /// The token is bound to a key (`cnf`, DPoP / mTLS); proof-of-possession checking is not configured.
-        public static let dpopUnsupported = Code("token.dpop_unsupported")
-        /// Introspection (RFC 7662) answered `active: false`.
-        public static let inactive = Code("token.inactive")
-        /// An opaque (non-JWT) token, but no issuer has introspection configured.
-        public static let opaqueUnsupported = Code("token.opaque_unsupported")
-        /// The issuer's keys could not be obtained (never fetched successfully, or stale beyond the maximum): fail closed.
-        public static let keysUnavailable = Code("token.keys_unavailable")
-        /// The introspection endpoint could not be used (network, HTTP status, missing secret, bad response): fail closed.
-        public static let introspectionFailed = Code("token.introspection_failed")
-    }
+    public typealias Code = ErrorCode<TokenError>
 
     /// The stable reason.
     public let code: Code
@@ -115,4 +58,59 @@ public struct TokenError: Error, Sendable, Hashable, CustomStringConvertible {
         }
         return out + "`"
     }
+}
+
+extension ErrorCode where Owner == TokenError {
+    /// The token is longer than the configured limit (checked before any parsing).
+    public static let tooLarge = Self("token.too_large")
+    /// Not a compact JWS (three base64url segments), bad base64url, or a header/payload that is not a JSON object.
+    public static let malformed = Self("token.malformed")
+    /// A JSON object in the header or payload repeats a key.
+    public static let duplicateKey = Self("token.duplicate_key")
+    /// The header or payload nests deeper than the configured limit.
+    public static let tooDeep = Self("token.too_deep")
+    /// `alg: none` (an unsigned token).
+    public static let algNone = Self("token.alg_none")
+    /// The header `alg` is not in the issuer's allow-list.
+    public static let algNotAllowed = Self("token.alg_not_allowed")
+    /// The header `alg` does not fit the selected key (its `alg`, `kty` or curve).
+    public static let algKeyMismatch = Self("token.alg_key_mismatch")
+    /// The header lists `crit` extensions; none are understood, so the token is refused (RFC 7515 §4.1.11).
+    public static let critUnsupported = Self("token.crit_unsupported")
+    /// The header carries its own key or key location (`jwk`, `jku`, `x5u`, `x5c`); never used, never fetched.
+    public static let headerKeyRefused = Self("token.header_key_refused")
+    /// The header `typ` is not the required one (e.g. `at+jwt`, RFC 9068).
+    public static let typMismatch = Self("token.typ_mismatch")
+    /// The header has no `kid` but the issuer's key set has more than one key.
+    public static let kidRequired = Self("token.kid_required")
+    /// No key with the header's `kid` (even after one rate-limited refresh); never falls back to another key.
+    public static let unknownKid = Self("token.unknown_kid")
+    /// The signature does not verify with the selected key.
+    public static let badSignature = Self("token.bad_signature")
+    /// `iss` is missing or not exactly one of the configured issuers.
+    public static let issuerUntrusted = Self("token.issuer_untrusted")
+    /// No `aud` claim.
+    public static let audienceMissing = Self("token.audience_missing")
+    /// `aud` does not contain an accepted audience.
+    public static let audienceMismatch = Self("token.audience_mismatch")
+    /// `exp` is in the past (beyond the leeway).
+    public static let expired = Self("token.expired")
+    /// `nbf` is in the future (beyond the leeway).
+    public static let notYetValid = Self("token.not_yet_valid")
+    /// `iat` is in the future (beyond the leeway).
+    public static let issuedInFuture = Self("token.issued_in_future")
+    /// A required claim (`exp`) is absent.
+    public static let claimMissing = Self("token.claim_missing")
+    /// A registered claim has the wrong JSON type (e.g. `exp` not a number, `scope` not a string).
+    public static let claimInvalid = Self("token.claim_invalid")
+    /// The token is bound to a key (`cnf`, DPoP / mTLS); proof-of-possession checking is not configured.
+    public static let dpopUnsupported = Self("token.dpop_unsupported")
+    /// Introspection (RFC 7662) answered `active: false`.
+    public static let inactive = Self("token.inactive")
+    /// An opaque (non-JWT) token, but no issuer has introspection configured.
+    public static let opaqueUnsupported = Self("token.opaque_unsupported")
+    /// The issuer's keys could not be obtained (never fetched successfully, or stale beyond the maximum): fail closed.
+    public static let keysUnavailable = Self("token.keys_unavailable")
+    /// The introspection endpoint could not be used (network, HTTP status, missing secret, bad response): fail closed.
+    public static let introspectionFailed = Self("token.introspection_failed")
 }
