@@ -57,8 +57,9 @@ public struct SSEListFilter: Sendable {
 
     /// The rewritten event, or nil to pass it on unchanged.
     func rewrite(_ event: [UInt8]) -> [UInt8]? {
+        // Every event's data is filtered, whatever its `event:` type: a client that reads other types (or a
+        // mangled `message`) must not see an unfiltered list either.
         let fields = SSEEventSplitter.fields(of: event)
-        guard fields.allSatisfy({ $0.name != "event" || $0.value == "message" }) else { return nil }
         let data = fields.filter { $0.name == "data" }.map(\.value)
         guard !data.isEmpty else { return nil }
         let text = data.joined(separator: "\n")

@@ -183,6 +183,21 @@ import Testing
         #expect(run(Array("data: {\"jsonrpc\":\"2.0\"".utf8), cuts: [3]) == Array("data: {\"jsonrpc\":\"2.0\"".utf8))
     }
 
+    @Test func aListResultUnderAnotherEventTypeIsFilteredToo() {
+        // Found by the `response` fuzz target: an event whose `event:` line is not `message` was passed on as is.
+        for type in ["messacret", "update", ""] {
+            let event = "event: \(type)\ndata: " + ListFilterTests.toolsResult + "\n\n"
+            let out = String(decoding: run(Array(event.utf8), cuts: [7]), as: UTF8.self)
+            #expect(!out.contains("secret"))
+            #expect(!out.contains("write_file"))
+            #expect(out.contains("read_file"))
+        }
+        // Unreadable data that may be a list result, under any type, is refused.
+        let mangled =
+            "event: other\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"secret\"},{\"nameject\"}}]}}\n\n"
+        #expect(!String(decoding: run(Array(mangled.utf8), cuts: [11]), as: UTF8.self).contains("secret"))
+    }
+
     @Test func theSplitterKeepsEveryByte() {
         var splitter = SSEEventSplitter()
         let input = Array("a: 1\r\n\r\n\n\rb: 2\r\rtail".utf8)
