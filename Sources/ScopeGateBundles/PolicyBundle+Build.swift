@@ -75,15 +75,10 @@ extension PolicyBundle {
 
     /// The root policy file for `path`: the file itself, or a directory's `policy.yaml` / `policy.yml`.
     static func rootPolicy(_ path: String) throws(BundleError) -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw BundleError(.badInput, "no such file or directory `\(path)`")
         }
-        guard isDirectory.boolValue else { return path }
-        for name in ["policy.yaml", "policy.yml"] {
-            let candidate = (path as NSString).appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-        }
+        if let root = PolicyPath.rootFile(of: path) { return root }
         throw BundleError(
             .badInput, "the directory `\(path)` has no `policy.yaml` or `policy.yml`",
             help: "name the root policy file first: `scopegate bundle build DIR/root.yaml DIR -o NAME.bundle`")

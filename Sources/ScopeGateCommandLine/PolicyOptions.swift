@@ -8,7 +8,9 @@ import ScopeGate
 /// let policy = try policyOptions.load()
 /// ```
 public struct PolicyOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The policy file (YAML).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The policy file (YAML), or a directory holding it as policy.yaml.", valueName: "path"))
     public var policy: String
 
     public init() {}

@@ -20,36 +20,52 @@ public final class PolicyReloader: Sendable {
     let interval: Duration
     let logger: Logger
     let metrics: ScopeGateMetrics
+    let now: @Sendable () -> Date
     let onSIGHUP: @Sendable () -> Void
     private let fingerprints = LockedValue<[String: Fingerprint]>([:])
     private let hangup = LockedValue<HangupSignal?>(nil)
 
     struct Fingerprint: Equatable {
+        /// The file the name leads to once links are followed.
+        var target: String
         var modified: Date
         var size: UInt64
         var hash: UInt64
     }
 
+    /// The policy's revision in `scopegate_policy_info`: its content hash, as a bundle's revision is by default.
+    static func revision(_ snapshot: PolicySnapshot) -> String { snapshot.policy.model.contentHash }
+
     /// - Parameters:
-    ///   - path: the root policy file the store was loaded from.
+    ///   - path: the root policy file the store was loaded from, or its directory (``PolicyPath``).
     ///   - interval: how often modification times are polled (default 2 s).
+    ///   - metrics: where reloads go, and the series a bundle source also reports (`scopegate_policy_info`, the
+    ///     last activation time, `scopegate_policy_activation_failures_total{cause="compile"}`), so the fleet's
+    ///     dashboards and alerts read a file source the same way.
+    ///   - now: the clock of the activation time.
     ///   - onSIGHUP: also run on `SIGHUP`, after the reload (e.g. reopen the audit log after rotation).
     public init(
         store: PolicyStore, path: String, interval: Duration = .seconds(2),
         logger: Logger = Logger(label: "scopegate.reload"), metrics: ScopeGateMetrics = .init(),
-        onSIGHUP: @escaping @Sendable () -> Void = {}
+        now: @escaping @Sendable () -> Date = Date.init, onSIGHUP: @escaping @Sendable () -> Void = {}
     ) {
         self.store = store
         self.path = path
         self.interval = interval
         self.logger = logger
         self.metrics = metrics
+        self.now = now
         self.onSIGHUP = onSIGHUP
         fingerprints.withLock { $0 = Self.fingerprints(of: self.watchedFiles(), previous: [:]) }
+        metrics.reloaded(swapped: true, by: 0)
+        metrics.reloaded(swapped: false, by: 0)
+        metrics.activationFailed(.compile, by: 0)
+        metrics.policyActivated(revision: Self.revision(store.current), previous: nil, time: now())
     }
 
+    /// The root file (a directory's `policy.yaml`, see ``PolicyPath``) and every file the policy in force loaded.
     func watchedFiles() -> [String] {
-        var files = [path]
+        var files = [PolicyPath.rootFile(of: path) ?? path]
         for f in store.current.policy.model.files where !files.contains(f) { files.append(f) }
         return files
     }
@@ -57,10 +73,12 @@ public final class PolicyReloader: Sendable {
     /// Reloads now (`reason` is logged). Returns the store's outcome.
     @discardableResult
     public func reload(reason: String) -> ReloadOutcome {
+        let previous = Self.revision(store.current)
         let outcome = store.reload(path: path)
         switch outcome {
         case .swapped(let snapshot, let warnings):
             metrics.reloaded(swapped: true)
+            metrics.policyActivated(revision: Self.revision(snapshot), previous: previous, time: now())
             logger.notice(
                 "policy reloaded",
                 metadata: [
@@ -69,6 +87,7 @@ public final class PolicyReloader: Sendable {
                 ])
         case .rejected(let diagnostics, _):
             metrics.reloaded(swapped: false)
+            metrics.activationFailed(.compile)
             logger.error(
                 "policy reload rejected; the previous policy stays in force",
                 metadata: ["reason": "\(reason)", "policy_version": "\(store.current.version)"])
@@ -111,21 +130,24 @@ public final class PolicyReloader: Sendable {
         }
     }
 
-    /// Stat every file; hash contents only when the modification time or size moved.
+    /// Stat every file; hash contents only when the modification time or size moved. Links are followed: a
+    /// policy mounted from a Kubernetes ConfigMap is a link into a `..data` link that the kubelet re-points at each
+    /// update, and the links themselves never change.
     static func fingerprints(of files: [String], previous: [String: Fingerprint]) -> [String: Fingerprint] {
         var out: [String: Fingerprint] = [:]
-        for file in files {
+        for name in files {
+            let file = URL(fileURLWithPath: name).resolvingSymlinksInPath().path
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
                 let modified = attributes[.modificationDate] as? Date
             else { continue }
             let size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
-            if let old = previous[file], old.modified == modified, old.size == size {
-                out[file] = old
+            if let old = previous[name], old.target == file, old.modified == modified, old.size == size {
+                out[name] = old
                 continue
             }
             guard let data = FileManager.default.contents(atPath: file) else { continue }
             let hash = FNV1a.hash(data)
-            out[file] = Fingerprint(modified: modified, size: size, hash: hash)
+            out[name] = Fingerprint(target: file, modified: modified, size: size, hash: hash)
         }
         return out
     }

@@ -22,10 +22,12 @@ import ScopeGateTokens
 /// - `scopegate_audit_events_dropped_total`: audit events dropped because the writer fell too far behind;
 /// - `scopegate_bundle_fetches_total{result="200|304|error"}`: polls of a bundle URL (`error`: no answer, an
 ///   answer that could not be read, or any other status);
-/// - `scopegate_policy_info{revision}` (gauge, 1): the revision of the bundle in force, one series at a time;
-/// - `scopegate_policy_last_activation_timestamp_seconds` (gauge): when a bundle was last put in force (Unix time);
-/// - `scopegate_policy_activation_failures_total{cause="fetch|verify|extract|compile|persist"}`: bundles that
-///   were not put in force, by the step that failed (`persist`: put in force, but not saved to the cache).
+/// - `scopegate_policy_info{revision}` (gauge, 1): the revision in force (a bundle's; a file's or directory's
+///   content hash), one series at a time;
+/// - `scopegate_policy_last_activation_timestamp_seconds` (gauge): when a policy was last put in force (Unix time);
+/// - `scopegate_policy_activation_failures_total{cause="fetch|verify|extract|compile|persist"}`: policies that
+///   were not put in force, by the step that failed (`persist`: a bundle put in force, but not saved to the
+///   cache; a file source has only `compile`).
 ///
 /// No label ever carries a value the client chooses (a tool name, a token): label values come from fixed sets.
 ///
@@ -97,11 +99,12 @@ public struct ScopeGateMetrics: Sendable {
             .increment()
     }
 
-    public func reloaded(swapped: Bool) {
+    /// A reload of the policy (`by: 0` creates the series).
+    public func reloaded(swapped: Bool, by count: Int = 1) {
         Counter(
             label: "scopegate_policy_reloads_total", dimensions: [("result", swapped ? "swapped" : "rejected")],
             factory: factory
-        ).increment()
+        ).increment(by: count)
     }
 
     /// The `result` label of `scopegate_bundle_fetches_total`.
@@ -134,8 +137,8 @@ public struct ScopeGateMetrics: Sendable {
             .increment()
     }
 
-    /// A bundle revision was put in force at `time`; the series of `previous` (the revision it replaced) is
-    /// removed, so `scopegate_policy_info` has one series.
+    /// A policy revision (a bundle's, or a file's content hash) was put in force at `time`; the series of
+    /// `previous` (the revision it replaced) is removed, so `scopegate_policy_info` has one series.
     public func policyActivated(revision: String, previous: String?, time: Date) {
         if let previous, previous != revision {
             Gauge(label: "scopegate_policy_info", dimensions: [("revision", previous)], factory: factory).destroy()
@@ -154,20 +157,15 @@ public struct ScopeGateMetrics: Sendable {
             )
             .increment(by: 0)
         }
-        for cause in ActivationFailure.allCases {
-            Counter(
-                label: "scopegate_policy_activation_failures_total", dimensions: [("cause", cause.rawValue)],
-                factory: factory
-            ).increment(by: 0)
-        }
+        for cause in ActivationFailure.allCases { activationFailed(cause, by: 0) }
     }
 
-    /// A bundle that was not put in force (or, for `persist`, not saved).
-    public func activationFailed(_ cause: ActivationFailure) {
+    /// A policy that was not put in force (or, for `persist`, a bundle not saved); `by: 0` creates the series.
+    public func activationFailed(_ cause: ActivationFailure, by count: Int = 1) {
         Counter(
             label: "scopegate_policy_activation_failures_total", dimensions: [("cause", cause.rawValue)],
             factory: factory
-        ).increment()
+        ).increment(by: count)
     }
 
     public func auditDropped(_ count: Int) {

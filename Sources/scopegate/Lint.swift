@@ -16,7 +16,7 @@ struct Lint: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case human, json, sarif, github }
 
-    @Argument(help: ArgumentHelp("Policy files to check.", valueName: "file"))
+    @Argument(help: ArgumentHelp("Policy files (or directories holding policy.yaml) to check.", valueName: "path"))
     var files: [String]
 
     @Option(name: .long, help: "Output format: human, json, sarif or github.")

@@ -225,6 +225,27 @@ func sample(_ exposition: String, _ series: String) -> Double? {
         let text = String(decoding: prometheus.exposition(), as: UTF8.self)
         #expect(sample(text, #"scopegate_policy_reloads_total{result="swapped"}"#) == 1)
         #expect(sample(text, #"scopegate_policy_reloads_total{result="rejected"}"#) == 1)
+        #expect(sample(text, #"scopegate_policy_activation_failures_total{cause="compile"}"#) == 1)
+        // One revision series: the swapped-in policy's content hash, the start's one removed.
+        let revision = store.current.policy.model.contentHash
+        #expect(sample(text, #"scopegate_policy_info{revision="\#(revision)"}"#) == 1)
+        #expect(text.components(separatedBy: "scopegate_policy_info{").count == 2)
+    }
+
+    @Test func aFileSourceReportsItsRevisionFromTheStart() throws {
+        let path = temporaryPath("policy.yaml")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try good.write(toFile: path, atomically: true, encoding: .utf8)
+        let store = try PolicyStore(path: path)
+        let prometheus = PrometheusMetrics()
+        _ = PolicyReloader(
+            store: store, path: path, metrics: prometheus.metrics, now: { Date(timeIntervalSince1970: 1_765_000_000) })
+        let text = String(decoding: prometheus.exposition(), as: UTF8.self)
+        let revision = store.current.policy.model.contentHash
+        #expect(sample(text, #"scopegate_policy_info{revision="\#(revision)"}"#) == 1)
+        #expect(sample(text, "scopegate_policy_last_activation_timestamp_seconds") == 1_765_000_000)
+        #expect(sample(text, #"scopegate_policy_activation_failures_total{cause="compile"}"#) == 0)
+        #expect(sample(text, #"scopegate_policy_reloads_total{result="rejected"}"#) == 0)
     }
 
     @Test func sighupReloadsAndRunsTheExtraAction() async throws {

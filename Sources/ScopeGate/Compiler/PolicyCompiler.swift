@@ -47,11 +47,21 @@ public struct PolicyCompiler: Sendable {
     /// Creates a compiler with the given load limits and environment.
     public init(options: LoadOptions = LoadOptions()) { self.options = options }
 
-    /// Loads and compiles the policy rooted at `path` (and everything it includes).
+    /// Loads and compiles the policy rooted at `path` (and everything it includes). `path` is the root file, or a
+    /// directory holding it as `policy.yaml` or `policy.yml` (``PolicyPath``).
     public func compile(path: String) -> CompileResult {
         var state = CompilerState(options: options)
+        guard let root = PolicyPath.rootFile(of: path) else {
+            state.diagnostics.append(
+                Diagnostic(
+                    .unreadableFile,
+                    "the directory `\(path)` has no `\(PolicyPath.rootFileNames.joined(separator: "` or `"))`",
+                    at: SourceLocation(file: path, line: 1, column: 1),
+                    help: "name the root policy file, or put it in the directory as `policy.yaml`"))
+            return state.run()
+        }
         let loader = PolicyLoader(options: options)
-        state.loadTree(rootPath: path) { path, from, diagnostics in
+        state.loadTree(rootPath: root) { path, from, diagnostics in
             loader.read(path: path, includedFrom: from, diagnostics: &diagnostics)
         }
         return state.run()

@@ -47,7 +47,8 @@ public final class PolicyStore: Sendable {
         self.state = LockedValue((PolicySnapshot(policy: initial, version: "\(initial.model.contentHash)-1"), 1))
     }
 
-    /// Compiles `path` and creates a store, or throws every diagnostic.
+    /// Compiles `path` (the root policy file, or a directory holding it as `policy.yaml`; see ``PolicyPath``) and
+    /// creates a store, or throws every diagnostic.
     public convenience init(path: String, compiler: PolicyCompiler = PolicyCompiler()) throws(PolicyError) {
         let result = compiler.compile(path: path)
         self.init(initial: try result.compiled(), compiler: compiler)
