@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         // ScopeGateProxy: the client that forwards authorized requests to the upstream MCP server.
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        // scopegate-gateway: runs the `--metrics-listen` listener beside the main one (Hummingbird runs on it too).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The system libyaml (apt libyaml-dev, pkg-config yaml-0.1): the core's only YAML dependency.
@@ -165,6 +167,7 @@ let package = Package(
                 "ScopeGateBundles",
                 "ScopeGateBundleSource",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

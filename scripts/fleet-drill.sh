@@ -2,8 +2,9 @@
 # scripts/fleet-drill.sh — a fleet of three `scopegate authz` replicas fed by one signed bundle, all on 127.0.0.1
 # with free ports and bounded time. Debian's nginx balances the replicas and, as a second instance, serves the
 # bundle (static file: ETag and If-None-Match as any web server or CDN does them); Debian's Prometheus scrapes
-# every replica's /metrics each second; wrk sends a bounded load through the balancer. Tokens are RS256 JWTs
-# minted here with openssl and verified by the replicas from a JWKS file (--jwks), so no identity provider runs.
+# every replica's /metrics on its own --metrics-listen address each second; wrk sends a bounded load through the
+# balancer. Tokens are RS256 JWTs minted here with openssl and verified by the replicas from a JWKS file (--jwks),
+# so no identity provider runs.
 #
 # Steps and figures (docs/operations.md records a full run):
 #   1. publish revision r1, start the replicas (each with --bundle-cache), Prometheus sees r1 on all three;
@@ -49,6 +50,7 @@ fi
 
 LB=$(free_port) BUNDLES=$(free_port) PROM=$(free_port)
 REPLICA_PORTS=($(free_port) $(free_port) $(free_port))
+METRICS_PORTS=($(free_port) $(free_port) $(free_port))  # each replica's --metrics-listen, which Prometheus scrapes
 export DRILL_RESOURCE="http://127.0.0.1:$LB/mcp" DRILL_ISSUER="https://issuer.drill.invalid"
 mkdir -p "$WORK/www" "$WORK/keys" "$WORK/policy"
 chmod 755 "$WORK" "$WORK/www"  # nginx's workers (www-data) read the bundle; mktemp -d makes the directory 0700
@@ -118,18 +120,24 @@ curl -sf -o /dev/null "http://127.0.0.1:$BUNDLES/policy.bundle" || die "nginx do
 
 declare -A REPLICA_PID
 start_replica() { # INDEX
-  local i=$1 port=${REPLICA_PORTS[$1]}
+  local i=$1 port=${REPLICA_PORTS[$1]} metrics=${METRICS_PORTS[$1]}
   mkdir -p "$WORK/replica$i"
   "$SCOPEGATE" authz --bundle "http://127.0.0.1:$BUNDLES/policy.bundle" --bundle-key "$WORK/keys/bundle.pub.pem" \
     --bundle-poll "$POLL" --bundle-cache "$WORK/replica$i/cache" --jwks "$WORK/keys/jwks.json" \
-    --listen "127.0.0.1:$port" --path /authz --audit "$WORK/replica$i/audit.jsonl" >>"$WORK/replica$i.log" 2>&1 &
+    --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$metrics" --path /authz \
+    --audit "$WORK/replica$i/audit.jsonl" >>"$WORK/replica$i.log" 2>&1 &
   REPLICA_PID[$i]=$!
   PIDS+=($!)
   wait_port "$port" "$!" "$WORK/replica$i.log"
+  wait_port "$metrics" "${REPLICA_PID[$i]}" "$WORK/replica$i.log"
   [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz") == 200 ]] || die "replica $i not ready"
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics/readyz") == 200 ]] \
+    || die "replica $i: its metrics listener is not ready"
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics") == 404 ]] \
+    || die "replica $i serves /metrics on its main listener despite --metrics-listen"
 }
 for i in 0 1 2; do start_replica "$i"; done
-ok "3 replicas ready with r1 (each /readyz 200)"
+ok "3 replicas ready with r1 (each /readyz 200; /metrics only on each --metrics-listen address)"
 
 upstreams=""
 for port in "${REPLICA_PORTS[@]}"; do upstreams+="        server 127.0.0.1:$port max_fails=1 fail_timeout=10s;"$'\n'; done
@@ -148,7 +156,7 @@ $upstreams        keepalive 32;
         }
     }" "$LB"
 
-targets=$(printf '"127.0.0.1:%s",' "${REPLICA_PORTS[@]}")
+targets=$(printf '"127.0.0.1:%s",' "${METRICS_PORTS[@]}")
 cat >"$WORK/prometheus.yml" <<EOF
 global: { scrape_interval: 1s, evaluation_interval: 1s }
 scrape_configs:
@@ -275,7 +283,7 @@ kill "$BUNDLE_SERVER_PID" && wait "$BUNDLE_SERVER_PID" 2>/dev/null || true
 curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$BUNDLES/policy.bundle" && die "the bundle server still answers"
 kill "${REPLICA_PID[0]}" && wait "${REPLICA_PID[0]}" 2>/dev/null || true
 start_replica 0
-curl -s "http://127.0.0.1:${REPLICA_PORTS[0]}/metrics" | grep -q 'scopegate_policy_info{revision="r2"} 1' \
+curl -s "http://127.0.0.1:${METRICS_PORTS[0]}/metrics" | grep -q 'scopegate_policy_info{revision="r2"} 1' \
   || die "replica 0 did not start with r2 from its cache"
 grep -q "from=cache" "$WORK/replica0.log" || die "replica 0 did not say it started from the cache"
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \

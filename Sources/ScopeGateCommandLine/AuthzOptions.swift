@@ -25,6 +25,7 @@ public struct AuthzOptions: ParsableArguments {
 
     public func validate() throws {
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be host:port") }
+        try gateway.validateMetricsListen(besides: listen)
         guard path.hasPrefix("/"), path.count > 1, !path.contains("?") else {
             throw ValidationError("--path must be an absolute path other than /, e.g. /authz")
         }

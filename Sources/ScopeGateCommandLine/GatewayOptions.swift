@@ -13,7 +13,10 @@ import ScopeGateRequestAuthorization
 /// if let bundle = gateway.bundleURL { … } else if let policy = gateway.policyOptions { … }
 /// ```
 public struct GatewayOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The policy file (YAML); or --bundle.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The policy file (YAML), or a directory holding it as policy.yaml; or --bundle.", valueName: "path"))
     public var policy: String?
 
     @Option(
@@ -71,6 +74,13 @@ public struct GatewayOptions: ParsableArguments {
             valueName: "path"))
     public var audit: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Serve /metrics (with /healthz and /readyz) on this separate address, and not on the main listener.",
+            valueName: "host:port"))
+    public var metricsListen: String?
+
     public init() {}
 
     /// `--policy` as the offline commands take it; nil with `--bundle`.
@@ -105,6 +115,15 @@ public struct GatewayOptions: ParsableArguments {
             throw ValidationError("--mode must be enforce or shadow")
         }
         if audit?.isEmpty == true { throw ValidationError("--audit needs a file path, or - for stdout") }
+        if let metricsListen, ListenAddress(metricsListen) == nil {
+            throw ValidationError("--metrics-listen must be host:port")
+        }
+    }
+
+    /// Checks that `--metrics-listen` is not the command's own `--listen` address.
+    func validateMetricsListen(besides listen: String) throws {
+        guard let metricsListen, let metrics = ListenAddress(metricsListen), metrics.port != 0 else { return }
+        if metrics == ListenAddress(listen) { throw ValidationError("--metrics-listen must differ from --listen") }
     }
 
     /// The request authorization settings these options select (revision minimum, challenge scope, mode).

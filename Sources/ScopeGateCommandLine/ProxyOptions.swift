@@ -90,6 +90,7 @@ public struct ProxyOptions: ParsableArguments {
             throw ValidationError("--upstream-timeout and --idle-timeout must be positive")
         }
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be host:port") }
+        try gateway.validateMetricsListen(besides: listen)
     }
 }
 

@@ -25,14 +25,19 @@ struct AuthzCommand: AsyncParsableCommand {
                 let (credential, token) = await tokens.verify(header, policy)
                 return Authentication(credential: credential, token: token)
             },
-            reporter: services.reporter, prometheus: services.prometheus)
+            reporter: services.reporter, prometheus: services.mainListenerMetrics)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8081")
-        let app = Application(
+        var app = Application(
             responder: AuthzResponder(service: service),
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8081),
                 serverName: "scopegate"))
-        Output.stderr("scopegate authz: decisions on http://\(options.listen)\(options.path)\(services.modeNote)\n")
+        if let listener = services.metricsListener(readiness: service.endpoints.readiness) {
+            app.addServices(listener)
+        }
+        Output.stderr(
+            "scopegate authz: decisions on http://\(options.listen)\(options.path)\(services.modeNote)\(services.metricsNote)\n"
+        )
         Output.stderr(PolicyArgumentReport(policy: services.policy).text)
         try await services.serve(app)
     }

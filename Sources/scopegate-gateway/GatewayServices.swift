@@ -8,6 +8,7 @@ import ScopeGateOperations
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
+import ServiceLifecycle
 
 /// What `proxy` and `authz` both build from their ``GatewayOptions`` before serving: the compiled policy in a
 /// store, token verification (with `--jwks` keys when given), the metrics with their Prometheus registry, the
@@ -27,14 +28,32 @@ struct GatewayServices {
     let audit: AuditLog?
     let tokens: TokenAuthenticator
     let source: PolicySource
+    /// `--metrics-listen`: the operations endpoints' own address (nil: they are on the main listener).
+    let metricsAddress: ListenAddress?
 
     var policy: CompiledPolicy { store.current.policy }
     var reporter: DecisionReporter { DecisionReporter(audit: audit, metrics: metrics) }
+    /// What the main listener's `/metrics` exposes: nothing when `--metrics-listen` serves it apart.
+    var mainListenerMetrics: PrometheusMetrics? { metricsAddress == nil ? prometheus : nil }
+
+    /// The `--metrics-listen` listener (`/metrics`, `/healthz`, `/readyz` with the service's `readiness`), to run
+    /// beside the main one; nil without the option.
+    func metricsListener(readiness: Readiness) -> (any Service)? {
+        metricsAddress.map {
+            MetricsListener.service($0, endpoints: OperationsEndpoints(readiness: readiness, prometheus: prometheus))
+        }
+    }
+
+    /// The start-up line's note of the metrics listener, e.g. `; metrics on http://127.0.0.1:9090/metrics`.
+    var metricsNote: String {
+        metricsAddress.map { "; metrics on http://\($0.host):\($0.port)/metrics" } ?? ""
+    }
 
     /// Loads the policy and opens everything; a policy with errors, no bundle from the server nor the cache, an
     /// unusable key, JWKS file or audit path is a clear error (exit 2).
     init(_ options: GatewayOptions) async throws {
         prometheus = PrometheusMetrics.bootstrap()
+        metricsAddress = options.metricsListen.flatMap(ListenAddress.init)
         let metrics = ScopeGateMetrics()
         self.metrics = metrics
         let bundleSource: BundlePolicySource?

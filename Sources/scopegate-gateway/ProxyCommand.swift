@@ -39,21 +39,22 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         let tokens = services.tokens
         let operations = ProxyOperations(
-            reporter: services.reporter, prometheus: services.prometheus, verifiedToken: tokens.verifiedToken)
+            reporter: services.reporter, prometheus: services.mainListenerMetrics, verifiedToken: tokens.verifiedToken)
         let proxy = MCPProxy(
             store: services.store, configuration: configuration, authenticate: tokens.credential,
             identify: tokens.verified, operations: operations)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
         // The idle timeout also bounds how long a client may take to send its request head: Hummingbird counts
         // activity in whole request parts, so a head trickled in byte by byte is closed like an idle connection.
-        let app = Application(
+        var app = Application(
             responder: ProxyResponder(proxy: proxy),
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8080),
                 serverName: "scopegate"))
+        if let listener = services.metricsListener(readiness: operations.readiness) { app.addServices(listener) }
         let target = options.upstream ?? "stdio: " + (options.upstreamCommand ?? "")
-        Output.stderr("scopegate proxy: \(options.listen) → \(target)\(services.modeNote)\n")
+        Output.stderr("scopegate proxy: \(options.listen) → \(target)\(services.modeNote)\(services.metricsNote)\n")
         // An HTTP upstream is ready once it answers a probe; a stdio child once it has started (it is started
         // now, so a command that cannot start is reported at once; requests retry it).
         let probing = Task {
