@@ -16,6 +16,7 @@ public final class TokenAuthenticator: Sendable {
     let store: PolicyStore
     let resource: String?
     let staticKeys: [String: JWKSet]
+    let keysForEveryIssuer: JWKSet?
     let cache: VerifiedTokenCache<Void>
     let state = LockedValue<Entry?>(nil)
     let metrics: ScopeGateMetrics
@@ -29,15 +30,18 @@ public final class TokenAuthenticator: Sendable {
     /// - Parameters:
     ///   - resource: the canonical resource URI (audience); default: the policy's `resource.id`.
     ///   - staticKeys: fixed key sets by issuer instead of fetching JWKS.
+    ///   - keysForEveryIssuer: one fixed key set for every issuer of the policy in force, including issuers a
+    ///     reloaded policy adds (`--jwks FILE`); `staticKeys` wins for the issuers it names.
     ///   - metrics: where verifications and cache hits are counted.
     public init(
-        store: PolicyStore, resource: String? = nil, staticKeys: [String: JWKSet] = [:], capacity: Int = 10_000,
-        metrics: ScopeGateMetrics = .init()
+        store: PolicyStore, resource: String? = nil, staticKeys: [String: JWKSet] = [:],
+        keysForEveryIssuer: JWKSet? = nil, capacity: Int = 10_000, metrics: ScopeGateMetrics = .init()
     ) {
         self.metrics = metrics
         self.store = store
         self.resource = resource
         self.staticKeys = staticKeys
+        self.keysForEveryIssuer = keysForEveryIssuer
         self.cache = VerifiedTokenCache(capacity: capacity)
     }
 
@@ -82,7 +86,11 @@ public final class TokenAuthenticator: Sendable {
         var rebuilt = false
         let verifier = state.withLock { entry -> TokenVerifier in
             if let entry, entry.resource == resource, entry.tokens == tokens { return entry.verifier }
-            let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: staticKeys)
+            var keys = staticKeys
+            if let every = keysForEveryIssuer {
+                for issuer in tokens.issuers where keys[issuer.issuer] == nil { keys[issuer.issuer] = every }
+            }
+            let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: keys)
             rebuilt = entry != nil
             entry = Entry(resource: resource, tokens: tokens, verifier: verifier)
             return verifier

@@ -67,13 +67,11 @@ struct GatewayServices {
         } else {
             throw Output.fail("give --policy FILE or --bundle URL")
         }
-        let policy = store.current.policy
         settings = options.authorizationSettings
-        var staticKeys: [String: JWKSet] = [:]
+        var jwksKeys: JWKSet?
         if let jwks = options.jwks {
             do {
-                let keys = try await JWKSet.load(contentsOfFile: jwks)
-                for issuer in policy.model.tokens?.issuers ?? [] { staticKeys[issuer.issuer] = keys }
+                jwksKeys = try await JWKSet.load(contentsOfFile: jwks)
             } catch {
                 throw Output.fail("cannot use the JWKS file `\(jwks)`: \(error.message)")
             }
@@ -85,7 +83,8 @@ struct GatewayServices {
         } catch {
             throw Output.fail(error.message)
         }
-        tokens = TokenAuthenticator(store: store, resource: options.resource, staticKeys: staticKeys, metrics: metrics)
+        tokens = TokenAuthenticator(
+            store: store, resource: options.resource, keysForEveryIssuer: jwksKeys, metrics: metrics)
         let audit = self.audit
         if let bundleSource {
             source = .bundle(bundleSource)

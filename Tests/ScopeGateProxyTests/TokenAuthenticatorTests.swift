@@ -1,0 +1,76 @@
+import Crypto
+import Foundation
+import ScopeGate
+import ScopeGateProxy
+import ScopeGateRequestAuthorization
+import ScopeGateTokens
+import Testing
+
+/// `--jwks FILE` keys serve every issuer of the policy in force, including one a reload adds.
+@Suite struct TokenAuthenticatorTests {
+    let key = Curve25519.Signing.PrivateKey()
+
+    func source(issuers: [String]) -> String {
+        let list = issuers.map {
+            "    - { issuer: \"\($0)\", jwks_uri: \"http://127.0.0.1:9/jwks\", algorithms: [EdDSA] }"
+        }
+        return """
+            version: 1
+            resource: { id: "https://mcp.example.com/mcp" }
+            tokens:
+              issuers:
+            \(list.joined(separator: "\n"))
+            scopes: { files:read: {} }
+            tools: { read_file: files:read }
+            """
+    }
+
+    func token(issuer: String) throws -> String {
+        func encode(_ object: [String: Any]) throws -> String {
+            Base64URLText.encode(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        }
+        let now = Int(Date().timeIntervalSince1970)
+        let input =
+            try encode(["alg": "EdDSA", "kid": "k1", "typ": "at+jwt"]) + "."
+            + encode([
+                "iss": issuer, "aud": "https://mcp.example.com/mcp", "sub": "alice", "scope": "files:read",
+                "iat": now, "exp": now + 300,
+            ])
+        let signature = try key.signature(for: Data(input.utf8))
+        return input + "." + Base64URLText.encode(signature)
+    }
+
+    @Test func keysFromAFileVerifyTokensOfAnIssuerAReloadAdds() async throws {
+        let jwks = """
+            {"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","use":"sig",\
+            "x":"\(Base64URLText.encode(key.publicKey.rawRepresentation))"}]}
+            """
+        let keys = try await JWKSet.parse(Array(jwks.utf8))
+        let store = PolicyStore(
+            initial: try PolicyCompiler().compile(source: source(issuers: ["https://a.example.com"])).compiled())
+        let tokens = TokenAuthenticator(store: store, keysForEveryIssuer: keys)
+
+        let first = await tokens.verify("Bearer " + (try token(issuer: "https://a.example.com")), store.current.policy)
+        #expect(first.token?.subject == "alice")
+        let unknown = await tokens.verify(
+            "Bearer " + (try token(issuer: "https://b.example.com")), store.current.policy)
+        #expect(unknown.token == nil, "an issuer the policy does not name is refused")
+
+        let reloaded = store.reload(
+            source: source(issuers: ["https://a.example.com", "https://b.example.com"]), name: "reloaded.yaml")
+        guard case .swapped = reloaded else {
+            Issue.record("the reloaded policy was rejected: \(reloaded)")
+            return
+        }
+        let added = await tokens.verify("Bearer " + (try token(issuer: "https://b.example.com")), store.current.policy)
+        #expect(added.token?.subject == "alice", "\(added.credential)")
+    }
+}
+
+/// base64url without padding (RFC 7515).
+enum Base64URLText {
+    static func encode(_ bytes: some DataProtocol) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
