@@ -241,13 +241,13 @@ let package = Package(
         .testTarget(
             name: "ScopeGateBundlesTests",
             dependencies: [
-                "ScopeGateBundles", "ScopeGate",
+                "ScopeGateBundles", "ScopeGate", "ScopeGateTesting",
                 // Tests generate signing keys with swift-crypto.
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "ScopeGateRequestAuthorizationTests",
-            dependencies: ["ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
+            dependencies: ["ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens", "ScopeGateTesting"]),
         .testTarget(
             name: "ScopeGateOperationsTests",
             dependencies: ["ScopeGateOperations", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
@@ -262,7 +262,7 @@ let package = Package(
         .testTarget(
             name: "ScopeGateProxyTests",
             dependencies: [
-                "ScopeGateHTTPTestSupport",
+                "ScopeGateHTTPTestSupport", "ScopeGateTesting",
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
                 "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -276,7 +276,7 @@ let package = Package(
         .testTarget(
             name: "ScopeGateAuthzTests",
             dependencies: [
-                "ScopeGateHTTPTestSupport",
+                "ScopeGateHTTPTestSupport", "ScopeGateTesting",
                 "ScopeGateAuthz", "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
                 "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -286,7 +286,7 @@ let package = Package(
         .testTarget(
             name: "ScopeGateCLITests",
             dependencies: [
-                "ScopeGate", "scopegate", "scopegate-gateway", "ScopeGateTestSupport",
+                "ScopeGate", "scopegate", "scopegate-gateway", "ScopeGateTestSupport", "ScopeGateTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(

@@ -87,7 +87,8 @@ case "$target" in
   differential) extra=("$ROOT"/Tests/ScopeGateTests/{ReferenceEvaluator,PolicyGenerator}.swift) ;;   # shared, not copied
   jose)         extra=("$ROOT"/Sources/ScopeGateTokens/JOSE/{CompactJWS,StrictJSON,ClaimValue}.swift
                        "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
-  request|response) extra=("$ROOT"/Sources/ScopeGateRequestAuthorization/*.swift "$ROOT"/Fuzz/gateway/*.swift) ;;   # the library, unchanged
+  request|response) extra=("$ROOT"/Sources/ScopeGateRequestAuthorization/*.swift "$ROOT"/Fuzz/gateway/*.swift
+                          "$ROOT/Sources/ScopeGateTesting/GatewayTestPolicy.swift") ;;   # the library, unchanged; the tests' policy
 esac
 binary=$OUT/fuzz-$target
 mapfile -t harness < <(find "$ROOT/Fuzz/$target" "$ROOT/Fuzz/Common" -name '*.swift' | sort)
