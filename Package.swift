@@ -244,13 +244,13 @@ let package = Package(
         .testTarget(
             name: "ScopeGateBundlesTests",
             dependencies: [
-                "ScopeGateBundles", "ScopeGate",
+                "ScopeGateBundles", "ScopeGate", "ScopeGateTesting",
                 // Tests generate signing keys with swift-crypto.
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "ScopeGateRequestAuthorizationTests",
-            dependencies: ["ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
+            dependencies: ["ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens", "ScopeGateTesting"]),
         .testTarget(
             name: "ScopeGateOperationsTests",
             dependencies: ["ScopeGateOperations", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens"]),
@@ -265,7 +265,7 @@ let package = Package(
         .testTarget(
             name: "ScopeGateProxyTests",
             dependencies: [
-                "ScopeGateHTTPTestSupport",
+                "ScopeGateHTTPTestSupport", "ScopeGateTesting",
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
                 "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -280,7 +280,7 @@ let package = Package(
         .testTarget(
             name: "ScopeGateAuthzTests",
             dependencies: [
-                "ScopeGateHTTPTestSupport",
+                "ScopeGateHTTPTestSupport", "ScopeGateTesting",
                 "ScopeGateAuthz", "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
                 "ScopeGateOperations",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -290,7 +290,7 @@ let package = Package(
         .testTarget(
             name: "ScopeGateCLITests",
             dependencies: [
-                "ScopeGate", "scopegate", "scopegate-gateway", "ScopeGateTestSupport",
+                "ScopeGate", "scopegate", "scopegate-gateway", "ScopeGateTestSupport", "ScopeGateTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(

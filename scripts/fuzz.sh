@@ -11,7 +11,8 @@
 # request (HTTP headers + JSON-RPC body → RequestAuthorizer, checked against CompiledPolicy.decide), response
 # (list results as JSON and as SSE cut anywhere → ListFilter / SSEListFilter).
 #
-# request and response compile Sources/ScopeGateRequestAuthorization/*.swift into the harness. That code imports
+# request and response compile Sources/ScopeGateRequestAuthorization/*.swift into the harness, with the policy the
+# gateway's tests decide against (Sources/ScopeGateTesting/GatewayTestPolicy.swift, plain text). That code imports
 # ScopeGateTokens, which needs jwt-kit and swift-crypto (BoringSSL) that swiftc alone cannot build: the script
 # builds a stand-in module `ScopeGateTokens` from the plain-Swift files it uses (TokenError, TokenClock,
 # VerifiedToken, ClaimValue, VerifiedTokenCache; no signature checking), and the harnesses resolve bearer tokens
@@ -32,7 +33,7 @@ build_only=0
 case "${1:-}" in
   --list) echo "$TARGETS"; exit 0 ;;
   --build-only) build_only=1; shift ;;
-  ""|-h|--help) sed -n '2,23p' "$0"; exit 2 ;;
+  ""|-h|--help) sed -n '2,24p' "$0"; exit 2 ;;
 esac
 target=$1
 seconds=${2:-60}
@@ -87,7 +88,8 @@ case "$target" in
   differential) extra=("$ROOT"/Tests/ScopeGateTests/{ReferenceEvaluator,PolicyGenerator}.swift) ;;   # shared, not copied
   jose)         extra=("$ROOT"/Sources/ScopeGateTokens/JOSE/{CompactJWS,StrictJSON,ClaimValue}.swift
                        "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
-  request|response) extra=("$ROOT"/Sources/ScopeGateRequestAuthorization/*.swift "$ROOT"/Fuzz/gateway/*.swift) ;;   # the library, unchanged
+  request|response) extra=("$ROOT"/Sources/ScopeGateRequestAuthorization/*.swift "$ROOT"/Fuzz/gateway/*.swift
+                          "$ROOT/Sources/ScopeGateTesting/GatewayTestPolicy.swift") ;;   # the library, unchanged; the tests' policy
 esac
 binary=$OUT/fuzz-$target
 mapfile -t harness < <(find "$ROOT/Fuzz/$target" "$ROOT/Fuzz/Common" -name '*.swift' | sort)

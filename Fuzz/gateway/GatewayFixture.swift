@@ -8,51 +8,9 @@ import Foundation
 // the code under test (Sources/ScopeGateRequestAuthorization) except where a comment says so.
 
 enum Gateway {
-    /// Plain requirements, an `all:` pair, `when:` conditions, actions, a method glob, a tool glob, resources,
-    /// prompts and one tool in shadow mode (its denials are let through by design).
-    static let source = """
-        version: 1
-        resource:
-          id: https://mcp.example.com/mcp
-          authorization_servers: [https://auth.example.com]
-          scopes_supported: [files:read]
-        scopes:
-          files:read: { risk: low }
-          files:write: { implies: [files:read] }
-          files:admin: { risk: admin, implies: [files:write] }
-          reports:read: { risk: low }
-          reports:export: { risk: sensitive }
-          budget:approve: { risk: sensitive }
-          tasks:run: { risk: normal }
-        tools:
-          read_file: files:read
-          write_file: files:write
-          export_report:
-            requires: { all: [reports:read, reports:export] }
-          preview: { requires: reports:export, mode: shadow }
-          "admin_*": files:admin
-          spend:
-            requires: reports:read
-            when:
-              - arguments: { amount: { gt: 100 } }
-                requires: budget:approve
-              - arguments: { urgent: { equals: true } }
-                requires: files:admin
-          file_manager:
-            action_argument: action
-            actions:
-              read: files:read
-              delete: { requires: files:admin }
-            when:
-              - arguments: { path: { prefix: "/etc/" } }
-                requires: files:admin
-        methods:
-          "tasks/*": tasks:run
-        resources:
-          "file:///public/*": files:read
-        prompts:
-          summarize: reports:read
-        """
+    /// The policy the gateway's tests decide against too (Sources/ScopeGateTesting/GatewayTestPolicy.swift, which
+    /// scripts/fuzz.sh compiles into this harness).
+    static let source = GatewayTestPolicy.source
 
     static let policy: CompiledPolicy = {
         switch Result(catching: {
@@ -66,7 +24,7 @@ enum Gateway {
     }()
 
     /// The tool whose denials shadow mode lets through.
-    static let shadowTool = "preview"
+    static let shadowTool = GatewayTestPolicy.shadowTool
 
     struct FixedClock: TokenClock {
         func now() -> Date { Date(timeIntervalSince1970: 1_900_000_000) }
@@ -87,8 +45,8 @@ enum Gateway {
         let cache = VerifiedTokenCache<Void>(capacity: 16, clock: FixedClock())
         for t in tokens {
             let verified = VerifiedToken(
-                issuer: "https://auth.example.com", subject: t.token, clientID: nil,
-                audiences: ["https://mcp.example.com/mcp"], scopes: t.scopes, stripPrefixes: t.strip, jwtID: nil,
+                issuer: GatewayTestPolicy.issuer, subject: t.token, clientID: nil,
+                audiences: [GatewayTestPolicy.resource], scopes: t.scopes, stripPrefixes: t.strip, jwtID: nil,
                 expiresAt: expiry, claims: .object([:]))
             cache.insert(t.token, verified: verified, extra: ())
         }

@@ -13,7 +13,7 @@ import ScopeGate
 ///     if error.code == .noPolicy { print("refusing to start:", error.message) }     // fail closed
 /// }
 /// ```
-public struct BundleSourceError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct BundleSourceError: CodedError, Hashable {
     /// A stable reason identifier. Compare codes, not messages.
     public typealias Code = ErrorCode<BundleSourceError>
 
@@ -25,8 +25,6 @@ public struct BundleSourceError: Error, Sendable, Hashable, CustomStringConverti
         self.code = code
         self.message = message
     }
-
-    public var description: String { "\(code.id): \(message)" }
 }
 
 extension ErrorCode where Owner == BundleSourceError {

@@ -15,7 +15,7 @@ import ScopeGate
 ///     print(error)                       // `SGB06: file `tools.yaml` does not match its hash in the manifest`
 /// }
 /// ```
-public struct BundleError: Error, Sendable, CustomStringConvertible {
+public struct BundleError: CodedError {
     /// A stable reason identifier. Compare codes, not messages.
     ///
     /// ```swift
@@ -45,27 +45,8 @@ public struct BundleError: Error, Sendable, CustomStringConvertible {
         self.sources = sources
     }
 
-    /// `code.id: message`.
-    public var description: String { "\(code.id): \(message)" }
-
     /// Quotes untrusted text for a message: at most 60 printable ASCII characters, backquoted.
-    static func quote(_ text: some StringProtocol) -> String {
-        var out = "`"
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count == 60 {
-                out += "…"
-                break
-            }
-            if scalar.value >= 0x20, scalar.value < 0x7F, scalar != "`" {
-                out.unicodeScalars.append(scalar)
-            } else {
-                out += "?"
-            }
-            count += 1
-        }
-        return out + "`"
-    }
+    static func quote(_ text: some StringProtocol) -> String { quoted(text, limit: 60) }
 }
 
 extension ErrorCode where Owner == BundleError {

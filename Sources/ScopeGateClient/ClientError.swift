@@ -6,7 +6,7 @@ import ScopeGate
 /// ```swift
 /// do { _ = try await client.token(for: plan) } catch { print("\(error.code.id): \(error.message)") }
 /// ```
-public struct ClientError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ClientError: CodedError, Hashable {
     /// A stable identifier of the kind of failure (an open set: new codes may be added).
     public typealias Code = ErrorCode<ClientError>
 
@@ -18,8 +18,6 @@ public struct ClientError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
         self.message = message
     }
-
-    public var description: String { "\(code.id): \(message)" }
 }
 
 extension ErrorCode where Owner == ClientError {

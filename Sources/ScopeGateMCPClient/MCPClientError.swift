@@ -6,7 +6,7 @@ import ScopeGate
 /// ```swift
 /// do { tools = try session.listTools() } catch { print("\(error.code.id): \(error.message)") }
 /// ```
-public struct MCPClientError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct MCPClientError: CodedError, Hashable {
     /// A stable identifier of the kind of failure (an open set: new codes may be added).
     public typealias Code = ErrorCode<MCPClientError>
 
@@ -18,8 +18,6 @@ public struct MCPClientError: Error, Sendable, Hashable, CustomStringConvertible
         self.code = code
         self.message = message
     }
-
-    public var description: String { "\(code.id): \(message)" }
 }
 
 extension ErrorCode where Owner == MCPClientError {

@@ -111,7 +111,7 @@ public enum UpstreamBody: AsyncSequence, Sendable {
 /// ```swift
 /// throw UpstreamFailure(.unreachable, "the upstream MCP server is unavailable")
 /// ```
-public struct UpstreamFailure: Error, Sendable, Hashable, CustomStringConvertible {
+public struct UpstreamFailure: CodedError, Hashable {
     /// A stable code.
     public typealias Code = ErrorCode<UpstreamFailure>
 
@@ -123,8 +123,6 @@ public struct UpstreamFailure: Error, Sendable, Hashable, CustomStringConvertibl
         self.code = code
         self.message = message
     }
-
-    public var description: String { "\(code.id): \(message)" }
 }
 
 extension ErrorCode where Owner == UpstreamFailure {

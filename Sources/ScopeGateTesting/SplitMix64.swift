@@ -23,6 +23,9 @@ package struct SplitMix64: RandomNumberGenerator, Sendable {
         return Int(next() % UInt64(n))
     }
 
+    /// One of `items`, uniformly (`items` must not be empty).
+    package mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+
     /// `true` with probability `percent`/100.
     package mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
 }

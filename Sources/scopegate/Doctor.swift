@@ -48,11 +48,8 @@ struct Doctor: AsyncParsableCommand {
     var format: Format = .human
 
     func validate() throws {
-        for (flag, value) in [("--resource", resource), ("--issuer", issuer ?? "https://x")] {
-            guard let url = URL(string: value), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-                url.host?.isEmpty == false
-            else { throw ValidationError("\(flag) must be an http or https URL, not `\(value)`") }
-        }
+        try validateHTTPURL(resource, flag: "--resource")
+        if let issuer { try validateHTTPURL(issuer, flag: "--issuer") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 

@@ -8,6 +8,13 @@ enum HumanOrJSON: String, ExpressibleByArgument, CaseIterable {
     case human, json
 }
 
+/// Checks that the value of `flag` is an absolute http or https URL with a host (`--resource`, `--issuer`).
+func validateHTTPURL(_ value: String, flag: String) throws {
+    guard let url = URL(string: value), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+        url.host?.isEmpty == false
+    else { throw ValidationError("\(flag) must be an http or https URL, not `\(value)`") }
+}
+
 /// Parses `--args` JSON (an object).
 func parseArguments(_ text: String?) throws -> [String: JSONValue] {
     guard let text else { return [:] }

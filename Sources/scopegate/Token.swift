@@ -58,9 +58,7 @@ struct Token: AsyncParsableCommand {
     var format: HumanOrJSON = .human
 
     func validate() throws {
-        guard let url = URL(string: resource), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-            url.host?.isEmpty == false
-        else { throw ValidationError("--resource must be an http or https URL, not `\(resource)`") }
+        try validateHTTPURL(resource, flag: "--resource")
         if tools != nil && scopes != nil { throw ValidationError("give --tools or --scopes, not both") }
         if print && cache { throw ValidationError("give --print or --cache, not both") }
         if cacheDir != nil && !cache { throw ValidationError("--cache-dir goes with --cache") }

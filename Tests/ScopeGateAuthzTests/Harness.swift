@@ -6,41 +6,12 @@ import ScopeGate
 import ScopeGateAuthz
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
+import ScopeGateTesting
 
 @testable import ScopeGateTokens
 
-/// The policy both front ends decide against: plain requirements, numeric and boolean `when:` conditions and
-/// actions.
-let authzPolicy = """
-    version: 1
-    resource:
-      id: https://mcp.example.com/mcp
-      authorization_servers: [https://auth.example.com]
-      scopes_supported: [files:read]
-    scopes:
-      files:read: { risk: low }
-      files:write: { implies: [files:read] }
-      files:admin: { risk: admin, implies: [files:write] }
-      reports:read: { risk: low }
-      budget:approve: { risk: sensitive }
-    tools:
-      read_file: files:read
-      write_file: files:write
-      spend:
-        requires: reports:read
-        when:
-          - arguments: { amount: { gt: 100 } }
-            requires: budget:approve
-          - arguments: { urgent: { equals: true } }
-            requires: files:admin
-      file_manager:
-        action_argument: action
-        actions:
-          read: files:read
-          delete: { requires: files:admin }
-    prompts:
-      summarize: reports:read
-    """
+/// The policy both front ends decide against (``GatewayTestPolicy/source``).
+let authzPolicy = GatewayTestPolicy.source
 
 /// Test tokens: the token text names its scopes.
 let testScopes: [String: [String]] = [
@@ -109,14 +80,6 @@ func send(
     return Answer(
         status: Int(response.status.code), headers: response.headers.map { ($0.name.lowercased(), $0.value) },
         body: text)
-}
-
-/// The `scope="…"` parameter of a challenge.
-func challengeScope(_ challenge: String?) -> String? {
-    guard let challenge, let start = challenge.range(of: "scope=\"") else { return nil }
-    let rest = challenge[start.upperBound...]
-    guard let end = rest.firstIndex(of: "\"") else { return nil }
-    return String(rest[..<end])
 }
 
 /// `error.data.reason` of a JSON-RPC error body.

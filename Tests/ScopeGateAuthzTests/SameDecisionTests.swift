@@ -5,6 +5,7 @@ import ScopeGateAuthz
 import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
+import ScopeGateTesting
 import Testing
 
 /// How a request reaches a decision: through `scopegate proxy` (to an in-process upstream), or as one of the
@@ -81,12 +82,12 @@ struct DecisionCase: Sendable, CustomTestStringConvertible {
             parameters: [("Mcp-Param-Amount", "lots"), ("Mcp-Param-Urgent", "false")], token: "accountant",
             status: 403, scope: "budget:approve reports:read", reason: "missing_scope"),
         .init(
-            name: "allowed action", tool: "file_manager", arguments: #"{"action":"read"}"#,
-            parameters: [("Mcp-Param-Action", "read")], token: "reader", status: 200),
+            name: "allowed action", tool: "file_manager", arguments: #"{"action":"read","path":"/tmp/a"}"#,
+            parameters: [("Mcp-Param-Action", "read"), ("Mcp-Param-Path", "/tmp/a")], token: "reader", status: 200),
         .init(
-            name: "denied action", tool: "file_manager", arguments: #"{"action":"delete"}"#,
-            parameters: [("Mcp-Param-Action", "delete")], token: "reader", status: 403, scope: "files:admin",
-            reason: "missing_scope"),
+            name: "denied action", tool: "file_manager", arguments: #"{"action":"delete","path":"/tmp/a"}"#,
+            parameters: [("Mcp-Param-Action", "delete"), ("Mcp-Param-Path", "/tmp/a")], token: "reader", status: 403,
+            scope: "files:admin", reason: "missing_scope"),
         .init(name: "unknown tool", tool: "rm_rf", token: "admin", status: 403, reason: "unknown_tool"),
         .init(name: "prompt", method: "prompts/get", tool: "summarize", token: "accountant", status: 200),
         .init(

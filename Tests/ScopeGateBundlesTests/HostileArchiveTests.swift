@@ -1,4 +1,5 @@
 import Foundation
+import ScopeGateTesting
 import Testing
 
 @testable import ScopeGateBundles
@@ -128,18 +129,5 @@ import Testing
             if code({ _ = try PolicyBundle.open(mutated, key: key.verificationKey) }) != nil { refused += 1 }
         }
         #expect(refused > 500)
-    }
-}
-
-/// A small seeded generator (SplitMix64), so the mutations are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

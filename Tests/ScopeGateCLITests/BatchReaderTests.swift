@@ -1,5 +1,6 @@
 import Foundation
 import ScopeGate
+import ScopeGateTesting
 import Testing
 
 @testable import scopegate
@@ -19,19 +20,8 @@ struct BatchReaderTests {
         return CompiledPolicy(model: model)
     }()
 
-    /// A tiny deterministic generator (SplitMix64), so failures reproduce.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    }
+    /// A deterministic generator, so failures reproduce.
+    typealias Random = SplitMix64
 
     static let tools: [String] = [
         "get_forecast", "list_stations", "read_client", "automation_run", "automation_x", "delete_file",
@@ -116,7 +106,7 @@ struct BatchReaderTests {
         // Without an audit log, the common line takes the byte path (``BatchGrant``, ``BatchRecordWriter``).
         var bytePath = BatchProcessor(policy: policy, policyVersion: "test-1", audit: false)
         var reference = BatchProcessor(policy: policy, policyVersion: "test-1", audit: true)
-        var r = Random(state: 0x5C0FE)
+        var r = Random(seed: 0x5C0FE)
         var fastLines = 0
         for n in 1...20_000 {
             let bytes = Self.line(&r)

@@ -1,5 +1,6 @@
 import Foundation
 import ScopeGate
+import ScopeGateTesting
 import Testing
 
 @testable import scopegate
@@ -21,7 +22,7 @@ struct BatchRecordWriterTests {
     }
 
     static let fixture: Fixture? = {
-        var r = Random(state: 0xBA7C4)
+        var r = Random(seed: 0xBA7C4)
         var lines = [
             "version: 1", "resource:", "  id: https://mcp.example.com/api", "", "scopes:",
             #"  "Repo:Admin": {risk: admin}"#,
@@ -114,7 +115,7 @@ struct BatchRecordWriterTests {
         let f = try #require(Self.fixture)
         var fast = BatchProcessor(policy: f.policy, policyVersion: "v", audit: false)
         var reference = BatchProcessor(policy: f.policy, policyVersion: "v", audit: false)
-        var r = Random(state: 0x6A27)
+        var r = Random(seed: 0x6A27)
         var denials = 0
         var hints = 0
         for n in 1...20_000 {

@@ -17,17 +17,8 @@ import Testing
     /// The MCP SDK's own client over HTTP → gateway → handler → exchange at the in-process AS → the example's CRM API.
     @Test func updateClientCallsTheCRMWithAnExchangedTokenAndNeverTheCallers() async throws {
         let world = try World()
-        let oauth = OAuthAuthorizer(
-            configuration: OAuthConfiguration(
-                grantType: .clientCredentials,
-                authentication: .clientSecretBasic(
-                    clientID: world.authorizationServer.clientID,
-                    clientSecret: world.authorizationServer.clientSecret)))
-        let transport = HTTPClientTransport(
-            endpoint: try #require(URL(string: world.resource)),
-            configuration: world.sessionConfiguration(), streaming: false, authorizer: oauth)
         let client = Client(name: "downstream-test", version: "1.0")
-        _ = try await client.connect(transport: transport)
+        _ = try await client.connect(transport: try world.sdkTransport())
 
         // 403 → step-up to mcp:data:client-info:write → the call runs with an exchanged token.
         let first = try await client.callTool(name: "update_client", arguments: ["client_id": "c-7", "plan": "gold"])

@@ -11,20 +11,10 @@ import Testing
 @Suite struct SDKClientEndToEndTests {
     @Test func discoveryTokenStepUpAndFilteredList() async throws {
         let world = try World()
-        let authorizer = OAuthAuthorizer(
-            configuration: OAuthConfiguration(
-                grantType: .clientCredentials,
-                authentication: .clientSecretBasic(
-                    clientID: world.authorizationServer.clientID,
-                    clientSecret: world.authorizationServer.clientSecret)))
-        let transport = HTTPClientTransport(
-            endpoint: try #require(URL(string: world.resource)),
-            configuration: world.sessionConfiguration(), streaming: false,
-            authorizer: authorizer)
         let client = Client(name: "sdk-test-client", version: "1.0")
 
         // 1. initialize without a token → 401 → PRM discovery → AS metadata → token with scopes_supported.
-        _ = try await client.connect(transport: transport)
+        _ = try await client.connect(transport: try world.sdkTransport())
         let first = try #require(world.authorizationServer.tokenRequests.first)
         #expect(first["scope"] == "mcp:tools:climate")
         #expect(first["resource"] == world.resource)

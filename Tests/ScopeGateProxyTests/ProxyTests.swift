@@ -6,23 +6,13 @@ import ScopeGate
 import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
+import ScopeGateTesting
 import Testing
 
 @testable import ScopeGateTokens
 
-let proxyPolicy = """
-    version: 1
-    resource:
-      id: https://mcp.example.com/mcp
-      authorization_servers: [https://auth.example.com]
-      scopes_supported: [files:read]
-    scopes:
-      files:read: { risk: low }
-      files:write: { implies: [files:read] }
-    tools:
-      read_file: files:read
-      write_file: files:write
-    """
+/// `files:write` implies `files:read`; `read_file` and `write_file` need them.
+let proxyPolicy = GatewayTestPolicy.files
 
 /// What the in-process upstream saw.
 final class UpstreamLog: @unchecked Sendable {

@@ -52,22 +52,14 @@ let stdioFixture = #"""
             send({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "method not found"}})
     """#
 
-let stdioPolicy = """
-    version: 1
-    resource:
-      id: https://mcp.example.com/mcp
-      authorization_servers: [https://auth.example.com]
-      scopes_supported: [files:read]
-    scopes:
-      files:read: { risk: low }
-      files:write: { implies: [files:read] }
-    tools:
-      read_file: files:read
-      write_file: files:write
-      crash: files:read
-      garbage: files:read
-      list_dir: files:read
-    """
+/// ``proxyPolicy`` and the stdio test server's other tools.
+let stdioPolicy =
+    proxyPolicy + "\n"
+        + """
+          crash: files:read
+          garbage: files:read
+          list_dir: files:read
+        """
 
 /// Test tokens: the token text names the subject; `writer` may write.
 func testCredential(_ header: String?, _ policy: CompiledPolicy) -> Credential {

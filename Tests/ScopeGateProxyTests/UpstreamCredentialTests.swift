@@ -6,6 +6,7 @@ import ScopeGate
 import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
+import ScopeGateTesting
 import ScopeGateTokens
 import Testing
 
@@ -68,26 +69,22 @@ struct TokenEndpoint: HTTPResponder {
 
 @Suite(.serialized) struct UpstreamCredentialTests {
     func policy(tokenEndpoint: Int) -> String {
-        """
-        version: 1
-        resource:
-          id: https://mcp.example.com/mcp
-          authorization_servers: [https://auth.example.com]
-          scopes_supported: [files:read]
-        tokens:
-          issuers:
-            - issuer: https://auth.example.com
-              jwks_uri: https://auth.example.com/jwks.json
-              exchange: { endpoint: "http://127.0.0.1:\(tokenEndpoint)/token", client_id: gateway, client_secret_env: EXCHANGE_SECRET }
-        scopes:
-          files:read: { risk: low }
-          files:write: { implies: [files:read] }
-        tools:
-          read_file: files:read
-          write_file:
-            requires: files:write
-            downstream: { audience: "https://files.example.com", scopes: ["files:write"] }
-        """
+        GatewayTestPolicy.head + "\n"
+            + """
+            tokens:
+              issuers:
+                - issuer: https://auth.example.com
+                  jwks_uri: https://auth.example.com/jwks.json
+                  exchange: { endpoint: "http://127.0.0.1:\(tokenEndpoint)/token", client_id: gateway, client_secret_env: EXCHANGE_SECRET }
+            scopes:
+              files:read: { risk: low }
+              files:write: { implies: [files:read] }
+            tools:
+              read_file: files:read
+              write_file:
+                requires: files:write
+                downstream: { audience: "https://files.example.com", scopes: ["files:write"] }
+            """
     }
 
     /// Runs a proxy in front of a recording HTTP upstream; `upstreamAuthorization` is the static credential.

@@ -1,6 +1,7 @@
 import Foundation
 import ScopeGate
 import ScopeGateRequestAuthorization
+import ScopeGateTesting
 import Testing
 
 @testable import ScopeGateTokens

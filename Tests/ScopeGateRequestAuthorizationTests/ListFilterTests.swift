@@ -1,6 +1,7 @@
 import Foundation
 import ScopeGate
 import ScopeGateRequestAuthorization
+import ScopeGateTesting
 import Testing
 
 @Suite struct ListFilterTests {
@@ -138,7 +139,7 @@ import Testing
     @Test func randomSplitPointsGiveTheSameBytesAsTheWholeStream() {
         let bytes = Array((Self.stream + Self.multiLine + "data: {\"jsonrpc\":\"2.0\"").utf8)
         let whole = run(bytes, cuts: [])
-        var generator = SeededGenerator(seed: 0x5EED)
+        var generator = SplitMix64(seed: 0x5EED)  // the same cuts on every run
         for _ in 0..<300 {
             let count = Int.random(in: 1...12, using: &generator)
             let cuts = (0..<count).map { _ in Int.random(in: 0...bytes.count, using: &generator) }
@@ -211,18 +212,5 @@ import Testing
         }
         #expect(joined == input)
         #expect(pieces.filter { if case .event = $0 { true } else { false } }.count == 2)
-    }
-}
-
-/// SplitMix64: a fixed-seed generator, so every run cuts the stream at the same points.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

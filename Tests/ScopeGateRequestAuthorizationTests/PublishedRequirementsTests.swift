@@ -111,7 +111,10 @@ import Testing
             return
         }
         #expect(document["resource"] == .string("https://mcp.example.com/mcp"))
-        #expect(Set(tools.keys) == ["read_file", "write_file", "export_report", "spend", "file_manager"])
+        #expect(
+            Set(tools.keys) == [
+                "read_file", "write_file", "export_report", "preview", "admin_*", "spend", "file_manager",
+            ])
         #expect(tools["read_file"] == PublishedRequirements.entry(for: "read_file", in: policy))
     }
 }

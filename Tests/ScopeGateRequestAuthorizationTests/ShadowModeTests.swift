@@ -1,6 +1,7 @@
 import Foundation
 import ScopeGate
 import ScopeGateRequestAuthorization
+import ScopeGateTesting
 import Testing
 
 /// The fixture policy with `extra` YAML appended at the top level (e.g. `mode: shadow`) and tool rules replaced

@@ -1,52 +1,12 @@
 import Foundation
 import ScopeGate
 import ScopeGateRequestAuthorization
+import ScopeGateTesting
 import ScopeGateTokens
 import Testing
 
-/// The policy every suite decides against: plain requirements, an `all:` pair, numeric and boolean `when:`
-/// conditions, actions, a `tasks/*` method rule, resources and prompts.
-let policySource = """
-    version: 1
-    resource:
-      id: https://mcp.example.com/mcp
-      authorization_servers: [https://auth.example.com]
-      scopes_supported: [files:read]
-    scopes:
-      files:read: { risk: low }
-      files:write: { implies: [files:read] }
-      files:admin: { risk: admin, implies: [files:write] }
-      reports:read: { risk: low }
-      reports:export: { risk: sensitive }
-      budget:approve: { risk: sensitive }
-      tasks:run: { risk: normal }
-    tools:
-      read_file: files:read
-      write_file: files:write
-      export_report:
-        requires: { all: [reports:read, reports:export] }
-      spend:
-        requires: reports:read
-        when:
-          - arguments: { amount: { gt: 100 } }
-            requires: budget:approve
-          - arguments: { urgent: { equals: true } }
-            requires: files:admin
-      file_manager:
-        action_argument: action
-        actions:
-          read: files:read
-          delete: { requires: files:admin }
-        when:
-          - arguments: { path: { prefix: "/etc/" } }
-            requires: files:admin
-    methods:
-      "tasks/*": tasks:run
-    resources:
-      "file:///public/*": files:read
-    prompts:
-      summarize: reports:read
-    """
+/// The policy every suite decides against (``GatewayTestPolicy/source``, which the fuzz targets use too).
+let policySource = GatewayTestPolicy.source
 
 enum Fixture {
     // A fixed, valid policy: compiling it cannot fail unless the compiler is broken (then every test fails).
@@ -104,12 +64,4 @@ func errorData(_ bytes: [UInt8]?) -> [String: JSONValue]? {
     guard case .object(let o)? = json(bytes), case .object(let e)? = o["error"], case .object(let d)? = e["data"]
     else { return nil }
     return d
-}
-
-/// The `scope="…"` parameter of a challenge.
-func challengeScope(_ challenge: String?) -> String? {
-    guard let challenge, let start = challenge.range(of: "scope=\"") else { return nil }
-    let rest = challenge[start.upperBound...]
-    guard let end = rest.firstIndex(of: "\"") else { return nil }
-    return String(rest[..<end])
 }

@@ -32,15 +32,11 @@ public struct UsageAggregator: Sendable {
 
     var clients: [Client] = []
     var clientIndex: [String?: Int] = [:]
-    /// Interned clauses and granted lists.
-    var clauseList: [[String]] = []
-    var clauseIndex: [[String]: Int32] = [:]
-    var grantList: [[String]] = []
-    var grantIndex: [[String]: Int32] = [:]
-    /// Raw-bytes caches: field text → interned value. Cleared when large (they are only caches).
+    /// Interned `required` clauses and `granted` lists.
+    var internedClauses = InternedLists()
+    var internedGrants = InternedLists()
+    /// Raw-bytes cache: field text → client slot. Cleared when large (it is only a cache).
     var rawClients = BytesCache<Int32>()
-    var rawClauses = BytesCache<Int32>()
-    var rawGrants = BytesCache<Int32>()
 
     /// Creates an aggregator, optionally restricted to one client id.
     public init(clientFilter: String? = nil) { self.clientFilter = clientFilter }
@@ -49,10 +45,10 @@ public struct UsageAggregator: Sendable {
     public var usage: [ClientUsage] {
         let byName: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         return clients.filter { clientFilter == nil || $0.id == clientFilter }.map { c in
-            let clauses = c.clauses.map { clauseList[Int($0)] }.filter { !$0.isEmpty }
+            let clauses = c.clauses.map { internedClauses.lists[Int($0)] }.filter { !$0.isEmpty }
                 .sorted { $0.lexicographicallyPrecedes($1, by: byName) }
             var granted = Set<String>()
-            for g in c.grants { granted.formUnion(grantList[Int(g)]) }
+            for g in c.grants { granted.formUnion(internedGrants.lists[Int(g)]) }
             return ClientUsage(
                 clientID: c.id, events: c.events, allowed: c.allowed, requiredClauses: clauses,
                 granted: granted.sorted(by: byName))
@@ -109,45 +105,23 @@ public struct UsageAggregator: Sendable {
             clientSlot = slot(for: nil)
         }
         if let filter = clientFilter, clients[clientSlot].id != filter { return nil }
-        let grantID: Int32
-        let grantSlice = UnsafeBufferPointer(rebasing: bytes[fields.granted])
-        if let cached = rawGrants.lookup(grantSlice) {
-            grantID = cached
-        } else {
-            guard let list = Self.strings(grantSlice) else {
-                malformed += 1
-                return UsageLineError(line: number, message: "\"granted\" is not an array of valid strings")
-            }
-            let key = Array(Set(list)).sorted()
-            if let known = grantIndex[key] {
-                grantID = known
-            } else {
-                grantID = Int32(grantList.count)
-                grantList.append(key)
-                grantIndex[key] = grantID
-            }
-            rawGrants.insert(grantSlice, grantID)
+        guard
+            let grantID = internedGrants.id(
+                of: UnsafeBufferPointer(rebasing: bytes[fields.granted]), sorted: { $0.sorted() })
+        else {
+            malformed += 1
+            return UsageLineError(line: number, message: "\"granted\" is not an array of valid strings")
         }
         var clauseID: Int32 = -1
         if fields.allowed {
-            let slice = UnsafeBufferPointer(rebasing: bytes[fields.required])
-            if let cached = rawClauses.lookup(slice) {
-                clauseID = cached
-            } else {
-                guard let list = Self.strings(slice) else {
-                    malformed += 1
-                    return UsageLineError(line: number, message: "\"required\" is not an array of valid strings")
-                }
-                let key = Array(Set(list)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                if let known = clauseIndex[key] {
-                    clauseID = known
-                } else {
-                    clauseID = Int32(clauseList.count)
-                    clauseList.append(key)
-                    clauseIndex[key] = clauseID
-                }
-                rawClauses.insert(slice, clauseID)
+            let byBytes: ([String]) -> [String] = { $0.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+            guard
+                let id = internedClauses.id(of: UnsafeBufferPointer(rebasing: bytes[fields.required]), sorted: byBytes)
+            else {
+                malformed += 1
+                return UsageLineError(line: number, message: "\"required\" is not an array of valid strings")
             }
+            clauseID = id
         }
         clients[clientSlot].events += 1
         clients[clientSlot].grants.insert(grantID)
@@ -170,6 +144,32 @@ public struct UsageAggregator: Sendable {
         clients.append(Client(id: name))
         clientIndex[name] = clients.count - 1
         return clients.count - 1
+    }
+
+    /// Distinct lists of strings, each with a dense id, and a raw-bytes cache from a field's text to its id
+    /// (cleared when large: it is only a cache).
+    struct InternedLists {
+        var lists: [[String]] = []
+        var ids: [[String]: Int32] = [:]
+        var raw = BytesCache<Int32>()
+
+        /// The id of the JSON array of strings `slice`, its strings deduplicated and put in order by `sorted`;
+        /// nil when it is not an array of strings.
+        mutating func id(of slice: UnsafeBufferPointer<UInt8>, sorted: ([String]) -> [String]) -> Int32? {
+            if let cached = raw.lookup(slice) { return cached }
+            guard let list = UsageAggregator.strings(slice) else { return nil }
+            let key = sorted(Array(Set(list)))
+            let id: Int32
+            if let known = ids[key] {
+                id = known
+            } else {
+                id = Int32(lists.count)
+                lists.append(key)
+                ids[key] = id
+            }
+            raw.insert(slice, id)
+            return id
+        }
     }
 
     static func strings(_ slice: UnsafeBufferPointer<UInt8>) -> [String]? {

@@ -202,20 +202,10 @@ struct EventComposer: ~Copyable {
                 done = target
             case YAML_SEQUENCE_START_EVENT:
                 let s = e.data.sequence_start
-                open.append(
-                    .init(
-                        kind: .sequence, line: Int32(clamping: e.start_mark.line + 1),
-                        column: Int32(clamping: e.start_mark.column + 1),
-                        tag: s.implicit != 0 ? -1 : (Self.string(s.tag).map { intern(tag: $0) } ?? -1),
-                        anchor: Self.string(s.anchor), pendingStart: pending.count))
+                openContainer(.sequence, at: e.start_mark, implicit: s.implicit != 0, tag: s.tag, anchor: s.anchor)
             case YAML_MAPPING_START_EVENT:
                 let m = e.data.mapping_start
-                open.append(
-                    .init(
-                        kind: .mapping, line: Int32(clamping: e.start_mark.line + 1),
-                        column: Int32(clamping: e.start_mark.column + 1),
-                        tag: m.implicit != 0 ? -1 : (Self.string(m.tag).map { intern(tag: $0) } ?? -1),
-                        anchor: Self.string(m.anchor), pendingStart: pending.count))
+                openContainer(.mapping, at: e.start_mark, implicit: m.implicit != 0, tag: m.tag, anchor: m.anchor)
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 guard open.count > base, let container = open.popLast() else {
                     throw .other("unexpected end of a collection")
@@ -253,6 +243,18 @@ struct EventComposer: ~Copyable {
         nodeSizes.append(size)
         if let anchor { anchors[anchor] = index }
         return index
+    }
+
+    /// Opens a sequence or a mapping that starts at `mark`, with its explicit tag (none when `implicit`) and anchor.
+    mutating func openContainer(
+        _ kind: ComposedYAML.Node.Kind, at mark: yaml_mark_t, implicit: Bool,
+        tag: UnsafeMutablePointer<yaml_char_t>?, anchor: UnsafeMutablePointer<yaml_char_t>?
+    ) {
+        open.append(
+            .init(
+                kind: kind, line: Int32(clamping: mark.line + 1), column: Int32(clamping: mark.column + 1),
+                tag: implicit ? -1 : (Self.string(tag).map { intern(tag: $0) } ?? -1), anchor: Self.string(anchor),
+                pendingStart: pending.count))
     }
 
     mutating func strTagIndex() -> Int32 {

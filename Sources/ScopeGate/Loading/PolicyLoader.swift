@@ -28,12 +28,7 @@ package struct PolicyLoader {
     func read(path: String, includedFrom: SourceLocation?, diagnostics: inout Diagnostics) -> LoadedFile? {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = attributes?[.size] as? Int, size > options.maxFileBytes {
-            diagnostics.append(
-                Diagnostic(
-                    .fileTooLarge,
-                    "file is \(size) bytes, over the limit of \(options.maxFileBytes)",
-                    at: includedFrom ?? SourceLocation(file: path, line: 1, column: 1),
-                    help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
+            diagnostics.append(tooLarge(bytes: size, path: path, includedFrom: includedFrom))
             return nil
         }
         guard var data = Self.readBounded(path: path, limit: options.maxFileBytes) else {
@@ -79,17 +74,20 @@ package struct PolicyLoader {
         return parse(text: text, path: path, diagnostics: &diagnostics)
     }
 
+    /// The diagnostic of a file over ``LoadOptions/maxFileBytes``, at the `include:` that names it (or its start).
+    private func tooLarge(bytes: Int, path: String, includedFrom: SourceLocation?) -> Diagnostic {
+        Diagnostic(
+            .fileTooLarge, "file is \(bytes) bytes, over the limit of \(options.maxFileBytes)",
+            at: includedFrom ?? SourceLocation(file: path, line: 1, column: 1),
+            help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)")
+    }
+
     /// The file's text: its bytes checked against the size limit and decoded as UTF-8, or nil with a diagnostic.
     package func text(
         of data: Data, path: String, includedFrom: SourceLocation?, diagnostics: inout Diagnostics
     ) -> String? {
         if data.count > options.maxFileBytes {
-            diagnostics.append(
-                Diagnostic(
-                    .fileTooLarge,
-                    "file is \(data.count) bytes, over the limit of \(options.maxFileBytes)",
-                    at: includedFrom ?? SourceLocation(file: path, line: 1, column: 1),
-                    help: "split the policy with `include:` or raise the limit (`--max-file-bytes`)"))
+            diagnostics.append(tooLarge(bytes: data.count, path: path, includedFrom: includedFrom))
             return nil
         }
         // Validate over the bytes themselves: iterating `Data` through the generic `Sequence` path cost a

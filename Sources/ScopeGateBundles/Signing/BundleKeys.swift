@@ -37,11 +37,7 @@ public struct BundleAlgorithm: Sendable, Hashable, CustomStringConvertible {
 /// let signed = try bundle.signed(with: key, keyID: "2026-12")
 /// ```
 public struct BundleSigningKey: Sendable {
-    enum Storage: Sendable {
-        case ed25519(Curve25519.Signing.PrivateKey)
-        case p256(P256.Signing.PrivateKey)
-    }
-    let storage: Storage
+    let storage: BundleKeyStorage<Curve25519.Signing.PrivateKey, P256.Signing.PrivateKey>
 
     /// Wraps an Ed25519 key.
     public init(_ key: Curve25519.Signing.PrivateKey) { storage = .ed25519(key) }
@@ -75,17 +71,11 @@ public struct BundleSigningKey: Sendable {
 
     /// Reads a PEM private key file (at most 16 KiB).
     public init(contentsOfFile path: String) throws(BundleError) {
-        let bytes = try BundleIO.read(path: path, limit: PEM.maxBytes, code: .badKey, what: "key")
-        try self.init(pem: String(decoding: bytes, as: UTF8.self))
+        try self.init(pem: PEM.text(ofFile: path))
     }
 
     /// The algorithm this key signs with.
-    public var algorithm: BundleAlgorithm {
-        switch storage {
-        case .ed25519: .edDSA
-        case .p256: .es256
-        }
-    }
+    public var algorithm: BundleAlgorithm { storage.algorithm }
 
     /// The matching public key.
     public var verificationKey: BundleVerificationKey {
@@ -96,13 +86,7 @@ public struct BundleSigningKey: Sendable {
     }
 
     /// The key as PKCS #8 PEM (`-----BEGIN PRIVATE KEY-----`), as `openssl genpkey` writes it.
-    public var pem: String {
-        switch storage {
-        case .ed25519(let key):
-            PEM.encode(label: "PRIVATE KEY", der: PEM.ed25519PrivatePrefix + Array(key.rawRepresentation))
-        case .p256(let key): key.pemRepresentation
-        }
-    }
+    public var pem: String { storage.pem(label: "PRIVATE KEY", ed25519Prefix: PEM.ed25519PrivatePrefix) }
 
     /// Signs `input`: Ed25519's 64 bytes, or ES256's 64-byte `r || s` (as JWS encodes ECDSA signatures).
     func sign(_ input: [UInt8]) throws(BundleError) -> [UInt8] {
@@ -126,11 +110,7 @@ public struct BundleSigningKey: Sendable {
 /// let bundle = try PolicyBundle.open(bytes, key: key)
 /// ```
 public struct BundleVerificationKey: Sendable {
-    enum Storage: Sendable {
-        case ed25519(Curve25519.Signing.PublicKey)
-        case p256(P256.Signing.PublicKey)
-    }
-    let storage: Storage
+    let storage: BundleKeyStorage<Curve25519.Signing.PublicKey, P256.Signing.PublicKey>
 
     /// Wraps an Ed25519 key.
     public init(_ key: Curve25519.Signing.PublicKey) { storage = .ed25519(key) }
@@ -169,26 +149,14 @@ public struct BundleVerificationKey: Sendable {
 
     /// Reads a PEM public key file (at most 16 KiB).
     public init(contentsOfFile path: String) throws(BundleError) {
-        let bytes = try BundleIO.read(path: path, limit: PEM.maxBytes, code: .badKey, what: "key")
-        try self.init(pem: String(decoding: bytes, as: UTF8.self))
+        try self.init(pem: PEM.text(ofFile: path))
     }
 
     /// The algorithm of the signatures this key verifies.
-    public var algorithm: BundleAlgorithm {
-        switch storage {
-        case .ed25519: .edDSA
-        case .p256: .es256
-        }
-    }
+    public var algorithm: BundleAlgorithm { storage.algorithm }
 
     /// The key as SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`).
-    public var pem: String {
-        switch storage {
-        case .ed25519(let key):
-            PEM.encode(label: "PUBLIC KEY", der: PEM.ed25519PublicPrefix + Array(key.rawRepresentation))
-        case .p256(let key): key.pemRepresentation
-        }
-    }
+    public var pem: String { storage.pem(label: "PUBLIC KEY", ed25519Prefix: PEM.ed25519PublicPrefix) }
 
     func isValidSignature(_ signature: [UInt8], for input: [UInt8]) -> Bool {
         switch storage {
@@ -201,6 +169,44 @@ public struct BundleVerificationKey: Sendable {
     }
 }
 
+/// The key of a ``BundleSigningKey`` (private) or a ``BundleVerificationKey`` (public), of either algorithm: what
+/// depends only on the algorithm is written here once for both.
+enum BundleKeyStorage<Ed25519Key: RawRepresentableKey, P256Key: PEMRepresentableKey>: Sendable {
+    case ed25519(Ed25519Key)
+    case p256(P256Key)
+
+    var algorithm: BundleAlgorithm {
+        switch self {
+        case .ed25519: .edDSA
+        case .p256: .es256
+        }
+    }
+
+    /// The key as PEM: for Ed25519, `ed25519Prefix` and the raw key under `label` (swift-crypto writes no Ed25519
+    /// PEM); for P-256, as swift-crypto writes it.
+    func pem(label: String, ed25519Prefix: [UInt8]) -> String {
+        switch self {
+        case .ed25519(let key): PEM.encode(label: label, der: ed25519Prefix + Array(key.rawRepresentation))
+        case .p256(let key): key.pemRepresentation
+        }
+    }
+}
+
+/// An Ed25519 key, private or public, as raw bytes.
+protocol RawRepresentableKey: Sendable {
+    var rawRepresentation: Data { get }
+}
+
+/// A P-256 key, private or public, as swift-crypto writes it in PEM.
+protocol PEMRepresentableKey: Sendable {
+    var pemRepresentation: String { get }
+}
+
+extension Curve25519.Signing.PrivateKey: RawRepresentableKey {}
+extension Curve25519.Signing.PublicKey: RawRepresentableKey {}
+extension P256.Signing.PrivateKey: PEMRepresentableKey {}
+extension P256.Signing.PublicKey: PEMRepresentableKey {}
+
 /// The PEM and DER this target reads by hand: swift-crypto reads P-256 PEM itself but not Ed25519's, whose DER
 /// (RFC 8410) is a fixed prefix followed by the 32-byte key, so an exact prefix match is the whole parser.
 enum PEM {
@@ -211,6 +217,11 @@ enum PEM {
     ]
     /// `SubjectPublicKeyInfo` for Ed25519, up to the 32-byte public key.
     static let ed25519PublicPrefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
+
+    /// The text of a PEM key file, at most ``maxBytes`` read.
+    static func text(ofFile path: String) throws(BundleError) -> String {
+        String(decoding: try BundleIO.read(path: path, limit: maxBytes, code: .badKey, what: "key"), as: UTF8.self)
+    }
 
     /// The first PEM block: its label and DER bytes.
     static func block(_ text: String) throws(BundleError) -> (label: String, der: [UInt8]) {

@@ -28,13 +28,9 @@ public struct Caller: Sendable {
 
     /// A caller from a verified token, with its grant resolved against `policy`.
     public init(token: VerifiedToken, policy: CompiledPolicy) {
-        self.token = token
-        self.scopes = token.scopes
-        self.stripPrefixes = token.stripPrefixes
-        self.clientID = token.clientID
-        self.subject = token.subject
-        self.tokenID = token.jwtID
-        self.grant = policy.grant(token.scopes, stripPrefixes: token.stripPrefixes)
+        self.init(
+            token: token, scopes: token.scopes, clientID: token.clientID, subject: token.subject,
+            tokenID: token.jwtID, stripPrefixes: token.stripPrefixes, policy: policy)
     }
 
     /// A caller with explicitly granted scopes (stdio servers, tests): e.g. from a token verified at start-up
@@ -43,23 +39,28 @@ public struct Caller: Sendable {
         scopes: [String], clientID: String? = nil, subject: String? = nil, tokenID: String? = nil,
         stripPrefixes: [String] = [], policy: CompiledPolicy
     ) {
-        self.token = nil
+        self.init(
+            token: nil, scopes: scopes, clientID: clientID, subject: subject, tokenID: tokenID,
+            stripPrefixes: stripPrefixes, policy: policy)
+    }
+
+    init(copying other: Caller, policy: CompiledPolicy) {
+        self.init(
+            token: other.token, scopes: other.scopes, clientID: other.clientID, subject: other.subject,
+            tokenID: other.tokenID, stripPrefixes: other.stripPrefixes, policy: policy)
+    }
+
+    private init(
+        token: VerifiedToken?, scopes: [String], clientID: String?, subject: String?, tokenID: String?,
+        stripPrefixes: [String], policy: CompiledPolicy
+    ) {
+        self.token = token
         self.scopes = scopes
         self.stripPrefixes = stripPrefixes
         self.clientID = clientID
         self.subject = subject
         self.tokenID = tokenID
         self.grant = policy.grant(scopes, stripPrefixes: stripPrefixes)
-    }
-
-    init(copying other: Caller, policy: CompiledPolicy) {
-        self.token = other.token
-        self.scopes = other.scopes
-        self.stripPrefixes = other.stripPrefixes
-        self.clientID = other.clientID
-        self.subject = other.subject
-        self.tokenID = other.tokenID
-        self.grant = policy.grant(other.scopes, stripPrefixes: other.stripPrefixes)
     }
 
     /// This caller with its grant resolved against `policy` (a no-op when it already is).

@@ -13,7 +13,7 @@ import ScopeGate
 ///     return toolError("\(error.code): \(error.message)")     // safe to show: no token, no secret
 /// }
 /// ```
-public struct TokenExchangeError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct TokenExchangeError: CodedError, Hashable {
     /// A stable reason identifier. Compare codes, not messages.
     ///
     /// ```swift
@@ -33,9 +33,6 @@ public struct TokenExchangeError: Error, Sendable, Hashable, CustomStringConvert
         self.message = message
         self.oauthError = oauthError
     }
-
-    /// `code.id: message`.
-    public var description: String { "\(code.id): \(message)" }
 }
 
 extension ErrorCode where Owner == TokenExchangeError {

@@ -194,20 +194,17 @@ public actor TokenExchanger {
             ]
         }
         if !scopes.isEmpty { form.append(("scope", scopes.joined(separator: " "))) }
-        var headers = ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"]
         let client = ClientAuthentication(
             clientID: settings.clientID, secretEnv: settings.clientSecretEnv,
             method: settings.clientAuthentication)
+        let request: HTTPRequest
         do {
-            try client.apply(headers: &headers, form: &form, environment: environment)
+            request = try client.post(form, to: url, environment: environment, maxResponseBytes: limits.maxBodyBytes)
         } catch {
             throw TokenExchangeError(
                 .notConfigured,
                 "environment variable `\(settings.clientSecretEnv)` with the token exchange secret is not set")
         }
-        let request = HTTPRequest(
-            method: "POST", url: url, headers: headers, body: Array(FormEncoding.body(form).utf8),
-            maxResponseBytes: limits.maxBodyBytes)
         requestCount += 1
         let sent = clock.now()
         let response: HTTPResponse

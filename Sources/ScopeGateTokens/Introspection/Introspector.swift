@@ -125,20 +125,17 @@ public actor Introspector {
         guard let url = EndpointPolicy.url(settings.endpoint) else {
             throw TokenError(.introspectionFailed, "introspection endpoint must be https (or http on loopback)")
         }
-        var headers = ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"]
-        var form = [("token", token), ("token_type_hint", "access_token")]
+        let form = [("token", token), ("token_type_hint", "access_token")]
         let client = ClientAuthentication(
             clientID: settings.clientID, secretEnv: settings.clientSecretEnv, method: .basic)
+        let request: HTTPRequest
         do {
-            try client.apply(headers: &headers, form: &form, environment: environment)
+            request = try client.post(form, to: url, environment: environment, maxResponseBytes: limits.maxBodyBytes)
         } catch {
             throw TokenError(
                 .introspectionFailed,
                 "environment variable `\(settings.clientSecretEnv)` with the introspection secret is not set")
         }
-        let request = HTTPRequest(
-            method: "POST", url: url, headers: headers, body: Array(FormEncoding.body(form).utf8),
-            maxResponseBytes: limits.maxBodyBytes)
         requestCount += 1
         let response: HTTPResponse
         do {

@@ -11,13 +11,14 @@ struct ClientAuthentication: Sendable, Hashable {
 
     enum Failure: Error { case secretMissing(String) }
 
-    /// Adds the credentials: an `Authorization: Basic` header (id and secret form-encoded first, then base64 of
-    /// `id:secret`), or `client_id`/`client_secret` form fields.
-    func apply(
-        headers: inout [String: String], form: inout [(String, String)],
-        environment: [String: String]
-    ) throws(Failure) {
+    /// The form POST of `form` to an endpoint, with the credentials: an `Authorization: Basic` header (id and
+    /// secret form-encoded first, then base64 of `id:secret`), or `client_id`/`client_secret` form fields.
+    func post(
+        _ form: [(String, String)], to url: URL, environment: [String: String], maxResponseBytes: Int
+    ) throws(Failure) -> HTTPRequest {
         guard let secret = environment[secretEnv], !secret.isEmpty else { throw .secretMissing(secretEnv) }
+        var headers = ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"]
+        var form = form
         switch method {
         case .basic:
             let pair = "\(FormEncoding.encode(clientID)):\(FormEncoding.encode(secret))"
@@ -26,6 +27,9 @@ struct ClientAuthentication: Sendable, Hashable {
             form.append(("client_id", clientID))
             form.append(("client_secret", secret))
         }
+        return HTTPRequest(
+            method: "POST", url: url, headers: headers, body: Array(FormEncoding.body(form).utf8),
+            maxResponseBytes: maxResponseBytes)
     }
 }
 

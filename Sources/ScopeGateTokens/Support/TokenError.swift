@@ -15,7 +15,7 @@ import ScopeGate
 ///     let challenge = "Bearer error=\"\(error.oauthError)\", error_description=\"\(error.message)\""
 /// }
 /// ```
-public struct TokenError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct TokenError: CodedError, Hashable {
     /// A stable reason identifier. Compare codes, not descriptions.
     ///
     /// ```swift
@@ -36,27 +36,9 @@ public struct TokenError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The OAuth error code for a `WWW-Authenticate` challenge: always `invalid_token`.
     public var oauthError: String { "invalid_token" }
-
-    /// `code.id: message`.
-    public var description: String { "\(code.id): \(message)" }
-
     /// Quotes untrusted text for a message: at most 40 printable ASCII characters, backquoted.
     static func quote(_ text: some StringProtocol) -> String {
-        var out = "`"
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count == 40 {
-                out += "…"
-                break
-            }
-            if scalar.value >= 0x20, scalar.value < 0x7F, scalar != "`", scalar != "\"", scalar != "\\" {
-                out.unicodeScalars.append(scalar)
-            } else {
-                out += "?"
-            }
-            count += 1
-        }
-        return out + "`"
+        quoted(text, limit: 40, refusing: "\"\\")
     }
 }
 

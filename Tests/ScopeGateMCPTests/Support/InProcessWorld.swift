@@ -410,6 +410,19 @@ struct World: Sendable {
         configuration.protocolClasses = [InProcessURLProtocol.self]
         return configuration
     }
+
+    /// The MCP SDK's own HTTP transport to the resource, authorized by the SDK's `OAuthAuthorizer` with this
+    /// world's client credentials (it discovers the authorization server and steps up by itself).
+    func sdkTransport() throws -> HTTPClientTransport {
+        let authorizer = OAuthAuthorizer(
+            configuration: OAuthConfiguration(
+                grantType: .clientCredentials,
+                authentication: .clientSecretBasic(
+                    clientID: authorizationServer.clientID, clientSecret: authorizationServer.clientSecret)))
+        guard let endpoint = URL(string: resource) else { throw URLError(.badURL) }
+        return HTTPClientTransport(
+            endpoint: endpoint, configuration: sessionConfiguration(), streaming: false, authorizer: authorizer)
+    }
 }
 
 func toolCall(_ name: String, _ arguments: [String: Any] = [:], id: Int = 1) -> String {
