@@ -27,7 +27,7 @@ import Testing
 
     func token(issuer: String) throws -> String {
         func encode(_ object: [String: Any]) throws -> String {
-            Base64URLText.encode(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+            Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])))
         }
         let now = Int(Date().timeIntervalSince1970)
         let input =
@@ -37,13 +37,13 @@ import Testing
                 "iat": now, "exp": now + 300,
             ])
         let signature = try key.signature(for: Data(input.utf8))
-        return input + "." + Base64URLText.encode(signature)
+        return input + "." + Base64URL.encode(Array(signature))
     }
 
     @Test func keysFromAFileVerifyTokensOfAnIssuerAReloadAdds() async throws {
         let jwks = """
             {"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","use":"sig",\
-            "x":"\(Base64URLText.encode(key.publicKey.rawRepresentation))"}]}
+            "x":"\(Base64URL.encode(Array(key.publicKey.rawRepresentation)))"}]}
             """
         let keys = try await JWKSet.parse(Array(jwks.utf8))
         let store = PolicyStore(
@@ -64,13 +64,5 @@ import Testing
         }
         let added = await tokens.verify("Bearer " + (try token(issuer: "https://b.example.com")), store.current.policy)
         #expect(added.token?.subject == "alice", "\(added.credential)")
-    }
-}
-
-/// base64url without padding (RFC 7515).
-enum Base64URLText {
-    static func encode(_ bytes: some DataProtocol) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }
