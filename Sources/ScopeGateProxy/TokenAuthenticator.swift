@@ -1,5 +1,6 @@
 import Foundation
 import ScopeGate
+import ScopeGateAsyncHTTPClient
 import ScopeGateOperations
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
@@ -16,6 +17,7 @@ public final class TokenAuthenticator: Sendable {
     let store: PolicyStore
     let resource: String?
     let staticKeys: [String: JWKSet]
+    let fetcher: any HTTPFetcher
     let cache: VerifiedTokenCache<Void>
     let state = LockedValue<Entry?>(nil)
     let metrics: ScopeGateMetrics
@@ -29,11 +31,13 @@ public final class TokenAuthenticator: Sendable {
     /// - Parameters:
     ///   - resource: the canonical resource URI (audience); default: the policy's `resource.id`.
     ///   - staticKeys: fixed key sets by issuer instead of fetching JWKS.
+    ///   - fetcher: HTTP for JWKS, discovery and introspection (default: AsyncHTTPClient, 5 s per request).
     ///   - metrics: where verifications and cache hits are counted.
     public init(
         store: PolicyStore, resource: String? = nil, staticKeys: [String: JWKSet] = [:], capacity: Int = 10_000,
-        metrics: ScopeGateMetrics = .init()
+        fetcher: any HTTPFetcher = AsyncHTTPClientFetcher(timeout: .seconds(5)), metrics: ScopeGateMetrics = .init()
     ) {
+        self.fetcher = fetcher
         self.metrics = metrics
         self.store = store
         self.resource = resource
@@ -82,7 +86,7 @@ public final class TokenAuthenticator: Sendable {
         var rebuilt = false
         let verifier = state.withLock { entry -> TokenVerifier in
             if let entry, entry.resource == resource, entry.tokens == tokens { return entry.verifier }
-            let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: staticKeys)
+            let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: staticKeys, fetcher: fetcher)
             rebuilt = entry != nil
             entry = Entry(resource: resource, tokens: tokens, verifier: verifier)
             return verifier
