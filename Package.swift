@@ -9,6 +9,9 @@ let package = Package(
         // Test and benchmark scaffolding (synthetic policies, the Yams reference loader), beside the core.
         .library(name: "ScopeGateTesting", targets: ["ScopeGateTesting"]),
         .library(name: "ScopeGateTokens", targets: ["ScopeGateTokens"]),
+        // The token types' HTTP over URLSession (FoundationNetworking and libcurl on Linux) or AsyncHTTPClient.
+        .library(name: "ScopeGateURLSession", targets: ["ScopeGateURLSession"]),
+        .library(name: "ScopeGateAsyncHTTPClient", targets: ["ScopeGateAsyncHTTPClient"]),
         .executable(name: "scopegate", targets: ["scopegate"]),
         // The network services (`scopegate proxy`), started by `scopegate`; see GatewayLauncher.
         .executable(name: "scopegate-gateway", targets: ["scopegate-gateway"]),
@@ -57,13 +60,27 @@ let package = Package(
             name: "ScopeGateTesting",
             dependencies: ["ScopeGate", .product(name: "Yams", package: "Yams")]
         ),
-        // Bearer tokens: JWT/JWKS verification, introspection, claim profiles. Knows nothing of MCP.
+        // Bearer tokens: JWT/JWKS verification, introspection, claim profiles. Knows nothing of MCP, and links no
+        // HTTP stack: its types fetch through an injected `HTTPFetcher`.
         .target(
             name: "ScopeGateTokens",
             dependencies: [
                 "ScopeGate",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // `URLSessionFetcher`, and the token types' initializers that default to it: for the CLI, the embedded
+        // adapter and library users. Loads FoundationNetworking (libcurl, OpenSSL, GnuTLS, Kerberos… on Linux).
+        .target(name: "ScopeGateURLSession", dependencies: ["ScopeGate", "ScopeGateTokens"]),
+        // `AsyncHTTPClientFetcher`: the gateway's token and bundle requests, on the client that forwards requests.
+        .target(
+            name: "ScopeGateAsyncHTTPClient",
+            dependencies: [
+                "ScopeGateTokens",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Authorizes one MCP HTTP request (headers + JSON-RPC body) and filters list results: pure values and
@@ -93,7 +110,7 @@ let package = Package(
         .target(
             name: "ScopeGateBundleSource",
             dependencies: [
-                "ScopeGate", "ScopeGateTokens", "ScopeGateBundles", "ScopeGateOperations",
+                "ScopeGate", "ScopeGateTokens", "ScopeGateBundles", "ScopeGateOperations", "ScopeGateAsyncHTTPClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -110,6 +127,8 @@ let package = Package(
                 // The stdio upstream reads its child's output with the client's line splitter.
                 "ScopeGateMCPClient",
                 "ScopeGateOperations",
+                // JWKS, introspection and token exchange on AsyncHTTPClient: the proxy loads no FoundationNetworking.
+                "ScopeGateAsyncHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,6 +163,8 @@ let package = Package(
                 "ScopeGate",
                 "ScopeGateTokens",
                 "ScopeGateMCPClient",
+                "ScopeGateMCPClientHTTP",
+                "ScopeGateURLSession",
                 "ScopeGateOnboarding",
                 "ScopeGateDoctor",
                 "ScopeGateRequestAuthorization",
@@ -166,6 +187,7 @@ let package = Package(
                 "ScopeGateAuthz",
                 "ScopeGateBundles",
                 "ScopeGateBundleSource",
+                "ScopeGateAsyncHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -179,6 +201,8 @@ let package = Package(
                 "ScopeGateTokens",
                 "ScopeGateRequestAuthorization",
                 "ScopeGateOperations",
+                // The configuration's default fetcher.
+                "ScopeGateURLSession",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -187,21 +211,25 @@ let package = Package(
             ]
         ),
         // A small MCP client without the SDK: stdio child processes, tools/list, saved tool lists. Used by
-        // `init` and `drift`; JSON comes from the core's parser.
+        // `init` and `drift`; JSON comes from the core's parser. The gateway links it (stdio upstreams, `ShellWords`).
         .target(name: "ScopeGateMCPClient", dependencies: ["ScopeGate"]),
+        // The client's Streamable HTTP transport, over URLSession: apart, so the gateway loads no FoundationNetworking.
+        .target(name: "ScopeGateMCPClientHTTP", dependencies: ["ScopeGate", "ScopeGateMCPClient"]),
         // The client half: discovery, the least scope set for named tools from the requirements a ScopeGate front
         // publishes (the core's solver), client credentials and authorization code + PKCE, tokens encrypted at rest,
-        // step-up. Knows no server internals; HTTP through ScopeGateTokens' fetcher (URLSession), so `scopegate`
-        // builds no HTTP stack for `scopegate token`.
+        // step-up. Knows no server internals; HTTP through an injected `HTTPFetcher` (the CLI gives URLSession's), so
+        // `scopegate` builds no HTTP stack for `scopegate token`.
         .target(
             name: "ScopeGateClient",
             dependencies: [
-                "ScopeGate", "ScopeGateTokens", "ScopeGateMCPClient", .product(name: "Crypto", package: "swift-crypto"),
+                "ScopeGate", "ScopeGateTokens", "ScopeGateMCPClient", "ScopeGateMCPClientHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "ScopeGateClientTests",
             dependencies: [
                 "ScopeGateClient", "ScopeGate", "ScopeGateTokens", "ScopeGateRequestAuthorization",
+                "ScopeGateURLSession",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Onboarding: drafting a policy from a server's tools (`init`) and checking drift (`drift`).
@@ -211,12 +239,15 @@ let package = Package(
             name: "ScopeGateDoctor", dependencies: ["ScopeGate", "ScopeGateTokens", "ScopeGateRequestAuthorization"]),
         .testTarget(name: "ScopeGateDoctorTests", dependencies: ["ScopeGateDoctor", "ScopeGate", "ScopeGateTokens"]),
         .testTarget(
-            name: "ScopeGateOnboardingTests", dependencies: ["ScopeGateOnboarding", "ScopeGateMCPClient", "ScopeGate"]),
+            name: "ScopeGateOnboardingTests",
+            dependencies: ["ScopeGateOnboarding", "ScopeGateMCPClient", "ScopeGateMCPClientHTTP", "ScopeGate"]),
         // The example MCP server protected by policies/climate.yaml (see examples/climate-server/README.md).
         .executableTarget(
             name: "climate-server",
             dependencies: [
                 "ScopeGateMCP",
+                // The CRM client's default fetcher.
+                "ScopeGateURLSession",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
                 // Serves the CRM API that `update_client` calls with an exchanged token.
@@ -235,6 +266,8 @@ let package = Package(
                 "ScopeGateTokens",
                 "ScopeGate",
                 "ScopeGateTesting",
+                // The URLSession-backed initializers, and the fetcher of the live IdP tests.
+                "ScopeGateURLSession",
                 // Tests generate keys and sign tokens with swift-crypto directly (an oracle independent of jwt-kit).
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -267,7 +300,7 @@ let package = Package(
             dependencies: [
                 "ScopeGateHTTPTestSupport", "ScopeGateTesting",
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
-                "ScopeGateOperations",
+                "ScopeGateOperations", "ScopeGateAsyncHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

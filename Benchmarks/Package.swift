@@ -45,6 +45,8 @@ let package = Package(
             name: "TokenBenchmarks",
             dependencies: [
                 .product(name: "ScopeGateTokens", package: coreIdentity),
+                // The verifier's initializer without a fetcher (the benchmark uses static keys: nothing is fetched).
+                .product(name: "ScopeGateURLSession", package: coreIdentity),
                 .product(name: "ScopeGate", package: coreIdentity),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

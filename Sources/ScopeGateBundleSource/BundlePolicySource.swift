@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ScopeGate
+import ScopeGateAsyncHTTPClient
 import ScopeGateBundles
 import ScopeGateOperations
 import ScopeGateTokens

@@ -1,6 +1,7 @@
 import Foundation
 import ScopeGate
 import ScopeGateMCPClient
+import ScopeGateMCPClientHTTP
 import ScopeGateTokens
 
 /// The client half in one value: discovery, the least scope set for the tools you name, a token by client

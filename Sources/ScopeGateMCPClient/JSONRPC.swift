@@ -2,7 +2,7 @@ import Foundation
 import ScopeGate
 
 /// JSON-RPC 2.0 message building and reading, shared by every transport.
-enum JSONRPC {
+package enum JSONRPC {
     static func request(id: Int, method: String, params: JSONValue?) -> JSONValue {
         var object: [String: JSONValue] = [
             "jsonrpc": .string("2.0"), "id": .number(Decimal(id)), "method": .string(method),
@@ -48,7 +48,7 @@ enum JSONRPC {
     }
 
     /// Parses one message, mapping parse failures to `mcp-bad-json`.
-    static func parse(_ text: String) throws(MCPClientError) -> JSONValue {
+    package static func parse(_ text: String) throws(MCPClientError) -> JSONValue {
         do { return try JSONParser().parse(text) } catch {
             let shown = text.count > 200 ? String(text.prefix(200)) + "…" : text
             throw MCPClientError(.badJSON, "the server sent a line that is not JSON (\(error)): `\(shown)`")

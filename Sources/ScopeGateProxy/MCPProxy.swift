@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ScopeGate
+import ScopeGateAsyncHTTPClient
 import ScopeGateOperations
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
@@ -51,14 +52,15 @@ public final class MCPProxy: Sendable {
     ///     token is exchanged for `downstream:` tools; without it every token is the same principal.
     ///   - upstream: where requests go (default: ``StdioUpstream`` for `configuration.upstreamCommand`, else
     ///     ``HTTPUpstream`` for `configuration.upstream`).
-    ///   - exchangers: the RFC 8693 exchangers for `downstream:` tools.
+    ///   - exchangers: the RFC 8693 exchangers for `downstream:` tools (default: on AsyncHTTPClient, 5 s per request).
     ///   - operations: audit, metrics and the operations endpoints (default: metrics to the process-wide
     ///     backend, no audit, no `/metrics`).
     public init(
         store: PolicyStore, configuration: ProxyConfiguration, authenticate: @escaping Authenticate,
         client: HTTPClient = .shared, now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "scopegate.proxy"), identify: Identify? = nil,
-        upstream: (any MCPUpstream)? = nil, exchangers: TokenExchangers = TokenExchangers(),
+        upstream: (any MCPUpstream)? = nil,
+        exchangers: TokenExchangers = TokenExchangers(fetcher: AsyncHTTPClientFetcher(timeout: .seconds(5))),
         operations: ProxyOperations = .init()
     ) {
         self.operations = operations

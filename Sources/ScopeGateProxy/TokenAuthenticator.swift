@@ -1,5 +1,6 @@
 import Foundation
 import ScopeGate
+import ScopeGateAsyncHTTPClient
 import ScopeGateOperations
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
@@ -17,6 +18,7 @@ public final class TokenAuthenticator: Sendable {
     let resource: String?
     let staticKeys: [String: JWKSet]
     let keysForEveryIssuer: JWKSet?
+    let fetcher: any HTTPFetcher
     let cache: VerifiedTokenCache<Void>
     let state = LockedValue<Entry?>(nil)
     let metrics: ScopeGateMetrics
@@ -32,11 +34,14 @@ public final class TokenAuthenticator: Sendable {
     ///   - staticKeys: fixed key sets by issuer instead of fetching JWKS.
     ///   - keysForEveryIssuer: one fixed key set for every issuer of the policy in force, including issuers a
     ///     reloaded policy adds (`--jwks FILE`); `staticKeys` wins for the issuers it names.
+    ///   - fetcher: HTTP for JWKS, discovery and introspection (default: AsyncHTTPClient, 5 s per request).
     ///   - metrics: where verifications and cache hits are counted.
     public init(
         store: PolicyStore, resource: String? = nil, staticKeys: [String: JWKSet] = [:],
-        keysForEveryIssuer: JWKSet? = nil, capacity: Int = 10_000, metrics: ScopeGateMetrics = .init()
+        keysForEveryIssuer: JWKSet? = nil, capacity: Int = 10_000,
+        fetcher: any HTTPFetcher = AsyncHTTPClientFetcher(timeout: .seconds(5)), metrics: ScopeGateMetrics = .init()
     ) {
+        self.fetcher = fetcher
         self.metrics = metrics
         self.store = store
         self.resource = resource
@@ -90,7 +95,7 @@ public final class TokenAuthenticator: Sendable {
             if let every = keysForEveryIssuer {
                 for issuer in tokens.issuers where keys[issuer.issuer] == nil { keys[issuer.issuer] = every }
             }
-            let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: keys)
+            let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: keys, fetcher: fetcher)
             rebuilt = entry != nil
             entry = Entry(resource: resource, tokens: tokens, verifier: verifier)
             return verifier

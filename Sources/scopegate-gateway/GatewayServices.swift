@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ScopeGate
+import ScopeGateAsyncHTTPClient
 import ScopeGateBundleSource
 import ScopeGateBundles
 import ScopeGateCommandLine
@@ -27,6 +28,9 @@ struct GatewayServices {
     let prometheus: PrometheusMetrics
     let audit: AuditLog?
     let tokens: TokenAuthenticator
+    /// HTTP to the identity providers (JWKS, discovery, introspection, token exchange), counted in
+    /// `scopegate_idp_requests_total`.
+    let identityProviderFetcher: any HTTPFetcher
     let source: PolicySource
     /// `--metrics-listen`: the operations endpoints' own address (nil: they are on the main listener).
     let metricsAddress: ListenAddress?
@@ -83,8 +87,10 @@ struct GatewayServices {
         } catch {
             throw Output.fail(error.message)
         }
+        let fetcher = MeteredFetcher(base: AsyncHTTPClientFetcher(timeout: .seconds(5)), metrics: metrics)
+        identityProviderFetcher = fetcher
         tokens = TokenAuthenticator(
-            store: store, resource: options.resource, keysForEveryIssuer: jwksKeys, metrics: metrics)
+            store: store, resource: options.resource, keysForEveryIssuer: jwksKeys, fetcher: fetcher, metrics: metrics)
         let audit = self.audit
         if let bundleSource {
             source = .bundle(bundleSource)

@@ -5,6 +5,7 @@ import ScopeGate
 import ScopeGateCommandLine
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
+import ScopeGateTokens
 
 /// Runs `scopegate proxy` (options and help in ``ProxyOptions``).
 struct ProxyCommand: AsyncParsableCommand {
@@ -42,7 +43,8 @@ struct ProxyCommand: AsyncParsableCommand {
             reporter: services.reporter, prometheus: services.mainListenerMetrics, verifiedToken: tokens.verifiedToken)
         let proxy = MCPProxy(
             store: services.store, configuration: configuration, authenticate: tokens.credential,
-            identify: tokens.verified, operations: operations)
+            identify: tokens.verified, exchangers: TokenExchangers(fetcher: services.identityProviderFetcher),
+            operations: operations)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
         // The idle timeout also bounds how long a client may take to send its request head: Hummingbird counts
         // activity in whole request parts, so a head trickled in byte by byte is closed like an idle connection.

@@ -4,6 +4,7 @@ import ScopeGate
 import ScopeGateCommandLine
 import ScopeGateDoctor
 import ScopeGateTokens
+import ScopeGateURLSession
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import ScopeGate
 import ScopeGateCommandLine
 import ScopeGateTokens
+import ScopeGateURLSession
 
 enum HumanOrJSON: String, ExpressibleByArgument, CaseIterable {
     case human, json

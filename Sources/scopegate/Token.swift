@@ -4,6 +4,7 @@ import ScopeGate
 import ScopeGateClient
 import ScopeGateCommandLine
 import ScopeGateTokens
+import ScopeGateURLSession
 
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

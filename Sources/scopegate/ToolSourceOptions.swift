@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ScopeGateCommandLine
 import ScopeGateMCPClient
+import ScopeGateMCPClientHTTP
 
 /// Where `init` and `drift` read a server's tools: a command speaking MCP over stdio, a Streamable HTTP endpoint,
 /// or a saved `tools/list`.

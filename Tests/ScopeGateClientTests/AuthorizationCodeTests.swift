@@ -2,6 +2,7 @@ import Foundation
 import ScopeGate
 import ScopeGateClient
 import ScopeGateTokens
+import ScopeGateURLSession
 import Testing
 
 @Suite struct PKCETests {

@@ -3,6 +3,7 @@ import ScopeGate
 import Testing
 
 @testable import ScopeGateMCPClient
+@testable import ScopeGateMCPClientHTTP
 
 @Suite struct ToolListReaderTests {
     @Test func readsTheThreeForms() throws {

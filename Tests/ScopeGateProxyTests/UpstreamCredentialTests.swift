@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ScopeGate
+import ScopeGateAsyncHTTPClient
 import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
@@ -105,7 +106,7 @@ struct TokenEndpoint: HTTPResponder {
             store: PolicyStore(initial: compiled), configuration: configuration,
             authenticate: { header, policy in testCredential(header, policy) },
             identify: { header, policy in testIdentity(header, policy) },
-            exchangers: TokenExchangers(environment: ["EXCHANGE_SECRET": "s3cret"]))
+            exchangers: TokenExchangers(fetcher: AsyncHTTPClientFetcher(), environment: ["EXCHANGE_SECRET": "s3cret"]))
         let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
         defer { task.cancel() }
         try await body(port, upstreamLog, tokenLog)
@@ -156,7 +157,7 @@ struct TokenEndpoint: HTTPResponder {
             configuration: ProxyConfiguration(upstream: "http://127.0.0.1:\(up)/mcp", upstreamTimeout: .seconds(10)),
             authenticate: { header, policy in testCredential(header, policy) },
             identify: { header, policy in testIdentity(header, policy) },
-            exchangers: TokenExchangers(environment: [:]))
+            exchangers: TokenExchangers(fetcher: AsyncHTTPClientFetcher(), environment: [:]))
         let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
         defer { task.cancel() }
         let response = try await sendMCP(port, Self.write, token: "writer")

@@ -1,5 +1,6 @@
 import Foundation
 import ScopeGate
+import ScopeGateURLSession
 import Testing
 
 @testable import ScopeGateTokens

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ScopeGate
+import ScopeGateURLSession
 import Testing
 
 @testable import ScopeGateTokens

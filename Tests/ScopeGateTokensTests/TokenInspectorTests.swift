@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ScopeGateURLSession
 import Testing
 
 @testable import ScopeGateTokens

@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import ScopeGate
+import ScopeGateURLSession
 import Testing
 
 @testable import ScopeGateTokens

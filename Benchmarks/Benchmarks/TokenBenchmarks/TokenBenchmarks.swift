@@ -9,6 +9,7 @@ import Foundation
 import JWTKit
 import ScopeGate
 import ScopeGateTokens
+import ScopeGateURLSession
 import _CryptoExtras
 
 enum TokenFixture {

@@ -3,6 +3,7 @@ import Logging
 import ScopeGate
 import ScopeGateRequestAuthorization
 import ScopeGateTokens
+import ScopeGateURLSession
 
 /// How ``MCPAuthorizer`` verifies tokens, decides, and reports. Every field has a safe default.
 ///

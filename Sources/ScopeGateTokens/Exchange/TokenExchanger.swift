@@ -17,7 +17,7 @@ import ScopeGate
 ///
 /// ```swift
 /// guard let settings = policy.model.tokens?.issuers.first?.exchange else { return }
-/// let exchanger = TokenExchanger(issuer: "https://auth.example.com", settings: settings)
+/// let exchanger = TokenExchanger(issuer: "https://auth.example.com", settings: settings, fetcher: fetcher)
 /// let downstream = try await exchanger.exchange(
 ///     subjectToken: bearer, audience: "https://crm.example.com", scopes: ["crm:clients:write"],
 ///     subjectExpiresAt: verified.expiresAt)
@@ -28,7 +28,7 @@ public actor TokenExchanger {
     /// ```swift
     /// let exchanger = TokenExchanger(
     ///     issuer: issuer, settings: settings,
-    ///     limits: TokenExchanger.Limits(maxEntries: 1_000, refreshMarginSeconds: 60))
+    ///     limits: TokenExchanger.Limits(maxEntries: 1_000, refreshMarginSeconds: 60), fetcher: fetcher)
     /// ```
     public struct Limits: Sendable, Hashable {
         /// Most cached tokens (default 4096); the entry closest to expiry is evicted first.
@@ -89,7 +89,7 @@ public actor TokenExchanger {
     /// Creates an exchanger for `issuer`'s `exchange:` settings.
     public init(
         issuer: String, settings: TokensConfig.Exchange, limits: Limits = Limits(),
-        fetcher: any HTTPFetcher = URLSessionFetcher(), clock: any TokenClock = SystemTokenClock(),
+        fetcher: any HTTPFetcher, clock: any TokenClock = SystemTokenClock(),
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.issuer = issuer

@@ -6,7 +6,7 @@ import ScopeGate
 /// caller's token's issuer. Shared by the embedded adapter and `scopegate proxy`, so both exchange the same way.
 ///
 /// ```swift
-/// let exchangers = TokenExchangers()
+/// let exchangers = TokenExchangers(fetcher: fetcher)
 /// let result = await exchangers.exchange(
 ///     downstream, tokens: policy.model.tokens, subjectToken: bearer, callerIssuer: verified.issuer,
 ///     subjectExpiresAt: verified.expiresAt)
@@ -26,7 +26,7 @@ public final class TokenExchangers: Sendable {
 
     /// Creates an empty set; exchangers are built on first use with these settings.
     public init(
-        limits: TokenExchanger.Limits = .init(), fetcher: any HTTPFetcher = URLSessionFetcher(),
+        limits: TokenExchanger.Limits = .init(), fetcher: any HTTPFetcher,
         clock: any TokenClock = SystemTokenClock(),
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {

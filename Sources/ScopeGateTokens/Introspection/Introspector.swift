@@ -13,7 +13,7 @@ import ScopeGate
 ///
 /// ```swift
 /// // policy: tokens: { issuers: [{ issuer: …, introspection: { endpoint: …, client_id: …, client_secret_env: … } }] }
-/// let verifier = TokenVerifier(config: tokens, resource: resource)   // builds the introspector of that issuer
+/// let verifier = TokenVerifier(config: tokens, resource: resource, fetcher: fetcher)   // builds its introspector
 /// let token = try await verifier.verify(opaqueToken)                 // no dots: introspected, cached until `exp`
 /// ```
 public actor Introspector {
@@ -22,7 +22,7 @@ public actor Introspector {
     /// ```swift
     /// var options = TokenVerifier.Options()
     /// options.introspection.negativeCacheSeconds = 5               // re-ask sooner about inactive tokens
-    /// let verifier = TokenVerifier(config: tokens, resource: resource, options: options)
+    /// let verifier = TokenVerifier(config: tokens, resource: resource, options: options, fetcher: fetcher)
     /// ```
     public struct Limits: Sendable, Hashable {
         /// Most cached answers (default 4096); the entry closest to expiry (then the oldest) is evicted first.

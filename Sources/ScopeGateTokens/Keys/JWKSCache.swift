@@ -15,7 +15,7 @@ import Foundation
 /// - Only `https` URLs, or `http` to a loopback address; bodies are capped at ``Policy/maxBodyBytes``.
 ///
 /// ```swift
-/// let cache = JWKSCache(issuer: "https://auth.example.com", jwksURI: nil)   // nil: discovered from the issuer
+/// let cache = JWKSCache(issuer: "https://auth.example.com", jwksURI: nil, fetcher: fetcher)   // nil: discovered
 /// let keys = try await cache.keySet()                          // fetched on first use, then cached
 /// ```
 public actor JWKSCache {
@@ -24,7 +24,7 @@ public actor JWKSCache {
     /// ```swift
     /// var policy = JWKSCache.Policy()
     /// policy.unknownKidRefreshInterval = 60                        // at most one refresh a minute for unknown `kid`s
-    /// let cache = JWKSCache(issuer: issuer, jwksURI: jwksURI, policy: policy)
+    /// let cache = JWKSCache(issuer: issuer, jwksURI: jwksURI, policy: policy, fetcher: fetcher)
     /// ```
     public struct Policy: Sendable, Hashable {
         /// Lifetime of a set fetched without `Cache-Control: max-age` (default 300 s).
@@ -78,7 +78,7 @@ public actor JWKSCache {
     /// Creates a cache; nothing is fetched until the first ``keySet()``.
     public init(
         issuer: String, jwksURI: String?, policy: Policy = Policy(),
-        fetcher: any HTTPFetcher = URLSessionFetcher(), clock: any TokenClock = SystemTokenClock()
+        fetcher: any HTTPFetcher, clock: any TokenClock = SystemTokenClock()
     ) {
         self.issuer = issuer
         self.configuredJWKSURI = jwksURI

@@ -1,14 +1,10 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// A minimal HTTP request, as the JWKS cache, discovery and introspection need it.
 ///
 /// ```swift
 /// let request = HTTPRequest(url: URL(string: "https://auth.example.com/jwks")!, maxResponseBytes: 256 * 1024)
-/// let response = try await URLSessionFetcher().fetch(request)
+/// let response = try await fetcher.fetch(request)
 /// ```
 public struct HTTPRequest: Sendable, Hashable {
     /// `GET` or `POST`.
@@ -62,7 +58,10 @@ public struct HTTPResponse: Sendable, Hashable {
     }
 }
 
-/// How the library talks HTTP. Inject a fake in tests; the default is ``URLSessionFetcher``.
+/// How the library talks HTTP. Every type that fetches takes one: `URLSessionFetcher` (the `ScopeGateURLSession`
+/// library, which also gives those types initializers that default to it), `AsyncHTTPClientFetcher` (the
+/// `ScopeGateAsyncHTTPClient` library, which the gateway uses), or a fake in tests. This library links no HTTP
+/// stack, so a service that talks HTTP with AsyncHTTPClient loads neither FoundationNetworking nor libcurl.
 ///
 /// ```swift
 /// struct FixedJWKS: HTTPFetcher {                              // a test double: every request gets this key set
@@ -77,49 +76,6 @@ public protocol HTTPFetcher: Sendable {
     /// Performs `request`. Throws on transport failure or when the body exceeds `request.maxResponseBytes`;
     /// a non-2xx status is returned, not thrown.
     func fetch(_ request: HTTPRequest) async throws -> HTTPResponse
-}
-
-/// ``HTTPFetcher`` over `URLSession` (FoundationNetworking on Linux): no cookies, no caching, a fixed timeout.
-///
-/// ```swift
-/// let verifier = TokenVerifier(config: tokens, resource: resource, fetcher: URLSessionFetcher(timeout: 2))
-/// ```
-public struct URLSessionFetcher: HTTPFetcher {
-    /// The per-request timeout in seconds.
-    public let timeout: TimeInterval
-    private let session: URLSession
-
-    /// Creates a fetcher with the given timeout (default 5 s) and one ephemeral session for all its requests
-    /// (not one per request: on Linux each session sets up its own libcurl multi handle and work queue).
-    public init(timeout: TimeInterval = 5) {
-        self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpCookieStorage = nil
-        configuration.urlCache = nil
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        self.session = URLSession(configuration: configuration)
-    }
-
-    struct TooLarge: Error {}
-    struct NotHTTP: Error {}
-
-    /// Performs the request on the fetcher's session.
-    public func fetch(_ request: HTTPRequest) async throws -> HTTPResponse {
-        var urlRequest = URLRequest(
-            url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        urlRequest.httpMethod = request.method
-        for (k, v) in request.headers { urlRequest.setValue(v, forHTTPHeaderField: k) }
-        if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }
-        let (data, response) = try await session.data(for: urlRequest)
-        guard let http = response as? HTTPURLResponse else { throw NotHTTP() }
-        guard data.count <= request.maxResponseBytes else { throw TooLarge() }
-        var headers: [String: String] = [:]
-        for (k, v) in http.allHeaderFields {
-            if let k = k as? String, let v = v as? String { headers[k] = v }
-        }
-        return HTTPResponse(status: http.statusCode, headers: headers, body: Array(data))
-    }
 }
 
 /// URL rules shared by JWKS, discovery and introspection endpoints.

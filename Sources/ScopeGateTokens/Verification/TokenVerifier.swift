@@ -20,8 +20,9 @@ import ScopeGate
 ///
 /// ```swift
 /// let policy = try PolicyCompiler().compile(path: "policy.yaml").compiled()
-/// let verifier = TokenVerifier(
-///     config: policy.model.tokens ?? TokensConfig(issuers: []), resource: "https://mcp.example.com/mcp")
+/// let verifier = TokenVerifier(                                // fetcher: e.g. URLSessionFetcher() (ScopeGateURLSession)
+///     config: policy.model.tokens ?? TokensConfig(issuers: []), resource: "https://mcp.example.com/mcp",
+///     fetcher: fetcher)
 /// do {
 ///     let token = try await verifier.verify(bearer)            // the credential without `Bearer `
 ///     let grant = policy.grant(token.scopes, stripPrefixes: token.stripPrefixes)
@@ -36,7 +37,7 @@ public struct TokenVerifier: Sendable {
     /// var options = TokenVerifier.Options()
     /// options.maxTokenBytes = 8 * 1024
     /// options.jwks.maxStaleness = 3600
-    /// let verifier = TokenVerifier(config: tokens, resource: resource, options: options)
+    /// let verifier = TokenVerifier(config: tokens, resource: resource, options: options, fetcher: fetcher)
     /// ```
     public struct Options: Sendable, Hashable {
         /// Longest accepted token in bytes (default 16 KiB).
@@ -111,7 +112,7 @@ public struct TokenVerifier: Sendable {
     ///   - environment: where introspection client secrets are read (by the variable name in the policy).
     public init(
         config: TokensConfig, resource: String, options: Options = Options(), staticKeys: [String: JWKSet] = [:],
-        fetcher: any HTTPFetcher = URLSessionFetcher(), clock: any TokenClock = SystemTokenClock(),
+        fetcher: any HTTPFetcher, clock: any TokenClock = SystemTokenClock(),
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         var issuers: [String: IssuerContext] = [:]

@@ -3,6 +3,7 @@ import MCP
 import ScopeGate
 import ScopeGateMCP
 import ScopeGateTokens
+import ScopeGateURLSession
 
 /// The example server: five tools protected by `policies/climate.yaml`; `update_client` calls a downstream API with a
 /// token exchanged for it (RFC 8693), never with the caller's.

@@ -1,5 +1,6 @@
 import Foundation
 import ScopeGate
+import ScopeGateMCPClient
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -4,8 +4,9 @@ import NIOCore
 import NIOHTTP1
 import ScopeGateTokens
 
-/// ``HTTPFetcher`` over AsyncHTTPClient: the bundle source's downloads, on the client the proxy already uses
-/// (redirects followed, a fixed timeout, the body bounded by the request's `maxResponseBytes`).
+/// `HTTPFetcher` over AsyncHTTPClient: the gateway's JWKS, discovery, introspection and token exchange requests
+/// and the bundle source's downloads, on the client the proxy already uses (redirects followed, a fixed timeout,
+/// the body bounded by the request's `maxResponseBytes`). It loads no FoundationNetworking and no libcurl.
 ///
 /// ```swift
 /// let fetcher = AsyncHTTPClientFetcher(timeout: .seconds(10))
@@ -16,6 +17,7 @@ public struct AsyncHTTPClientFetcher: HTTPFetcher {
     /// The whole request's deadline, from connecting to the last body byte.
     public let timeout: Duration
 
+    /// A fetcher on `client` whose requests each have `timeout`.
     public init(client: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
         self.client = client
         self.timeout = timeout
