@@ -179,13 +179,14 @@ public final class MCPProxy: Sendable {
 
     /// Sends the request upstream and streams the answer back: the session checked against the token's
     /// principal (404 when it is another's or unknown, never forwarded), a stream slot taken when the answer may
-    /// be a stream (``streamSlot(for:requestIDs:principal:)``), the upstream credential added. An event stream
+    /// be a stream (``mayStream(_:requestIDs:)``), the upstream credential added. An event stream
     /// the upstream breaks off ends with an error for each of `requestIDs` (``relayEvents``).
     func forward(_ request: Request, body: ByteBuffer, filter: ListFilter?, requestIDs: [JSONValue]) async -> Response {
         let policy = store.current.policy
         let authorization = request.headers[.authorization]
         let sessionID = request.headers[ProxyHeaders.sessionID]
-        // The principal costs a token-cache lookup: only when a session, a stdio bridge or an exchange needs it.
+        // The principal costs a token-cache lookup: only when a session, a stdio bridge, an exchange or a stream
+        // slot (counted per principal) needs it.
         let exchanges = configuration.upstreamCommand == nil && hasDownstreamTools(policy)
         let mayStream = Self.mayStream(request, requestIDs: requestIDs)
         let identified = sessionID != nil || configuration.upstreamCommand != nil || exchanges || mayStream
