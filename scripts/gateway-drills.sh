@@ -9,12 +9,16 @@
 # second); 5,000 idle connections; a 100 MB body (Content-Length and chunked); 10,000 forged tokens; policy
 # reloads (atomic rewrite + SIGHUP every 100 ms) during 1,000 streaming calls. Peak RSS is the proxy's VmHWM,
 # reset before each drill (/proc/PID/clear_refs). The proxy runs with --upstream-timeout 3 --idle-timeout 20.
+# Then the limits step, with curl against a second proxy (--max-streams 2 --max-streams-per-principal 1): a head
+# over --max-header-bytes is 431, one over SwiftNIO's parser cap is 400 and closed, a third stream is 503, a
+# principal's second is 429, none of them reaches the upstream, and the slots come back (/metrics).
 # The stdio drills (child exits, garbage on stdout) are tests: StdioUpstreamTests.
 #
 # Usage: scripts/gateway-drills.sh [--no-build] [--smoke] [DRILL…]
 #   --smoke: smaller counts (500 idle connections, 500 forged tokens, 200 streaming calls, 50 slowloris
 #            clients, 20 MB bodies), for CI.
 #   DRILL:   never_answers killed_mid_sse slowloris idle_connections big_body invalid_tokens reload_during_streams
+#            limits (the curl step; run last)
 # Env: GATEWAY_DRILLS_WORKDIR (default: a temp dir), SCOPEGATE_GATEWAY (default: .build/debug/scopegate-gateway).
 set -euo pipefail
 source "$(dirname "$0")/lib/interop.sh"
@@ -22,11 +26,13 @@ interop_init gateway-drills "${GATEWAY_DRILLS_WORKDIR:-}"
 
 build=1
 drills=()
+only_limits=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --smoke) export DRILLS_SMOKE=1 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    limits) only_limits=1 ;;
     *) drills+=("$arg") ;;
   esac
 done
@@ -61,9 +67,15 @@ say "proxy on :$PROXY_PORT → upstream :$UPSTREAM_PORT"
 PROXY_PID=$!
 PIDS+=("$PROXY_PID")
 wait_port "$PROXY_PORT" "$PROXY_PID" "$WORK/proxy.log"
-say "drills (rows in $WORK/drills.jsonl)"
-timeout 900 python3 scripts/gateway-drills/drills.py run "$WORK" "$PROXY_PORT" "$PROXY_PID" "$UPSTREAM_PORT" \
-  "$MCP_ISSUER" "$MCP_RESOURCE" "$WORK/policy.yaml" "${drills[@]}" | tee "$WORK/drills.jsonl" \
-  || die "a drill failed"
+if [[ $only_limits == 0 || ${#drills[@]} -gt 0 ]]; then
+  say "drills (rows in $WORK/drills.jsonl)"
+  timeout 900 python3 scripts/gateway-drills/drills.py run "$WORK" "$PROXY_PORT" "$PROXY_PID" "$UPSTREAM_PORT" \
+    "$MCP_ISSUER" "$MCP_RESOURCE" "$WORK/policy.yaml" "${drills[@]}" | tee "$WORK/drills.jsonl" \
+    || die "a drill failed"
+fi
+if [[ ${#drills[@]} == 0 || $only_limits == 1 ]]; then
+  source scripts/gateway-drills/limits.sh
+  limits_step
+fi
 kill -0 "$PROXY_PID" 2>/dev/null || die "the proxy exited during the drills"
 ok "all drills passed; proxy VmRSS now $(awk '/VmRSS/ {print $2 / 1024 " MB"}' "/proc/$PROXY_PID/status")"

@@ -75,18 +75,37 @@ public final class AuthzService: Sendable {
         return AuthzDecision(verdict: verdict, authentication: authentication, headerOnly: headerOnly)
     }
 
-    /// Handles one HTTP request: a decision, health, readiness or metadata.
+    /// Handles one HTTP request: a decision, health, readiness or metadata. A request head over the limits is
+    /// answered 431 first, whatever the path (the decision path with the JSON-RPC error and the reason header).
     public func respond(to request: Request) async -> Response {
         let path = request.uri.path
         let servicePath = configuration.path
-        if path == servicePath || path.hasPrefix(servicePath.hasSuffix("/") ? servicePath : servicePath + "/") {
+        let isDecision =
+            path == servicePath || path.hasPrefix(servicePath.hasSuffix("/") ? servicePath : servicePath + "/")
+        let limits = configuration.authorization.limits
+        if let rejection = limits.headRejection(
+            method: request.method.rawValue, target: request.uri.description, authority: request.head.authority,
+            fields: request.headers.lazy.map { ($0.name.rawName, $0.value) })
+        {
+            reporter.metrics.limitRefused(reason: rejection.code.id)
+            guard isDecision else {
+                return Self.answer(
+                    431, [("Content-Type", "text/plain; charset=utf-8")],
+                    Array("request header fields too large: \(rejection.message)\n".utf8))
+            }
+            return Self.answer(
+                431, [("Content-Type", "application/json"), (AuthzDecision.Header.reason, rejection.code.id)],
+                rejection.responseBody())
+        }
+        if isDecision {
             var request = request
-            let limit = configuration.authorization.limits.maxBodyBytes
+            let limit = limits.maxBodyBytes
             let buffer: ByteBuffer
             do {
                 buffer = try await request.collectBody(upTo: limit)
             } catch {
                 let rejection = RequestRejection(.tooLarge, "request body larger than \(limit) bytes")
+                reporter.metrics.limitRefused(reason: rejection.code.id)
                 return Self.answer(
                     413, [("Content-Type", "application/json"), (AuthzDecision.Header.reason, rejection.code.id)],
                     rejection.responseBody())

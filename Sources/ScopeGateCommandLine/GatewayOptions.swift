@@ -81,6 +81,16 @@ public struct GatewayOptions: ParsableArguments {
             valueName: "host:port"))
     public var metricsListen: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Refuse a request head (request line and header fields) larger than this with 431, before any token work (1024 to 1048576).",
+            valueName: "bytes"))
+    public var maxHeaderBytes: Int = 32 << 10
+
+    @Option(name: .long, help: "Refuse a request with more header fields than this with 431 (1 to 10000).")
+    public var maxHeaderFields: Int = 100
+
     public init() {}
 
     /// `--policy` as the offline commands take it; nil with `--bundle`.
@@ -115,6 +125,12 @@ public struct GatewayOptions: ParsableArguments {
             throw ValidationError("--mode must be enforce or shadow")
         }
         if audit?.isEmpty == true { throw ValidationError("--audit needs a file path, or - for stdout") }
+        guard (1024...(1 << 20)).contains(maxHeaderBytes) else {
+            throw ValidationError("--max-header-bytes must be between 1024 and 1048576")
+        }
+        guard (1...10_000).contains(maxHeaderFields) else {
+            throw ValidationError("--max-header-fields must be between 1 and 10000")
+        }
         if let metricsListen, ListenAddress(metricsListen) == nil {
             throw ValidationError("--metrics-listen must be host:port")
         }
@@ -126,12 +142,15 @@ public struct GatewayOptions: ParsableArguments {
         if metrics == ListenAddress(listen) { throw ValidationError("--metrics-listen must differ from --listen") }
     }
 
-    /// The request authorization settings these options select (revision minimum, challenge scope, mode).
+    /// The request authorization settings these options select (revision minimum, challenge scope, mode, the
+    /// request head limits).
     public var authorizationSettings: AuthorizationSettings {
         var settings = AuthorizationSettings(
             protocols: ProtocolSupport(minimum: ProtocolRevision(minProtocol) ?? .june2025),
             challengeScope: challengeScope == "required" ? .required : .grantedPlusMissing)
         settings.mode = mode.flatMap(PolicyMode.init(rawValue:))
+        settings.limits.maxHeaderBytes = maxHeaderBytes
+        settings.limits.maxHeaderFields = maxHeaderFields
         return settings
     }
 }

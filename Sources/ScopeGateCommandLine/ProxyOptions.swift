@@ -52,6 +52,18 @@ public struct ProxyOptions: ParsableArguments {
             valueName: "seconds"))
     public var idleTimeout: Int = 60
 
+    @Option(
+        name: .long,
+        help:
+            "The most streams (SSE answers, GET streams, subscriptions/listen) held open at once; past it a request that may open one is refused with 503."
+    )
+    public var maxStreams: Int = 1024
+
+    @Option(
+        name: .long,
+        help: "The most streams one principal (issuer, subject, client) holds open at once; past it 429.")
+    public var maxStreamsPerPrincipal: Int = 64
+
     @Option(name: .long, help: ArgumentHelp("Listen address.", valueName: "host:port"))
     public var listen: String = "127.0.0.1:8080"
 
@@ -88,6 +100,9 @@ public struct ProxyOptions: ParsableArguments {
         }
         guard upstreamTimeout > 0, idleTimeout > 0 else {
             throw ValidationError("--upstream-timeout and --idle-timeout must be positive")
+        }
+        guard maxStreams > 0, maxStreamsPerPrincipal > 0 else {
+            throw ValidationError("--max-streams and --max-streams-per-principal must be positive")
         }
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be host:port") }
         try gateway.validateMetricsListen(besides: listen)

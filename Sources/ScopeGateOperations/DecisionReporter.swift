@@ -12,7 +12,8 @@ import ScopeGateTokens
 /// - a denied one: `allowed: false`, outcome `deny`, or `would_deny` with `"would_deny": true` when shadowed;
 /// - a 401 (no token, or a refused one): one `invalid_token` event for the call, without principal or grant;
 /// - refusals before any decision (400, 405, 413) and a client's JSON-RPC responses are not decisions: neither
-///   audited nor counted here.
+///   audited nor counted as decisions; a refusal by a limit (413) is counted in
+///   `scopegate_limit_refusals_total`.
 ///
 /// ```swift
 /// let reporter = DecisionReporter(audit: try AuditLog.open("-"), metrics: ScopeGateMetrics())
@@ -46,7 +47,12 @@ public struct DecisionReporter: Sendable {
         _ verdict: AuthorizationVerdict, credential: Credential, token: VerifiedToken?, snapshot: PolicySnapshot,
         nanoseconds: UInt64
     ) {
-        if verdict.outcome == .reject { return }
+        if verdict.outcome == .reject {
+            if let rejection = verdict.rejection, rejection.code == .tooLarge || rejection.code == .headerTooLarge {
+                metrics.limitRefused(reason: rejection.code.id)
+            }
+            return
+        }
         var counted = false
         for decision in verdict.decisions {
             guard let call = decision.call else { continue }

@@ -19,6 +19,9 @@ import ScopeGateTokens
 /// - `scopegate_policy_reloads_total{result="swapped|rejected"}`;
 /// - `scopegate_token_exchanges_total{result="issued|cached|<TokenExchangeError code>"}`: RFC 8693 exchanges for
 ///   `downstream:` tools;
+/// - `scopegate_limit_refusals_total{reason}`: requests refused by a limit before any decision, by stable reason
+///   (`request.header_too_large`, `request.too_large`, `stream.limit`, `stream.principal_limit`);
+/// - `scopegate_streams_open` (gauge): the stream slots a proxy holds (``streamsOpen(_:)``);
 /// - `scopegate_audit_events_dropped_total`: audit events dropped because the writer fell too far behind;
 /// - `scopegate_bundle_fetches_total{result="200|304|error"}`: polls of a bundle URL (`error`: no answer, an
 ///   answer that could not be read, or any other status);
@@ -92,6 +95,18 @@ public struct ScopeGateMetrics: Sendable {
     /// `unfilterable` (a list answer in a form that cannot be filtered, refused).
     public func upstreamError(kind: String) {
         Counter(label: "scopegate_upstream_errors_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
+    /// A request refused by a limit before any decision; `reason` is a stable code from a fixed set (a
+    /// `RequestRejection` code id, or a stream limit's reason).
+    public func limitRefused(reason: String) {
+        Counter(label: "scopegate_limit_refusals_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    /// The number of stream slots a proxy holds now (streams open, and requests that may answer with one still
+    /// waiting for their answer's head).
+    public func streamsOpen(_ count: Int) {
+        Gauge(label: "scopegate_streams_open", factory: factory).record(count)
     }
 
     public func exchanged(result: String) {

@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import NIOCore
 import ScopeGate
 import ScopeGateRequestAuthorization
@@ -44,4 +45,34 @@ extension MCPProxy {
         }
         return Array(text.utf8)
     }
+}
+
+extension MCPProxy {
+    /// Whether the answer to `request` may be a stream, so that it takes a stream slot before it is forwarded: a
+    /// `GET` (the 2025-xx stream of server messages), or a `POST` holding a request (a body of notifications
+    /// and responses is answered 202) that accepts `text/event-stream`, as `subscriptions/listen` and any call
+    /// the server chooses to stream do.
+    static func mayStream(_ request: Request, requestIDs: [JSONValue]) -> Bool {
+        if request.method == .get { return true }
+        guard request.method == .post, !requestIDs.isEmpty else { return false }
+        return request.headers[values: .accept].contains { $0.lowercased().contains("text/event-stream") }
+    }
+
+    /// The answer to a request refused a stream slot: 503 with `Retry-After` when the proxy holds its most
+    /// streams (every client is refused until some end), 429 with `Retry-After` when the principal holds its
+    /// share (only its own requests are); JSON-RPC error -32006 with `data.reason`. Nothing was forwarded, or
+    /// nothing of the upstream's answer is passed on.
+    static func refused(_ refusal: StreamSlots.Refusal, logger: Logger) -> Response {
+        logger.notice("refused a stream", metadata: ["reason": "\(refusal.reason)"])
+        let failure = JSONRPCError(
+            code: ScopeGateErrorCode.streamLimit, message: refusal.message,
+            data: .object(["reason": .string(refusal.reason)]))
+        return json(refusal.httpStatus, failure.response(id: nil), extra: [.retryAfter: "5"])
+    }
+}
+
+extension ScopeGateErrorCode {
+    /// A request that may answer with a stream was refused a stream slot: the proxy's cap (HTTP 503) or the
+    /// principal's (HTTP 429); `data.reason` is `stream.limit` or `stream.principal_limit`.
+    public static let streamLimit = -32006
 }

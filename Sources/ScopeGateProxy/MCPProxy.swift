@@ -44,6 +44,8 @@ public final class MCPProxy: Sendable {
     let downstreamTools = LockedValue<(hash: String, found: Bool)?>(nil)
     /// Audit, metrics, readiness and the operations endpoints.
     public let operations: ProxyOperations
+    /// The streams held open, bounded globally and per principal.
+    public let streams: StreamSlots
 
     /// - Parameters:
     ///   - client: the upstream client (default: the shared one).
@@ -72,6 +74,9 @@ public final class MCPProxy: Sendable {
         self.logger = logger
         self.identify = identify
         self.exchangers = exchangers
+        self.streams = StreamSlots(
+            capacity: configuration.maxStreams, perPrincipal: configuration.maxStreamsPerPrincipal,
+            metrics: operations.metrics)
         self.sessions = SessionTable(
             capacity: configuration.sessionCapacity, idleTimeout: configuration.sessionIdleTimeout, now: now)
         if let upstream {
@@ -107,6 +112,18 @@ public final class MCPProxy: Sendable {
         let policy = snapshot.policy
         let path = request.uri.path
         let endpoint = configuration.endpoint(for: policy)
+        let limits = configuration.authorization.limits
+        if let refusal = limits.headRejection(
+            method: request.method.rawValue, target: request.uri.description, authority: request.head.authority,
+            fields: request.headers.lazy.map { ($0.name.rawName, $0.value) })
+        {
+            operations.metrics.limitRefused(reason: refusal.code.id)
+            logger.notice("refused a request head over the limit", metadata: ["reason": "\(refusal.message)"])
+            guard path == endpoint, request.method == .post else {
+                return Self.text(refusal.code.httpStatus, "request header fields too large: \(refusal.message)\n")
+            }
+            return Self.json(refusal.code.httpStatus, refusal.responseBody())
+        }
         if let answer = operations.respond(path: path) { return answer }
         let metadata = ProtectedResourceMetadata(policy: policy, resource: configuration.resource)
         if metadata.paths(endpoint: endpoint).contains(path) {
@@ -122,12 +139,12 @@ public final class MCPProxy: Sendable {
         guard path == endpoint else { return Self.text(404, "not found\n") }
 
         var request = request
-        let limits = configuration.authorization.limits
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: limits.maxBodyBytes)
         } catch {
             let rejection = RequestRejection(.tooLarge, "request body larger than \(limits.maxBodyBytes) bytes")
+            operations.metrics.limitRefused(reason: rejection.code.id)
             return Self.json(413, rejection.responseBody())
         }
         let fields = request.headers.map { ($0.name.rawName, $0.value) }
@@ -163,21 +180,31 @@ public final class MCPProxy: Sendable {
     }
 
     /// Sends the request upstream and streams the answer back: the session checked against the token's
-    /// principal (404 when it is another's or unknown, never forwarded), the upstream credential added. An
-    /// event stream the upstream breaks off ends with an error for each of `requestIDs` (``relayEvents``).
+    /// principal (404 when it is another's or unknown, never forwarded), a stream slot taken when the answer may
+    /// be a stream (``mayStream(_:requestIDs:)``), the upstream credential added. An event stream
+    /// the upstream breaks off ends with an error for each of `requestIDs` (``relayEvents``).
     func forward(_ request: Request, body: ByteBuffer, filter: ListFilter?, requestIDs: [JSONValue]) async -> Response {
         let policy = store.current.policy
         let authorization = request.headers[.authorization]
         let sessionID = request.headers[ProxyHeaders.sessionID]
-        // The principal costs a token-cache lookup: only when a session, a stdio bridge or an exchange needs it.
+        // The principal costs a token-cache lookup: only when a session, a stdio bridge, an exchange or a stream
+        // slot (counted per principal) needs it.
         let exchanges = configuration.upstreamCommand == nil && hasDownstreamTools(policy)
-        let identified = sessionID != nil || configuration.upstreamCommand != nil || exchanges
+        let mayStream = Self.mayStream(request, requestIDs: requestIDs)
+        let identified = sessionID != nil || configuration.upstreamCommand != nil || exchanges || mayStream
         let identity = identified ? await identify?(authorization, policy) : nil
         var principal = Self.principal(of: identity)
         if let sessionID, !sessions.use(sessionID, by: principal) {
             logger.notice("refused a session bound to another principal or unknown")
             let failure = JSONRPCError(code: ScopeGateErrorCode.sessionNotFound, message: "session not found")
             return Self.json(404, failure.response(id: nil))
+        }
+        var slot: StreamSlot?
+        if mayStream {
+            switch streams.acquire(principal: principal) {
+            case .success(let taken): slot = taken
+            case .failure(let refusal): return Self.refused(refusal, logger: logger)
+            }
         }
         var outgoing = UpstreamRequest(
             method: request.method.rawValue, headers: request.headers, body: body,
@@ -213,6 +240,17 @@ public final class MCPProxy: Sendable {
         operations.readiness.set("upstream")
         let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
         let isStream = contentType.hasPrefix("text/event-stream")
+        if !isStream {
+            slot?.release()
+        } else if slot == nil {
+            // An event stream to a request that did not announce one (no `Accept: text/event-stream`): it takes
+            // a slot now, and when none is free nothing of it goes to the client.
+            if !identified { principal = Self.principal(of: await identify?(authorization, policy)) }
+            switch streams.acquire(principal: principal) {
+            case .success(let taken): slot = taken
+            case .failure(let refusal): return Self.refused(refusal, logger: logger)
+            }
+        }
         let rewrites = filter != nil && (isStream || contentType.hasPrefix("application/json"))
         var fields = ProxyHeaders.downstream(response.headers, dropLength: rewrites || isStream)
         if isStream { fields.append(ProxyHeaders.noBuffering) }
@@ -228,10 +266,11 @@ public final class MCPProxy: Sendable {
             return Self.json(502, failure.response(id: nil))
         }
         if isStream {
-            let (metrics, logger) = (operations.metrics, logger)
+            let (metrics, logger, slot) = (operations.metrics, logger, slot)
             return Response(
                 status: status, headers: fields,
                 body: ResponseBody { writer in
+                    defer { slot?.release() }
                     let ended = try await Self.relayEvents(
                         upstreamBody, filter: filter, requestIDs: requestIDs, to: &writer)
                     if !ended {

@@ -33,6 +33,10 @@ public struct ProxyConfiguration: Sendable {
     public var sessionCapacity: Int = 10_000
     /// How long an unused session stays bound, in seconds.
     public var sessionIdleTimeout: TimeInterval = 3600
+    /// The most streams held open at once (503 past it; see ``StreamSlots``).
+    public var maxStreams: Int = 1024
+    /// The most streams one principal holds open at once (429 past it).
+    public var maxStreamsPerPrincipal: Int = 64
 
     public init(
         upstream: String, endpointPath: String? = nil, authorization: AuthorizationSettings = .init(),

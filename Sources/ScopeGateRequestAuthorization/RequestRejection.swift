@@ -34,6 +34,9 @@ public struct RequestRejection: Error, Sendable, Hashable, CustomStringConvertib
         public static let invalidRequest = Code("request.invalid", jsonRPC: -32600, httpStatus: 400)
         /// The body, a batch or the JSON nesting is over a limit (-32600, HTTP 413).
         public static let tooLarge = Code("request.too_large", jsonRPC: -32600, httpStatus: 413)
+        /// The request head is over its size or field-count limit (-32600, HTTP 431 Request Header Fields Too
+        /// Large); refused before the body is read or the token looked at.
+        public static let headerTooLarge = Code("request.header_too_large", jsonRPC: -32600, httpStatus: 431)
         /// Headers that disagree with the body, or a required header missing or malformed (the specification's
         /// `HeaderMismatch`, -32020).
         public static let headerMismatch = Code("request.header_mismatch", jsonRPC: -32020, httpStatus: 400)

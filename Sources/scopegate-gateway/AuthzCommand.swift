@@ -27,8 +27,15 @@ struct AuthzCommand: AsyncParsableCommand {
             },
             reporter: services.reporter, prometheus: services.mainListenerMetrics)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8081")
+        let caps = GatewayServices.parserCaps(services.settings.limits)
         var app = Application(
             responder: AuthzResponder(service: service),
+            server: .http1(
+                configuration: .init(
+                    httpDecoderConfiguration: .init(
+                        maxHeaderFieldSize: caps.bytes, maxHeaderListSize: caps.bytes, maxHeaderFieldCount: caps.fields)
+                )
+            ),
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8081),
                 serverName: "scopegate"))

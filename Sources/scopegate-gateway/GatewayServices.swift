@@ -130,6 +130,14 @@ struct GatewayServices {
         }
     }
 
+    /// The caps of SwiftNIO's HTTP/1 parser for a gateway, which refuses a head over them itself (400 and the
+    /// connection closed, before the request reaches the gateway): twice the gateway's limits, and no lower than
+    /// the parser's defaults (80 KiB, 1000 fields), so that a head over the gateway's limit but within the
+    /// parser's gets the gateway's readable 431.
+    static func parserCaps(_ limits: RequestLimits) -> (bytes: Int, fields: Int) {
+        (max(80 << 10, 2 * limits.maxHeaderBytes), max(1000, 2 * limits.maxHeaderFields))
+    }
+
     /// How the start-up line says the mode, e.g. ` (shadow mode: denials are logged, not enforced)`.
     var modeNote: String {
         switch settings.mode ?? policy.model.mode {

@@ -23,6 +23,8 @@ struct ProxyCommand: AsyncParsableCommand {
         configuration.upstreamCommand = try options.upstreamArguments()
         configuration.sessionCapacity = options.maxSessions
         configuration.sessionIdleTimeout = TimeInterval(options.sessionIdleTimeout)
+        configuration.maxStreams = options.maxStreams
+        configuration.maxStreamsPerPrincipal = options.maxStreamsPerPrincipal
         if configuration.upstreamCommand != nil {
             // The child is a third party: it inherits this environment without the secrets the proxy reads.
             var environment = ProcessInfo.processInfo.environment
@@ -48,9 +50,16 @@ struct ProxyCommand: AsyncParsableCommand {
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
         // The idle timeout also bounds how long a client may take to send its request head: Hummingbird counts
         // activity in whole request parts, so a head trickled in byte by byte is closed like an idle connection.
+        let caps = GatewayServices.parserCaps(services.settings.limits)
         var app = Application(
             responder: ProxyResponder(proxy: proxy),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.idleTimeout)))),
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .seconds(Int64(options.idleTimeout)),
+                    httpDecoderConfiguration: .init(
+                        maxHeaderFieldSize: caps.bytes, maxHeaderListSize: caps.bytes, maxHeaderFieldCount: caps.fields)
+                )
+            ),
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8080),
                 serverName: "scopegate"))

@@ -107,6 +107,21 @@ import Testing
         }
     }
 
+    /// A head over the limit is answered 431 with the reason header for the front proxy, before the token is
+    /// looked at; on another path with a line of text.
+    @Test func anOversizedHeadIs431() async throws {
+        try await withService { url in
+            let padding = [("X-Padding", String(repeating: "x", count: 33 << 10))]
+            let answer = try await send(url + "/authz/mcp", headers: Self.base + padding, body: nil)
+            #expect(answer.status == 431)
+            #expect(answer.header("X-ScopeGate-Reason") == "request.header_too_large")
+            #expect(errorCode(answer.body) == -32600)
+            let health = try await send(url + "/healthz", method: "GET", headers: padding, body: nil)
+            #expect(health.status == 431)
+            #expect(health.body.hasPrefix("request header fields too large"))
+        }
+    }
+
     @Test func theRequestShapeOfEachProxyIsRecognized() {
         let nginx = DecisionRequest(
             method: "GET", path: "/authz", fields: [("X-Original-Method", "post"), ("X-Original-URI", "/mcp?x=1")],

@@ -1,0 +1,354 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import ScopeGate
+import ScopeGateHTTPTestSupport
+import ScopeGateOperations
+import ScopeGateRequestAuthorization
+import Testing
+
+@testable import ScopeGateProxy
+@testable import ScopeGateTokens
+
+let limitPolicy = """
+    version: 1
+    resource:
+      id: https://mcp.example.com/mcp
+      authorization_servers: [https://auth.example.com]
+    scopes:
+      files:read: { risk: low }
+    tools:
+      hold: files:read
+      die: files:read
+      done: files:read
+      json: files:read
+    """
+
+/// An upstream whose answer is chosen by the tool name: `hold` (and a `GET`) streams a progress event every 20 ms
+/// until the test releases it, then the result; `die` sends one event and breaks off; `done` sends an event and
+/// the result; anything else answers JSON.
+struct HoldingUpstream: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let log: UpstreamLog
+    let release: FaultyUpstream.Release
+
+    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let body = String(buffer: try await request.collectBody(upTo: 1 << 20))
+        let tool =
+            request.method == .get ? "get" : ["hold", "die", "done"].first { body.contains("\"\($0)\"") } ?? "json"
+        log.record(tool, nil)
+        let sse: HTTPFields = [.contentType: "text/event-stream"]
+        let result = FaultyUpstream.event(#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#)
+        let release = self.release
+        switch tool {
+        case "json":
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#)))
+        case "die":
+            return Response(
+                status: .ok, headers: sse,
+                body: ResponseBody { writer in
+                    try await writer.write(FaultyUpstream.event(FaultyUpstream.progress))
+                    throw FaultyUpstream.Broken()
+                })
+        case "done":
+            return Response(
+                status: .ok, headers: sse,
+                body: ResponseBody { writer in
+                    try await writer.write(FaultyUpstream.event(FaultyUpstream.progress))
+                    try await writer.write(result)
+                    try await writer.finish(nil)
+                })
+        default:
+            return Response(
+                status: .ok, headers: sse,
+                body: ResponseBody { writer in
+                    while !release.isSet {
+                        try await writer.write(FaultyUpstream.event(FaultyUpstream.progress))
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    try await writer.write(result)
+                    try await writer.finish(nil)
+                })
+        }
+    }
+}
+
+/// The proxy's request-head and concurrent-stream limits, over real HTTP on loopback.
+@Suite(.serialized) struct ProxyLimitTests {
+    struct Harness {
+        let port: Int
+        let proxy: MCPProxy
+        let log: UpstreamLog
+        let release: FaultyUpstream.Release
+        let prometheus: PrometheusMetrics
+
+        func metric(_ series: String) -> Double? {
+            let text = String(decoding: prometheus.exposition(), as: UTF8.self)
+            for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+                return Double(line.dropFirst(series.count + 1))
+            }
+            return nil
+        }
+
+        /// Waits (bounded) until the proxy holds `count` stream slots; returns how many it holds.
+        func slots(settleAt count: Int) async throws -> Int {
+            for _ in 0..<1_000 where proxy.streams.held() != count { try await Task.sleep(for: .milliseconds(10)) }
+            return proxy.streams.held()
+        }
+    }
+
+    /// A proxy over `HoldingUpstream`; every token is valid (files:read) and is its own principal.
+    func withProxy(
+        maxStreams: Int = 8, perPrincipal: Int = 8, limits: RequestLimits = .init(),
+        _ body: (Harness) async throws -> Void
+    ) async throws {
+        let store = PolicyStore(
+            initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: limitPolicy).compiled())
+        let log = UpstreamLog()
+        let release = FaultyUpstream.Release()
+        let (up, upTask) = try await serveOnLoopback(HoldingUpstream(log: log, release: release))
+        defer {
+            release.set()
+            upTask.cancel()
+        }
+        var configuration = ProxyConfiguration(upstream: "http://127.0.0.1:\(up)/mcp", upstreamTimeout: .seconds(10))
+        configuration.maxStreams = maxStreams
+        configuration.maxStreamsPerPrincipal = perPrincipal
+        configuration.authorization.limits = limits
+        let prometheus = PrometheusMetrics()
+        let proxy = MCPProxy(
+            store: store, configuration: configuration,
+            authenticate: { header, policy in
+                guard BearerChallenge.token(fromAuthorization: header) != nil else { return .missing }
+                return .granted(
+                    policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
+            },
+            identify: { header, _ in
+                guard let token = BearerChallenge.token(fromAuthorization: header) else { return nil }
+                return VerifiedToken(
+                    issuer: "https://auth.example.com", subject: token, clientID: nil, audiences: [],
+                    scopes: ["files:read"], stripPrefixes: [], jwtID: nil, expiresAt: Date(timeIntervalSinceNow: 600),
+                    claims: .object([:]))
+            },
+            operations: ProxyOperations(
+                reporter: DecisionReporter(audit: nil, metrics: prometheus.metrics), prometheus: prometheus))
+        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+        defer { task.cancel() }
+        try await body(Harness(port: port, proxy: proxy, log: log, release: release, prometheus: prometheus))
+    }
+
+    static func call(_ tool: String) -> String {
+        #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":{}}}"#
+    }
+
+    /// A request to the proxy; its status, `Retry-After` and the body read to its end (or to its first chunk when
+    /// `hangUp`: the client then drops the body, which closes the connection).
+    func send(
+        _ port: Int, get: Bool = false, tool: String = "json", token: String = "alice",
+        accept: String = "application/json, text/event-stream", extra: [(String, String)] = [],
+        hangUp: Bool = false
+    ) async throws -> (status: Int, retryAfter: String?, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mcp")
+        request.method = get ? .GET : .POST
+        request.headers.add(name: "Accept", value: accept)
+        request.headers.add(name: "MCP-Protocol-Version", value: "2025-11-25")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
+        if !get {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: Self.call(tool)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        var collected = ByteBuffer()
+        do {
+            for try await var chunk in response.body {
+                collected.writeBuffer(&chunk)
+                if hangUp { break }
+            }
+        } catch {}
+        return (Int(response.status.code), response.headers.first(name: "retry-after"), String(buffer: collected))
+    }
+
+    /// Opens a held stream and returns once its head and first event have arrived; the task ends with the body.
+    func openStream(_ h: Harness, token: String, get: Bool = false) async throws -> Task<String, any Error> {
+        let before = h.proxy.streams.held()
+        let task = Task { try await send(h.port, get: get, tool: "hold", token: token).body }
+        #expect(try await h.slots(settleAt: before + 1) == before + 1)
+        return task
+    }
+
+    // MARK: header size
+
+    @Test func theHeadSizeIsTheRequestAsHTTP1WritesIt() {
+        // "GET / HTTP/1.1\r\n" (16) + "Host: a\r\n" (9) + "\r\n" (2)
+        #expect(RequestLimits.headSize(method: "GET", target: "/", fields: [("Host", "a")]) == 27)
+        let limits = RequestLimits(maxHeaderBytes: 27, maxHeaderFields: 1)
+        #expect(limits.headRejection(method: "GET", target: "/", fields: [("Host", "a")]) == nil)
+        #expect(limits.headRejection(method: "GET", target: "/", fields: [("Host", "ab")])?.code == .headerTooLarge)
+        #expect(
+            limits.headRejection(method: "GET", target: "/", fields: [("A", ""), ("B", "")])?.code == .headerTooLarge)
+    }
+
+    /// A head over the limit is answered 431 with a JSON-RPC error before the token is looked at, never forwarded,
+    /// and counted; the same client is served right after.
+    @Test func aHeadOverTheLimitIs431AndNeverForwarded() async throws {
+        try await withProxy { h in
+            let padding = String(repeating: "x", count: 33 << 10)
+            let refused = try await send(h.port, token: "no-such-token", extra: [("X-Padding", padding)])
+            #expect(refused.status == 431)
+            #expect(refused.body.contains(#""code":-32600"#))
+            #expect(refused.body.contains("request.header_too_large"))
+            #expect(h.log.methods.isEmpty)
+            #expect(h.metric(#"scopegate_limit_refusals_total{reason="request.header_too_large"}"#) == 1)
+            let many = (0..<101).map { ("X-Field-\($0)", "1") }
+            #expect(try await send(h.port, extra: many).status == 431)
+            #expect(h.log.methods.isEmpty)
+            #expect(try await send(h.port).status == 200)
+            #expect(h.log.methods == ["json"])
+        }
+    }
+
+    /// A head of exactly the limit passes; one byte more is refused.
+    @Test func aHeadAtTheLimitPasses() async throws {
+        try await withProxy(limits: RequestLimits(maxHeaderBytes: 2048)) { h in
+            func request(padding: Int) -> Request {
+                var fields: HTTPFields = [
+                    .contentType: "application/json", .accept: "application/json, text/event-stream",
+                    .authorization: "Bearer alice",
+                ]
+                fields[HTTPFields.Element.Name("MCP-Protocol-Version")!] = "2025-11-25"
+                fields[HTTPFields.Element.Name("X-Padding")!] = String(repeating: "p", count: padding)
+                return Request(
+                    head: HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/mcp", headerFields: fields),
+                    body: RequestBody(buffer: ByteBuffer(string: Self.call("json"))))
+            }
+            let base = RequestLimits.headSize(
+                method: "POST", target: "/mcp", fields: request(padding: 0).headers.map { ($0.name.rawName, $0.value) })
+            let atLimit = await h.proxy.respond(to: request(padding: 2048 - base))
+            #expect(atLimit.status.code == 200)
+            let over = await h.proxy.respond(to: request(padding: 2048 - base + 1))
+            #expect(over.status.code == 431)
+            #expect(h.log.methods == ["json"])
+        }
+    }
+
+    // MARK: concurrent streams
+
+    /// Past the global cap a request that may open a stream is refused with 503, `Retry-After` and -32006 before
+    /// it reaches the upstream; one that accepts only JSON is still served; the slots come back when the streams
+    /// end, and the gauge and the refusal counter follow.
+    @Test func theGlobalCapRefusesWith503() async throws {
+        try await withProxy(maxStreams: 2) { h in
+            let first = try await openStream(h, token: "alice")
+            let second = try await openStream(h, token: "bob", get: true)
+            #expect(h.metric("scopegate_streams_open") == 2)
+            let refused = try await send(h.port, tool: "hold", token: "carol")
+            #expect(refused.status == 503)
+            #expect(refused.retryAfter == "5")
+            #expect(refused.body.contains(#""code":-32006"#))
+            #expect(refused.body.contains(#""reason":"stream.limit""#))
+            #expect(h.log.methods.sorted() == ["get", "hold"])
+            #expect(h.metric(#"scopegate_limit_refusals_total{reason="stream.limit"}"#) == 1)
+            let jsonOnly = try await send(h.port, token: "carol", accept: "application/json")
+            #expect(jsonOnly.status == 200)
+            h.release.set()
+            #expect(try await first.value.contains(#""result""#))
+            _ = try await second.value
+            #expect(try await h.slots(settleAt: 0) == 0)
+            #expect(h.metric("scopegate_streams_open") == 0)
+            #expect(try await send(h.port, tool: "done", token: "carol").status == 200)
+        }
+    }
+
+    /// Past a principal's cap its own requests are refused with 429; another principal is served.
+    @Test func thePerPrincipalCapRefusesWith429() async throws {
+        try await withProxy(maxStreams: 8, perPrincipal: 1) { h in
+            let held = try await openStream(h, token: "alice")
+            let refused = try await send(h.port, tool: "hold", token: "alice")
+            #expect(refused.status == 429)
+            #expect(refused.retryAfter == "5")
+            #expect(refused.body.contains(#""reason":"stream.principal_limit""#))
+            #expect(h.metric(#"scopegate_limit_refusals_total{reason="stream.principal_limit"}"#) == 1)
+            let alice = SessionTable.principal(issuer: "https://auth.example.com", subject: "alice", clientID: nil)
+            #expect(h.proxy.streams.held(by: alice) == 1)
+            let other = try await send(h.port, tool: "done", token: "bob")
+            #expect(other.status == 200)
+            #expect(other.body.contains(#""result""#))
+            #expect(h.log.methods == ["hold", "done"])
+            h.release.set()
+            _ = try await held.value
+            #expect(try await h.slots(settleAt: 0) == 0)
+        }
+    }
+
+    /// A JSON answer gives its slot back at once; a stream that completes, one whose client goes away, one the
+    /// upstream breaks off, and a response dropped before its body ran each give theirs back.
+    @Test func slotsComeBackHoweverAStreamEnds() async throws {
+        try await withProxy(maxStreams: 1) { h in
+            #expect(try await send(h.port, tool: "json").status == 200)
+            #expect(h.proxy.streams.held() == 0)
+
+            let completed = try await send(h.port, tool: "done")
+            #expect(completed.body.contains(#""result""#))
+            #expect(try await h.slots(settleAt: 0) == 0)
+
+            // The client gives up mid-stream: the proxy's next write fails and the slot comes back.
+            let gone = try await send(h.port, tool: "hold", hangUp: true)
+            #expect(gone.status == 200)
+            #expect(!gone.body.contains(#""result""#))
+            #expect(try await h.slots(settleAt: 0) == 0)
+
+            let broken = try await send(h.port, tool: "die")
+            #expect(broken.body.contains("-32004"))
+            #expect(try await h.slots(settleAt: 0) == 0)
+
+            // Shutdown or a connection gone before the body is written: the response is dropped unrun.
+            var fields: HTTPFields = [
+                .contentType: "application/json", .accept: "text/event-stream, application/json",
+                .authorization: "Bearer alice",
+            ]
+            fields[HTTPFields.Element.Name("MCP-Protocol-Version")!] = "2025-11-25"
+            var response: Response? = await h.proxy.respond(
+                to: Request(
+                    head: HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/mcp", headerFields: fields),
+                    body: RequestBody(buffer: ByteBuffer(string: Self.call("hold")))))
+            #expect(response?.status.code == 200)
+            #expect(h.proxy.streams.held() == 1)
+            response = nil
+            #expect(try await h.slots(settleAt: 0) == 0)
+            #expect(try await send(h.port, tool: "done").status == 200)
+        }
+    }
+
+    /// The proxy's server stopped (its task cancelled) while a stream is open: the client's connection is
+    /// closed, and the slot comes back.
+    @Test func aStreamCutByTheServerStoppingGivesItsSlotBack() async throws {
+        let store = PolicyStore(
+            initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: limitPolicy).compiled())
+        let log = UpstreamLog()
+        let release = FaultyUpstream.Release()
+        let (up, upTask) = try await serveOnLoopback(HoldingUpstream(log: log, release: release))
+        defer {
+            release.set()
+            upTask.cancel()
+        }
+        let proxy = MCPProxy(
+            store: store, configuration: ProxyConfiguration(upstream: "http://127.0.0.1:\(up)/mcp"),
+            authenticate: { _, policy in
+                .granted(policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
+            })
+        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+        let stream = Task { try await send(port, tool: "hold").body }
+        for _ in 0..<1_000 where proxy.streams.held() == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(proxy.streams.held() == 1)
+        task.cancel()
+        release.set()
+        _ = try? await stream.value
+        for _ in 0..<1_000 where proxy.streams.held() != 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(proxy.streams.held() == 0)
+    }
+}
