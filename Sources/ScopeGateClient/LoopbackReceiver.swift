@@ -23,6 +23,13 @@ public final class LoopbackReceiver: Sendable {
     /// The path of the redirect URI.
     public let path: String
     let socket: Int32
+    /// Who closes the socket: the caller's ``close()`` until ``start(timeout:)``, then the accept thread (so its
+    /// descriptor number cannot be reused by another socket while the thread still polls it).
+    private let lifecycle = LockedValue(Lifecycle.idle)
+
+    enum Lifecycle {
+        case idle, accepting, closeRequested, closed
+    }
 
     /// Listens on `127.0.0.1` on an ephemeral port.
     public init(path: String = "/callback") throws(ClientError) {
@@ -71,20 +78,39 @@ public final class LoopbackReceiver: Sendable {
     /// let received = try await pending.value()
     /// ```
     public func start(timeout: TimeInterval) -> PendingRedirect {
+        let pending = PendingRedirect()
+        let started = lifecycle.withLock { state -> Bool in
+            guard case .idle = state else { return false }
+            state = .accepting
+            return true
+        }
+        guard started else {
+            pending.finish(.failure(ClientError(.http, "the loopback redirect listener is closed or already started")))
+            return pending
+        }
         let fd = socket
         let port = port
-        let pending = PendingRedirect()
+        let lifecycle = lifecycle
         let thread = Thread {
-            pending.finish(Self.acceptRedirect(fd: fd, port: port, timeout: timeout))
+            let result = Self.acceptRedirect(fd: fd, port: port, timeout: timeout) {
+                lifecycle.withLock { if case .closeRequested = $0 { true } else { false } }
+            }
+            lifecycle.withLock { $0 = .closed }
+            _ = Self.closeSocket(fd)
+            pending.finish(result)
         }
         thread.start()
         return pending
     }
 
-    /// The accept loop: the first request for a path other than `/favicon.ico` is the redirect.
-    static func acceptRedirect(fd: Int32, port: UInt16, timeout: TimeInterval) -> Result<String, ClientError> {
+    /// The accept loop: the first request for a path other than `/favicon.ico` is the redirect. It stops at the
+    /// deadline, when `cancelled()` says so, or when the listening socket fails.
+    static func acceptRedirect(
+        fd: Int32, port: UInt16, timeout: TimeInterval, cancelled: () -> Bool
+    ) -> Result<String, ClientError> {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
+            if cancelled() { return .failure(ClientError(.http, "the loopback redirect listener was closed")) }
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else {
                 return .failure(
@@ -93,6 +119,10 @@ public final class LoopbackReceiver: Sendable {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32(min(remaining, 1) * 1000))
             guard ready > 0 else { continue }
+            if poller.revents & Int16(POLLNVAL | POLLERR) != 0 {
+                if cancelled() { continue }
+                return .failure(ClientError(.http, "the loopback redirect listener on 127.0.0.1:\(port) failed"))
+            }
             let client = accept(fd, nil, nil)
             guard client >= 0 else { continue }
             defer { _ = Self.closeSocket(client) }
@@ -108,8 +138,24 @@ public final class LoopbackReceiver: Sendable {
         }
     }
 
-    /// Stops listening.
-    public func close() { _ = Self.closeSocket(socket) }
+    /// Stops listening. Before ``start(timeout:)`` the socket is closed at once; after it, the accept thread is
+    /// woken (`shutdown`) and closes the socket itself, ending a pending ``PendingRedirect`` with an error.
+    public func close() {
+        let action = lifecycle.withLock { state -> Lifecycle in
+            let previous = state
+            switch state {
+            case .idle: state = .closed
+            case .accepting: state = .closeRequested
+            case .closeRequested, .closed: break
+            }
+            return previous
+        }
+        switch action {
+        case .idle: _ = Self.closeSocket(socket)
+        case .accepting: _ = shutdown(socket, Int32(SHUT_RDWR))
+        case .closeRequested, .closed: break
+        }
+    }
 
     static func closeSocket(_ fd: Int32) -> Int32 {
         #if canImport(Glibc)

@@ -127,11 +127,35 @@ import Testing
     }
 }
 
+@Suite struct LoopbackCloseTests {
+    /// `close()` ends a pending redirect at once, and the accept thread closes the socket itself: nothing keeps
+    /// polling a descriptor number that another socket may be given.
+    @Test func closingStopsTheAcceptThreadAndFailsThePendingRedirect() async throws {
+        let receiver = try LoopbackReceiver()
+        let pending = receiver.start(timeout: 120)
+        receiver.close()
+        let started = Date()
+        await #expect(throws: ClientError.self) { _ = try await pending.value() }
+        #expect(Date().timeIntervalSince(started) < 60, "the thread waited for its deadline")
+        let url = try #require(URL(string: receiver.redirectURI))
+        await #expect(throws: (any Error).self) {
+            _ = try await URLSessionFetcher(timeout: 5).fetch(HTTPRequest(url: url, maxResponseBytes: 64))
+        }
+    }
+
+    @Test func aClosedReceiverCannotStart() async throws {
+        let receiver = try LoopbackReceiver()
+        receiver.close()
+        await #expect(throws: ClientError.self) { _ = try await receiver.start(timeout: 5).value() }
+    }
+}
+
 @Suite struct CodeFlowEndToEndTests {
     /// The flow with a fake authorization server: the "browser" follows the authorization URL's redirect URI with a
     /// code, the token endpoint checks the verifier against the challenge, the redirect URI and `resource`.
     @Test func theTokenArrivesOnTheLoopbackRedirect() async throws {
         let challenge = Locked<String?>(nil)
+        let attempts = Locked<[String]>([])
         let network = FakeNetwork([
             { r in
                 guard r.url.absoluteString == "https://as.test/token" else { return nil }
@@ -161,16 +185,28 @@ import Testing
                 // Like a user reloading the page, the "browser" tries again when a request fails: under a loaded
                 // suite the receiver may drop a connection whose request line is slower than its 5 s cap.
                 Task {
+                    attempts.withLock { $0.append("started") }
                     for _ in 0..<20 {
-                        let answer = try? await URLSessionFetcher(timeout: 10).fetch(
-                            HTTPRequest(url: back, maxResponseBytes: 4096))
-                        if answer?.status == 200 { return }
+                        do {
+                            let answer = try await URLSessionFetcher(timeout: 10).fetch(
+                                HTTPRequest(url: back, maxResponseBytes: 4096))
+                            attempts.withLock { $0.append("status \(answer.status)") }
+                            if answer.status == 200 { return }
+                        } catch {
+                            attempts.withLock { $0.append("error \(error)") }
+                        }
                         try? await Task.sleep(for: .milliseconds(200))
                     }
                 }
             })
         flow.timeout = 120
-        let token = try await flow.run(scopes: ["a"], resource: "https://mcp.test/mcp")
+        let token: IssuedToken
+        do {
+            token = try await flow.run(scopes: ["a"], resource: "https://mcp.test/mcp")
+        } catch {
+            Issue.record("\(error); the browser's attempts: \(attempts.withLock { $0 })")
+            return
+        }
         #expect(token.accessToken == "AT")
         #expect(token.scopes == ["a"])
     }
