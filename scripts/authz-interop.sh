@@ -212,5 +212,10 @@ grep -q '"x-scopegate-client": ""\|"x-scopegate-client": "' "$WORK/upstream.log"
 ! grep -q 'http.reverse_proxy.header' "$WORK/upstream.log" || die "a Caddy placeholder reached the upstream"
 ok "no literal placeholder reached the upstream (the service always sends all three headers)"
 
+say "the service's requests to the identity provider"
+idp=$(curl -s --max-time 5 "http://127.0.0.1:$APORT/metrics" | grep '^scopegate_idp_requests_total{kind="jwks"' || true)
+[[ $idp == *'status="200"}'* ]] || die "no JWKS fetch counted in scopegate_idp_requests_total: ${idp:-none}"
+ok "Glewlwyd's JWKS fetched (AsyncHTTPClient) and counted: $idp"
+
 echo
 echo "authz-interop: OK (work dir $WORK)"
