@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "ScopeGateAsyncHTTPClient",
             dependencies: [
-                "ScopeGateTokens",
+                "ScopeGate", "ScopeGateTokens",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -300,7 +300,7 @@ let package = Package(
             dependencies: [
                 "ScopeGateHTTPTestSupport", "ScopeGateTesting",
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
-                "ScopeGateOperations", "ScopeGateAsyncHTTPClient",
+                "ScopeGateOperations", "ScopeGateAsyncHTTPClient", "ScopeGateAsyncHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -16,11 +16,15 @@ public struct AsyncHTTPClientFetcher: HTTPFetcher {
     let client: HTTPClient
     /// The whole request's deadline, from connecting to the last body byte.
     public let timeout: Duration
+    /// The proxy requests go through (``EnvironmentProxy/none``: directly, on `client`).
+    public let proxy: EnvironmentProxy
 
-    /// A fetcher on `client` whose requests each have `timeout`.
-    public init(client: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
+    /// A fetcher on `client` whose requests each have `timeout`; a request that `proxy` sends through a proxy
+    /// server goes on a client configured with it instead.
+    public init(client: HTTPClient = .shared, timeout: Duration = .seconds(10), proxy: EnvironmentProxy = .none) {
         self.client = client
         self.timeout = timeout
+        self.proxy = proxy
     }
 
     /// Performs `request`; throws on transport failure, timeout, or a body over `maxResponseBytes`.
@@ -29,6 +33,7 @@ public struct AsyncHTTPClientFetcher: HTTPFetcher {
         outgoing.method = HTTPMethod(rawValue: request.method)
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
         if !request.body.isEmpty { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
+        let client = proxy.server(for: request.url).map(ProxiedClients.client(for:)) ?? self.client
         let response = try await client.execute(outgoing, timeout: .init(timeout))
         let body = try await response.body.collect(upTo: request.maxResponseBytes)
         var headers: [String: String] = [:]

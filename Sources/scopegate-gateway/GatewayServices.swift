@@ -87,7 +87,8 @@ struct GatewayServices {
         } catch {
             throw Output.fail(error.message)
         }
-        let fetcher = MeteredFetcher(base: AsyncHTTPClientFetcher(timeout: .seconds(5)), metrics: metrics)
+        let fetcher = MeteredFetcher(
+            base: AsyncHTTPClientFetcher(timeout: .seconds(5), proxy: EnvironmentProxy()), metrics: metrics)
         identityProviderFetcher = fetcher
         tokens = TokenAuthenticator(
             store: store, resource: options.resource, keysForEveryIssuer: jwksKeys, fetcher: fetcher, metrics: metrics)
@@ -120,7 +121,8 @@ struct GatewayServices {
         let configuration = BundleSourceConfiguration(
             url: url, key: key, interval: .seconds(options.bundlePoll), cacheDirectory: options.bundleCache)
         do throws(BundleSourceError) {
-            return try await BundlePolicySource.start(configuration, metrics: metrics)
+            return try await BundlePolicySource.start(
+                configuration, fetcher: AsyncHTTPClientFetcher(proxy: EnvironmentProxy()), metrics: metrics)
         } catch {
             throw Output.fail(
                 "refusing to start: \(error.message)",
