@@ -166,6 +166,12 @@ import Testing
         let (body, ok) = try await session.data(for: request)
         #expect((ok as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: body, as: UTF8.self).contains("forecast for x"))
+
+        // A head over the 32 KiB default is refused (431) before the body or the token are looked at.
+        request.setValue(String(repeating: "a", count: 40_000), forHTTPHeaderField: "X-Padding")
+        let (refusal, tooLarge) = try await session.data(for: request)
+        #expect((tooLarge as? HTTPURLResponse)?.statusCode == 431)
+        #expect(String(decoding: refusal, as: UTF8.self).contains("request.header_too_large"))
     }
 }
 

@@ -24,7 +24,8 @@ extension MCPAuthorizer {
                 protocols: configuration.protocols,
                 limits: RequestLimits(
                     maxBodyBytes: configuration.maxBodyBytes, maxBatch: configuration.maxBatchSize,
-                    maxDepth: configuration.maxJSONDepth),
+                    maxDepth: configuration.maxJSONDepth, maxHeaderBytes: configuration.maxHeaderBytes,
+                    maxHeaderFields: configuration.maxHeaderFields),
                 challengeScope: configuration.challengeScope,
                 resourceMetadataURL: resourceMetadataURL(snapshot)))
     }

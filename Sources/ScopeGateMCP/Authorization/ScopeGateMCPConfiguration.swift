@@ -38,6 +38,11 @@ public struct ScopeGateMCPConfiguration: Sendable {
     public var maxJSONDepth: Int = 64
     /// Most JSON-RPC messages in one batch (default 64).
     public var maxBatchSize: Int = 64
+    /// Largest accepted request head, request line and header fields (default 32 KiB): ``GatewayResponder``
+    /// answers a larger one 431 before the body is read or the token looked at, as `scopegate proxy` does.
+    public var maxHeaderBytes: Int = 32 << 10
+    /// Most header fields in a request head (default 100; 431 above it).
+    public var maxHeaderFields: Int = 100
     /// Verified tokens kept (LRU, never past `exp`).
     public var tokenCacheCapacity: Int = 10_000
     /// Token verifier limits and JWKS cache policy.

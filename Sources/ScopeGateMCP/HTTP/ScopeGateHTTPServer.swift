@@ -23,6 +23,15 @@ public struct GatewayResponder: HTTPResponder {
     public init(gateway: MCPHTTPGateway) { self.gateway = gateway }
 
     public func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        // An oversized head is refused (431) before the body is read or a token looked at.
+        if let refusal = gateway.authorizer.requestAuthorizer().settings.limits.headRejection(
+            method: request.method.rawValue, target: request.uri.description, authority: request.head.authority,
+            fields: request.headers.lazy.map { ($0.name.rawName, $0.value) })
+        {
+            return Response(
+                status: .init(code: refusal.code.httpStatus), headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: refusal.responseBody())))
+        }
         var request = request
         let limit = gateway.authorizer.configuration.maxBodyBytes
         let buffer: ByteBuffer
