@@ -95,8 +95,11 @@ public final class LoopbackReceiver: Sendable {
             let result = Self.acceptRedirect(fd: fd, port: port, timeout: timeout) {
                 lifecycle.withLock { if case .closeRequested = $0 { true } else { false } }
             }
-            lifecycle.withLock { $0 = .closed }
-            _ = Self.closeSocket(fd)
+            // Under the lock, so that `close()` cannot `shutdown` a descriptor number already given back.
+            lifecycle.withLock { state in
+                state = .closed
+                _ = Self.closeSocket(fd)
+            }
             pending.finish(result)
         }
         thread.start()
@@ -141,19 +144,18 @@ public final class LoopbackReceiver: Sendable {
     /// Stops listening. Before ``start(timeout:)`` the socket is closed at once; after it, the accept thread is
     /// woken (`shutdown`) and closes the socket itself, ending a pending ``PendingRedirect`` with an error.
     public func close() {
-        let action = lifecycle.withLock { state -> Lifecycle in
-            let previous = state
+        // The syscalls run under the lock: the accept thread closes the socket under it too, so a `shutdown`
+        // never reaches a descriptor number that was given back and reused.
+        lifecycle.withLock { state in
             switch state {
-            case .idle: state = .closed
-            case .accepting: state = .closeRequested
+            case .idle:
+                state = .closed
+                _ = Self.closeSocket(socket)
+            case .accepting:
+                state = .closeRequested
+                _ = shutdown(socket, Int32(SHUT_RDWR))
             case .closeRequested, .closed: break
             }
-            return previous
-        }
-        switch action {
-        case .idle: _ = Self.closeSocket(socket)
-        case .accepting: _ = shutdown(socket, Int32(SHUT_RDWR))
-        case .closeRequested, .closed: break
         }
     }
 
