@@ -300,8 +300,10 @@ let package = Package(
             dependencies: [
                 "ScopeGateHTTPTestSupport", "ScopeGateTesting",
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
-                "ScopeGateOperations", "ScopeGateAsyncHTTPClient", "ScopeGateAsyncHTTPClient",
+                "ScopeGateOperations", "ScopeGateAsyncHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,11 +1,13 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import ScopeGate
 import ScopeGateHTTPTestSupport
 import ScopeGateOperations
 import ScopeGateRequestAuthorization
+import ServiceLifecycle
 import Testing
 
 @testable import ScopeGateProxy
@@ -324,9 +326,11 @@ struct HoldingUpstream: HTTPResponder {
         }
     }
 
-    /// The proxy's server stopped (its task cancelled) while a stream is open: the client's connection is
-    /// closed, and the slot comes back.
-    @Test func aStreamCutByTheServerStoppingGivesItsSlotBack() async throws {
+    /// The proxy's server is stopped as SIGTERM stops it (its service group's graceful shutdown) while a stream
+    /// is open: the stream is drained, not cut, and its slot comes back when it ends. (Cancelling the server's
+    /// task instead drops connections it has accepted but not served, which SwiftNIO traps on in its writers'
+    /// deinit; the gateway never stops that way.)
+    @Test func aStreamOpenWhenTheServerStopsIsDrainedAndGivesItsSlotBack() async throws {
         let store = PolicyStore(
             initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: limitPolicy).compiled())
         let log = UpstreamLog()
@@ -341,14 +345,32 @@ struct HoldingUpstream: HTTPResponder {
             authenticate: { _, policy in
                 .granted(policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
             })
-        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+        let bound = BoundPortBox()
+        let app = Application(
+            responder: ProxyResponder(proxy: proxy), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) })
+        let group = ServiceGroup(
+            configuration: .init(services: [app], logger: Logger(label: "scopegate.test.shutdown")))
+        let serving = Task { try await group.run() }
+        for _ in 0..<400 where bound.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
+        let port = bound.get
         let stream = Task { try await send(port, tool: "hold").body }
         for _ in 0..<1_000 where proxy.streams.held() == 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(proxy.streams.held() == 1)
-        task.cancel()
+        await group.triggerGracefulShutdown()
+        #expect(proxy.streams.held() == 1, "a graceful stop drains the stream rather than cutting it")
         release.set()
         _ = try? await stream.value
+        try await serving.value
         for _ in 0..<1_000 where proxy.streams.held() != 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(proxy.streams.held() == 0)
     }
+}
+
+/// The port a test server bound, set from its start-up callback.
+final class BoundPortBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func set(_ port: Int) { lock.withLock { value = port } }
+    var get: Int { lock.withLock { value } }
 }
