@@ -58,11 +58,13 @@ struct GatewayServices {
     init(_ options: GatewayOptions) async throws {
         prometheus = PrometheusMetrics.bootstrap()
         metricsAddress = options.metricsListen.flatMap(ListenAddress.init)
+        // The egress proxy of the identity-provider requests and the bundle downloads, read from the environment once.
+        let egress = EnvironmentProxy()
         let metrics = ScopeGateMetrics()
         self.metrics = metrics
         let bundleSource: BundlePolicySource?
         if let url = options.bundleURL {
-            let source = try await Self.startBundle(url, options: options, metrics: metrics)
+            let source = try await Self.startBundle(url, options: options, proxy: egress, metrics: metrics)
             store = source.store
             bundleSource = source
         } else if let file = options.policyOptions {
@@ -88,7 +90,7 @@ struct GatewayServices {
             throw Output.fail(error.message)
         }
         let fetcher = MeteredFetcher(
-            base: AsyncHTTPClientFetcher(timeout: .seconds(5), proxy: EnvironmentProxy()), metrics: metrics)
+            base: AsyncHTTPClientFetcher(timeout: .seconds(5), proxy: egress), metrics: metrics)
         identityProviderFetcher = fetcher
         tokens = TokenAuthenticator(
             store: store, resource: options.resource, keysForEveryIssuer: jwksKeys, fetcher: fetcher, metrics: metrics)
@@ -104,7 +106,9 @@ struct GatewayServices {
 
     /// Reads `--bundle-key` and starts the bundle source; no policy from the server nor the cache is a clear
     /// error: the service does not start (fail closed).
-    static func startBundle(_ url: URL, options: GatewayOptions, metrics: ScopeGateMetrics) async throws
+    static func startBundle(
+        _ url: URL, options: GatewayOptions, proxy: EnvironmentProxy, metrics: ScopeGateMetrics
+    ) async throws
         -> BundlePolicySource
     {
         var key: BundleVerificationKey?
@@ -122,7 +126,7 @@ struct GatewayServices {
             url: url, key: key, interval: .seconds(options.bundlePoll), cacheDirectory: options.bundleCache)
         do throws(BundleSourceError) {
             return try await BundlePolicySource.start(
-                configuration, fetcher: AsyncHTTPClientFetcher(proxy: EnvironmentProxy()), metrics: metrics)
+                configuration, fetcher: AsyncHTTPClientFetcher(proxy: proxy), metrics: metrics)
         } catch {
             throw Output.fail(
                 "refusing to start: \(error.message)",

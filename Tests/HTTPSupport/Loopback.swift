@@ -15,10 +15,12 @@ public func serveOnLoopback<Responder: HTTPResponder>(
     return (port.get, task)
 }
 
-/// The port a test server bound, set from the server's start-up callback.
-final class BoundPort: @unchecked Sendable {
+/// The port a test server bound, set from the server's start-up callback (also for a server a test runs in its
+/// own service group).
+public final class BoundPort: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func set(_ v: Int) { lock.withLock { value = v } }
-    var get: Int { lock.withLock { value } }
+    public init() {}
+    public func set(_ v: Int) { lock.withLock { value = v } }
+    public var get: Int { lock.withLock { value } }
 }

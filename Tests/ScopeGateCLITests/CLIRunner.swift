@@ -21,10 +21,9 @@ struct CLIRunner {
         return repoRoot.appendingPathComponent(".build/debug/scopegate")
     }
 
-    /// Runs `scopegate args…` (or another `executable`) in the repository root, feeding `stdin`.
-    static func run(
-        _ args: [String], stdin: String? = nil, environment: [String: String] = [:], executable: URL? = nil
-    ) throws -> Result {
+    /// `scopegate args…` (or another `executable`) set up to run in the repository root, without colour or
+    /// backtraces, with `environment` over the test's own.
+    static func process(_ args: [String], environment: [String: String] = [:], executable: URL? = nil) -> Process {
         let process = Process()
         process.executableURL = executable ?? binary
         process.arguments = args
@@ -34,6 +33,14 @@ struct CLIRunner {
         env["SWIFT_BACKTRACE"] = "enable=no"
         for (k, v) in environment { env[k] = v }
         process.environment = env
+        return process
+    }
+
+    /// Runs `scopegate args…` (or another `executable`) in the repository root, feeding `stdin`.
+    static func run(
+        _ args: [String], stdin: String? = nil, environment: [String: String] = [:], executable: URL? = nil
+    ) throws -> Result {
+        let process = Self.process(args, environment: environment, executable: executable)
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()

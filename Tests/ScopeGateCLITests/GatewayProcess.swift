@@ -19,15 +19,7 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     static func start(_ args: [String], environment: [String: String] = [:]) throws -> GatewayProcess {
-        let process = Process()
-        process.executableURL = CLIRunner.binary
-        process.arguments = args
-        process.currentDirectoryURL = CLIRunner.repoRoot
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        env["SWIFT_BACKTRACE"] = "enable=no"
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        let process = CLIRunner.process(args, environment: environment)
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

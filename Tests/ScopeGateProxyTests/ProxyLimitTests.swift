@@ -103,10 +103,9 @@ struct HoldingUpstream: HTTPResponder {
         }
     }
 
-    /// A proxy over `HoldingUpstream`; every token is valid (files:read) and is its own principal.
-    func withProxy(
-        maxStreams: Int = 8, perPrincipal: Int = 8, limits: RequestLimits = .init(),
-        _ body: (Harness) async throws -> Void
+    /// `limitPolicy` in a store and a `HoldingUpstream` on a loopback port (released and stopped after `body`).
+    func withHoldingUpstream(
+        _ body: (_ store: PolicyStore, _ upstreamPort: Int, UpstreamLog, FaultyUpstream.Release) async throws -> Void
     ) async throws {
         let store = PolicyStore(
             initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: limitPolicy).compiled())
@@ -117,30 +116,42 @@ struct HoldingUpstream: HTTPResponder {
             release.set()
             upTask.cancel()
         }
-        var configuration = ProxyConfiguration(upstream: "http://127.0.0.1:\(up)/mcp", upstreamTimeout: .seconds(10))
-        configuration.maxStreams = maxStreams
-        configuration.maxStreamsPerPrincipal = perPrincipal
-        configuration.authorization.limits = limits
-        let prometheus = PrometheusMetrics()
-        let proxy = MCPProxy(
-            store: store, configuration: configuration,
-            authenticate: { header, policy in
-                guard BearerChallenge.token(fromAuthorization: header) != nil else { return .missing }
-                return .granted(
-                    policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
-            },
-            identify: { header, _ in
-                guard let token = BearerChallenge.token(fromAuthorization: header) else { return nil }
-                return VerifiedToken(
-                    issuer: "https://auth.example.com", subject: token, clientID: nil, audiences: [],
-                    scopes: ["files:read"], stripPrefixes: [], jwtID: nil, expiresAt: Date(timeIntervalSinceNow: 600),
-                    claims: .object([:]))
-            },
-            operations: ProxyOperations(
-                reporter: DecisionReporter(audit: nil, metrics: prometheus.metrics), prometheus: prometheus))
-        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
-        defer { task.cancel() }
-        try await body(Harness(port: port, proxy: proxy, log: log, release: release, prometheus: prometheus))
+        try await body(store, up, log, release)
+    }
+
+    /// A proxy over `HoldingUpstream`; every token is valid (files:read) and is its own principal.
+    func withProxy(
+        maxStreams: Int = 8, perPrincipal: Int = 8, limits: RequestLimits = .init(),
+        _ body: (Harness) async throws -> Void
+    ) async throws {
+        try await withHoldingUpstream { store, up, log, release in
+            var configuration = ProxyConfiguration(
+                upstream: "http://127.0.0.1:\(up)/mcp", upstreamTimeout: .seconds(10))
+            configuration.maxStreams = maxStreams
+            configuration.maxStreamsPerPrincipal = perPrincipal
+            configuration.authorization.limits = limits
+            let prometheus = PrometheusMetrics()
+            let proxy = MCPProxy(
+                store: store, configuration: configuration,
+                authenticate: { header, policy in
+                    guard BearerChallenge.token(fromAuthorization: header) != nil else { return .missing }
+                    return .granted(
+                        policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
+                },
+                identify: { header, _ in
+                    guard let token = BearerChallenge.token(fromAuthorization: header) else { return nil }
+                    return VerifiedToken(
+                        issuer: "https://auth.example.com", subject: token, clientID: nil, audiences: [],
+                        scopes: ["files:read"], stripPrefixes: [], jwtID: nil,
+                        expiresAt: Date(timeIntervalSinceNow: 600),
+                        claims: .object([:]))
+                },
+                operations: ProxyOperations(
+                    reporter: DecisionReporter(audit: nil, metrics: prometheus.metrics), prometheus: prometheus))
+            let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+            defer { task.cancel() }
+            try await body(Harness(port: port, proxy: proxy, log: log, release: release, prometheus: prometheus))
+        }
     }
 
     static func call(_ tool: String) -> String {
@@ -331,46 +342,32 @@ struct HoldingUpstream: HTTPResponder {
     /// task instead drops connections it has accepted but not served, which SwiftNIO traps on in its writers'
     /// deinit; the gateway never stops that way.)
     @Test func aStreamOpenWhenTheServerStopsIsDrainedAndGivesItsSlotBack() async throws {
-        let store = PolicyStore(
-            initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: limitPolicy).compiled())
-        let log = UpstreamLog()
-        let release = FaultyUpstream.Release()
-        let (up, upTask) = try await serveOnLoopback(HoldingUpstream(log: log, release: release))
-        defer {
+        try await withHoldingUpstream { store, up, _, release in
+            let proxy = MCPProxy(
+                store: store, configuration: ProxyConfiguration(upstream: "http://127.0.0.1:\(up)/mcp"),
+                authenticate: { _, policy in
+                    .granted(
+                        policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
+                })
+            let bound = BoundPort()
+            let app = Application(
+                responder: ProxyResponder(proxy: proxy), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) })
+            let group = ServiceGroup(
+                configuration: .init(services: [app], logger: Logger(label: "scopegate.test.shutdown")))
+            let serving = Task { try await group.run() }
+            for _ in 0..<400 where bound.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
+            let port = bound.get
+            let stream = Task { try await send(port, tool: "hold").body }
+            for _ in 0..<1_000 where proxy.streams.held() == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(proxy.streams.held() == 1)
+            await group.triggerGracefulShutdown()
+            #expect(proxy.streams.held() == 1, "a graceful stop drains the stream rather than cutting it")
             release.set()
-            upTask.cancel()
+            _ = try? await stream.value
+            try await serving.value
+            for _ in 0..<1_000 where proxy.streams.held() != 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(proxy.streams.held() == 0)
         }
-        let proxy = MCPProxy(
-            store: store, configuration: ProxyConfiguration(upstream: "http://127.0.0.1:\(up)/mcp"),
-            authenticate: { _, policy in
-                .granted(policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
-            })
-        let bound = BoundPortBox()
-        let app = Application(
-            responder: ProxyResponder(proxy: proxy), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) })
-        let group = ServiceGroup(
-            configuration: .init(services: [app], logger: Logger(label: "scopegate.test.shutdown")))
-        let serving = Task { try await group.run() }
-        for _ in 0..<400 where bound.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
-        let port = bound.get
-        let stream = Task { try await send(port, tool: "hold").body }
-        for _ in 0..<1_000 where proxy.streams.held() == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(proxy.streams.held() == 1)
-        await group.triggerGracefulShutdown()
-        #expect(proxy.streams.held() == 1, "a graceful stop drains the stream rather than cutting it")
-        release.set()
-        _ = try? await stream.value
-        try await serving.value
-        for _ in 0..<1_000 where proxy.streams.held() != 0 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(proxy.streams.held() == 0)
     }
-}
-
-/// The port a test server bound, set from its start-up callback.
-final class BoundPortBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func set(_ port: Int) { lock.withLock { value = port } }
-    var get: Int { lock.withLock { value } }
 }

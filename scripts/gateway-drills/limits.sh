@@ -52,23 +52,29 @@ m = Minter(sys.argv[1], sys.argv[2], sys.argv[3]); print(" ".join(m.token("files
     grep -qi '^connection: close' "$WORK/limits-400.head" 2>/dev/null && echo ', Connection: close')"
   [[ ! -s $log ]] || die "a refused head reached the upstream: $(cat "$log")"
 
-  post "$alice" long "$WORK/limits-alice" >"$WORK/limits-alice.status" &
-  local alice_pid=$!
-  for _ in $(seq 100); do grep -q '^data:' "$WORK/limits-alice" 2>/dev/null && break; sleep 0.05; done
-  status=$(post "$alice" long "$WORK/limits-429")
-  [[ $status == 429 ]] || die "alice's second stream: expected 429, got $status"
-  grep -qi '^retry-after:' "$WORK/limits-429.head" && grep -q 'stream.principal_limit' "$WORK/limits-429" \
-    || die "the 429 lacks Retry-After or its reason: $(cat "$WORK/limits-429.head" "$WORK/limits-429")"
-  ok "alice's second stream → 429, $(cat "$WORK/limits-429")"
+  # hold_stream TOKEN NAME: opens a stream in the background (its PID in HELD) and waits for its first event.
+  hold_stream() {
+    post "$1" long "$WORK/limits-$2" >"$WORK/limits-$2.status" &
+    HELD=$!
+    for _ in $(seq 100); do grep -q '^data:' "$WORK/limits-$2" 2>/dev/null && break; sleep 0.05; done
+  }
+  # expect_refusal TOKEN STATUS REASON WHAT: one more stream is refused with STATUS, Retry-After and REASON.
+  expect_refusal() {
+    local out="$WORK/limits-$2" status
+    status=$(post "$1" long "$out")
+    [[ $status == "$2" ]] || die "$4: expected $2, got $status"
+    grep -qi '^retry-after:' "$out.head" && grep -q "\"$3\"" "$out" \
+      || die "the $2 lacks Retry-After or its reason: $(cat "$out.head" "$out")"
+    ok "$4 → $2, $(cat "$out")"
+  }
 
-  post "$bob" long "$WORK/limits-bob" >"$WORK/limits-bob.status" &
-  local bob_pid=$!
-  for _ in $(seq 100); do grep -q '^data:' "$WORK/limits-bob" 2>/dev/null && break; sleep 0.05; done
-  status=$(post "$carol" long "$WORK/limits-503")
-  [[ $status == 503 ]] || die "a third stream: expected 503, got $status"
-  grep -qi '^retry-after:' "$WORK/limits-503.head" && grep -q '"stream.limit"' "$WORK/limits-503" \
-    || die "the 503 lacks Retry-After or its reason: $(cat "$WORK/limits-503.head" "$WORK/limits-503")"
-  ok "a third stream (carol) → 503, $(cat "$WORK/limits-503")"
+  hold_stream "$alice" alice
+  local alice_pid=$HELD
+  expect_refusal "$alice" 429 stream.principal_limit "alice's second stream"
+
+  hold_stream "$bob" bob
+  local bob_pid=$HELD
+  expect_refusal "$carol" 503 stream.limit "a third stream (carol)"
   [[ $(grep -c '^long$' "$log") == 2 ]] || die "the upstream saw $(grep -c '^long$' "$log") streams, not 2"
   ok "the upstream saw only the 2 admitted streams"
 
