@@ -7,6 +7,26 @@ import Testing
 struct RoughEdgeCLITests {
     let climate = "policies/climate.yaml"
 
+    /// A directory is a policy path when it holds `policy.yaml`; one without it is a located error, exit 2.
+    @Test func aPolicyDirectoryWorksAndOneWithoutPolicyYamlExitsTwo() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sg-dir-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = try CLIRunner.run(["lint", directory.path])
+        #expect(missing.status == 2, "\(missing.stdout)\(missing.stderr)")
+        let output = missing.stdout + missing.stderr
+        #expect(output.contains("SG001"))
+        #expect(output.contains("\(directory.path):1:1"))
+        #expect(output.contains("has no `policy.yaml` or `policy.yml`"))
+
+        try FileManager.default.copyItem(
+            at: CLIRunner.repoRoot.appendingPathComponent(climate), to: directory.appendingPathComponent("policy.yaml"))
+        let check = try CLIRunner.run([
+            "check", "--policy", directory.path, "--tool", "get_forecast", "--scopes", "mcp:tools:climate",
+        ])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+
     @Test func checkUnknownToolExitsTwoWithSuggestion() throws {
         let r = try CLIRunner.run([
             "check", "--policy", climate, "--tool", "get_forcast", "--scopes", "mcp:tools:climate",
