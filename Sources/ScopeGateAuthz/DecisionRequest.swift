@@ -46,7 +46,8 @@ public struct DecisionRequest: Sendable {
         var forwardedMethod: String?
         var originalURI: String?
         var forwardedURI: String?
-        for (name, value) in fields {
+        // Every name read here starts with `x`: the others are skipped before lowercasing.
+        for (name, value) in fields where name.utf8.first.map({ $0 | 0x20 }) == UInt8(ascii: "x") {
             switch name.lowercased() {
             case "x-original-method": originalMethod = value
             case "x-forwarded-method": forwardedMethod = value

@@ -48,6 +48,8 @@ public struct ScopeGateMetrics: Sendable {
     }
 
     let factory: any MetricsFactory
+    /// The handles of the per-request instruments (decisions, request durations, token verifications).
+    let handles = MetricHandles()
 
     /// Records into `factory` (default: the process-wide backend).
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -56,13 +58,16 @@ public struct ScopeGateMetrics: Sendable {
 
     /// One decided message.
     public func decided(outcome: Outcome, reason: String, nanoseconds: UInt64) {
-        Counter(
-            label: "scopegate_decisions_total", dimensions: [("outcome", outcome.rawValue), ("reason", reason)],
-            factory: factory
-        ).increment()
+        let factory = self.factory
+        handles.counter(.init(label: "scopegate_decisions_total", first: outcome.rawValue, second: reason)) {
+            Counter(
+                label: "scopegate_decisions_total", dimensions: [("outcome", outcome.rawValue), ("reason", reason)],
+                factory: factory)
+        }.increment()
         if nanoseconds > 0 {
-            Metrics.Timer(label: "scopegate_decision_duration_seconds", factory: factory)
-                .recordNanoseconds(Int64(clamping: nanoseconds))
+            handles.timer(.init(label: "scopegate_decision_duration_seconds")) {
+                Metrics.Timer(label: "scopegate_decision_duration_seconds", factory: factory)
+            }.recordNanoseconds(Int64(clamping: nanoseconds))
         }
     }
 
@@ -73,16 +78,22 @@ public struct ScopeGateMetrics: Sendable {
 
     /// One HTTP request answered by a gateway, from arrival to the response head.
     public func requestCompleted(status: Int, nanoseconds: UInt64) {
-        Metrics.Timer(
-            label: "scopegate_request_duration_seconds", dimensions: [("status", String(status))], factory: factory
-        ).recordNanoseconds(Int64(clamping: nanoseconds))
+        let factory = self.factory
+        let code = String(status)
+        handles.timer(.init(label: "scopegate_request_duration_seconds", first: code)) {
+            Metrics.Timer(label: "scopegate_request_duration_seconds", dimensions: [("status", code)], factory: factory)
+        }.recordNanoseconds(Int64(clamping: nanoseconds))
     }
 
     public func tokenVerified(cached: Bool, code: String?) {
-        Counter(
-            label: "scopegate_token_verifications_total",
-            dimensions: [("cache", cached ? "hit" : "miss"), ("result", code ?? "ok")], factory: factory
-        ).increment()
+        let factory = self.factory
+        let cache = cached ? "hit" : "miss"
+        let result = code ?? "ok"
+        handles.counter(.init(label: "scopegate_token_verifications_total", first: cache, second: result)) {
+            Counter(
+                label: "scopegate_token_verifications_total", dimensions: [("cache", cache), ("result", result)],
+                factory: factory)
+        }.increment()
     }
 
     public func idpRequest(kind: String, status: String) {

@@ -30,6 +30,10 @@ public struct MCPRequestHeaders: Sendable, Hashable {
         rawParameters = [:]
         duplicated = []
         for (name, value) in fields {
+            // Every name read here starts with `m` or `a`: the others are skipped before lowercasing.
+            guard let first = name.utf8.first.map({ $0 | 0x20 }),
+                first == UInt8(ascii: "m") || first == UInt8(ascii: "a")
+            else { continue }
             let lower = name.lowercased()
             func set(_ slot: inout String?) {
                 if slot != nil, !duplicated.contains(lower) { duplicated.append(lower) }
