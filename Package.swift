@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         // scopegate-gateway: runs the `--metrics-listen` listener beside the main one (Hummingbird runs on it too).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // ScopeGateAuthz: graceful shutdown of its SwiftNIO server (`ServerQuiescingHelper`).
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // The system libyaml (apt libyaml-dev, pkg-config yaml-0.1): the core's only YAML dependency.
@@ -142,8 +144,11 @@ let package = Package(
             name: "ScopeGateAuthz",
             dependencies: [
                 "ScopeGate", "ScopeGateTokens", "ScopeGateRequestAuthorization", "ScopeGateOperations",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // What both executables share: exit codes, output, `--policy`, the gateway's options and its launcher.
@@ -189,6 +194,8 @@ let package = Package(
                 "ScopeGateBundleSource",
                 "ScopeGateAsyncHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,6 +1,4 @@
 import Foundation
-import Hummingbird
-import NIOCore
 import ScopeGate
 import ScopeGateOperations
 import ScopeGateRequestAuthorization
@@ -27,10 +25,16 @@ public final class AuthzService: Sendable {
     /// caching).
     public typealias Authenticate =
         @Sendable (_ authorization: String?, _ policy: CompiledPolicy) async -> Authentication
+    /// ``Authenticate`` when it needs no waiting (no token, or a token in the verified-token cache); nil when the
+    /// token must be verified, and ``Authenticate`` runs. Lets the server answer on the connection's event loop,
+    /// without a task per request.
+    public typealias AuthenticateAtOnce =
+        @Sendable (_ authorization: String?, _ policy: CompiledPolicy) -> Authentication?
 
     public let store: PolicyStore
     public let configuration: AuthzConfiguration
     let authenticate: Authenticate
+    let authenticateAtOnce: AuthenticateAtOnce
     /// Audit events and decision metrics.
     public let reporter: DecisionReporter
     /// `/healthz`, `/readyz` (ready while a policy is in force, which is from the start) and `/metrics`.
@@ -40,14 +44,18 @@ public final class AuthzService: Sendable {
     ///   - reporter: where decisions are audited and counted (default: metrics only, to the process-wide
     ///     backend).
     ///   - prometheus: what `/metrics` exposes; nil: no `/metrics`.
+    ///   - authenticateAtOnce: the cache-hit path of `authenticate` (default: none, every request waits for
+    ///     `authenticate`).
     public init(
         store: PolicyStore, configuration: AuthzConfiguration, authenticate: @escaping Authenticate,
+        authenticateAtOnce: @escaping AuthenticateAtOnce = { _, _ in nil },
         reporter: DecisionReporter = DecisionReporter(audit: nil, metrics: ScopeGateMetrics()),
         prometheus: PrometheusMetrics? = nil
     ) {
         self.store = store
         self.configuration = configuration
         self.authenticate = authenticate
+        self.authenticateAtOnce = authenticateAtOnce
         self.reporter = reporter
         let readiness = Readiness(conditions: ["policy"])
         readiness.set("policy")  // built over a store, which always holds a compiled policy
@@ -58,8 +66,30 @@ public final class AuthzService: Sendable {
     /// there is one, else from the headers. Every answer of the decision path comes from here.
     public func decide(_ request: DecisionRequest) async -> AuthzDecision {
         let snapshot = store.current
+        let authorization = request.headers.authorization
+        let authentication: Authentication
+        if let known = authenticateAtOnce(authorization, snapshot.policy) {
+            authentication = known
+        } else {
+            authentication = await authenticate(authorization, snapshot.policy)
+        }
+        return decide(request, authentication: authentication, snapshot: snapshot)
+    }
+
+    /// ``decide(_:)`` when the token needs no waiting (see ``AuthenticateAtOnce``); nil otherwise.
+    func decideAtOnce(_ request: DecisionRequest) -> AuthzDecision? {
+        let snapshot = store.current
+        guard let authentication = authenticateAtOnce(request.headers.authorization, snapshot.policy) else {
+            return nil
+        }
+        return decide(request, authentication: authentication, snapshot: snapshot)
+    }
+
+    /// The decision of `request` for an authenticated token, with `snapshot`'s policy: audited and counted.
+    private func decide(
+        _ request: DecisionRequest, authentication: Authentication, snapshot: PolicySnapshot
+    ) -> AuthzDecision {
         let policy = snapshot.policy
-        let authentication = await authenticate(request.headers.authorization, policy)
         let authorizer = RequestAuthorizer(policy: policy, settings: configuration.effectiveAuthorization)
         let headerOnly = request.body.isEmpty && request.method == "POST"
         let deciding = DispatchTime.now().uptimeNanoseconds
@@ -75,92 +105,92 @@ public final class AuthzService: Sendable {
         return AuthzDecision(verdict: verdict, authentication: authentication, headerOnly: headerOnly)
     }
 
-    /// Handles one HTTP request: a decision, health, readiness or metadata. A request head over the limits is
-    /// answered 431 first, whatever the path (the decision path with the JSON-RPC error and the reason header).
-    public func respond(to request: Request) async -> Response {
-        let path = request.uri.path
+    /// Whether `path` is the decision path (or under it, as Envoy's `path_prefix` sends it): the only path whose
+    /// body is read.
+    func isDecisionPath(_ path: String) -> Bool {
         let servicePath = configuration.path
-        let isDecision =
-            path == servicePath || path.hasPrefix(servicePath.hasSuffix("/") ? servicePath : servicePath + "/")
-        let limits = configuration.authorization.limits
-        if let rejection = limits.headRejection(
-            method: request.method.rawValue, target: request.uri.description, authority: request.head.authority,
-            fields: request.headers.lazy.map { ($0.name.rawName, $0.value) })
-        {
-            reporter.metrics.limitRefused(reason: rejection.code.id)
-            guard isDecision else {
-                return Self.answer(
-                    431, [("Content-Type", "text/plain; charset=utf-8")],
-                    Array("request header fields too large: \(rejection.message)\n".utf8))
-            }
-            return Self.answer(
-                431, [("Content-Type", "application/json"), (AuthzDecision.Header.reason, rejection.code.id)],
-                rejection.responseBody())
+        return path == servicePath || path.hasPrefix(servicePath.hasSuffix("/") ? servicePath : servicePath + "/")
+    }
+
+    /// The answer a request head decides alone: 431 for a head over the limits, whatever the path (the decision
+    /// path with the JSON-RPC error and the reason header); nil when the request goes on. Checked before the body
+    /// is read or the token looked at.
+    func answerToHead(_ head: AuthzHTTPRequest.Head) -> AuthzHTTPAnswer? {
+        guard
+            let rejection = configuration.authorization.limits.headRejection(
+                method: head.method, target: head.target, fields: head.fields)
+        else { return nil }
+        reporter.metrics.limitRefused(reason: rejection.code.id)
+        guard isDecisionPath(head.path) else {
+            return AuthzHTTPAnswer(
+                status: 431, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                body: Array("request header fields too large: \(rejection.message)\n".utf8))
         }
-        if isDecision {
-            var request = request
-            let limit = limits.maxBodyBytes
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.collectBody(upTo: limit)
-            } catch {
-                let rejection = RequestRejection(.tooLarge, "request body larger than \(limit) bytes")
-                reporter.metrics.limitRefused(reason: rejection.code.id)
-                return Self.answer(
-                    413, [("Content-Type", "application/json"), (AuthzDecision.Header.reason, rejection.code.id)],
-                    rejection.responseBody())
-            }
-            let decisionRequest = DecisionRequest(
-                method: request.method.rawValue, path: path,
-                fields: request.headers.map { ($0.name.rawName, $0.value) }, body: Array(buffer.readableBytesView),
-                servicePath: servicePath)
-            let decision = await decide(decisionRequest)
-            return Self.answer(decision.status, decision.headers, decision.body)
-        }
+        return AuthzHTTPAnswer(
+            status: 431,
+            headers: [("Content-Type", "application/json"), (AuthzDecision.Header.reason, rejection.code.id)],
+            body: rejection.responseBody())
+    }
+
+    /// The answer to a decision request whose body is over the limit (413), counted as a limit refusal.
+    func answerToOversizedBody() -> AuthzHTTPAnswer {
+        let rejection = RequestRejection(
+            .tooLarge, "request body larger than \(configuration.authorization.limits.maxBodyBytes) bytes")
+        reporter.metrics.limitRefused(reason: rejection.code.id)
+        return AuthzHTTPAnswer(
+            status: 413,
+            headers: [("Content-Type", "application/json"), (AuthzDecision.Header.reason, rejection.code.id)],
+            body: rejection.responseBody())
+    }
+
+    /// Answers one HTTP request whose head passed ``answerToHead(_:)`` and whose body is within the limit: a
+    /// decision, health, readiness, metrics or metadata.
+    func respond(to request: AuthzHTTPRequest) async -> AuthzHTTPAnswer {
+        let path = request.head.path
+        guard isDecisionPath(path) else { return respondBesideDecisions(method: request.head.method, path: path) }
+        let decision = await decide(decisionRequest(request))
+        return AuthzHTTPAnswer(status: decision.status, headers: decision.headers, body: decision.body)
+    }
+
+    /// ``respond(to:)`` when it needs no waiting: every path but a decision whose token must be verified; nil for
+    /// that one.
+    func respondAtOnce(to request: AuthzHTTPRequest) -> AuthzHTTPAnswer? {
+        let path = request.head.path
+        guard isDecisionPath(path) else { return respondBesideDecisions(method: request.head.method, path: path) }
+        guard let decision = decideAtOnce(decisionRequest(request)) else { return nil }
+        return AuthzHTTPAnswer(status: decision.status, headers: decision.headers, body: decision.body)
+    }
+
+    private func decisionRequest(_ request: AuthzHTTPRequest) -> DecisionRequest {
+        DecisionRequest(
+            method: request.head.method, path: request.head.path, fields: request.head.fields, body: request.body,
+            servicePath: configuration.path)
+    }
+
+    /// `/healthz`, `/readyz`, `/metrics`, Protected Resource Metadata and its published requirements, or 404.
+    func respondBesideDecisions(method: String, path: String) -> AuthzHTTPAnswer {
         if let answer = endpoints.respond(path: path) {
-            return Self.answer(answer.status, [("Content-Type", answer.contentType)], answer.body)
+            return AuthzHTTPAnswer(
+                status: answer.status, headers: [("Content-Type", answer.contentType)], body: answer.body)
         }
         if configuration.servesMetadata {
             let policy = store.current.policy
             let metadata = ProtectedResourceMetadata(policy: policy, resource: configuration.resource)
-            if metadata.paths(endpoint: configuration.endpoint(for: policy)).contains(path) {
-                guard request.method == .get || request.method == .head else { return Self.answer(405, [], []) }
-                return Self.answer(
-                    200, [("Content-Type", "application/json"), ("Cache-Control", "max-age=300")],
-                    Array(metadata.json.utf8))
+            let endpoint = configuration.endpoint(for: policy)
+            var document: String?
+            if metadata.paths(endpoint: endpoint).contains(path) {
+                document = metadata.json
+            } else if metadata.requirementsPaths(endpoint: endpoint).contains(path) {
+                document = PublishedRequirements.document(policy: policy, resource: metadata.resource)?.jsonText
             }
-            if metadata.requirementsPaths(endpoint: configuration.endpoint(for: policy)).contains(path),
-                let document = PublishedRequirements.document(policy: policy, resource: metadata.resource)
-            {
-                guard request.method == .get || request.method == .head else { return Self.answer(405, [], []) }
-                return Self.answer(
-                    200, [("Content-Type", "application/json"), ("Cache-Control", "max-age=300")],
-                    Array(document.jsonText.utf8))
+            if let document {
+                guard method == "GET" || method == "HEAD" else { return AuthzHTTPAnswer(status: 405) }
+                return AuthzHTTPAnswer(
+                    status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=300")],
+                    body: Array(document.utf8))
             }
         }
-        return Self.answer(404, [("Content-Type", "text/plain; charset=utf-8")], Array("not found\n".utf8))
-    }
-
-    static func answer(_ status: Int, _ headers: [(String, String)], _ body: [UInt8]) -> Response {
-        var fields = HTTPFields()
-        for (name, value) in headers {
-            guard let fieldName = HTTPFields.Element.Name(name) else { continue }
-            fields.append(HTTPFields.Element(name: fieldName, value: value))
-        }
-        return Response(
-            status: .init(code: status), headers: fields,
-            body: body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
-    }
-}
-
-/// Serves an ``AuthzService`` with Hummingbird.
-public struct AuthzResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
-    public let service: AuthzService
-
-    public init(service: AuthzService) { self.service = service }
-
-    public func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
-        await service.respond(to: request)
+        return AuthzHTTPAnswer(
+            status: 404, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("not found\n".utf8))
     }
 }

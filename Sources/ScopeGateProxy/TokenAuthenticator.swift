@@ -62,10 +62,7 @@ public final class TokenAuthenticator: Sendable {
     ) {
         guard let token = BearerChallenge.token(fromAuthorization: header) else { return (.missing, nil) }
         let verifier = verifier(for: policy)
-        if let hit = cache.value(for: token) {
-            metrics.tokenVerified(cached: true, code: nil)
-            return (Credential(verified: hit.token, policy: policy), hit.token)
-        }
+        if let hit = cached(token, policy) { return hit }
         do throws(TokenError) {
             let verified = try await verifier.verify(token)
             cache.insert(token, verified: verified, extra: ())
@@ -75,6 +72,23 @@ public final class TokenAuthenticator: Sendable {
             metrics.tokenVerified(cached: false, code: error.code.id)
             return (.invalid(error), nil)
         }
+    }
+
+    /// ``verify(_:_:)`` when it needs no waiting: for a header without a bearer token, or with a token in the
+    /// verified-token cache; nil when the token must be verified (signature, keys, introspection).
+    public func verifyAtOnce(_ header: String?, _ policy: CompiledPolicy) -> (
+        credential: Credential, token: VerifiedToken?
+    )? {
+        guard let token = BearerChallenge.token(fromAuthorization: header) else { return (.missing, nil) }
+        _ = verifier(for: policy)  // a changed audience or issuer empties the cache first
+        return cached(token, policy)
+    }
+
+    /// A cache hit for `token`, counted.
+    private func cached(_ token: String, _ policy: CompiledPolicy) -> (credential: Credential, token: VerifiedToken?)? {
+        guard let hit = cache.value(for: token) else { return nil }
+        metrics.tokenVerified(cached: true, code: nil)
+        return (Credential(verified: hit.token, policy: policy), hit.token)
     }
 
     /// The verified token of an `Authorization` header (from the cache when it is there), or nil when there is

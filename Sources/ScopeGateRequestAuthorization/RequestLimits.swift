@@ -60,6 +60,13 @@ public struct RequestLimits: Sendable, Hashable {
         return nil
     }
 
+    /// The caps to give SwiftNIO's HTTP/1 parser, which refuses a head over them itself (400 and the connection
+    /// closed, before the request reaches the gateway): twice these limits, and no lower than the parser's
+    /// defaults (80 KiB, 1000 fields), so that a head over the limits but within the caps gets the readable 431.
+    public var parserCaps: (bytes: Int, fields: Int) {
+        (max(80 << 10, 2 * maxHeaderBytes), max(1000, 2 * maxHeaderFields))
+    }
+
     /// A 431 refusal whose `data.reason` names its stable code.
     static func headRefusal(_ message: String) -> RequestRejection {
         let code = RequestRejection.Code.headerTooLarge

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Hummingbird
 import ScopeGate
 import ScopeGateAuthz
 import ScopeGateCommandLine
@@ -25,27 +24,16 @@ struct AuthzCommand: AsyncParsableCommand {
                 let (credential, token) = await tokens.verify(header, policy)
                 return Authentication(credential: credential, token: token)
             },
+            authenticateAtOnce: { header, policy in
+                tokens.verifyAtOnce(header, policy).map { Authentication(credential: $0.credential, token: $0.token) }
+            },
             reporter: services.reporter, prometheus: services.mainListenerMetrics)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8081")
-        let caps = GatewayServices.parserCaps(services.settings.limits)
-        var app = Application(
-            responder: AuthzResponder(service: service),
-            server: .http1(
-                configuration: .init(
-                    httpDecoderConfiguration: .init(
-                        maxHeaderFieldSize: caps.bytes, maxHeaderListSize: caps.bytes, maxHeaderFieldCount: caps.fields)
-                )
-            ),
-            configuration: .init(
-                address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8081),
-                serverName: "scopegate"))
-        if let listener = services.metricsListener(readiness: service.endpoints.readiness) {
-            app.addServices(listener)
-        }
+        let server = AuthzServer(service: service, host: address?.host ?? "127.0.0.1", port: address?.port ?? 8081)
         Output.stderr(
             "scopegate authz: decisions on http://\(options.listen)\(options.path)\(services.modeNote)\(services.metricsNote)\n"
         )
         Output.stderr(PolicyArgumentReport(policy: services.policy).text)
-        try await services.serve(app)
+        try await services.serve(server, readiness: service.endpoints.readiness)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Hummingbird
+import Logging
 import ScopeGate
 import ScopeGateAsyncHTTPClient
 import ScopeGateBundleSource
@@ -42,7 +42,7 @@ struct GatewayServices {
 
     /// The `--metrics-listen` listener (`/metrics`, `/healthz`, `/readyz` with the service's `readiness`), to run
     /// beside the main one; nil without the option.
-    func metricsListener(readiness: Readiness) -> (any Service)? {
+    private func metricsListener(readiness: Readiness) -> (any Service)? {
         metricsAddress.map {
             MetricsListener.service($0, endpoints: OperationsEndpoints(readiness: readiness, prometheus: prometheus))
         }
@@ -136,14 +136,6 @@ struct GatewayServices {
         }
     }
 
-    /// The caps of SwiftNIO's HTTP/1 parser for a gateway, which refuses a head over them itself (400 and the
-    /// connection closed, before the request reaches the gateway): twice the gateway's limits, and no lower than
-    /// the parser's defaults (80 KiB, 1000 fields), so that a head over the gateway's limit but within the
-    /// parser's gets the gateway's readable 431.
-    static func parserCaps(_ limits: RequestLimits) -> (bytes: Int, fields: Int) {
-        (max(80 << 10, 2 * limits.maxHeaderBytes), max(1000, 2 * limits.maxHeaderFields))
-    }
-
     /// How the start-up line says the mode, e.g. ` (shadow mode: denials are logged, not enforced)`.
     var modeNote: String {
         switch settings.mode ?? policy.model.mode {
@@ -153,9 +145,10 @@ struct GatewayServices {
         }
     }
 
-    /// Serves `app` with reload polling (and `SIGHUP`) on, until SIGTERM or SIGINT: the server stops accepting
-    /// and finishes in-flight requests and streams; then `stop` runs and the audit log writes what it holds.
-    func serve(_ app: some ApplicationProtocol, stop: () async -> Void = {}) async throws {
+    /// Runs `server` (and the `--metrics-listen` listener beside it, when given) with reload polling (and `SIGHUP`)
+    /// on, until SIGTERM or SIGINT: the servers stop accepting and finish in-flight requests and streams; then
+    /// `stop` runs and the audit log writes what it holds.
+    func serve(_ server: any Service, readiness: Readiness, stop: () async -> Void = {}) async throws {
         let polling: Task<Void, Never>
         var hangup: HangupSignal?
         switch source {
@@ -172,7 +165,11 @@ struct GatewayServices {
         }
         defer { hangup?.cancel() }
         do {
-            try await app.runService()
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [server] + [metricsListener(readiness: readiness)].compactMap { $0 },
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "scopegate")))
+            try await group.run()
         } catch {
             polling.cancel()
             await stop()

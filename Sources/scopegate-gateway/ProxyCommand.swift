@@ -50,8 +50,8 @@ struct ProxyCommand: AsyncParsableCommand {
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
         // The idle timeout also bounds how long a client may take to send its request head: Hummingbird counts
         // activity in whole request parts, so a head trickled in byte by byte is closed like an idle connection.
-        let caps = GatewayServices.parserCaps(services.settings.limits)
-        var app = Application(
+        let caps = services.settings.limits.parserCaps
+        let app = Application(
             responder: ProxyResponder(proxy: proxy),
             server: .http1(
                 configuration: .init(
@@ -63,7 +63,6 @@ struct ProxyCommand: AsyncParsableCommand {
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8080),
                 serverName: "scopegate"))
-        if let listener = services.metricsListener(readiness: operations.readiness) { app.addServices(listener) }
         let target = options.upstream ?? "stdio: " + (options.upstreamCommand ?? "")
         Output.stderr("scopegate proxy: \(options.listen) → \(target)\(services.modeNote)\(services.metricsNote)\n")
         // An HTTP upstream is ready once it answers a probe; a stdio child once it has started (it is started
@@ -77,7 +76,7 @@ struct ProxyCommand: AsyncParsableCommand {
                 Output.stderr("scopegate proxy: warning: \(error.message); retried at each request\n")
             }
         }
-        try await services.serve(app) {
+        try await services.serve(app, readiness: operations.readiness) {
             probing.cancel()
             await proxy.shutdown()
         }

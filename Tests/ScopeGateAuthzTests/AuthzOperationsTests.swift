@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import ScopeGate
 import ScopeGateAuthz
 import ScopeGateHTTPTestSupport
@@ -27,10 +26,9 @@ import Testing
         let service = AuthzService(
             store: try testStore(), configuration: configuration, authenticate: testAuthenticate,
             reporter: DecisionReporter(audit: audit, metrics: prometheus.metrics), prometheus: prometheus)
-        let (port, task) = try await serveOnLoopback(AuthzResponder(service: service))
-        defer { task.cancel() }
-        try await body(
-            Harness(url: "http://127.0.0.1:\(port)", prometheus: prometheus, auditPath: auditPath, audit: audit))
+        try await withAuthzServer(service) { url in
+            try await body(Harness(url: url, prometheus: prometheus, auditPath: auditPath, audit: audit))
+        }
     }
 
     func writeFile(_ harness: Harness, token: String) async throws -> Int {

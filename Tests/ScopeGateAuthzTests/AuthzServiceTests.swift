@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import ScopeGate
 import ScopeGateAuthz
 import ScopeGateHTTPTestSupport
@@ -12,9 +11,7 @@ import Testing
     func withService(_ body: (String) async throws -> Void) async throws {
         let service = AuthzService(
             store: try testStore(), configuration: AuthzConfiguration(), authenticate: testAuthenticate)
-        let (port, task) = try await serveOnLoopback(AuthzResponder(service: service))
-        defer { task.cancel() }
-        try await body("http://127.0.0.1:\(port)")
+        try await withAuthzServer(service, body)
     }
 
     static let base: [(String, String)] = [("MCP-Protocol-Version", "2026-07-28"), ("X-Original-Method", "POST")]

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import ScopeGate
 import ScopeGateAuthz
+import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 import ScopeGateRequestAuthorization
 import ScopeGateTesting
@@ -30,6 +31,39 @@ let testAuthenticate: AuthzService.Authenticate = { header, policy in
     return Authentication(
         credential: .granted(policy.grant(scopes), expiresAt: Date(timeIntervalSinceNow: 60), stripPrefixes: []),
         subject: "user-\(token)", clientID: "client-\(token)")
+}
+
+/// The cache-hit path of ``testAuthenticate``: every test token is answered at once, as a cached token is; the
+/// services built with it never wait for a task.
+let testAuthenticateAtOnce: AuthzService.AuthenticateAtOnce = { header, policy in
+    guard let token = BearerChallenge.token(fromAuthorization: header) else {
+        return Authentication(credential: .missing)
+    }
+    guard let scopes = testScopes[token] else { return nil }  // the slow path says why it is invalid
+    return Authentication(
+        credential: .granted(policy.grant(scopes), expiresAt: Date(timeIntervalSinceNow: 60), stripPrefixes: []),
+        subject: "user-\(token)", clientID: "client-\(token)")
+}
+
+/// Serves `service` with ``AuthzServer`` on a free loopback port for `body`, which gets the base URL
+/// (`http://127.0.0.1:PORT`); then shuts the server down gracefully and waits until it has.
+func withAuthzServer<T>(
+    _ service: AuthzService, idleTimeout: TimeAmount = .seconds(60), _ body: (String) async throws -> T
+) async throws -> T {
+    let port = BoundPort()
+    let server = AuthzServer(
+        service: service, host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, onListening: { port.set($0) })
+    let task = Task { try await server.run() }
+    for _ in 0..<400 where port.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body("http://127.0.0.1:\(port.get)"))
+    } catch {
+        result = .failure(error)
+    }
+    task.cancel()
+    _ = await task.result
+    return try result.get()
 }
 
 func testStore() throws -> PolicyStore {

@@ -118,10 +118,14 @@ struct FrontEnds {
             authenticate: { header, policy in await testAuthenticate(header, policy).credential })
         let (proxyPort, proxyTask) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
         defer { proxyTask.cancel() }
-        let service = AuthzService(store: store, configuration: AuthzConfiguration(), authenticate: testAuthenticate)
-        let (authzPort, authzTask) = try await serveOnLoopback(AuthzResponder(service: service))
-        defer { authzTask.cancel() }
-        try await body(FrontEnds(proxyPort: proxyPort, authzPort: authzPort, upstream: log))
+        // Token answers at once, as the gateway's cache hits are: the decision service answers on the event loop.
+        let service = AuthzService(
+            store: store, configuration: AuthzConfiguration(), authenticate: testAuthenticate,
+            authenticateAtOnce: testAuthenticateAtOnce)
+        try await withAuthzServer(service) { authz in
+            let authzPort = Int(authz.split(separator: ":").last ?? "") ?? 0
+            try await body(FrontEnds(proxyPort: proxyPort, authzPort: authzPort, upstream: log))
+        }
     }
 
     /// Sends `c` the way `front` would.

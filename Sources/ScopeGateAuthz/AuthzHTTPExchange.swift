@@ -1,0 +1,31 @@
+// One HTTP exchange of the decision service, independent of the server that carries it (``AuthzServer``).
+
+/// A request as ``AuthzService`` reads it: the head, and the body when it is a decision request.
+struct AuthzHTTPRequest: Sendable {
+    /// A request head: what ``AuthzService/answerToHead(_:)`` checks before the body is read.
+    struct Head: Sendable {
+        /// The request method as sent, e.g. `GET`.
+        var method: String
+        /// The request target as sent (`/authz?x=1`).
+        var target: String
+        /// Every field in arrival order, `Host` included, names as sent.
+        var fields: [(String, String)]
+
+        /// The target's path: everything before `?`.
+        var path: String {
+            guard let query = target.firstIndex(of: "?") else { return target }
+            return String(target[..<query])
+        }
+    }
+
+    var head: Head
+    /// The body (empty for every path but the decision path, whose body is read up to the limit).
+    var body: [UInt8]
+}
+
+/// The service's answer: status, headers (`Content-Length` is the server's) and body.
+struct AuthzHTTPAnswer: Sendable {
+    var status: Int
+    var headers: [(String, String)] = []
+    var body: [UInt8] = []
+}
