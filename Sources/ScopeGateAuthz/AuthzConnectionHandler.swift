@@ -41,7 +41,7 @@ final class AuthzConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 head, request, body: keepsBody ? context.channel.allocator.buffer(capacity: 0) : nil, early: early)
         case .body(var part):
             guard case .reading(let head, let request, var body?, nil) = state else { return }
-            state = .answering  // the buffer is uniquely referenced while it grows
+            state = .answering  // drops the state's reference, so the buffer grows in place
             if body.readableBytes + part.readableBytes > maxBodyBytes {
                 state = .reading(head, request, body: nil, early: service.answerToOversizedBody())
             } else {
@@ -78,6 +78,12 @@ final class AuthzConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A connection error (a reset, a failed write): the connection is closed; SwiftNIO's protocol error handler
+    /// before this one has already answered a malformed request with 400.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 
     private func write(_ answer: AuthzHTTPAnswer, to request: HTTPRequestHead, context: ChannelHandlerContext) {

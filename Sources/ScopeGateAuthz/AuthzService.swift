@@ -15,10 +15,13 @@ import ScopeGateRequestAuthorization
 /// `/metrics` (``OperationsEndpoints``) and Protected Resource Metadata.
 ///
 /// ```swift
-/// let service = AuthzService(store: store, configuration: .init(path: "/authz"),
-///                            authenticate: { header, policy in await tokens.authentication(header, policy) })
-/// let app = Application(responder: AuthzResponder(service: service), configuration: .init(address: .hostname("127.0.0.1", port: 9090)))
-/// try await app.runService()
+/// let service = AuthzService(
+///     store: store, configuration: .init(path: "/authz"),
+///     authenticate: { header, policy in
+///         let (credential, token) = await tokens.verify(header, policy)
+///         return Authentication(credential: credential, token: token)
+///     })
+/// try await AuthzServer(service: service, host: "127.0.0.1", port: 8081).run()
 /// ```
 public final class AuthzService: Sendable {
     /// Turns an `Authorization` header into an ``Authentication`` resolved against `policy` (verification,

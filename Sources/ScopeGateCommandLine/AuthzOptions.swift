@@ -21,11 +21,19 @@ public struct AuthzOptions: ParsableArguments {
             "The decision path (Envoy's path_prefix requests below it are decisions too).", valueName: "path"))
     public var path: String = "/authz"
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Close a connection that sends nothing this long while no answer is being prepared: idle between requests, or still sending its headers (slowloris).",
+            valueName: "seconds"))
+    public var idleTimeout: Int = 60
+
     public init() {}
 
     public func validate() throws {
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be host:port") }
         try gateway.validateMetricsListen(besides: listen)
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
         guard path.hasPrefix("/"), path.count > 1, !path.contains("?") else {
             throw ValidationError("--path must be an absolute path other than /, e.g. /authz")
         }

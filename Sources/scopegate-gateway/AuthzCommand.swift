@@ -29,7 +29,9 @@ struct AuthzCommand: AsyncParsableCommand {
             },
             reporter: services.reporter, prometheus: services.mainListenerMetrics)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8081")
-        let server = AuthzServer(service: service, host: address?.host ?? "127.0.0.1", port: address?.port ?? 8081)
+        let server = AuthzServer(
+            service: service, host: address?.host ?? "127.0.0.1", port: address?.port ?? 8081,
+            idleTimeout: .seconds(Int64(options.idleTimeout)))
         Output.stderr(
             "scopegate authz: decisions on http://\(options.listen)\(options.path)\(services.modeNote)\(services.metricsNote)\n"
         )

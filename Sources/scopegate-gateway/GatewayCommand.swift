@@ -1,6 +1,4 @@
 import ArgumentParser
-import NIOCore
-import NIOPosix
 import ScopeGateCommandLine
 
 /// `scopegate-gateway`: the network services of ScopeGate. Users reach it as `scopegate proxy …`, which starts
@@ -16,12 +14,5 @@ struct GatewayCommand: AsyncParsableCommand {
 
 @main
 enum Entry {
-    static func main() async {
-        // Swift concurrency's jobs run on SwiftNIO's event loops (the ones Hummingbird serves on and
-        // AsyncHTTPClient forwards with), so a request no longer hops between NIO's threads and the
-        // cooperative pool on every read, handler step and write. Installed first, on the main thread, before any
-        // job reaches the global executor, as SwiftNIO requires.
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        await CommandMain.run(GatewayCommand.self)
-    }
+    static func main() async { await CommandMain.run(GatewayCommand.self) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import ScopeGate
 import ScopeGateAsyncHTTPClient
 import ScopeGateBundleSource
@@ -174,6 +175,12 @@ struct GatewayServices {
             polling.cancel()
             await stop()
             await audit?.close()
+            // A listener that cannot bind (the address in use, not an address of this host) cannot start: exit 2.
+            if let failure = error as? IOError {
+                throw Output.fail(
+                    "cannot listen: \(String(cString: strerror(failure.errnoCode))) (errno \(failure.errnoCode))",
+                    help: "is another process listening on that address? choose another with --listen")
+            }
             throw error
         }
         polling.cancel()

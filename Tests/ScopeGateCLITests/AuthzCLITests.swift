@@ -18,6 +18,26 @@ struct AuthzCLITests {
         #expect(r.stderr.contains("--path must be an absolute path"))
     }
 
+    @Test func aNonPositiveIdleTimeoutIsAUsageError() throws {
+        let r = try CLIRunner.run(["authz", "--policy", "examples/authz/policy.yaml", "--idle-timeout", "0"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--idle-timeout must be positive"))
+    }
+
+    /// An address another process listens on cannot be served: a clear error and exit 2, not a bare socket error.
+    @Test func anAddressInUseStopsTheServiceWithExitTwo() throws {
+        let (port, fd) = try LoopbackPort.occupied()
+        defer { close(fd) }
+        let r = try CLIRunner.run(
+            ["authz", "--policy", "examples/authz/policy.yaml", "--listen", "127.0.0.1:\(port)"],
+            environment: [
+                "MCP_RESOURCE": "http://127.0.0.1:\(port)/mcp", "MCP_ISSUER": "http://127.0.0.1:9",
+                "MCP_JWKS_URI": "http://127.0.0.1:9/jwks",
+            ])
+        #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("cannot listen: Address already in use"), "\(r.stderr)")
+    }
+
     /// `scopegate` becomes the gateway, which cannot read the policy and exits 2 before listening.
     @Test func anUnreadablePolicyStopsTheServiceWithExitTwo() throws {
         let r = try CLIRunner.run(["authz", "--policy", "no-such-policy.yaml", "--listen", "127.0.0.1:0"])

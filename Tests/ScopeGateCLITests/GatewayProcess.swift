@@ -54,13 +54,22 @@ enum LoopbackPort {
     struct Unavailable: Error {}
 
     static func free() throws -> Int {
+        let (port, fd) = try bound(listening: false)
+        close(fd)
+        return port
+    }
+
+    /// A loopback port held by a listening socket, so that a server asked to listen there cannot; close `fd` to
+    /// free it.
+    static func occupied() throws -> (port: Int, fd: Int32) { try bound(listening: true) }
+
+    private static func bound(listening: Bool) throws -> (port: Int, fd: Int32) {
         #if canImport(Glibc)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
             let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw Unavailable() }
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -71,7 +80,10 @@ enum LoopbackPort {
                 bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
             }
         }
-        guard bound else { throw Unavailable() }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound, !listening || listen(fd, 1) == 0 else {
+            close(fd)
+            throw Unavailable()
+        }
+        return (Int(UInt16(bigEndian: address.sin_port)), fd)
     }
 }
