@@ -17,21 +17,18 @@ final class MetricHandles: Sendable {
     private let timers = LockedValue<[Key: Metrics.Timer]>([:])
 
     /// The counter of `key`, made with `make` the first time.
-    func counter(_ key: Key, make: () -> Counter) -> Counter {
-        if let known = counters.withLock({ $0[key] }) { return known }
-        let made = make()
-        return counters.withLock { handles in
-            if let known = handles[key] { return known }
-            handles[key] = made
-            return made
-        }
-    }
+    func counter(_ key: Key, make: () -> Counter) -> Counter { Self.handle(counters, key, make) }
 
     /// The timer of `key`, made with `make` the first time.
-    func timer(_ key: Key, make: () -> Metrics.Timer) -> Metrics.Timer {
-        if let known = timers.withLock({ $0[key] }) { return known }
+    func timer(_ key: Key, make: () -> Metrics.Timer) -> Metrics.Timer { Self.handle(timers, key, make) }
+
+    /// The handle of `key` in `table`, made outside the lock the first time (the factory takes locks of its own).
+    private static func handle<Handle>(_ table: LockedValue<[Key: Handle]>, _ key: Key, _ make: () -> Handle)
+        -> Handle
+    {
+        if let known = table.withLock({ $0[key] }) { return known }
         let made = make()
-        return timers.withLock { handles in
+        return table.withLock { handles in
             if let known = handles[key] { return known }
             handles[key] = made
             return made
