@@ -29,3 +29,10 @@ struct AuthzHTTPAnswer: Sendable {
     var headers: [(String, String)] = []
     var body: [UInt8] = []
 }
+
+extension AuthzHTTPAnswer {
+    /// The HTTP answer of a decision (``AuthzDecision/status``, ``AuthzDecision/headers``, ``AuthzDecision/body``).
+    init(_ decision: AuthzDecision) {
+        self.init(status: decision.status, headers: decision.headers, body: decision.body)
+    }
+}

@@ -152,7 +152,7 @@ public final class AuthzService: Sendable {
         let path = request.head.path
         guard isDecisionPath(path) else { return respondBesideDecisions(method: request.head.method, path: path) }
         let decision = await decide(decisionRequest(request))
-        return AuthzHTTPAnswer(status: decision.status, headers: decision.headers, body: decision.body)
+        return AuthzHTTPAnswer(decision)
     }
 
     /// ``respond(to:)`` when it needs no waiting: every path but a decision whose token must be verified; nil for
@@ -161,7 +161,7 @@ public final class AuthzService: Sendable {
         let path = request.head.path
         guard isDecisionPath(path) else { return respondBesideDecisions(method: request.head.method, path: path) }
         guard let decision = decideAtOnce(decisionRequest(request)) else { return nil }
-        return AuthzHTTPAnswer(status: decision.status, headers: decision.headers, body: decision.body)
+        return AuthzHTTPAnswer(decision)
     }
 
     private func decisionRequest(_ request: AuthzHTTPRequest) -> DecisionRequest {

@@ -165,26 +165,26 @@ struct GatewayServices {
             polling = Task { await bundle.run() }
         }
         defer { hangup?.cancel() }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [server] + [metricsListener(readiness: readiness)].compactMap { $0 },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "scopegate")))
+        let outcome: Result<Void, any Error>
         do {
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: [server] + [metricsListener(readiness: readiness)].compactMap { $0 },
-                    gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "scopegate")))
             try await group.run()
+            outcome = .success(())
         } catch {
-            polling.cancel()
-            await stop()
-            await audit?.close()
-            // A listener that cannot bind (the address in use, not an address of this host) cannot start: exit 2.
-            if let failure = error as? IOError {
-                throw Output.fail(
-                    "cannot listen: \(String(cString: strerror(failure.errnoCode))) (errno \(failure.errnoCode))",
-                    help: "is another process listening on that address? choose another with --listen")
-            }
-            throw error
+            outcome = .failure(error)
         }
         polling.cancel()
         await stop()
         await audit?.close()
+        // A listener that cannot bind (the address in use, not an address of this host) cannot start: exit 2.
+        if case .failure(let failure as IOError) = outcome {
+            throw Output.fail(
+                "cannot listen: \(String(cString: strerror(failure.errnoCode))) (errno \(failure.errnoCode))",
+                help: "is another process listening on that address? choose another with --listen")
+        }
+        try outcome.get()
     }
 }

@@ -26,8 +26,9 @@ import Testing
         let service = AuthzService(
             store: try testStore(), configuration: configuration, authenticate: testAuthenticate,
             reporter: DecisionReporter(audit: audit, metrics: prometheus.metrics), prometheus: prometheus)
-        try await withAuthzServer(service) { url in
-            try await body(Harness(url: url, prometheus: prometheus, auditPath: auditPath, audit: audit))
+        try await withAuthzServer(service) { port in
+            try await body(
+                Harness(url: "http://127.0.0.1:\(port)", prometheus: prometheus, auditPath: auditPath, audit: audit))
         }
     }
 

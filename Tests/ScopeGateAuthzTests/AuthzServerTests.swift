@@ -2,7 +2,6 @@ import Foundation
 import NIOCore
 import ScopeGate
 import ScopeGateAuthz
-import ScopeGateHTTPTestSupport
 import ScopeGateRequestAuthorization
 import Testing
 
@@ -22,11 +21,9 @@ import Testing
         "GET /authz HTTP/1.1\r\nHost: authz\r\nX-Original-Method: POST\r\nMCP-Protocol-Version: 2026-07-28\r\n"
         + "Mcp-Method: tools/call\r\nMcp-Name: read_file\r\nAuthorization: Bearer admin\r\n\r\n"
 
-    static func port(_ url: String) -> Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
-
     @Test func pipelinedRequestsOnOneConnectionAreAnsweredInOrder() async throws {
-        try await withAuthzServer(try service()) { url in
-            let connection = try RawConnection(port: Self.port(url))
+        try await withAuthzServer(try service()) { port in
+            let connection = try RawConnection(port: port)
             try connection.send("GET /healthz HTTP/1.1\r\nHost: authz\r\n\r\n" + Self.decision)
             let (text, closed) = connection.read {
                 $0.occurrences(of: "HTTP/1.1 200 OK") == 2 && $0.hasSuffix("\r\n\r\n")
@@ -44,8 +41,8 @@ import Testing
     }
 
     @Test func anHTTP10RequestIsAnsweredAndClosed() async throws {
-        try await withAuthzServer(try service()) { url in
-            let connection = try RawConnection(port: Self.port(url))
+        try await withAuthzServer(try service()) { port in
+            let connection = try RawConnection(port: port)
             try connection.send("GET /healthz HTTP/1.0\r\n\r\n")
             let (text, closed) = connection.read()
             #expect(closed)
@@ -57,8 +54,8 @@ import Testing
 
     /// A `HEAD` answer has the `GET` answer's length and no body, so the next answer on the connection parses.
     @Test func aHeadAnswerHasNoBody() async throws {
-        try await withAuthzServer(try service()) { url in
-            let connection = try RawConnection(port: Self.port(url))
+        try await withAuthzServer(try service()) { port in
+            let connection = try RawConnection(port: port)
             try connection.send(
                 "HEAD /healthz HTTP/1.1\r\nHost: authz\r\n\r\nGET /healthz HTTP/1.1\r\nHost: authz\r\n\r\n")
             let (text, _) = connection.read { $0.occurrences(of: "HTTP/1.1 200 OK") == 2 && $0.hasSuffix("ok\n") }
@@ -72,8 +69,8 @@ import Testing
 
     /// A client that stops in the middle of its head (slowloris) is closed after the idle timeout.
     @Test func aConnectionIdleMidHeadIsClosed() async throws {
-        try await withAuthzServer(try service(), idleTimeout: .milliseconds(300)) { url in
-            let connection = try RawConnection(port: Self.port(url), timeout: 10)
+        try await withAuthzServer(try service(), idleTimeout: .milliseconds(300)) { port in
+            let connection = try RawConnection(port: port, timeout: 10)
             try connection.send("GET /healthz HTTP/1.1\r\nHost: authz\r\n")
             let (text, closed) = connection.read()
             #expect(closed)
@@ -92,11 +89,8 @@ import Testing
             return await testAuthenticate(header, policy)
         }
         let service = AuthzService(store: try testStore(), configuration: AuthzConfiguration(), authenticate: slow)
-        let port = BoundPort()
-        let server = AuthzServer(service: service, host: "127.0.0.1", port: 0, onListening: { port.set($0) })
-        let task = Task { try await server.run() }
-        for _ in 0..<400 where port.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
-        let connection = try RawConnection(port: port.get, timeout: 10)
+        let (port, task) = try await startAuthzServer(service)
+        let connection = try RawConnection(port: port, timeout: 10)
         try connection.send(Self.decision)
         var signals = entered.stream.makeAsyncIterator()
         _ = await signals.next()  // the request is being decided
@@ -106,6 +100,6 @@ import Testing
         #expect(text.lowercased().contains("connection: close"))
         #expect(closed)
         _ = await task.result
-        #expect(throws: RawConnection.Failure.self) { try RawConnection(port: port.get) }
+        #expect(throws: RawConnection.Failure.self) { try RawConnection(port: port) }
     }
 }

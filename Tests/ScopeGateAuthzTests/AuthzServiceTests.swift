@@ -11,7 +11,7 @@ import Testing
     func withService(_ body: (String) async throws -> Void) async throws {
         let service = AuthzService(
             store: try testStore(), configuration: AuthzConfiguration(), authenticate: testAuthenticate)
-        try await withAuthzServer(service, body)
+        try await withAuthzServer(service) { port in try await body("http://127.0.0.1:\(port)") }
     }
 
     static let base: [(String, String)] = [("MCP-Protocol-Version", "2026-07-28"), ("X-Original-Method", "POST")]

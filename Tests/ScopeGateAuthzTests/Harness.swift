@@ -45,19 +45,28 @@ let testAuthenticateAtOnce: AuthzService.AuthenticateAtOnce = { header, policy i
         subject: "user-\(token)", clientID: "client-\(token)")
 }
 
-/// Serves `service` with ``AuthzServer`` on a free loopback port for `body`, which gets the base URL
-/// (`http://127.0.0.1:PORT`); then shuts the server down gracefully and waits until it has.
-func withAuthzServer<T>(
-    _ service: AuthzService, idleTimeout: TimeAmount = .seconds(60), _ body: (String) async throws -> T
-) async throws -> T {
+/// Starts ``AuthzServer`` for `service` on a free loopback port: the port, and the task that runs the server
+/// (cancelling it shuts the server down gracefully; its result comes once the server has drained).
+func startAuthzServer(
+    _ service: AuthzService, idleTimeout: TimeAmount = .seconds(60)
+) async throws -> (port: Int, task: Task<Void, any Error>) {
     let port = BoundPort()
     let server = AuthzServer(
         service: service, host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, onListening: { port.set($0) })
     let task = Task { try await server.run() }
     for _ in 0..<400 where port.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
+    return (port.get, task)
+}
+
+/// Serves `service` (``startAuthzServer(_:idleTimeout:)``) for `body`, which gets the port; then shuts the server
+/// down gracefully and waits until it has.
+func withAuthzServer<T>(
+    _ service: AuthzService, idleTimeout: TimeAmount = .seconds(60), _ body: (Int) async throws -> T
+) async throws -> T {
+    let (port, task) = try await startAuthzServer(service, idleTimeout: idleTimeout)
     let result: Result<T, any Error>
     do {
-        result = .success(try await body("http://127.0.0.1:\(port.get)"))
+        result = .success(try await body(port))
     } catch {
         result = .failure(error)
     }

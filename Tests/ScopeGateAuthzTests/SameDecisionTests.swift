@@ -122,8 +122,7 @@ struct FrontEnds {
         let service = AuthzService(
             store: store, configuration: AuthzConfiguration(), authenticate: testAuthenticate,
             authenticateAtOnce: testAuthenticateAtOnce)
-        try await withAuthzServer(service) { authz in
-            let authzPort = Int(authz.split(separator: ":").last ?? "") ?? 0
+        try await withAuthzServer(service) { authzPort in
             try await body(FrontEnds(proxyPort: proxyPort, authzPort: authzPort, upstream: log))
         }
     }
