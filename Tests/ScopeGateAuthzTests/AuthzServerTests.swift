@@ -67,6 +67,22 @@ import Testing
         }
     }
 
+    /// What is not HTTP, or a head over SwiftNIO parser's caps, is refused with 400 and the connection closed:
+    /// never a decision, never an allow.
+    @Test(arguments: [
+        "NOT HTTP AT ALL\r\n\r\n",
+        "GET /authz HTTP/1.1\r\nHost: authz\r\nX-Padding: \(String(repeating: "x", count: 200 << 10))\r\n\r\n",
+    ])
+    func unparsableRequestsAre400AndClosed(request: String) async throws {
+        try await withAuthzServer(try service()) { port in
+            let connection = try RawConnection(port: port)
+            try connection.send(request)
+            let (text, closed) = connection.read()
+            #expect(text.hasPrefix("HTTP/1.1 400"), "\(text.prefix(200))")
+            #expect(closed)
+        }
+    }
+
     /// A client that stops in the middle of its head (slowloris) is closed after the idle timeout.
     @Test func aConnectionIdleMidHeadIsClosed() async throws {
         try await withAuthzServer(try service(), idleTimeout: .milliseconds(300)) { port in

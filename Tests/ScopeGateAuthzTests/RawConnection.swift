@@ -49,14 +49,18 @@ final class RawConnection {
         }
     }
 
-    /// Reads until `done` holds for everything received, the peer closes, or a read times out.
+    /// Reads until `done` holds for everything received, the peer closes (or resets: a server that closes with
+    /// unread input left resets the connection), or a read times out.
     func read(until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !done(String(decoding: received, as: UTF8.self)) {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { return (String(decoding: received, as: UTF8.self), true) }
-            if n < 0 { break }  // timed out
+            if n < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK { break }  // timed out
+                return (String(decoding: received, as: UTF8.self), true)
+            }
             received += chunk[..<n]
         }
         return (String(decoding: received, as: UTF8.self), false)
