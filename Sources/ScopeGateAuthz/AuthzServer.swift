@@ -1,21 +1,20 @@
 import NIOCore
 import NIOExtras
-import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// Serves an ``AuthzService`` over HTTP/1.1, on SwiftNIO's HTTP pipeline directly.
+/// Serves an ``AuthzService`` over HTTP/1.1, on SwiftNIO's event loops.
 ///
 /// A decision request is a head of a dozen fields and, from most front proxies, no body; answering it is a
-/// token-cache hit and a decision of well under a microsecond. Served through a general HTTP framework, a request
-/// cost several times that in the framework itself (an async sequence per connection, a task hop per request
-/// part, header conversions), which capped the service near a sixth of nginx's rate for the same request. Here the
-/// request is read, limited and answered on the connection's event loop (``AuthzConnectionHandler``); only the
-/// decision itself, which may fetch a JWKS, is an async call.
+/// token-cache hit and a decision of well under a microsecond, so the HTTP layer is most of the cost. Each
+/// connection's bytes are read and answered on its event loop by ``AuthzConnectionHandler``, with a request-head
+/// reader and a response writer made for decision requests (``RequestHeadParser``, which says why SwiftNIO's HTTP/1
+/// pipeline is not used); only a decision whose token must be verified, which may fetch a JWKS, is an async call.
 ///
 /// What the server does besides the service's answers:
-/// - keep-alive and pipelining (SwiftNIO's `HTTPServerPipelineHandler` hands over one request at a time);
-/// - a request head over SwiftNIO parser's caps (``RequestLimits/parserCaps``) gets 400 and the connection closed;
+/// - keep-alive (HTTP/1.1, and HTTP/1.0 with `Connection: keep-alive`) and pipelining, answered in order;
+/// - a head that is not well-formed HTTP/1.x, or over twice the head limits (``RequestLimits/parserCaps``), gets 400
+///   and the connection closed; a body sent without `Content-Length` gets 411;
 /// - a connection that sends nothing for ``idleTimeout`` while no answer is being prepared is closed, which also
 ///   ends a head trickled in byte by byte;
 /// - on graceful shutdown (a `ServiceGroup`'s signal, or cancellation) it stops accepting, finishes the requests in
@@ -57,10 +56,8 @@ public struct AuthzServer: Service {
         let service = self.service
         let idleTimeout = self.idleTimeout
         let limits = service.configuration.authorization.limits
-        var parser = NIOHTTPDecoderLimitConfiguration()
-        (parser.maxHeaderFieldSize, parser.maxHeaderFieldCount) = limits.parserCaps
-        parser.maxHeaderListSize = parser.maxHeaderFieldSize
-        let decoderLimits = parser
+        let caps = limits.parserCaps
+        let parser = RequestHeadParser(maxHeadBytes: caps.bytes, maxFields: caps.fields)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -74,11 +71,8 @@ public struct AuthzServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true,
-                        withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: decoderLimits)
-                    try pipeline.addHandler(AuthzConnectionHandler(service: service, maxBodyBytes: limits.maxBodyBytes))
+                    try pipeline.addHandler(
+                        AuthzConnectionHandler(service: service, maxBodyBytes: limits.maxBodyBytes, parser: parser))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

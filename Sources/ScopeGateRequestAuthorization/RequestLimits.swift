@@ -35,6 +35,7 @@ public struct RequestLimits: Sendable, Hashable {
     /// The size of a request head as HTTP/1.1 writes it: `METHOD target HTTP/1.1\r\n`, `Host: authority\r\n`
     /// when the server took the `Host` field out of `fields` (as `:authority`), `name: value\r\n` per field, and
     /// the blank line.
+    @inlinable
     public static func headSize<Fields: Sequence>(
         method: String, target: String, authority: String? = nil, fields: Fields
     ) -> Int where Fields.Element == (String, String) {
@@ -47,6 +48,7 @@ public struct RequestLimits: Sendable, Hashable {
     /// The refusal of a request head over ``maxHeaderFields`` or ``maxHeaderBytes`` (431,
     /// ``RequestRejection/Code-swift.struct/headerTooLarge``), or nil. Checked before the body is read or a token
     /// is looked at.
+    @inlinable
     public func headRejection<Fields: Sequence>(
         method: String, target: String, authority: String? = nil, fields: Fields
     ) -> RequestRejection? where Fields.Element == (String, String) {
@@ -60,14 +62,16 @@ public struct RequestLimits: Sendable, Hashable {
         return nil
     }
 
-    /// The caps to give SwiftNIO's HTTP/1 parser, which refuses a head over them itself (400 and the connection
-    /// closed, before the request reaches the gateway): twice these limits, and no lower than the parser's
-    /// defaults (80 KiB, 1000 fields), so that a head over the limits but within the caps gets the readable 431.
+    /// The caps of the HTTP/1 head parsers (SwiftNIO's in `proxy`, the decision service's own in `authz`), which
+    /// refuse a head over them themselves (400 and the connection closed, before the request reaches the gateway):
+    /// twice these limits, and no lower than SwiftNIO's defaults (80 KiB, 1000 fields), so that a head over the
+    /// limits but within the caps gets the readable 431.
     public var parserCaps: (bytes: Int, fields: Int) {
         (max(80 << 10, 2 * maxHeaderBytes), max(1000, 2 * maxHeaderFields))
     }
 
     /// A 431 refusal whose `data.reason` names its stable code.
+    @usableFromInline
     static func headRefusal(_ message: String) -> RequestRejection {
         let code = RequestRejection.Code.headerTooLarge
         return RequestRejection(code, message, data: .object(["reason": .string(code.id)]))

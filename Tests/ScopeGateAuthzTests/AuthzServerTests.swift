@@ -40,6 +40,40 @@ import Testing
         }
     }
 
+    /// A body is read by its `Content-Length`, however it arrives: here in two writes, the second carrying the
+    /// next pipelined request too. A request whose token needs a task holds the ones after it, which are answered
+    /// in order once it is.
+    @Test func bodiesArrivingInPiecesAndSlowAnswersKeepTheOrder() async throws {
+        try await withAuthzServer(try service()) { port in
+            let body = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{}}}"#
+            let post = Self.decision.replacingOccurrences(
+                of: "\r\n\r\n", with: "\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+            let slow = Self.decision.replacingOccurrences(of: "Bearer admin", with: "Bearer unknown")
+            let connection = try RawConnection(port: port)
+            try connection.send(post + body.prefix(20))
+            try await Task.sleep(for: .milliseconds(100))
+            try connection.send(body.dropFirst(20) + slow + "GET /healthz HTTP/1.1\r\nHost: authz\r\n\r\n")
+            let (text, closed) = await connection.readOffThePool {
+                $0.occurrences(of: "HTTP/1.1 ") == 3 && $0.hasSuffix("ok\n")
+            }
+            #expect(!closed)
+            let statuses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["200", "401", "200"], "\(text.debugDescription)")
+        }
+    }
+
+    /// A body sent without `Content-Length` (chunked) is refused with 411 and the connection closed.
+    @Test func aChunkedBodyIs411AndClosed() async throws {
+        try await withAuthzServer(try service()) { port in
+            let connection = try RawConnection(port: port)
+            try connection.send(
+                "POST /authz HTTP/1.1\r\nHost: authz\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+            let (text, closed) = connection.read()
+            #expect(text.hasPrefix("HTTP/1.1 411 Length Required"), "\(text.prefix(200))")
+            #expect(closed)
+        }
+    }
+
     @Test func anHTTP10RequestIsAnsweredAndClosed() async throws {
         try await withAuthzServer(try service()) { port in
             let connection = try RawConnection(port: port)
@@ -67,7 +101,7 @@ import Testing
         }
     }
 
-    /// What is not HTTP, or a head over SwiftNIO parser's caps, is refused with 400 and the connection closed:
+    /// What is not HTTP, or a head over the parser's caps, is refused with 400 and the connection closed:
     /// never a decision, never an allow.
     @Test(arguments: [
         "NOT HTTP AT ALL\r\n\r\n",

@@ -67,6 +67,23 @@ final class RawConnection {
     }
 }
 
+extension RawConnection {
+    /// ``read(until:)`` on a thread of its own, for a test whose answer comes from a task: a blocking read on one of
+    /// the (two, on a small machine) cooperative threads could starve that task until the read times out.
+    func readOffThePool(until done: @escaping @Sendable (String) -> Bool) async -> (text: String, closed: Bool) {
+        let connection = UncheckedSendable(self)
+        return await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: connection.value.read(until: done)) }.start()
+        }
+    }
+}
+
+/// Hands a value to another thread that is its only user meanwhile.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
 extension String {
     /// How many times `needle` occurs.
     func occurrences(of needle: String) -> Int { components(separatedBy: needle).count - 1 }
