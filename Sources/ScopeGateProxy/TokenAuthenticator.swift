@@ -19,7 +19,9 @@ public final class TokenAuthenticator: Sendable {
     let staticKeys: [String: JWKSet]
     let keysForEveryIssuer: JWKSet?
     let fetcher: any HTTPFetcher
-    let cache: VerifiedTokenCache<Void>
+    /// Each verified token with its grant, resolved against the policy in force when it was last used (a
+    /// reloaded policy resolves it again, once).
+    let cache: VerifiedTokenCache<Grant>
     let state = LockedValue<Entry?>(nil)
     let metrics: ScopeGateMetrics
 
@@ -27,6 +29,8 @@ public final class TokenAuthenticator: Sendable {
         let resource: String
         let tokens: TokensConfig
         let verifier: TokenVerifier
+        /// The stamp of the last policy the entry was checked against: the same policy needs no comparison.
+        var stamp: UInt64
     }
 
     /// - Parameters:
@@ -65,9 +69,10 @@ public final class TokenAuthenticator: Sendable {
         if let hit = cached(token, policy) { return hit }
         do throws(TokenError) {
             let verified = try await verifier.verify(token)
-            cache.insert(token, verified: verified, extra: ())
+            let credential = Credential(verified: verified, policy: policy)
+            if case .granted(let grant, _, _) = credential { cache.insert(token, verified: verified, extra: grant) }
             metrics.tokenVerified(cached: false, code: nil)
-            return (Credential(verified: verified, policy: policy), verified)
+            return (credential, verified)
         } catch {
             metrics.tokenVerified(cached: false, code: error.code.id)
             return (.invalid(error), nil)
@@ -88,7 +93,14 @@ public final class TokenAuthenticator: Sendable {
     private func cached(_ token: String, _ policy: CompiledPolicy) -> (credential: Credential, token: VerifiedToken?)? {
         guard let hit = cache.value(for: token) else { return nil }
         metrics.tokenVerified(cached: true, code: nil)
-        return (Credential(verified: hit.token, policy: policy), hit.token)
+        guard hit.extra.stamp == policy.stamp else {
+            let credential = Credential(verified: hit.token, policy: policy)
+            if case .granted(let grant, _, _) = credential { cache.insert(token, verified: hit.token, extra: grant) }
+            return (credential, hit.token)
+        }
+        return (
+            .granted(hit.extra, expiresAt: hit.token.expiresAt, stripPrefixes: hit.token.stripPrefixes), hit.token
+        )
     }
 
     /// The verified token of an `Authorization` header (from the cache when it is there), or nil when there is
@@ -100,18 +112,23 @@ public final class TokenAuthenticator: Sendable {
     }
 
     func verifier(for policy: CompiledPolicy) -> TokenVerifier {
+        let stamp = policy.stamp
+        if let known = state.withLock({ $0?.stamp == stamp ? $0?.verifier : nil }) { return known }
         let resource = self.resource ?? policy.model.resource?.id ?? ""
         let tokens = policy.model.tokens ?? TokensConfig(issuers: [])
         var rebuilt = false
         let verifier = state.withLock { entry -> TokenVerifier in
-            if let entry, entry.resource == resource, entry.tokens == tokens { return entry.verifier }
+            if let known = entry, known.resource == resource, known.tokens == tokens {
+                entry?.stamp = stamp
+                return known.verifier
+            }
             var keys = staticKeys
             if let every = keysForEveryIssuer {
                 for issuer in tokens.issuers where keys[issuer.issuer] == nil { keys[issuer.issuer] = every }
             }
             let verifier = TokenVerifier(config: tokens, resource: resource, staticKeys: keys, fetcher: fetcher)
             rebuilt = entry != nil
-            entry = Entry(resource: resource, tokens: tokens, verifier: verifier)
+            entry = Entry(resource: resource, tokens: tokens, verifier: verifier, stamp: stamp)
             return verifier
         }
         if rebuilt { cache.removeAll() }

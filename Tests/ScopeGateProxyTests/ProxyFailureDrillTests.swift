@@ -186,7 +186,7 @@ func drillPost(_ port: Int, tool: String, token: String = "reader", id: Int = 1,
                 issuer: "https://auth.example.com", subject: token, clientID: nil, audiences: [],
                 scopes: ["files:read"],
                 stripPrefixes: [], jwtID: nil, expiresAt: Date(timeIntervalSinceNow: 3600), claims: .object([:]))
-            tokens.cache.insert(token, verified: verified, extra: ())
+            tokens.cache.insert(token, verified: verified, extra: policy.grant(verified.scopes))
         }
         var refused = 0
         for i in 0..<10_000 {

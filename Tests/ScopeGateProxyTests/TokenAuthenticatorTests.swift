@@ -65,4 +65,35 @@ import Testing
         let added = await tokens.verify("Bearer " + (try token(issuer: "https://b.example.com")), store.current.policy)
         #expect(added.token?.subject == "alice", "\(added.credential)")
     }
+
+    /// A cached token keeps its grant for the policy it was resolved against; a new policy that changes the scopes
+    /// (and not the token settings, so the cache stays) resolves it again against itself.
+    @Test func aCachedTokensGrantFollowsANewPolicy() async throws {
+        let jwks = """
+            {"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","use":"sig",\
+            "x":"\(Base64URL.encode(Array(key.publicKey.rawRepresentation)))"}]}
+            """
+        let keys = try await JWKSet.parse(Array(jwks.utf8))
+        let issuer = "https://a.example.com"
+        let store = PolicyStore(initial: try PolicyCompiler().compile(source: source(issuers: [issuer])).compiled())
+        let tokens = TokenAuthenticator(store: store, keysForEveryIssuer: keys)
+        let header = "Bearer " + (try token(issuer: issuer))
+        _ = await tokens.verify(header, store.current.policy)
+
+        let widened = source(issuers: [issuer]).replacingOccurrences(
+            of: "scopes: { files:read: {} }\ntools: { read_file: files:read }",
+            with: "scopes: { files:list: {}, files:read: { implies: [files:list] } }\n"
+                + "tools: { read_file: files:read, list_files: files:list }")
+        // Compiled under the same name, so the token settings (source locations included) compare equal.
+        let policy = try PolicyCompiler().compile(source: widened).compiled()
+        #expect(policy.stamp != store.current.policy.stamp)
+        for _ in 0..<2 {  // the first hit resolves the grant again; the second finds it resolved
+            guard case .granted(let grant, _, _)? = tokens.verifyAtOnce(header, policy)?.credential else {
+                Issue.record("the cached token was not served")
+                return
+            }
+            #expect(grant.stamp == policy.stamp)
+            #expect(policy.isAllowed(.tool("list_files"), grant: grant))
+        }
+    }
 }
