@@ -46,14 +46,17 @@ public struct DecisionRequest: Sendable {
         var forwardedMethod: String?
         var originalURI: String?
         var forwardedURI: String?
-        // Every name read here starts with `x`: the others are skipped before lowercasing.
+        // Every name read here starts with `x`: the others are skipped at their first byte.
         for (name, value) in fields where name.utf8.first.map({ $0 | 0x20 }) == UInt8(ascii: "x") {
-            switch name.lowercased() {
-            case "x-original-method": originalMethod = value
-            case "x-forwarded-method": forwardedMethod = value
-            case "x-original-uri": originalURI = value
-            case "x-forwarded-uri": forwardedURI = value
-            default: continue
+            let utf8 = name.utf8
+            if ASCIICase.equals(utf8, "x-original-method") {
+                originalMethod = value
+            } else if ASCIICase.equals(utf8, "x-forwarded-method") {
+                forwardedMethod = value
+            } else if ASCIICase.equals(utf8, "x-original-uri") {
+                originalURI = value
+            } else if ASCIICase.equals(utf8, "x-forwarded-uri") {
+                forwardedURI = value
             }
         }
         let methods = [method, originalMethod, forwardedMethod].compactMap { $0?.uppercased() }

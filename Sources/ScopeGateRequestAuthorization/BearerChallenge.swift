@@ -41,16 +41,13 @@ public enum BearerChallenge {
         return start..<end
     }
 
-    /// A token68 character: a letter, a digit or one of `-._~+/=`.
+    /// A token68 character: a letter, a digit or one of `-._~+/=`, as a bit per byte below 128.
     @inline(__always)
     private static func isToken68(_ u: UInt8) -> Bool {
-        if (u &- 0x30) < 10 || ((u | 0x20) &- 0x61) < 26 { return true }
-        switch u {
-        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"),
-            UInt8(ascii: "/"), UInt8(ascii: "="):
-            return true
-        default: return false
-        }
+        let low: UInt64 = 0x23ff_e800_0000_0000
+        let high: UInt64 = 0x47ff_fffe_87ff_fffe
+        if u < 64 { return low & (1 << UInt64(u)) != 0 }
+        return u < 128 && high & (1 << UInt64(u - 64)) != 0
     }
 
     private static func isSpaceOrTab(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }

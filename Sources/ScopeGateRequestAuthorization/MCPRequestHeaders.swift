@@ -21,6 +21,7 @@ public struct MCPRequestHeaders: Sendable, Hashable {
     public var duplicated: [String]
 
     /// Reads the fields of interest from `(name, value)` pairs.
+    @inlinable
     public init(_ fields: some Sequence<(String, String)>) {
         protocolVersion = nil
         method = nil
@@ -30,29 +31,37 @@ public struct MCPRequestHeaders: Sendable, Hashable {
         rawParameters = [:]
         duplicated = []
         for (name, value) in fields {
-            // Every name read here starts with `m` or `a`: the others are skipped before lowercasing.
-            guard let first = name.utf8.first.map({ $0 | 0x20 }),
-                first == UInt8(ascii: "m") || first == UInt8(ascii: "a")
+            let utf8 = name.utf8
+            // Every name read here starts with `m` or `a`: the others are skipped at their first byte.
+            guard let first = utf8.first.map({ $0 | 0x20 }), first == UInt8(ascii: "m") || first == UInt8(ascii: "a")
             else { continue }
-            let lower = name.lowercased()
-            func set(_ slot: inout String?) {
-                if slot != nil, !duplicated.contains(lower) { duplicated.append(lower) }
-                slot = value
-            }
-            switch lower {
-            case "mcp-protocol-version": set(&protocolVersion)
-            case "mcp-method": set(&method)
-            case "mcp-name": set(&rawName)
-            case "mcp-session-id": set(&sessionID)
-            case "authorization": set(&authorization)
-            default:
-                guard lower.hasPrefix("mcp-param-"), lower.utf8.count > 10 else { continue }
-                let key = String(lower.dropFirst(10))
+            if ASCIICase.equals(utf8, "mcp-method") {
+                Self.set(&method, value, name, &duplicated)
+            } else if ASCIICase.equals(utf8, "mcp-name") {
+                Self.set(&rawName, value, name, &duplicated)
+            } else if ASCIICase.equals(utf8, "authorization") {
+                Self.set(&authorization, value, name, &duplicated)
+            } else if ASCIICase.equals(utf8, "mcp-protocol-version") {
+                Self.set(&protocolVersion, value, name, &duplicated)
+            } else if ASCIICase.equals(utf8, "mcp-session-id") {
+                Self.set(&sessionID, value, name, &duplicated)
+            } else if utf8.count > 10, ASCIICase.hasPrefix(utf8, "mcp-param-") {
+                let key = String(name.lowercased().dropFirst(10))
                 var slot = rawParameters[key]
-                set(&slot)
+                Self.set(&slot, value, name, &duplicated)
                 rawParameters[key] = slot
             }
         }
+    }
+
+    /// Sets a field read once; a second value is kept too, and its lowercased name noted in `duplicated`.
+    @usableFromInline
+    static func set(_ slot: inout String?, _ value: String, _ name: String, _ duplicated: inout [String]) {
+        if slot != nil {
+            let lower = name.lowercased()
+            if !duplicated.contains(lower) { duplicated.append(lower) }
+        }
+        slot = value
     }
 
     /// `Mcp-Name` decoded from the Base64 sentinel; nil when absent. Throws `HeaderMismatch` (400) for a value

@@ -120,6 +120,20 @@ import Testing
         #expect(headers.duplicated.isEmpty)
     }
 
+    /// Names match ignoring ASCII case only: a byte that merely shares the low bits of a letter or a dash (CR for
+    /// `-`, `@` for `` ` ``) is a different name; a field that arrives twice is noted under its lowercased name.
+    @Test func nameMatchingIgnoresASCIICaseAndNothingElse() {
+        #expect(ASCIICase.equals("MCP-Method".utf8, "mcp-method"))
+        #expect(!ASCIICase.equals("mcp\rmethod".utf8, "mcp-method"))
+        #expect(!ASCIICase.equals("mcp-methods".utf8, "mcp-method"))
+        #expect(ASCIICase.hasPrefix("MCP-PARAM-x".utf8, "mcp-param-"))
+        #expect(!ASCIICase.hasPrefix("mcp-par".utf8, "mcp-param-"))
+        let twice = MCPRequestHeaders([
+            ("Mcp-Name", "a"), ("MCP-NAME", "b"), ("Mcp-Param-X", "1"), ("mcp-param-x", "2"),
+        ])
+        #expect(twice.duplicated == ["mcp-name", "mcp-param-x"])
+    }
+
     @Test func aNameThatDoesNotDecodeIs400() {
         let request = Fixture.toolCall("read_file", mcpName: "=?base64?***?=")
         let verdict = Fixture.authorizer.authorize(request, credential: Fixture.credential(["files:read"]))

@@ -1,3 +1,5 @@
+import ScopeGateRequestAuthorization
+
 // The decision service's HTTP/1.1 request-head reader: strict, and just what decision requests need.
 #if canImport(Glibc)
     import Glibc
@@ -137,17 +139,17 @@ private struct Reader {
             guard let value = fieldValue() else {
                 return .failure(Refusal(status: 400, message: "invalid header field value"))
             }
-            if Self.equalsIgnoringCase(name, "content-length") {
+            if ASCIICase.equals(name, "content-length") {
                 guard contentLength == nil, let length = Self.decimal(value) else {
                     return .failure(Refusal(status: 400, message: "invalid Content-Length"))
                 }
                 contentLength = length
-            } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+            } else if ASCIICase.equals(name, "transfer-encoding") {
                 return .failure(Refusal(status: 411, message: "send the body with Content-Length"))
-            } else if Self.equalsIgnoringCase(name, "connection") {
+            } else if ASCIICase.equals(name, "connection") {
                 Self.connectionTokens(value) { token in
-                    if Self.equalsIgnoringCase(token, "close") { connectionClose = true }
-                    if Self.equalsIgnoringCase(token, "keep-alive") { connectionKeepAlive = true }
+                    if ASCIICase.equals(token, "close") { connectionClose = true }
+                    if ASCIICase.equals(token, "keep-alive") { connectionKeepAlive = true }
                 }
             }
             fields.append((Self.string(name), Self.string(value)))
@@ -212,13 +214,6 @@ private struct Reader {
 
     private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        for i in 0..<bytes.count where bytes[i] | 0x20 != expected[i] | 0x20 { return false }
-        return true
     }
 
     /// A non-negative decimal of at most 18 digits (no sign, no spaces, no list).
