@@ -48,14 +48,13 @@ public struct DecisionRequest: Sendable {
         var forwardedURI: String?
         // Every name read here starts with `x`: the others are skipped at their first byte.
         for (name, value) in fields where name.utf8.first.map({ $0 | 0x20 }) == UInt8(ascii: "x") {
-            let utf8 = name.utf8
-            if ASCIICase.equals(utf8, "x-original-method") {
+            if ASCIICase.equals(name, "x-original-method") {
                 originalMethod = value
-            } else if ASCIICase.equals(utf8, "x-forwarded-method") {
+            } else if ASCIICase.equals(name, "x-forwarded-method") {
                 forwardedMethod = value
-            } else if ASCIICase.equals(utf8, "x-original-uri") {
+            } else if ASCIICase.equals(name, "x-original-uri") {
                 originalURI = value
-            } else if ASCIICase.equals(utf8, "x-forwarded-uri") {
+            } else if ASCIICase.equals(name, "x-forwarded-uri") {
                 forwardedURI = value
             }
         }

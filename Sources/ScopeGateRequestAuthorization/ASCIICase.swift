@@ -2,10 +2,24 @@
 /// without lowercasing, and so without allocating a string for each name read.
 ///
 /// ```swift
-/// ASCIICase.equals("Mcp-Method".utf8, "mcp-method")        // true
-/// ASCIICase.hasPrefix("MCP-Param-Region".utf8, "mcp-param-")  // true
+/// ASCIICase.equals("Mcp-Method", "mcp-method")         // true
+/// ASCIICase.hasPrefix("MCP-Param-Region", "mcp-param-")  // true
 /// ```
 public enum ASCIICase {
+    /// Whether `name`, with `A`–`Z` lowercased, is `lowercase` (which must be lowercase ASCII).
+    @inlinable
+    public static func equals(_ name: String, _ lowercase: StaticString) -> Bool {
+        name.utf8.count == lowercase.utf8CodeUnitCount && hasPrefix(name, lowercase)
+    }
+
+    /// Whether `name`, with `A`–`Z` lowercased, starts with `lowercase` (which must be lowercase ASCII).
+    @inlinable
+    public static func hasPrefix(_ name: String, _ lowercase: StaticString) -> Bool {
+        // A native string's bytes are read in place; a bridged or lazily made one byte by byte.
+        if let known = name.utf8.withContiguousStorageIfAvailable({ hasPrefix($0, lowercase) }) { return known }
+        return hasPrefix(name.utf8, lowercase)
+    }
+
     /// Whether `bytes`, with `A`–`Z` lowercased, are `lowercase` (which must be lowercase ASCII).
     @inlinable
     public static func equals<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ lowercase: StaticString) -> Bool {

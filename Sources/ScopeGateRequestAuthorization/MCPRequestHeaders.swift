@@ -35,17 +35,17 @@ public struct MCPRequestHeaders: Sendable, Hashable {
             // Every name read here starts with `m` or `a`: the others are skipped at their first byte.
             guard let first = utf8.first.map({ $0 | 0x20 }), first == UInt8(ascii: "m") || first == UInt8(ascii: "a")
             else { continue }
-            if ASCIICase.equals(utf8, "mcp-method") {
+            if ASCIICase.equals(name, "mcp-method") {
                 Self.set(&method, value, name, &duplicated)
-            } else if ASCIICase.equals(utf8, "mcp-name") {
+            } else if ASCIICase.equals(name, "mcp-name") {
                 Self.set(&rawName, value, name, &duplicated)
-            } else if ASCIICase.equals(utf8, "authorization") {
+            } else if ASCIICase.equals(name, "authorization") {
                 Self.set(&authorization, value, name, &duplicated)
-            } else if ASCIICase.equals(utf8, "mcp-protocol-version") {
+            } else if ASCIICase.equals(name, "mcp-protocol-version") {
                 Self.set(&protocolVersion, value, name, &duplicated)
-            } else if ASCIICase.equals(utf8, "mcp-session-id") {
+            } else if ASCIICase.equals(name, "mcp-session-id") {
                 Self.set(&sessionID, value, name, &duplicated)
-            } else if utf8.count > 10, ASCIICase.hasPrefix(utf8, "mcp-param-") {
+            } else if utf8.count > 10, ASCIICase.hasPrefix(name, "mcp-param-") {
                 let key = String(name.lowercased().dropFirst(10))
                 var slot = rawParameters[key]
                 Self.set(&slot, value, name, &duplicated)

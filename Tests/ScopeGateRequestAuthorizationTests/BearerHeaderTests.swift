@@ -25,4 +25,18 @@ import Testing
         let long = String(repeating: "a", count: 2000) + ".sig"
         #expect(BearerChallenge.token(fromAuthorization: "Bearer " + long) == long)
     }
+
+    /// Every ASCII byte is accepted exactly when it is a token68 character, wherever it sits in a long token (the
+    /// check runs over blocks of bytes, then the rest one by one).
+    @Test func everyASCIIByteIsClassifiedAsToken68Says() {
+        let token68 = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=".utf8)
+        for byte in UInt8(0)..<128 where byte != 0x20 && byte != 0x09 {
+            let character = String(UnicodeScalar(byte))
+            for position in [0, 31, 64, 99] {
+                let token = String(repeating: "a", count: position) + character + String(repeating: "b", count: 100)
+                let accepted = BearerChallenge.token(fromAuthorization: "Bearer " + token) != nil
+                #expect(accepted == token68.contains(byte), "byte \(byte) at \(position)")
+            }
+        }
+    }
 }
