@@ -25,8 +25,8 @@ public struct MessageDecision: Sendable, Hashable {
     public var missing: [String]
     /// The scopes the operation needs, on `missing_scope` (see ``ChallengeScopeStrategy/required``).
     public var required: [String]
-    /// The location of the deciding rule (`file:line:column`), if a rule decided.
-    public var rule: String?
+    /// The location of the deciding rule, if a rule decided.
+    public var ruleLocation: SourceLocation?
     /// The `Mcp-Param-*` headers a header-only decision lacked.
     public var missingHeaders: [String]
     /// The core's decision, when the policy was consulted.
@@ -34,6 +34,10 @@ public struct MessageDecision: Sendable, Hashable {
     /// Denied by the policy in shadow mode: let through and reported (`"would_deny": true` in the audit), never
     /// refused. ``allowed`` stays the policy's answer.
     public var shadowed = false
+
+    /// ``ruleLocation`` as `file:line:column`: rendered when asked (a denial's data, an audit event), not for
+    /// every decision.
+    public var rule: String? { ruleLocation?.description }
 
     /// The JSON-RPC `error.data` of a denial: `{reason, missing, required, rule}` (+ `headers` when
     /// `missing_header`).

@@ -201,9 +201,9 @@ public struct RequestAuthorizer: Sendable {
         } else {
             decision = MessageDecision(
                 id: nil, call: described.call, allowed: false, reason: "missing_header", missing: [], required: [],
-                rule: nil, missingHeaders: described.missingHeaders, decision: nil)
+                ruleLocation: nil, missingHeaders: described.missingHeaders, decision: nil)
             let index = policy.toolRuleIndex(for: described.call.name)
-            if let index { decision.rule = policy.model.tools[index].location.description }
+            if let index { decision.ruleLocation = policy.model.tools[index].location }
             decision.shadowed = (settings.mode ?? policy.model.mode(ofToolRule: index)) == .shadow
         }
         let message = JSONRPCMessage(kind: .request, id: nil, method: described.call.method, params: [:])
@@ -247,12 +247,12 @@ public struct RequestAuthorizer: Sendable {
         guard let call else {
             return MessageDecision(
                 id: id, call: nil, allowed: true, reason: Decision.Reason.allowed.rawValue, missing: [], required: [],
-                rule: nil, missingHeaders: [], decision: nil)
+                ruleLocation: nil, missingHeaders: [], decision: nil)
         }
         let decision = policy.decide(call, grant: grant)
         var result = MessageDecision(
             id: id, call: call, allowed: decision.allowed, reason: decision.reason.rawValue, missing: [],
-            required: [], rule: decision.rule?.description, missingHeaders: [], decision: decision)
+            required: [], ruleLocation: decision.rule, missingHeaders: [], decision: decision)
         if decision.reason == .missingScope {
             result.missing = policy.names(decision.missing)
             result.required = requiredScopes(call, missing: result.missing, grant: grant, stripPrefixes: stripPrefixes)
@@ -344,7 +344,7 @@ public struct RequestAuthorizer: Sendable {
             [
                 MessageDecision(
                     id: nil, call: $0, allowed: false, reason: Decision.Reason.invalidToken.rawValue, missing: [],
-                    required: [], rule: nil, missingHeaders: [], decision: nil)
+                    required: [], ruleLocation: nil, missingHeaders: [], decision: nil)
             ]
         }
         return AuthorizationVerdict(
