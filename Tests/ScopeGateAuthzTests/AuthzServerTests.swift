@@ -25,7 +25,7 @@ import Testing
         try await withAuthzServer(try service()) { port in
             let connection = try RawConnection(port: port)
             try connection.send("GET /healthz HTTP/1.1\r\nHost: authz\r\n\r\n" + Self.decision)
-            let (text, closed) = connection.read {
+            let (text, closed) = await connection.read {
                 $0.occurrences(of: "HTTP/1.1 200 OK") == 2 && $0.hasSuffix("\r\n\r\n")
             }
             #expect(!closed)
@@ -36,7 +36,7 @@ import Testing
             #expect(answers.last?.contains("Content-Length: 0") == true)
             // The connection stays open for the next request.
             try connection.send(Self.decision)
-            #expect(connection.read { $0.hasSuffix("\r\n\r\n") }.text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(await connection.read { $0.hasSuffix("\r\n\r\n") }.text.hasPrefix("HTTP/1.1 200 OK"))
         }
     }
 
@@ -53,7 +53,7 @@ import Testing
             try connection.send(post + body.prefix(20))
             try await Task.sleep(for: .milliseconds(100))
             try connection.send(body.dropFirst(20) + slow + "GET /healthz HTTP/1.1\r\nHost: authz\r\n\r\n")
-            let (text, closed) = await connection.readOffThePool {
+            let (text, closed) = await connection.read {
                 $0.occurrences(of: "HTTP/1.1 ") == 3 && $0.hasSuffix("ok\n")
             }
             #expect(!closed)
@@ -68,7 +68,7 @@ import Testing
             let connection = try RawConnection(port: port)
             try connection.send(
                 "POST /authz HTTP/1.1\r\nHost: authz\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
-            let (text, closed) = connection.read()
+            let (text, closed) = await connection.read()
             #expect(text.hasPrefix("HTTP/1.1 411 Length Required"), "\(text.prefix(200))")
             #expect(closed)
         }
@@ -78,7 +78,7 @@ import Testing
         try await withAuthzServer(try service()) { port in
             let connection = try RawConnection(port: port)
             try connection.send("GET /healthz HTTP/1.0\r\n\r\n")
-            let (text, closed) = connection.read()
+            let (text, closed) = await connection.read()
             #expect(closed)
             #expect(text.hasPrefix("HTTP/1.0 200 OK"))
             #expect(text.contains("Connection: close"))
@@ -92,7 +92,7 @@ import Testing
             let connection = try RawConnection(port: port)
             try connection.send(
                 "HEAD /healthz HTTP/1.1\r\nHost: authz\r\n\r\nGET /healthz HTTP/1.1\r\nHost: authz\r\n\r\n")
-            let (text, _) = connection.read { $0.occurrences(of: "HTTP/1.1 200 OK") == 2 && $0.hasSuffix("ok\n") }
+            let (text, _) = await connection.read { $0.occurrences(of: "HTTP/1.1 200 OK") == 2 && $0.hasSuffix("ok\n") }
             let answers = text.components(separatedBy: "HTTP/1.1 200 OK").dropFirst()
             #expect(answers.count == 2)
             #expect(answers.first?.contains("Content-Length: 3") == true)
@@ -111,7 +111,7 @@ import Testing
         try await withAuthzServer(try service()) { port in
             let connection = try RawConnection(port: port)
             try connection.send(request)
-            let (text, closed) = connection.read()
+            let (text, closed) = await connection.read()
             #expect(text.hasPrefix("HTTP/1.1 400"), "\(text.prefix(200))")
             #expect(closed)
         }
@@ -122,7 +122,7 @@ import Testing
         try await withAuthzServer(try service(), idleTimeout: .milliseconds(300)) { port in
             let connection = try RawConnection(port: port, timeout: 10)
             try connection.send("GET /healthz HTTP/1.1\r\nHost: authz\r\n")
-            let (text, closed) = connection.read()
+            let (text, closed) = await connection.read()
             #expect(closed)
             #expect(text.isEmpty)
         }
@@ -145,7 +145,7 @@ import Testing
         var signals = entered.stream.makeAsyncIterator()
         _ = await signals.next()  // the request is being decided
         task.cancel()
-        let (text, closed) = connection.read()
+        let (text, closed) = await connection.read()
         #expect(text.hasPrefix("HTTP/1.1 200 OK"))
         #expect(text.lowercased().contains("connection: close"))
         #expect(closed)

@@ -50,8 +50,9 @@ final class RawConnection {
     }
 
     /// Reads until `done` holds for everything received, the peer closes (or resets: a server that closes with
-    /// unread input left resets the connection), or a read times out.
-    func read(until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
+    /// unread input left resets the connection), or a read times out. Blocks the calling thread: tests call
+    /// ``read(until:)``, which blocks a thread of its own.
+    func readBlocking(until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !done(String(decoding: received, as: UTF8.self)) {
@@ -68,12 +69,13 @@ final class RawConnection {
 }
 
 extension RawConnection {
-    /// ``read(until:)`` on a thread of its own, for a test whose answer comes from a task: a blocking read on one of
-    /// the (two, on a small machine) cooperative threads could starve that task until the read times out.
-    func readOffThePool(until done: @escaping @Sendable (String) -> Bool) async -> (text: String, closed: Bool) {
+    /// ``readBlocking(until:)`` on a thread of its own. A blocking read on one of the cooperative threads (two, on
+    /// a small machine) would starve the tasks that prepare answers, in this test and in the tests running beside
+    /// it, until the read times out.
+    func read(until done: @escaping @Sendable (String) -> Bool = { _ in false }) async -> (text: String, closed: Bool) {
         let connection = UncheckedSendable(self)
         return await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: connection.value.read(until: done)) }.start()
+            Thread { continuation.resume(returning: connection.value.readBlocking(until: done)) }.start()
         }
     }
 }
