@@ -9,7 +9,8 @@
 # differential (structure-aware: fuzzer bytes → random policy + grant + call; compiled matcher vs the naive
 # reference evaluator, any disagreement traps), jose (compact JWS / strict JSON / base64url token parsing),
 # request (HTTP headers + JSON-RPC body → RequestAuthorizer, checked against CompiledPolicy.decide), response
-# (list results as JSON and as SSE cut anywhere → ListFilter / SSEListFilter).
+# (list results as JSON and as SSE cut anywhere → ListFilter / SSEListFilter), httphead (bytes → the decision
+# service's HTTP/1.1 request-head reader, whole and in two parts, and its canonical form read back).
 #
 # request and response compile Sources/ScopeGateRequestAuthorization/*.swift into the harness, with the policy the
 # gateway's tests decide against (Sources/ScopeGateTesting/GatewayTestPolicy.swift, plain text). That code imports
@@ -27,13 +28,13 @@ export SWIFT_BACKTRACE=enable=no
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=${FUZZ_BUILD_DIR:-$ROOT/.build-fuzz}
-TARGETS="policy jsonl differential jose request response"
+TARGETS="policy jsonl differential jose request response httphead"
 
 build_only=0
 case "${1:-}" in
   --list) echo "$TARGETS"; exit 0 ;;
   --build-only) build_only=1; shift ;;
-  ""|-h|--help) sed -n '2,24p' "$0"; exit 2 ;;
+  ""|-h|--help) sed -n '2,25p' "$0"; exit 2 ;;
 esac
 target=$1
 seconds=${2:-60}
@@ -78,6 +79,19 @@ case "$target" in
         -o "$TOKENS_OUT/libScopeGateTokens.a" "${tokens_src[@]}"
     fi
     links=(-I "$TOKENS_OUT" "$TOKENS_OUT/libScopeGateTokens.a") ;;
+  httphead)
+    # The head reader imports ScopeGateRequestAuthorization for `ASCIICase` alone: that file is the stand-in module.
+    AUTHZ_OUT=$OUT/request-authorization
+    ascii_case=$ROOT/Sources/ScopeGateRequestAuthorization/ASCIICase.swift
+    if [ ! -f "$AUTHZ_OUT/libScopeGateRequestAuthorization.a" ] \
+      || [ "$ascii_case" -nt "$AUTHZ_OUT/libScopeGateRequestAuthorization.a" ]; then
+      rm -rf "$AUTHZ_OUT"; mkdir -p "$AUTHZ_OUT"
+      timeout 600 swiftc -parse-as-library -module-name ScopeGateRequestAuthorization -package-name scopegate -O \
+        -sanitize=fuzzer,address -suppress-warnings -emit-module \
+        -emit-module-path "$AUTHZ_OUT/ScopeGateRequestAuthorization.swiftmodule" -emit-library -static \
+        -o "$AUTHZ_OUT/libScopeGateRequestAuthorization.a" "$ascii_case"
+    fi
+    links=(-I "$AUTHZ_OUT" "$AUTHZ_OUT/libScopeGateRequestAuthorization.a") ;;
 esac
 
 # --- the target: a small module over the core --------------------------------------------------------------
@@ -90,6 +104,7 @@ case "$target" in
                        "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
   request|response) extra=("$ROOT"/Sources/ScopeGateRequestAuthorization/*.swift "$ROOT"/Fuzz/gateway/*.swift
                           "$ROOT/Sources/ScopeGateTesting/GatewayTestPolicy.swift") ;;   # the library, unchanged; the tests' policy
+  httphead)     extra=("$ROOT/Sources/ScopeGateAuthz/HTTP1/RequestHeadParser.swift") ;;   # as `scopegate authz` runs it
 esac
 binary=$OUT/fuzz-$target
 mapfile -t harness < <(find "$ROOT/Fuzz/$target" "$ROOT/Fuzz/Common" -name '*.swift' | sort)
