@@ -25,11 +25,20 @@ public enum HeaderValueEncoding {
 
     /// The header form of `value`: as-is when plain and not sentinel-shaped, else the Base64 sentinel.
     public static func encode(_ value: String) -> String {
-        let sentinelShaped = value.hasPrefix(prefix) && value.hasSuffix(suffix)
-        let padded = value.first == " " || value.first == "\t" || value.last == " " || value.last == "\t"
-        if isPlain(value), !sentinelShaped, !padded { return value }
-        return prefix + Data(value.utf8).base64EncodedString() + suffix
+        // Byte by byte: a value kept as-is is plain ASCII, where bytes and characters are the same (an allow
+        // answer encodes three values per decision).
+        let utf8 = value.utf8
+        if isPlain(value) {
+            let padded = utf8.first.map(isBlank) == true || utf8.last.map(isBlank) == true
+            let sentinelShaped =
+                utf8.count >= prefix.utf8.count + suffix.utf8.count && utf8.starts(with: prefix.utf8)
+                && utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
+            if !padded, !sentinelShaped { return value }
+        }
+        return prefix + Data(utf8).base64EncodedString() + suffix
     }
+
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
     /// Visible ASCII (0x21–0x7E), space and horizontal tab only (RFC 9110 field values).
     static func isPlain(_ value: String) -> Bool {

@@ -99,6 +99,13 @@ import Testing
         #expect(HeaderValueEncoding.encode("us-west1") == "us-west1")
         #expect(HeaderValueEncoding.encode("Hello, 世界") == "=?base64?SGVsbG8sIOS4lueVjA==?=")
         #expect(HeaderValueEncoding.encode("=?base64?literal?=") == "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=")
+        #expect(HeaderValueEncoding.encode("") == "")
+        #expect(HeaderValueEncoding.encode("a b\tc") == "a b\tc")
+        for padded in [" a", "a ", "\ta", "a\t", " "] {
+            #expect(HeaderValueEncoding.encode(padded).hasPrefix("=?base64?"), "\(padded.debugDescription)")
+        }
+        #expect(HeaderValueEncoding.encode("=?base64?") == "=?base64?")  // too short to hold both markers
+        #expect(HeaderValueEncoding.encode("=?base64??=").hasPrefix("=?base64?PT9"))
     }
 
     @Test(arguments: ["=?base64?not base64!?=", "=?base64?//79?=", "caf\u{E9}", "a\u{1}b"])
