@@ -80,16 +80,17 @@ case "$target" in
     fi
     links=(-I "$TOKENS_OUT" "$TOKENS_OUT/libScopeGateTokens.a") ;;
   httphead)
-    # The head reader imports ScopeGateRequestAuthorization for `ASCIICase` alone: that file is the stand-in module.
+    # The head reader imports ScopeGateRequestAuthorization for `ASCIICase` and `ByteClass` alone: those files are
+    # the stand-in module.
     AUTHZ_OUT=$OUT/request-authorization
-    ascii_case=$ROOT/Sources/ScopeGateRequestAuthorization/ASCIICase.swift
+    byte_helpers=("$ROOT"/Sources/ScopeGateRequestAuthorization/{ASCIICase,ByteClass}.swift)
     if [ ! -f "$AUTHZ_OUT/libScopeGateRequestAuthorization.a" ] \
-      || [ "$ascii_case" -nt "$AUTHZ_OUT/libScopeGateRequestAuthorization.a" ]; then
+      || [ -n "$(find "${byte_helpers[@]}" -newer "$AUTHZ_OUT/libScopeGateRequestAuthorization.a" | head -1)" ]; then
       rm -rf "$AUTHZ_OUT"; mkdir -p "$AUTHZ_OUT"
       timeout 600 swiftc -parse-as-library -module-name ScopeGateRequestAuthorization -package-name scopegate -O \
         -sanitize=fuzzer,address -suppress-warnings -emit-module \
         -emit-module-path "$AUTHZ_OUT/ScopeGateRequestAuthorization.swiftmodule" -emit-library -static \
-        -o "$AUTHZ_OUT/libScopeGateRequestAuthorization.a" "$ascii_case"
+        -o "$AUTHZ_OUT/libScopeGateRequestAuthorization.a" "${byte_helpers[@]}"
     fi
     links=(-I "$AUTHZ_OUT" "$AUTHZ_OUT/libScopeGateRequestAuthorization.a") ;;
 esac

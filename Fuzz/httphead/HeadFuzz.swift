@@ -1,7 +1,8 @@
 import Foundation
+import ScopeGateRequestAuthorization
 
 // Target `httphead`: the decision service's HTTP/1.1 request-head reader (Sources/ScopeGateAuthz/HTTP1/
-// RequestHeadParser.swift, compiled into this harness with the `ASCIICase` it uses). Invariants:
+// RequestHeadParser.swift, compiled into this harness; the `ASCIICase` and `ByteClass` it uses are a stand-in module). Invariants:
 //  - the outcome does not depend on how the bytes arrive: read in two parts (the search for the head's end resumed
 //    where it stopped) it is the outcome of the bytes read at once;
 //  - a head read is well formed: token method and names, values without CR, LF, NUL or surrounding blanks, a

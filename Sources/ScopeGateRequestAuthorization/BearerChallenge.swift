@@ -28,14 +28,14 @@ public enum BearerChallenge {
     private static func tokenRange(_ bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         var start = 0
         var end = bytes.count
-        while start < end, isSpaceOrTab(bytes[start]) { start += 1 }
-        while start < end, isSpaceOrTab(bytes[end - 1]) { end -= 1 }
+        while start < end, ByteClass.isBlank(bytes[start]) { start += 1 }
+        while start < end, ByteClass.isBlank(bytes[end - 1]) { end -= 1 }
         for expected in "bearer".utf8 {
             guard start < end, bytes[start] | 0x20 == expected else { return nil }
             start += 1
         }
         guard start < end, bytes[start] == UInt8(ascii: " ") else { return nil }
-        while start < end, isSpaceOrTab(bytes[start]) { start += 1 }
+        while start < end, ByteClass.isBlank(bytes[start]) { start += 1 }
         guard start < end else { return nil }
         guard allToken68(UnsafeBufferPointer(rebasing: bytes[start..<end])) else { return nil }
         return start..<end
@@ -55,8 +55,6 @@ public enum BearerChallenge {
         }
         return bad == 0
     }
-
-    private static func isSpaceOrTab(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
     /// A challenge parameter value kept to at most 200 printable ASCII characters without `"` or `\`.
     public static func safe(_ s: String) -> String {

@@ -29,7 +29,7 @@ public enum HeaderValueEncoding {
         // answer encodes three values per decision).
         let utf8 = value.utf8
         if isPlain(value) {
-            let padded = utf8.first.map(isBlank) == true || utf8.last.map(isBlank) == true
+            let padded = utf8.first.map(ByteClass.isBlank) == true || utf8.last.map(ByteClass.isBlank) == true
             let sentinelShaped =
                 utf8.count >= prefix.utf8.count + suffix.utf8.count && utf8.starts(with: prefix.utf8)
                 && utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
@@ -37,8 +37,6 @@ public enum HeaderValueEncoding {
         }
         return prefix + Data(utf8).base64EncodedString() + suffix
     }
-
-    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
     /// Visible ASCII (0x21–0x7E), space and horizontal tab only (RFC 9110 field values).
     static func isPlain(_ value: String) -> Bool {

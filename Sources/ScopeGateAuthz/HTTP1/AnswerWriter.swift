@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import ScopeGateRequestAuthorization
 
 /// Writes an ``AuthzHTTPAnswer`` as an HTTP/1.x response, straight into the connection's outbound buffer.
 ///

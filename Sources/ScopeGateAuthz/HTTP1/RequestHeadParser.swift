@@ -71,26 +71,32 @@ struct RequestHeadParser: Sendable {
     /// its end; it is advanced here, so a head that arrives a byte at a time is scanned once, not once per byte.
     /// Start each head with 0.
     func parse(_ bytes: UnsafeRawBufferPointer, scanned: inout Int) -> Outcome {
-        guard let end = Self.headEnd(bytes, from: &scanned) else {
-            if bytes.count > maxHeadBytes { return .refused(.init(status: 400, message: "request head too large")) }
-            return .incomplete
+        let start = Self.requestLineStart(bytes)
+        let end = Self.headEnd(bytes, requestLineAt: start, scanned: &scanned)
+        if (end ?? bytes.count) > maxHeadBytes {
+            return .refused(.init(status: 400, message: "request head too large"))
         }
-        if end > maxHeadBytes { return .refused(.init(status: 400, message: "request head too large")) }
-        var reader = Reader(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<end]))
+        guard let end else { return .incomplete }
+        var reader = Reader(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<end]), position: start)
         switch reader.head(maxFields: maxFields) {
         case .success(let head): return .head(head, length: end)
         case .failure(let refusal): return .refused(refusal)
         }
     }
 
-    /// The offset just past the head's terminating empty line, skipping the empty lines a client may send before
-    /// the request line; nil while the head is incomplete. `from` is where the previous search stopped.
-    static func headEnd(_ bytes: UnsafeRawBufferPointer, from scanned: inout Int) -> Int? {
-        guard let base = bytes.baseAddress else { return nil }
+    /// Where the request line starts: after the empty lines a client may send before it (RFC 9112 §2.2).
+    private static func requestLineStart(_ bytes: UnsafeRawBufferPointer) -> Int {
         var start = 0
         while start + 1 < bytes.count, bytes[start] == UInt8(ascii: "\r"), bytes[start + 1] == UInt8(ascii: "\n") {
             start += 2
         }
+        return start
+    }
+
+    /// The offset just past the head's terminating empty line, for a request line at `start`; nil while the head is
+    /// incomplete. `scanned` is where the previous search stopped.
+    private static func headEnd(_ bytes: UnsafeRawBufferPointer, requestLineAt start: Int, scanned: inout Int) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
         // The head ends at the first LF that follows "\r\n\r" (the request line is never empty here). Each LF is
         // found with `memchr`, so a long line (a bearer token) costs one vectorized scan.
         var i = max(scanned, start + 1)
@@ -111,16 +117,8 @@ struct RequestHeadParser: Sendable {
 /// A cursor over one complete head (request line, field lines, the empty line).
 private struct Reader {
     let bytes: UnsafeRawBufferPointer
-    var position = 0
-
-    init(bytes: UnsafeRawBufferPointer) {
-        self.bytes = bytes
-        while position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\r"),
-            bytes[position + 1] == UInt8(ascii: "\n")
-        {
-            position += 2
-        }
-    }
+    /// The next byte to read; starts at the request line.
+    var position: Int
 
     typealias Refusal = RequestHeadParser.Refusal
 
@@ -241,40 +239,5 @@ private struct Reader {
             visit(UnsafeRawBufferPointer(rebasing: bytes[lower..<upper]))
             start = i + 1
         }
-    }
-}
-
-/// Byte classes of RFC 9110's grammar.
-enum ByteClass {
-    /// `tchar`: what a method or a field name is made of (letters, digits and ``!#$%&'*+-.^_`|~``), as a bit per
-    /// byte below 128.
-    @inline(__always)
-    static func isToken(_ byte: UInt8) -> Bool {
-        let low: UInt64 = 0x03ff_6cfa_0000_0000
-        let high: UInt64 = 0x57ff_ffff_c7ff_fffe
-        if byte < 64 { return low & (1 << UInt64(byte)) != 0 }
-        return byte < 128 && high & (1 << UInt64(byte - 64)) != 0
-    }
-
-    /// Visible ASCII: what a request target is made of.
-    static func isVisible(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
-
-    static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-
-    /// What a field value may hold: visible ASCII, space, tab and `obs-text` (≥ 0x80); never CR, LF, NUL or another
-    /// control.
-    @inline(__always)
-    static func isFieldValue(_ byte: UInt8) -> Bool { (byte >= 0x20 && byte != 0x7F) || byte == 0x09 }
-
-    /// Whether every byte is ``isFieldValue(_:)``: without an early exit, so the loop is vectorized (a bearer token
-    /// is most of a head's bytes).
-    static func allFieldValue(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        // `||` would branch per byte; each test is a 0 or 1 combined with `|` and `&`.
-        var bad: UInt8 = 0
-        for byte in bytes {
-            let control: UInt8 = (byte < 0x20 ? 1 : 0) & (byte != 0x09 ? 1 : 0)
-            bad |= control | (byte == 0x7F ? 1 : 0)
-        }
-        return bad == 0
     }
 }

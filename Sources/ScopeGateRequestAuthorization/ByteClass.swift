@@ -1,0 +1,41 @@
+/// Byte classes of RFC 9110's grammar, for every reader and writer of HTTP fields in the gateways: the decision
+/// service's head reader and answer writer, the bearer-token reader, the header value encoding.
+///
+/// ```swift
+/// ByteClass.isToken(UInt8(ascii: "-"))     // true: a method or field name may hold it
+/// ByteClass.isFieldValue(0x0D)             // false: no CR in a value
+/// ```
+package enum ByteClass {
+    /// `tchar`: what a method or a field name is made of (letters, digits and ``!#$%&'*+-.^_`|~``), as a bit per
+    /// byte below 128.
+    @inline(__always)
+    package static func isToken(_ byte: UInt8) -> Bool {
+        let low: UInt64 = 0x03ff_6cfa_0000_0000
+        let high: UInt64 = 0x57ff_ffff_c7ff_fffe
+        if byte < 64 { return low & (1 << UInt64(byte)) != 0 }
+        return byte < 128 && high & (1 << UInt64(byte - 64)) != 0
+    }
+
+    /// Visible ASCII: what a request target is made of.
+    package static func isVisible(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+
+    /// Space or horizontal tab: the optional whitespace around field values and list items.
+    package static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+
+    /// What a field value may hold: visible ASCII, space, tab and `obs-text` (≥ 0x80); never CR, LF, NUL or another
+    /// control.
+    @inline(__always)
+    package static func isFieldValue(_ byte: UInt8) -> Bool { (byte >= 0x20 && byte != 0x7F) || byte == 0x09 }
+
+    /// Whether every byte is ``isFieldValue(_:)``: without an early exit, so the loop is vectorized (a bearer token
+    /// is most of a head's bytes).
+    package static func allFieldValue(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        // `||` would branch per byte; each test is a 0 or 1 combined with `|` and `&`.
+        var bad: UInt8 = 0
+        for byte in bytes {
+            let control: UInt8 = (byte < 0x20 ? 1 : 0) & (byte != 0x09 ? 1 : 0)
+            bad |= control | (byte == 0x7F ? 1 : 0)
+        }
+        return bad == 0
+    }
+}
