@@ -4,8 +4,8 @@ import NIOCore
 /// (``RequestHeadParser``) and writes each answer (``AnswerWriter``), in order. For each request it
 /// 1. asks the service whether the head alone decides the answer (a head over the limits: 431), before the body
 ///    is read or a token looked at;
-/// 2. keeps the body of a decision request, up to the limit (beyond it the answer is 413 and the body is dropped
-///    as it arrives); other paths' bodies are dropped as they arrive;
+/// 2. keeps the body of a decision request; other paths' bodies are dropped as they arrive, and so is a body over
+///    the limit, on any path, whose answer is 413;
 /// 3. at the request's end, asks the service for the answer. When the service answers at once (every path but a
 ///    decision whose token must be verified), the answer is written on the spot; answers to pipelined requests
 ///    read together are flushed together.
@@ -119,18 +119,11 @@ final class AuthzConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// A request whose head was just read: what the head alone decides, and whether its body is kept.
     private func start(_ head: RequestHeadParser.Head) -> Pending {
         let request = AuthzHTTPRequest.Head(method: head.method, target: head.target, fields: head.fields)
+        let path = request.path
         var early = service.answerToHead(request)
-        let isDecision = service.isDecisionPath(request.path)
-        if early == nil, head.contentLength > maxBodyBytes {
-            early =
-                isDecision
-                ? service.answerToOversizedBody()
-                : AuthzHTTPAnswer(
-                    status: 413, headers: [("Content-Type", "text/plain; charset=utf-8")],
-                    body: Array("request body too large\n".utf8))
-        }
+        if early == nil, head.contentLength > maxBodyBytes { early = service.answerToOversizedBody(path: path) }
         return Pending(
-            head: head, request: request, early: early, keepsBody: early == nil && isDecision,
+            head: head, request: request, early: early, keepsBody: early == nil && service.isDecisionPath(path),
             remaining: head.contentLength)
     }
 

@@ -135,11 +135,17 @@ public final class AuthzService: Sendable {
             body: rejection.responseBody())
     }
 
-    /// The answer to a decision request whose body is over the limit (413), counted as a limit refusal.
-    func answerToOversizedBody() -> AuthzHTTPAnswer {
+    /// The answer to a request whose body is over the limit (413), counted as a limit refusal: on the decision path
+    /// with the JSON-RPC error and the reason header, elsewhere a line of text (as ``answerToHead(_:)`` answers).
+    func answerToOversizedBody(path: String) -> AuthzHTTPAnswer {
         let rejection = RequestRejection(
             .tooLarge, "request body larger than \(configuration.authorization.limits.maxBodyBytes) bytes")
         reporter.metrics.limitRefused(reason: rejection.code.id)
+        guard isDecisionPath(path) else {
+            return AuthzHTTPAnswer(
+                status: 413, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                body: Array("request body too large: \(rejection.message)\n".utf8))
+        }
         return AuthzHTTPAnswer(
             status: 413,
             headers: [("Content-Type", "application/json"), (AuthzDecision.Header.reason, rejection.code.id)],

@@ -101,6 +101,11 @@ import Testing
             let big = String(repeating: " ", count: (1 << 20) + 10)
             let answer = try await send(url + "/authz/mcp", headers: Self.base, body: big)
             #expect(answer.status == 413)
+            #expect(answer.header("X-ScopeGate-Reason") == "request.too_large")
+            // Beside the decision path, the same limit, answered with a line of text (as a head over the limits is).
+            let other = try await send(url + "/healthz", headers: [], body: big)
+            #expect(other.status == 413)
+            #expect(other.body.hasPrefix("request body too large: "))
         }
     }
 
