@@ -69,10 +69,8 @@ public final class TokenAuthenticator: Sendable {
         if let hit = cached(token, policy) { return hit }
         do throws(TokenError) {
             let verified = try await verifier.verify(token)
-            let credential = Credential(verified: verified, policy: policy)
-            if case .granted(let grant, _, _) = credential { cache.insert(token, verified: verified, extra: grant) }
             metrics.tokenVerified(cached: false, code: nil)
-            return (credential, verified)
+            return (resolveAndCache(token, verified, policy), verified)
         } catch {
             metrics.tokenVerified(cached: false, code: error.code.id)
             return (.invalid(error), nil)
@@ -93,14 +91,17 @@ public final class TokenAuthenticator: Sendable {
     private func cached(_ token: String, _ policy: CompiledPolicy) -> (credential: Credential, token: VerifiedToken?)? {
         guard let hit = cache.value(for: token) else { return nil }
         metrics.tokenVerified(cached: true, code: nil)
-        guard hit.extra.stamp == policy.stamp else {
-            let credential = Credential(verified: hit.token, policy: policy)
-            if case .granted(let grant, _, _) = credential { cache.insert(token, verified: hit.token, extra: grant) }
-            return (credential, hit.token)
-        }
+        guard hit.extra.stamp == policy.stamp else { return (resolveAndCache(token, hit.token, policy), hit.token) }
         return (
             .granted(hit.extra, expiresAt: hit.token.expiresAt, stripPrefixes: hit.token.stripPrefixes), hit.token
         )
+    }
+
+    /// The credential of a verified token under `policy`, cached with the grant it resolves to.
+    private func resolveAndCache(_ token: String, _ verified: VerifiedToken, _ policy: CompiledPolicy) -> Credential {
+        let credential = Credential(verified: verified, policy: policy)
+        if case .granted(let grant, _, _) = credential { cache.insert(token, verified: verified, extra: grant) }
+        return credential
     }
 
     /// The verified token of an `Authorization` header (from the cache when it is there), or nil when there is
