@@ -5,8 +5,10 @@ import Foundation
 #endif
 
 /// A plain TCP connection to a loopback port, for what an HTTP client library hides: pipelined requests, HTTP/1.0,
-/// a head sent in part, the server closing the connection. Each read waits at most `timeout`.
-final class RawConnection {
+/// a head sent in part, the server closing the connection. Each read waits at most `timeout`. Unchecked `Sendable`:
+/// a test uses its connection from one thread at a time (``read(until:)`` hands it to a thread of its own while the
+/// test waits).
+final class RawConnection: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
@@ -73,17 +75,10 @@ extension RawConnection {
     /// a small machine) would starve the tasks that prepare answers, in this test and in the tests running beside
     /// it, until the read times out.
     func read(until done: @escaping @Sendable (String) -> Bool = { _ in false }) async -> (text: String, closed: Bool) {
-        let connection = UncheckedSendable(self)
-        return await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: connection.value.readBlocking(until: done)) }.start()
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.readBlocking(until: done)) }.start()
         }
     }
-}
-
-/// Hands a value to another thread that is its only user meanwhile.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 extension String {
