@@ -7,14 +7,21 @@ struct AuthzHTTPRequest: Sendable {
         /// The request method as sent, e.g. `GET`.
         var method: String
         /// The request target as sent (`/authz?x=1`).
-        var target: String
+        let target: String
+        /// The target's path: everything before `?` (cut once: the handler and the service both route on it).
+        let path: String
         /// Every field in arrival order, `Host` included, names as sent.
         var fields: [(String, String)]
 
-        /// The target's path: everything before `?`.
-        var path: String {
-            guard let query = target.firstIndex(of: "?") else { return target }
-            return String(target[..<query])
+        init(method: String, target: String, fields: [(String, String)]) {
+            self.method = method
+            self.target = target
+            if let query = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+                path = String(target[..<query])
+            } else {
+                path = target
+            }
+            self.fields = fields
         }
     }
 
