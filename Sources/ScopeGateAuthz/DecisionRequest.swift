@@ -58,8 +58,8 @@ public struct DecisionRequest: Sendable {
                 forwardedURI = value
             }
         }
-        let methods = [method, originalMethod, forwardedMethod].compactMap { $0?.uppercased() }
-        self.method = methods.contains("POST") ? "POST" : (originalMethod ?? forwardedMethod ?? method).uppercased()
+        let saysPOST = [method, originalMethod, forwardedMethod].contains { $0.map(Self.saysPOST) ?? false }
+        self.method = saysPOST ? "POST" : (originalMethod ?? forwardedMethod ?? method).uppercased()
         if originalURI != nil || originalMethod != nil {
             front = .nginx
             uri = originalURI
@@ -72,5 +72,12 @@ public struct DecisionRequest: Sendable {
         }
         self.headers = MCPRequestHeaders(fields)
         self.body = body
+    }
+
+    /// Whether `method` is `POST` once uppercased with Unicode's rules, so that `poſt` (long s) counts too. ASCII,
+    /// which every real method is, is compared in place; only other text is uppercased.
+    static func saysPOST(_ method: String) -> Bool {
+        guard method.utf8.allSatisfy({ $0 < 0x80 }) else { return method.uppercased() == "POST" }
+        return ASCIICase.equals(method, "post")
     }
 }

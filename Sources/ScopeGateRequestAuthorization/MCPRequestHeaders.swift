@@ -46,7 +46,7 @@ public struct MCPRequestHeaders: Sendable, Hashable {
             } else if ASCIICase.equals(name, "mcp-session-id") {
                 Self.set(&sessionID, value, name, &duplicated)
             } else if utf8.count > 10, ASCIICase.hasPrefix(name, "mcp-param-") {
-                let key = String(name.lowercased().dropFirst(10))
+                let key = String(Substring(utf8.dropFirst(10))).lowercased()
                 var slot = rawParameters[key]
                 Self.set(&slot, value, name, &duplicated)
                 rawParameters[key] = slot

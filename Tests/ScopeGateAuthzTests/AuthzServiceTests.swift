@@ -142,6 +142,21 @@ import Testing
         #expect(envoy.headers.method == "x")
     }
 
+    /// Any of the three methods saying POST, as Unicode uppercasing reads it, makes the decision a POST: a header
+    /// slipped past the front proxy can only make it stricter.
+    @Test func aMethodThatUppercasesToPostIsAPost() {
+        for said in ["POST", "post", "pOsT", "poſt"] {
+            let slipped = DecisionRequest(
+                method: "GET", path: "/authz", fields: [("X-Forwarded-Method", "GET"), ("X-Original-Method", said)],
+                body: [])
+            #expect(slipped.method == "POST", "\(said)")
+        }
+        for said in ["POS", "POSTS", "pöst", "PO\u{0}ST"] {
+            let other = DecisionRequest(method: "GET", path: "/authz", fields: [("X-Forwarded-Method", said)], body: [])
+            #expect(other.method == said.uppercased(), "\(said)")
+        }
+    }
+
     @Test func theStartUpReportListsEachToolsArgumentsAndHeaders() throws {
         let report = PolicyArgumentReport(policy: try testStore().current.policy).text
         #expect(
