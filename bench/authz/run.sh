@@ -4,16 +4,21 @@
 #      answering `return 200` to the very same request (same wrk settings, same headers);
 #   2. added latency: p50 at one connection of nginx `proxy_pass` to a `return 200` upstream, alone and with
 #      `auth_request` to the decision service.
-# Prints the machine's load before and after (the numbers are only comparable within one run).
+# Prints the machine's load before and after (the numbers are only comparable within one run). The two rates are
+# measured in ROUNDS alternating rounds (authz, nginx, authz, nginx, …) and each is the median of its rounds: on a
+# shared 2-core machine either rate drifts by ±15% over a minute, and alternating keeps a slow spell from landing
+# on one side only. Every round's figures are printed.
 #
 # Needs: wrk, nginx, openssl, python3 (apt-get install wrk nginx). Builds the gateway in release:
 #   swift build -c release --product scopegate-gateway --scratch-path .build-release
-# Env: DURATION (default 10s), CONNECTIONS (default 16), THREADS (default 2), SCOPEGATE_GATEWAY (a built gateway),
-# AUTHZ_BENCH_WORKDIR (default: a temp dir). Usage: bench/authz/run.sh [--no-build]
+# Env: DURATION (default 10s, per round for the rates), ROUNDS (default 3), CONNECTIONS (default 16), THREADS
+# (default 2), SCOPEGATE_GATEWAY (a built gateway), AUTHZ_BENCH_WORKDIR (default: a temp dir).
+# Usage: bench/authz/run.sh [--no-build]
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib/interop.sh"
 interop_init authz-bench "${AUTHZ_BENCH_WORKDIR:-}"
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
 need_tools wrk nginx openssl python3
@@ -111,20 +116,27 @@ micros() { python3 -c 'import sys,re; m=re.match(r"([0-9.]+)(us|ms|s)$", sys.arg
 echo "machine: $(nproc) cores, $(uname -sr); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Warm the token cache and the connections.
 wrk -t1 -c1 -d1s "${HEADERS[@]}" "http://127.0.0.1:$APORT/authz" >/dev/null
-AUTHZ=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" --latency "http://127.0.0.1:$APORT/authz")
-NGINX=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" --latency "http://127.0.0.1:$STATIC/authz")
+AUTHZ_RATES=(); NGINX_RATES=(); AUTHZ=""; NGINX=""
+for round in $(seq "$ROUNDS"); do
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" "http://127.0.0.1:$APORT/authz")
+  AUTHZ+=$out; AUTHZ_RATES+=("$(rate "$out")")
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" "http://127.0.0.1:$STATIC/authz")
+  NGINX+=$out; NGINX_RATES+=("$(rate "$out")")
+  echo "round $round: authz ${AUTHZ_RATES[-1]} req/s, nginx ${NGINX_RATES[-1]} req/s"
+done
 ALONE=$(wrk -t1 -c1 -d"$DURATION" -s "$WORK/post.lua" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/alone")
 WITH=$(wrk -t1 -c1 -d"$DURATION" -s "$WORK/post.lua" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/mcp")
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -q 'Non-2xx' <<<"$AUTHZ$NGINX$ALONE$WITH" && die "a run had non-2xx answers"
 
-a=$(rate "$AUTHZ"); n=$(rate "$NGINX")
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+a=$(median "${AUTHZ_RATES[@]}"); n=$(median "${NGINX_RATES[@]}")
 alone=$(micros "$(p50 "$ALONE")"); with=$(micros "$(p50 "$WITH")")
 echo
 echo "| Measure | Value |"
 echo "|---|---|"
-echo "| scopegate authz, header-only decision, cached token ($THREADS threads, $CONNECTIONS connections, $DURATION) | $a req/s |"
-echo "| nginx \`return 200\`, same request and wrk settings | $n req/s |"
+echo "| scopegate authz, header-only decision, cached token ($THREADS threads, $CONNECTIONS connections, median of $ROUNDS rounds of $DURATION) | $a req/s |"
+echo "| nginx \`return 200\`, same request and wrk settings (rounds alternating with authz's) | $n req/s |"
 echo "| authz / nginx | $(python3 -c "print(f'{$a/$n:.0%}')") (target ≥ 50%) |"
 echo "| p50, nginx proxy_pass alone (1 connection) | $alone µs |"
 echo "| p50, nginx proxy_pass with auth_request to authz (1 connection) | $with µs |"
