@@ -55,7 +55,7 @@ struct BatchGrant {
         // Between the quotes: a string without escapes or control characters (the reader took it), so in ASCII
         // each `Character` is one byte and the names are the runs between spaces.
         let text = UnsafeBufferPointer(rebasing: line[(fields.scopes.lowerBound + 1)..<(fields.scopes.upperBound - 1)])
-        guard Self.isASCII(text) else { return false }
+        guard UTF8Text.isASCII(text) else { return false }
         guard let base = text.baseAddress else { return true }
         var start = 0
         while start < text.count {
@@ -67,23 +67,6 @@ struct BatchGrant {
             start = end + 1
         }
         return true
-    }
-
-    /// Whether every byte is below 0x80, eight at a time.
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base)
-        var any: UInt64 = 0
-        var i = 0
-        while i &+ 8 <= bytes.count {
-            any |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            i &+= 8
-        }
-        while i < bytes.count {
-            any |= UInt64(bytes[i])
-            i &+= 1
-        }
-        return any & 0x8080_8080_8080_8080 == 0
     }
 
     /// Adds one granted name: its closure when the policy defines it, else its `ignored` entry.
@@ -99,7 +82,7 @@ struct BatchGrant {
             ignoredJSON.append(contentsOf: entry)
             return true
         }
-        guard let text = String(validating: name, as: UTF8.self) else { return false }
+        guard let text = UTF8Text.string(name) else { return false }
         var entry: [UInt8] = []
         policy.ignoredEntry(text).write(to: &entry)
         ignoredEntries.insert(name, entry)

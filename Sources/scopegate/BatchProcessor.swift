@@ -94,7 +94,7 @@ struct BatchProcessor {
         if fields.scopesIsArray {
             var list: [String] = []
             for range in fields.scopeItems {
-                guard let s = String(validating: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self) else {
+                guard let s = UTF8Text.string(UnsafeBufferPointer(rebasing: line[range])) else {
                     return nil
                 }
                 list.append(s)
@@ -103,7 +103,7 @@ struct BatchProcessor {
         } else {
             let text = UnsafeBufferPointer(
                 rebasing: line[(fields.scopes.lowerBound + 1)..<(fields.scopes.upperBound - 1)])
-            if text.allSatisfy({ $0 < 0x80 }) {
+            if UTF8Text.isASCII(text) {
                 // ASCII without control characters (the reader took a string without escapes): each Character is
                 // one byte, so splitting the bytes at spaces gives what `grant(scopeString:)` would, without its
                 // walk over Characters.
@@ -117,7 +117,7 @@ struct BatchProcessor {
                 }
                 grant = policy.grant(list)
             } else {
-                guard let s = String(validating: text, as: UTF8.self) else { return nil }
+                guard let s = UTF8Text.string(text) else { return nil }
                 grant = policy.grant(scopeString: s)
             }
         }
@@ -132,7 +132,7 @@ struct BatchProcessor {
         guard let range = fields.id else { return (true, nil) }
         let raw = UnsafeBufferPointer(rebasing: line[range])
         if !fields.idIsNumber {
-            guard let text = String(validating: raw, as: UTF8.self) else { return (false, nil) }
+            guard let text = UTF8Text.string(raw) else { return (false, nil) }
             return (true, text)
         }
         // The parser reads up to 18 characters of `-?digits` exactly (Int64), and `Decimal` prints them back

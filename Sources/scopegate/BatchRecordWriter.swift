@@ -23,6 +23,17 @@ struct BatchRecordWriter {
     let challengeTail: [UInt8]
     /// Scratch: the record's `clause`, then the challenge's scope list, as ids.
     var ids: [ScopeID] = []
+    var challengeIDs: [ScopeID] = []
+    /// The record is written here through a ``ByteCursor``, then appended to the output in one copy; it grows when
+    /// a record does not fit.
+    var record = ByteScratch(count: 4096)
+    /// JSON strings written on the way (a reason other than `allowed` and `missing_scope`, then the notes),
+    /// concatenated: string `i` ends at `escapedEnds[i]`.
+    var escaped: [UInt8] = []
+    var escapedEnds: [Int] = []
+    /// The last rule file and its escaped bytes: a policy's rules mostly share one file.
+    var lastFile = ""
+    var lastFileJSON: [UInt8] = []
 
     init(policy: CompiledPolicy) {
         self.policy = policy
@@ -38,6 +49,7 @@ struct BatchRecordWriter {
         challengeHead = Self.escaped(policy.challengeHead)
         challengeTail = Self.escaped(policy.challengeTail)
         ids.reserveCapacity(32)
+        challengeIDs.reserveCapacity(32)
     }
 
     static func escaped(_ text: String) -> [UInt8] {
@@ -51,103 +63,142 @@ struct BatchRecordWriter {
     mutating func write(
         _ decision: Decision, call: Call, grant: BatchGrant, line: Int, id: String?, to out: inout [UInt8]
     ) {
-        out.append(raw: "{\"v\":1,\"line\":")
-        JSONText.writeInteger(line, to: &out)
-        if let id {
-            out.append(raw: ",\"id\":")
-            out.append(contentsOf: id.utf8)
-        }
-        out.append(raw: decision.allowed ? ",\"allowed\":true,\"reason\":" : ",\"allowed\":false,\"reason\":")
-        JSONText.writeString(decision.reason.rawValue, to: &out)
-        out.append(raw: ",\"rule\":")
-        if let rule = decision.rule {
-            out.append(UInt8(ascii: "\""))
-            var file = rule.file
-            file.withUTF8 { JSONText.writeEscaped($0, to: &out) }
-            out.append(UInt8(ascii: ":"))
-            JSONText.writeInteger(rule.line, to: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONText.writeInteger(rule.column, to: &out)
-            out.append(UInt8(ascii: "\""))
-        } else {
-            out.append(raw: "null")
-        }
         // `clause`: the satisfied clause of every part, plus the completion on a denial; each scope once, by name.
         ids.removeAll(keepingCapacity: true)
         let missingScope = decision.reason == .missingScope
         if decision.allowed || missingScope {
             policy.satisfiedClauseIDs(call, closure: grant.closure, into: &ids)
             ids += decision.missing
-            ids.sort { ranks[Int($0)] < ranks[Int($1)] }
+            if ids.count > 1 { ids.sort { ranks[Int($0)] < ranks[Int($1)] } }
         }
-        out.append(raw: ",\"clause\":[")
+        // The challenge's scopes: the recognized strings as sent, then the missing scopes, each once. A recognized
+        // string is its scope's name byte for byte, and equal names have equal ranks.
+        challengeIDs.removeAll(keepingCapacity: true)
+        if missingScope {
+            for id in grant.recognized where !challengeIDs.contains(where: { ranks[Int($0)] == ranks[Int(id)] }) {
+                challengeIDs.append(id)
+            }
+            for id in decision.missing where !challengeIDs.contains(where: { ranks[Int($0)] == ranks[Int(id)] }) {
+                challengeIDs.append(id)
+            }
+        }
+        escaped.removeAll(keepingCapacity: true)
+        escapedEnds.removeAll(keepingCapacity: true)
+        if let rule = decision.rule, rule.file != lastFile {
+            lastFile = rule.file
+            lastFileJSON = Self.escaped(rule.file)
+        }
+        if decision.reason != .allowed && !missingScope {
+            JSONText.writeString(decision.reason.rawValue, to: &escaped)
+            escapedEnds.append(escaped.count)
+        }
+        for note in decision.notes {
+            JSONText.writeString(note, to: &escaped)
+            escapedEnds.append(escaped.count)
+        }
+        while true {
+            var cursor = ByteCursor(record.buffer)
+            render(decision, grant: grant, line: line, id: id, missingScope: missingScope, to: &cursor)
+            if !cursor.overflowed {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: record.buffer[0..<cursor.count]))
+                return
+            }
+            record = ByteScratch(count: record.buffer.count * 2)
+        }
+    }
+
+    /// Writes the record from the ids and text ``write(_:call:grant:line:id:to:)`` prepared.
+    private func render(
+        _ decision: Decision, grant: BatchGrant, line: Int, id: String?, missingScope: Bool,
+        to out: inout ByteCursor
+    ) {
+        out.put("{\"v\":1,\"line\":")
+        out.putDecimal(line)
+        if var id {
+            out.put(",\"id\":")
+            id.withUTF8 { out.put($0) }
+        }
+        out.put(decision.allowed ? ",\"allowed\":true,\"reason\":" : ",\"allowed\":false,\"reason\":")
+        var text = 0  // the next string of `escaped`
+        if decision.reason == .allowed {
+            out.put("\"allowed\"")
+        } else if missingScope {
+            out.put("\"missing_scope\"")
+        } else {
+            putEscaped(text, to: &out)
+            text += 1
+        }
+        out.put(",\"rule\":")
+        if let rule = decision.rule {
+            out.put(UInt8(ascii: "\""))
+            out.put(lastFileJSON)
+            out.put(UInt8(ascii: ":"))
+            out.putDecimal(rule.line)
+            out.put(UInt8(ascii: ":"))
+            out.putDecimal(rule.column)
+            out.put(UInt8(ascii: "\""))
+        } else {
+            out.put("null")
+        }
+        out.put(",\"clause\":[")
         var previous: UInt32?
         for id in ids where ranks[Int(id)] != previous {
-            if previous != nil { out.append(UInt8(ascii: ",")) }
+            if previous != nil { out.put(UInt8(ascii: ",")) }
             previous = ranks[Int(id)]
-            writeName(id, to: &out)
+            putName(id, to: &out)
         }
-        out.append(raw: "],\"missing\":[")
+        out.put("],\"missing\":[")
         for (i, id) in decision.missing.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            writeName(id, to: &out)
+            if i > 0 { out.put(UInt8(ascii: ",")) }
+            putName(id, to: &out)
         }
-        out.append(raw: "],\"challenge\":")
+        out.put("],\"challenge\":")
         if missingScope {
-            // The recognized strings as sent, then the missing scopes, each once. A recognized string is its
-            // scope's name byte for byte, and equal names have equal ranks.
-            ids.removeAll(keepingCapacity: true)
-            for id in grant.recognized where !ids.contains(where: { ranks[Int($0)] == ranks[Int(id)] }) {
-                ids.append(id)
+            out.put(UInt8(ascii: "\""))
+            out.put(challengeHead)
+            for (i, id) in challengeIDs.enumerated() {
+                if i > 0 { out.put(UInt8(ascii: " ")) }
+                putEscapedName(id, to: &out)
             }
-            for id in decision.missing where !ids.contains(where: { ranks[Int($0)] == ranks[Int(id)] }) {
-                ids.append(id)
-            }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: challengeHead)
-            for (i, id) in ids.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: " ")) }
-                appendEscapedName(id, to: &out)
-            }
-            out.append(contentsOf: challengeTail)
-            out.append(UInt8(ascii: "\""))
+            out.put(challengeTail)
+            out.put(UInt8(ascii: "\""))
         } else {
-            out.append(raw: "null")
+            out.put("null")
         }
-        out.append(raw: ",\"ignored\":[")
-        out.append(contentsOf: grant.ignoredJSON)
-        out.append(UInt8(ascii: "]"))
+        out.put(",\"ignored\":[")
+        out.put(grant.ignoredJSON)
+        out.put(UInt8(ascii: "]"))
         if !decision.notes.isEmpty {
-            out.append(raw: ",\"notes\":[")
-            for (i, note) in decision.notes.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONText.writeString(note, to: &out)
+            out.put(",\"notes\":[")
+            for i in decision.notes.indices {
+                if i > 0 { out.put(UInt8(ascii: ",")) }
+                putEscaped(text, to: &out)
+                text += 1
             }
-            out.append(UInt8(ascii: "]"))
+            out.put(UInt8(ascii: "]"))
         }
-        out.append(UInt8(ascii: "}"))
+        out.put(UInt8(ascii: "}"))
     }
 
-    /// Appends the name as a JSON string.
-    private func writeName(_ id: ScopeID, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        appendEscapedName(id, to: &out)
-        out.append(UInt8(ascii: "\""))
+    /// Puts string `i` of `escaped`.
+    private func putEscaped(_ i: Int, to out: inout ByteCursor) {
+        guard i < escapedEnds.count else { return }
+        let start = i == 0 ? 0 : escapedEnds[i - 1]
+        escaped.withUnsafeBufferPointer { out.put(UnsafeBufferPointer(rebasing: $0[start..<escapedEnds[i]])) }
     }
 
-    /// Appends the name's escaped text (the inside of its JSON string).
+    /// Puts the name as a JSON string.
+    private func putName(_ id: ScopeID, to out: inout ByteCursor) {
+        out.put(UInt8(ascii: "\""))
+        putEscapedName(id, to: &out)
+        out.put(UInt8(ascii: "\""))
+    }
+
+    /// Puts the name's escaped text (the inside of its JSON string).
     @inline(__always)
-    private func appendEscapedName(_ id: ScopeID, to out: inout [UInt8]) {
+    private func putEscapedName(_ id: ScopeID, to out: inout ByteCursor) {
         let start = nameStarts[Int(id)]
         let end = nameStarts[Int(id) + 1]
-        nameJSON.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
-    }
-}
-
-extension [UInt8] {
-    /// Appends the bytes of a literal.
-    @inline(__always)
-    mutating func append(raw s: StaticString) {
-        append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        nameJSON.withUnsafeBufferPointer { out.put(UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 }

@@ -91,7 +91,7 @@ enum RequestLineReader {
                     }
                 case .method, .tool, .name, .uri, .clientID:
                     guard let r = c.plainString(),
-                        let s = String(validating: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self)
+                        let s = UTF8Text.string(UnsafeBufferPointer(rebasing: bytes[r]))
                     else { return false }
                     switch key {
                     case .method: fields.method = s

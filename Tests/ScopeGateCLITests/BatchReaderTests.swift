@@ -154,6 +154,26 @@ struct BatchReaderTests {
         #expect(id(#""\u00e9""#) == "\"\u{e9}\"")
     }
 
+    /// A record longer than the record writer's first buffer (a long string id, many unknown scopes) is written
+    /// again into a larger one and comes out as the parser path renders it.
+    @Test func recordsLongerThanTheWriterBufferMatchTheParserPath() throws {
+        let policy = try #require(Self.policy)
+        var bytePath = BatchProcessor(policy: policy, policyVersion: "v", audit: false)
+        var reference = BatchProcessor(policy: policy, policyVersion: "v", audit: false)
+        for size in [10, 4_000, 5_000, 20_000] {
+            let id = String(repeating: "i", count: size)
+            let unknown = (0..<(size / 100)).map { "unknown:scope\($0)" }.joined(separator: " ")
+            let line = Array(#"{"id":"\#(id)","tool":"get_forecast","scopes":"mcp:tools:x \#(unknown)"}"#.utf8)
+            var out: [UInt8] = []
+            var audit: [UInt8] = []
+            let ok = line.withUnsafeBufferPointer { bytePath.process($0, lineNumber: 7, output: &out, audit: &audit) }
+            let expected = line.withUnsafeBufferPointer { reference.processWithJSONParser($0, lineNumber: 7) }
+            #expect(ok && expected.ok)
+            #expect(out.count > size)
+            #expect(String(decoding: out, as: UTF8.self) == expected.output + "\n", "id of \(size) bytes")
+        }
+    }
+
     /// With two unknown fields the error names the smallest, every time: naming "the first" in a dictionary's
     /// iteration order, which differs between dictionary instances, would answer the same line two ways (found by
     /// the `jsonl` fuzz target).

@@ -90,3 +90,46 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONStringScanTests {
+    /// `plainRunEnd` reads eight bytes at a time; it must stop exactly where a byte-at-a-time scan does, for every
+    /// length and every position of the stopping byte, including the bytes next to the ones it stops at and bytes
+    /// that borrow in the word-wise test (0x00, 0x01, 0x1F) placed before other candidates.
+    @Test func stopsWhereAByteScanStops() {
+        let fillers: [UInt8] = [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xC3, 0xFF, 0x41]
+        let stops: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x1F, 0x0A]
+        func naive(_ bytes: [UInt8], from start: Int) -> Int {
+            bytes[start...].firstIndex { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 } ?? bytes.count
+        }
+        var checked = 0
+        for length in 0..<26 {
+            for (f, filler) in fillers.enumerated() {
+                var base = [UInt8](repeating: filler, count: length)
+                for i in base.indices where i % 3 == 1 { base[i] = fillers[(f + i) % fillers.count] }
+                var cases = [base]
+                for position in 0..<length {
+                    for stop in stops {
+                        var bytes = base
+                        bytes[position] = stop
+                        cases.append(bytes)
+                        if position + 1 < length {
+                            bytes[position + 1] = 0x22  // a second candidate just above the first
+                            cases.append(bytes)
+                        }
+                    }
+                }
+                for bytes in cases {
+                    bytes.withUnsafeBufferPointer { buffer in
+                        let reader = JSONParser.Reader(bytes: buffer, maxDepth: 8)
+                        for start in 0...bytes.count {
+                            let end = reader.plainRunEnd(from: start)
+                            #expect(end == naive(bytes, from: start), "\(bytes) from \(start)")
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 10_000)
+    }
+}

@@ -44,34 +44,41 @@ struct CompletionSearch {
             return chosen
         }
         // Greedy pass first (one part at a time): a good incumbent for pruning, and the answer if the budget runs out.
+        // The candidates are copied into buffers kept for the whole search (`partBest`, `best`): assigning `chosen`
+        // would share its storage, and the next change to `chosen` would copy it.
+        var partBest: [ScopeID] = []
+        partBest.reserveCapacity(8)
+        best.reserveCapacity(8)
         for part in parts {
-            var partBest: [ScopeID]?
             var partCost = 0
             for c in part.lower..<part.upper {
                 let mark = chosen.count
                 push(clause: c)
                 let cost = addedCost()
-                if let current = partBest {
-                    if isBetter(cost: cost, count: chosen.count, than: partCost, current.count, current) {
-                        partBest = chosen
-                        partCost = cost
-                    }
-                } else {
-                    partBest = chosen
+                if c == part.lower
+                    || isBetter(cost: cost, count: chosen.count, than: partCost, partBest.count, partBest)
+                {
+                    partBest.removeAll(keepingCapacity: true)
+                    partBest.append(contentsOf: chosen)
                     partCost = cost
                 }
                 chosen.removeLast(chosen.count - mark)
             }
-            if let partBest { chosen = partBest }
+            chosen.removeAll(keepingCapacity: true)
+            chosen.append(contentsOf: partBest)
         }
-        best = chosen
+        best.append(contentsOf: chosen)
         bestCost = addedCost()
         bestCount = chosen.count
         hasBest = true
-        chosen.removeAll(keepingCapacity: true)
-        // Exact depth-first search over one clause per part. Adding scopes never lowers the added privilege or the
-        // count, so a partial choice already worse on (privilege, count) than the best complete one is abandoned.
-        search(0)
+        // With one part the greedy pass has compared every clause: it is the answer.
+        if parts.count > 1 {
+            chosen.removeAll(keepingCapacity: true)
+            // Exact depth-first search over one clause per part. Adding scopes never lowers the added privilege or
+            // the count, so a partial choice already worse on (privilege, count) than the best complete one is
+            // abandoned.
+            search(0)
+        }
         sortByName(&best)
         return best
     }
@@ -90,7 +97,8 @@ struct CompletionSearch {
         if hasBest && (cost, chosen.count) > (bestCost, bestCount) { return }
         if p == parts.count {
             if isBetter(cost: cost, count: chosen.count, than: bestCost, bestCount, best) {
-                best = chosen
+                best.removeAll(keepingCapacity: true)
+                best.append(contentsOf: chosen)
                 bestCost = cost
                 bestCount = chosen.count
             }

@@ -181,19 +181,18 @@ public struct JSONParser {
             position += 1
             let start = position
             // Fast path: no escapes.
-            while position < bytes.count {
+            position = plainRunEnd(from: start)
+            if position < bytes.count {
                 let b = bytes[position]
                 if b == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
                     position += 1
-                    guard let s = String(validating: slice, as: UTF8.self) else {
+                    guard let s = UTF8Text.string(slice) else {
                         throw Failure(message: "invalid UTF-8 in string", offset: start)
                     }
                     return s
                 }
-                if b == UInt8(ascii: "\\") { break }
                 if b < 0x20 { throw fail("control character in string") }
-                position += 1
             }
             var out = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<position]))
             while position < bytes.count {

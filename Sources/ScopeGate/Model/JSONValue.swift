@@ -137,23 +137,31 @@ public enum JSONText {
 
     /// Appends the decimal digits of `n` to a byte buffer (`String(n)`'s bytes).
     public static func writeInteger(_ n: Int, to out: inout [UInt8]) {
-        if n < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = n.magnitude
-        var digits:
-            (
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
-            ) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[19 - count] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(20 - count)...]))
+        withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { buffer in
+            let count = writeDecimal(n, into: buffer)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
+    }
+
+    /// Writes `String(n)`'s bytes at the start of `buffer` and returns their count (at most 20: `Int.min` is a
+    /// sign and 19 digits); writes nothing and returns 0 when `buffer` is shorter than 20 bytes.
+    package static func writeDecimal(_ n: Int, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard buffer.count >= 20 else { return 0 }
+        var magnitude = n.magnitude
+        // Digits fill the buffer from its 20th byte backwards, then move to its start.
+        var first = 20
+        repeat {
+            first -= 1
+            buffer[first] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+            magnitude /= 10
+        } while magnitude > 0
+        if n < 0 {
+            first -= 1
+            buffer[first] = UInt8(ascii: "-")
+        }
+        let count = 20 - first
+        if first > 0, let base = buffer.baseAddress { base.copyMemory(from: base + first, byteCount: count) }
+        return count
     }
 
     /// `s` as a JSON string literal.
