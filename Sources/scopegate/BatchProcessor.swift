@@ -143,6 +143,6 @@ struct BatchProcessor {
             return (true, String(decoding: raw, as: UTF8.self))
         }
         guard case .number(let d)? = try? parser.parse(raw) else { return (false, nil) }
-        return (true, d.description)
+        return (true, JSONText.number(d))
     }
 }

@@ -72,6 +72,23 @@ import Testing
         #expect(b["c"] == .number(Decimal(string: "12345678901234567890") ?? 0))
     }
 
+    /// Every number the reader takes is written back as text it reads again, to the same value, in at most 64
+    /// characters: `Decimal`'s plain digits run past that for large and small exponents.
+    @Test(arguments: [
+        "0", "-0", "1.5", "-2.25e3", "12345678901234567890", "3333333333333333333333333331e40", "-7e120",
+        "1e-120", "-0.000012345e-90", "99999999999999999999999999999999999999e50",
+    ])
+    func numbersAreWrittenAsTextTheReaderReadsBack(_ text: String) throws {
+        guard case .number(let value) = try JSONParser().parse(text) else {
+            Issue.record("not a number: \(text)")
+            return
+        }
+        let written = JSONValue.number(value).jsonText
+        #expect(written.utf8.count <= 64, "\(written)")
+        #expect(try JSONParser().parse(written) == .number(value), "\(text) → \(written)")
+        if value.description.utf8.count <= 64 { #expect(written == value.description) }
+    }
+
     @Test(arguments: [
         (#"{"a":1,"a":2}"#, "duplicate key"),
         ("[1,]", "invalid value"),

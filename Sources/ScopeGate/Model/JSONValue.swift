@@ -37,7 +37,7 @@ public enum JSONValue: Sendable, Hashable {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += n.description
+        case .number(let n): out += JSONText.number(n)
         case .string(let s): JSONText.writeString(s, to: &out)
         case .array(let items):
             out += "["
@@ -67,6 +67,41 @@ public enum JSONValue: Sendable, Hashable {
 /// JSONText.array(["a", "b"])                      // ["a","b"]
 /// ```
 public enum JSONText {
+    /// `d` as JSON number text that ``JSONParser`` reads back (it takes numbers of at most 64 characters):
+    /// `Decimal`'s plain digits when they fit, else its significant digits and an exponent. A `Decimal` holds at
+    /// most 38 significant digits, but its plain text runs to over 100 characters (`3.3e66` has 67 digits), so a
+    /// request's numeric `id` echoed in plain digits could make a record that ScopeGate itself cannot read.
+    ///
+    /// ```swift
+    /// JSONText.number(Decimal(string: "1.5")!)     // "1.5"
+    /// JSONText.number(Decimal(string: "33e65")!)   // "33e65"
+    /// ```
+    public static func number(_ d: Decimal) -> String {
+        let plain = d.description
+        guard plain.utf8.count > 64 else { return plain }
+        var negative = false
+        var digits: [UInt8] = []
+        var point: Int?
+        for byte in plain.utf8 {
+            switch byte {
+            case UInt8(ascii: "-"): negative = true
+            case UInt8(ascii: "."): point = digits.count
+            default: digits.append(byte)
+            }
+        }
+        // The value is `digits` × 10^exponent; zeros at either end are dropped (those at the end raise the exponent).
+        var exponent = (point ?? digits.count) - digits.count
+        while digits.count > 1, digits.last == UInt8(ascii: "0") {
+            digits.removeLast()
+            exponent += 1
+        }
+        if let first = digits.firstIndex(where: { $0 != UInt8(ascii: "0") }) { digits.removeFirst(first) }
+        var out = negative ? "-" : ""
+        out += String(decoding: digits, as: UTF8.self)
+        if exponent != 0 { out += "e\(exponent)" }
+        return out
+    }
+
     /// Appends `s` as a JSON string literal (quotes included) to `out`.
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
