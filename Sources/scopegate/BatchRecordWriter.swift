@@ -21,6 +21,10 @@ struct BatchRecordWriter {
     /// The challenge's text before and after its scope list, JSON-escaped (without the string's quotes).
     let challengeHead: [UInt8]
     let challengeTail: [UInt8]
+    /// The reasons of nearly every record, `allowed` and `missing_scope`, as JSON strings (quotes included), made
+    /// once from ``Decision/Reason``; any other reason is escaped per record.
+    let allowedReason: [UInt8]
+    let missingScopeReason: [UInt8]
     /// Scratch: the record's `clause`, then the challenge's scope list, as ids.
     var ids: [ScopeID] = []
     var challengeIDs: [ScopeID] = []
@@ -48,6 +52,12 @@ struct BatchRecordWriter {
         ranks = policy.scopes.nameRanks
         challengeHead = Self.escaped(policy.challengeHead)
         challengeTail = Self.escaped(policy.challengeTail)
+        var reason: [UInt8] = []
+        JSONText.writeString(Decision.Reason.allowed.rawValue, to: &reason)
+        allowedReason = reason
+        reason.removeAll()
+        JSONText.writeString(Decision.Reason.missingScope.rawValue, to: &reason)
+        missingScopeReason = reason
         ids.reserveCapacity(32)
         challengeIDs.reserveCapacity(32)
     }
@@ -121,9 +131,9 @@ struct BatchRecordWriter {
         out.put(decision.allowed ? ",\"allowed\":true,\"reason\":" : ",\"allowed\":false,\"reason\":")
         var text = 0  // the next string of `escaped`
         if decision.reason == .allowed {
-            out.put("\"allowed\"")
+            out.put(allowedReason)
         } else if missingScope {
-            out.put("\"missing_scope\"")
+            out.put(missingScopeReason)
         } else {
             putEscaped(text, to: &out)
             text += 1
