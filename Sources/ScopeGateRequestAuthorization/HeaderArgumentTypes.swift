@@ -53,9 +53,9 @@ public enum HeaderArgumentTypes {
     static func arguments(ofRule index: Int, policy: CompiledPolicy, action: String?, allActions: Bool)
         -> [PolicyArgument]
     {
-        let rule = policy.model.tools[index]
         var out: [PolicyArgument] = []
-        func add(_ name: String, _ type: ArgumentType, _ use: String) {
+        forEachUse(ofRule: index, policy: policy, action: action, allActions: allActions) { name, type, use in
+            let use = use()
             if let i = out.firstIndex(where: { $0.name == name }) {
                 if !out[i].usedBy.contains(use) { out[i].usedBy.append(use) }
                 out[i].type = merge(out[i].type, type)
@@ -63,18 +63,39 @@ public enum HeaderArgumentTypes {
                 out.append(PolicyArgument(name: name, type: type, usedBy: [use]))
             }
         }
-        if let argument = rule.actionArgument, rule.actions != nil { add(argument, .string, "action") }
+        return out
+    }
+
+    /// The type `name` is read as for rule `index` and `action`: the merge of what each of its uses needs.
+    static func type(
+        ofArgument name: String, rule index: Int, policy: CompiledPolicy, action: String?
+    ) -> ArgumentType {
+        var merged: ArgumentType?
+        forEachUse(ofRule: index, policy: policy, action: action, allActions: false) { used, type, _ in
+            if used == name { merged = merged.map { merge($0, type) } ?? type }
+        }
+        return merged ?? .any
+    }
+
+    /// Visits each use of an argument by rule `index`, in the order ``arguments(ofRule:policy:action:allActions:)``
+    /// lists them: the argument's name, the type that use needs, and where it is used (made only when asked, so a
+    /// decision pays for no text). Allocates nothing itself, which keeps it on a header-only decision's path.
+    static func forEachUse<E: Error>(
+        ofRule index: Int, policy: CompiledPolicy, action: String?, allActions: Bool,
+        _ visit: (_ name: String, _ type: ArgumentType, _ use: () -> String) throws(E) -> Void
+    ) throws(E) {
+        let rule = policy.model.tools[index]
+        if let argument = rule.actionArgument, rule.actions != nil { try visit(argument, .string, { "action" }) }
         for when in rule.when {
-            for condition in when.conditions { add(condition.argument, type(of: condition), "when") }
+            for condition in when.conditions { try visit(condition.argument, type(of: condition), { "when" }) }
         }
         for entry in rule.actions ?? [] where allActions || entry.name == action {
             for when in entry.when {
                 for condition in when.conditions {
-                    add(condition.argument, type(of: condition), "when (action \(entry.name))")
+                    try visit(condition.argument, type(of: condition), { "when (action \(entry.name))" })
                 }
             }
         }
-        return out
     }
 
     /// The type a condition's matchers need.

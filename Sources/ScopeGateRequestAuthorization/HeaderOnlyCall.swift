@@ -47,15 +47,17 @@ public struct HeaderOnlyCall: Sendable, Hashable {
                 missing.append("Mcp-Param-\(header)")
             }
         }
-        let needed = HeaderArgumentTypes.arguments(ofRule: index, policy: policy, action: action, allActions: false)
-        for argument in needed where arguments[argument.name] == nil {
-            let header = parameterHeaders.header(tool: name, argument: argument.name)
+        try HeaderArgumentTypes.forEachUse(ofRule: index, policy: policy, action: action, allActions: false) {
+            (argument, _, _) throws(RequestRejection) in
+            guard arguments[argument] == nil else { return }
+            let header = parameterHeaders.header(tool: name, argument: argument)
             guard let text = try headers.parameter(header) else {
                 let label = "Mcp-Param-\(header)"
                 if !missing.contains(label) { missing.append(label) }
-                continue
+                return
             }
-            arguments[argument.name] = HeaderArgumentTypes.value(text, as: argument.type)
+            let type = HeaderArgumentTypes.type(ofArgument: argument, rule: index, policy: policy, action: action)
+            arguments[argument] = HeaderArgumentTypes.value(text, as: type)
         }
         return HeaderOnlyCall(call: Call(method: method, name: name, arguments: arguments), missingHeaders: missing)
     }

@@ -13,7 +13,7 @@ public struct ProtocolRevision: Sendable, Hashable, Comparable, CustomStringConv
 
     /// A revision from its date text; nil unless the text has the shape `YYYY-MM-DD` (digits and dashes).
     public init?(_ text: String) {
-        let bytes = Array(text.utf8)
+        let bytes = text.utf8
         guard bytes.count == 10 else { return nil }
         for (i, b) in bytes.enumerated() {
             let ok = (i == 4 || i == 7) ? b == UInt8(ascii: "-") : (b &- 0x30) < 10
