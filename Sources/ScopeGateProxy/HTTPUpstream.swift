@@ -21,8 +21,28 @@ public struct HTTPUpstream: MCPUpstream {
     let client: HTTPClient
     let logger: Logger
 
+    /// The client a proxy forwards with, configured as a reverse proxy needs (`HTTPClient.shared` is set up like a
+    /// browser, and each of these differs from it):
+    /// - redirects are passed to the client, never followed: following one would send the authorized request,
+    ///   and the upstream credential, wherever the upstream names;
+    /// - bodies pass as the upstream sent them, never decompressed, so a `Content-Encoding` stays true of the
+    ///   bytes it labels;
+    /// - no read timeout, which would end a quiet event stream (`subscriptions/listen`); ``timeout`` bounds the
+    ///   wait for an answer's head;
+    /// - up to 64 keep-alive connections per upstream, so that a proxy serving more concurrent requests than the
+    ///   default 8 does not open and close a connection for each request above 8.
+    ///
+    /// Made on first use and kept for the life of the process, as `HTTPClient.shared` is.
+    public static let proxyClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     public init(
-        url: String, timeout: Duration, client: HTTPClient = .shared,
+        url: String, timeout: Duration, client: HTTPClient = HTTPUpstream.proxyClient,
         logger: Logger = Logger(label: "scopegate.proxy")
     ) {
         self.url = url

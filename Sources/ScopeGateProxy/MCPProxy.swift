@@ -48,7 +48,7 @@ public final class MCPProxy: Sendable {
     public let streams: StreamSlots
 
     /// - Parameters:
-    ///   - client: the upstream client (default: the shared one).
+    ///   - client: the upstream client (default: ``HTTPUpstream/proxyClient``).
     ///   - now: the clock for list `ttlMs` clamping and session idle expiry.
     ///   - identify: the verified token of a request, whose issuer and subject bind sessions and whose
     ///     token is exchanged for `downstream:` tools; without it every token is the same principal.
@@ -59,7 +59,7 @@ public final class MCPProxy: Sendable {
     ///     backend, no audit, no `/metrics`).
     public init(
         store: PolicyStore, configuration: ProxyConfiguration, authenticate: @escaping Authenticate,
-        client: HTTPClient = .shared, now: @escaping @Sendable () -> Date = { Date() },
+        client: HTTPClient = HTTPUpstream.proxyClient, now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "scopegate.proxy"), identify: Identify? = nil,
         upstream: (any MCPUpstream)? = nil,
         exchangers: TokenExchangers = TokenExchangers(fetcher: AsyncHTTPClientFetcher(timeout: .seconds(5))),
@@ -251,7 +251,10 @@ public final class MCPProxy: Sendable {
             case .failure(let refusal): return Self.refused(refusal, logger: logger)
             }
         }
-        let rewrites = filter != nil && (isStream || contentType.hasPrefix("application/json"))
+        // A list answer is read to be filtered: only JSON or SSE, and only as plain bytes (the proxy asks for no
+        // content coding, ``ProxyHeaders``, but an upstream may apply one anyway).
+        let readable = ProxyHeaders.isIdentity(contentEncoding: response.headers["content-encoding"])
+        let rewrites = filter != nil && readable && (isStream || contentType.hasPrefix("application/json"))
         var fields = ProxyHeaders.downstream(response.headers, dropLength: rewrites || isStream)
         if isStream { fields.append(ProxyHeaders.noBuffering) }
         let status = HTTPResponse.Status(code: response.status)
@@ -259,10 +262,11 @@ public final class MCPProxy: Sendable {
         if filter != nil, !rewrites {
             // A list answer that cannot be filtered is never passed on unfiltered (fail closed).
             operations.metrics.upstreamError(kind: "unfilterable")
-            logger.warning("upstream answered a list request with content type \(contentType)")
+            logger.warning(
+                "upstream answered a list request with content type \(contentType)\(readable ? "" : ", encoded")")
             let failure = JSONRPCError(
                 code: ScopeGateErrorCode.upstreamUnavailable,
-                message: "the upstream answered a list request with a content type that cannot be filtered")
+                message: "the upstream answered a list request with a content type or coding that cannot be filtered")
             return Self.json(502, failure.response(id: nil))
         }
         if isStream {

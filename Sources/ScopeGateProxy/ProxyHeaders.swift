@@ -1,9 +1,12 @@
+import Foundation
 import Hummingbird
 import NIOHTTP1
 
 /// Which headers cross the proxy. The client's `Authorization` never goes upstream: the specification forbids
 /// token passthrough, and the upstream is not the token's audience. Hop-by-hop headers (RFC 9110 §7.6.1) and
-/// the framing headers the proxy recomputes stay on their side.
+/// the framing headers the proxy recomputes stay on their side. Nor does the client's `Accept-Encoding`: the
+/// proxy reads list answers to filter them, so it asks the upstream for plain bytes; the client's side of the
+/// proxy is not compressed either.
 enum ProxyHeaders {
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
@@ -19,7 +22,7 @@ enum ProxyHeaders {
         var headers = HTTPHeaders()
         for field in fields {
             let name = field.name.canonicalName
-            guard name != "authorization", !hopByHop.contains(name) else { continue }
+            guard name != "authorization", name != "accept-encoding", !hopByHop.contains(name) else { continue }
             headers.add(name: field.name.rawName, value: field.value)
         }
         return headers
@@ -35,5 +38,15 @@ enum ProxyHeaders {
             fields.append(HTTPFields.Element(name: fieldName, value: value))
         }
         return fields
+    }
+
+    /// Whether a `Content-Encoding` value leaves the body as plain bytes: absent, empty, or only `identity`.
+    static func isIdentity(contentEncoding values: [String]) -> Bool {
+        values.allSatisfy { value in
+            value.split(separator: ",").allSatisfy {
+                let coding = $0.trimmingCharacters(in: .whitespaces)
+                return coding.isEmpty || coding.lowercased() == "identity"
+            }
+        }
     }
 }

@@ -187,10 +187,15 @@ struct HoldingUpstream: HTTPResponder {
     }
 
     /// Opens a held stream and returns once its head and first event have arrived; the task ends with the body.
+    /// Opens a stream the upstream holds, and waits until the proxy holds its slot and the upstream has the
+    /// request (the slot is taken before the request is forwarded).
     func openStream(_ h: Harness, token: String, get: Bool = false) async throws -> Task<String, any Error> {
         let before = h.proxy.streams.held()
+        let forwarded = h.log.methods.count
         let task = Task { try await send(h.port, get: get, tool: "hold", token: token).body }
         #expect(try await h.slots(settleAt: before + 1) == before + 1)
+        for _ in 0..<1_000 where h.log.methods.count == forwarded { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(h.log.methods.count == forwarded + 1)
         return task
     }
 

@@ -17,16 +17,18 @@ let proxyPolicy = GatewayTestPolicy.files
 /// What the in-process upstream saw.
 final class UpstreamLog: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [(method: String, authorization: String?)] = []
-    func record(_ method: String, _ authorization: String?) {
-        lock.withLock { entries.append((method, authorization)) }
+    private var entries: [(method: String, authorization: String?, acceptEncoding: String?)] = []
+    func record(_ method: String, _ authorization: String?, acceptEncoding: String? = nil) {
+        lock.withLock { entries.append((method, authorization, acceptEncoding)) }
     }
     var methods: [String] { lock.withLock { entries.map(\.method) } }
     var authorizations: [String] { lock.withLock { entries.compactMap(\.authorization) } }
+    var acceptEncodings: [String] { lock.withLock { entries.compactMap(\.acceptEncoding) } }
 }
 
 /// A fast MCP server: `tools/call` answers JSON, `tools/list` answers an SSE stream (a progress notification,
-/// then the list) or JSON when the request asks for `Accept: application/json` only.
+/// then the list) or JSON when the request asks for `Accept: application/json` only. `X-Test: redirect` answers
+/// 307 to another path; `X-Test: encoded` answers with a content coding whatever the request accepts.
 struct Upstream: HTTPResponder {
     typealias Context = BasicRequestContext
     let log: UpstreamLog
@@ -37,7 +39,17 @@ struct Upstream: HTTPResponder {
         var request = request
         let body = String(buffer: try await request.collectBody(upTo: 1 << 20))
         let method = body.contains("\"tools/list\"") ? "tools/list" : "tools/call"
-        log.record(method, request.headers[.authorization])
+        log.record(method, request.headers[.authorization], acceptEncoding: request.headers[.acceptEncoding])
+        let test = request.headers[HTTPFields.Element.Name("X-Test")!]
+        if test == "redirect" {
+            return Response(status: .temporaryRedirect, headers: [.location: "/elsewhere"])
+        }
+        if test == "encoded" {
+            let body = method == "tools/call" ? "not plain bytes" : Self.tools
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .contentEncoding: "br"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
         if method == "tools/call" {
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -95,9 +107,10 @@ struct Upstream: HTTPResponder {
         try await body(port, log)
     }
 
-    func post(_ port: Int, _ body: String, token: String?, headers: [(String, String)] = [])
-        async throws -> (status: Int, headers: [(String, String)], body: String)
-    {
+    /// - client: the test's client; `HTTPClient.shared` follows redirects.
+    func post(
+        _ port: Int, _ body: String, token: String?, headers: [(String, String)] = [], client: HTTPClient = .shared
+    ) async throws -> (status: Int, headers: [(String, String)], body: String) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mcp")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -105,7 +118,7 @@ struct Upstream: HTTPResponder {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await client.execute(request, timeout: .seconds(10))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
         return (Int(response.status.code), response.headers.map { ($0.name.lowercased(), $0.value) }, text)
     }
@@ -182,6 +195,39 @@ struct Upstream: HTTPResponder {
             #expect(response.status == 502)
             #expect(!response.body.contains("secret"))
             #expect(response.body.contains("-32004"))
+        }
+    }
+
+    /// A redirect is the client's to follow: passed on as it came, and nothing is sent where it points.
+    @Test func anUpstreamRedirectIsPassedOnNotFollowed() async throws {
+        try await withProxy { port, log in
+            // The proxy's own client is one that does not follow redirects either.
+            let response = try await post(
+                port, Self.call, token: "reader", headers: [("X-Test", "redirect")], client: HTTPUpstream.proxyClient)
+            #expect(response.status == 307)
+            #expect(response.headers.contains { $0.0 == "location" && $0.1 == "/elsewhere" })
+            #expect(log.methods == ["tools/call"])
+        }
+    }
+
+    /// The proxy asks the upstream for plain bytes (it reads list answers to filter them). A content coding the
+    /// upstream applies anyway reaches the client with its bytes and its header unchanged; on a list answer,
+    /// which cannot be filtered so, it is refused.
+    @Test func contentCodingsPassUnchangedAndAnEncodedListIsRefused() async throws {
+        try await withProxy { port, log in
+            let plain = try await post(port, Self.call, token: "reader", headers: [("Accept-Encoding", "gzip")])
+            #expect(plain.status == 200)
+            #expect(!plain.headers.contains { $0.0 == "content-encoding" })
+            #expect(log.acceptEncodings.isEmpty)
+            let encoded = try await post(port, Self.call, token: "reader", headers: [("X-Test", "encoded")])
+            #expect(encoded.status == 200)
+            #expect(encoded.headers.contains { $0.0 == "content-encoding" && $0.1 == "br" })
+            #expect(encoded.body == "not plain bytes")
+            let list = try await post(
+                port, Self.list, token: "reader", headers: [("X-Test", "encoded"), ("Accept", "application/json")])
+            #expect(list.status == 502)
+            #expect(!list.body.contains("secret"))
+            #expect(list.body.contains("-32004"))
         }
     }
 
