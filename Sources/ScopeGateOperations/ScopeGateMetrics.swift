@@ -15,7 +15,8 @@ import ScopeGateTokens
 ///   the response head (a streamed body is not waited for);
 /// - `scopegate_token_verifications_total{cache="hit|miss", result="ok|<TokenError code>"}`;
 /// - `scopegate_idp_requests_total{kind="jwks|other", status}`: JWKS refreshes, discovery and introspection;
-/// - `scopegate_upstream_errors_total{kind="unreachable|unreadable|unfilterable"}`: a gateway's upstream faults;
+/// - `scopegate_upstream_errors_total{kind="unreachable|timeout|unreadable|unfilterable|unauthorized|stream_broken"}`:
+///   a gateway's upstream faults (``upstreamError(kind:)``);
 /// - `scopegate_policy_reloads_total{result="swapped|rejected"}`;
 /// - `scopegate_token_exchanges_total{result="issued|cached|<TokenExchangeError code>"}`: RFC 8693 exchanges for
 ///   `downstream:` tools;
@@ -102,8 +103,10 @@ public struct ScopeGateMetrics: Sendable {
         ).increment()
     }
 
-    /// An upstream fault of a gateway: `unreachable` (no answer), `unreadable` (an answer that could not be read),
-    /// `unfilterable` (a list answer in a form that cannot be filtered, refused).
+    /// An upstream fault of a gateway: `unreachable` (no answer), `timeout` (no answer's head in time),
+    /// `unreadable` (an answer that could not be read), `unfilterable` (a list answer in a form that cannot be
+    /// filtered, refused), `unauthorized` (the upstream refused the gateway's own credential with 401),
+    /// `stream_broken` (an event stream the upstream broke off).
     public func upstreamError(kind: String) {
         Counter(label: "scopegate_upstream_errors_total", dimensions: [("kind", kind)], factory: factory).increment()
     }

@@ -225,6 +225,17 @@ public final class MCPProxy: Sendable {
             let failure = JSONRPCError(code: ScopeGateErrorCode.upstreamUnavailable, message: error.message)
             return Self.json(error.code == .timeout ? 504 : 502, failure.response(id: nil))
         }
+        if response.status == 401 {
+            // The upstream refused the proxy's own credential (none, static or exchanged). The client's token
+            // cannot fix that, and the upstream's challenge names the upstream's authorization, not the proxy's:
+            // passed on, it would send the client to get a token the proxy does not accept.
+            operations.metrics.upstreamError(kind: "unauthorized")
+            logger.warning("the upstream refused the proxy's credential (401)")
+            let failure = JSONRPCError(
+                code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream refused the proxy's credential",
+                data: .object(["reason": .string("upstream_unauthorized")]))
+            return Self.json(502, failure.response(id: nil))
+        }
         if (200..<300).contains(response.status) {
             if let issued = response.headers.first(name: "mcp-session-id"), issued != sessionID {
                 if !identified { principal = Self.principal(of: await identify?(authorization, policy)) }

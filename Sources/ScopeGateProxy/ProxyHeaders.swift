@@ -6,7 +6,8 @@ import NIOHTTP1
 /// token passthrough, and the upstream is not the token's audience. Hop-by-hop headers (RFC 9110 §7.6.1) and
 /// the framing headers the proxy recomputes stay on their side. Nor does the client's `Accept-Encoding`: the
 /// proxy reads list answers to filter them, so it asks the upstream for plain bytes; the client's side of the
-/// proxy is not compressed either.
+/// proxy is not compressed either. Nor does the upstream's `WWW-Authenticate`: the client authenticates to the
+/// proxy, whose challenges are its own, and an upstream's would send the client to the upstream's authorization.
 enum ProxyHeaders {
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
@@ -33,7 +34,8 @@ enum ProxyHeaders {
         var fields = HTTPFields()
         for (name, value) in headers {
             let lower = name.lowercased()
-            guard !hopByHop.contains(lower) || (lower == "content-length" && !dropLength) else { continue }
+            guard lower != "www-authenticate", !hopByHop.contains(lower) || (lower == "content-length" && !dropLength)
+            else { continue }
             guard let fieldName = HTTPFields.Element.Name(name) else { continue }
             fields.append(HTTPFields.Element(name: fieldName, value: value))
         }

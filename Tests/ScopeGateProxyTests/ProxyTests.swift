@@ -28,7 +28,8 @@ final class UpstreamLog: @unchecked Sendable {
 
 /// A fast MCP server: `tools/call` answers JSON, `tools/list` answers an SSE stream (a progress notification,
 /// then the list) or JSON when the request asks for `Accept: application/json` only. `X-Test: redirect` answers
-/// 307 to another path; `X-Test: encoded` answers with a content coding whatever the request accepts.
+/// 307 to another path; `X-Test: encoded` answers with a content coding whatever the request accepts;
+/// `X-Test: unauthorized` and `X-Test: forbidden` answer 401 and 403 with the upstream's own challenges.
 struct Upstream: HTTPResponder {
     typealias Context = BasicRequestContext
     let log: UpstreamLog
@@ -43,6 +44,16 @@ struct Upstream: HTTPResponder {
         let test = request.headers[HTTPFields.Element.Name("X-Test")!]
         if test == "redirect" {
             return Response(status: .temporaryRedirect, headers: [.location: "/elsewhere"])
+        }
+        if test == "unauthorized" || test == "forbidden" {
+            let challenge =
+                test == "unauthorized"
+                ? #"Bearer resource_metadata="http://upstream.invalid/.well-known/oauth-protected-resource""#
+                : #"Bearer error="insufficient_scope", scope="upstream:admin""#
+            return Response(
+                status: test == "unauthorized" ? .unauthorized : .forbidden,
+                headers: [.wwwAuthenticate: challenge, .contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"upstream says no"}"#)))
         }
         if test == "encoded" {
             let body = method == "tools/call" ? "not plain bytes" : Self.tools
@@ -228,6 +239,23 @@ struct Upstream: HTTPResponder {
             #expect(list.status == 502)
             #expect(!list.body.contains("secret"))
             #expect(list.body.contains("-32004"))
+        }
+    }
+
+    /// The upstream's challenges are not the client's: a 401 (the upstream refused the proxy's credential) becomes
+    /// a 502, and no upstream `WWW-Authenticate` reaches the client.
+    @Test func anUpstreamsChallengeNeverReachesTheClient() async throws {
+        try await withProxy { port, log in
+            let unauthorized = try await post(port, Self.call, token: "reader", headers: [("X-Test", "unauthorized")])
+            #expect(unauthorized.status == 502)
+            #expect(unauthorized.body.contains("-32004"))
+            #expect(unauthorized.body.contains(#""reason":"upstream_unauthorized""#))
+            #expect(!unauthorized.headers.contains { $0.0 == "www-authenticate" })
+            let forbidden = try await post(port, Self.call, token: "reader", headers: [("X-Test", "forbidden")])
+            #expect(forbidden.status == 403)
+            #expect(forbidden.body.contains("upstream says no"))
+            #expect(!forbidden.headers.contains { $0.0 == "www-authenticate" })
+            #expect(log.methods == ["tools/call", "tools/call"])
         }
     }
 
