@@ -3,8 +3,9 @@ import Hummingbird
 import NIOHTTP1
 
 /// Which headers cross the proxy. The client's `Authorization` never goes upstream: the specification forbids
-/// token passthrough, and the upstream is not the token's audience. Hop-by-hop headers (RFC 9110 §7.6.1) and
-/// the framing headers the proxy recomputes stay on their side. Nor does the client's `Accept-Encoding`: the
+/// token passthrough, and the upstream is not the token's audience. Hop-by-hop headers (RFC 9110 §7.6.1: the
+/// fixed ones and those a `Connection` header names) and the framing headers the proxy recomputes stay on their
+/// side. Nor does the client's `Accept-Encoding`: the
 /// proxy reads list answers to filter them, so it asks the upstream for plain bytes; the client's side of the
 /// proxy is not compressed either. Nor does the upstream's `WWW-Authenticate`: the client authenticates to the
 /// proxy, whose challenges are its own, and an upstream's would send the client to the upstream's authorization.
@@ -20,10 +21,12 @@ enum ProxyHeaders {
 
     /// The request headers to send upstream.
     static func upstream(_ fields: HTTPFields) -> HTTPHeaders {
+        let named = connectionOptions(fields[values: .connection])
         var headers = HTTPHeaders()
         for field in fields {
             let name = field.name.canonicalName
-            guard name != "authorization", name != "accept-encoding", !hopByHop.contains(name) else { continue }
+            guard name != "authorization", name != "accept-encoding", !hopByHop.contains(name), !named.contains(name)
+            else { continue }
             headers.add(name: field.name.rawName, value: field.value)
         }
         return headers
@@ -31,15 +34,30 @@ enum ProxyHeaders {
 
     /// The response headers to send to the client; `dropLength` when the proxy rewrites the body.
     static func downstream(_ headers: HTTPHeaders, dropLength: Bool) -> HTTPFields {
+        let named = connectionOptions(headers["connection"])
         var fields = HTTPFields()
         for (name, value) in headers {
             let lower = name.lowercased()
-            guard lower != "www-authenticate", !hopByHop.contains(lower) || (lower == "content-length" && !dropLength)
+            guard lower != "www-authenticate", !named.contains(lower),
+                !hopByHop.contains(lower) || (lower == "content-length" && !dropLength)
             else { continue }
             guard let fieldName = HTTPFields.Element.Name(name) else { continue }
             fields.append(HTTPFields.Element(name: fieldName, value: value))
         }
         return fields
+    }
+
+    /// The lowercased field names `Connection` values list (`Connection: keep-alive, X-Hop` names `x-hop`): hop-by-hop
+    /// for this connection only, so not passed on (RFC 9110 §7.6.1).
+    static func connectionOptions(_ values: [String]) -> Set<String> {
+        var names: Set<String> = []
+        for value in values {
+            for option in value.split(separator: ",") {
+                let name = option.trimmingCharacters(in: .whitespaces).lowercased()
+                if !name.isEmpty { names.insert(name) }
+            }
+        }
+        return names
     }
 
     /// Whether a `Content-Encoding` value leaves the body as plain bytes: absent, empty, or only `identity`.

@@ -1,0 +1,52 @@
+import Hummingbird
+import NIOHTTP1
+import Testing
+
+@testable import ScopeGateProxy
+
+/// Which headers cross the proxy, each way.
+struct ProxyHeadersTests {
+    static func fields(_ pairs: [(String, String)]) -> HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in pairs {
+            if let name = HTTPFields.Element.Name(name) { fields.append(.init(name: name, value: value)) }
+        }
+        return fields
+    }
+
+    /// Upstream: no client token, no hop-by-hop header (fixed or named by `Connection`), no `Accept-Encoding`;
+    /// the MCP headers and the rest pass with their names as sent.
+    @Test func whatGoesUpstream() {
+        let sent = ProxyHeadersTests.fields([
+            ("Authorization", "Bearer client-token"), ("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"),
+            ("Keep-Alive", "timeout=5"), ("Accept-Encoding", "gzip, br"), ("Host", "proxy.example"),
+            ("Content-Length", "42"), ("Mcp-Method", "tools/call"), ("MCP-Protocol-Version", "2026-07-28"),
+            ("Accept", "application/json, text/event-stream"), ("X-Request-Id", "abc"),
+        ])
+        let upstream = ProxyHeaders.upstream(sent)
+        #expect(upstream.map(\.name) == ["Mcp-Method", "MCP-Protocol-Version", "Accept", "X-Request-Id"])
+    }
+
+    /// Downstream: no upstream challenge and no hop-by-hop header; `Content-Length` only when the body passes
+    /// unchanged; `Content-Encoding` stays with the bytes it labels.
+    @Test func whatComesBack() {
+        let answered = HTTPHeaders([
+            ("Content-Type", "application/json"), ("Content-Length", "17"), ("Content-Encoding", "gzip"),
+            ("WWW-Authenticate", #"Bearer scope="upstream:admin""#), ("Connection", "X-Upstream-Hop"),
+            ("X-Upstream-Hop", "1"), ("Transfer-Encoding", "chunked"), ("Mcp-Session-Id", "s1"),
+        ])
+        let unchanged = ProxyHeaders.downstream(answered, dropLength: false).map(\.name.rawName)
+        #expect(unchanged == ["Content-Type", "Content-Length", "Content-Encoding", "Mcp-Session-Id"])
+        let rewritten = ProxyHeaders.downstream(answered, dropLength: true).map(\.name.rawName)
+        #expect(rewritten == ["Content-Type", "Content-Encoding", "Mcp-Session-Id"])
+    }
+
+    @Test func plainBytesAreIdentityOrNoCoding() {
+        #expect(ProxyHeaders.isIdentity(contentEncoding: []))
+        #expect(ProxyHeaders.isIdentity(contentEncoding: ["identity"]))
+        #expect(ProxyHeaders.isIdentity(contentEncoding: [" Identity , "]))
+        #expect(!ProxyHeaders.isIdentity(contentEncoding: ["gzip"]))
+        #expect(!ProxyHeaders.isIdentity(contentEncoding: ["identity", "br"]))
+        #expect(!ProxyHeaders.isIdentity(contentEncoding: ["identity, deflate"]))
+    }
+}
