@@ -5,7 +5,7 @@ import NIOHTTP1
 import ScopeGateTokens
 
 /// `HTTPFetcher` over AsyncHTTPClient: the gateway's JWKS, discovery, introspection and token exchange requests
-/// and the bundle source's downloads, on the client the proxy already uses (redirects followed, a fixed timeout,
+/// and the bundle source's downloads, on AsyncHTTPClient's shared client (redirects followed, a fixed timeout,
 /// the body bounded by the request's `maxResponseBytes`). It loads no FoundationNetworking and no libcurl.
 ///
 /// ```swift

@@ -23,8 +23,8 @@ public struct HTTPUpstream: MCPUpstream {
 
     /// The client a proxy forwards with, configured as a reverse proxy needs (`HTTPClient.shared` is set up like a
     /// browser, and each of these differs from it):
-    /// - redirects are passed to the client, never followed: following one would send the authorized request,
-    ///   and the upstream credential, wherever the upstream names;
+    /// - redirects are passed to the client, never followed: following one would send the authorized request
+    ///   wherever the upstream names (with the upstream credential, on the same origin);
     /// - bodies pass as the upstream sent them, never decompressed, so a `Content-Encoding` stays true of the
     ///   bytes it labels;
     /// - no read timeout, which would end a quiet event stream (`subscriptions/listen`); ``timeout`` bounds the
