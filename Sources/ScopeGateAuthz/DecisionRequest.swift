@@ -1,3 +1,4 @@
+import ScopeGate
 import ScopeGateRequestAuthorization
 
 /// The original MCP request as a front proxy describes it to the decision service.
@@ -77,7 +78,9 @@ public struct DecisionRequest: Sendable {
     /// Whether `method` is `POST` once uppercased with Unicode's rules, so that `poſt` (long s) counts too. ASCII,
     /// which every real method is, is compared in place; only other text is uppercased.
     static func saysPOST(_ method: String) -> Bool {
-        guard method.utf8.allSatisfy({ $0 < 0x80 }) else { return method.uppercased() == "POST" }
+        guard method.utf8.withContiguousStorageIfAvailable(UTF8Text.isASCII) == true else {
+            return method.uppercased() == "POST"
+        }
         return ASCIICase.equals(method, "post")
     }
 }

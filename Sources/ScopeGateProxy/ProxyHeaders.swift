@@ -5,10 +5,10 @@ import NIOHTTP1
 /// Which headers cross the proxy. The client's `Authorization` never goes upstream: the specification forbids
 /// token passthrough, and the upstream is not the token's audience. Hop-by-hop headers (RFC 9110 §7.6.1: the
 /// fixed ones and those a `Connection` header names) and the framing headers the proxy recomputes stay on their
-/// side. Nor does the client's `Accept-Encoding`: the
-/// proxy reads list answers to filter them, so it asks the upstream for plain bytes; the client's side of the
-/// proxy is not compressed either. Nor does the upstream's `WWW-Authenticate`: the client authenticates to the
-/// proxy, whose challenges are its own, and an upstream's would send the client to the upstream's authorization.
+/// side. Nor does the client's `Accept-Encoding`: the proxy reads list answers to filter them, so it asks the
+/// upstream for plain bytes; the client's side of the proxy is not compressed either. Nor does the upstream's
+/// `WWW-Authenticate`: the client authenticates to the proxy, whose challenges are its own, and an upstream's would
+/// send the client to the upstream's authorization.
 enum ProxyHeaders {
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
@@ -49,23 +49,20 @@ enum ProxyHeaders {
 
     /// The lowercased field names `Connection` values list (`Connection: keep-alive, X-Hop` names `x-hop`): hop-by-hop
     /// for this connection only, so not passed on (RFC 9110 §7.6.1).
-    static func connectionOptions(_ values: [String]) -> Set<String> {
-        var names: Set<String> = []
-        for value in values {
-            for option in value.split(separator: ",") {
-                let name = option.trimmingCharacters(in: .whitespaces).lowercased()
-                if !name.isEmpty { names.insert(name) }
-            }
-        }
-        return names
-    }
+    static func connectionOptions(_ values: [String]) -> Set<String> { Set(listItems(values)) }
 
     /// Whether a `Content-Encoding` value leaves the body as plain bytes: absent, empty, or only `identity`.
     static func isIdentity(contentEncoding values: [String]) -> Bool {
-        values.allSatisfy { value in
-            value.split(separator: ",").allSatisfy {
-                let coding = $0.trimmingCharacters(in: .whitespaces)
-                return coding.isEmpty || coding.lowercased() == "identity"
+        listItems(values).allSatisfy { $0 == "identity" }
+    }
+
+    /// The items of a comma-separated header list over all its field lines, trimmed and lowercased; empty items
+    /// (`a, , b`) are skipped, as RFC 9110 §5.6.1 has recipients do.
+    static func listItems(_ values: [String]) -> [String] {
+        values.flatMap { value in
+            value.split(separator: ",").compactMap { item -> String? in
+                let trimmed = item.trimmingCharacters(in: .whitespaces)
+                return trimmed.isEmpty ? nil : trimmed.lowercased()
             }
         }
     }
