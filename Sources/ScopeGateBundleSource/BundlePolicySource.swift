@@ -155,7 +155,7 @@ public actor BundlePolicySource {
             failed(error)
         case .bundle(let bytes, let etag, let maxAge):
             do throws(BundleSourceError) {
-                try activate(bytes)
+                try await activate(bytes)
                 self.etag = etag
                 succeeded(maxAge: maxAge)
             } catch {
@@ -200,15 +200,25 @@ public actor BundlePolicySource {
             ])
     }
 
-    /// Verifies, compiles and swaps `bytes` in; the same bundle as the one in force is not swapped again.
-    private func activate(_ bytes: [UInt8]) throws(BundleSourceError) {
+    /// Verifies, compiles and swaps `bytes` in; the same bundle as the one in force is not swapped again. The
+    /// extraction and the compile run on a Dispatch thread (``BlockingWork``), never on the actor's.
+    private func activate(_ bytes: [UInt8]) async throws(BundleSourceError) {
         let bundle = try Self.open(bytes, configuration: configuration)
         if bundle.manifest == active { return }
-        let outcome = try Self.withExtracted(bundle, base: base) { root in
-            let outcome = store.reload(path: root)
-            if case .swapped = outcome { return (outcome, true) }
-            return (outcome, false)
+        let (store, base) = (self.store, self.base)
+        let extracted = await BlockingWork.run { () -> Result<ReloadOutcome, BundleSourceError> in
+            do throws(BundleSourceError) {
+                return .success(
+                    try Self.withExtracted(bundle, base: base) { root in
+                        let outcome = store.reload(path: root)
+                        if case .swapped = outcome { return (outcome, true) }
+                        return (outcome, false)
+                    })
+            } catch {
+                return .failure(error)
+            }
         }
+        let outcome = try extracted.get()
         switch outcome {
         case .swapped(_, let warnings):
             metrics.reloaded(swapped: true)

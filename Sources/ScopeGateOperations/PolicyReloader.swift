@@ -110,11 +110,12 @@ public final class PolicyReloader: Sendable {
         return changed
     }
 
-    /// Polls until the task is cancelled.
+    /// Polls until the task is cancelled. Each poll (and the compile of a changed policy) runs on a Dispatch
+    /// thread (``BlockingWork``), never on the caller's.
     public func run() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: interval) } catch { return }
-            poll()
+            _ = await BlockingWork.run { self.poll() }
         }
     }
 

@@ -42,18 +42,23 @@ public final class MCPProxy: Sendable {
     public let sessions: SessionTable
     let exchangers: TokenExchangers
     let downstreamTools = LockedValue<(hash: String, found: Bool)?>(nil)
+    /// The authorization settings, with the resource's metadata URL for challenges when the configuration names
+    /// a resource and no URL.
+    let settings: AuthorizationSettings
+    /// The endpoint path of the last policy seen (``ProxyConfiguration/endpoint(for:)`` parses a URL).
+    let endpoints = LockedValue<(stamp: UInt64, path: String)?>(nil)
     /// Audit, metrics, readiness and the operations endpoints.
     public let operations: ProxyOperations
     /// The streams held open, bounded globally and per principal.
     public let streams: StreamSlots
 
     /// - Parameters:
-    ///   - client: the upstream client (default: ``HTTPUpstream/proxyClient``).
+    ///   - client: the client for `https://` upstreams and the readiness probe (default: ``HTTPUpstream/proxyClient``).
     ///   - now: the clock for list `ttlMs` clamping and session idle expiry.
     ///   - identify: the verified token of a request, whose issuer and subject bind sessions and whose
     ///     token is exchanged for `downstream:` tools; without it every token is the same principal.
     ///   - upstream: where requests go (default: ``StdioUpstream`` for `configuration.upstreamCommand`, else
-    ///     ``HTTPUpstream`` for `configuration.upstream`).
+    ///     ``HTTP1Upstream`` for an `http://` `configuration.upstream` and ``HTTPUpstream`` for any other).
     ///   - exchangers: the RFC 8693 exchangers for `downstream:` tools (default: on AsyncHTTPClient, 5 s per request).
     ///   - operations: audit, metrics and the operations endpoints (default: metrics to the process-wide
     ///     backend, no audit, no `/metrics`).
@@ -74,6 +79,11 @@ public final class MCPProxy: Sendable {
         self.logger = logger
         self.identify = identify
         self.exchangers = exchangers
+        var settings = configuration.authorization
+        if settings.resourceMetadataURL == nil, let resource = configuration.resource {
+            settings.resourceMetadataURL = BearerChallenge.metadataURL(forResource: resource)
+        }
+        self.settings = settings
         self.streams = StreamSlots(
             capacity: configuration.maxStreams, perPrincipal: configuration.maxStreamsPerPrincipal,
             metrics: operations.metrics)
@@ -85,6 +95,10 @@ public final class MCPProxy: Sendable {
             self.upstream = StdioUpstream(
                 argv: command, environment: configuration.upstreamEnvironment, timeout: configuration.upstreamTimeout,
                 logger: logger)
+        } else if let plain = HTTP1Upstream(
+            url: configuration.upstream, timeout: configuration.upstreamTimeout, logger: logger)
+        {
+            self.upstream = plain
         } else {
             self.upstream = HTTPUpstream(
                 url: configuration.upstream, timeout: configuration.upstreamTimeout, client: client, logger: logger)
@@ -111,7 +125,7 @@ public final class MCPProxy: Sendable {
         let snapshot = store.current
         let policy = snapshot.policy
         let path = request.uri.path
-        let endpoint = configuration.endpoint(for: policy)
+        let endpoint = endpoint(for: policy)
         let limits = configuration.authorization.limits
         if let refusal = limits.headRejection(
             method: request.method.rawValue, target: request.uri.description, authority: request.head.authority,
@@ -125,18 +139,21 @@ public final class MCPProxy: Sendable {
             return Self.json(refusal.code.httpStatus, refusal.responseBody())
         }
         if let answer = operations.respond(path: path) { return answer }
-        let metadata = ProtectedResourceMetadata(policy: policy, resource: configuration.resource)
-        if metadata.paths(endpoint: endpoint).contains(path) {
-            guard request.method == .get || request.method == .head else { return Self.text(405, "") }
-            return Self.json(200, Array(metadata.json.utf8), extra: [.cacheControl: "max-age=300"])
+        // The metadata documents are served under `/.well-known/` only, so a request to the endpoint skips them.
+        if path != endpoint || path.hasPrefix("/.well-known/") {
+            let metadata = ProtectedResourceMetadata(policy: policy, resource: configuration.resource)
+            if metadata.paths(endpoint: endpoint).contains(path) {
+                guard request.method == .get || request.method == .head else { return Self.text(405, "") }
+                return Self.json(200, Array(metadata.json.utf8), extra: [.cacheControl: "max-age=300"])
+            }
+            if metadata.requirementsPaths(endpoint: endpoint).contains(path),
+                let document = PublishedRequirements.document(policy: policy, resource: metadata.resource)
+            {
+                guard request.method == .get || request.method == .head else { return Self.text(405, "") }
+                return Self.json(200, Array(document.jsonText.utf8), extra: [.cacheControl: "max-age=300"])
+            }
+            guard path == endpoint else { return Self.text(404, "not found\n") }
         }
-        if metadata.requirementsPaths(endpoint: endpoint).contains(path),
-            let document = PublishedRequirements.document(policy: policy, resource: metadata.resource)
-        {
-            guard request.method == .get || request.method == .head else { return Self.text(405, "") }
-            return Self.json(200, Array(document.jsonText.utf8), extra: [.cacheControl: "max-age=300"])
-        }
-        guard path == endpoint else { return Self.text(404, "not found\n") }
 
         var request = request
         let buffer: ByteBuffer
@@ -150,10 +167,6 @@ public final class MCPProxy: Sendable {
         let fields = request.headers.map { ($0.name.rawName, $0.value) }
         let headers = MCPRequestHeaders(fields)
         let credential = await authenticate(headers.authorization, policy)
-        var settings = configuration.authorization
-        if settings.resourceMetadataURL == nil, let resource = configuration.resource {
-            settings.resourceMetadataURL = BearerChallenge.metadataURL(forResource: resource)
-        }
         let authorizer = RequestAuthorizer(policy: policy, settings: settings)
         let body = Array(buffer.readableBytesView)
         let deciding = DispatchTime.now().uptimeNanoseconds
@@ -296,6 +309,9 @@ public final class MCPProxy: Sendable {
                 })
         }
         guard let filter, rewrites else {
+            if case .bytes(let whole) = upstreamBody {
+                return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: whole))
+            }
             return Response(
                 status: status, headers: fields,
                 body: ResponseBody { writer in
@@ -322,6 +338,14 @@ public final class MCPProxy: Sendable {
     }
 
     enum ProxyFailure: Error { case responseTooLarge }
+
+    /// The path the MCP endpoint is served at under `policy`.
+    func endpoint(for policy: CompiledPolicy) -> String {
+        if let known = endpoints.withLock({ $0?.stamp == policy.stamp ? $0?.path : nil }) { return known }
+        let path = configuration.endpoint(for: policy)
+        endpoints.withLock { $0 = (policy.stamp, path) }
+        return path
+    }
 
     /// The session principal of a verified token ("" when there is no identity source).
     static func principal(of token: VerifiedToken?) -> String {

@@ -1,6 +1,6 @@
-import Foundation
 import Hummingbird
 import NIOHTTP1
+import ScopeGateRequestAuthorization
 
 /// Which headers cross the proxy. The client's `Authorization` never goes upstream: the specification forbids
 /// token passthrough, and the upstream is not the token's audience. Hop-by-hop headers (RFC 9110 §7.6.1: the
@@ -60,9 +60,11 @@ enum ProxyHeaders {
     /// (`a, , b`) are skipped, as RFC 9110 §5.6.1 has recipients do.
     static func listItems(_ values: [String]) -> [String] {
         values.flatMap { value in
-            value.split(separator: ",").compactMap { item -> String? in
-                let trimmed = item.trimmingCharacters(in: .whitespaces)
-                return trimmed.isEmpty ? nil : trimmed.lowercased()
+            value.utf8.split(separator: UInt8(ascii: ",")).compactMap { item -> String? in
+                guard let first = item.firstIndex(where: { !ByteClass.isBlank($0) }),
+                    let last = item.lastIndex(where: { !ByteClass.isBlank($0) })
+                else { return nil }
+                return String(decoding: item[first...last], as: UTF8.self).lowercased()
             }
         }
     }

@@ -49,4 +49,12 @@ struct ProxyHeadersTests {
         #expect(!ProxyHeaders.isIdentity(contentEncoding: ["identity", "br"]))
         #expect(!ProxyHeaders.isIdentity(contentEncoding: ["identity, deflate"]))
     }
+
+    /// A list's items over all its field lines: spaces and tabs around an item dropped, empty items skipped,
+    /// names lowercased.
+    @Test func listItemsAreTrimmedLowercasedAndNeverEmpty() {
+        #expect(
+            ProxyHeaders.listItems([" Keep-Alive ,\tX-Hop\t, , ", "TE", ",", ""]) == ["keep-alive", "x-hop", "te"])
+        #expect(ProxyHeaders.listItems([]).isEmpty)
+    }
 }

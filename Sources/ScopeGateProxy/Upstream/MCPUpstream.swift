@@ -4,9 +4,9 @@ import NIOCore
 import NIOHTTP1
 import ScopeGate
 
-/// Where an ``MCPProxy`` sends what it has authorized: a Streamable HTTP server (``HTTPUpstream``) or a stdio
-/// server bridged to HTTP (``StdioUpstream``). The proxy authorizes, binds sessions, adds the upstream
-/// credential and filters list results the same way whichever it is.
+/// Where an ``MCPProxy`` sends what it has authorized: a Streamable HTTP server (``HTTP1Upstream`` for `http://`,
+/// ``HTTPUpstream`` for `https://`) or a stdio server bridged to HTTP (``StdioUpstream``). The proxy authorizes,
+/// binds sessions, adds the upstream credential and filters list results the same way whichever it is.
 ///
 /// ```swift
 /// let upstream: any MCPUpstream = HTTPUpstream(url: "http://127.0.0.1:9000/mcp", timeout: .seconds(300))
@@ -66,8 +66,10 @@ public struct UpstreamResponse: Sendable {
     }
 }
 
-/// The body of an ``UpstreamResponse``: the HTTP client's body, a stream the stdio bridge writes, or bytes.
+/// The body of an ``UpstreamResponse``: an upstream connection's body (``HTTP1Upstream``), AsyncHTTPClient's body
+/// (``HTTPUpstream``), a stream the stdio bridge writes, or bytes.
 public enum UpstreamBody: AsyncSequence, Sendable {
+    case channel(UpstreamChannelBody)
     case http(HTTPClientResponse.Body)
     case stream(AsyncThrowingStream<ByteBuffer, any Error>)
     case bytes(ByteBuffer)
@@ -76,6 +78,7 @@ public enum UpstreamBody: AsyncSequence, Sendable {
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         enum Base {
+            case channel(UpstreamChannelBody.AsyncIterator)
             case http(HTTPClientResponse.Body.AsyncIterator)
             case stream(AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator)
             case bytes(ByteBuffer?)
@@ -84,6 +87,9 @@ public enum UpstreamBody: AsyncSequence, Sendable {
 
         public mutating func next() async throws -> ByteBuffer? {
             switch base {
+            case .channel(var iterator):
+                defer { base = .channel(iterator) }
+                return try await iterator.next()
             case .http(var iterator):
                 defer { base = .http(iterator) }
                 return try await iterator.next()
@@ -99,6 +105,7 @@ public enum UpstreamBody: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator {
         switch self {
+        case .channel(let body): AsyncIterator(base: .channel(body.makeAsyncIterator()))
         case .http(let body): AsyncIterator(base: .http(body.makeAsyncIterator()))
         case .stream(let stream): AsyncIterator(base: .stream(stream.makeAsyncIterator()))
         case .bytes(let bytes): AsyncIterator(base: .bytes(bytes.readableBytes > 0 ? bytes : nil))

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// A plain-HTTP (`http://`) Streamable HTTP MCP server as an ``MCPUpstream``, on SwiftNIO directly: the request
+/// goes to `url` over a pooled keep-alive HTTP/1.1 connection (``UpstreamConnectionPool``), with the client's
+/// headers except `Authorization` and hop-by-hop ones (``ProxyHeaders``), plus the upstream credential when there
+/// is one; the answer streams back as it arrives, read no faster than the proxy passes it on.
+///
+/// It does what ``HTTPUpstream/proxyClient`` is configured to do: redirects and content codings pass to the
+/// client untouched, and nothing bounds the time between two reads of a body (a quiet event stream stays open).
+/// `timeout` bounds connecting and the wait for the answer's head (504 when it passes); an upstream that cannot be
+/// reached is a 502.
+///
+/// Why not AsyncHTTPClient, which ``HTTPUpstream`` uses for `https://` upstreams: a proxy needs one narrow thing
+/// of an HTTP client (one request, one streamed answer, to one origin), and AsyncHTTPClient's general machinery
+/// (its request state machines, connection-pool state machine and task hand-offs) was about a third of the
+/// proxy's CPU per request in profiles. This path keeps each exchange on its connection's event loop.
+///
+/// ```swift
+/// let upstream = HTTP1Upstream(url: "http://127.0.0.1:9000/mcp", timeout: .seconds(300))  // nil unless http://
+/// ```
+public struct HTTP1Upstream: MCPUpstream {
+    public let url: String
+    public let timeout: Duration
+    /// The request target (path and query) and the `Host` value every request carries.
+    let target: String
+    let hostHeader: String
+    let pool: UpstreamConnectionPool
+    let logger: Logger
+
+    /// Nil when `url` is not an absolute `http://` URL with a host.
+    public init?(url: String, timeout: Duration, logger: Logger = Logger(label: "scopegate.proxy")) {
+        guard let components = URLComponents(string: url), components.scheme?.lowercased() == "http",
+            let host = components.host, !host.isEmpty, components.user == nil, components.password == nil
+        else { return nil }
+        let port = components.port ?? 80
+        guard (1...65535).contains(port) else { return nil }
+        // An IPv6 literal is connected to without its brackets, and named with them in `Host` (`URLComponents`
+        // gives it with or without, depending on the platform's Foundation).
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let bracketed = bare.contains(":") ? "[\(bare)]" : bare
+        self.url = url
+        self.timeout = timeout
+        self.logger = logger
+        hostHeader = components.port == nil ? bracketed : "\(bracketed):\(port)"
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        target = components.percentEncodedQuery.map { path + "?" + $0 } ?? path
+        pool = UpstreamConnectionPool(host: bare, port: port)
+    }
+
+    public func send(_ request: UpstreamRequest) async throws(UpstreamFailure) -> UpstreamResponse {
+        var headers = ProxyHeaders.upstream(request.headers)
+        headers.add(name: "Host", value: hostHeader)
+        if let authorization = request.authorization { headers.add(name: "Authorization", value: authorization) }
+        let length = request.body.readableBytes
+        if length > 0 || request.method == "POST" { headers.add(name: "Content-Length", value: String(length)) }
+        let head = HTTPRequestHead(
+            version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target, headers: headers)
+        do {
+            let answer = try await pool.exchange(head, body: request.body, deadline: .now() + TimeAmount(timeout))
+            return UpstreamResponse(
+                status: Int(answer.head.status.code), headers: answer.head.headers, body: answer.body)
+        } catch UpstreamExchangeHandler.Failure.timedOut {
+            logger.warning("upstream did not answer in time", metadata: ["timeout": "\(timeout)"])
+            throw UpstreamFailure(.timeout, "the upstream MCP server did not answer in time")
+        } catch {
+            logger.warning("upstream unreachable", metadata: ["error": "\(error)"])
+            throw UpstreamFailure(.unreachable, "the upstream MCP server is unavailable")
+        }
+    }
+
+    public func shutdown() async {}
+}

@@ -1,0 +1,124 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Keep-alive connections to one plain-HTTP upstream, each carrying one exchange at a time
+/// (``UpstreamExchangeHandler``).
+///
+/// An exchange takes the most recently freed connection, or opens one; a connection whose answer ended cleanly is
+/// kept for the next. Connections are kept per event loop: an exchange started on an event loop (as every task is
+/// when the gateway runs Swift's tasks on SwiftNIO's event loops) uses a connection of that loop, so the request,
+/// the upstream's answer and the reply to the client never change threads; one started elsewhere takes any.
+/// At most `maxIdle` are kept per loop, and none that has been idle for `idleLimit` or more is used again:
+/// servers close idle connections on their own schedule (uvicorn and Node.js after 5 s), and a request sent on a
+/// connection the server is closing at that moment is lost. The default 4 s stays under the shortest common
+/// server limit.
+final class UpstreamConnectionPool: Sendable {
+    let host: String
+    let port: Int
+    let group: any EventLoopGroup
+    let maxIdle: Int
+    let idleLimit: TimeAmount
+    /// Idle connections by their event loop, most recently freed last.
+    private let idle = NIOLockedValueBox<[ObjectIdentifier: [(connection: Connection, since: NIODeadline)]]>([:])
+
+    /// A connection and its handler, usable from any thread.
+    struct Connection: Sendable {
+        let channel: any Channel
+        let handler: NIOLoopBound<UpstreamExchangeHandler>
+    }
+
+    init(
+        host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maxIdle: Int = 64,
+        idleLimit: TimeAmount = .seconds(4)
+    ) {
+        self.host = host
+        self.port = port
+        self.group = group
+        self.maxIdle = maxIdle
+        self.idleLimit = idleLimit
+    }
+
+    /// Sends `head` and `body` and returns the answer's head with its streaming body. Throws
+    /// ``UpstreamExchangeHandler/Failure/timedOut`` when no head came before `deadline` (connecting included), and
+    /// another error when the upstream could not be reached or ended the connection first.
+    func exchange(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline) async throws
+        -> UpstreamExchangeHandler.Answer
+    {
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop
+        while let connection = takeIdle(on: loop) {
+            do {
+                return try await Self.exchange(on: connection, head, body: body, deadline: deadline)
+            } catch UpstreamExchangeHandler.Failure.notSent {
+                continue  // closed while idle: nothing was sent, so another connection may carry it
+            }
+        }
+        let connection = try await connect(on: loop ?? group.any(), deadline: deadline)
+        return try await Self.exchange(on: connection, head, body: body, deadline: deadline)
+    }
+
+    private static func exchange(
+        on connection: Connection, _ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline
+    ) async throws -> UpstreamExchangeHandler.Answer {
+        let handler = connection.handler
+        return try await handler.eventLoop.flatSubmit {
+            let promise = handler.eventLoop.makePromise(of: UpstreamExchangeHandler.Answer.self)
+            handler.value.begin(head, body: body, deadline: deadline, promise: promise)
+            return promise.futureResult
+        }.get()
+    }
+
+    /// The most recently freed usable connection of `loop` (of any loop when nil); closes the stale ones it meets.
+    private func takeIdle(on loop: (any EventLoop)?) -> Connection? {
+        let now = NIODeadline.now()
+        let key = loop.map { ObjectIdentifier($0) }
+        while let entry = idle.withLockedValue({ lists -> (connection: Connection, since: NIODeadline)? in
+            guard let key = key ?? lists.first(where: { !$0.value.isEmpty })?.key else { return nil }
+            return lists[key]?.popLast()
+        }) {
+            if entry.connection.channel.isActive, now - entry.since < idleLimit { return entry.connection }
+            entry.connection.channel.close(promise: nil)
+        }
+        return nil
+    }
+
+    private func release(_ connection: Connection) {
+        let key = ObjectIdentifier(connection.channel.eventLoop)
+        let kept = idle.withLockedValue { lists -> Bool in
+            guard lists[key, default: []].count < maxIdle else { return false }
+            lists[key, default: []].append((connection, .now()))
+            return true
+        }
+        if !kept { connection.channel.close(promise: nil) }
+    }
+
+    private func connect(on loop: any EventLoop, deadline: NIODeadline) async throws -> Connection {
+        let remaining = deadline - .now()
+        guard remaining > .zero else { throw UpstreamExchangeHandler.Failure.timedOut }
+        let bootstrap = ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(remaining)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHTTPClientHandlers()
+                    let handler = UpstreamExchangeHandler()
+                    try pipeline.addHandler(handler)
+                    let connection = Connection(
+                        channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                    handler.onReusable = { [weak self] in self?.release(connection) }
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch ChannelError.connectTimeout(_) {
+            throw UpstreamExchangeHandler.Failure.timedOut
+        }
+        return try await channel.eventLoop.submit {
+            let handler = try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
+            return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+        }.get()
+    }
+}

@@ -1,0 +1,207 @@
+import NIOCore
+import NIOHTTP1
+
+/// Carries one exchange at a time over a keep-alive HTTP/1.1 connection to the upstream, on the connection's event
+/// loop: writes the request, gives the answer's head and a body that streams as it is read, and reports when the
+/// connection can take the next exchange. A short answer of known length (at most ``shortAnswerBytes``, not an
+/// event stream) is given whole, once its last byte is read: it comes with its head in practice, and the proxy
+/// then answers in one write instead of relaying a stream.
+///
+/// The body reaches the proxy through a back-pressured sequence (SwiftNIO's `NIOThrowingAsyncSequenceProducer`):
+/// when the proxy's client reads slower than the upstream writes, this handler stops reading the socket until the
+/// proxy has taken what is buffered, so a slow client never makes the proxy hold a whole answer.
+///
+/// A connection is reused only after an answer that ended cleanly, that the upstream did not mark `close`, to a
+/// request that was written in full. An answer whose body the proxy stops reading (its client went away, or the
+/// proxy refused the answer) ends the connection: the rest of that body would otherwise precede the next answer.
+final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// The answer to one exchange: its head and its body (whole, or still streaming).
+    struct Answer: Sendable {
+        let head: HTTPResponseHead
+        let body: UpstreamBody
+    }
+
+    /// The longest `Content-Length` of an answer given whole.
+    static let shortAnswerBytes = 64 << 10
+
+    /// Why an exchange got no answer.
+    enum Failure: Error {
+        /// Nothing was sent: the connection was already closed or busy, so another may be tried.
+        case notSent
+        /// The answer's head did not come before the deadline.
+        case timedOut
+        /// The connection ended or failed before the answer's head.
+        case closed
+    }
+
+    private enum State {
+        case idle
+        case awaitingHead(EventLoopPromise<Answer>, Scheduled<Void>)
+        case collecting(EventLoopPromise<Answer>, HTTPResponseHead, ByteBuffer)
+        case streaming(UpstreamChannelBody.Source, keepAlive: Bool)
+        case closed
+    }
+
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    /// Numbers the exchanges, so that what the proxy does with an earlier body (stops reading it, asks for more)
+    /// never touches a later exchange on the same connection.
+    private var exchange = 0
+    /// Whether the body's reader wants more; while it does not, reads from the socket are held back.
+    private var wantsMore = true
+    private var heldRead = false
+    private var requestWritten = false
+    /// Called on the event loop when the connection is free for the next exchange (the pool takes it back).
+    /// Cleared when the handler leaves the pipeline, which breaks the cycle through the pool's handle on it.
+    var onReusable: (() -> Void)?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        onReusable = nil
+    }
+
+    /// Writes `head` and `body` and completes `promise` with the answer's head, or fails it with a ``Failure``.
+    func begin(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, promise: EventLoopPromise<Answer>) {
+        guard case .idle = state, let context, context.channel.isActive else {
+            promise.fail(Failure.notSent)
+            return
+        }
+        exchange &+= 1
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let number = exchange
+        let timeout = context.eventLoop.scheduleTask(deadline: deadline) { this.value.timedOut(exchange: number) }
+        state = .awaitingHead(promise, timeout)
+        requestWritten = false
+        wantsMore = true
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        written.futureResult.whenComplete { result in
+            let handler = this.value
+            guard handler.exchange == number else { return }
+            switch result {
+            case .success: handler.requestWritten = true
+            case .failure: handler.fail(Failure.closed)
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .awaitingHead(let promise, let timeout) = state else {
+                // An answer nobody asked for: the connection is out of step.
+                fail(Failure.closed)
+                return
+            }
+            timeout.cancel()
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init),
+                (0...Self.shortAnswerBytes).contains(length),
+                head.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") != true
+            {
+                state = .collecting(promise, head, context.channel.allocator.buffer(capacity: length))
+                return
+            }
+            let delegate = UpstreamChannelBody.Delegate(
+                handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange)
+            let made = UpstreamChannelBody.make(delegate: delegate)
+            state = .streaming(made.source, keepAlive: head.isKeepAlive)
+            promise.succeed(Answer(head: head, body: .channel(made.body)))
+        case .body(var buffer):
+            switch state {
+            case .collecting(let promise, let head, var collected):
+                state = .idle  // no copy of `collected` while it grows
+                collected.writeBuffer(&buffer)
+                state = .collecting(promise, head, collected)
+            case .streaming(let source, _):
+                switch source.yield(buffer) {
+                case .produceMore: break
+                case .stopProducing: wantsMore = false
+                case .dropped: fail(Failure.closed)
+                }
+            case .idle, .awaitingHead, .closed:
+                break
+            }
+        case .end:
+            // Back in the pool before the body's reader learns the body ended, so that a request it sends next
+            // finds the connection free.
+            switch state {
+            case .collecting(let promise, let head, let collected):
+                finishExchange(keepAlive: head.isKeepAlive)
+                promise.succeed(Answer(head: head, body: .bytes(collected)))
+            case .streaming(let source, let keepAlive):
+                finishExchange(keepAlive: keepAlive)
+                source.finish()
+            case .idle, .awaitingHead, .closed:
+                break
+            }
+        }
+    }
+
+    /// The answer ended: the connection is free for the next exchange, or closed when it cannot carry one.
+    private func finishExchange(keepAlive: Bool) {
+        state = .idle
+        resume(exchange: exchange)
+        if keepAlive, requestWritten { onReusable?() } else { fail(Failure.closed) }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if wantsMore { context.read() } else { heldRead = true }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(Failure.closed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(Failure.closed)
+    }
+
+    /// The head of `exchange`'s answer did not come in time.
+    private func timedOut(exchange number: Int) {
+        guard number == exchange, case .awaitingHead = state else { return }
+        fail(Failure.timedOut)
+    }
+
+    /// The body's reader of `exchange` wants more: reads resume.
+    func resume(exchange number: Int) {
+        guard number == exchange, !wantsMore || heldRead else { return }
+        wantsMore = true
+        if heldRead, let context {
+            heldRead = false
+            context.read()
+        }
+    }
+
+    /// The body's reader of `exchange` stopped before the end: the connection cannot carry another exchange.
+    func abandon(exchange number: Int) {
+        guard number == exchange, case .streaming = state else { return }
+        fail(Failure.closed)
+    }
+
+    /// Ends the exchange in progress with `failure` (the head's promise, or the body) and closes the connection.
+    private func fail(_ failure: Failure) {
+        let previous = state
+        state = .closed
+        switch previous {
+        case .awaitingHead(let promise, let timeout):
+            timeout.cancel()
+            promise.fail(failure)
+        case .collecting(let promise, _, _):
+            promise.fail(failure)
+        case .streaming(let source, _):
+            source.finish(failure)
+        case .idle, .closed:
+            break
+        }
+        context?.close(promise: nil)
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import ScopeGateHTTPTestSupport
+import Testing
+
+@testable import ScopeGateProxy
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A request context that knows which client connection a request came on (its remote port).
+struct ConnectionContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remotePort: Int
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remotePort = source.channel.remoteAddress?.port ?? 0
+    }
+}
+
+/// What a test upstream saw: the client port of each request and its `Host`; and how many bytes of a streamed
+/// answer it has written.
+final class ConnectionLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ports: [Int] = []
+    private var hosts: [String] = []
+    private var written = 0
+    func record(port: Int, host: String?) {
+        lock.withLock {
+            ports.append(port)
+            hosts.append(host ?? "")
+        }
+    }
+    func wrote(_ count: Int) { lock.withLock { written += count } }
+    var connections: Int { lock.withLock { Set(ports).count } }
+    var requests: Int { lock.withLock { ports.count } }
+    var lastHost: String { lock.withLock { hosts.last ?? "" } }
+    var bytesWritten: Int { lock.withLock { written } }
+}
+
+/// `/close` answers with `Connection: close`; `/big?N` streams N chunks of 256 KiB; anything else answers a short
+/// JSON body.
+struct ConnectionUpstream: HTTPResponder {
+    typealias Context = ConnectionContext
+    let log: ConnectionLog
+    static let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 256 << 10)
+
+    func respond(to request: Request, context: ConnectionContext) async throws -> Response {
+        log.record(port: context.remotePort, host: request.head.authority)
+        switch request.uri.path {
+        case "/close":
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .connection: "close"],
+                body: .init(byteBuffer: ByteBuffer(string: "{}")))
+        case "/big":
+            let chunks = Int(request.uri.query ?? "") ?? 1
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream"],
+                body: ResponseBody { writer in
+                    for _ in 0..<chunks { try await writer.write(Self.chunk) }
+                    try await writer.finish(nil)
+                })
+        default:
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"ok":true}"#)))
+        }
+    }
+}
+
+func withConnectionUpstream(_ body: (Int, ConnectionLog) async throws -> Void) async throws {
+    let log = ConnectionLog()
+    let port = BoundPort()
+    let app = Application(
+        responder: ConnectionUpstream(log: log), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
+    let task = Task { try await app.run() }
+    defer { task.cancel() }
+    for _ in 0..<400 where port.get == 0 { try await Task.sleep(for: .milliseconds(25)) }
+    try await body(port.get, log)
+}
+
+/// The upstream timeout is set far beyond any answer here: it runs from before connecting, and in a full test run
+/// a task can wait many seconds for a thread.
+@Suite struct HTTP1UpstreamTests {
+    static func post(_ upstream: HTTP1Upstream) async throws -> (Int, String) {
+        let response = try await upstream.send(
+            UpstreamRequest(method: "POST", headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}"))
+        )
+        var text = ""
+        for try await chunk in response.body { text += String(buffer: chunk) }
+        return (response.status, text)
+    }
+
+    @Test func onlyAbsoluteHTTPURLsAreTakenAndTheirHostAndTargetKept() throws {
+        #expect(HTTP1Upstream(url: "https://example.com/mcp", timeout: .seconds(1)) == nil)
+        #expect(HTTP1Upstream(url: "/mcp", timeout: .seconds(1)) == nil)
+        #expect(HTTP1Upstream(url: "http://user:secret@example.com/mcp", timeout: .seconds(1)) == nil)
+        let plain = try #require(HTTP1Upstream(url: "http://example.com", timeout: .seconds(1)))
+        #expect(plain.hostHeader == "example.com")
+        #expect(plain.target == "/")
+        let literal = try #require(HTTP1Upstream(url: "http://[::1]:9000/a%20b/mcp?x=1", timeout: .seconds(1)))
+        #expect(literal.hostHeader == "[::1]:9000")
+        #expect(literal.target == "/a%20b/mcp?x=1")
+        #expect(literal.pool.host == "::1")
+        #expect(literal.pool.port == 9000)
+    }
+
+    @Test func sequentialRequestsShareOneConnectionAndNameTheHost() async throws {
+        try await withConnectionUpstream { port, log in
+            let upstream = try #require(HTTP1Upstream(url: "http://127.0.0.1:\(port)/mcp", timeout: .seconds(600)))
+            for _ in 0..<5 {
+                let (status, text) = try await Self.post(upstream)
+                #expect(status == 200)
+                #expect(text == #"{"ok":true}"#)
+            }
+            #expect(log.requests == 5)
+            #expect(log.connections == 1)
+            #expect(log.lastHost == "127.0.0.1:\(port)")
+        }
+    }
+
+    @Test func aConnectionTheUpstreamClosesIsNotUsedAgain() async throws {
+        try await withConnectionUpstream { port, log in
+            let closing = try #require(HTTP1Upstream(url: "http://127.0.0.1:\(port)/close", timeout: .seconds(600)))
+            for _ in 0..<3 { #expect(try await Self.post(closing).0 == 200) }
+            #expect(log.connections == 3)
+        }
+    }
+
+    @Test func aBodyLeftUnreadEndsItsConnectionAndTheNextRequestIsServed() async throws {
+        try await withConnectionUpstream { port, log in
+            let big = try #require(HTTP1Upstream(url: "http://127.0.0.1:\(port)/big?64", timeout: .seconds(600)))
+            do {
+                let response = try await big.send(UpstreamRequest(method: "GET", headers: [:], body: ByteBuffer()))
+                var iterator = response.body.makeAsyncIterator()
+                #expect(try await iterator.next() != nil)
+            }
+            // The unread rest would come before the next answer on that connection: it is closed instead.
+            let (status, text) = try await Self.post(big)
+            #expect(status == 200)
+            #expect(text.utf8.count == 64 * ConnectionUpstream.chunk.readableBytes)
+            #expect(log.connections == 2)
+        }
+    }
+
+    /// The upstream writes 128 MiB with blocking `send`, so what it has written is what the kernel took: the
+    /// socket buffers (tens of MiB on loopback at most) and what the proxy read from them. Without back-pressure
+    /// the proxy would read it all in well under a second.
+    @Test func aSlowReaderHoldsTheUpstreamBack() async throws {
+        let total = 128 << 20
+        let sent = ConnectionLog()
+        let listener = try OneRequestListener { client in
+            let head = Array("HTTP/1.1 200 OK\r\nContent-Length: \(total)\r\nConnection: close\r\n\r\n".utf8)
+            _ = head.withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+            let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 256 << 10)
+            var written = 0
+            while written < total {
+                let n = chunk.withUnsafeBytes { send(client, $0.baseAddress, min($0.count, total - written), 0) }
+                guard n > 0 else { return }
+                written += n
+                sent.wrote(n)
+            }
+        }
+        let upstream = try #require(HTTP1Upstream(url: "http://127.0.0.1:\(listener.port)/", timeout: .seconds(600)))
+        let response = try await upstream.send(UpstreamRequest(method: "GET", headers: [:], body: ByteBuffer()))
+        var iterator = response.body.makeAsyncIterator()
+        var read = try await iterator.next()?.readableBytes ?? 0
+        try await Task.sleep(for: .seconds(1))
+        let stalled = sent.bytesWritten
+        try await Task.sleep(for: .seconds(1))
+        #expect(stalled < total / 2)
+        #expect(sent.bytesWritten == stalled)
+        while let chunk = try await iterator.next() { read += chunk.readableBytes }
+        #expect(read == total)
+    }
+
+    @Test func nothingListeningIsUnreachable() async throws {
+        let upstream = try #require(HTTP1Upstream(url: "http://127.0.0.1:1/mcp", timeout: .seconds(600)))
+        await #expect(throws: UpstreamFailure(.unreachable, "the upstream MCP server is unavailable")) {
+            _ = try await Self.post(upstream)
+        }
+    }
+}
