@@ -100,22 +100,27 @@ public final class PolicyReloader: Sendable {
     /// Checks the watched files once; reloads when a content hash changed. Returns whether it reloaded.
     @discardableResult
     public func poll() -> Bool {
-        let files = watchedFiles()
-        let changed = fingerprints.withLock { current -> Bool in
-            let next = Self.fingerprints(of: files, previous: current)
-            defer { current = next }
-            return next.count != current.count || next.contains { current[$0.key]?.hash != $0.value.hash }
-        }
+        let changed = filesChanged()
         if changed { reload(reason: "file changed") }
         return changed
     }
 
-    /// Polls until the task is cancelled. Each poll (and the compile of a changed policy) runs on a Dispatch
-    /// thread (``BlockingWork``), never on the caller's.
+    /// Polls until the task is cancelled. The compile of a changed policy runs on ``BlockingWork``'s thread, never
+    /// on the caller's (the check itself is a `stat` per file).
     public func run() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: interval) } catch { return }
-            _ = await BlockingWork.run { self.poll() }
+            if filesChanged() { _ = await BlockingWork.run { self.reload(reason: "file changed") } }
+        }
+    }
+
+    /// Whether a watched file's content changed since the last check (and records what it found).
+    private func filesChanged() -> Bool {
+        let files = watchedFiles()
+        return fingerprints.withLock { current -> Bool in
+            let next = Self.fingerprints(of: files, previous: current)
+            defer { current = next }
+            return next.count != current.count || next.contains { current[$0.key]?.hash != $0.value.hash }
         }
     }
 
