@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import ScopeGateHTTPTestSupport
 import Testing
 
@@ -178,6 +179,20 @@ func withConnectionUpstream(_ body: (Int, ConnectionLog) async throws -> Void) a
         #expect(sent.bytesWritten == stalled)
         while let chunk = try await iterator.next() { read += chunk.readableBytes }
         #expect(read == total)
+    }
+
+    @Test func anIdleConnectionIsClosedOnceItsIdleLimitPasses() async throws {
+        try await withConnectionUpstream { port, _ in
+            let pool = UpstreamConnectionPool(host: "127.0.0.1", port: port, idleLimit: .milliseconds(100))
+            let head = HTTPRequestHead(
+                version: .http1_1, method: .GET, uri: "/mcp", headers: ["Host": "127.0.0.1:\(port)"])
+            let answer = try await pool.exchange(head, body: ByteBuffer(), deadline: .now() + .seconds(600))
+            for try await _ in answer.body {}
+            #expect(pool.idleCount == 1)
+            // The sweep runs every second.
+            for _ in 0..<100 where pool.idleCount > 0 { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(pool.idleCount == 0)
+        }
     }
 
     @Test func nothingListeningIsUnreachable() async throws {

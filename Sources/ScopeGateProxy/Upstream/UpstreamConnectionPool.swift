@@ -10,10 +10,10 @@ import NIOPosix
 /// kept for the next. Connections are kept per event loop: an exchange started on an event loop (as every task is
 /// when the gateway runs Swift's tasks on SwiftNIO's event loops) uses a connection of that loop, so the request,
 /// the upstream's answer and the reply to the client never change threads; one started elsewhere takes any.
-/// At most `maxIdle` are kept per loop, and none that has been idle for `idleLimit` or more is used again:
-/// servers close idle connections on their own schedule (uvicorn and Node.js after 5 s), and a request sent on a
-/// connection the server is closing at that moment is lost. The default 4 s stays under the shortest common
-/// server limit.
+/// At most `maxIdle` are kept per loop, and none that has been idle for `idleLimit` or more is used again: servers
+/// close idle connections on their own schedule (uvicorn and Node.js after 5 s), and a request sent on a
+/// connection the server is closing at that moment is lost. The default 4 s stays under the shortest common server
+/// limit. A sweep every second closes the connections idle that long, so an idle proxy holds no upstream sockets.
 final class UpstreamConnectionPool: Sendable {
     let host: String
     let port: Int
@@ -38,6 +38,11 @@ final class UpstreamConnectionPool: Sendable {
         self.group = group
         self.maxIdle = maxIdle
         self.idleLimit = idleLimit
+        // The sweep holds the pool weakly and stops once the pool is gone.
+        group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] task in
+            guard let self else { return task.cancel() }
+            self.closeExpired()
+        }
     }
 
     /// Sends `head` and `body` and returns the answer's head with its streaming body. Throws
@@ -81,6 +86,26 @@ final class UpstreamConnectionPool: Sendable {
             entry.connection.channel.close(promise: nil)
         }
         return nil
+    }
+
+    /// How many idle connections are kept.
+    var idleCount: Int { idle.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
+
+    /// Closes the idle connections that have been idle for `idleLimit` or more.
+    private func closeExpired() {
+        let now = NIODeadline.now()
+        let expired = idle.withLockedValue { lists -> [Connection] in
+            var expired: [Connection] = []
+            for key in lists.keys {
+                lists[key]?.removeAll { entry in
+                    guard now - entry.since >= idleLimit else { return false }
+                    expired.append(entry.connection)
+                    return true
+                }
+            }
+            return expired
+        }
+        for connection in expired { connection.channel.close(promise: nil) }
     }
 
     private func release(_ connection: Connection) {
