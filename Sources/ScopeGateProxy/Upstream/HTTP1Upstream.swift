@@ -32,6 +32,11 @@ public struct HTTP1Upstream: MCPUpstream {
 
     /// Nil when `url` is not an absolute `http://` URL with a host.
     public init?(url: String, timeout: Duration, logger: Logger = Logger(label: "scopegate.proxy")) {
+        self.init(url: url, timeout: timeout, logger: logger, idleLimit: .seconds(4))
+    }
+
+    /// `idleLimit`: how long a connection may stay idle and still be used (``UpstreamConnectionPool``).
+    init?(url: String, timeout: Duration, logger: Logger, idleLimit: TimeAmount) {
         guard let components = URLComponents(string: url), components.scheme?.lowercased() == "http",
             let host = components.host, !host.isEmpty, components.user == nil, components.password == nil
         else { return nil }
@@ -47,7 +52,7 @@ public struct HTTP1Upstream: MCPUpstream {
         hostHeader = components.port == nil ? bracketed : "\(bracketed):\(port)"
         let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         target = components.percentEncodedQuery.map { path + "?" + $0 } ?? path
-        pool = UpstreamConnectionPool(host: bare, port: port)
+        pool = UpstreamConnectionPool(host: bare, port: port, idleLimit: idleLimit)
     }
 
     public func send(_ request: UpstreamRequest) async throws(UpstreamFailure) -> UpstreamResponse {

@@ -91,9 +91,8 @@ final class UpstreamConnectionPool: Sendable {
     /// How many idle connections are kept.
     var idleCount: Int { idle.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
 
-    /// Closes the idle connections that have been idle for `idleLimit` or more.
-    private func closeExpired() {
-        let now = NIODeadline.now()
+    /// Closes the idle connections that have been idle for `idleLimit` or more at `now`.
+    func closeExpired(now: NIODeadline = .now()) {
         let expired = idle.withLockedValue { lists -> [Connection] in
             var expired: [Connection] = []
             for key in lists.keys {
