@@ -67,12 +67,9 @@ public struct HTTP1Upstream: MCPUpstream {
             let answer = try await pool.exchange(head, body: request.body, deadline: .now() + TimeAmount(timeout))
             return UpstreamResponse(
                 status: Int(answer.head.status.code), headers: answer.head.headers, body: answer.body)
-        } catch UpstreamExchangeHandler.Failure.timedOut {
-            logger.warning("upstream did not answer in time", metadata: ["timeout": "\(timeout)"])
-            throw UpstreamFailure(.timeout, "the upstream MCP server did not answer in time")
         } catch {
-            logger.warning("upstream unreachable", metadata: ["error": "\(error)"])
-            throw UpstreamFailure(.unreachable, "the upstream MCP server is unavailable")
+            let timedOut = (error as? UpstreamExchangeHandler.Failure) == .timedOut
+            throw UpstreamFailure.noAnswer(timedOut: timedOut, timeout: timeout, error: error, logger: logger)
         }
     }
 

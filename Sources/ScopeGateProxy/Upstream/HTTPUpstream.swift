@@ -63,12 +63,9 @@ public struct HTTPUpstream: MCPUpstream {
             let response = try await client.execute(upstream, timeout: .init(timeout))
             return UpstreamResponse(
                 status: Int(response.status.code), headers: response.headers, body: .http(response.body))
-        } catch let error as HTTPClientError where error == .deadlineExceeded {
-            logger.warning("upstream did not answer in time", metadata: ["timeout": "\(timeout)"])
-            throw UpstreamFailure(.timeout, "the upstream MCP server did not answer in time")
         } catch {
-            logger.warning("upstream unreachable", metadata: ["error": "\(error)"])
-            throw UpstreamFailure(.unreachable, "the upstream MCP server is unavailable")
+            let timedOut = (error as? HTTPClientError) == .deadlineExceeded
+            throw UpstreamFailure.noAnswer(timedOut: timedOut, timeout: timeout, error: error, logger: logger)
         }
     }
 

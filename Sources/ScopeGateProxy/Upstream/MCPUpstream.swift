@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Hummingbird
+import Logging
 import NIOCore
 import NIOHTTP1
 import ScopeGate
@@ -129,6 +130,19 @@ public struct UpstreamFailure: CodedError, Hashable {
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
+    }
+}
+
+extension UpstreamFailure {
+    /// Why an HTTP upstream gave no answer, logged: ``Code-swift.struct/timeout`` when `timedOut` (no answer head
+    /// within `timeout`), else ``Code-swift.struct/unreachable`` (`error` says why).
+    static func noAnswer(timedOut: Bool, timeout: Duration, error: any Error, logger: Logger) -> UpstreamFailure {
+        if timedOut {
+            logger.warning("upstream did not answer in time", metadata: ["timeout": "\(timeout)"])
+            return UpstreamFailure(.timeout, "the upstream MCP server did not answer in time")
+        }
+        logger.warning("upstream unreachable", metadata: ["error": "\(error)"])
+        return UpstreamFailure(.unreachable, "the upstream MCP server is unavailable")
     }
 }
 
