@@ -312,6 +312,8 @@ let package = Package(
                 "ScopeGateHTTPTestSupport", "ScopeGateTesting",
                 "ScopeGateProxy", "ScopeGateRequestAuthorization", "ScopeGate", "ScopeGateTokens",
                 "ScopeGateOperations", "ScopeGateAsyncHTTPClient",
+                // Both fetchers' redirect tests run against one server.
+                "ScopeGateURLSession",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

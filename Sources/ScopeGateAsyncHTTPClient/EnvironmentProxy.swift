@@ -96,16 +96,19 @@ public struct EnvironmentProxy: Sendable, Hashable {
     }
 }
 
-/// One AsyncHTTPClient per proxy server, made on first use and kept for the life of the process (an
-/// `HTTPClient` must be shut down before it is released; these never are released).
+/// The fetchers' clients: one that connects directly and one per proxy server, each made on first use and kept
+/// for the life of the process (an `HTTPClient` must be shut down before it is released; these never are). None
+/// follows redirects: ``AsyncHTTPClientFetcher`` follows those ``HTTPRedirect`` allows.
 enum ProxiedClients {
-    private static let clients = LockedValue<[EnvironmentProxy.Server: HTTPClient]>([:])
+    private static let clients = LockedValue<[EnvironmentProxy.Server?: HTTPClient]>([:])
 
-    static func client(for server: EnvironmentProxy.Server) -> HTTPClient {
+    /// The client for requests through `server`, or sent directly when it is nil.
+    static func client(for server: EnvironmentProxy.Server?) -> HTTPClient {
         clients.withLock { clients in
             if let client = clients[server] { return client }
             var configuration = HTTPClient.Configuration()
-            configuration.proxy = server.configuration
+            configuration.proxy = server?.configuration
+            configuration.redirectConfiguration = .disallow
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
             clients[server] = client
             return client

@@ -5,7 +5,9 @@ import ScopeGateTokens
     import FoundationNetworking
 #endif
 
-/// ``HTTPFetcher`` over `URLSession` (FoundationNetworking on Linux): no cookies, no caching, a fixed timeout.
+/// ``HTTPFetcher`` over `URLSession` (FoundationNetworking on Linux): no cookies, no caching, a fixed timeout per
+/// exchange. The session follows no redirects; the fetcher follows those ``HTTPRedirect`` allows (a `GET` only,
+/// never from `https` to `http`, credentials kept to their origin).
 ///
 /// ```swift
 /// let verifier = TokenVerifier(config: tokens, resource: resource, fetcher: URLSessionFetcher(timeout: 2))
@@ -24,14 +26,19 @@ public struct URLSessionFetcher: HTTPFetcher {
         configuration.urlCache = nil
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
-        self.session = URLSession(configuration: configuration)
+        self.session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
     }
 
     struct TooLarge: Error {}
     struct NotHTTP: Error {}
 
-    /// Performs the request on the fetcher's session.
+    /// Performs the request on the fetcher's session, and the redirects ``HTTPRedirect`` allows.
     public func fetch(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await HTTPRedirect.fetch(request) { try await exchange($0) }
+    }
+
+    /// One exchange: the session hands a 3xx back instead of following it (``RefuseRedirects``).
+    func exchange(_ request: HTTPRequest) async throws -> HTTPResponse {
         var urlRequest = URLRequest(
             url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         urlRequest.httpMethod = request.method
@@ -45,5 +52,15 @@ public struct URLSessionFetcher: HTTPFetcher {
             if let k = k as? String, let v = v as? String { headers[k] = v }
         }
         return HTTPResponse(status: http.statusCode, headers: headers, body: Array(data))
+    }
+}
+
+/// The session's delegate: every redirect is refused, so the 3xx answer comes back as the response.
+final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }
