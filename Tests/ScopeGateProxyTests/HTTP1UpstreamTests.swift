@@ -207,6 +207,26 @@ func withConnectionUpstream(_ body: (Int, ConnectionLog) async throws -> Void) a
         }
     }
 
+    /// An upstream that answers bytes that are not HTTP fails the exchange (the proxy answers 502), and one that
+    /// ends a body short of its `Content-Length` fails the body, not the proxy.
+    @Test func malformedAndTruncatedAnswersFailTheExchange() async throws {
+        let garbage = try OneRequestListener { client in
+            let bytes = Array("SSH-2.0-OpenSSH_9.2\r\n\r\nnot http at all\r\n\r\n".utf8)
+            _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+        }
+        let confused = try #require(HTTP1Upstream(url: "http://127.0.0.1:\(garbage.port)/", timeout: .seconds(600)))
+        let failure = await #expect(throws: UpstreamFailure.self) { _ = try await Self.post(confused) }
+        #expect(failure?.code == .unreachable)
+
+        let short = try OneRequestListener { client in
+            let bytes = Array(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\"".utf8)
+            _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+        }
+        let cut = try #require(HTTP1Upstream(url: "http://127.0.0.1:\(short.port)/", timeout: .seconds(600)))
+        await #expect(throws: (any Error).self) { _ = try await Self.post(cut) }
+    }
+
     @Test func nothingListeningIsUnreachable() async throws {
         let upstream = try #require(HTTP1Upstream(url: "http://127.0.0.1:1/mcp", timeout: .seconds(600)))
         await #expect(throws: UpstreamFailure(.unreachable, "the upstream MCP server is unavailable")) {
