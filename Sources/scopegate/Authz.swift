@@ -5,6 +5,7 @@ import ScopeGateCommandLine
 /// `scopegate-gateway`, which this process becomes.
 struct Authz: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "authz",
         abstract: "Serve per-tool decisions to nginx auth_request, Caddy forward_auth or Envoy ext_authz.",
         discussion: """
             Answers decision requests on --path: 200 allows (with X-ScopeGate-Subject, -Client and -Scopes for \

@@ -6,6 +6,7 @@ import ScopeGateTokens
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Decide whether scopes allow a call; one call, or a stream of JSON Lines with --batch.",
         discussion: """
             Single call: exit 0 allowed, 1 denied, 2 when no rule matches the tool (the closest name is \

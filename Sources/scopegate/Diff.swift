@@ -5,6 +5,7 @@ import ScopeGateCommandLine
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare two policies: changed requirements, reach per scope and client, privilege escalations.",
         discussion: """
             A rule (tool, resource, prompt, method) is reachable from a scope when every requirement part — \

@@ -8,6 +8,7 @@ import ScopeGateURLSession
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Audit a deployment: resource metadata, authorization server, keys, tokens, challenges.",
         discussion: """
             Fetches the resource's protected resource metadata (path and root form), the authorization server's \

@@ -7,6 +7,7 @@ import ScopeGateOnboarding
 
 struct Drift: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "drift",
         abstract: "Compare a policy with the tools a server lists now (and with a committed snapshot).",
         discussion: """
             Findings: server tools the policy does not name (SGD01; SGD02, an error, when only a catch-all or \

@@ -6,6 +6,7 @@ extension ScopeGraph.Format: ExpressibleByArgument {}
 
 struct Graph: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "graph",
         abstract: "Draw the scope hierarchy (Graphviz DOT or Mermaid), optionally with the tools each scope unlocks.",
         discussion: """
             Solid edges: `implies`. Dashed edges: wildcard coverage. Fill colour by risk (low green, normal blue, \

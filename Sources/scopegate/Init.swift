@@ -5,6 +5,7 @@ import ScopeGateOnboarding
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Draft a policy and its tests from an MCP server's tools.",
         discussion: """
             Reads every tool (following tools/list pagination) and drafts: a read, write and admin scope per tool \

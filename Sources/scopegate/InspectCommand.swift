@@ -8,6 +8,7 @@ import ScopeGateTokens
 /// Exit codes: 0 decoded (warnings do not change it), 2 undecodable input or a bad `--query` (message on stderr).
 struct Inspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Decode a JWT without verifying it (output is labelled UNVERIFIED).",
         discussion: """
             Shows the header, claims, times (\"expires in 4 min\") and warnings (expired, no aud, alg none, huge token).

@@ -5,6 +5,7 @@ import ScopeGateCommandLine
 
 struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "lint",
         abstract: "Check policy files and report every problem.",
         discussion: """
             Every diagnostic has a stable code (docs/diagnostics.md), a severity, file:line:column, the source \

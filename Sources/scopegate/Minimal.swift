@@ -4,6 +4,7 @@ import ScopeGateCommandLine
 
 struct Minimal: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "minimal",
         abstract: "What is the least a client must be granted? The least-privilege scope set.",
         discussion: """
             Objective: minimum privilege (sum of risk weights low 1, normal 2, sensitive 4, admin 16 over the \

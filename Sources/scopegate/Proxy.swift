@@ -5,6 +5,7 @@ import ScopeGateCommandLine
 /// `scopegate-gateway`, which this process becomes.
 struct Proxy: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "proxy",
         abstract: "Serve an authorizing reverse proxy in front of a Streamable HTTP MCP server.",
         discussion: """
             Every request to the endpoint is authorized with the policy (tokens from its `tokens:` section, the \

@@ -4,6 +4,7 @@ import ScopeGateCommandLine
 
 struct Requires: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "requires",
         abstract: "Which scopes does this tool need? Prints the requirement clauses and the least-privilege set.",
         discussion: """
             Without --action, a tool with actions shows every action. With --args, the `when` extras that match \

@@ -4,6 +4,7 @@ import ScopeGateCommandLine
 
 struct Schema: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "schema",
         abstract: "Print the JSON Schema of the policy format.",
         discussion: """
             For editors with a YAML language server: save the output (e.g. as scopegate.schema.json) and add \

@@ -4,6 +4,7 @@ import ScopeGateCommandLine
 
 struct Scopes: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "scopes",
         abstract: "Show the scope tree: descriptions, risk, what each scope implies and each wildcard covers.")
 
     @OptionGroup var policyOptions: PolicyOptions

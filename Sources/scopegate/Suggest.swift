@@ -5,6 +5,7 @@ import ScopeGateCommandLine
 
 struct Suggest: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "suggest",
         abstract: "From an audit log, suggest each client's least-privilege scopes and show unused access.",
         discussion: """
             Reads audit events (JSON Lines, docs/records.md) in bounded memory; only `v`, `client_id`, `allowed`, \

@@ -8,6 +8,7 @@ import ScopeGateURLSession
 
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "token",
         abstract: "Get a least-privilege token for an MCP resource: the least scopes for the tools you name.",
         discussion: """
             Discovery: a request without a token answers 401 with the resource's metadata (RFC 9728), which names \
