@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         // ScopeGateOperations: the Prometheus backend for swift-metrics and its text exposition at `/metrics`.
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        // ScopeGateOperations: lock-free handles of the instruments every allowed request records (swift-prometheus
+        // depends on it already).
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(
             url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
@@ -99,6 +102,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
         // Signed policy bundles: a deterministic ustar archive of a policy's files, a manifest of their hashes and

@@ -1,3 +1,4 @@
+import Atomics
 import Metrics
 import ScopeGate
 
@@ -15,6 +16,21 @@ final class MetricHandles: Sendable {
 
     private let counters = LockedValue<[Key: Counter]>([:])
     private let timers = LockedValue<[Key: Metrics.Timer]>([:])
+
+    /// The handles an allowed request records, each read with one atomic load instead of hashing its key and
+    /// taking the lock: `scopegate_decisions_total{outcome="allow",reason="allowed"}`, the decision histogram,
+    /// `scopegate_request_duration_seconds{status="200"}` and `scopegate_token_verifications_total{cache="hit",
+    /// result="ok"}`. Made on first use, as the others, so a series appears only once it is recorded.
+    let allowed = ManagedAtomicLazyReference<Counter>()
+    let decisionDuration = ManagedAtomicLazyReference<Metrics.Timer>()
+    let answered200 = ManagedAtomicLazyReference<Metrics.Timer>()
+    let tokenCacheHit = ManagedAtomicLazyReference<Counter>()
+
+    /// The handle in `slot`, made with `make` the first time (two racing callers may both make one; the factory
+    /// gives both the same series, and the first stored is kept).
+    static func hot<Handle: AnyObject>(_ slot: ManagedAtomicLazyReference<Handle>, _ make: () -> Handle) -> Handle {
+        slot.load() ?? slot.storeIfNilThenLoad(make())
+    }
 
     /// The counter of `key`, made with `make` the first time.
     func counter(_ key: Key, make: () -> Counter) -> Counter { Self.handle(counters, key, make) }

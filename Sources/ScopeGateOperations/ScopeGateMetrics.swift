@@ -60,13 +60,19 @@ public struct ScopeGateMetrics: Sendable {
     /// One decided message.
     public func decided(outcome: Outcome, reason: String, nanoseconds: UInt64) {
         let factory = self.factory
-        handles.counter(.init(label: "scopegate_decisions_total", first: outcome.rawValue, second: reason)) {
+        let make = {
             Counter(
                 label: "scopegate_decisions_total", dimensions: [("outcome", outcome.rawValue), ("reason", reason)],
                 factory: factory)
-        }.increment()
+        }
+        let counter =
+            outcome == .allow && reason == Decision.Reason.allowed.rawValue
+            ? MetricHandles.hot(handles.allowed, make)
+            : handles.counter(
+                .init(label: "scopegate_decisions_total", first: outcome.rawValue, second: reason), make: make)
+        counter.increment()
         if nanoseconds > 0 {
-            handles.timer(.init(label: "scopegate_decision_duration_seconds")) {
+            MetricHandles.hot(handles.decisionDuration) {
                 Metrics.Timer(label: "scopegate_decision_duration_seconds", factory: factory)
             }.recordNanoseconds(Int64(clamping: nanoseconds))
         }
@@ -80,21 +86,34 @@ public struct ScopeGateMetrics: Sendable {
     /// One HTTP request answered by a gateway, from arrival to the response head.
     public func requestCompleted(status: Int, nanoseconds: UInt64) {
         let factory = self.factory
-        let code = String(status)
-        handles.timer(.init(label: "scopegate_request_duration_seconds", first: code)) {
+        let make = { (code: String) in
             Metrics.Timer(label: "scopegate_request_duration_seconds", dimensions: [("status", code)], factory: factory)
-        }.recordNanoseconds(Int64(clamping: nanoseconds))
+        }
+        let timer: Metrics.Timer
+        if status == 200 {
+            timer = MetricHandles.hot(handles.answered200) { make("200") }
+        } else {
+            let code = String(status)
+            timer = handles.timer(.init(label: "scopegate_request_duration_seconds", first: code)) { make(code) }
+        }
+        timer.recordNanoseconds(Int64(clamping: nanoseconds))
     }
 
     public func tokenVerified(cached: Bool, code: String?) {
         let factory = self.factory
         let cache = cached ? "hit" : "miss"
         let result = code ?? "ok"
-        handles.counter(.init(label: "scopegate_token_verifications_total", first: cache, second: result)) {
+        let make = {
             Counter(
                 label: "scopegate_token_verifications_total", dimensions: [("cache", cache), ("result", result)],
                 factory: factory)
-        }.increment()
+        }
+        let counter =
+            cached && code == nil
+            ? MetricHandles.hot(handles.tokenCacheHit, make)
+            : handles.counter(
+                .init(label: "scopegate_token_verifications_total", first: cache, second: result), make: make)
+        counter.increment()
     }
 
     public func idpRequest(kind: String, status: String) {
