@@ -202,6 +202,12 @@ public final class LoopbackReceiver: Sendable {
 }
 
 /// The redirect a ``LoopbackReceiver`` is waiting for: its accept loop runs on a thread; ``value()`` waits for it.
+///
+/// ```swift
+/// let pending = receiver.start(timeout: 120)     // the accept thread runs from here on
+/// openBrowser(authorizationURL)
+/// let redirect = try await pending.value()        // "http://127.0.0.1:PORT/callback?code=…&state=…"
+/// ```
 public final class PendingRedirect: Sendable {
     private enum State {
         case waiting(CheckedContinuation<Result<String, ClientError>, Never>?)

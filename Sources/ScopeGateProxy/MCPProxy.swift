@@ -368,6 +368,12 @@ public final class MCPProxy: Sendable {
 }
 
 /// Serves an ``MCPProxy`` with Hummingbird.
+///
+/// ```swift
+/// let app = Application(responder: ProxyResponder(proxy: proxy),
+///                       configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
+/// try await app.runService()
+/// ```
 public struct ProxyResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
     public let proxy: MCPProxy

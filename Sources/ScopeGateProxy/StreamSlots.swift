@@ -95,6 +95,11 @@ public final class StreamSlots: Sendable {
 
 /// One slot of ``StreamSlots``: ``release()`` gives it back (once; later calls do nothing), and so does dropping
 /// the last reference, so that a response never run or a task that ended early cannot leak it.
+///
+/// ```swift
+/// guard case .success(let slot) = streams.acquire(principal: principal) else { return refusal }
+/// defer { slot.release() }                        // or hand it to the response body that streams
+/// ```
 public final class StreamSlot: Sendable {
     let slots: StreamSlots
     let principal: String

@@ -1,6 +1,11 @@
 import ScopeGate
 
 /// How the `scope` of a 403 `insufficient_scope` challenge is chosen.
+///
+/// ```swift
+/// var settings = AuthorizationSettings()
+/// settings.challengeScope = .grantedPlusMissing     // `--challenge-scope granted-plus-missing`
+/// ```
 public enum ChallengeScopeStrategy: Sendable, Hashable {
     /// The scopes the operation needs (2026-07-28 authorization, "Scope Challenge Handling"): for every
     /// denied message the cheapest clause that satisfies it given the grant — all the clause's scopes, not
@@ -12,6 +17,12 @@ public enum ChallengeScopeStrategy: Sendable, Hashable {
 }
 
 /// The decision on one JSON-RPC message.
+///
+/// ```swift
+/// for decision in verdict.decisions where !decision.allowed {
+///     print(decision.call?.name ?? "-", decision.reason, decision.missing)   // get_forecast missing_scope ["weather:read"]
+/// }
+/// ```
 public struct MessageDecision: Sendable, Hashable {
     /// The message's id (nil for notifications).
     public var id: JSONValue?
@@ -68,6 +79,10 @@ public struct MessageDecision: Sendable, Hashable {
 }
 
 /// ScopeGate's own JSON-RPC error codes, all within -32000…-32019 (-32020 and beyond are the specification's).
+///
+/// ```swift
+/// let failure = JSONRPCError(code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream did not answer")
+/// ```
 public enum ScopeGateErrorCode {
     /// No bearer token, or one that failed verification (HTTP 401).
     public static let unauthorized = -32001

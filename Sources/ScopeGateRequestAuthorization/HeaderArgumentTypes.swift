@@ -2,6 +2,12 @@ import Foundation
 import ScopeGate
 
 /// The type a policy condition needs of an argument, which decides how a header's text is read.
+///
+/// ```swift
+/// for tool in HeaderArgumentTypes.arguments(of: policy) {
+///     for argument in tool.arguments where argument.type == .number { print(tool.tool, argument.name) }  // spend amount
+/// }
+/// ```
 public enum ArgumentType: String, Sendable, Hashable {
     /// Read as-is.
     case string
@@ -14,6 +20,10 @@ public enum ArgumentType: String, Sendable, Hashable {
 }
 
 /// An argument a tool rule decides on, with where the policy reads it.
+///
+/// ```swift
+/// for argument in tool.arguments { print(argument.name, argument.type, argument.usedBy) }   // amount number ["when"]
+/// ```
 public struct PolicyArgument: Sendable, Hashable {
     /// The argument name (top level of `arguments`).
     public var name: String

@@ -73,6 +73,12 @@ public struct JSONRPCMessage: Sendable, Hashable {
 
 /// A request body: one JSON-RPC message or a batch, read with the core's strict JSON parser (duplicate keys,
 /// trailing bytes, deep nesting and bad UTF-8 are refused, so this reading and the server's cannot disagree).
+///
+/// ```swift
+/// let body = try JSONRPCBody.parse(Array(#"[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]"#.utf8))
+/// body.isBatch                     // true
+/// try body.messages[0].call()      // Call(method: "tools/list")
+/// ```
 public struct JSONRPCBody: Sendable, Hashable {
     public var messages: [JSONRPCMessage]
     public var isBatch: Bool

@@ -2,6 +2,10 @@ import Foundation
 import ScopeGate
 
 /// A list method whose result ScopeGate filters, with the result member that holds the list.
+///
+/// ```swift
+/// ListMethod(rawValue: "tools/list")?.member      // "tools"
+/// ```
 public enum ListMethod: String, Sendable, Hashable, CaseIterable {
     case tools = "tools/list"
     case prompts = "prompts/list"

@@ -3,6 +3,11 @@ import ScopeGate
 import ScopeGateTokens
 
 /// An MCP HTTP request as authorization sees it: the HTTP method, the headers of interest and the body.
+///
+/// ```swift
+/// let request = MCPHTTPRequest(method: "POST", headers: MCPRequestHeaders(fields), body: bodyBytes)
+/// let verdict = RequestAuthorizer(policy: policy).authorize(request, credential: credential)
+/// ```
 public struct MCPHTTPRequest: Sendable {
     /// `POST`, `GET`, `DELETE`, … (any case).
     public var method: String
@@ -18,6 +23,12 @@ public struct MCPHTTPRequest: Sendable {
 }
 
 /// The settings of a ``RequestAuthorizer``.
+///
+/// ```swift
+/// var settings = AuthorizationSettings(challengeScope: .required)
+/// settings.mode = .shadow                           // `--mode shadow`: decide everything, let everything through
+/// let authorizer = RequestAuthorizer(policy: policy, settings: settings)
+/// ```
 public struct AuthorizationSettings: Sendable {
     public var protocols: ProtocolSupport
     public var limits: RequestLimits

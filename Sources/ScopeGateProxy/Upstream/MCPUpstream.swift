@@ -29,6 +29,13 @@ extension MCPUpstream {
 }
 
 /// An authorized request, as the upstream gets it.
+///
+/// ```swift
+/// let request = UpstreamRequest(method: "POST", headers: [.contentType: "application/json"],
+///                               body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#),
+///                               authorization: "Bearer \(exchanged)", principal: "https://idp|alice")
+/// let response = try await upstream.send(request)
+/// ```
 public struct UpstreamRequest: Sendable {
     /// The HTTP method (`POST`, `GET`, `DELETE`).
     public var method: String
@@ -55,6 +62,13 @@ public struct UpstreamRequest: Sendable {
 }
 
 /// An upstream's answer: status, headers and a body that may still be streaming.
+///
+/// ```swift
+/// let response = try await upstream.send(request)
+/// if response.status == 200, response.headers["content-type"].first?.hasPrefix("text/event-stream") == true {
+///     for try await chunk in response.body { relay(chunk) }
+/// }
+/// ```
 public struct UpstreamResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
@@ -69,6 +83,11 @@ public struct UpstreamResponse: Sendable {
 
 /// The body of an ``UpstreamResponse``: an upstream connection's body (``HTTP1Upstream``), AsyncHTTPClient's body
 /// (``HTTPUpstream``), a stream the stdio bridge writes, or bytes.
+///
+/// ```swift
+/// var text = ""
+/// for try await chunk in response.body { text += String(buffer: chunk) }
+/// ```
 public enum UpstreamBody: AsyncSequence, Sendable {
     case channel(UpstreamChannelBody)
     case http(HTTPClientResponse.Body)

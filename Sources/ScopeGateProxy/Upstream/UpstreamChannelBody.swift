@@ -2,6 +2,11 @@ import NIOCore
 
 /// The body of an answer read by ``HTTP1Upstream``, as its connection reads it: a back-pressured sequence of
 /// chunks. Reading it asks the connection for more; dropping it before the end closes the connection.
+///
+/// ```swift
+/// guard case .channel(let body) = response.body else { return }
+/// for try await chunk in body { try await writer.write(chunk) }   // read no faster than the client takes it
+/// ```
 public struct UpstreamChannelBody: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
     typealias Producer = NIOThrowingAsyncSequenceProducer<
