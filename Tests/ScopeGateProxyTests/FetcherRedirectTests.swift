@@ -17,11 +17,7 @@ struct RedirectingServer: HTTPResponder {
     let received: Received
 
     func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
-        var request = request
-        let body = String(buffer: try await request.collectBody(upTo: 1 << 16))
-        var headers: [String: String] = ["path": request.uri.path, "method": request.method.rawValue]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
-        received.record(body, headers)
+        _ = try await received.record(request, extra: ["path": request.uri.path, "method": request.method.rawValue])
         let path = request.uri.path
         func redirect(_ status: HTTPResponse.Status, to location: String) -> Response {
             Response(status: status, headers: [.location: location])

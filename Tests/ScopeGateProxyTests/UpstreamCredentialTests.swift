@@ -18,6 +18,17 @@ final class Received: @unchecked Sendable {
     func record(_ body: String, _ headers: [String: String]) { lock.withLock { entries.append((body, headers)) } }
     var bodies: [String] { lock.withLock { entries.map(\.body) } }
     func header(_ name: String) -> [String?] { lock.withLock { entries.map { $0.headers[name] } } }
+
+    /// Reads `request`'s body (up to `limit` bytes) and records it with the request's headers, by canonical name,
+    /// and `extra` entries; returns the body.
+    func record(_ request: Request, limit: Int = 1 << 20, extra: [String: String] = [:]) async throws -> String {
+        var request = request
+        let body = String(buffer: try await request.collectBody(upTo: limit))
+        var headers = extra
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        record(body, headers)
+        return body
+    }
 }
 
 /// A Streamable HTTP MCP server that records every request and opens a session on `initialize`.
@@ -26,11 +37,7 @@ struct RecordingUpstream: HTTPResponder {
     let received: Received
 
     func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
-        var request = request
-        let body = String(buffer: try await request.collectBody(upTo: 1 << 20))
-        var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
-        received.record(body, headers)
+        let body = try await received.record(request)
         var fields: HTTPFields = [.contentType: "application/json"]
         if body.contains("\"initialize\"") {
             fields[HTTPFields.Element.Name("Mcp-Session-Id")!] = "upstream-session-\(UUID().uuidString)"
