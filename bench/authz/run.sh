@@ -7,7 +7,8 @@
 # Prints the machine's load before and after (the numbers are only comparable within one run). The two rates are
 # measured in ROUNDS alternating rounds (authz, nginx, authz, nginx, …) and each is the median of its rounds: on a
 # shared 2-core machine either rate drifts by ±15% over a minute, and alternating keeps a slow spell from landing
-# on one side only. Every round's figures are printed.
+# on one side only. Every round's figures are printed, with what each side spent per request in it: user and
+# system CPU, and how often another thread took its core (involuntary context switches).
 #
 # Needs: wrk, nginx, openssl, python3 (apt-get install wrk nginx). Builds the gateway in release:
 #   swift build -c release --product scopegate-gateway --scratch-path .build-release
@@ -60,7 +61,8 @@ MCP_RESOURCE=$RESOURCE MCP_ISSUER=$ISSUER MCP_JWKS_URI=$ISSUER/jwks \
   "$GATEWAY" authz --policy examples/authz/policy.yaml --listen "127.0.0.1:$APORT" --jwks "$WORK/jwks.json" \
   >"$WORK/authz.log" 2>&1 &
 PIDS+=($!)
-wait_port "$APORT" "${PIDS[-1]}" "scopegate authz"
+AUTHZ_PID=${PIDS[-1]}
+wait_port "$APORT" "$AUTHZ_PID" "scopegate authz"
 
 start_nginx "$(cat <<EOF_NGINX
     upstream authz { server 127.0.0.1:$APORT; keepalive 32; }
@@ -113,16 +115,48 @@ rate() { awk '/^Requests\/sec:/ {print $2}' <<<"$1"; }
 p50() { awk '/^ +50%/ {print $2}' <<<"$1"; }
 micros() { python3 -c 'import sys,re; m=re.match(r"([0-9.]+)(us|ms|s)$", sys.argv[1]); print(round(float(m.group(1))*{"us":1,"ms":1e3,"s":1e6}[m.group(2)]))' "$1"; }
 
+# What each side spends per request in a round: user and system CPU (from /proc/PID/stat, in clock ticks) and
+# involuntary context switches (each thread's `nonvoluntary_ctxt_switches`: its core taken by another thread), summed
+# over the process's threads (the service) or over nginx's workers.
+TICK=$(getconf CLK_TCK)
+NGINX_WORKERS=$(pgrep -P "${PIDS[-1]}" | tr '\n' ' ')
+cpu_usage() { # PID… → "user_ticks system_ticks involuntary_switches"
+  local pid u=0 s=0 n=0 a b c
+  for pid in "$@"; do
+    read -r a b < <(awk '{print $14, $15}' "/proc/$pid/stat")
+    c=$(cat /proc/"$pid"/task/*/status | awk '/^nonvoluntary_ctxt_switches/ {n += $2} END {print n + 0}')
+    u=$((u + a)); s=$((s + b)); n=$((n + c))
+  done
+  echo "$u $s $n"
+}
+per_request() { # BEFORE AFTER WRK_OUTPUT → "U µs user, S µs system, P preemptions"
+  python3 - "$1" "$2" "$(awk '/requests in/ {print $1}' <<<"$3")" "$TICK" <<'PY'
+import sys
+before, after = (list(map(int, x.split())) for x in sys.argv[1:3])
+requests, tick = int(sys.argv[3]), int(sys.argv[4])
+d = [b - a for a, b in zip(before, after)]
+print(f"{d[0] * 1e6 / tick / requests:.1f} µs user, {d[1] * 1e6 / tick / requests:.1f} µs system, "
+      f"{d[2] / requests:.2f} preemptions")
+PY
+}
+
 echo "machine: $(nproc) cores, $(uname -sr); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Warm the token cache and the connections.
 wrk -t1 -c1 -d1s "${HEADERS[@]}" "http://127.0.0.1:$APORT/authz" >/dev/null
 AUTHZ_RATES=(); NGINX_RATES=(); AUTHZ=""; NGINX=""
 for round in $(seq "$ROUNDS"); do
+  before=$(cpu_usage "$AUTHZ_PID")
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" "http://127.0.0.1:$APORT/authz")
   AUTHZ+=$out; AUTHZ_RATES+=("$(rate "$out")")
+  authz_cost=$(per_request "$before" "$(cpu_usage "$AUTHZ_PID")" "$out")
+  # shellcheck disable=SC2086  # one argument per worker
+  before=$(cpu_usage $NGINX_WORKERS)
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "${HEADERS[@]}" "http://127.0.0.1:$STATIC/authz")
   NGINX+=$out; NGINX_RATES+=("$(rate "$out")")
+  # shellcheck disable=SC2086
+  nginx_cost=$(per_request "$before" "$(cpu_usage $NGINX_WORKERS)" "$out")
   echo "round $round: authz ${AUTHZ_RATES[-1]} req/s, nginx ${NGINX_RATES[-1]} req/s"
+  echo "  per request: authz $authz_cost; nginx $nginx_cost"
 done
 ALONE=$(wrk -t1 -c1 -d"$DURATION" -s "$WORK/post.lua" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/alone")
 WITH=$(wrk -t1 -c1 -d"$DURATION" -s "$WORK/post.lua" "${HEADERS[@]}" --latency "http://127.0.0.1:$FRONT/mcp")
