@@ -32,7 +32,7 @@ public struct HTTP1Upstream: MCPUpstream {
 
     /// Nil when `url` is not an absolute `http://` URL with a host.
     public init?(url: String, timeout: Duration, logger: Logger = Logger(label: "scopegate.proxy")) {
-        self.init(url: url, timeout: timeout, logger: logger, idleLimit: .seconds(4))
+        self.init(url: url, timeout: timeout, logger: logger, idleLimit: UpstreamConnectionPool.defaultIdleLimit)
     }
 
     /// `idleLimit`: how long a connection may stay idle and still be used (``UpstreamConnectionPool``).

@@ -20,6 +20,8 @@ final class UpstreamConnectionPool: Sendable {
     let group: any EventLoopGroup
     let maxIdle: Int
     let idleLimit: TimeAmount
+    /// The idle limit unless one is given: under the shortest common server keep-alive (see the type's discussion).
+    static let defaultIdleLimit: TimeAmount = .seconds(4)
     /// Idle connections by their event loop, most recently freed last.
     private let idle = NIOLockedValueBox<[ObjectIdentifier: [(connection: Connection, since: NIODeadline)]]>([:])
 
@@ -31,7 +33,7 @@ final class UpstreamConnectionPool: Sendable {
 
     init(
         host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maxIdle: Int = 64,
-        idleLimit: TimeAmount = .seconds(4)
+        idleLimit: TimeAmount = defaultIdleLimit
     ) {
         self.host = host
         self.port = port
