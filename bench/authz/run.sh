@@ -10,11 +10,11 @@
 # on one side only. Every round's figures are printed, with what each side spent per request in it: user and
 # system CPU, and how often another thread took its core (involuntary context switches).
 #
-# Needs: wrk, nginx, openssl, python3 (apt-get install wrk nginx). Builds the gateway in release:
-#   swift build -c release --product scopegate-gateway --scratch-path .build-release
+# Needs: wrk, nginx, openssl, python3 (apt-get install wrk nginx). Builds the gateway as it is deployed
+# (scripts/build-release.sh: release, Swift runtime linked statically) unless SCOPEGATE_GATEWAY names one.
 # Env: DURATION (default 10s, per round for the rates), ROUNDS (default 3), CONNECTIONS (default 16), THREADS
 # (default 2), SCOPEGATE_GATEWAY (a built gateway), AUTHZ_BENCH_WORKDIR (default: a temp dir).
-# Usage: bench/authz/run.sh [--no-build]
+# Usage: bench/authz/run.sh
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib/interop.sh"
 interop_init authz-bench "${AUTHZ_BENCH_WORKDIR:-}"
@@ -27,8 +27,7 @@ need_tools wrk nginx openssl python3
 if [[ -n ${SCOPEGATE_GATEWAY:-} ]]; then
   GATEWAY=$SCOPEGATE_GATEWAY
 else
-  [[ ${1:-} == --no-build ]] || timeout 3600 swift build -c release --product scopegate-gateway --scratch-path .build-release
-  GATEWAY=$(swift build -c release --scratch-path .build-release --show-bin-path)/scopegate-gateway
+  GATEWAY=$(bash scripts/build-release.sh scopegate-gateway)
 fi
 [[ -x $GATEWAY ]] || die "scopegate-gateway not built ($GATEWAY)"
 

@@ -8,16 +8,13 @@
 # that the process maps neither libFoundationNetworking nor libcurl.
 #
 # Usage: bench/gateway/idle-rss.sh [RUNS]
-# Env: SCOPEGATE_GATEWAY (a release scopegate-gateway; default: built into .build-release, as bench/gateway/run.sh).
+# Env: SCOPEGATE_GATEWAY (a release scopegate-gateway; default: built by scripts/build-release.sh).
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib/interop.sh"
 interop_init gateway-idle-rss "${GATEWAY_BENCH_WORKDIR:-}"
 RUNS=${1:-3}
 need_tools openssl python3
-GATEWAY=${SCOPEGATE_GATEWAY:-.build-release/release/scopegate-gateway}
-if [[ ! -x $GATEWAY ]]; then
-  timeout 3600 swift build -c release --product scopegate-gateway --scratch-path .build-release >&2
-fi
+GATEWAY=${SCOPEGATE_GATEWAY:-$(bash scripts/build-release.sh scopegate-gateway)}
 openssl genrsa -out "$WORK/key.pem" 2048 2>/dev/null
 modulus=$(openssl rsa -in "$WORK/key.pem" -noout -modulus | cut -d= -f2)
 python3 - "$modulus" >"$WORK/jwks.json" <<'PY'

@@ -15,17 +15,14 @@
 # RSS after a warm-up and after 1,000,000 more requests.
 #
 # Usage: bench/gateway/run.sh [--quick]      (--quick: 3 s runs, 100,000 requests for the RSS row)
-# Env: SCOPEGATE_GATEWAY (a release scopegate-gateway; default: built into .build-release), GATEWAY_BENCH_WORKDIR.
+# Env: SCOPEGATE_GATEWAY (a release scopegate-gateway; default: built by scripts/build-release.sh), GATEWAY_BENCH_WORKDIR.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib/interop.sh"
 interop_init gateway-bench "${GATEWAY_BENCH_WORKDIR:-}"
 DURATION=10s; GROWTH_REQUESTS=1000000
 [[ ${1:-} == --quick ]] && { DURATION=3s; GROWTH_REQUESTS=100000; }
 need_tools wrk nginx
-GATEWAY=${SCOPEGATE_GATEWAY:-.build-release/release/scopegate-gateway}
-if [[ ! -x $GATEWAY ]]; then
-  timeout 3600 swift build -c release --product scopegate-gateway --scratch-path .build-release >&2
-fi
+GATEWAY=${SCOPEGATE_GATEWAY:-$(bash scripts/build-release.sh scopegate-gateway)}
 venv() { # DIR PACKAGES…
   local dir=$1; shift
   [[ -x $dir/bin/python ]] || python3 -m venv "$dir"
