@@ -13,7 +13,7 @@ import ScopeGate
 ///
 /// ```swift
 /// var grant = BatchGrant(policy: policy)
-/// if grant.resolve(line, fields) {
+/// if grant.resolve(line, scopes: fields.scopes, isArray: fields.scopesIsArray, items: fields.scopeItems) {
 ///     let decision = policy.decide(call, closure: grant.closure)
 /// }
 /// ```
@@ -38,23 +38,25 @@ struct BatchGrant {
         ignoredJSON.reserveCapacity(256)
     }
 
-    /// Resolves the `scopes` value ``RequestLineReader`` found in `line`. False when the line must take the
-    /// ``Grant`` path instead, which gives the same answer or reports the line: a space-separated string with
-    /// non-ASCII bytes (`grant(scopeString:)` splits it by `Character`), or an unrecognized string that is not
-    /// valid UTF-8.
-    mutating func resolve(_ line: UnsafeBufferPointer<UInt8>, _ fields: RequestFields) -> Bool {
+    /// Resolves the `scopes` value ``RequestLineReader`` found in `line` (``RequestFields/scopes``, with its
+    /// `scopesIsArray` and `scopeItems`). False when the line must take the ``Grant`` path instead, which gives
+    /// the same answer or reports the line: a space-separated string with non-ASCII bytes (`grant(scopeString:)`
+    /// splits it by `Character`), or an unrecognized string that is not valid UTF-8.
+    mutating func resolve(
+        _ line: UnsafeBufferPointer<UInt8>, scopes: Range<Int>, isArray: Bool, items: [Range<Int>]
+    ) -> Bool {
         closure.removeAll()
         recognized.removeAll(keepingCapacity: true)
         ignoredJSON.removeAll(keepingCapacity: true)
-        if fields.scopesIsArray {
-            for range in fields.scopeItems {
+        if isArray {
+            for range in items {
                 guard add(UnsafeBufferPointer(rebasing: line[range])) else { return false }
             }
             return true
         }
         // Between the quotes: a string without escapes or control characters (the reader took it), so in ASCII
         // each `Character` is one byte and the names are the runs between spaces.
-        let text = UnsafeBufferPointer(rebasing: line[(fields.scopes.lowerBound + 1)..<(fields.scopes.upperBound - 1)])
+        let text = UnsafeBufferPointer(rebasing: line[(scopes.lowerBound + 1)..<(scopes.upperBound - 1)])
         guard UTF8Text.isASCII(text) else { return false }
         guard let base = text.baseAddress else { return true }
         var start = 0

@@ -44,12 +44,20 @@ struct BatchProcessor {
         _ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, output: inout [UInt8], audit auditOut: inout [UInt8]
     ) -> Bool {
         fields.reset()
-        guard RequestLineReader.read(line, parser: parser, into: &fields), case (true, let id) = fastID(line, fields)
+        // The fields and the grant are handed on as the parts each step reads, not as whole structs: a struct
+        // that is a stored property of `self`, passed while another one is mutated, is copied (and each of its
+        // references retained) on every line.
+        guard RequestLineReader.read(line, parser: parser, into: &fields),
+            case (true, let id) = Self.fastID(line, fields.id, isNumber: fields.idIsNumber, parser: parser)
         else { return processThroughParser(line, lineNumber: lineNumber, output: &output, audit: &auditOut) }
-        if !audit, lineGrant.resolve(line, fields) {
+        if !audit,
+            lineGrant.resolve(line, scopes: fields.scopes, isArray: fields.scopesIsArray, items: fields.scopeItems)
+        {
             let call = Call(method: fields.method ?? "tools/call", name: fields.name ?? "", arguments: fields.arguments)
             let decision = policy.decide(call, closure: lineGrant.closure)
-            writer.write(decision, call: call, grant: lineGrant, line: lineNumber, id: id, to: &output)
+            writer.write(
+                decision, call: call, closure: lineGrant.closure, recognized: lineGrant.recognized,
+                ignoredJSON: lineGrant.ignoredJSON, line: lineNumber, id: id, to: &output)
             output.append(0x0A)
             return true
         }
@@ -128,10 +136,12 @@ struct BatchProcessor {
     /// The id as the record shows it (`JSONValue.jsonText` of a string or number): a plain integer or an
     /// escape-free string is its own source text. Not `valid` (fall back) for invalid UTF-8 or a number the
     /// parser rejects.
-    func fastID(_ line: UnsafeBufferPointer<UInt8>, _ fields: RequestFields) -> (valid: Bool, text: String?) {
-        guard let range = fields.id else { return (true, nil) }
+    static func fastID(
+        _ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>?, isNumber: Bool, parser: JSONParser
+    ) -> (valid: Bool, text: String?) {
+        guard let range else { return (true, nil) }
         let raw = UnsafeBufferPointer(rebasing: line[range])
-        if !fields.idIsNumber {
+        if !isNumber {
             guard let text = UTF8Text.string(raw) else { return (false, nil) }
             return (true, text)
         }

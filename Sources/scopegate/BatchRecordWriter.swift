@@ -8,7 +8,9 @@ import ScopeGate
 ///
 /// ```swift
 /// var writer = BatchRecordWriter(policy: policy)
-/// writer.write(decision, call: call, grant: grant, line: 3, id: "\"r3\"", to: &output)
+/// writer.write(
+///     decision, call: call, closure: grant.closure, recognized: grant.recognized, ignoredJSON: grant.ignoredJSON,
+///     line: 3, id: "\"r3\"", to: &output)
 /// ```
 struct BatchRecordWriter {
     let policy: CompiledPolicy
@@ -69,15 +71,17 @@ struct BatchRecordWriter {
         return out
     }
 
-    /// Appends the record of `decision` (no newline).
+    /// Appends the record of `decision` (no newline), for a line whose grant is `closure`, its recognized scopes
+    /// in the order sent and its rendered `ignored` entries (a ``BatchGrant``'s parts).
     mutating func write(
-        _ decision: Decision, call: Call, grant: BatchGrant, line: Int, id: String?, to out: inout [UInt8]
+        _ decision: Decision, call: Call, closure: ScopeSet, recognized: [ScopeID], ignoredJSON: [UInt8], line: Int,
+        id: String?, to out: inout [UInt8]
     ) {
         // `clause`: the satisfied clause of every part, plus the completion on a denial; each scope once, by name.
         ids.removeAll(keepingCapacity: true)
         let missingScope = decision.reason == .missingScope
         if decision.allowed || missingScope {
-            policy.satisfiedClauseIDs(call, closure: grant.closure, into: &ids)
+            policy.satisfiedClauseIDs(call, closure: closure, into: &ids)
             ids += decision.missing
             if ids.count > 1 { ids.sort { ranks[Int($0)] < ranks[Int($1)] } }
         }
@@ -85,7 +89,7 @@ struct BatchRecordWriter {
         // string is its scope's name byte for byte, and equal names have equal ranks.
         challengeIDs.removeAll(keepingCapacity: true)
         if missingScope {
-            for id in grant.recognized where !challengeIDs.contains(where: { ranks[Int($0)] == ranks[Int(id)] }) {
+            for id in recognized where !challengeIDs.contains(where: { ranks[Int($0)] == ranks[Int(id)] }) {
                 challengeIDs.append(id)
             }
             for id in decision.missing where !challengeIDs.contains(where: { ranks[Int($0)] == ranks[Int(id)] }) {
@@ -108,7 +112,7 @@ struct BatchRecordWriter {
         }
         while true {
             var cursor = ByteCursor(record.buffer)
-            render(decision, grant: grant, line: line, id: id, missingScope: missingScope, to: &cursor)
+            render(decision, ignoredJSON: ignoredJSON, line: line, id: id, missingScope: missingScope, to: &cursor)
             if !cursor.overflowed {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: record.buffer[0..<cursor.count]))
                 return
@@ -117,9 +121,9 @@ struct BatchRecordWriter {
         }
     }
 
-    /// Writes the record from the ids and text ``write(_:call:grant:line:id:to:)`` prepared.
+    /// Writes the record from the ids and text ``write(_:call:closure:recognized:ignoredJSON:line:id:to:)`` prepared.
     private func render(
-        _ decision: Decision, grant: BatchGrant, line: Int, id: String?, missingScope: Bool,
+        _ decision: Decision, ignoredJSON: [UInt8], line: Int, id: String?, missingScope: Bool,
         to out: inout ByteCursor
     ) {
         out.put("{\"v\":1,\"line\":")
@@ -176,7 +180,7 @@ struct BatchRecordWriter {
             out.put("null")
         }
         out.put(",\"ignored\":[")
-        out.put(grant.ignoredJSON)
+        out.put(ignoredJSON)
         out.put(UInt8(ascii: "]"))
         if !decision.notes.isEmpty {
             out.put(",\"notes\":[")

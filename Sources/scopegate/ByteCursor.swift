@@ -30,9 +30,41 @@ struct ByteCursor {
         }
         // In bounds: `count + bytes.count <= buffer.count` was just checked (a nil base means a count of zero).
         if let source = bytes.baseAddress, let target = buffer.baseAddress {
-            (target + count).update(from: source, count: bytes.count)
+            Self.copy(UnsafeRawPointer(source), to: UnsafeMutableRawPointer(target + count), bytes.count)
         }
         count &+= bytes.count
+    }
+
+    /// Copies `n` bytes between buffers that do not overlap. A record is written in dozens of pieces of 1 to 32
+    /// bytes (names, punctuation, numbers); up to 32 bytes are copied here as overlapping words, the rest by
+    /// `memmove`, whose call was about 6% of `check --batch`'s CPU time when it copied every piece.
+    @inline(__always)
+    private static func copy(_ source: UnsafeRawPointer, to target: UnsafeMutableRawPointer, _ n: Int) {
+        switch n {
+        case 0:
+            return
+        case 1..<8:
+            for i in 0..<n {
+                target.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self)
+            }
+        case 8...16:
+            // The first and the last eight bytes, overlapping when n < 16.
+            let head = source.loadUnaligned(as: UInt64.self)
+            let tail = source.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+            target.storeBytes(of: head, as: UInt64.self)
+            target.storeBytes(of: tail, toByteOffset: n &- 8, as: UInt64.self)
+        case 17...32:
+            let a = source.loadUnaligned(as: UInt64.self)
+            let b = source.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            let c = source.loadUnaligned(fromByteOffset: n &- 16, as: UInt64.self)
+            let d = source.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+            target.storeBytes(of: a, as: UInt64.self)
+            target.storeBytes(of: b, toByteOffset: 8, as: UInt64.self)
+            target.storeBytes(of: c, toByteOffset: n &- 16, as: UInt64.self)
+            target.storeBytes(of: d, toByteOffset: n &- 8, as: UInt64.self)
+        default:
+            target.copyMemory(from: source, byteCount: n)
+        }
     }
 
     /// Appends one byte when it fits.

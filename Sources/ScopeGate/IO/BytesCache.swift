@@ -26,7 +26,10 @@ package struct BytesCache<Value>: Sendable where Value: Sendable {
     package init(limit: Int = 1 << 16) { self.limit = min(max(limit, 1), Int(Int32.max)) }
 
     package func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> Value? {
-        index.find(bytes).map { values[$0] }
+        // Not `find(bytes).map { values[$0] }`: across modules that is an unspecialized generic call with a
+        // closure, several times the cost of the lookup itself.
+        guard let number = index.find(bytes) else { return nil }
+        return values[number]
     }
 
     /// Adds `bytes` → `value` (a key already held keeps its first value).
