@@ -11,6 +11,7 @@
 #             replaying an audit log or a test matrix: the grant cache never hits;
 #   repeated: the same tools, with grants drawn from six scope lists (the same few unknown scopes recur).
 # BINARY defaults to the release build as deployed (scripts/build-release.sh: Swift runtime linked statically).
+# REPEAT=N sets the runs averaged for the CPU time (default 10); INSTRUCTIONS=1 adds callgrind instruction counts.
 set -euo pipefail
 export SWIFT_BACKTRACE=enable=no
 cd "$(dirname "$0")/.."
@@ -107,3 +108,21 @@ print(f"{w}: lines={n} answered={answered} denied={denied} ({100*denied/max(answ
       f"  CPU {cpu_ms:.1f} ms ({measure})  decisions/s: {n/max(cpu_ms/1000,1e-9):,.0f}")
 PY
 done
+
+# INSTRUCTIONS=1: also count the instructions of each workload under valgrind's callgrind (the same count on every
+# run, whatever the machine's load). callgrind cannot read this toolchain's DWARF, so it runs a copy of the binary
+# without debug information; an empty input gives the cost of start-up and compiling the policy.
+if [[ ${INSTRUCTIONS:-0} == 1 ]]; then
+  command -v valgrind >/dev/null 2>&1 || { echo "INSTRUCTIONS=1 needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+  strip --strip-debug -o "$work/scopegate" "$bin"
+  : > "$work/empty.jsonl"
+  for workload in empty distinct repeated; do
+    timeout 1800 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$work/scopegate" check \
+      --policy "$work/policy.yaml" --batch "$work/$workload.jsonl" 2> "$work/callgrind" > /dev/null
+    count=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/callgrind")
+    [[ -n $count ]] || { cat "$work/callgrind" >&2; exit 1; }
+    echo "$workload: $count instructions"
+    [[ $workload == empty ]] && base=$count
+    [[ $workload != empty ]] && echo "  per line, start-up and compile excluded: $(( (count - base) / lines ))"
+  done
+fi
