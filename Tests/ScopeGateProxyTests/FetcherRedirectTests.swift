@@ -134,4 +134,30 @@ struct RedirectingServer: HTTPResponder {
             #expect(HTTPRedirect.next(after: post, response: answer(status, "/other")) == nil)
         }
     }
+
+    /// A `Location` that is not a URL, or names no host, is not followed: the 3xx is the answer, which the
+    /// caller reports as a failed request.
+    @Test(arguments: ["http://[::1", "https://", "https:///k", "", "https://exa mple.com/k", "//"])
+    func anUnusableLocationIsTheAnswer(location: String) throws {
+        let jwks = try request("https://idp.example.com/.well-known/jwks.json")
+        #expect(HTTPRedirect.next(after: jwks, response: answer(302, location)) == nil)
+    }
+
+    /// Characters a URL cannot hold in a relative `Location` are percent-encoded, as browsers do (swift-foundation
+    /// on Linux; Foundation versions that refuse such a string instead make it unusable, as above): the redirect
+    /// stays on the request's origin (its credential with it), at the encoded path.
+    @Test func aRelativeLocationWithStrayCharactersStaysOnTheOrigin() throws {
+        let jwks = try request("https://idp.example.com/.well-known/jwks.json")
+        for (location, path) in [("%%%", "/.well-known/%25%25%25"), (" ", "/.well-known/%20")] {
+            let next = HTTPRedirect.next(after: jwks, response: answer(302, location))
+            #if os(Linux)
+                #expect(next != nil)
+            #endif
+            guard let next else { continue }
+            #expect(next.url.scheme == "https")
+            #expect(next.url.host == "idp.example.com")
+            #expect(next.url.path(percentEncoded: true) == path)
+            #expect(next.headers["Authorization"] == "Bearer t")
+        }
+    }
 }
