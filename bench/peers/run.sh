@@ -60,9 +60,8 @@ if [ "$CI_MODE" = 1 ]; then
 fi
 
 if [ -z "${SCOPEGATE_BIN:-}" ]; then
-  echo "== building the release CLI (.build-release)"
-  timeout 1800 swift build -c release --product scopegate --scratch-path .build-release
-  SCOPEGATE_BIN="$ROOT/.build-release/release/scopegate"
+  echo "== building the release CLI as deployed (scripts/build-release.sh)"
+  SCOPEGATE_BIN=$(bash "$ROOT/scripts/build-release.sh" scopegate)
 fi
 if [ -z "${PEERBENCH_BIN:-}" ]; then
   echo "== building PeerBench (Benchmarks/.build, release)"
