@@ -14,6 +14,8 @@
 # needs libcurl's development files (`libcurl.so`), which this script installs with apt-get (libcurl4-openssl-dev)
 # when it runs as root and they are missing. `scopegate-gateway` fetches with AsyncHTTPClient and needs nothing.
 #
+# On macOS it builds `-c release` only (the runtime ships with the OS).
+#
 # Usage: scripts/build-release.sh [PRODUCT]      (default scopegate-gateway; prints the executable's path)
 set -euo pipefail
 export SWIFT_BACKTRACE=enable=no
@@ -23,8 +25,16 @@ scratch=.build-release-static
 
 # Whether the linker can find libcurl.so (the development symlink; the runtime library alone is libcurl.so.4).
 curl_dev() { compgen -G '/usr/lib/*/libcurl.so' >/dev/null || compgen -G '/usr/lib*/libcurl.so' >/dev/null; }
+if [[ $(uname -s) != Linux ]]; then
+  # On Apple platforms the Swift runtime ships with the OS and the ELF link flags below do not apply.
+  flags=(-c release --scratch-path "$scratch")
+  timeout 3600 swift build "${flags[@]}" --product "$product" >&2
+  echo "$(swift build "${flags[@]}" --show-bin-path)/$product"
+  exit 0
+fi
 if [[ $product == scopegate ]] && ! curl_dev; then
   if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+    timeout 300 apt-get update -qq >/dev/null || true
     timeout 300 apt-get install -y -qq libcurl4-openssl-dev >/dev/null \
       || { echo "build-release: apt-get install libcurl4-openssl-dev failed" >&2; exit 1; }
   else
