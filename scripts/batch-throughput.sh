@@ -85,18 +85,20 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 # CPU time: with `perf`, the mean task-clock of REPEAT runs (default 10; it moves by about 1% between repeats);
 # without it, one run's user+sys from /usr/bin/time, in 10 ms steps.
 repeat=${REPEAT:-10}
+perf_works=0
+if command -v perf >/dev/null 2>&1 && perf stat -x, -e task-clock true >/dev/null 2>&1; then perf_works=1; fi
 for workload in distinct repeated; do
   timeout 600 "$bin" check --policy "$work/policy.yaml" --batch "$work/$workload.jsonl" > "$work/out"
   denied=$(grep -c '"allowed":false' "$work/out" || true)
   answered=$(wc -l < "$work/out")
-  if command -v perf >/dev/null 2>&1 && perf stat -x, -e task-clock true >/dev/null 2>&1; then
-    perf stat -x, -r "$repeat" -e task-clock -o "$work/stat" timeout 600 "$bin" check --policy "$work/policy.yaml" \
-      --batch "$work/$workload.jsonl" > /dev/null
+  if [[ $perf_works == 1 ]]; then
+    perf stat -x, -r "$repeat" -e task-clock -o "$work/stat" \
+      timeout 600 "$bin" check --policy "$work/policy.yaml" --batch "$work/$workload.jsonl" > /dev/null
     cpu_ms=$(awk -F, '/task-clock/ { print $1 }' "$work/stat")
     measure="task-clock, mean of $repeat runs"
   else
-    /usr/bin/time -f "%U %S" -o "$work/time" timeout 600 "$bin" check --policy "$work/policy.yaml" \
-      --batch "$work/$workload.jsonl" > /dev/null
+    /usr/bin/time -f "%U %S" -o "$work/time" \
+      timeout 600 "$bin" check --policy "$work/policy.yaml" --batch "$work/$workload.jsonl" > /dev/null
     read -r user sys < "$work/time"
     cpu_ms=$(python3 -c "print(1000 * ($user + $sys))")
     measure="user+sys, one run"
