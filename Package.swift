@@ -136,6 +136,9 @@ let package = Package(
                 // JWKS, introspection and token exchange on AsyncHTTPClient: the proxy loads no FoundationNetworking.
                 "ScopeGateAsyncHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The proxy's connection handler sits in Hummingbird's HTTP/1.1 pipeline (`ProxyServer`).
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -327,7 +330,11 @@ let package = Package(
             ]),
         // Shared by the proxy's and the decision service's tests: a responder served on a loopback port.
         .target(
-            name: "ScopeGateHTTPTestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            name: "ScopeGateHTTPTestSupport",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+            ],
             path: "Tests/HTTPSupport"),
         .testTarget(
             name: "ScopeGateAuthzTests",

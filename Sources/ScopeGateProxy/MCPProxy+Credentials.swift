@@ -16,7 +16,7 @@ extension MCPProxy {
         /// The `Authorization` value of the exchanged token.
         case token(String)
         /// The request cannot be sent: answer this.
-        case refused(Response)
+        case refused(ProxyAnswer)
     }
 
     /// The exchanged credential the request needs, if it calls a tool with `downstream:` (call it only when
@@ -43,7 +43,7 @@ extension MCPProxy {
             {
                 let rejection = RequestRejection(
                     .invalidRequest, "a batch calls tools that need different upstream credentials; send them apart")
-                return .refused(Self.json(400, rejection.responseBody()))
+                return .refused(ProxyAnswer.json(400, rejection.responseBody()))
             }
             needed = downstream
         }
@@ -61,7 +61,7 @@ extension MCPProxy {
                 code: ScopeGateErrorCode.upstreamUnavailable,
                 message: "cannot get a token for `\(BearerChallenge.safe(needed.audience))`: \(error.message)",
                 data: .object(["reason": .string("token_exchange_failed"), "code": .string(error.code.id)]))
-            return .refused(Self.json(502, failure.response(id: nil)))
+            return .refused(ProxyAnswer.json(502, failure.response(id: nil)))
         }
     }
 

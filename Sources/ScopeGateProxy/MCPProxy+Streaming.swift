@@ -52,22 +52,22 @@ extension MCPProxy {
     /// `GET` (the 2025-xx stream of server messages), or a `POST` holding a request (a body of notifications
     /// and responses is answered 202) that accepts `text/event-stream`, as `subscriptions/listen` and any call
     /// the server chooses to stream do.
-    static func mayStream(_ request: Request, requestIDs: [JSONValue]) -> Bool {
-        if request.method == .get { return true }
-        guard request.method == .post, !requestIDs.isEmpty else { return false }
-        return request.headers[values: .accept].contains { $0.lowercased().contains("text/event-stream") }
+    static func mayStream(method: HTTPRequest.Method, fields: HTTPFields, requestIDs: [JSONValue]) -> Bool {
+        if method == .get { return true }
+        guard method == .post, !requestIDs.isEmpty else { return false }
+        return fields[values: .accept].contains { $0.lowercased().contains("text/event-stream") }
     }
 
     /// The answer to a request refused a stream slot: 503 with `Retry-After` when the proxy holds its most
     /// streams (every client is refused until some end), 429 with `Retry-After` when the principal holds its
     /// share (only its own requests are); JSON-RPC error -32006 with `data.reason`. Nothing was forwarded, or
     /// nothing of the upstream's answer is passed on.
-    static func refused(_ refusal: StreamSlots.Refusal, logger: Logger) -> Response {
+    static func refused(_ refusal: StreamSlots.Refusal, logger: Logger) -> ProxyAnswer {
         logger.notice("refused a stream", metadata: ["reason": "\(refusal.reason)"])
         let failure = JSONRPCError(
             code: ScopeGateErrorCode.streamLimit, message: refusal.message,
             data: .object(["reason": .string(refusal.reason)]))
-        return json(refusal.httpStatus, failure.response(id: nil), extra: [.retryAfter: "5"])
+        return .json(refusal.httpStatus, failure.response(id: nil), extra: [.retryAfter: "5"])
     }
 }
 

@@ -29,6 +29,12 @@ public final class MCPProxy: Sendable {
     public typealias Authenticate = @Sendable (_ authorization: String?, _ policy: CompiledPolicy) async -> Credential
     /// The verified token of an `Authorization` header, for its principal (sessions) and the token exchange.
     public typealias Identify = @Sendable (_ authorization: String?, _ policy: CompiledPolicy) async -> VerifiedToken?
+    /// ``Authenticate`` when it needs no waiting (no bearer token, or one in the verified-token cache), with the
+    /// verified token; nil when the token must be verified first.
+    public typealias AuthenticateAtOnce =
+        @Sendable (_ authorization: String?, _ policy: CompiledPolicy) -> (
+            credential: Credential, token: VerifiedToken?
+        )?
 
     public let store: PolicyStore
     public let configuration: ProxyConfiguration
@@ -38,6 +44,7 @@ public final class MCPProxy: Sendable {
     let logger: Logger
     let upstream: any MCPUpstream
     let identify: Identify?
+    let authenticateAtOnce: AuthenticateAtOnce?
     /// 2025-xx sessions bound to the principal that created them.
     public let sessions: SessionTable
     let exchangers: TokenExchangers
@@ -57,6 +64,8 @@ public final class MCPProxy: Sendable {
     ///   - now: the clock for list `ttlMs` clamping and session idle expiry.
     ///   - identify: the verified token of a request, whose issuer and subject bind sessions and whose
     ///     token is exchanged for `downstream:` tools; without it every token is the same principal.
+    ///   - authenticateAtOnce: lets ``ProxyServer`` answer a request whose token is cached on the connection's
+    ///     event loop, without a task (``TokenAuthenticator/verifyAtOnce(_:_:)``); nil: every request takes a task.
     ///   - upstream: where requests go (default: ``StdioUpstream`` for `configuration.upstreamCommand`, else
     ///     ``HTTP1Upstream`` for an `http://` `configuration.upstream` and ``HTTPUpstream`` for any other).
     ///   - exchangers: the RFC 8693 exchangers for `downstream:` tools (default: on AsyncHTTPClient, 5 s per request).
@@ -66,7 +75,7 @@ public final class MCPProxy: Sendable {
         store: PolicyStore, configuration: ProxyConfiguration, authenticate: @escaping Authenticate,
         client: HTTPClient = HTTPUpstream.proxyClient, now: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "scopegate.proxy"), identify: Identify? = nil,
-        upstream: (any MCPUpstream)? = nil,
+        authenticateAtOnce: AuthenticateAtOnce? = nil, upstream: (any MCPUpstream)? = nil,
         exchangers: TokenExchangers = TokenExchangers(fetcher: AsyncHTTPClientFetcher(timeout: .seconds(5))),
         operations: ProxyOperations = .init()
     ) {
@@ -78,6 +87,7 @@ public final class MCPProxy: Sendable {
         self.now = now
         self.logger = logger
         self.identify = identify
+        self.authenticateAtOnce = authenticateAtOnce
         self.exchangers = exchangers
         var settings = configuration.authorization
         if settings.resourceMetadataURL == nil, let resource = configuration.resource {
@@ -115,63 +125,94 @@ public final class MCPProxy: Sendable {
     /// Handles one HTTP request; its latency (to the response head) is recorded by status.
     public func respond(to request: Request) async -> Response {
         let started = DispatchTime.now().uptimeNanoseconds
-        let response = await handle(request)
+        let response = await response(for: handle(request))
         operations.metrics.requestCompleted(
             status: response.status.code, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
         return response
     }
 
-    func handle(_ request: Request) async -> Response {
+    func handle(_ request: Request) async -> ProxyAnswer {
         let snapshot = store.current
         let policy = snapshot.policy
         let path = request.uri.path
         let endpoint = endpoint(for: policy)
-        let limits = configuration.authorization.limits
-        if let refusal = limits.headRejection(
-            method: request.method.rawValue, target: request.uri.description, authority: request.head.authority,
-            fields: request.headers.lazy.map { ($0.name.rawName, $0.value) })
-        {
-            operations.metrics.limitRefused(reason: refusal.code.id)
-            logger.notice("refused a request head over the limit", metadata: ["reason": "\(refusal.message)"])
-            guard path == endpoint, request.method == .post else {
-                return Self.text(refusal.code.httpStatus, "request header fields too large: \(refusal.message)\n")
-            }
-            return Self.json(refusal.code.httpStatus, refusal.responseBody())
+        if let refusal = headRefusal(request.head, toEndpoint: path == endpoint && request.method == .post) {
+            return refusal
         }
         if let answer = operations.respond(path: path) { return answer }
         // The metadata documents are served under `/.well-known/` only, so a request to the endpoint skips them.
         if path != endpoint || path.hasPrefix("/.well-known/") {
             let metadata = ProtectedResourceMetadata(policy: policy, resource: configuration.resource)
             if metadata.paths(endpoint: endpoint).contains(path) {
-                guard request.method == .get || request.method == .head else { return Self.text(405, "") }
-                return Self.json(200, Array(metadata.json.utf8), extra: [.cacheControl: "max-age=300"])
+                guard request.method == .get || request.method == .head else { return .text(405, "") }
+                return .json(200, Array(metadata.json.utf8), extra: [.cacheControl: "max-age=300"])
             }
             if metadata.requirementsPaths(endpoint: endpoint).contains(path),
                 let document = PublishedRequirements.document(policy: policy, resource: metadata.resource)
             {
-                guard request.method == .get || request.method == .head else { return Self.text(405, "") }
-                return Self.json(200, Array(document.jsonText.utf8), extra: [.cacheControl: "max-age=300"])
+                guard request.method == .get || request.method == .head else { return .text(405, "") }
+                return .json(200, Array(document.jsonText.utf8), extra: [.cacheControl: "max-age=300"])
             }
-            guard path == endpoint else { return Self.text(404, "not found\n") }
+            guard path == endpoint else { return .text(404, "not found\n") }
         }
 
         var request = request
+        let limits = configuration.authorization.limits
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: limits.maxBodyBytes)
         } catch {
             let rejection = RequestRejection(.tooLarge, "request body larger than \(limits.maxBodyBytes) bytes")
             operations.metrics.limitRefused(reason: rejection.code.id)
-            return Self.json(413, rejection.responseBody())
+            return .json(413, rejection.responseBody())
         }
-        let fields = request.headers.map { ($0.name.rawName, $0.value) }
-        let headers = MCPRequestHeaders(fields)
+        let headers = MCPRequestHeaders(request.headers.map { ($0.name.rawName, $0.value) })
         let credential = await authenticate(headers.authorization, policy)
+        switch decide(request.method, headers: headers, body: buffer, credential: credential, snapshot: snapshot) {
+        case .answer(let answer):
+            return answer
+        case .forward(let filter, let requestIDs):
+            return await forward(
+                request.method, fields: request.headers, body: buffer, filter: filter, requestIDs: requestIDs)
+        }
+    }
+
+    /// The answer to a request head over the limits (431 or 400; a JSON-RPC error when it was sent to the
+    /// endpoint), or nil.
+    func headRefusal(_ head: HTTPRequest, toEndpoint: Bool) -> ProxyAnswer? {
+        guard
+            let refusal = configuration.authorization.limits.headRejection(
+                method: head.method.rawValue, target: head.path ?? "", authority: head.authority,
+                fields: head.headerFields.lazy.map { ($0.name.rawName, $0.value) })
+        else { return nil }
+        operations.metrics.limitRefused(reason: refusal.code.id)
+        logger.notice("refused a request head over the limit", metadata: ["reason": "\(refusal.message)"])
+        guard toEndpoint else {
+            return .text(refusal.code.httpStatus, "request header fields too large: \(refusal.message)\n")
+        }
+        return .json(refusal.code.httpStatus, refusal.responseBody())
+    }
+
+    /// What the policy decides about a request to the endpoint.
+    enum Decided {
+        /// Denied or malformed: answer this (nothing is forwarded).
+        case answer(ProxyAnswer)
+        /// Allowed: forward it, list answers filtered by `filter`; `requestIDs` are the ids of its calls.
+        case forward(filter: ListFilter?, requestIDs: [JSONValue])
+    }
+
+    /// Authorizes a request to the endpoint with `credential` (``RequestAuthorizer``) and reports the verdict
+    /// (audit, metrics).
+    func decide(
+        _ method: HTTPRequest.Method, headers: MCPRequestHeaders, body: ByteBuffer, credential: Credential,
+        snapshot: PolicySnapshot
+    ) -> Decided {
+        let policy = snapshot.policy
         let authorizer = RequestAuthorizer(policy: policy, settings: settings)
-        let body = Array(buffer.readableBytesView)
         let deciding = DispatchTime.now().uptimeNanoseconds
         let verdict = authorizer.authorize(
-            MCPHTTPRequest(method: request.method.rawValue, headers: headers, body: body), credential: credential)
+            MCPHTTPRequest(method: method.rawValue, headers: headers, body: Array(body.readableBytesView)),
+            credential: credential)
         operations.reporter.report(
             verdict, credential: credential,
             token: operations.reporter.audit == nil ? nil : operations.verifiedToken(headers.authorization),
@@ -179,7 +220,7 @@ public final class MCPProxy: Sendable {
         guard verdict.allowed else {
             var extra: HTTPFields = [:]
             if let challenge = verdict.wwwAuthenticate { extra[.wwwAuthenticate] = challenge }
-            return Self.json(verdict.status, verdict.body ?? [], extra: extra)
+            return .answer(.json(verdict.status, verdict.body ?? [], extra: extra))
         }
         var filter: ListFilter?
         if case .granted(let grant, let expiresAt, _) = credential, !verdict.listRequests.isEmpty {
@@ -188,156 +229,8 @@ public final class MCPProxy: Sendable {
                 requests: verdict.listRequests)
             filter?.mode = settings.mode
         }
-        let requestIDs = verdict.decisions.compactMap { $0.call == nil ? nil : $0.id }
-        return await forward(request, body: buffer, filter: filter, requestIDs: requestIDs)
+        return .forward(filter: filter, requestIDs: verdict.decisions.compactMap { $0.call == nil ? nil : $0.id })
     }
-
-    /// Sends the request upstream and streams the answer back: the session checked against the token's
-    /// principal (404 when it is another's or unknown, never forwarded), a stream slot taken when the answer may
-    /// be a stream (``mayStream(_:requestIDs:)``), the upstream credential added. An event stream
-    /// the upstream breaks off ends with an error for each of `requestIDs` (``relayEvents``).
-    func forward(_ request: Request, body: ByteBuffer, filter: ListFilter?, requestIDs: [JSONValue]) async -> Response {
-        let policy = store.current.policy
-        let authorization = request.headers[.authorization]
-        let sessionID = request.headers[ProxyHeaders.sessionID]
-        // The principal costs a token-cache lookup: only when a session, a stdio bridge, an exchange or a stream
-        // slot (counted per principal) needs it.
-        let exchanges = configuration.upstreamCommand == nil && hasDownstreamTools(policy)
-        let mayStream = Self.mayStream(request, requestIDs: requestIDs)
-        let identified = sessionID != nil || configuration.upstreamCommand != nil || exchanges || mayStream
-        let identity = identified ? await identify?(authorization, policy) : nil
-        var principal = Self.principal(of: identity)
-        if let sessionID, !sessions.use(sessionID, by: principal) {
-            logger.notice("refused a session bound to another principal or unknown")
-            let failure = JSONRPCError(code: ScopeGateErrorCode.sessionNotFound, message: "session not found")
-            return Self.json(404, failure.response(id: nil))
-        }
-        var slot: StreamSlot?
-        if mayStream {
-            switch streams.acquire(principal: principal) {
-            case .success(let taken): slot = taken
-            case .failure(let refusal): return Self.refused(refusal, logger: logger)
-            }
-        }
-        var outgoing = UpstreamRequest(
-            method: request.method.rawValue, headers: request.headers, body: body,
-            authorization: configuration.upstreamAuthorization, principal: principal)
-        if exchanges {
-            switch await downstreamCredential(body, policy: policy, authorization: authorization, identity: identity) {
-            case .none: break
-            case .token(let value): outgoing.authorization = value
-            case .refused(let response): return response
-            }
-        }
-        let response: UpstreamResponse
-        do throws(UpstreamFailure) {
-            response = try await upstream.send(outgoing)
-        } catch {
-            operations.metrics.upstreamError(kind: error.code == .timeout ? "timeout" : "unreachable")
-            logger.warning("upstream failed", metadata: ["error": "\(error.code)"])
-            let failure = JSONRPCError(code: ScopeGateErrorCode.upstreamUnavailable, message: error.message)
-            return Self.json(error.code == .timeout ? 504 : 502, failure.response(id: nil))
-        }
-        if response.status == 401 {
-            // The upstream refused the proxy's own credential (none, static or exchanged). The client's token
-            // cannot fix that, and the upstream's challenge names the upstream's authorization, not the proxy's:
-            // passed on, it would send the client to get a token the proxy does not accept.
-            operations.metrics.upstreamError(kind: "unauthorized")
-            logger.warning("the upstream refused the proxy's credential (401)")
-            let failure = JSONRPCError(
-                code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream refused the proxy's credential",
-                data: .object(["reason": .string("upstream_unauthorized")]))
-            return Self.json(502, failure.response(id: nil))
-        }
-        if (200..<300).contains(response.status) {
-            if let issued = response.headers.first(name: "mcp-session-id"), issued != sessionID {
-                if !identified { principal = Self.principal(of: await identify?(authorization, policy)) }
-                guard sessions.bind(issued, to: principal) else {
-                    logger.warning("the upstream issued a session id already bound to another principal")
-                    let failure = JSONRPCError(
-                        code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream reused a session id")
-                    return Self.json(502, failure.response(id: nil))
-                }
-            }
-            if request.method == .delete, let sessionID { sessions.remove(sessionID, by: principal) }
-        }
-        operations.readiness.set("upstream")
-        let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
-        let isStream = contentType.hasPrefix("text/event-stream")
-        if !isStream {
-            slot?.release()
-        } else if slot == nil {
-            // An event stream to a request that did not announce one (no `Accept: text/event-stream`): it takes
-            // a slot now, and when none is free nothing of it goes to the client.
-            if !identified { principal = Self.principal(of: await identify?(authorization, policy)) }
-            switch streams.acquire(principal: principal) {
-            case .success(let taken): slot = taken
-            case .failure(let refusal): return Self.refused(refusal, logger: logger)
-            }
-        }
-        // A list answer is read to be filtered: only JSON or SSE, and only as plain bytes (the proxy asks for no
-        // content coding, ``ProxyHeaders``, but an upstream may apply one anyway).
-        let readable = ProxyHeaders.isIdentity(contentEncoding: response.headers["content-encoding"])
-        let rewrites = filter != nil && readable && (isStream || contentType.hasPrefix("application/json"))
-        var fields = ProxyHeaders.downstream(response.headers, dropLength: rewrites || isStream)
-        if isStream { fields.append(ProxyHeaders.noBuffering) }
-        let status = HTTPResponse.Status(code: response.status)
-        let upstreamBody = response.body
-        if filter != nil, !rewrites {
-            // A list answer that cannot be filtered is never passed on unfiltered (fail closed).
-            operations.metrics.upstreamError(kind: "unfilterable")
-            logger.warning(
-                "upstream answered a list request with content type \(contentType)\(readable ? "" : ", encoded")")
-            let failure = JSONRPCError(
-                code: ScopeGateErrorCode.upstreamUnavailable,
-                message: "the upstream answered a list request with a content type or coding that cannot be filtered")
-            return Self.json(502, failure.response(id: nil))
-        }
-        if isStream {
-            let (metrics, logger, slot) = (operations.metrics, logger, slot)
-            return Response(
-                status: status, headers: fields,
-                body: ResponseBody { writer in
-                    defer { slot?.release() }
-                    let ended = try await Self.relayEvents(
-                        upstreamBody, filter: filter, requestIDs: requestIDs, to: &writer)
-                    if !ended {
-                        metrics.upstreamError(kind: "stream_broken")
-                        logger.warning("the upstream broke off a stream")
-                    }
-                    try await writer.finish(nil)
-                })
-        }
-        guard let filter, rewrites else {
-            if case .bytes(let whole) = upstreamBody {
-                return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: whole))
-            }
-            return Response(
-                status: status, headers: fields,
-                body: ResponseBody { writer in
-                    for try await chunk in upstreamBody { try await writer.write(chunk) }
-                    try await writer.finish(nil)
-                })
-        }
-        var collected: [UInt8] = []
-        do {
-            for try await chunk in upstreamBody {
-                collected += chunk.readableBytesView
-                guard collected.count <= 16 << 20 else { throw ProxyFailure.responseTooLarge }
-            }
-        } catch {
-            operations.metrics.upstreamError(kind: "unreadable")
-            logger.warning("upstream response unreadable", metadata: ["error": "\(error)"])
-            let failure = JSONRPCError(
-                code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream response could not be read")
-            return Self.json(502, failure.response(id: nil))
-        }
-        return Response(
-            status: status, headers: fields,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: filter.filterBody(collected))))
-    }
-
-    enum ProxyFailure: Error { case responseTooLarge }
 
     /// The path the MCP endpoint is served at under `policy`.
     func endpoint(for policy: CompiledPolicy) -> String {
@@ -350,20 +243,6 @@ public final class MCPProxy: Sendable {
     /// The session principal of a verified token ("" when there is no identity source).
     static func principal(of token: VerifiedToken?) -> String {
         token.map { SessionTable.principal(issuer: $0.issuer, subject: $0.subject, clientID: $0.clientID) } ?? ""
-    }
-
-    static func json(_ status: Int, _ body: [UInt8], extra: HTTPFields = [:]) -> Response {
-        var fields: HTTPFields = [.contentType: "application/json"]
-        fields.append(contentsOf: extra)
-        return Response(
-            status: .init(code: status), headers: fields,
-            body: body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
-    static func text(_ status: Int, _ text: String) -> Response {
-        Response(
-            status: .init(code: status), headers: [.contentType: "text/plain; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }
 

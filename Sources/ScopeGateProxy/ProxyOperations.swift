@@ -41,10 +41,10 @@ public struct ProxyOperations: Sendable {
     }
 
     /// The answer of an operations endpoint for `path`, or nil.
-    func respond(path: String) -> Response? {
+    func respond(path: String) -> ProxyAnswer? {
         guard let answer = endpoints.respond(path: path) else { return nil }
-        return Response(
-            status: .init(code: answer.status), headers: [.contentType: answer.contentType],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        return ProxyAnswer(
+            status: answer.status, fields: [.contentType: answer.contentType],
+            body: .whole(ByteBuffer(bytes: answer.body)))
     }
 }

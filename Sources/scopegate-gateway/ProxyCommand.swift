@@ -45,24 +45,27 @@ struct ProxyCommand: AsyncParsableCommand {
             reporter: services.reporter, prometheus: services.mainListenerMetrics, verifiedToken: tokens.verifiedToken)
         let proxy = MCPProxy(
             store: services.store, configuration: configuration, authenticate: tokens.credential,
-            identify: tokens.verified, exchangers: TokenExchangers(fetcher: services.identityProviderFetcher),
+            identify: tokens.verified, authenticateAtOnce: { tokens.verifyAtOnce($0, $1) },
+            exchangers: TokenExchangers(fetcher: services.identityProviderFetcher),
             operations: operations)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
         // The idle timeout also bounds how long a client may take to send its request head: Hummingbird counts
         // activity in whole request parts, so a head trickled in byte by byte is closed like an idle connection.
         let caps = services.settings.limits.parserCaps
+        let serverName = "scopegate"
         let app = Application(
             responder: ProxyResponder(proxy: proxy),
-            server: .http1(
+            server: .mcpProxy(
+                proxy,
                 configuration: .init(
                     idleTimeout: .seconds(Int64(options.idleTimeout)),
                     httpDecoderConfiguration: .init(
                         maxHeaderFieldSize: caps.bytes, maxHeaderListSize: caps.bytes, maxHeaderFieldCount: caps.fields)
-                )
+                ), serverName: serverName
             ),
             configuration: .init(
                 address: .hostname(address?.host ?? "127.0.0.1", port: address?.port ?? 8080),
-                serverName: "scopegate"))
+                serverName: serverName))
         let target = options.upstream ?? "stdio: " + (options.upstreamCommand ?? "")
         Output.stderr("scopegate proxy: \(options.listen) → \(target)\(services.modeNote)\(services.metricsNote)\n")
         // An HTTP upstream is ready once it answers a probe; a stdio child once it has started (it is started

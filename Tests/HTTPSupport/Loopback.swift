@@ -1,14 +1,15 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 
-/// Serves `responder` on an ephemeral loopback port; returns the port and the serving task (cancel it to stop).
-/// Shared by the proxy's and the decision service's tests.
+/// Serves `responder` on an ephemeral loopback port with `server`; returns the port and the serving task (cancel it
+/// to stop). Shared by the proxy's and the decision service's tests.
 public func serveOnLoopback<Responder: HTTPResponder>(
-    _ responder: Responder
+    _ responder: Responder, server: HTTPServerBuilder = .http1()
 ) async throws -> (Int, Task<Void, any Error>) where Responder.Context == BasicRequestContext {
     let port = BoundPort()
     let app = Application(
-        responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        responder: responder, server: server, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
     let task = Task { try await app.run() }
     for _ in 0..<400 where port.get == 0 { try await Task.sleep(for: .milliseconds(25)) }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import ScopeGate
 import ScopeGateAuthz
+import ScopeGateHTTPTestSupport
 import ScopeGateRequestAuthorization
 import Testing
 

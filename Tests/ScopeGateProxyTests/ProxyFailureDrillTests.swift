@@ -83,7 +83,7 @@ struct FaultyUpstream: HTTPResponder {
 /// Serves a proxy over `FaultyUpstream` on loopback, with test tokens `reader` (files:read) and `writer`
 /// (files:write); returns what the body needs.
 func withFaultyProxy(
-    policy source: String = flipPolicy(0), upstreamTimeout: Duration = .seconds(10),
+    policy source: String = flipPolicy(0), upstreamTimeout: Duration = .seconds(10), atOnce: Bool = true,
     _ body: (_ port: Int, _ store: PolicyStore, _ log: UpstreamLog) async throws -> Void
 ) async throws {
     let store = PolicyStore(
@@ -96,15 +96,19 @@ func withFaultyProxy(
         upTask.cancel()
     }
     let scopes = ["reader": ["files:read"], "writer": ["files:write"]]
+    let credential: @Sendable (String?, CompiledPolicy) -> Credential = { header, policy in
+        guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
+        guard let granted = scopes[token] else { return .invalid(TokenError(.malformed, "unknown test token")) }
+        return .granted(policy.grant(granted), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
+    }
+    // `atOnce`: requests are answered on the event loop (``ProxyServer``), else each takes a task.
+    let known: MCPProxy.AuthenticateAtOnce = { (credential($0, $1), nil) }
     let proxy = MCPProxy(
         store: store,
         configuration: ProxyConfiguration(upstream: "http://127.0.0.1:\(up)/mcp", upstreamTimeout: upstreamTimeout),
-        authenticate: { header, policy in
-            guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
-            guard let granted = scopes[token] else { return .invalid(TokenError(.malformed, "unknown test token")) }
-            return .granted(policy.grant(granted), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
-        })
-    let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+        authenticate: { credential($0, $1) },
+        authenticateAtOnce: atOnce ? known : nil)
+    let (port, task) = try await serveProxy(proxy)
     defer { task.cancel() }
     try await body(port, store, log)
 }
@@ -137,8 +141,8 @@ func drillPost(_ port: Int, tool: String, token: String = "reader", id: Int = 1,
 @Suite(.serialized) struct ProxyFailureDrillTests {
     /// The upstream accepts the request and never answers: after the upstream timeout the client gets a 504
     /// with a JSON-RPC error, while other clients are served meanwhile.
-    @Test func anUpstreamThatNeverAnswersIs504AndOthersAreServed() async throws {
-        try await withFaultyProxy(upstreamTimeout: .seconds(1)) { port, _, log in
+    @Test(arguments: [true, false]) func anUpstreamThatNeverAnswersIs504AndOthersAreServed(atOnce: Bool) async throws {
+        try await withFaultyProxy(upstreamTimeout: .seconds(1), atOnce: atOnce) { port, _, log in
             async let hung = drillPost(port, tool: "hang")
             let other = try await drillPost(port, tool: "read_file")
             #expect(other.status == 200)
@@ -153,8 +157,10 @@ func drillPost(_ port: Int, tool: String, token: String = "reader", id: Int = 1,
 
     /// The upstream breaks off in the middle of an SSE answer: the client's stream ends with a JSON-RPC error
     /// for its request (-32004) after what had arrived, and the next request is served.
-    @Test func anUpstreamDyingMidStreamEndsTheClientsStreamWithAnError() async throws {
-        try await withFaultyProxy { port, _, _ in
+    @Test(arguments: [true, false]) func anUpstreamDyingMidStreamEndsTheClientsStreamWithAnError(atOnce: Bool)
+        async throws
+    {
+        try await withFaultyProxy(atOnce: atOnce) { port, _, _ in
             let broken = try await drillPost(port, tool: "die", id: 7)
             #expect(broken.status == 200)
             #expect(broken.error == nil)
@@ -205,8 +211,8 @@ func drillPost(_ port: Int, tool: String, token: String = "reader", id: Int = 1,
     }
 
     /// A body over the limit is refused with 413 before the proxy reads more of it than the limit.
-    @Test func aBodyOverTheLimitIs413() async throws {
-        try await withFaultyProxy { port, _, log in
+    @Test(arguments: [true, false]) func aBodyOverTheLimitIs413(atOnce: Bool) async throws {
+        try await withFaultyProxy(atOnce: atOnce) { port, _, log in
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mcp")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")

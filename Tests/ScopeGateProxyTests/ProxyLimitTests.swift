@@ -119,9 +119,11 @@ struct HoldingUpstream: HTTPResponder {
         try await body(store, up, log, release)
     }
 
-    /// A proxy over `HoldingUpstream`; every token is valid (files:read) and is its own principal.
+    /// A proxy over `HoldingUpstream`; every token is valid (files:read) and is its own principal. `atOnce`: tokens
+    /// are known without waiting, so requests are answered on the event loop (``ProxyServer``), else each takes a
+    /// task.
     func withProxy(
-        maxStreams: Int = 8, perPrincipal: Int = 8, limits: RequestLimits = .init(),
+        maxStreams: Int = 8, perPrincipal: Int = 8, limits: RequestLimits = .init(), atOnce: Bool,
         _ body: (Harness) async throws -> Void
     ) async throws {
         try await withHoldingUpstream { store, up, log, release in
@@ -131,24 +133,27 @@ struct HoldingUpstream: HTTPResponder {
             configuration.maxStreamsPerPrincipal = perPrincipal
             configuration.authorization.limits = limits
             let prometheus = PrometheusMetrics()
+            let credential: @Sendable (String?, CompiledPolicy) -> Credential = { header, policy in
+                guard BearerChallenge.token(fromAuthorization: header) != nil else { return .missing }
+                return .granted(
+                    policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
+            }
+            let identity: @Sendable (String?) -> VerifiedToken? = { header in
+                guard let token = BearerChallenge.token(fromAuthorization: header) else { return nil }
+                return VerifiedToken(
+                    issuer: "https://auth.example.com", subject: token, clientID: nil, audiences: [],
+                    scopes: ["files:read"], stripPrefixes: [], jwtID: nil, expiresAt: Date(timeIntervalSinceNow: 600),
+                    claims: .object([:]))
+            }
+            let known: MCPProxy.AuthenticateAtOnce = { header, policy in (credential(header, policy), identity(header))
+            }
             let proxy = MCPProxy(
-                store: store, configuration: configuration,
-                authenticate: { header, policy in
-                    guard BearerChallenge.token(fromAuthorization: header) != nil else { return .missing }
-                    return .granted(
-                        policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
-                },
-                identify: { header, _ in
-                    guard let token = BearerChallenge.token(fromAuthorization: header) else { return nil }
-                    return VerifiedToken(
-                        issuer: "https://auth.example.com", subject: token, clientID: nil, audiences: [],
-                        scopes: ["files:read"], stripPrefixes: [], jwtID: nil,
-                        expiresAt: Date(timeIntervalSinceNow: 600),
-                        claims: .object([:]))
-                },
+                store: store, configuration: configuration, authenticate: { credential($0, $1) },
+                identify: { header, _ in identity(header) },
+                authenticateAtOnce: atOnce ? known : nil,
                 operations: ProxyOperations(
                     reporter: DecisionReporter(audit: nil, metrics: prometheus.metrics), prometheus: prometheus))
-            let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+            let (port, task) = try await serveProxy(proxy)
             defer { task.cancel() }
             try await body(Harness(port: port, proxy: proxy, log: log, release: release, prometheus: prometheus))
         }
@@ -213,8 +218,8 @@ struct HoldingUpstream: HTTPResponder {
 
     /// A head over the limit is answered 431 with a JSON-RPC error before the token is looked at, never forwarded,
     /// and counted; the same client is served right after.
-    @Test func aHeadOverTheLimitIs431AndNeverForwarded() async throws {
-        try await withProxy { h in
+    @Test(arguments: [true, false]) func aHeadOverTheLimitIs431AndNeverForwarded(atOnce: Bool) async throws {
+        try await withProxy(atOnce: atOnce) { h in
             let padding = String(repeating: "x", count: 33 << 10)
             let refused = try await send(h.port, token: "no-such-token", extra: [("X-Padding", padding)])
             #expect(refused.status == 431)
@@ -231,8 +236,8 @@ struct HoldingUpstream: HTTPResponder {
     }
 
     /// A head of exactly the limit passes; one byte more is refused.
-    @Test func aHeadAtTheLimitPasses() async throws {
-        try await withProxy(limits: RequestLimits(maxHeaderBytes: 2048)) { h in
+    @Test(arguments: [true, false]) func aHeadAtTheLimitPasses(atOnce: Bool) async throws {
+        try await withProxy(limits: RequestLimits(maxHeaderBytes: 2048), atOnce: atOnce) { h in
             func request(padding: Int) -> Request {
                 var fields: HTTPFields = [
                     .contentType: "application/json", .accept: "application/json, text/event-stream",
@@ -259,8 +264,8 @@ struct HoldingUpstream: HTTPResponder {
     /// Past the global cap a request that may open a stream is refused with 503, `Retry-After` and -32006 before
     /// it reaches the upstream; one that accepts only JSON is still served; the slots come back when the streams
     /// end, and the gauge and the refusal counter follow.
-    @Test func theGlobalCapRefusesWith503() async throws {
-        try await withProxy(maxStreams: 2) { h in
+    @Test(arguments: [true, false]) func theGlobalCapRefusesWith503(atOnce: Bool) async throws {
+        try await withProxy(maxStreams: 2, atOnce: atOnce) { h in
             let first = try await openStream(h, token: "alice")
             let second = try await openStream(h, token: "bob", get: true)
             #expect(h.metric("scopegate_streams_open") == 2)
@@ -283,8 +288,8 @@ struct HoldingUpstream: HTTPResponder {
     }
 
     /// Past a principal's cap its own requests are refused with 429; another principal is served.
-    @Test func thePerPrincipalCapRefusesWith429() async throws {
-        try await withProxy(maxStreams: 8, perPrincipal: 1) { h in
+    @Test(arguments: [true, false]) func thePerPrincipalCapRefusesWith429(atOnce: Bool) async throws {
+        try await withProxy(maxStreams: 8, perPrincipal: 1, atOnce: atOnce) { h in
             let held = try await openStream(h, token: "alice")
             let refused = try await send(h.port, tool: "hold", token: "alice")
             #expect(refused.status == 429)
@@ -305,8 +310,8 @@ struct HoldingUpstream: HTTPResponder {
 
     /// A JSON answer gives its slot back at once; a stream that completes, one whose client goes away, one the
     /// upstream breaks off, and a response dropped before its body ran each give theirs back.
-    @Test func slotsComeBackHoweverAStreamEnds() async throws {
-        try await withProxy(maxStreams: 1) { h in
+    @Test(arguments: [true, false]) func slotsComeBackHoweverAStreamEnds(atOnce: Bool) async throws {
+        try await withProxy(maxStreams: 1, atOnce: atOnce) { h in
             #expect(try await send(h.port, tool: "json").status == 200)
             #expect(h.proxy.streams.held() == 0)
 
@@ -346,17 +351,21 @@ struct HoldingUpstream: HTTPResponder {
     /// is open: the stream is drained, not cut, and its slot comes back when it ends. (Cancelling the server's
     /// task instead drops connections it has accepted but not served, which SwiftNIO traps on in its writers'
     /// deinit; the gateway never stops that way.)
-    @Test func aStreamOpenWhenTheServerStopsIsDrainedAndGivesItsSlotBack() async throws {
+    @Test(arguments: [true, false]) func aStreamOpenWhenTheServerStopsIsDrainedAndGivesItsSlotBack(atOnce: Bool)
+        async throws
+    {
         try await withHoldingUpstream { store, up, _, release in
+            let credential: @Sendable (CompiledPolicy) -> Credential = { policy in
+                .granted(policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
+            }
+            let known: MCPProxy.AuthenticateAtOnce = { (credential($1), nil) }
             let proxy = MCPProxy(
                 store: store, configuration: ProxyConfiguration(upstream: "http://127.0.0.1:\(up)/mcp"),
-                authenticate: { _, policy in
-                    .granted(
-                        policy.grant(["files:read"]), expiresAt: Date(timeIntervalSinceNow: 600), stripPrefixes: [])
-                })
+                authenticate: { credential($1) }, authenticateAtOnce: atOnce ? known : nil)
             let bound = BoundPort()
             let app = Application(
-                responder: ProxyResponder(proxy: proxy), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                responder: ProxyResponder(proxy: proxy), server: .mcpProxy(proxy),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { channel in bound.set(channel.localAddress?.port ?? 0) })
             let group = ServiceGroup(
                 configuration: .init(services: [app], logger: Logger(label: "scopegate.test.shutdown")))

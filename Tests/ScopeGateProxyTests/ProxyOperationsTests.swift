@@ -50,7 +50,7 @@ import Testing
             },
             operations: ProxyOperations(
                 reporter: DecisionReporter(audit: audit, metrics: prometheus.metrics), prometheus: prometheus))
-        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+        let (port, task) = try await serveProxy(proxy)
         defer { task.cancel() }
         let probing = probe ? Task { await proxy.probeUpstream(interval: .milliseconds(50)) } : nil
         defer { probing?.cancel() }

@@ -30,8 +30,8 @@ func flipPolicy(_ version: Int) -> String {
 /// filter in CI): every call ends with a whole answer or a refusal, and nothing either version denies is ever
 /// forwarded or listed.
 @Suite(.serialized) struct ProxyReloadStressTests {
-    @Test func reloadsDuringAThousandStreamingCalls() async throws {
-        try await withFaultyProxy(policy: flipPolicy(0)) { port, store, log in
+    @Test(arguments: [true, false]) func reloadsDuringAThousandStreamingCalls(atOnce: Bool) async throws {
+        try await withFaultyProxy(policy: flipPolicy(0), atOnce: atOnce) { port, store, log in
             let done = FaultyUpstream.Release()
             let reloader = Task {
                 var reloads = 0

@@ -90,29 +90,46 @@ struct Upstream: HTTPResponder {
 }
 
 @Suite(.serialized) struct ProxyTests {
-    static let scopes = ["reader": ["files:read"], "writer": ["files:write"]]
+    /// `slow`: a token that must be verified (not known at once), so its requests always take a task.
+    static let scopes = ["reader": ["files:read"], "writer": ["files:write"], "slow": ["files:read"]]
 
-    func withProxy(upstreamPort: Int? = nil, _ body: (Int, UpstreamLog) async throws -> Void) async throws {
+    /// Requests authenticated by the proxy's `authenticate` (a task), not at once on the event loop.
+    let awaited = Counter()
+
+    /// Serves a proxy in front of ``Upstream`` (or of `upstreamPort`). `atOnce`: the test tokens are also known
+    /// without waiting, so requests with them are answered on the event loop (``ProxyServer``); the answers must
+    /// be the same either way.
+    func withProxy(
+        upstreamPort: Int? = nil, atOnce: Bool = true, _ body: (Int, UpstreamLog) async throws -> Void
+    ) async throws {
         let store = PolicyStore(
             initial: try PolicyCompiler(options: LoadOptions(environment: [:])).compile(source: proxyPolicy).compiled())
         let log = UpstreamLog()
         let (up, upTask) = try await serveOnLoopback(Upstream(log: log))
         defer { upTask.cancel() }
         let target = upstreamPort ?? up
+        let credential: @Sendable (String?, CompiledPolicy) -> Credential = { header, policy in
+            guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
+            guard let granted = Self.scopes[token] else {
+                return .invalid(TokenError(.malformed, "unknown test token"))
+            }
+            return .granted(policy.grant(granted), expiresAt: Date(timeIntervalSinceNow: 60), stripPrefixes: [])
+        }
+        let awaited = awaited
+        let known: MCPProxy.AuthenticateAtOnce = { header, policy in
+            header == "Bearer slow" ? nil : (credential(header, policy), nil)
+        }
         let proxy = MCPProxy(
             store: store,
             configuration: ProxyConfiguration(
                 upstream: "http://127.0.0.1:\(target)/mcp",
                 upstreamTimeout: upstreamPort == nil ? .seconds(10) : .seconds(2)),
             authenticate: { header, policy in
-                guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
-                guard let granted = Self.scopes[token] else {
-                    return .invalid(TokenError(.malformed, "unknown test token"))
-                }
-                return .granted(
-                    policy.grant(granted), expiresAt: Date(timeIntervalSinceNow: 60), stripPrefixes: [])
-            })
-        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+                awaited.increment()
+                return credential(header, policy)
+            },
+            authenticateAtOnce: atOnce ? known : nil)
+        let (port, task) = try await serveProxy(proxy)
         defer { task.cancel() }
         #expect(port > 0)
         try await body(port, log)
@@ -157,18 +174,21 @@ struct Upstream: HTTPResponder {
         }
     }
 
-    @Test func anAllowedCallReachesTheUpstreamWithoutTheClientsToken() async throws {
-        try await withProxy { port, log in
+    @Test(arguments: [true, false]) func anAllowedCallReachesTheUpstreamWithoutTheClientsToken(atOnce: Bool)
+        async throws
+    {
+        try await withProxy(atOnce: atOnce) { port, log in
             let response = try await post(port, Self.call, token: "reader")
             #expect(response.status == 200)
             #expect(response.body.contains(#""result""#))
             #expect(log.methods == ["tools/call"])
             #expect(log.authorizations.isEmpty)
+            #expect(awaited.value == (atOnce ? 0 : 1))
         }
     }
 
-    @Test func refusalsAreAnsweredByTheProxyAndNeverForwarded() async throws {
-        try await withProxy { port, log in
+    @Test(arguments: [true, false]) func refusalsAreAnsweredByTheProxyAndNeverForwarded(atOnce: Bool) async throws {
+        try await withProxy(atOnce: atOnce) { port, log in
             let none = try await post(port, Self.call, token: nil)
             #expect(none.status == 401)
             #expect(none.headers.contains { $0.0 == "www-authenticate" && $0.1.contains("resource_metadata=") })
@@ -182,8 +202,8 @@ struct Upstream: HTTPResponder {
         }
     }
 
-    @Test func listsAreFilteredAsJSONAndAsSSE() async throws {
-        try await withProxy { port, _ in
+    @Test(arguments: [true, false]) func listsAreFilteredAsJSONAndAsSSE(atOnce: Bool) async throws {
+        try await withProxy(atOnce: atOnce) { port, _ in
             let json = try await post(port, Self.list, token: "reader", headers: [("Accept", "application/json")])
             #expect(json.status == 200)
             #expect(json.body.contains("read_file"))
@@ -200,8 +220,8 @@ struct Upstream: HTTPResponder {
     }
 
     /// A list answered with a content type the proxy cannot filter is refused, never passed on unfiltered.
-    @Test func anUnfilterableListAnswerIs502() async throws {
-        try await withProxy { port, _ in
+    @Test(arguments: [true, false]) func anUnfilterableListAnswerIs502(atOnce: Bool) async throws {
+        try await withProxy(atOnce: atOnce) { port, _ in
             let response = try await post(port, Self.list, token: "reader", headers: [("Accept", "text/plain")])
             #expect(response.status == 502)
             #expect(!response.body.contains("secret"))
@@ -210,8 +230,8 @@ struct Upstream: HTTPResponder {
     }
 
     /// A redirect is the client's to follow: passed on as it came, and nothing is sent where it points.
-    @Test func anUpstreamRedirectIsPassedOnNotFollowed() async throws {
-        try await withProxy { port, log in
+    @Test(arguments: [true, false]) func anUpstreamRedirectIsPassedOnNotFollowed(atOnce: Bool) async throws {
+        try await withProxy(atOnce: atOnce) { port, log in
             // The proxy's own client is one that does not follow redirects either.
             let response = try await post(
                 port, Self.call, token: "reader", headers: [("X-Test", "redirect")], client: HTTPUpstream.proxyClient)
@@ -224,8 +244,9 @@ struct Upstream: HTTPResponder {
     /// The proxy asks the upstream for plain bytes (it reads list answers to filter them). A content coding the
     /// upstream applies anyway reaches the client with its bytes and its header unchanged; on a list answer,
     /// which cannot be filtered so, it is refused.
-    @Test func contentCodingsPassUnchangedAndAnEncodedListIsRefused() async throws {
-        try await withProxy { port, log in
+    @Test(arguments: [true, false]) func contentCodingsPassUnchangedAndAnEncodedListIsRefused(atOnce: Bool) async throws
+    {
+        try await withProxy(atOnce: atOnce) { port, log in
             let plain = try await post(port, Self.call, token: "reader", headers: [("Accept-Encoding", "gzip")])
             #expect(plain.status == 200)
             #expect(!plain.headers.contains { $0.0 == "content-encoding" })
@@ -244,8 +265,8 @@ struct Upstream: HTTPResponder {
 
     /// The upstream's challenges are not the client's: a 401 (the upstream refused the proxy's credential) becomes
     /// a 502, and no upstream `WWW-Authenticate` reaches the client.
-    @Test func anUpstreamsChallengeNeverReachesTheClient() async throws {
-        try await withProxy { port, log in
+    @Test(arguments: [true, false]) func anUpstreamsChallengeNeverReachesTheClient(atOnce: Bool) async throws {
+        try await withProxy(atOnce: atOnce) { port, log in
             let unauthorized = try await post(port, Self.call, token: "reader", headers: [("X-Test", "unauthorized")])
             #expect(unauthorized.status == 502)
             #expect(unauthorized.body.contains("-32004"))
@@ -260,8 +281,8 @@ struct Upstream: HTTPResponder {
     }
 
     /// Port 1 on loopback: nothing listens (refused), or a filter drops it (the 2 s upstream deadline ends it).
-    @Test func anUnreachableUpstreamIs502() async throws {
-        try await withProxy(upstreamPort: 1) { port, _ in
+    @Test(arguments: [true, false]) func anUnreachableUpstreamIs502(atOnce: Bool) async throws {
+        try await withProxy(upstreamPort: 1, atOnce: atOnce) { port, _ in
             let response = try await post(port, Self.call, token: "reader")
             #expect(response.status == 502)
             #expect(response.body.contains("-32004"))

@@ -117,7 +117,7 @@ func sendMCP(
             store: store, configuration: ProxyConfiguration(command: ["unused"]),
             authenticate: { header, policy in testCredential(header, policy) },
             identify: { header, policy in testIdentity(header, policy) }, upstream: upstream)
-        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+        let (port, task) = try await serveProxy(proxy)
         defer { task.cancel() }
         try await body(port, upstream, log)
         await proxy.shutdown()

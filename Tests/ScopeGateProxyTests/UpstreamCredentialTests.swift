@@ -114,7 +114,7 @@ struct TokenEndpoint: HTTPResponder {
             authenticate: { header, policy in testCredential(header, policy) },
             identify: { header, policy in testIdentity(header, policy) },
             exchangers: TokenExchangers(fetcher: AsyncHTTPClientFetcher(), environment: ["EXCHANGE_SECRET": "s3cret"]))
-        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+        let (port, task) = try await serveProxy(proxy)
         defer { task.cancel() }
         try await body(port, upstreamLog, tokenLog)
     }
@@ -165,7 +165,7 @@ struct TokenEndpoint: HTTPResponder {
             authenticate: { header, policy in testCredential(header, policy) },
             identify: { header, policy in testIdentity(header, policy) },
             exchangers: TokenExchangers(fetcher: AsyncHTTPClientFetcher(), environment: [:]))
-        let (port, task) = try await serveOnLoopback(ProxyResponder(proxy: proxy))
+        let (port, task) = try await serveProxy(proxy)
         defer { task.cancel() }
         let response = try await sendMCP(port, Self.write, token: "writer")
         #expect(response.status == 502)

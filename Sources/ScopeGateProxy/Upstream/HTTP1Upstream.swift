@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// A plain-HTTP (`http://`) Streamable HTTP MCP server as an ``MCPUpstream``, on SwiftNIO directly: the request
 /// goes to `url` over a pooled keep-alive HTTP/1.1 connection (``UpstreamConnectionPool``), with the client's
@@ -56,6 +57,16 @@ public struct HTTP1Upstream: MCPUpstream {
     }
 
     public func send(_ request: UpstreamRequest) async throws(UpstreamFailure) -> UpstreamResponse {
+        do {
+            return try await send(request, on: MultiThreadedEventLoopGroup.currentEventLoop).get()
+        } catch {
+            throw failure(error)
+        }
+    }
+
+    /// ``send(_:)`` started from `loop` (any loop when nil), on a connection of that loop; the future completes on
+    /// the connection's loop, failed with an error that ``failure(_:)`` names.
+    func send(_ request: UpstreamRequest, on loop: (any EventLoop)?) -> EventLoopFuture<UpstreamResponse> {
         var headers = ProxyHeaders.upstream(request.headers)
         headers.add(name: "Host", value: hostHeader)
         if let authorization = request.authorization { headers.add(name: "Authorization", value: authorization) }
@@ -63,14 +74,16 @@ public struct HTTP1Upstream: MCPUpstream {
         if length > 0 || request.method == "POST" { headers.add(name: "Content-Length", value: String(length)) }
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target, headers: headers)
-        do {
-            let answer = try await pool.exchange(head, body: request.body, deadline: .now() + TimeAmount(timeout))
-            return UpstreamResponse(
-                status: Int(answer.head.status.code), headers: answer.head.headers, body: answer.body)
-        } catch {
-            let timedOut = (error as? UpstreamExchangeHandler.Failure) == .timedOut
-            throw UpstreamFailure.noAnswer(timedOut: timedOut, timeout: timeout, error: error, logger: logger)
+        return pool.exchange(head, body: request.body, deadline: .now() + TimeAmount(timeout), on: loop).map {
+            answer in
+            UpstreamResponse(status: Int(answer.head.status.code), headers: answer.head.headers, body: answer.body)
         }
+    }
+
+    /// The failure an exchange's error stands for: a timeout (504) or no answer (502).
+    func failure(_ error: any Error) -> UpstreamFailure {
+        let timedOut = (error as? UpstreamExchangeHandler.Failure) == .timedOut
+        return UpstreamFailure.noAnswer(timedOut: timedOut, timeout: timeout, error: error, logger: logger)
     }
 
     public func shutdown() async {}

@@ -53,27 +53,39 @@ final class UpstreamConnectionPool: Sendable {
     func exchange(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline) async throws
         -> UpstreamExchangeHandler.Answer
     {
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop
-        while let connection = takeIdle(on: loop) {
-            do {
-                return try await Self.exchange(on: connection, head, body: body, deadline: deadline)
-            } catch UpstreamExchangeHandler.Failure.notSent {
-                continue  // closed while idle: nothing was sent, so another connection may carry it
+        try await exchange(head, body: body, deadline: deadline, on: MultiThreadedEventLoopGroup.currentEventLoop).get()
+    }
+
+    /// ``exchange(_:body:deadline:)`` started from `loop` (any loop when nil): a connection of that loop is used or
+    /// opened, so that an exchange started on a client connection's event loop stays on it. The future completes
+    /// on the upstream connection's loop.
+    func exchange(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, on loop: (any EventLoop)?)
+        -> EventLoopFuture<UpstreamExchangeHandler.Answer>
+    {
+        guard let connection = takeIdle(on: loop) else {
+            return connect(on: loop ?? group.any(), deadline: deadline).flatMap { connection in
+                Self.exchange(on: connection, head, body: body, deadline: deadline)
             }
         }
-        let connection = try await connect(on: loop ?? group.any(), deadline: deadline)
-        return try await Self.exchange(on: connection, head, body: body, deadline: deadline)
+        return Self.exchange(on: connection, head, body: body, deadline: deadline).flatMapError { error in
+            // Closed while idle: nothing was sent, so another connection may carry it.
+            guard (error as? UpstreamExchangeHandler.Failure) == .notSent else {
+                return connection.channel.eventLoop.makeFailedFuture(error)
+            }
+            return self.exchange(head, body: body, deadline: deadline, on: loop)
+        }
     }
 
     private static func exchange(
         on connection: Connection, _ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline
-    ) async throws -> UpstreamExchangeHandler.Answer {
+    ) -> EventLoopFuture<UpstreamExchangeHandler.Answer> {
         let handler = connection.handler
-        return try await handler.eventLoop.flatSubmit {
+        let begin: @Sendable () -> EventLoopFuture<UpstreamExchangeHandler.Answer> = {
             let promise = handler.eventLoop.makePromise(of: UpstreamExchangeHandler.Answer.self)
             handler.value.begin(head, body: body, deadline: deadline, promise: promise)
             return promise.futureResult
-        }.get()
+        }
+        return handler.eventLoop.inEventLoop ? begin() : handler.eventLoop.flatSubmit(begin)
     }
 
     /// The most recently freed usable connection of `loop` (of any loop when nil); closes the stale ones it meets.
@@ -119,9 +131,9 @@ final class UpstreamConnectionPool: Sendable {
         if !kept { connection.channel.close(promise: nil) }
     }
 
-    private func connect(on loop: any EventLoop, deadline: NIODeadline) async throws -> Connection {
+    private func connect(on loop: any EventLoop, deadline: NIODeadline) -> EventLoopFuture<Connection> {
         let remaining = deadline - .now()
-        guard remaining > .zero else { throw UpstreamExchangeHandler.Failure.timedOut }
+        guard remaining > .zero else { return loop.makeFailedFuture(UpstreamExchangeHandler.Failure.timedOut) }
         let bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(remaining)
@@ -136,15 +148,15 @@ final class UpstreamConnectionPool: Sendable {
                     handler.onReusable = { [weak self] in self?.release(connection) }
                 }
             }
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.connect(host: host, port: port).get()
-        } catch ChannelError.connectTimeout(_) {
-            throw UpstreamExchangeHandler.Failure.timedOut
-        }
-        return try await channel.eventLoop.submit {
-            let handler = try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
-            return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
-        }.get()
+        // The bootstrap's one loop is the channel's, so these callbacks run on it.
+        return bootstrap.connect(host: host, port: port)
+            .flatMapErrorThrowing { error in
+                if case ChannelError.connectTimeout(_) = error { throw UpstreamExchangeHandler.Failure.timedOut }
+                throw error
+            }
+            .flatMapThrowing { channel in
+                let handler = try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
+                return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+            }
     }
 }

@@ -8,14 +8,14 @@ import Foundation
 /// a head sent in part, the server closing the connection. Each read waits at most `timeout`. Unchecked `Sendable`:
 /// a test uses its connection from one thread at a time (``read(until:)`` hands it to a thread of its own while the
 /// test waits).
-final class RawConnection: @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+public final class RawConnection: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     private let fd: Int32
 
-    init(port: Int, timeout: TimeInterval = 5) throws {
+    public init(port: Int, timeout: TimeInterval = 5) throws {
         #if canImport(Glibc)
             fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -41,7 +41,7 @@ final class RawConnection: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    func send(_ text: String) throws {
+    public func send(_ text: String) throws {
         let bytes = Array(text.utf8)
         var sent = 0
         while sent < bytes.count {
@@ -54,7 +54,7 @@ final class RawConnection: @unchecked Sendable {
     /// Reads until `done` holds for everything received, the peer closes (or resets: a server that closes with
     /// unread input left resets the connection), or a read times out. Blocks the calling thread: tests call
     /// ``read(until:)``, which blocks a thread of its own.
-    func readBlocking(until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
+    public func readBlocking(until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !done(String(decoding: received, as: UTF8.self)) {
@@ -74,7 +74,9 @@ extension RawConnection {
     /// ``readBlocking(until:)`` on a thread of its own. A blocking read on one of the cooperative threads (two, on
     /// a small machine) would starve the tasks that prepare answers, in this test and in the tests running beside
     /// it, until the read times out.
-    func read(until done: @escaping @Sendable (String) -> Bool = { _ in false }) async -> (text: String, closed: Bool) {
+    public func read(until done: @escaping @Sendable (String) -> Bool = { _ in false }) async -> (
+        text: String, closed: Bool
+    ) {
         await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: self.readBlocking(until: done)) }.start()
         }
@@ -83,5 +85,5 @@ extension RawConnection {
 
 extension String {
     /// How many times `needle` occurs.
-    func occurrences(of needle: String) -> Int { components(separatedBy: needle).count - 1 }
+    public func occurrences(of needle: String) -> Int { components(separatedBy: needle).count - 1 }
 }

@@ -1,0 +1,227 @@
+import Dispatch
+import Hummingbird
+import NIOCore
+import NIOHTTPTypes
+
+/// Answers, on one client connection's event loop, the requests ``MCPProxy/answerAtOnce(_:body:on:reply:)`` can
+/// answer without a task, and hands every other request to Hummingbird's responder behind it. It sits after
+/// Hummingbird's connection-state handler, which therefore counts both kinds (idle timeout, graceful shutdown).
+///
+/// A `POST` is held until its end, then offered to the proxy; a request the proxy declines is passed on whole, as
+/// is every request while Hummingbird still answers an earlier one (answers keep the requests' order). While it
+/// answers a request itself, what the client sends next waits here, and the socket is not read further. A whole answer is
+/// written at once; a streamed one (an event stream, a list answer still arriving) is written by a task, as
+/// Hummingbird writes a `Response`.
+final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum State {
+        case idle
+        /// A request Hummingbird answers: its parts pass on.
+        case passing
+        /// A request that may be answered here, held until its end.
+        case holding(HTTPRequest, ByteBuffer, started: UInt64)
+        /// A request answered here.
+        case answering
+    }
+
+    let proxy: MCPProxy
+    /// The `Server` header of the answers written here (Hummingbird adds its own to the others).
+    let serverName: String?
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    /// Requests handed to Hummingbird whose answers have not ended.
+    private var handedOn = 0
+    /// What the client sent that is not processed yet.
+    private var waiting = CircularBuffer<HTTPRequestPart>()
+    private var draining = false
+    private var heldRead = false
+    /// Whether parts were passed on since the last read-complete event: parts passed on outside a read (those
+    /// that waited) need one of their own, which Hummingbird's channel waits for to take them.
+    private var passedOn = false
+
+    init(proxy: MCPProxy, serverName: String?) {
+        self.proxy = proxy
+        self.serverName = serverName
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        waiting.append(unwrapInboundIn(data))
+        drain(context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        passedOn = false
+        context.fireChannelReadComplete()
+    }
+
+    /// Reads are held back only while requests already wait: a client that waits for each answer (most do) costs
+    /// no change of the socket's interest in reading per request.
+    func read(context: ChannelHandlerContext) {
+        if isAnswering, !waiting.isEmpty { heldRead = true } else { context.read() }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { handedOn -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    /// Processes what waits, in order, until a request is being answered here.
+    private func drain(_ context: ChannelHandlerContext) {
+        guard !draining else { return }
+        draining = true
+        defer { draining = false }
+        while !isAnswering, let part = waiting.popFirst() { process(part, context) }
+    }
+
+    private var isAnswering: Bool {
+        if case .answering = state { return true }
+        return false
+    }
+
+    private func process(_ part: HTTPRequestPart, _ context: ChannelHandlerContext) {
+        switch (state, part) {
+        case (.idle, .head(let head)):
+            if handedOn == 0, head.method == .post, !Self.closes(head) {
+                state = .holding(
+                    head, context.channel.allocator.buffer(capacity: 0), started: DispatchTime.now().uptimeNanoseconds)
+            } else {
+                handOn(head, body: nil, context)
+            }
+        case (.holding(let head, var body, let started), .body(var chunk)):
+            state = .idle  // `body` is not copied as it grows
+            body.writeBuffer(&chunk)
+            if body.readableBytes > proxy.configuration.authorization.limits.maxBodyBytes {
+                handOn(head, body: body, context)  // the responder refuses it (413)
+            } else {
+                state = .holding(head, body, started: started)
+            }
+        case (.holding(let head, let body, let started), .end):
+            state = .answering
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let taken = proxy.answerAtOnce(head, body: body, on: context.eventLoop) { answer in
+                handler.value.write(answer, started: started)
+            }
+            if !taken {
+                handOn(head, body: body, context)
+                passOn(part, context)
+                state = .idle
+            }
+        case (.passing, .end):
+            state = .idle
+            passOn(part, context)
+        case (.passing, _), (.idle, _), (.holding, .head), (.answering, _):
+            // Out of step (a body without a head); the responder behind answers it as it would.
+            passOn(part, context)
+        }
+    }
+
+    /// Whether the request asks for the connection to close after its answer: Hummingbird's responder does that.
+    private static func closes(_ head: HTTPRequest) -> Bool {
+        head.headerFields[values: .connection].contains { $0.lowercased().contains("close") }
+    }
+
+    /// Passes a request on to Hummingbird's responder.
+    private func handOn(_ head: HTTPRequest, body: ByteBuffer?, _ context: ChannelHandlerContext) {
+        handedOn += 1
+        state = .passing
+        passOn(.head(head), context)
+        if let body, body.readableBytes > 0 { passOn(.body(body), context) }
+    }
+
+    private func passOn(_ part: HTTPRequestPart, _ context: ChannelHandlerContext) {
+        passedOn = true
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    /// Writes the answer to the request being answered here; its latency (to the head) is recorded by status.
+    private func write(_ answer: ProxyAnswer, started: UInt64) {
+        guard let context else { return }  // the connection closed meanwhile
+        var fields = answer.fields
+        if let serverName { fields[.server] = serverName }
+        guard case .whole(let buffer) = answer.body else {
+            writeStreamed(answer, started: started, context)
+            return
+        }
+        if fields[.contentLength] == nil { fields[.contentLength] = String(buffer.readableBytes) }
+        writeHead(HTTPResponse(status: .init(code: answer.status), headerFields: fields), started: started, context)
+        if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(buffer)), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        finished(context)
+    }
+
+    private func writeHead(_ head: HTTPResponse, started: UInt64, _ context: ChannelHandlerContext) {
+        proxy.operations.metrics.requestCompleted(
+            status: head.status.code, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    /// Writes an answer whose body is still arriving, from a task, through the proxy's `Response` for it.
+    private func writeStreamed(_ answer: ProxyAnswer, started: UInt64, _ context: ChannelHandlerContext) {
+        let (proxy, serverName) = (proxy, serverName)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        Task {
+            var response = await proxy.response(for: answer)
+            if let serverName { response.headers[.server] = serverName }
+            let head = response.head
+            do {
+                try await handler.eventLoop.submit {
+                    guard let context = handler.value.context else { throw ChannelError.ioOnClosedChannel }
+                    handler.value.writeHead(head, started: started, context)
+                }.get()
+                try await response.body.write(Writer(handler: handler))
+            } catch {
+                // The client went away or the body failed: the connection cannot carry another answer.
+                handler.eventLoop.execute { handler.value.context?.close(promise: nil) }
+            }
+        }
+    }
+
+    /// The request answered here is done: what waits is processed, and the socket is read again.
+    private func finished(_ context: ChannelHandlerContext) {
+        state = .idle
+        drain(context)
+        if passedOn, !draining {
+            passedOn = false
+            context.fireChannelReadComplete()
+        }
+        if heldRead, !isAnswering {
+            heldRead = false
+            context.read()
+        }
+    }
+
+    /// Writes a streamed body to the connection, each piece once the one before it is written.
+    struct Writer: ResponseBodyWriter {
+        let handler: NIOLoopBound<ProxyConnectionHandler>
+
+        mutating func write(_ buffer: ByteBuffer) async throws {
+            let handler = handler
+            try await handler.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+                guard let context = handler.value.context else {
+                    return handler.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                }
+                return context.writeAndFlush(handler.value.wrapOutboundOut(.body(buffer)))
+            }.get()
+        }
+
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+            let handler = handler
+            try await handler.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+                guard let context = handler.value.context else {
+                    return handler.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                }
+                let written = context.writeAndFlush(handler.value.wrapOutboundOut(.end(trailingHeaders)))
+                handler.value.finished(context)
+                return written
+            }.get()
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import ScopeGateHTTPTestSupport
+import Testing
+
+/// What ``ProxyServer``'s connection handler must keep whichever way a request is answered (on the event loop, or
+/// by Hummingbird's responder behind it): the order of answers on a connection, the connection's lifetime, the
+/// body limit.
+extension ProxyTests {
+    static func rawPost(_ body: String, token: String, accept: String? = nil, extra: String = "") -> String {
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nMCP-Protocol-Version: 2025-11-25\r\n"
+            + "Authorization: Bearer \(token)\r\n" + (accept.map { "Accept: \($0)\r\n" } ?? "") + extra
+            + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+    }
+
+    /// Five requests sent at once on one connection, some that can be answered at once and some only by the
+    /// responder (an operations endpoint, a call whose token must be verified): each is answered, in the order
+    /// sent.
+    @Test func pipelinedRequestsAreAnsweredInOrderWhoeverAnswersThem() async throws {
+        try await withProxy { port, log in
+            let connection = try RawConnection(port: port)
+            try connection.send(
+                Self.rawPost(Self.call, token: "reader") + "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    + Self.rawPost(Self.call, token: "slow")
+                    + Self.rawPost(Self.list, token: "reader", accept: "application/json")
+                    + Self.rawPost(Self.write, token: "reader"))
+            let (text, _) = await connection.read { $0.occurrences(of: "HTTP/1.1 ") == 5 && $0.hasSuffix("}") }
+            let answers = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0 }
+            #expect(answers.map { $0.prefix(3) } == ["200", "200", "200", "200", "403"])
+            guard answers.count == 5 else { return }
+            #expect(answers[0].contains(#""result":{"content""#))
+            #expect(answers[1].hasSuffix("\r\n\r\nok\n"))
+            #expect(answers[2].contains(#""result":{"content""#))
+            #expect(answers[3].contains("read_file") && !answers[3].contains("secret"))
+            #expect(answers[4].contains(#"scope="files:write""#))
+            #expect(log.methods == ["tools/call", "tools/call", "tools/list"])
+            // The first call was answered at once; from the operations request on, each request found the
+            // responder still holding one of the connection's requests, so it went there too (answers in order).
+            #expect(awaited.value == 3)
+            // Once the responder has answered, the connection's next request is answered at once again.
+            try connection.send(Self.rawPost(Self.call, token: "reader"))
+            let (next, _) = await connection.read { $0.hasSuffix("}}") }
+            #expect(next.hasPrefix("HTTP/1.1 200"))
+            #expect(awaited.value == 3)
+        }
+    }
+
+    /// `Connection: close` is honoured: the answer comes, then the connection ends.
+    @Test func aRequestAskingToCloseIsAnsweredThenTheConnectionEnds() async throws {
+        try await withProxy { port, _ in
+            let connection = try RawConnection(port: port)
+            try connection.send(Self.rawPost(Self.call, token: "reader", extra: "Connection: close\r\n"))
+            let (text, closed) = await connection.read()
+            #expect(text.hasPrefix("HTTP/1.1 200"))
+            #expect(text.contains(#""result""#))
+            #expect(closed)
+        }
+    }
+}
