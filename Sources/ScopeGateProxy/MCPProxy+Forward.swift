@@ -133,8 +133,8 @@ extension MCPProxy {
             }
         }
         operations.readiness.set("upstream")
-        let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
-        let isStream = contentType.hasPrefix("text/event-stream")
+        let contentType = response.headers.first(name: "content-type")
+        let isStream = ProxyHeaders.isMediaType(contentType, "text/event-stream")
         if !isStream {
             forwarding.slot?.release()
         } else if forwarding.slot == nil {
@@ -149,14 +149,15 @@ extension MCPProxy {
         // content coding, ``ProxyHeaders``, but an upstream may apply one anyway).
         let filter = forwarding.filter
         let readable = ProxyHeaders.isIdentity(contentEncoding: response.headers["content-encoding"])
-        let rewrites = filter != nil && readable && (isStream || contentType.hasPrefix("application/json"))
+        let rewrites =
+            filter != nil && readable && (isStream || ProxyHeaders.isMediaType(contentType, "application/json"))
         var fields = ProxyHeaders.downstream(response.headers, dropLength: rewrites || isStream)
         if isStream { fields.append(ProxyHeaders.noBuffering) }
         let upstreamBody = response.body
         if filter != nil, !rewrites {
             operations.metrics.upstreamError(kind: "unfilterable")
             logger.warning(
-                "upstream answered a list request with content type \(contentType)\(readable ? "" : ", encoded")")
+                "upstream answered a list request with content type \(contentType ?? "")\(readable ? "" : ", encoded")")
             let failure = JSONRPCError(
                 code: ScopeGateErrorCode.upstreamUnavailable,
                 message: "the upstream answered a list request with a content type or coding that cannot be filtered")
@@ -210,7 +211,6 @@ extension MCPProxy.Forwarding {
     func needsPrincipal(for response: UpstreamResponse) -> Bool {
         if response.status == 401 { return false }
         if issuedSession(response) != nil { return true }
-        let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
-        return slot == nil && contentType.hasPrefix("text/event-stream")
+        return slot == nil && ProxyHeaders.isMediaType(response.headers.first(name: "content-type"), "text/event-stream")
     }
 }
