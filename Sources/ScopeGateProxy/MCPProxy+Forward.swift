@@ -211,6 +211,7 @@ extension MCPProxy.Forwarding {
     func needsPrincipal(for response: UpstreamResponse) -> Bool {
         if response.status == 401 { return false }
         if issuedSession(response) != nil { return true }
-        return slot == nil && ProxyHeaders.isMediaType(response.headers.first(name: "content-type"), "text/event-stream")
+        return slot == nil
+            && ProxyHeaders.isMediaType(response.headers.first(name: "content-type"), "text/event-stream")
     }
 }

@@ -55,7 +55,7 @@ extension MCPProxy {
     static func mayStream(method: HTTPRequest.Method, fields: HTTPFields, requestIDs: [JSONValue]) -> Bool {
         if method == .get { return true }
         guard method == .post, !requestIDs.isEmpty else { return false }
-        return fields.contains { $0.name == .accept && ProxyHeaders.contains($0.value, ignoringCase: "text/event-stream") }
+        return fields.contains { $0.name == .accept && ASCIICase.contains($0.value, "text/event-stream") }
     }
 
     /// The answer to a request refused a stream slot: 503 with `Retry-After` when the proxy holds its most

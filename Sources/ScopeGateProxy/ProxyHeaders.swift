@@ -49,30 +49,10 @@ enum ProxyHeaders {
         return fields
     }
 
-    /// Whether `value` starts with `prefix` (lowercase ASCII), ignoring ASCII case: media types are
-    /// case-insensitive.
-    static func hasPrefix(_ value: Substring.UTF8View, ignoringCase prefix: StaticString) -> Bool {
-        let count = prefix.utf8CodeUnitCount
-        guard value.count >= count else { return false }
-        return prefix.withUTF8Buffer { wanted in
-            zip(value.prefix(count), wanted).allSatisfy { (65...90).contains($0) ? $0 | 0x20 == $1 : $0 == $1 }
-        }
-    }
-
-    /// Whether `value` holds `needle` (lowercase ASCII) anywhere, ignoring ASCII case.
-    static func contains(_ value: String, ignoringCase needle: StaticString) -> Bool {
-        var rest = Substring(value).utf8
-        while !rest.isEmpty {
-            if hasPrefix(rest, ignoringCase: needle) { return true }
-            rest = rest.dropFirst()
-        }
-        return false
-    }
-
     /// Whether a `Content-Type` value is `media` (lowercase), whatever its case and parameters.
     static func isMediaType(_ contentType: String?, _ media: StaticString) -> Bool {
         guard let contentType else { return false }
-        return hasPrefix(Substring(contentType).utf8, ignoringCase: media)
+        return ASCIICase.hasPrefix(contentType, media)
     }
 
     /// The lowercased field names `Connection` values list (`Connection: keep-alive, X-Hop` names `x-hop`): hop-by-hop

@@ -4,6 +4,7 @@
 /// ```swift
 /// ASCIICase.equals("Mcp-Method", "mcp-method")         // true
 /// ASCIICase.hasPrefix("MCP-Param-Region", "mcp-param-")  // true
+/// ASCIICase.contains("application/json, Text/Event-Stream", "text/event-stream")  // true
 /// ```
 public enum ASCIICase {
     /// Whether `name`, with `A`–`Z` lowercased, is `lowercase` (which must be lowercase ASCII).
@@ -37,6 +38,17 @@ public enum ASCIICase {
             i += 1
         }
         return i == expected.count
+    }
+
+    /// Whether `text`, with `A`–`Z` lowercased, holds `lowercase` (which must be lowercase ASCII) anywhere: a
+    /// media type in an `Accept` list.
+    public static func contains(_ text: String, _ lowercase: StaticString) -> Bool {
+        var rest = Substring(text).utf8
+        while rest.count >= lowercase.utf8CodeUnitCount {
+            if hasPrefix(rest, lowercase) { return true }
+            rest = rest.dropFirst()
+        }
+        return false
     }
 
     @inlinable

@@ -129,6 +129,14 @@ import Testing
 
     /// Names match ignoring ASCII case only: a byte that merely shares the low bits of a letter or a dash (CR for
     /// `-`, `@` for `` ` ``) is a different name; a field that arrives twice is noted under its lowercased name.
+    @Test func aListIsSearchedIgnoringASCIICase() {
+        #expect(ASCIICase.contains("application/json, TEXT/event-stream", "text/event-stream"))
+        #expect(ASCIICase.contains("text/event-stream", "text/event-stream"))
+        #expect(!ASCIICase.contains("application/json", "text/event-stream"))
+        #expect(!ASCIICase.contains("text/event-strea", "text/event-stream"))
+        #expect(!ASCIICase.contains("", "text/event-stream"))
+    }
+
     @Test func nameMatchingIgnoresASCIICaseAndNothingElse() {
         #expect(ASCIICase.equals("MCP-Method", "mcp-method"))
         #expect(!ASCIICase.equals("mcp\rmethod", "mcp-method"))
