@@ -2,6 +2,7 @@ import Dispatch
 import Hummingbird
 import NIOCore
 import NIOHTTPTypes
+import ScopeGateRequestAuthorization
 
 /// Answers, on one client connection's event loop, the requests ``MCPProxy/answerAtOnce(_:body:on:reply:)`` can
 /// answer without a task, and hands every other request to Hummingbird's responder behind it. It sits after
@@ -9,9 +10,9 @@ import NIOHTTPTypes
 ///
 /// A `POST` is held until its end, then offered to the proxy; a request the proxy declines is passed on whole, as
 /// is every request while Hummingbird still answers an earlier one (answers keep the requests' order). While it
-/// answers a request itself, what the client sends next waits here, and the socket is not read further. A whole answer is
-/// written at once; a streamed one (an event stream, a list answer still arriving) is written by a task, as
-/// Hummingbird writes a `Response`.
+/// answers a request itself, what the client sends next waits here, and once something waits the socket is not
+/// read further. A whole answer is written at once; a streamed one (an event stream, a list answer still arriving)
+/// is written by a task, as Hummingbird writes a `Response`.
 final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -69,7 +70,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { handedOn -= 1 }
+        // Never below zero: an answer Hummingbird writes to no request of ours (a parse error's 400) must not let
+        // a later request be answered here before an earlier one there.
+        if case .end = unwrapOutboundIn(data) { handedOn = max(0, handedOn - 1) }
         context.write(data, promise: promise)
     }
 
@@ -125,7 +128,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Whether the request asks for the connection to close after its answer: Hummingbird's responder does that.
     private static func closes(_ head: HTTPRequest) -> Bool {
-        head.headerFields[values: .connection].contains { $0.lowercased().contains("close") }
+        head.headerFields.contains { $0.name == .connection && ASCIICase.contains($0.value, "close") }
     }
 
     /// Passes a request on to Hummingbird's responder.
@@ -175,6 +178,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 try await handler.eventLoop.submit {
                     guard let context = handler.value.context else { throw ChannelError.ioOnClosedChannel }
                     handler.value.writeHead(head, started: started, context)
+                    context.flush()  // the head goes out at once, as Hummingbird's writer sends it
                 }.get()
                 try await response.body.write(Writer(handler: handler))
             } catch {
