@@ -18,10 +18,17 @@ import ScopeGateTokens
 /// serves Protected Resource Metadata and, through ``ProxyOperations``, `/healthz`, `/readyz` and `/metrics`;
 /// decisions are audited and counted there.
 ///
+/// Served by ``ProxyServer`` (`HTTPServerBuilder.mcpProxy`), a request whose token is cached is answered on its
+/// connection's event loop (``authenticateAtOnce``); every other request, and every request when served by
+/// ``ProxyResponder`` alone, takes a task. The answer is the same either way.
+///
 /// ```swift
+/// let tokens = TokenAuthenticator(store: store)
 /// let proxy = MCPProxy(store: store, configuration: .init(upstream: "http://127.0.0.1:9000/mcp"),
-///                      authenticate: { header, policy in await verifier.credential(header, policy) })
-/// let app = Application(responder: ProxyResponder(proxy: proxy), configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
+///                      authenticate: tokens.credential, identify: tokens.verified,
+///                      authenticateAtOnce: { tokens.verifyAtOnce($0, $1) })
+/// let app = Application(responder: ProxyResponder(proxy: proxy), server: .mcpProxy(proxy),
+///                       configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
 /// try await app.runService()
 /// ```
 public final class MCPProxy: Sendable {
@@ -246,10 +253,11 @@ public final class MCPProxy: Sendable {
     }
 }
 
-/// Serves an ``MCPProxy`` with Hummingbird.
+/// Serves an ``MCPProxy`` with Hummingbird: every request in a task. With ``ProxyServer`` in front
+/// (`server: .mcpProxy(proxy)`), it answers what the connection handler hands on.
 ///
 /// ```swift
-/// let app = Application(responder: ProxyResponder(proxy: proxy),
+/// let app = Application(responder: ProxyResponder(proxy: proxy), server: .mcpProxy(proxy),
 ///                       configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
 /// try await app.runService()
 /// ```
