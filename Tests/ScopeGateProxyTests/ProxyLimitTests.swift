@@ -22,14 +22,16 @@ let limitPolicy = """
       files:read: { risk: low }
     tools:
       hold: files:read
+      quiet: files:read
       die: files:read
       done: files:read
       json: files:read
     """
 
 /// An upstream whose answer is chosen by the tool name: `hold` (and a `GET`) streams a progress event every 20 ms
-/// until the test releases it, then the result; `die` sends one event and breaks off; `done` sends an event and
-/// the result; anything else answers JSON.
+/// until the test releases it, then the result; `quiet` sends its stream's head, nothing until the test releases
+/// it, then the result; `die` sends one event and breaks off; `done` sends an event and the result; anything else
+/// answers JSON.
 struct HoldingUpstream: HTTPResponder {
     typealias Context = BasicRequestContext
     let log: UpstreamLog
@@ -39,7 +41,8 @@ struct HoldingUpstream: HTTPResponder {
         var request = request
         let body = String(buffer: try await request.collectBody(upTo: 1 << 20))
         let tool =
-            request.method == .get ? "get" : ["hold", "die", "done"].first { body.contains("\"\($0)\"") } ?? "json"
+            request.method == .get
+            ? "get" : ["hold", "quiet", "die", "done"].first { body.contains("\"\($0)\"") } ?? "json"
         log.record(tool, nil)
         let sse: HTTPFields = [.contentType: "text/event-stream"]
         let result = FaultyUpstream.event(#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#)
@@ -55,6 +58,14 @@ struct HoldingUpstream: HTTPResponder {
                 body: ResponseBody { writer in
                     try await writer.write(FaultyUpstream.event(FaultyUpstream.progress))
                     throw FaultyUpstream.Broken()
+                })
+        case "quiet":
+            return Response(
+                status: .ok, headers: sse,
+                body: ResponseBody { writer in
+                    while !release.isSet { try await Task.sleep(for: .milliseconds(20)) }
+                    try await writer.write(result)
+                    try await writer.finish(nil)
                 })
         case "done":
             return Response(
@@ -202,6 +213,28 @@ struct HoldingUpstream: HTTPResponder {
         for _ in 0..<1_000 where h.log.methods.count == forwarded { try await Task.sleep(for: .milliseconds(10)) }
         #expect(h.log.methods.count == forwarded + 1)
         return task
+    }
+
+    /// A stream's head reaches the client when the upstream sends it, before any event: a client waiting on a
+    /// quiet stream (`subscriptions/listen`) learns at once that it is open.
+    @Test(arguments: [true, false]) func aQuietStreamsHeadReachesTheClientAtOnce(atOnce: Bool) async throws {
+        try await withProxy(atOnce: atOnce) { h in
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(h.port)/mcp")
+            request.method = .POST
+            request.headers.add(name: "Accept", value: "application/json, text/event-stream")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "MCP-Protocol-Version", value: "2025-11-25")
+            request.headers.add(name: "Authorization", value: "Bearer alice")
+            request.body = .bytes(ByteBuffer(string: Self.call("quiet")))
+            // The deadline covers the head only; the upstream holds every event until the release below.
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+            #expect(response.status == .ok)
+            #expect(response.headers.first(name: "content-type") == "text/event-stream")
+            #expect(!h.release.isSet)
+            h.release.set()
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 16))
+            #expect(body.contains(#""result""#))
+        }
     }
 
     // MARK: header size
