@@ -174,13 +174,11 @@ struct HoldingUpstream: HTTPResponder {
         #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\#(tool)","arguments":{}}}"#
     }
 
-    /// A request to the proxy; its status, `Retry-After` and the body read to its end (or to its first chunk when
-    /// `hangUp`: the client then drops the body, which closes the connection).
-    func send(
-        _ port: Int, get: Bool = false, tool: String = "json", token: String = "alice",
-        accept: String = "application/json, text/event-stream", extra: [(String, String)] = [],
-        hangUp: Bool = false
-    ) async throws -> (status: Int, retryAfter: String?, body: String) {
+    /// A `tools/call` of `tool` (a `GET` when `get`) to the proxy on `port`.
+    static func request(
+        _ port: Int, get: Bool = false, tool: String, token: String = "alice",
+        accept: String = "application/json, text/event-stream", extra: [(String, String)] = []
+    ) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mcp")
         request.method = get ? .GET : .POST
         request.headers.add(name: "Accept", value: accept)
@@ -191,6 +189,17 @@ struct HoldingUpstream: HTTPResponder {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: Self.call(tool)))
         }
+        return request
+    }
+
+    /// A request to the proxy; its status, `Retry-After` and the body read to its end (or to its first chunk when
+    /// `hangUp`: the client then drops the body, which closes the connection).
+    func send(
+        _ port: Int, get: Bool = false, tool: String = "json", token: String = "alice",
+        accept: String = "application/json, text/event-stream", extra: [(String, String)] = [],
+        hangUp: Bool = false
+    ) async throws -> (status: Int, retryAfter: String?, body: String) {
+        let request = Self.request(port, get: get, tool: tool, token: token, accept: accept, extra: extra)
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         var collected = ByteBuffer()
         do {
@@ -219,15 +228,9 @@ struct HoldingUpstream: HTTPResponder {
     /// quiet stream (`subscriptions/listen`) learns at once that it is open.
     @Test(arguments: [true, false]) func aQuietStreamsHeadReachesTheClientAtOnce(atOnce: Bool) async throws {
         try await withProxy(atOnce: atOnce) { h in
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(h.port)/mcp")
-            request.method = .POST
-            request.headers.add(name: "Accept", value: "application/json, text/event-stream")
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "MCP-Protocol-Version", value: "2025-11-25")
-            request.headers.add(name: "Authorization", value: "Bearer alice")
-            request.body = .bytes(ByteBuffer(string: Self.call("quiet")))
             // The deadline covers the head only; the upstream holds every event until the release below.
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+            let response = try await HTTPClient.shared.execute(
+                Self.request(h.port, tool: "quiet"), timeout: .seconds(5))
             #expect(response.status == .ok)
             #expect(response.headers.first(name: "content-type") == "text/event-stream")
             #expect(!h.release.isSet)
