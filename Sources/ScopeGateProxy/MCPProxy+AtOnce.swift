@@ -21,7 +21,9 @@ extension MCPProxy {
         let policy = snapshot.policy
         let path = target.prefix { $0 != "?" && $0 != "#" }
         let endpoint = endpoint(for: policy)
-        guard path == endpoint, !OperationsEndpoints.paths.contains(endpoint), !hasDownstreamTools(policy),
+        // An endpoint that an operations or metadata path could shadow is left to `handle`, which checks those first.
+        guard path == endpoint, !OperationsEndpoints.paths.contains(endpoint), !endpoint.hasPrefix("/.well-known/"),
+            !hasDownstreamTools(policy),
             body.readableBytes <= configuration.authorization.limits.maxBodyBytes
         else { return false }
         if let refusal = headRefusal(head, toEndpoint: true) {
