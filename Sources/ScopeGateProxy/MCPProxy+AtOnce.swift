@@ -39,7 +39,7 @@ extension MCPProxy {
             let fields = head.headerFields
             var forwarding = Forwarding(
                 method: .post, sessionID: fields[ProxyHeaders.sessionID],
-                principal: Self.principal(of: identify == nil ? nil : token), identified: true, filter: filter,
+                principal: Self.principal(of: identify == nil ? nil : token), filter: filter,
                 requestIDs: requestIDs, mayStream: Self.mayStream(method: .post, fields: fields, requestIDs: requestIDs)
             )
             let outgoing: UpstreamRequest

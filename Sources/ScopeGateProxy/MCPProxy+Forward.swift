@@ -15,8 +15,6 @@ extension MCPProxy {
         let sessionID: String?
         /// Who is asking (``MCPProxy/principal(of:)``); found before `relay` whenever it needs it.
         var principal: String
-        /// Whether `principal` is known (else it is looked up only when the answer needs it).
-        var identified: Bool
         let filter: ListFilter?
         /// The ids of the request's calls, answered with an error each when a stream breaks off.
         let requestIDs: [JSONValue]
@@ -39,8 +37,8 @@ extension MCPProxy {
         let identified = sessionID != nil || configuration.upstreamCommand != nil || exchanges || mayStream
         let identity = identified ? await identify?(authorization, policy) : nil
         var forwarding = Forwarding(
-            method: method, sessionID: sessionID, principal: Self.principal(of: identity), identified: identified,
-            filter: filter, requestIDs: requestIDs, mayStream: mayStream)
+            method: method, sessionID: sessionID, principal: Self.principal(of: identity), filter: filter,
+            requestIDs: requestIDs, mayStream: mayStream)
         var outgoing: UpstreamRequest
         switch admit(&forwarding, fields: fields, body: body) {
         case .success(let admitted): outgoing = admitted
@@ -59,9 +57,8 @@ extension MCPProxy {
         } catch {
             return failed(error)
         }
-        if !forwarding.identified, forwarding.needsPrincipal(for: response) {
+        if !identified, forwarding.needsPrincipal(for: response) {
             forwarding.principal = Self.principal(of: await identify?(authorization, policy))
-            forwarding.identified = true
         }
         return relay(response, &forwarding)
     }
@@ -98,8 +95,7 @@ extension MCPProxy {
     func failed(_ error: UpstreamFailure) -> ProxyAnswer {
         operations.metrics.upstreamError(kind: error.code == .timeout ? "timeout" : "unreachable")
         logger.warning("upstream failed", metadata: ["error": "\(error.code)"])
-        let failure = JSONRPCError(code: ScopeGateErrorCode.upstreamUnavailable, message: error.message)
-        return .json(error.code == .timeout ? 504 : 502, failure.response(id: nil))
+        return .upstreamUnavailable(error.message, status: error.code == .timeout ? 504 : 502)
     }
 
     /// The client's answer from the upstream's: a session the upstream issued bound to the principal, the stream
@@ -114,18 +110,14 @@ extension MCPProxy {
             // passed on, it would send the client to get a token the proxy does not accept.
             operations.metrics.upstreamError(kind: "unauthorized")
             logger.warning("the upstream refused the proxy's credential (401)")
-            let failure = JSONRPCError(
-                code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream refused the proxy's credential",
-                data: .object(["reason": .string("upstream_unauthorized")]))
-            return .json(502, failure.response(id: nil))
+            return .upstreamUnavailable(
+                "the upstream refused the proxy's credential", reason: "upstream_unauthorized")
         }
         if (200..<300).contains(response.status) {
             if let issued = forwarding.issuedSession(response) {
                 guard sessions.bind(issued, to: forwarding.principal) else {
                     logger.warning("the upstream issued a session id already bound to another principal")
-                    let failure = JSONRPCError(
-                        code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream reused a session id")
-                    return .json(502, failure.response(id: nil))
+                    return .upstreamUnavailable("the upstream reused a session id")
                 }
             }
             if forwarding.method == .delete, let sessionID = forwarding.sessionID {
@@ -158,10 +150,8 @@ extension MCPProxy {
             operations.metrics.upstreamError(kind: "unfilterable")
             logger.warning(
                 "upstream answered a list request with content type \(contentType ?? "")\(readable ? "" : ", encoded")")
-            let failure = JSONRPCError(
-                code: ScopeGateErrorCode.upstreamUnavailable,
-                message: "the upstream answered a list request with a content type or coding that cannot be filtered")
-            return .json(502, failure.response(id: nil))
+            return .upstreamUnavailable(
+                "the upstream answered a list request with a content type or coding that cannot be filtered")
         }
         if isStream {
             let (metrics, logger, slot, requestIDs) = (

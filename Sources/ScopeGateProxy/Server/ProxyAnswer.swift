@@ -27,6 +27,15 @@ struct ProxyAnswer: Sendable {
         return ProxyAnswer(status: status, fields: fields, body: .whole(ByteBuffer(bytes: body)))
     }
 
+    /// The proxy's answer when the upstream gave nothing usable: JSON-RPC error -32004 with `message` (and
+    /// `data.reason` when given), id null, under `status` (502, or 504 for a timeout).
+    static func upstreamUnavailable(_ message: String, status: Int = 502, reason: String? = nil) -> ProxyAnswer {
+        let failure = JSONRPCError(
+            code: ScopeGateErrorCode.upstreamUnavailable, message: message,
+            data: reason.map { .object(["reason": .string($0)]) })
+        return .json(status, failure.response(id: nil))
+    }
+
     static func text(_ status: Int, _ text: String) -> ProxyAnswer {
         ProxyAnswer(
             status: status, fields: [.contentType: "text/plain; charset=utf-8"],
@@ -58,9 +67,7 @@ extension MCPProxy {
             } catch {
                 operations.metrics.upstreamError(kind: "unreadable")
                 logger.warning("upstream response unreadable", metadata: ["error": "\(error)"])
-                let failure = JSONRPCError(
-                    code: ScopeGateErrorCode.upstreamUnavailable, message: "the upstream response could not be read")
-                return await response(for: .json(502, failure.response(id: nil)))
+                return await response(for: .upstreamUnavailable("the upstream response could not be read"))
             }
             return Response(
                 status: status, headers: answer.fields,
