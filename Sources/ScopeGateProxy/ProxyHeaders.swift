@@ -10,10 +10,24 @@ import ScopeGateRequestAuthorization
 /// `WWW-Authenticate`: the client authenticates to the proxy, whose challenges are its own, and an upstream's would
 /// send the client to the upstream's authorization.
 enum ProxyHeaders {
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-        "proxy-authorization", "proxy-authenticate", "host", "content-length",
-    ]
+    /// Whether `name` (lowercase) is hop-by-hop or recomputed by the proxy: `connection`, `keep-alive`,
+    /// `proxy-connection`, `transfer-encoding`, `te`, `trailer`, `upgrade`, `proxy-authorization`,
+    /// `proxy-authenticate`, `host` and `content-length`. Compared by length first: every request and answer
+    /// asks this of each of its fields.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: name == "te"
+        case 4: name == "host"
+        case 7: name == "trailer" || name == "upgrade"
+        case 10: name == "connection" || name == "keep-alive"
+        case 14: name == "content-length"
+        case 16: name == "proxy-connection"
+        case 17: name == "transfer-encoding"
+        case 18: name == "proxy-authenticate"
+        case 19: name == "proxy-authorization"
+        default: false
+        }
+    }
 
     /// `X-Accel-Buffering: no` on SSE answers, so a buffering proxy in front passes events on at once.
     /// (The name is a constant valid token, so the initializer cannot return nil.)
@@ -21,16 +35,23 @@ enum ProxyHeaders {
 
     /// The request headers to send upstream.
     static func upstream(_ fields: HTTPFields) -> HTTPHeaders {
-        let named = connectionOptions(fields[values: .connection])
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 3)
+        forEachUpstream(fields) { headers.add(name: $0, value: $1) }
+        return headers
+    }
+
+    /// Calls `body` with the name (as the client spelled it) and value of each request field that goes upstream,
+    /// in order.
+    static func forEachUpstream(_ fields: HTTPFields, _ body: (String, String) -> Void) {
+        let named = connectionOptions(fields[values: .connection])
         for field in fields {
             let name = field.name.canonicalName
-            guard name != "authorization", name != "accept-encoding", !hopByHop.contains(name), !named.contains(name)
+            guard name != "authorization", name != "accept-encoding", !isHopByHop(name),
+                named.isEmpty || !named.contains(name)
             else { continue }
-            headers.add(name: field.name.rawName, value: field.value)
+            body(field.name.rawName, field.value)
         }
-        return headers
     }
 
     /// The response headers to send to the client; `dropLength` when the proxy rewrites the body.
@@ -42,7 +63,7 @@ enum ProxyHeaders {
             guard let fieldName = HTTPFields.Element.Name(name) else { continue }
             let lower = fieldName.canonicalName
             guard lower != "www-authenticate", named.isEmpty || !named.contains(lower),
-                !hopByHop.contains(lower) || (lower == "content-length" && !dropLength)
+                !isHopByHop(lower) || (lower == "content-length" && !dropLength)
             else { continue }
             fields.append(HTTPFields.Element(name: fieldName, value: value))
         }
@@ -57,7 +78,12 @@ enum ProxyHeaders {
 
     /// The lowercased field names `Connection` values list (`Connection: keep-alive, X-Hop` names `x-hop`): hop-by-hop
     /// for this connection only, so not passed on (RFC 9110 §7.6.1).
-    static func connectionOptions(_ values: [String]) -> Set<String> { Set(listItems(values)) }
+    /// (`keep-alive`, the value most keep-alive answers carry, names a field that is dropped anyway, so it gives the
+    /// empty set without reading the list.)
+    static func connectionOptions(_ values: [String]) -> Set<String> {
+        if values.allSatisfy({ ASCIICase.equals($0, "keep-alive") }) { return [] }
+        return Set(listItems(values))
+    }
 
     /// Whether a `Content-Encoding` value leaves the body as plain bytes: absent, empty, or only `identity`.
     static func isIdentity(contentEncoding values: [String]) -> Bool {

@@ -43,10 +43,18 @@ public enum ASCIICase {
     /// Whether `text`, with `A`–`Z` lowercased, holds `lowercase` (which must be lowercase ASCII) anywhere: a
     /// media type in an `Accept` list.
     public static func contains(_ text: String, _ lowercase: StaticString) -> Bool {
-        var rest = Substring(text).utf8
-        while rest.count >= lowercase.utf8CodeUnitCount {
-            if hasPrefix(rest, lowercase) { return true }
-            rest = rest.dropFirst()
+        if let known = text.utf8.withContiguousStorageIfAvailable({ contains($0, lowercase) }) { return known }
+        return Array(text.utf8).withUnsafeBufferPointer { contains($0, lowercase) }
+    }
+
+    /// Whether `bytes`, with `A`–`Z` lowercased, hold `lowercase` (which must be lowercase ASCII) anywhere.
+    static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
+        let count = lowercase.utf8CodeUnitCount
+        guard count > 0 else { return true }
+        guard bytes.count >= count else { return false }
+        let first = lowercase.utf8Start.pointee
+        for start in 0...(bytes.count - count) where lowered(bytes[start]) == first {
+            if hasPrefix(UnsafeBufferPointer(rebasing: bytes[start..<(start + count)]), lowercase) { return true }
         }
         return false
     }

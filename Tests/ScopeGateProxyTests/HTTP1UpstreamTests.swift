@@ -190,10 +190,12 @@ func withConnectionUpstream(_ body: (Int, ConnectionLog) async throws -> Void) a
     @Test func anIdleConnectionIsClosedOnceItsIdleLimitPasses() async throws {
         try await withConnectionUpstream { port, log in
             let pool = UpstreamConnectionPool(host: "127.0.0.1", port: port, idleLimit: .seconds(3600))
-            let head = HTTPRequestHead(
-                version: .http1_1, method: .GET, uri: "/mcp", headers: ["Host": "127.0.0.1:\(port)"])
+            let request = try #require(
+                UpstreamRequestBytes(
+                    method: .GET, target: "/mcp", host: "127.0.0.1:\(port)", fields: [:], authorization: nil,
+                    body: ByteBuffer()))
             func call() async throws {
-                let answer = try await pool.exchange(head, body: ByteBuffer(), deadline: .now() + .seconds(600))
+                let answer = try await pool.exchange(request, deadline: .now() + .seconds(600), on: nil).get()
                 for try await _ in answer.body {}
             }
             try await call()
@@ -225,6 +227,61 @@ func withConnectionUpstream(_ body: (Int, ConnectionLog) async throws -> Void) a
         }
         let cut = try #require(HTTP1Upstream(url: "http://127.0.0.1:\(short.port)/", timeout: .seconds(600)))
         await #expect(throws: (any Error).self) { _ = try await Self.post(cut) }
+    }
+
+    /// The request goes out as one head the proxy writes: request line, `Host`, the client's fields that pass
+    /// (``ProxyHeaders``), the upstream credential, `Content-Length`; then the body.
+    @Test func theRequestIsWrittenAsTheUpstreamReadsIt() async throws {
+        let listener = try OneRequestListener { client in
+            let bytes = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".utf8)
+            _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+        }
+        let upstream = try #require(
+            HTTP1Upstream(url: "http://127.0.0.1:\(listener.port)/mcp?x=1", timeout: .seconds(600)))
+        let response = try await upstream.send(
+            UpstreamRequest(
+                method: "POST",
+                headers: [.contentType: "application/json", .authorization: "Bearer client", .connection: "x-hop"],
+                body: ByteBuffer(string: "{}"), authorization: "Bearer upstream"))
+        #expect(response.status == 200)
+        #expect(
+            listener.head()
+                == "POST /mcp?x=1 HTTP/1.1\r\nHost: 127.0.0.1:\(listener.port)\r\nContent-Type: application/json\r\n"
+                + "Authorization: Bearer upstream\r\nContent-Length: 2\r\n\r\n{}")
+    }
+
+    /// A credential with a line break would end the head early and smuggle fields in: nothing is sent, and the
+    /// request fails as an unreachable upstream does (502).
+    @Test func aCredentialWithAControlCharacterIsNotSent() async throws {
+        let upstream = try #require(HTTP1Upstream(url: "http://127.0.0.1:1/mcp", timeout: .seconds(600)))
+        for credential in ["Bearer a\r\nX-Injected: 1", "Bearer a\nb", "Bearer \u{0}"] {
+            await #expect(throws: UpstreamFailure.self) {
+                _ = try await upstream.send(
+                    UpstreamRequest(method: "POST", headers: [:], body: ByteBuffer(), authorization: credential))
+            }
+        }
+        #expect(
+            UpstreamRequestBytes(
+                method: .GET, target: "/", host: "a\r\nb", fields: [:], authorization: nil, body: ByteBuffer()) == nil)
+    }
+
+    /// The answer to `HEAD` has no body whatever its `Content-Length` says: the response decoder is told of each
+    /// request's method, so the exchange ends at the head instead of waiting for bytes that never come.
+    @Test(.timeLimit(.minutes(1))) func theAnswerToHEADEndsAtItsHead() async throws {
+        let listener = try OneRequestListener { client in
+            let head = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n".utf8)
+            _ = head.withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+            Thread.sleep(forTimeInterval: 5)  // the connection stays open: a body would have to be waited for
+        }
+        let upstream = try #require(HTTP1Upstream(url: "http://127.0.0.1:\(listener.port)/", timeout: .seconds(600)))
+        let started = ContinuousClock.now
+        let response = try await upstream.send(UpstreamRequest(method: "HEAD", headers: [:], body: ByteBuffer()))
+        var bytes = 0
+        for try await chunk in response.body { bytes += chunk.readableBytes }
+        #expect(response.status == 200)
+        #expect(bytes == 0)
+        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(listener.head().hasPrefix("HEAD / HTTP/1.1\r\n"))
     }
 
     @Test func nothingListeningIsUnreachable() async throws {

@@ -41,6 +41,31 @@ struct ProxyHeadersTests {
         #expect(rewritten == ["Content-Type", "Content-Encoding", "Mcp-Session-Id"])
     }
 
+    /// Each hop-by-hop or recomputed field is dropped, in any case; a name that only shares a length or a prefix
+    /// with one passes.
+    @Test func everyHopByHopFieldStaysOnItsSide() {
+        let dropped = [
+            "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE", "Trailer", "Upgrade",
+            "Proxy-Authorization", "Proxy-Authenticate", "Host", "Content-Length",
+        ]
+        let kept = ["Tea", "Hosts", "Trailers", "Upgraded", "Connections", "Content-Type", "Keep-Alive-X", "X"]
+        let upstream = ProxyHeaders.upstream(ProxyHeadersTests.fields((dropped + kept).map { ($0, "1") }))
+        #expect(upstream.map(\.name) == kept)
+        let downstream = ProxyHeaders.downstream(
+            HTTPHeaders((dropped + kept).map { ($0.uppercased(), "1") }), dropLength: true)
+        #expect(downstream.map(\.name.rawName) == kept.map { $0.uppercased() })
+    }
+
+    /// `Connection: keep-alive` names no field to drop; any other option does, in any case and list form.
+    @Test func connectionOptionsNameFields() {
+        #expect(ProxyHeaders.connectionOptions([]).isEmpty)
+        #expect(ProxyHeaders.connectionOptions(["keep-alive"]).isEmpty)
+        #expect(ProxyHeaders.connectionOptions(["Keep-Alive", "keep-alive"]).isEmpty)
+        #expect(ProxyHeaders.connectionOptions(["keep-alive, X-Hop"]) == ["keep-alive", "x-hop"])
+        #expect(ProxyHeaders.connectionOptions(["close"]) == ["close"])
+        #expect(ProxyHeaders.connectionOptions([" X-A ,, x-b", "X-C"]) == ["x-a", "x-b", "x-c"])
+    }
+
     @Test func plainBytesAreIdentityOrNoCoding() {
         #expect(ProxyHeaders.isIdentity(contentEncoding: []))
         #expect(ProxyHeaders.isIdentity(contentEncoding: ["identity"]))

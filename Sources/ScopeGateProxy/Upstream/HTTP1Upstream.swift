@@ -67,17 +67,25 @@ public struct HTTP1Upstream: MCPUpstream {
     /// ``send(_:)`` started from `loop` (any loop when nil), on a connection of that loop; the future completes on
     /// the connection's loop, failed with an error that ``failure(_:)`` names.
     func send(_ request: UpstreamRequest, on loop: (any EventLoop)?) -> EventLoopFuture<UpstreamResponse> {
-        var headers = ProxyHeaders.upstream(request.headers)
-        headers.add(name: "Host", value: hostHeader)
-        if let authorization = request.authorization { headers.add(name: "Authorization", value: authorization) }
-        let length = request.body.readableBytes
-        if length > 0 || request.method == "POST" { headers.add(name: "Content-Length", value: String(length)) }
-        let head = HTTPRequestHead(
-            version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target, headers: headers)
-        return pool.exchange(head, body: request.body, deadline: .now() + TimeAmount(timeout), on: loop).map {
+        guard
+            let bytes = UpstreamRequestBytes(
+                method: HTTPMethod(rawValue: request.method), target: target, host: hostHeader,
+                fields: request.headers, authorization: request.authorization, body: request.body)
+        else {
+            return (loop ?? pool.group.any()).makeFailedFuture(Refused.controlCharacter)
+        }
+        return pool.exchange(bytes, deadline: .now() + TimeAmount(timeout), on: loop).map {
             answer in
             UpstreamResponse(status: Int(answer.head.status.code), headers: answer.head.headers, body: answer.body)
         }
+    }
+
+    /// Why a request was not sent.
+    enum Refused: Error, CustomStringConvertible {
+        /// A header value to send holds a control character (the `Authorization` credential, or the `Host`).
+        case controlCharacter
+
+        var description: String { "a header value to send upstream holds a control character" }
     }
 
     /// The failure an exchange's error stands for: a timeout (504) or no answer (502).

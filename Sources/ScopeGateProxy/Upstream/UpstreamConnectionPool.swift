@@ -47,42 +47,35 @@ final class UpstreamConnectionPool: Sendable {
         }
     }
 
-    /// Sends `head` and `body` and returns the answer's head with its streaming body. Throws
+    /// Sends `request` and gives the answer's head with its streaming body, from `loop` (any loop when nil): a
+    /// connection of that loop is used or opened, so that an exchange started on a client connection's event loop
+    /// stays on it. The future completes on the upstream connection's loop; it fails with
     /// ``UpstreamExchangeHandler/Failure/timedOut`` when no head came before `deadline` (connecting included), and
-    /// another error when the upstream could not be reached or ended the connection first.
-    func exchange(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline) async throws
-        -> UpstreamExchangeHandler.Answer
-    {
-        try await exchange(head, body: body, deadline: deadline, on: MultiThreadedEventLoopGroup.currentEventLoop).get()
-    }
-
-    /// ``exchange(_:body:deadline:)`` started from `loop` (any loop when nil): a connection of that loop is used or
-    /// opened, so that an exchange started on a client connection's event loop stays on it. The future completes
-    /// on the upstream connection's loop.
-    func exchange(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, on loop: (any EventLoop)?)
+    /// with another error when the upstream could not be reached or ended the connection first.
+    func exchange(_ request: UpstreamRequestBytes, deadline: NIODeadline, on loop: (any EventLoop)?)
         -> EventLoopFuture<UpstreamExchangeHandler.Answer>
     {
         guard let connection = takeIdle(on: loop) else {
             return connect(on: loop ?? group.any(), deadline: deadline).flatMap { connection in
-                Self.exchange(on: connection, head, body: body, deadline: deadline)
+                Self.exchange(on: connection, request, deadline: deadline)
             }
         }
-        return Self.exchange(on: connection, head, body: body, deadline: deadline).flatMapError { error in
+        return Self.exchange(on: connection, request, deadline: deadline).flatMapError { error in
             // Closed while idle: nothing was sent, so another connection may carry it.
             guard (error as? UpstreamExchangeHandler.Failure) == .notSent else {
                 return connection.channel.eventLoop.makeFailedFuture(error)
             }
-            return self.exchange(head, body: body, deadline: deadline, on: loop)
+            return self.exchange(request, deadline: deadline, on: loop)
         }
     }
 
     private static func exchange(
-        on connection: Connection, _ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline
+        on connection: Connection, _ request: UpstreamRequestBytes, deadline: NIODeadline
     ) -> EventLoopFuture<UpstreamExchangeHandler.Answer> {
         let handler = connection.handler
         let begin: @Sendable () -> EventLoopFuture<UpstreamExchangeHandler.Answer> = {
             let promise = handler.eventLoop.makePromise(of: UpstreamExchangeHandler.Answer.self)
-            handler.value.begin(head, body: body, deadline: deadline, promise: promise)
+            handler.value.begin(request, deadline: deadline, promise: promise)
             return promise.futureResult
         }
         return handler.eventLoop.inEventLoop ? begin() : handler.eventLoop.flatSubmit(begin)
@@ -140,8 +133,9 @@ final class UpstreamConnectionPool: Sendable {
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHTTPClientHandlers()
-                    let handler = UpstreamExchangeHandler()
+                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)
+                    try pipeline.addHandler(ByteToMessageHandler(UpstreamResponseDecoder(decoder)))
+                    let handler = UpstreamExchangeHandler(decoder: decoder)
                     try pipeline.addHandler(handler)
                     let connection = Connection(
                         channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))

@@ -2,7 +2,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Carries one exchange at a time over a keep-alive HTTP/1.1 connection to the upstream, on the connection's event
-/// loop: writes the request, gives the answer's head and a body that streams as it is read, and reports when the
+/// loop: writes the request (``UpstreamRequestBytes``, with one write) and tells the connection's response decoder
+/// of it (``UpstreamResponseDecoder``), gives the answer's head and a body that streams as it is read, and reports when the
 /// connection can take the next exchange. A short answer of known length (at most ``shortAnswerBytes``, not an
 /// event stream) is given whole, once its last byte is read: it comes with its head in practice, and the proxy
 /// then answers in one write instead of relaying a stream.
@@ -16,8 +17,8 @@ import NIOHTTP1
 /// proxy refused the answer) ends the connection: the rest of that body would otherwise precede the next answer.
 final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The answer to one exchange: its head and its body (whole, or still streaming).
     struct Answer: Sendable {
@@ -47,6 +48,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private var state = State.idle
+    /// The connection's response decoder, told of each request's method.
+    private let decoder: HTTPResponseDecoder
     private var context: ChannelHandlerContext?
     /// Numbers the exchanges, so that what the proxy does with an earlier body (stops reading it, asks for more)
     /// never touches a later exchange on the same connection.
@@ -59,6 +62,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Cleared when the handler leaves the pipeline, which breaks the cycle through the pool's handle on it.
     var onReusable: (() -> Void)?
 
+    init(decoder: HTTPResponseDecoder) { self.decoder = decoder }
+
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -66,8 +71,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         onReusable = nil
     }
 
-    /// Writes `head` and `body` and completes `promise` with the answer's head, or fails it with a ``Failure``.
-    func begin(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, promise: EventLoopPromise<Answer>) {
+    /// Writes `request` and completes `promise` with the answer's head, or fails it with a ``Failure``.
+    func begin(_ request: UpstreamRequestBytes, deadline: NIODeadline, promise: EventLoopPromise<Answer>) {
         guard case .idle = state, let context, context.channel.isActive else {
             promise.fail(Failure.notSent)
             return
@@ -79,10 +84,9 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         state = .awaitingHead(promise, timeout)
         requestWritten = false
         wantsMore = true
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        decoder.write(data: .head(request.head))
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        context.writeAndFlush(wrapOutboundOut(request.bytes), promise: written)
         written.futureResult.whenComplete { result in
             let handler = this.value
             guard handler.exchange == number else { return }
