@@ -19,12 +19,14 @@ final class MetricHandles: Sendable {
 
     /// The handles an allowed request records, each read with one atomic load instead of hashing its key and
     /// taking the lock: `scopegate_decisions_total{outcome="allow",reason="allowed"}`, the decision histogram,
-    /// `scopegate_request_duration_seconds{status="200"}` and `scopegate_token_verifications_total{cache="hit",
-    /// result="ok"}`. Made on first use, as the others, so a series appears only once it is recorded.
+    /// `scopegate_request_duration_seconds{status="200"}`, `scopegate_token_verifications_total{cache="hit",
+    /// result="ok"}` and `scopegate_streams_open` (a forwarded request takes a stream slot and gives it back).
+    /// Made on first use, as the others, so a series appears only once it is recorded.
     let allowed = ManagedAtomicLazyReference<Counter>()
     let decisionDuration = ManagedAtomicLazyReference<Metrics.Timer>()
     let answered200 = ManagedAtomicLazyReference<Metrics.Timer>()
     let tokenCacheHit = ManagedAtomicLazyReference<Counter>()
+    let streamsOpen = ManagedAtomicLazyReference<Gauge>()
 
     /// The handle in `slot`, made with `make` the first time (two racing callers may both make one; the factory
     /// gives both the same series, and the first stored is kept).

@@ -139,7 +139,9 @@ public struct ScopeGateMetrics: Sendable {
     /// The number of stream slots a proxy holds now (streams open, and requests that may answer with one still
     /// waiting for their answer's head).
     public func streamsOpen(_ count: Int) {
-        Gauge(label: "scopegate_streams_open", factory: factory).record(count)
+        let factory = self.factory
+        let gauge = MetricHandles.hot(handles.streamsOpen) { Gauge(label: "scopegate_streams_open", factory: factory) }
+        gauge.record(count)
     }
 
     public func exchanged(result: String) {

@@ -153,7 +153,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             writeStreamed(answer, started: started, context)
             return
         }
-        if fields[.contentLength] == nil { fields[.contentLength] = String(buffer.readableBytes) }
+        if !fields.contains(.contentLength) { fields[.contentLength] = String(buffer.readableBytes) }
         writeHead(HTTPResponse(status: .init(code: answer.status), headerFields: fields), started: started, context)
         if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(buffer)), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
