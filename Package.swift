@@ -139,6 +139,8 @@ let package = Package(
                 // The proxy's connection handler sits in Hummingbird's HTTP/1.1 pipeline (`ProxyServer`).
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                // The connection handler reads SwiftNIO's request parts and converts its own answers' heads.
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import ScopeGateOperations
 import ScopeGateRequestAuthorization
 
@@ -7,18 +8,22 @@ extension MCPProxy {
     /// Answers a `POST` to the endpoint without a task, on the client connection's event loop `loop`, when
     /// nothing on its way needs waiting: the upstream is plain HTTP (``HTTP1Upstream``, whose exchange starts on
     /// `loop`), the token is in the verified-token cache (``authenticateAtOnce``), and no tool of the policy has
-    /// `downstream:` (a token exchange). It takes the same steps as ``handle(_:)`` (``decide(_:headers:body:credential:snapshot:)``,
-    /// ``admit(_:fields:body:)``, ``relay(_:_:)``), so the answer is the same. Returns false, having done nothing,
-    /// when it cannot; else `reply` is called once, on `loop`, with the answer.
+    /// `downstream:` (a token exchange). It takes the same steps as ``handle(_:)``
+    /// (``decide(_:headers:body:credential:snapshot:)``,
+    /// ``admit(_:)``, ``relay(_:_:)``), so the answer is the same. `head` is SwiftNIO's, as the connection handler
+    /// reads it before Hummingbird's pipeline converts it to `HTTPTypes`, and it is never converted: its fields are
+    /// read as that conversion would give them (the first `Host` is the authority, not a field). Returns false,
+    /// having done nothing, when it cannot; else `reply` is called once, on `loop`, with the answer.
     func answerAtOnce(
-        _ head: HTTPRequest, body: ByteBuffer, on loop: any EventLoop,
+        _ head: HTTPRequestHead, body: ByteBuffer, on loop: any EventLoop,
         reply: @escaping @Sendable (ProxyAnswer) -> Void
     ) -> Bool {
-        guard head.method == .post, configuration.upstreamCommand == nil, let atOnce = authenticateAtOnce,
-            let plain = upstream as? HTTP1Upstream, let target = head.path
+        guard head.method == .POST, configuration.upstreamCommand == nil, let atOnce = authenticateAtOnce,
+            let plain = upstream as? HTTP1Upstream
         else { return false }
         let snapshot = store.current
         let policy = snapshot.policy
+        let target = head.uri
         let path = target.prefix { $0 != "?" && $0 != "#" }
         let endpoint = endpoint(for: policy)
         // An endpoint that an operations or metadata path could shadow is left to `handle`, which checks those first.
@@ -26,31 +31,35 @@ extension MCPProxy {
             !hasDownstreamTools(policy),
             body.readableBytes <= configuration.authorization.limits.maxBodyBytes
         else { return false }
-        if let refusal = headRefusal(head, toEndpoint: true) {
+        let host = head.headers.enumerated().first { ASCIICase.equals($0.element.name, "host") }
+        let fields = head.headers.enumerated().lazy.filter { $0.offset != host?.offset }
+            .map { ($0.element.name, $0.element.value) }
+        if let refusal = headRefusal(
+            method: head.method.rawValue, target: target, authority: host?.element.value, fields: fields,
+            toEndpoint: true)
+        {
             reply(refusal)
             return true
         }
-        let headers = MCPRequestHeaders(head.headerFields.map { ($0.name.rawName, $0.value) })
+        let headers = MCPRequestHeaders(fields)
         guard let (credential, token) = atOnce(headers.authorization, policy) else { return false }
         switch decide(.post, headers: headers, body: body, credential: credential, snapshot: snapshot) {
         case .answer(let answer):
             reply(answer)
         case .forward(let filter, let requestIDs):
-            let fields = head.headerFields
             var forwarding = Forwarding(
-                method: .post, sessionID: fields[ProxyHeaders.sessionID],
+                method: .post, sessionID: head.headers.first(name: ProxyHeaders.sessionID.rawName),
                 principal: Self.principal(of: identify == nil ? nil : token), filter: filter,
                 requestIDs: requestIDs, mayStream: Self.mayStream(method: .post, fields: fields, requestIDs: requestIDs)
             )
-            let outgoing: UpstreamRequest
-            switch admit(&forwarding, fields: fields, body: body) {
-            case .success(let admitted): outgoing = admitted
-            case .failure(let refusal):
+            if let refusal = admit(&forwarding) {
                 reply(refusal.answer)
                 return true
             }
             let admitted = forwarding
-            plain.send(outgoing, on: loop).hop(to: loop).whenComplete { result in
+            let sent = plain.send(
+                method: .POST, fields: fields, body: body, authorization: configuration.upstreamAuthorization, on: loop)
+            sent.hop(to: loop).whenComplete { result in
                 var forwarding = admitted
                 switch result {
                 case .success(let response): reply(self.relay(response, &forwarding))

@@ -22,7 +22,7 @@ extension MCPProxy {
         let mayStream: Bool
     }
 
-    /// Sends the request upstream and returns the answer (``admit(_:fields:body:)``, ``relay(_:_:)``). The
+    /// Sends the request upstream and returns the answer (``admit(_:)``, ``relay(_:_:)``). The
     /// principal costs a token-cache lookup: only when a session, a stdio bridge, an exchange or a stream slot
     /// (counted per principal) needs it.
     func forward(
@@ -33,17 +33,15 @@ extension MCPProxy {
         let authorization = fields[.authorization]
         let sessionID = fields[ProxyHeaders.sessionID]
         let exchanges = configuration.upstreamCommand == nil && hasDownstreamTools(policy)
-        let mayStream = Self.mayStream(method: method, fields: fields, requestIDs: requestIDs)
+        let mayStream = Self.mayStream(
+            method: method, fields: fields.lazy.map { ($0.name.rawName, $0.value) }, requestIDs: requestIDs)
         let identified = sessionID != nil || configuration.upstreamCommand != nil || exchanges || mayStream
         let identity = identified ? await identify?(authorization, policy) : nil
         var forwarding = Forwarding(
             method: method, sessionID: sessionID, principal: Self.principal(of: identity), filter: filter,
             requestIDs: requestIDs, mayStream: mayStream)
-        var outgoing: UpstreamRequest
-        switch admit(&forwarding, fields: fields, body: body) {
-        case .success(let admitted): outgoing = admitted
-        case .failure(let refusal): return refusal.answer
-        }
+        if let refusal = admit(&forwarding) { return refusal.answer }
+        var outgoing = upstreamRequest(forwarding, fields: fields, body: body)
         if exchanges {
             switch await downstreamCredential(body, policy: policy, authorization: authorization, identity: identity) {
             case .none: break
@@ -68,27 +66,30 @@ extension MCPProxy {
         let answer: ProxyAnswer
     }
 
-    /// The request to send upstream, once the session is checked against the principal (404 when it is another's
-    /// or unknown, never forwarded) and a stream slot is taken when the answer may be a stream; with the static
-    /// upstream credential.
-    func admit(_ forwarding: inout Forwarding, fields: HTTPFields, body: ByteBuffer) -> Result<
-        UpstreamRequest, Refusal
-    > {
+    /// Admits a request to be forwarded: its session is checked against the principal (404 when it is another's
+    /// or unknown, never forwarded) and a stream slot is taken when the answer may be a stream. Nil when admitted;
+    /// the request then goes upstream with the static upstream credential (``upstreamRequest(_:fields:body:)``),
+    /// unless a token exchange replaces it.
+    func admit(_ forwarding: inout Forwarding) -> Refusal? {
         if let sessionID = forwarding.sessionID, !sessions.use(sessionID, by: forwarding.principal) {
             logger.notice("refused a session bound to another principal or unknown")
             let failure = JSONRPCError(code: ScopeGateErrorCode.sessionNotFound, message: "session not found")
-            return .failure(Refusal(answer: .json(404, failure.response(id: nil))))
+            return Refusal(answer: .json(404, failure.response(id: nil)))
         }
         if forwarding.mayStream {
             switch streams.acquire(principal: forwarding.principal) {
             case .success(let taken): forwarding.slot = taken
-            case .failure(let refusal): return .failure(Refusal(answer: Self.refused(refusal, logger: logger)))
+            case .failure(let refusal): return Refusal(answer: Self.refused(refusal, logger: logger))
             }
         }
-        return .success(
-            UpstreamRequest(
-                method: forwarding.method.rawValue, headers: fields, body: body,
-                authorization: configuration.upstreamAuthorization, principal: forwarding.principal))
+        return nil
+    }
+
+    /// The request to send upstream for an admitted `forwarding`, with the static upstream credential.
+    func upstreamRequest(_ forwarding: Forwarding, fields: HTTPFields, body: ByteBuffer) -> UpstreamRequest {
+        UpstreamRequest(
+            method: forwarding.method.rawValue, headers: fields, body: body,
+            authorization: configuration.upstreamAuthorization, principal: forwarding.principal)
     }
 
     /// The answer to a request the upstream did not answer: 504 when it timed out, else 502.

@@ -52,10 +52,12 @@ extension MCPProxy {
     /// `GET` (the 2025-xx stream of server messages), or a `POST` holding a request (a body of notifications
     /// and responses is answered 202) that accepts `text/event-stream`, as `subscriptions/listen` and any call
     /// the server chooses to stream do.
-    static func mayStream(method: HTTPRequest.Method, fields: HTTPFields, requestIDs: [JSONValue]) -> Bool {
+    static func mayStream(
+        method: HTTPRequest.Method, fields: some Sequence<(String, String)>, requestIDs: [JSONValue]
+    ) -> Bool {
         if method == .get { return true }
         guard method == .post, !requestIDs.isEmpty else { return false }
-        return fields.contains { $0.name == .accept && ASCIICase.contains($0.value, "text/event-stream") }
+        return fields.contains { ASCIICase.equals($0.0, "accept") && ASCIICase.contains($0.1, "text/event-stream") }
     }
 
     /// The answer to a request refused a stream slot: 503 with `Retry-After` when the proxy holds its most

@@ -187,10 +187,20 @@ public final class MCPProxy: Sendable {
     /// The answer to a request head over the limits (431 or 400; a JSON-RPC error when it was sent to the
     /// endpoint), or nil.
     func headRefusal(_ head: HTTPRequest, toEndpoint: Bool) -> ProxyAnswer? {
+        headRefusal(
+            method: head.method.rawValue, target: head.path ?? "", authority: head.authority,
+            fields: head.headerFields.lazy.map { ($0.name.rawName, $0.value) }, toEndpoint: toEndpoint)
+    }
+
+    /// ``headRefusal(_:toEndpoint:)`` of a head in parts: `authority` is the `Host` value, and `fields` the other
+    /// fields.
+    func headRefusal(
+        method: String, target: String, authority: String?, fields: some Sequence<(String, String)>,
+        toEndpoint: Bool
+    ) -> ProxyAnswer? {
         guard
             let refusal = configuration.authorization.limits.headRejection(
-                method: head.method.rawValue, target: head.path ?? "", authority: head.authority,
-                fields: head.headerFields.lazy.map { ($0.name.rawName, $0.value) })
+                method: method, target: target, authority: authority, fields: fields)
         else { return nil }
         operations.metrics.limitRefused(reason: refusal.code.id)
         logger.notice("refused a request head over the limit", metadata: ["reason": "\(refusal.message)"])

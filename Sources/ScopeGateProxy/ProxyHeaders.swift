@@ -10,21 +10,21 @@ import ScopeGateRequestAuthorization
 /// `WWW-Authenticate`: the client authenticates to the proxy, whose challenges are its own, and an upstream's would
 /// send the client to the upstream's authorization.
 enum ProxyHeaders {
-    /// Whether `name` (lowercase) is hop-by-hop or recomputed by the proxy: `connection`, `keep-alive`,
+    /// Whether `name` (in any case) is hop-by-hop or recomputed by the proxy: `connection`, `keep-alive`,
     /// `proxy-connection`, `transfer-encoding`, `te`, `trailer`, `upgrade`, `proxy-authorization`,
     /// `proxy-authenticate`, `host` and `content-length`. Compared by length first: every request and answer
     /// asks this of each of its fields.
     static func isHopByHop(_ name: String) -> Bool {
         switch name.utf8.count {
-        case 2: name == "te"
-        case 4: name == "host"
-        case 7: name == "trailer" || name == "upgrade"
-        case 10: name == "connection" || name == "keep-alive"
-        case 14: name == "content-length"
-        case 16: name == "proxy-connection"
-        case 17: name == "transfer-encoding"
-        case 18: name == "proxy-authenticate"
-        case 19: name == "proxy-authorization"
+        case 2: ASCIICase.equals(name, "te")
+        case 4: ASCIICase.equals(name, "host")
+        case 7: ASCIICase.equals(name, "trailer") || ASCIICase.equals(name, "upgrade")
+        case 10: ASCIICase.equals(name, "connection") || ASCIICase.equals(name, "keep-alive")
+        case 14: ASCIICase.equals(name, "content-length")
+        case 16: ASCIICase.equals(name, "proxy-connection")
+        case 17: ASCIICase.equals(name, "transfer-encoding")
+        case 18: ASCIICase.equals(name, "proxy-authenticate")
+        case 19: ASCIICase.equals(name, "proxy-authorization")
         default: false
         }
     }
@@ -37,20 +37,20 @@ enum ProxyHeaders {
     static func upstream(_ fields: HTTPFields) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 3)
-        forEachUpstream(fields) { headers.add(name: $0, value: $1) }
+        forEachUpstream(fields.lazy.map { ($0.name.rawName, $0.value) }) { headers.add(name: $0, value: $1) }
         return headers
     }
 
     /// Calls `body` with the name (as the client spelled it) and value of each request field that goes upstream,
-    /// in order.
-    static func forEachUpstream(_ fields: HTTPFields, _ body: (String, String) -> Void) {
-        let named = connectionOptions(fields[values: .connection])
-        for field in fields {
-            let name = field.name.canonicalName
-            guard name != "authorization", name != "accept-encoding", !isHopByHop(name),
-                named.isEmpty || !named.contains(name)
+    /// in order. `fields` are the client's (`HTTPFields`, or SwiftNIO's `HTTPHeaders` without the first `Host`),
+    /// names in any case.
+    static func forEachUpstream(_ fields: some Sequence<(String, String)>, _ body: (String, String) -> Void) {
+        let named = connectionOptions(fields.lazy.filter { ASCIICase.equals($0.0, "connection") }.map(\.1))
+        for (name, value) in fields {
+            guard !ASCIICase.equals(name, "authorization"), !ASCIICase.equals(name, "accept-encoding"),
+                !isHopByHop(name), named.isEmpty || !named.contains(name.lowercased())
             else { continue }
-            body(field.name.rawName, field.value)
+            body(name, value)
         }
     }
 
@@ -80,7 +80,7 @@ enum ProxyHeaders {
     /// for this connection only, so not passed on (RFC 9110 §7.6.1).
     /// (`keep-alive`, the value most keep-alive answers carry, names a field that is dropped anyway, so it gives the
     /// empty set without reading the list.)
-    static func connectionOptions(_ values: [String]) -> Set<String> {
+    static func connectionOptions(_ values: some Sequence<String>) -> Set<String> {
         if values.allSatisfy({ ASCIICase.equals($0, "keep-alive") }) { return [] }
         return Set(listItems(values))
     }
@@ -92,7 +92,7 @@ enum ProxyHeaders {
 
     /// The items of a comma-separated header list over all its field lines, trimmed and lowercased; empty items
     /// (`a, , b`) are skipped, as RFC 9110 §5.6.1 has recipients do.
-    static func listItems(_ values: [String]) -> [String] {
+    static func listItems(_ values: some Sequence<String>) -> [String] {
         values.flatMap { value in
             value.utf8.split(separator: UInt8(ascii: ",")).compactMap { item -> String? in
                 guard let first = item.firstIndex(where: { !ByteClass.isBlank($0) }),

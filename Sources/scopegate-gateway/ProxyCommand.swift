@@ -49,8 +49,9 @@ struct ProxyCommand: AsyncParsableCommand {
             exchangers: TokenExchangers(fetcher: services.identityProviderFetcher),
             operations: operations)
         let address = ListenAddress(options.listen) ?? ListenAddress("127.0.0.1:8080")
-        // The idle timeout also bounds how long a client may take to send its request head: Hummingbird counts
-        // activity in whole request parts, so a head trickled in byte by byte is closed like an idle connection.
+        // The idle timeout also bounds how long a client may take to send its request head: the proxy's connection
+        // handler counts activity in whole request parts, so a head trickled in byte by byte is closed like an idle
+        // connection.
         let caps = services.settings.limits.parserCaps
         let serverName = "scopegate"
         let app = Application(

@@ -135,7 +135,7 @@ struct HoldingUpstream: HTTPResponder {
     /// task.
     func withProxy(
         maxStreams: Int = 8, perPrincipal: Int = 8, limits: RequestLimits = .init(), atOnce: Bool,
-        _ body: (Harness) async throws -> Void
+        idleTimeout: TimeAmount? = nil, _ body: (Harness) async throws -> Void
     ) async throws {
         try await withHoldingUpstream { store, up, log, release in
             var configuration = ProxyConfiguration(
@@ -164,7 +164,7 @@ struct HoldingUpstream: HTTPResponder {
                 authenticateAtOnce: atOnce ? known : nil,
                 operations: ProxyOperations(
                     reporter: DecisionReporter(audit: nil, metrics: prometheus.metrics), prometheus: prometheus))
-            let (port, task) = try await serveProxy(proxy)
+            let (port, task) = try await serveProxy(proxy, idleTimeout: idleTimeout)
             defer { task.cancel() }
             try await body(Harness(port: port, proxy: proxy, log: log, release: release, prometheus: prometheus))
         }

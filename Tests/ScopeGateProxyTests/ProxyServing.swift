@@ -1,12 +1,14 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import ScopeGateHTTPTestSupport
 import ScopeGateProxy
 
-/// Serves `proxy` on an ephemeral loopback port as `scopegate proxy` does (``ProxyServer``); returns the port and
-/// the serving task (cancel it to stop).
-func serveProxy(_ proxy: MCPProxy) async throws -> (Int, Task<Void, any Error>) {
-    try await serveOnLoopback(ProxyResponder(proxy: proxy), server: .mcpProxy(proxy))
+/// Serves `proxy` on an ephemeral loopback port as `scopegate proxy` does (``ProxyServer``), with `idleTimeout`
+/// (none by default); returns the port and the serving task (cancel it to stop).
+func serveProxy(_ proxy: MCPProxy, idleTimeout: TimeAmount? = nil) async throws -> (Int, Task<Void, any Error>) {
+    try await serveOnLoopback(
+        ProxyResponder(proxy: proxy), server: .mcpProxy(proxy, configuration: .init(idleTimeout: idleTimeout)))
 }
 
 /// A count shared between a test and the closures it gives a proxy.

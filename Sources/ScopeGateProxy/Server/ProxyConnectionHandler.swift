@@ -1,12 +1,16 @@
 import Dispatch
 import Hummingbird
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import ScopeGateRequestAuthorization
 
 /// Answers, on one client connection's event loop, the requests ``MCPProxy/answerAtOnce(_:body:on:reply:)`` can
-/// answer without a task, and hands every other request to Hummingbird's responder behind it. It sits after
-/// Hummingbird's connection-state handler, which therefore counts both kinds (idle timeout, graceful shutdown).
+/// answer without a task, and hands every other request to Hummingbird's pipeline behind it. It sits right after
+/// SwiftNIO's HTTP/1 request decoder, before Hummingbird converts requests to `HTTPTypes`: a request answered here
+/// is read and answered in SwiftNIO's types, so it pays for neither conversion nor for Hummingbird's handlers.
+/// Because Hummingbird's connection-state handler sees only the requests handed to it, this handler keeps the
+/// connection's idle timeout and graceful close for both kinds (``ConnectionActivity``).
 ///
 /// A `POST` is held until its end, then offered to the proxy; a request the proxy declines is passed on whole, as
 /// is every request while Hummingbird still answers an earlier one (answers keep the requests' order). While it
@@ -14,17 +18,17 @@ import ScopeGateRequestAuthorization
 /// read further. A whole answer is written at once; a streamed one (an event stream, a list answer still arriving)
 /// is written by a task, as Hummingbird writes a `Response`.
 final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         case idle
         /// A request Hummingbird answers: its parts pass on.
         case passing
         /// A request that may be answered here, held until its end.
-        case holding(HTTPRequest, ByteBuffer, started: UInt64)
+        case holding(HTTPRequestHead, ByteBuffer, started: UInt64)
         /// A request answered here.
         case answering
     }
@@ -37,24 +41,58 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Requests handed to Hummingbird whose answers have not ended.
     private var handedOn = 0
     /// What the client sent that is not processed yet.
-    private var waiting = CircularBuffer<HTTPRequestPart>()
+    private var waiting = CircularBuffer<HTTPServerRequestPart>()
     private var draining = false
     private var heldRead = false
     /// Whether parts were passed on since the last read-complete event: parts passed on outside a read (those
     /// that waited) need one of their own, which Hummingbird's channel waits for to take them.
     private var passedOn = false
+    /// The connection's requests and answers, both ways, for its idle timeout and graceful close.
+    private var activity: ConnectionActivity
+    private var idleCheck: Scheduled<Void>?
 
-    init(proxy: MCPProxy, serverName: String?) {
+    /// `idleTimeout`: how long the connection may go without a request part while nothing is being answered
+    /// (nil: no limit); give Hummingbird's channel none, as this handler keeps it.
+    init(proxy: MCPProxy, serverName: String?, idleTimeout: TimeAmount?) {
         self.proxy = proxy
         self.serverName = serverName
+        activity = ConnectionActivity(idleTimeout: idleTimeout, now: .now())
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { startIdleClock(context) }
+    }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startIdleClock(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        context.fireChannelInactive()
+    }
+
+    /// Graceful shutdown: the connection closes now when idle, else after its last answer (either way's). The
+    /// event stops here: Hummingbird's connection-state handler, which would close on it, knows only its own
+    /// requests.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+        if activity.quiesce() { context.close(promise: nil) }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        waiting.append(unwrapInboundIn(data))
+        let part = unwrapInboundIn(data)
+        activity.read(part, now: .now())
+        waiting.append(part)
         drain(context)
     }
 
@@ -69,11 +107,52 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         if isAnswering, !waiting.isEmpty { heldRead = true } else { context.read() }
     }
 
+    /// Hummingbird's answers pass here on their way to the encoder; the end of one is counted.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
         // Never below zero: an answer Hummingbird writes to no request of ours (a parse error's 400) must not let
         // a later request be answered here before an earlier one there.
-        if case .end = unwrapOutboundIn(data) { handedOn = max(0, handedOn - 1) }
-        context.write(data, promise: promise)
+        handedOn = max(0, handedOn - 1)
+        ended(data, promise: promise, flush: false, context)
+    }
+
+    /// Writes an answer's end (`data`), then closes the connection when graceful shutdown waited for it, or sets
+    /// the idle clock when nothing else is being answered.
+    private func ended(
+        _ data: NIOAny, promise: EventLoopPromise<Void>?, flush: Bool, _ context: ChannelHandlerContext
+    ) {
+        switch activity.answered(now: .now()) {
+        case .close:
+            context.writeAndFlush(data, promise: promise)
+            context.close(promise: nil)
+        case .checkIdle(let deadline):
+            flush ? context.writeAndFlush(data, promise: promise) : context.write(data, promise: promise)
+            scheduleIdleCheck(at: deadline, context)
+        case .carryOn:
+            flush ? context.writeAndFlush(data, promise: promise) : context.write(data, promise: promise)
+        }
+    }
+
+    private func startIdleClock(_ context: ChannelHandlerContext) {
+        guard let timeout = activity.idleTimeout else { return }
+        scheduleIdleCheck(at: .now() + timeout, context)
+    }
+
+    /// One idle check is pending at a time; when it comes due it sets the next from the last activity.
+    private func scheduleIdleCheck(at deadline: NIODeadline, _ context: ChannelHandlerContext) {
+        guard idleCheck == nil else { return }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        idleCheck = context.eventLoop.scheduleTask(deadline: deadline) { handler.value.checkIdle() }
+    }
+
+    private func checkIdle() {
+        idleCheck = nil
+        guard let context else { return }
+        switch activity.check(now: .now()) {
+        case .close: context.close(promise: nil)
+        case .checkAgain(let deadline): scheduleIdleCheck(at: deadline, context)
+        case .wait: break
+        }
     }
 
     /// Processes what waits, in order, until a request is being answered here.
@@ -89,10 +168,12 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         return false
     }
 
-    private func process(_ part: HTTPRequestPart, _ context: ChannelHandlerContext) {
+    private func process(_ part: HTTPServerRequestPart, _ context: ChannelHandlerContext) {
         switch (state, part) {
         case (.idle, .head(let head)):
-            if handedOn == 0, head.method == .post, !Self.closes(head) {
+            // A request that asks for the connection to close after its answer is Hummingbird's: its responder
+            // does that.
+            if handedOn == 0, head.method == .POST, head.isKeepAlive {
                 state = .holding(
                     head, context.channel.allocator.buffer(capacity: 0), started: DispatchTime.now().uptimeNanoseconds)
             } else {
@@ -126,20 +207,15 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// Whether the request asks for the connection to close after its answer: Hummingbird's responder does that.
-    private static func closes(_ head: HTTPRequest) -> Bool {
-        head.headerFields.contains { $0.name == .connection && ASCIICase.contains($0.value, "close") }
-    }
-
     /// Passes a request on to Hummingbird's responder.
-    private func handOn(_ head: HTTPRequest, body: ByteBuffer?, _ context: ChannelHandlerContext) {
+    private func handOn(_ head: HTTPRequestHead, body: ByteBuffer?, _ context: ChannelHandlerContext) {
         handedOn += 1
         state = .passing
         passOn(.head(head), context)
         if let body, body.readableBytes > 0 { passOn(.body(body), context) }
     }
 
-    private func passOn(_ part: HTTPRequestPart, _ context: ChannelHandlerContext) {
+    private func passOn(_ part: HTTPServerRequestPart, _ context: ChannelHandlerContext) {
         passedOn = true
         context.fireChannelRead(wrapInboundOut(part))
     }
@@ -155,15 +231,15 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         if !fields.contains(.contentLength) { fields[.contentLength] = String(buffer.readableBytes) }
         writeHead(HTTPResponse(status: .init(code: answer.status), headerFields: fields), started: started, context)
-        if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(buffer)), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
+        ended(wrapOutboundOut(.end(nil)), promise: nil, flush: true, context)
         finished(context)
     }
 
     private func writeHead(_ head: HTTPResponse, started: UInt64, _ context: ChannelHandlerContext) {
         proxy.operations.metrics.requestCompleted(
             status: head.status.code, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(head))), promise: nil)
     }
 
     /// Writes an answer whose body is still arriving, from a task, through the proxy's `Response` for it.
@@ -212,7 +288,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 guard let context = handler.value.context else {
                     return handler.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
                 }
-                return context.writeAndFlush(handler.value.wrapOutboundOut(.body(buffer)))
+                return context.writeAndFlush(handler.value.wrapOutboundOut(.body(.byteBuffer(buffer))))
             }.get()
         }
 
@@ -222,9 +298,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 guard let context = handler.value.context else {
                     return handler.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
                 }
-                let written = context.writeAndFlush(handler.value.wrapOutboundOut(.end(trailingHeaders)))
+                let written = context.eventLoop.makePromise(of: Void.self)
+                let end = HTTPServerResponsePart.end(trailingHeaders.map(HTTPHeaders.init))
+                handler.value.ended(handler.value.wrapOutboundOut(end), promise: written, flush: true, context)
                 handler.value.finished(context)
-                return written
+                return written.futureResult
             }.get()
         }
     }

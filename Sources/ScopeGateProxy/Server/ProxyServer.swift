@@ -2,10 +2,13 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypesHTTP1
 
-/// Hummingbird's HTTP/1.1 server for an ``MCPProxy``, with a ``ProxyConnectionHandler`` on each connection: a
-/// request whose token is cached and whose upstream is plain HTTP is authorized, forwarded and answered on the
-/// connection's event loop; every other request goes to the responder (``ProxyResponder``) as usual.
+/// Hummingbird's HTTP/1.1 server for an ``MCPProxy``, with a ``ProxyConnectionHandler`` on each connection,
+/// between SwiftNIO's HTTP/1 codec and Hummingbird's conversion to `HTTPTypes`: a request whose token is cached
+/// and whose upstream is plain HTTP is authorized, forwarded and answered on the connection's event loop; every
+/// other request goes on to the responder (``ProxyResponder``) as usual. The configuration's idle timeout is kept
+/// by the connection handler, which sees both kinds of request, rather than by Hummingbird's.
 ///
 /// ```swift
 /// let app = Application(responder: ProxyResponder(proxy: proxy), server: .mcpProxy(proxy, serverName: "scopegate"),
@@ -17,13 +20,28 @@ public struct ProxyServer: ServerChildChannel {
     let base: HTTP1Channel
     let proxy: MCPProxy
     let serverName: String?
+    let idleTimeout: TimeAmount?
+
+    /// `configuration` as given to Hummingbird's channel, whose idle timeout this server keeps instead.
+    init(
+        responder: @escaping HTTPChannelHandler.Responder, configuration: HTTP1Channel.Configuration,
+        proxy: MCPProxy, serverName: String?
+    ) {
+        var configuration = configuration
+        idleTimeout = configuration.idleTimeout
+        configuration.idleTimeout = nil
+        base = HTTP1Channel(responder: responder, configuration: configuration)
+        self.proxy = proxy
+        self.serverName = serverName
+    }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        base.setup(channel: channel, logger: logger).flatMapThrowing { [proxy, serverName] value in
+        base.setup(channel: channel, logger: logger).flatMapThrowing { [proxy, serverName, idleTimeout] value in
             let pipeline = channel.pipeline.syncOperations
-            let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             try pipeline.addHandler(
-                ProxyConnectionHandler(proxy: proxy, serverName: serverName), position: .after(state))
+                ProxyConnectionHandler(proxy: proxy, serverName: serverName, idleTimeout: idleTimeout),
+                position: .before(codec))
             return value
         }
     }
@@ -40,9 +58,7 @@ extension HTTPServerBuilder {
         _ proxy: MCPProxy, configuration: HTTP1Channel.Configuration = .init(), serverName: String? = nil
     ) -> HTTPServerBuilder {
         .init { responder in
-            ProxyServer(
-                base: HTTP1Channel(responder: responder, configuration: configuration), proxy: proxy,
-                serverName: serverName)
+            ProxyServer(responder: responder, configuration: configuration, proxy: proxy, serverName: serverName)
         }
     }
 }

@@ -67,15 +67,25 @@ public struct HTTP1Upstream: MCPUpstream {
     /// ``send(_:)`` started from `loop` (any loop when nil), on a connection of that loop; the future completes on
     /// the connection's loop, failed with an error that ``failure(_:)`` names.
     func send(_ request: UpstreamRequest, on loop: (any EventLoop)?) -> EventLoopFuture<UpstreamResponse> {
+        send(
+            method: HTTPMethod(rawValue: request.method),
+            fields: request.headers.lazy.map { ($0.name.rawName, $0.value) },
+            body: request.body, authorization: request.authorization, on: loop)
+    }
+
+    /// ``send(_:on:)`` of a request in parts: `fields` are the client's (``ProxyHeaders`` picks those that go).
+    func send(
+        method: HTTPMethod, fields: some Sequence<(String, String)>, body: ByteBuffer, authorization: String?,
+        on loop: (any EventLoop)?
+    ) -> EventLoopFuture<UpstreamResponse> {
         guard
             let bytes = UpstreamRequestBytes(
-                method: HTTPMethod(rawValue: request.method), target: target, host: hostHeader,
-                fields: request.headers, authorization: request.authorization, body: request.body)
+                method: method, target: target, host: hostHeader, fields: fields, authorization: authorization,
+                body: body)
         else {
             return (loop ?? pool.group.any()).makeFailedFuture(Refused.controlCharacter)
         }
-        return pool.exchange(bytes, deadline: .now() + TimeAmount(timeout), on: loop).map {
-            answer in
+        return pool.exchange(bytes, deadline: .now() + TimeAmount(timeout), on: loop).map { answer in
             UpstreamResponse(status: Int(answer.head.status.code), headers: answer.head.headers, body: answer.body)
         }
     }

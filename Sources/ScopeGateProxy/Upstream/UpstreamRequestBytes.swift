@@ -1,4 +1,3 @@
-import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
@@ -8,13 +7,14 @@ import NIOHTTP1
 /// and a body of known length, and encoding that directly takes one write through the pipeline instead of three.
 ///
 /// No field value holds a control character but tab (RFC 9110 §5.5), which SwiftNIO's outbound header validation
-/// would otherwise check: the client's fields are `HTTPFields`, whose values HTTPTypes makes legal when they are
-/// read (a control character becomes a space), and the two values the proxy adds, `Host` (from the upstream URL)
-/// and `Authorization` (from the environment or a token exchange), are checked here.
+/// would otherwise check: the client's values were read by SwiftNIO's HTTP/1 decoder, which refuses a request with
+/// one (400), and, when they come as `HTTPFields`, made legal again by HTTPTypes; the two values the proxy adds,
+/// `Host` (from the upstream URL) and `Authorization` (from the environment or a token exchange), are checked here.
 ///
 /// ```swift
 /// guard let bytes = UpstreamRequestBytes(method: .POST, target: "/mcp", host: "127.0.0.1:9000",
-///                                        fields: fields, authorization: nil, body: body) else { /* 502 */ }
+///                                        fields: [("Content-Type", "application/json")], authorization: nil,
+///                                        body: body) else { /* 502 */ }
 /// ```
 struct UpstreamRequestBytes: Sendable {
     /// What the upstream connection's response decoder is told of the request: its method, which says whether the
@@ -25,8 +25,8 @@ struct UpstreamRequestBytes: Sendable {
 
     /// Nil when `host` or `authorization` holds a control character (see the type's discussion).
     init?(
-        method: HTTPMethod, target: String, host: String, fields: HTTPFields, authorization: String?,
-        body: ByteBuffer
+        method: HTTPMethod, target: String, host: String, fields: some Sequence<(String, String)>,
+        authorization: String?, body: ByteBuffer
     ) {
         var bytes = ByteBufferAllocator().buffer(capacity: 256 + body.readableBytes)
         bytes.writeString(method.rawValue)
