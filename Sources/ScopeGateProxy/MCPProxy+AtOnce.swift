@@ -31,12 +31,19 @@ extension MCPProxy {
             !hasDownstreamTools(policy),
             body.readableBytes <= configuration.authorization.limits.maxBodyBytes
         else { return false }
-        let host = head.headers.enumerated().first { ASCIICase.equals($0.element.name, "host") }
-        let fields = head.headers.enumerated().lazy.filter { $0.offset != host?.offset }
-            .map { ($0.element.name, $0.element.value) }
+        // The fields once, as the steps read them several times.
+        var authority: String?
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(head.headers.count)
+        for (name, value) in head.headers {
+            if authority == nil, ASCIICase.equals(name, "host") {
+                authority = value
+            } else {
+                fields.append((name, value))
+            }
+        }
         if let refusal = headRefusal(
-            method: head.method.rawValue, target: target, authority: host?.element.value, fields: fields,
-            toEndpoint: true)
+            method: head.method.rawValue, target: target, authority: authority, fields: fields, toEndpoint: true)
         {
             reply(refusal)
             return true
