@@ -9,11 +9,11 @@ extension MCPProxy {
     /// nothing on its way needs waiting: the upstream is plain HTTP (``HTTP1Upstream``, whose exchange starts on
     /// `loop`), the token is in the verified-token cache (``authenticateAtOnce``), and no tool of the policy has
     /// `downstream:` (a token exchange). It takes the same steps as ``handle(_:)``
-    /// (``decide(_:headers:body:credential:snapshot:)``,
-    /// ``admit(_:)``, ``relay(_:_:)``), so the answer is the same. `head` is SwiftNIO's, as the connection handler
-    /// reads it before Hummingbird's pipeline converts it to `HTTPTypes`, and it is never converted: its fields are
-    /// read as that conversion would give them (the first `Host` is the authority, not a field). Returns false,
-    /// having done nothing, when it cannot; else `reply` is called once, on `loop`, with the answer.
+    /// (``decide(_:headers:body:credential:snapshot:)``, ``admit(_:)``, ``relay(_:_:)``), so the answer is the same.
+    /// `head` is SwiftNIO's, as the connection handler reads it before Hummingbird's pipeline converts it to
+    /// `HTTPTypes`, and it is never converted: its fields are read as that conversion would give them (the first
+    /// `Host` is the authority, not a field; values without surrounding whitespace). Returns false, having done
+    /// nothing, when it cannot; else `reply` is called once, on `loop`, with the answer.
     func answerAtOnce(
         _ head: HTTPRequestHead, body: ByteBuffer, on loop: any EventLoop,
         reply: @escaping @Sendable (ProxyAnswer) -> Void
@@ -31,15 +31,16 @@ extension MCPProxy {
             !hasDownstreamTools(policy),
             body.readableBytes <= configuration.authorization.limits.maxBodyBytes
         else { return false }
-        // The fields once, as the steps read them several times.
+        // The fields once, as the steps read them several times, and as the conversion would give them: values
+        // without the whitespace around them that SwiftNIO's decoder leaves at the end.
         var authority: String?
         var fields: [(String, String)] = []
         fields.reserveCapacity(head.headers.count)
         for (name, value) in head.headers {
             if authority == nil, ASCIICase.equals(name, "host") {
-                authority = value
+                authority = ProxyHeaders.trimmed(value)
             } else {
-                fields.append((name, value))
+                fields.append((name, ProxyHeaders.trimmed(value)))
             }
         }
         if let refusal = headRefusal(
@@ -55,7 +56,7 @@ extension MCPProxy {
             reply(answer)
         case .forward(let filter, let requestIDs):
             var forwarding = Forwarding(
-                method: .post, sessionID: head.headers.first(name: ProxyHeaders.sessionID.rawName),
+                method: .post, sessionID: fields.first { ASCIICase.equals($0.0, "mcp-session-id") }?.1,
                 principal: Self.principal(of: identify == nil ? nil : token), filter: filter,
                 requestIDs: requestIDs, mayStream: Self.mayStream(method: .post, fields: fields, requestIDs: requestIDs)
             )

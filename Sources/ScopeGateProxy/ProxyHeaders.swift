@@ -70,6 +70,19 @@ enum ProxyHeaders {
         return fields
     }
 
+    /// `value` without the spaces and tabs around it, as HTTPTypes keeps a field value (RFC 9110 §5.5: they are not
+    /// part of it); SwiftNIO's HTTP/1 decoder leaves those at the end. The value itself when there are none.
+    static func trimmed(_ value: String) -> String {
+        let utf8 = value.utf8
+        guard let first = utf8.first, let last = utf8.last,
+            ByteClass.isBlank(first) || ByteClass.isBlank(last)
+        else { return value }
+        guard let start = utf8.firstIndex(where: { !ByteClass.isBlank($0) }),
+            let end = utf8.lastIndex(where: { !ByteClass.isBlank($0) })
+        else { return "" }
+        return String(value[start...end])
+    }
+
     /// Whether a `Content-Type` value is `media` (lowercase), whatever its case and parameters.
     static func isMediaType(_ contentType: String?, _ media: StaticString) -> Bool {
         guard let contentType else { return false }

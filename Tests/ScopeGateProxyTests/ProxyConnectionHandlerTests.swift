@@ -44,6 +44,29 @@ extension ProxyTests {
         }
     }
 
+    /// Spaces and tabs around a field value are not part of it (RFC 9110 §5.5): a 2026-07-28 call whose
+    /// `Mcp-Method`, `Mcp-Name` and `Authorization` end in some is decided as without them, whichever way it is
+    /// answered (SwiftNIO's decoder leaves them; HTTPTypes, which the responder's way reads, drops them).
+    @Test(arguments: [true, false]) func fieldValuesAreReadWithoutSurroundingWhitespace(atOnce: Bool) async throws {
+        try await withProxy(atOnce: atOnce) { port, log in
+            let body =
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{},"#
+                + #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","#
+                + #""io.modelcontextprotocol/clientCapabilities":{}}}}"#
+            let connection = try RawConnection(port: port)
+            try connection.send(
+                "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28 \r\n"
+                    + "Mcp-Method: tools/call \t\r\nMcp-Name: read_file  \r\nAuthorization: Bearer reader \r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n" + body)
+            let (text, _) = await connection.read { $0.hasSuffix("}}") }
+            #expect(text.hasPrefix("HTTP/1.1 200"))
+            #expect(text.contains(#""result":{"content""#))
+            #expect(log.methods == ["tools/call"])
+            #expect(awaited.value == (atOnce ? 0 : 1))
+        }
+    }
+
     /// `Connection: close` is honoured: the answer comes, then the connection ends.
     @Test func aRequestAskingToCloseIsAnsweredThenTheConnectionEnds() async throws {
         try await withProxy { port, _ in
