@@ -2,9 +2,9 @@ import NIOCore
 import NIOHTTP1
 
 /// What one client connection is doing, for its idle timeout and its graceful close: how many requests were read
-/// and not yet answered, whether one is being read, and when a request part last arrived. Hummingbird's
-/// connection-state handler keeps the same for the requests it sees, with the same rules; the proxy's connection
-/// handler keeps it instead, because it answers some requests before Hummingbird's handlers see them.
+/// and not yet answered, whether one is being read, and when a request part last arrived. The proxy's connection
+/// handler keeps it in place of Hummingbird's connection-state handler, with the same rules, because it answers
+/// some requests before Hummingbird's handlers see them.
 ///
 /// - An idle connection (nothing being answered) is closed once no request part has arrived for `idleTimeout`;
 ///   a request still arriving counts as idle between its parts, so a head or body trickled in slower than that is

@@ -9,8 +9,8 @@ import ScopeGateRequestAuthorization
 /// answer without a task, and hands every other request to Hummingbird's pipeline behind it. It sits right after
 /// SwiftNIO's HTTP/1 request decoder, before Hummingbird converts requests to `HTTPTypes`: a request answered here
 /// is read and answered in SwiftNIO's types, so it pays for neither conversion nor for Hummingbird's handlers.
-/// Because Hummingbird's connection-state handler sees only the requests handed to it, this handler keeps the
-/// connection's idle timeout and graceful close for both kinds (``ConnectionActivity``).
+/// It sees both kinds of request, so it keeps the connection's idle timeout and graceful close for both
+/// (``ConnectionActivity``), in place of Hummingbird's connection-state handler, which ``ProxyServer`` removes.
 ///
 /// A `POST` is held until its end, then offered to the proxy; a request the proxy declines is passed on whole, as
 /// is every request while Hummingbird still answers an earlier one (answers keep the requests' order). While it
@@ -52,7 +52,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var idleCheck: Scheduled<Void>?
 
     /// `idleTimeout`: how long the connection may go without a request part while nothing is being answered
-    /// (nil: no limit); give Hummingbird's channel none, as this handler keeps it.
+    /// (nil: no limit).
     init(proxy: MCPProxy, serverName: String?, idleTimeout: TimeAmount?) {
         self.proxy = proxy
         self.serverName = serverName
@@ -81,9 +81,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelInactive()
     }
 
-    /// Graceful shutdown: the connection closes now when idle, else after its last answer (either way's). The
-    /// event stops here: Hummingbird's connection-state handler, which would close on it, knows only its own
-    /// requests.
+    /// Graceful shutdown: the connection closes now when idle, else after its last answer (either way's).
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         if activity.quiesce() { context.close(promise: nil) }

@@ -7,8 +7,9 @@ import NIOHTTPTypesHTTP1
 /// Hummingbird's HTTP/1.1 server for an ``MCPProxy``, with a ``ProxyConnectionHandler`` on each connection,
 /// between SwiftNIO's HTTP/1 codec and Hummingbird's conversion to `HTTPTypes`: a request whose token is cached
 /// and whose upstream is plain HTTP is authorized, forwarded and answered on the connection's event loop; every
-/// other request goes on to the responder (``ProxyResponder``) as usual. The configuration's idle timeout is kept
-/// by the connection handler, which sees both kinds of request, rather than by Hummingbird's.
+/// other request goes on to the responder (``ProxyResponder``) as usual. The connection handler sees both kinds of
+/// request, so it keeps the configuration's idle timeout and the graceful close in place of Hummingbird's
+/// connection-state handler, which it replaces in the pipeline.
 ///
 /// ```swift
 /// let app = Application(responder: ProxyResponder(proxy: proxy), server: .mcpProxy(proxy, serverName: "scopegate"),
@@ -20,28 +21,16 @@ public struct ProxyServer: ServerChildChannel {
     let base: HTTP1Channel
     let proxy: MCPProxy
     let serverName: String?
-    let idleTimeout: TimeAmount?
-
-    /// `configuration` as given to Hummingbird's channel, whose idle timeout this server keeps instead.
-    init(
-        responder: @escaping HTTPChannelHandler.Responder, configuration: HTTP1Channel.Configuration,
-        proxy: MCPProxy, serverName: String?
-    ) {
-        var configuration = configuration
-        idleTimeout = configuration.idleTimeout
-        configuration.idleTimeout = nil
-        base = HTTP1Channel(responder: responder, configuration: configuration)
-        self.proxy = proxy
-        self.serverName = serverName
-    }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        base.setup(channel: channel, logger: logger).flatMapThrowing { [proxy, serverName, idleTimeout] value in
+        let idleTimeout = base.configuration.idleTimeout
+        return base.setup(channel: channel, logger: logger).flatMapThrowing { [proxy, serverName] value in
             let pipeline = channel.pipeline.syncOperations
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             try pipeline.addHandler(
                 ProxyConnectionHandler(proxy: proxy, serverName: serverName, idleTimeout: idleTimeout),
                 position: .before(codec))
+            pipeline.removeHandler(try pipeline.handler(type: HTTPConnectionStateHandler.self), promise: nil)
             return value
         }
     }
@@ -58,7 +47,9 @@ extension HTTPServerBuilder {
         _ proxy: MCPProxy, configuration: HTTP1Channel.Configuration = .init(), serverName: String? = nil
     ) -> HTTPServerBuilder {
         .init { responder in
-            ProxyServer(responder: responder, configuration: configuration, proxy: proxy, serverName: serverName)
+            ProxyServer(
+                base: HTTP1Channel(responder: responder, configuration: configuration), proxy: proxy,
+                serverName: serverName)
         }
     }
 }
