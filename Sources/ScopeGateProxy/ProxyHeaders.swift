@@ -74,13 +74,9 @@ enum ProxyHeaders {
     /// part of it); SwiftNIO's HTTP/1 decoder leaves those at the end. The value itself when there are none.
     static func trimmed(_ value: String) -> String {
         let utf8 = value.utf8
-        guard let first = utf8.first, let last = utf8.last,
-            ByteClass.isBlank(first) || ByteClass.isBlank(last)
+        guard let first = utf8.first, let last = utf8.last, ByteClass.isBlank(first) || ByteClass.isBlank(last)
         else { return value }
-        guard let start = utf8.firstIndex(where: { !ByteClass.isBlank($0) }),
-            let end = utf8.lastIndex(where: { !ByteClass.isBlank($0) })
-        else { return "" }
-        return String(value[start...end])
+        return String(Substring(ByteClass.trimmingBlanks(utf8)))
     }
 
     /// Whether a `Content-Type` value is `media` (lowercase), whatever its case and parameters.
@@ -108,10 +104,8 @@ enum ProxyHeaders {
     static func listItems(_ values: some Sequence<String>) -> [String] {
         values.flatMap { value in
             value.utf8.split(separator: UInt8(ascii: ",")).compactMap { item -> String? in
-                guard let first = item.firstIndex(where: { !ByteClass.isBlank($0) }),
-                    let last = item.lastIndex(where: { !ByteClass.isBlank($0) })
-                else { return nil }
-                return String(decoding: item[first...last], as: UTF8.self).lowercased()
+                let item = ByteClass.trimmingBlanks(item)
+                return item.isEmpty ? nil : String(decoding: item, as: UTF8.self).lowercased()
             }
         }
     }

@@ -22,6 +22,13 @@ package enum ByteClass {
     /// Space or horizontal tab: the optional whitespace around field values and list items.
     package static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
+    /// `bytes` without the ``isBlank(_:)`` bytes at either end (empty when there is nothing else).
+    package static func trimmingBlanks<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence {
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) })
+        else { return bytes[bytes.endIndex...] }
+        return bytes[first...last]
+    }
+
     /// What a field value may hold: visible ASCII, space, tab and `obs-text` (≥ 0x80); never CR, LF, NUL or another
     /// control.
     @inline(__always)

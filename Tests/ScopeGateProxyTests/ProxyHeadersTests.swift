@@ -66,6 +66,18 @@ struct ProxyHeadersTests {
         #expect(ProxyHeaders.connectionOptions([" X-A ,, x-b", "X-C"]) == ["x-a", "x-b", "x-c"])
     }
 
+    /// A field value read from SwiftNIO's head loses the spaces and tabs around it, as HTTPTypes' values do.
+    @Test func valuesAreTrimmedAsHTTPTypesTrimsThem() {
+        #expect(ProxyHeaders.trimmed("tools/call") == "tools/call")
+        #expect(ProxyHeaders.trimmed("tools/call \t ") == "tools/call")
+        #expect(ProxyHeaders.trimmed("\t a b ") == "a b")
+        #expect(ProxyHeaders.trimmed(" \t ") == "")
+        #expect(ProxyHeaders.trimmed("") == "")
+        for value in ["x ", " x", "a\tb\t", " é "] {
+            #expect(ProxyHeaders.trimmed(value) == HTTPFields.Element(name: .accept, value: value).value)
+        }
+    }
+
     @Test func plainBytesAreIdentityOrNoCoding() {
         #expect(ProxyHeaders.isIdentity(contentEncoding: []))
         #expect(ProxyHeaders.isIdentity(contentEncoding: ["identity"]))
