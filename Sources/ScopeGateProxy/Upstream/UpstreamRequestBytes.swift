@@ -28,12 +28,12 @@ struct UpstreamRequestBytes: Sendable {
         method: HTTPMethod, target: String, host: String, fields: some Sequence<(String, String)>,
         authorization: String?, body: ByteBuffer
     ) {
+        guard Self.isLegal(host), authorization.map(Self.isLegal) != false else { return nil }
         var bytes = ByteBufferAllocator().buffer(capacity: 256 + body.readableBytes)
         bytes.writeString(method.rawValue)
         bytes.writeStaticString(" ")
         bytes.writeString(target)
         bytes.writeStaticString(" HTTP/1.1\r\n")
-        guard Self.isLegal(host), authorization.map(Self.isLegal) != false else { return nil }
         Self.write("Host", host, into: &bytes)
         ProxyHeaders.forEachUpstream(fields) { Self.write($0, $1, into: &bytes) }
         if let authorization { Self.write("Authorization", authorization, into: &bytes) }
