@@ -65,9 +65,10 @@ extension MCPProxy {
                 return true
             }
             let admitted = forwarding
-            let sent = plain.send(
-                method: .POST, fields: fields, body: body, authorization: configuration.upstreamAuthorization, on: loop)
-            sent.hop(to: loop).whenComplete { result in
+            // The reply comes on `loop`: the exchange uses a connection of that loop.
+            plain.send(
+                method: .POST, fields: fields, body: body, authorization: configuration.upstreamAuthorization, on: loop
+            ) { result in
                 var forwarding = admitted
                 switch result {
                 case .success(let response): reply(self.relay(response, &forwarding))

@@ -45,8 +45,8 @@ final class ConnectionLog: @unchecked Sendable {
     var bytesWritten: Int { lock.withLock { written } }
 }
 
-/// `/close` answers with `Connection: close`; `/big?N` streams N chunks of 256 KiB; anything else answers a short
-/// JSON body.
+/// `/close` answers with `Connection: close`; `/big?N` streams N chunks of 256 KiB; `/hang` answers after a
+/// minute; anything else answers a short JSON body.
 struct ConnectionUpstream: HTTPResponder {
     typealias Context = ConnectionContext
     let log: ConnectionLog
@@ -59,6 +59,9 @@ struct ConnectionUpstream: HTTPResponder {
             return Response(
                 status: .ok, headers: [.contentType: "application/json", .connection: "close"],
                 body: .init(byteBuffer: ByteBuffer(string: "{}")))
+        case "/hang":
+            try await Task.sleep(for: .seconds(60))
+            return Response(status: .ok)
         case "/big":
             let chunks = Int(request.uri.query ?? "") ?? 1
             return Response(
@@ -206,6 +209,45 @@ func withConnectionUpstream(_ body: (Int, ConnectionLog) async throws -> Void) a
             pool.closeExpired(now: .now() + .seconds(3601))
             #expect(pool.idleCount == 0)
             try await call()
+            #expect(log.connections == 2)
+        }
+    }
+
+    /// A connection keeps one pending check of the head's deadline, set by an earlier exchange on it: an exchange
+    /// with an earlier deadline than that check still times out at its own, and one with a later deadline is not
+    /// failed at the earlier check's.
+    @Test(.timeLimit(.minutes(1))) func anExchangeOnAReusedConnectionTimesOutAtItsOwnDeadline() async throws {
+        try await withConnectionUpstream { port, log in
+            let pool = UpstreamConnectionPool(host: "127.0.0.1", port: port, idleLimit: .seconds(3600))
+            func request(_ target: String) throws -> UpstreamRequestBytes {
+                try #require(
+                    UpstreamRequestBytes(
+                        method: .GET, target: target, host: "127.0.0.1:\(port)", fields: [(String, String)](),
+                        authorization: nil, body: ByteBuffer()))
+            }
+            func timedOut(_ target: String, within timeout: TimeAmount) async throws -> Duration {
+                let started = ContinuousClock.now
+                do {
+                    _ = try await pool.exchange(request(target), deadline: .now() + timeout, on: nil).get()
+                    Issue.record("\(target) was answered")
+                } catch {
+                    #expect((error as? UpstreamExchangeHandler.Failure) == .timedOut)
+                }
+                return ContinuousClock.now - started
+            }
+            func answered(within timeout: TimeAmount) async throws {
+                let answer = try await pool.exchange(request("/mcp"), deadline: .now() + timeout, on: nil).get()
+                for try await _ in answer.body {}
+                #expect(pool.idleCount == 1)
+            }
+            // A check set for 10 minutes; the exchange after it must fail at its own 1 s.
+            try await answered(within: .seconds(600))
+            let early = try await timedOut("/hang", within: .seconds(1))
+            #expect(early >= .milliseconds(900))
+            // A check set for 1 s; the exchange after it (on a new connection, the last one failed) waits 3 s.
+            try await answered(within: .seconds(1))
+            let late = try await timedOut("/hang", within: .seconds(3))
+            #expect(late >= .milliseconds(2900))
             #expect(log.connections == 2)
         }
     }

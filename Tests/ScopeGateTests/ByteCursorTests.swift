@@ -1,6 +1,5 @@
+import ScopeGate
 import Testing
-
-@testable import scopegate
 
 /// ``ByteCursor`` copies short pieces itself (as overlapping words) and long ones with `memmove`: every length on
 /// both sides of each boundary lands byte for byte, and a piece that does not fit sets `overflowed` and writes
@@ -33,5 +32,16 @@ struct ByteCursorTests {
         #expect(cursor.count == 1)
         // Nothing written past the first byte: the rest of the buffer and the 4 guard bytes are as they were.
         #expect(scratch.buffer[1...].allSatisfy { $0 == 0xEE })
+    }
+
+    /// Strings go in as their UTF-8 bytes, whether stored in place (up to 15 bytes) or on the heap, ASCII or not.
+    @Test(arguments: ["", "a", "Content-Type", "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "café ☕️ 時計"])
+    func stringsGoInAsTheirUTF8Bytes(text: String) {
+        let scratch = ByteScratch(count: text.utf8.count + 2)
+        var cursor = ByteCursor(scratch.buffer)
+        cursor.put(contentsOf: text)
+        cursor.put(UInt8(ascii: "|"))
+        #expect(!cursor.overflowed)
+        #expect(Array(scratch.buffer[0..<cursor.count]) == Array(text.utf8) + [UInt8(ascii: "|")])
     }
 }

@@ -1,5 +1,3 @@
-import ScopeGate
-
 /// Writes bytes into a fixed buffer, checking the room left once per piece (not the array's uniqueness and
 /// capacity on every append). When a piece does not fit, it and every later one are dropped and `overflowed` is
 /// set: the writer then writes the whole text again into a larger buffer, so a full buffer costs a second pass,
@@ -13,17 +11,17 @@ import ScopeGate
 ///     return cursor.overflowed ? nil : cursor.count
 /// }
 /// ```
-struct ByteCursor {
-    let buffer: UnsafeMutableBufferPointer<UInt8>
+package struct ByteCursor {
+    package let buffer: UnsafeMutableBufferPointer<UInt8>
     /// Bytes written so far, from the buffer's start.
-    private(set) var count = 0
-    private(set) var overflowed = false
+    package private(set) var count = 0
+    package private(set) var overflowed = false
 
-    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+    package init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
 
     /// Appends `bytes` when they fit.
     @inline(__always)
-    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard !overflowed, bytes.count <= buffer.count &- count else {
             overflowed = true
             return
@@ -69,7 +67,7 @@ struct ByteCursor {
 
     /// Appends one byte when it fits.
     @inline(__always)
-    mutating func put(_ byte: UInt8) {
+    package mutating func put(_ byte: UInt8) {
         guard !overflowed, count < buffer.count, let target = buffer.baseAddress else {
             overflowed = true
             return
@@ -80,18 +78,26 @@ struct ByteCursor {
 
     /// Appends the bytes of a literal.
     @inline(__always)
-    mutating func put(_ s: StaticString) {
+    package mutating func put(_ s: StaticString) {
         put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// Appends the bytes of an array.
     @inline(__always)
-    mutating func put(_ bytes: [UInt8]) {
+    package mutating func put(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { put($0) }
     }
 
+    /// Appends the UTF-8 bytes of `string` (a native string's storage is read in place; a small one's is copied
+    /// to the stack first).
+    @inline(__always)
+    package mutating func put(contentsOf string: String) {
+        var string = string
+        string.withUTF8 { put($0) }
+    }
+
     /// Appends `String(n)`'s bytes (``JSONText/writeDecimal(_:into:)``).
-    mutating func putDecimal(_ n: Int) {
+    package mutating func putDecimal(_ n: Int) {
         guard !overflowed, buffer.count &- count >= 20 else {
             overflowed = true
             return
@@ -104,10 +110,10 @@ struct ByteCursor {
 /// The bytes a ``ByteCursor`` writes into, owned for as long as the writer keeps this object: no closure is needed
 /// to reach them (an array's `withUnsafeMutableBufferPointer` closure that captured the record writer copied the
 /// writer, retaining each of its arrays, on every record).
-final class ByteScratch {
-    let buffer: UnsafeMutableBufferPointer<UInt8>
+package final class ByteScratch {
+    package let buffer: UnsafeMutableBufferPointer<UInt8>
 
-    init(count: Int) {
+    package init(count: Int) {
         buffer = .allocate(capacity: max(count, 1))
         buffer.initialize(repeating: 0)
     }

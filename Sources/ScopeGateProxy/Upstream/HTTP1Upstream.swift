@@ -75,18 +75,34 @@ public struct HTTP1Upstream: MCPUpstream {
 
     /// ``send(_:on:)`` of a request in parts: `fields` are the client's (``ProxyHeaders`` picks those that go).
     func send(
-        method: HTTPMethod, fields: some Sequence<(String, String)>, body: ByteBuffer, authorization: String?,
+        method: HTTPMethod, fields: some Collection<(String, String)>, body: ByteBuffer, authorization: String?,
         on loop: (any EventLoop)?
     ) -> EventLoopFuture<UpstreamResponse> {
+        let promise = (loop ?? pool.group.any()).makePromise(of: UpstreamResponse.self)
+        send(method: method, fields: fields, body: body, authorization: authorization, on: loop) {
+            promise.completeWith($0)
+        }
+        return promise.futureResult
+    }
+
+    /// ``send(method:fields:body:authorization:on:)`` with a callback in place of a future: `reply` is called
+    /// once, on the upstream connection's event loop (`loop` when given), with the answer or an error that
+    /// ``failure(_:)`` names. The proxy's event-loop path uses this: it allocates no future per request.
+    func send(
+        method: HTTPMethod, fields: some Collection<(String, String)>, body: ByteBuffer, authorization: String?,
+        on loop: (any EventLoop)?, reply: @escaping @Sendable (Result<UpstreamResponse, any Error>) -> Void
+    ) {
         guard
             let bytes = UpstreamRequestBytes(
                 method: method, target: target, host: hostHeader, fields: fields, authorization: authorization,
                 body: body)
-        else {
-            return (loop ?? pool.group.any()).makeFailedFuture(Refused.controlCharacter)
-        }
-        return pool.exchange(bytes, deadline: .now() + TimeAmount(timeout), on: loop).map { answer in
-            UpstreamResponse(status: Int(answer.head.status.code), headers: answer.head.headers, body: answer.body)
+        else { return reply(.failure(Refused.controlCharacter)) }
+        pool.exchange(bytes, deadline: .now() + TimeAmount(timeout), on: loop) { result in
+            reply(
+                result.map { answer in
+                    UpstreamResponse(
+                        status: Int(answer.head.status.code), headers: answer.head.headers, body: answer.body)
+                })
         }
     }
 

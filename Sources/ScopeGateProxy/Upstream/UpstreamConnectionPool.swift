@@ -49,36 +49,55 @@ final class UpstreamConnectionPool: Sendable {
 
     /// Sends `request` and gives the answer's head with its streaming body, from `loop` (any loop when nil): a
     /// connection of that loop is used or opened, so that an exchange started on a client connection's event loop
-    /// stays on it. The future completes on the upstream connection's loop; it fails with
+    /// stays on it. `reply` is called once, on the upstream connection's loop (`loop` when given), failed with
     /// ``UpstreamExchangeHandler/Failure/timedOut`` when no head came before `deadline` (connecting included), and
     /// with another error when the upstream could not be reached or ended the connection first.
-    func exchange(_ request: UpstreamRequestBytes, deadline: NIODeadline, on loop: (any EventLoop)?)
-        -> EventLoopFuture<UpstreamExchangeHandler.Answer>
-    {
-        guard let connection = takeIdle(on: loop) else {
-            return connect(on: loop ?? group.any(), deadline: deadline).flatMap { connection in
-                Self.exchange(on: connection, request, deadline: deadline)
+    func exchange(
+        _ request: UpstreamRequestBytes, deadline: NIODeadline, on loop: (any EventLoop)?,
+        reply: @escaping @Sendable (Result<UpstreamExchangeHandler.Answer, any Error>) -> Void
+    ) {
+        if let connection = takeIdle(on: loop) {
+            start(request, deadline: deadline, on: connection, reply: reply) { [self] in
+                // Closed while idle: nothing was sent, so another connection may carry it.
+                exchange(request, deadline: deadline, on: loop, reply: reply)
             }
+            return
         }
-        return Self.exchange(on: connection, request, deadline: deadline).flatMapError { error in
-            // Closed while idle: nothing was sent, so another connection may carry it.
-            guard (error as? UpstreamExchangeHandler.Failure) == .notSent else {
-                return connection.channel.eventLoop.makeFailedFuture(error)
+        connect(on: loop ?? group.any(), deadline: deadline).whenComplete { [self] result in
+            switch result {
+            case .success(let connection):
+                // A new connection that cannot take the request closed at once: no other is tried.
+                start(request, deadline: deadline, on: connection, reply: reply) {
+                    reply(.failure(UpstreamExchangeHandler.Failure.closed))
+                }
+            case .failure(let error):
+                reply(.failure(error))
             }
-            return self.exchange(request, deadline: deadline, on: loop)
         }
     }
 
-    private static func exchange(
-        on connection: Connection, _ request: UpstreamRequestBytes, deadline: NIODeadline
-    ) -> EventLoopFuture<UpstreamExchangeHandler.Answer> {
+    /// ``exchange(_:deadline:on:reply:)`` as a future, which completes on the upstream connection's loop.
+    func exchange(_ request: UpstreamRequestBytes, deadline: NIODeadline, on loop: (any EventLoop)?)
+        -> EventLoopFuture<UpstreamExchangeHandler.Answer>
+    {
+        let promise = (loop ?? group.any()).makePromise(of: UpstreamExchangeHandler.Answer.self)
+        exchange(request, deadline: deadline, on: loop) { promise.completeWith($0) }
+        return promise.futureResult
+    }
+
+    /// Begins the exchange on `connection`'s loop; `notSent` when the connection could not take it.
+    private func start(
+        _ request: UpstreamRequestBytes, deadline: NIODeadline, on connection: Connection,
+        reply: @escaping @Sendable (Result<UpstreamExchangeHandler.Answer, any Error>) -> Void,
+        notSent: @escaping @Sendable () -> Void
+    ) {
         let handler = connection.handler
-        let begin: @Sendable () -> EventLoopFuture<UpstreamExchangeHandler.Answer> = {
-            let promise = handler.eventLoop.makePromise(of: UpstreamExchangeHandler.Answer.self)
-            handler.value.begin(request, deadline: deadline, promise: promise)
-            return promise.futureResult
+        guard handler.eventLoop.inEventLoop else {
+            return handler.eventLoop.execute {
+                self.start(request, deadline: deadline, on: connection, reply: reply, notSent: notSent)
+            }
         }
-        return handler.eventLoop.inEventLoop ? begin() : handler.eventLoop.flatSubmit(begin)
+        if !handler.value.begin(request, deadline: deadline, reply: reply) { notSent() }
     }
 
     /// The most recently freed usable connection of `loop` (of any loop when nil); closes the stale ones it meets.

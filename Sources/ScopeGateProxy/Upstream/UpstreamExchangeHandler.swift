@@ -26,13 +26,15 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         let body: UpstreamBody
     }
 
+    /// Called once per exchange, on the connection's event loop, with the answer's head and body, or with why
+    /// there is none (a ``Failure``).
+    typealias Reply = (Result<Answer, any Error>) -> Void
+
     /// The longest `Content-Length` of an answer given whole.
     static let shortAnswerBytes = 64 << 10
 
     /// Why an exchange got no answer.
     enum Failure: Error {
-        /// Nothing was sent: the connection was already closed or busy, so another may be tried.
-        case notSent
         /// The answer's head did not come before the deadline.
         case timedOut
         /// The connection ended or failed before the answer's head.
@@ -41,8 +43,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private enum State {
         case idle
-        case awaitingHead(EventLoopPromise<Answer>, Scheduled<Void>)
-        case collecting(EventLoopPromise<Answer>, HTTPResponseHead, ByteBuffer)
+        case awaitingHead(Reply)
+        case collecting(Reply, HTTPResponseHead, ByteBuffer)
         case streaming(UpstreamChannelBody.Source, keepAlive: Bool)
         case closed
     }
@@ -58,6 +60,11 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var wantsMore = true
     private var heldRead = false
     private var requestWritten = false
+    /// The exchange's deadline for its answer's head.
+    private var deadline = NIODeadline.distantFuture
+    /// The one pending check of ``deadline``, and when it is due (see ``armHeadCheck(_:_:)``).
+    private var headCheck: Scheduled<Void>?
+    private var headCheckDue: NIODeadline?
     /// Called on the event loop when the connection is free for the next exchange (the pool takes it back).
     /// Cleared when the handler leaves the pipeline, which breaks the cycle through the pool's handle on it.
     var onReusable: (() -> Void)?
@@ -69,19 +76,21 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         onReusable = nil
+        headCheck?.cancel()
+        headCheck = nil
     }
 
-    /// Writes `request` and completes `promise` with the answer's head, or fails it with a ``Failure``.
-    func begin(_ request: UpstreamRequestBytes, deadline: NIODeadline, promise: EventLoopPromise<Answer>) {
-        guard case .idle = state, let context, context.channel.isActive else {
-            promise.fail(Failure.notSent)
-            return
-        }
+    /// Writes `request`; `reply` is called with the answer's head, or with a ``Failure`` (``Failure/timedOut``
+    /// when no head came before `deadline`). Returns false, having done nothing, when the connection cannot take
+    /// an exchange (it closed while idle, or one is in progress): nothing was sent, so another may be tried.
+    func begin(_ request: UpstreamRequestBytes, deadline: NIODeadline, reply: @escaping Reply) -> Bool {
+        guard case .idle = state, let context, context.channel.isActive else { return false }
         exchange &+= 1
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
         let number = exchange
-        let timeout = context.eventLoop.scheduleTask(deadline: deadline) { this.value.timedOut(exchange: number) }
-        state = .awaitingHead(promise, timeout)
+        state = .awaitingHead(reply)
+        self.deadline = deadline
+        armHeadCheck(deadline, context)
         requestWritten = false
         wantsMore = true
         decoder.write(data: .head(request.head))
@@ -95,35 +104,55 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
             case .failure: handler.fail(Failure.closed)
             }
         }
+        return true
+    }
+
+    /// Makes sure a check of the head's deadline comes no later than `deadline`. One check is pending at a time:
+    /// when it comes due it fails an exchange still waiting for its head past its deadline, or sets the next
+    /// check from the deadline of the exchange in progress. A connection whose answers come in time (nearly all)
+    /// thus schedules one check per timeout, not one per request, which a timer set and cancelled for each
+    /// request would (with a future each).
+    private func armHeadCheck(_ deadline: NIODeadline, _ context: ChannelHandlerContext) {
+        if let due = headCheckDue, due <= deadline { return }
+        headCheck?.cancel()
+        headCheckDue = deadline
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        headCheck = context.eventLoop.scheduleTask(deadline: deadline) { this.value.checkHead() }
+    }
+
+    private func checkHead() {
+        headCheck = nil
+        headCheckDue = nil
+        guard case .awaitingHead = state, let context else { return }
+        if NIODeadline.now() >= deadline { fail(Failure.timedOut) } else { armHeadCheck(deadline, context) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            guard case .awaitingHead(let promise, let timeout) = state else {
+            guard case .awaitingHead(let reply) = state else {
                 // An answer nobody asked for: the connection is out of step.
                 fail(Failure.closed)
                 return
             }
-            timeout.cancel()
             if let length = head.headers.first(name: "content-length").flatMap(Int.init),
                 (0...Self.shortAnswerBytes).contains(length),
                 head.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") != true
             {
-                state = .collecting(promise, head, context.channel.allocator.buffer(capacity: length))
+                state = .collecting(reply, head, context.channel.allocator.buffer(capacity: length))
                 return
             }
             let delegate = UpstreamChannelBody.Delegate(
                 handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange)
             let made = UpstreamChannelBody.make(delegate: delegate)
             state = .streaming(made.source, keepAlive: head.isKeepAlive)
-            promise.succeed(Answer(head: head, body: .channel(made.body)))
+            reply(.success(Answer(head: head, body: .channel(made.body))))
         case .body(var buffer):
             switch state {
-            case .collecting(let promise, let head, var collected):
+            case .collecting(let reply, let head, var collected):
                 state = .idle  // no copy of `collected` while it grows
                 collected.writeBuffer(&buffer)
-                state = .collecting(promise, head, collected)
+                state = .collecting(reply, head, collected)
             case .streaming(let source, _):
                 switch source.yield(buffer) {
                 case .produceMore: break
@@ -137,9 +166,9 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
             // Back in the pool before the body's reader learns the body ended, so that a request it sends next
             // finds the connection free.
             switch state {
-            case .collecting(let promise, let head, let collected):
+            case .collecting(let reply, let head, let collected):
                 finishExchange(keepAlive: head.isKeepAlive)
-                promise.succeed(Answer(head: head, body: .bytes(collected)))
+                reply(.success(Answer(head: head, body: .bytes(collected))))
             case .streaming(let source, let keepAlive):
                 finishExchange(keepAlive: keepAlive)
                 source.finish()
@@ -169,12 +198,6 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         fail(Failure.closed)
     }
 
-    /// The head of `exchange`'s answer did not come in time.
-    private func timedOut(exchange number: Int) {
-        guard number == exchange, case .awaitingHead = state else { return }
-        fail(Failure.timedOut)
-    }
-
     /// The body's reader of `exchange` wants more: reads resume.
     func resume(exchange number: Int) {
         guard number == exchange, !wantsMore || heldRead else { return }
@@ -191,16 +214,16 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         fail(Failure.closed)
     }
 
-    /// Ends the exchange in progress with `failure` (the head's promise, or the body) and closes the connection.
+    /// Ends the exchange in progress with `failure` (its reply, or the body) and closes the connection.
     private func fail(_ failure: Failure) {
         let previous = state
         state = .closed
+        headCheck?.cancel()
+        headCheck = nil
+        headCheckDue = nil
         switch previous {
-        case .awaitingHead(let promise, let timeout):
-            timeout.cancel()
-            promise.fail(failure)
-        case .collecting(let promise, _, _):
-            promise.fail(failure)
+        case .awaitingHead(let reply), .collecting(let reply, _, _):
+            reply(.failure(failure))
         case .streaming(let source, _):
             source.finish(failure)
         case .idle, .closed:

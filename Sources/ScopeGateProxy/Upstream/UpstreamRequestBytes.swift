@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import ScopeGate
 
 /// One request to a plain-HTTP upstream as the bytes that go on the wire: its HTTP/1.1 head and body in one
 /// buffer, written with one system call. The proxy writes the head itself rather than through SwiftNIO's
@@ -25,36 +26,54 @@ struct UpstreamRequestBytes: Sendable {
 
     /// Nil when `host` or `authorization` holds a control character (see the type's discussion).
     init?(
-        method: HTTPMethod, target: String, host: String, fields: some Sequence<(String, String)>,
+        method: HTTPMethod, target: String, host: String, fields: some Collection<(String, String)>,
         authorization: String?, body: ByteBuffer
     ) {
         guard Self.isLegal(host), authorization.map(Self.isLegal) != false else { return nil }
-        var bytes = ByteBufferAllocator().buffer(capacity: 256 + body.readableBytes)
-        bytes.writeString(method.rawValue)
-        bytes.writeStaticString(" ")
-        bytes.writeString(target)
-        bytes.writeStaticString(" HTTP/1.1\r\n")
-        Self.write("Host", host, into: &bytes)
-        ProxyHeaders.forEachUpstream(fields) { Self.write($0, $1, into: &bytes) }
-        if let authorization { Self.write("Authorization", authorization, into: &bytes) }
+        // The head is written with a ``ByteCursor`` into room reserved once: writing it piece by piece into the
+        // `ByteBuffer` cost about 12,000 instructions per request (each write checks the buffer's uniqueness,
+        // capacity and exclusive access), the cursor about a tenth. The room is an upper bound: every field
+        // the client sent (those that go are a subset), the values the proxy adds, and the punctuation.
+        var room = 80 + method.rawValue.utf8.count + target.utf8.count + host.utf8.count
+        for (name, value) in fields { room += name.utf8.count + value.utf8.count + 4 }
+        if let authorization { room += authorization.utf8.count + 17 }
         let length = body.readableBytes
-        if length > 0 || method == .POST {
-            bytes.writeStaticString("Content-Length: ")
-            bytes.writeString(String(length))
-            bytes.writeStaticString("\r\n")
+        var bytes = ByteBufferAllocator().buffer(capacity: room + length)
+        var fits = true
+        bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { raw in
+            var cursor = ByteCursor(raw.bindMemory(to: UInt8.self))
+            cursor.put(contentsOf: method.rawValue)
+            cursor.put(UInt8(ascii: " "))
+            cursor.put(contentsOf: target)
+            cursor.put(" HTTP/1.1\r\nHost: ")
+            cursor.put(contentsOf: host)
+            cursor.put("\r\n")
+            ProxyHeaders.forEachUpstream(fields) { name, value in
+                cursor.put(contentsOf: name)
+                cursor.put(": ")
+                cursor.put(contentsOf: value)
+                cursor.put("\r\n")
+            }
+            if let authorization {
+                cursor.put("Authorization: ")
+                cursor.put(contentsOf: authorization)
+                cursor.put("\r\n")
+            }
+            if length > 0 || method == .POST {
+                cursor.put("Content-Length: ")
+                cursor.putDecimal(length)
+                cursor.put("\r\n")
+            }
+            cursor.put("\r\n")
+            fits = !cursor.overflowed
+            return cursor.count
         }
-        bytes.writeStaticString("\r\n")
+        // Cannot happen (the room is an upper bound); if it did, the request is not sent rather than sent cut.
+        guard fits else { return nil }
         var body = body
         bytes.writeBuffer(&body)
         self.bytes = bytes
         self.head = Self.decoderHead(method)
-    }
-
-    private static func write(_ name: String, _ value: String, into bytes: inout ByteBuffer) {
-        bytes.writeString(name)
-        bytes.writeStaticString(": ")
-        bytes.writeString(value)
-        bytes.writeStaticString("\r\n")
     }
 
     /// Whether `value` holds no control character but tab.
