@@ -1,4 +1,4 @@
-import ScopeGate
+@_spi(ScopeGatePackage) import ScopeGate
 
 /// Renders `check --batch` decision records (docs/records.md) straight from a ``Decision`` and a ``BatchGrant``
 /// into the output buffer: the bytes that ``CompiledPolicy/record(for:call:grant:line:id:style:policyVersion:)``

@@ -1,4 +1,4 @@
-import ScopeGate
+@_spi(ScopeGatePackage) import ScopeGate
 import Testing
 
 /// ``ByteCursor`` copies short pieces itself (as overlapping words) and long ones with `memmove`: every length on

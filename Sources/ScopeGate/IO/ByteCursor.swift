@@ -1,7 +1,10 @@
 /// Writes bytes into a fixed buffer, checking the room left once per piece (not the array's uniqueness and
 /// capacity on every append). When a piece does not fit, it and every later one are dropped and `overflowed` is
 /// set: the writer then writes the whole text again into a larger buffer, so a full buffer costs a second pass,
-/// never a write past its end.
+/// never a write past its end. Its writers are inlinable: `check --batch` and the proxy call them from other modules
+/// once per piece, and a call per piece would cost more than the copy. That needs public declarations (Swift does
+/// not inline a `package` one into another module), so the type is public as SPI: only modules of this package
+/// import it (`@_spi(ScopeGatePackage) import ScopeGate`), and it is not part of the documented API.
 ///
 /// ```swift
 /// scratch.withUnsafeMutableBufferPointer { buffer in
@@ -11,17 +14,20 @@
 ///     return cursor.overflowed ? nil : cursor.count
 /// }
 /// ```
-package struct ByteCursor {
-    package let buffer: UnsafeMutableBufferPointer<UInt8>
-    /// Bytes written so far, from the buffer's start.
-    package private(set) var count = 0
-    package private(set) var overflowed = false
+@_spi(ScopeGatePackage) public struct ByteCursor {
+    public let buffer: UnsafeMutableBufferPointer<UInt8>
+    /// Bytes written so far, from the buffer's start. (Both are settable because the writers below are inlined
+    /// into other modules, where a private setter cannot be called; only they set them.)
+    public var count = 0
+    /// Whether a piece did not fit.
+    public var overflowed = false
 
-    package init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+    @inlinable
+    public init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
 
     /// Appends `bytes` when they fit.
-    @inline(__always)
-    package mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+    @inlinable @inline(__always)
+    public mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard !overflowed, bytes.count <= buffer.count &- count else {
             overflowed = true
             return
@@ -36,8 +42,8 @@ package struct ByteCursor {
     /// Copies `n` bytes between buffers that do not overlap. A record is written in dozens of pieces of 1 to 32
     /// bytes (names, punctuation, numbers); up to 32 bytes are copied here as overlapping words, the rest by
     /// `memmove`, whose call was about 6% of `check --batch`'s CPU time when it copied every piece.
-    @inline(__always)
-    private static func copy(_ source: UnsafeRawPointer, to target: UnsafeMutableRawPointer, _ n: Int) {
+    @inlinable @inline(__always)
+    static func copy(_ source: UnsafeRawPointer, to target: UnsafeMutableRawPointer, _ n: Int) {
         switch n {
         case 0:
             return
@@ -66,8 +72,8 @@ package struct ByteCursor {
     }
 
     /// Appends one byte when it fits.
-    @inline(__always)
-    package mutating func put(_ byte: UInt8) {
+    @inlinable @inline(__always)
+    public mutating func put(_ byte: UInt8) {
         guard !overflowed, count < buffer.count, let target = buffer.baseAddress else {
             overflowed = true
             return
@@ -77,27 +83,27 @@ package struct ByteCursor {
     }
 
     /// Appends the bytes of a literal.
-    @inline(__always)
-    package mutating func put(_ s: StaticString) {
+    @inlinable @inline(__always)
+    public mutating func put(_ s: StaticString) {
         put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// Appends the bytes of an array.
-    @inline(__always)
-    package mutating func put(_ bytes: [UInt8]) {
+    @inlinable @inline(__always)
+    public mutating func put(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { put($0) }
     }
 
     /// Appends the UTF-8 bytes of `string` (a native string's storage is read in place; a small one's is copied
     /// to the stack first).
-    @inline(__always)
-    package mutating func put(contentsOf string: String) {
+    @inlinable @inline(__always)
+    public mutating func put(contentsOf string: String) {
         var string = string
         string.withUTF8 { put($0) }
     }
 
     /// Appends `String(n)`'s bytes (``JSONText/writeDecimal(_:into:)``).
-    package mutating func putDecimal(_ n: Int) {
+    public mutating func putDecimal(_ n: Int) {
         guard !overflowed, buffer.count &- count >= 20 else {
             overflowed = true
             return
@@ -110,10 +116,10 @@ package struct ByteCursor {
 /// The bytes a ``ByteCursor`` writes into, owned for as long as the writer keeps this object: no closure is needed
 /// to reach them (an array's `withUnsafeMutableBufferPointer` closure that captured the record writer copied the
 /// writer, retaining each of its arrays, on every record).
-package final class ByteScratch {
-    package let buffer: UnsafeMutableBufferPointer<UInt8>
+@_spi(ScopeGatePackage) public final class ByteScratch {
+    public let buffer: UnsafeMutableBufferPointer<UInt8>
 
-    package init(count: Int) {
+    public init(count: Int) {
         buffer = .allocate(capacity: max(count, 1))
         buffer.initialize(repeating: 0)
     }

@@ -1,6 +1,6 @@
 import NIOCore
 import NIOHTTP1
-import ScopeGate
+@_spi(ScopeGatePackage) import ScopeGate
 
 /// One request to a plain-HTTP upstream as the bytes that go on the wire: its HTTP/1.1 head and body in one
 /// buffer, written with one system call. The proxy writes the head itself rather than through SwiftNIO's
