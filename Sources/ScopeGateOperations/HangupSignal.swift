@@ -18,10 +18,14 @@ import ScopeGate
 public final class HangupSignal: Sendable {
     private let source: LockedValue<(any DispatchSourceSignal)?>
 
-    /// Installs `action` for `SIGHUP`; it runs on a global dispatch queue.
+    /// Installs `action` for `SIGHUP`; it runs on a serial dispatch queue of its own. Not a global queue: those
+    /// run on a pool of about one thread per core, and with every thread of it busy (blocking work elsewhere in
+    /// the process) a signal's action waited for one to free up, or never ran. A queue of its own targets the
+    /// pool that adds a thread when none is free.
     public init(_ action: @escaping @Sendable () -> Void) {
         signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let queue = DispatchQueue(label: "scopegate.hangup")
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
         source.setEventHandler(handler: action)
         source.resume()
         self.source = LockedValue(source)
