@@ -122,9 +122,9 @@ public struct JSONParser {
                 position += 1
                 return .object([:])
             }
-            // Room for a few keys at once: grown from empty, a dictionary is reallocated and rehashed at its
-            // second and third key, which was a quarter of parsing a JSON-RPC request (most of its objects have
-            // one to four keys).
+            // Room for four keys at once: a dictionary grown from empty is reallocated and rehashed at its second
+            // and third key, and most objects of a JSON-RPC request have one to four (those steps are about a
+            // quarter of parsing one).
             var result = [String: JSONValue](minimumCapacity: 4)
             while true {
                 skipSpace()

@@ -24,15 +24,16 @@ struct UpstreamRequestBytes: Sendable {
     /// The head and the body.
     let bytes: ByteBuffer
 
-    /// Nil when `host` or `authorization` holds a control character (see the type's discussion).
+    /// Nil when `host` or `authorization` holds a control character (see the type's discussion), and, as a last
+    /// guard that cannot fire, when the head does not fit the room computed for it.
     init?(
         method: HTTPMethod, target: String, host: String, fields: some Collection<(String, String)>,
         authorization: String?, body: ByteBuffer
     ) {
         guard Self.isLegal(host), authorization.map(Self.isLegal) != false else { return nil }
-        // The head is written with a ``ByteCursor`` into room reserved once: writing it piece by piece into the
-        // `ByteBuffer` cost about 12,000 instructions per request (each write checks the buffer's uniqueness,
-        // capacity and exclusive access), the cursor about a tenth. The room is an upper bound: every field
+        // The head is written with a ``ByteCursor`` into room reserved once: written piece by piece into the
+        // `ByteBuffer` it costs about 12,000 instructions per request (each write checks the buffer's uniqueness,
+        // capacity and exclusive access), with the cursor about a tenth. The room is an upper bound: every field
         // the client sent (those that go are a subset), the values the proxy adds, and the punctuation.
         var room = 80 + method.rawValue.utf8.count + target.utf8.count + host.utf8.count
         for (name, value) in fields { room += name.utf8.count + value.utf8.count + 4 }
