@@ -99,7 +99,7 @@ esac
 extra=()
 case "$target" in
   policy)       extra=() ;;
-  jsonl)        extra=("$ROOT"/Sources/scopegate/{BatchRunner,BatchSession,BatchProcessor,BatchProcessor+Reference,BatchGrant,BatchRecordWriter,ByteCursor,RequestLineReader}.swift) ;;   # as the CLI runs it
+  jsonl)        extra=("$ROOT"/Sources/scopegate/{BatchRunner,BatchSession,BatchProcessor,BatchProcessor+Reference,BatchGrant,BatchRecordWriter,RequestLineReader}.swift) ;;   # as the CLI runs it
   differential) extra=("$ROOT"/Tests/ScopeGateTests/{ReferenceEvaluator,PolicyGenerator}.swift) ;;   # shared, not copied
   jose)         extra=("$ROOT"/Sources/ScopeGateTokens/JOSE/{CompactJWS,StrictJSON,ClaimValue}.swift
                        "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
