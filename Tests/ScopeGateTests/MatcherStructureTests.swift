@@ -129,4 +129,50 @@ import Testing
             }
         }
     }
+
+    /// `argument(_:)` gives what the dictionary's own lookup gives: present and absent names, keys equal only under
+    /// `String`'s canonical equivalence (KELVIN SIGN and `K`, a decomposed and a precomposed `é`), empty objects, and
+    /// objects past the scan limit (looked up by hash).
+    @Test func argumentLookupEqualsTheDictionary() {
+        let names = ["path", "mode", "\u{212A}ey", "Key", "caf\u{E9}", "cafe\u{301}", "", "a", "pat", "paths", "x y"]
+        var rng = SplitMix64(seed: 23)
+        var objects: [[String: JSONValue]] = [[:], ["Key": .bool(true)], ["cafe\u{301}": .string("d")]]
+        for size in [1, 2, 3, 5, 8, 9, 12] {
+            for _ in 0..<20 {
+                var object: [String: JSONValue] = [:]
+                while object.count < min(size, names.count - 2) {
+                    object[names[Int(rng.next() % UInt64(names.count))] + (size > 8 ? String(object.count) : "")] =
+                        .number(Decimal(object.count))
+                }
+                objects.append(object)
+            }
+        }
+        var scanned = 0
+        for object in objects {
+            if object.count <= [String: JSONValue].argumentScanLimit { scanned += 1 }
+            for name in names + ["path0", "mode3", "K\u{212A}"] {
+                #expect(object.argument(name) == object[name], "\(name) in \(object)")
+            }
+        }
+        #expect(scanned > 0 && scanned < objects.count, "both the scan and the hash lookup should be exercised")
+        #expect(["\u{212A}": JSONValue.null].argument("K") == .null, "canonically equal keys are the same key")
+    }
+
+    /// `action(named:)` gives what the action dictionary gives: the last of equal names, canonically equal names,
+    /// absent names, and lists past the scan limit (looked up by hash).
+    @Test func actionLookupEqualsTheDictionary() {
+        for names in [
+            ["read", "write", "delete"], ["read", "read"], ["\u{212A}", "K"], ["caf\u{E9}"],
+            (0..<12).map { "action\($0)" },
+        ] {
+            var index: [String: Int] = [:]
+            for (i, name) in names.enumerated() { index[name] = i }
+            let extras = CompiledRule.Extras(
+                actionArgument: "action", actions: index,
+                actionList: names.map { CompiledAction(name: $0, requirement: .none, when: []) })
+            for name in names + ["K", "cafe\u{301}", "nope", "", "action11", "action12"] {
+                #expect(extras.action(named: name) == index[name], "\(name) in \(names)")
+            }
+        }
+    }
 }

@@ -31,12 +31,15 @@ enum ActionSelection {
 
 extension CompiledPolicy {
     /// The rule a call resolves to (nil for built-in methods and unknown names).
-    func resolveRule(_ call: Call) -> CompiledRule? {
-        switch call.method {
-        case "tools/call": return tools.lookup(call.name).map { tools.rules[$0] }
-        case "resources/read": return resources.lookup(call.name).map { resources.rules[$0] }
-        case "prompts/get": return prompts.lookup(call.name).map { prompts.rules[$0] }
-        default: return methods.lookup(call.method).map { methods.rules[$0] }
+    func resolveRule(_ call: Call) -> CompiledRule? { resolveRule(method: call.method, name: call.name) }
+
+    /// The rule a call of `method` on `name` resolves to.
+    func resolveRule(method: String, name: String) -> CompiledRule? {
+        switch method {
+        case "tools/call": return tools.lookup(name).map { tools.rules[$0] }
+        case "resources/read": return resources.lookup(name).map { resources.rules[$0] }
+        case "prompts/get": return prompts.lookup(name).map { prompts.rules[$0] }
+        default: return methods.lookup(method).map { methods.rules[$0] }
         }
     }
 
@@ -44,7 +47,7 @@ extension CompiledPolicy {
     @inline(__always)
     func selectAction(of rule: CompiledRule, _ arguments: [String: JSONValue]) -> ActionSelection {
         guard let extras = rule.extras, let argument = extras.actionArgument else { return .noActions }
-        guard case .string(let value)? = arguments[argument], let index = extras.actions[value] else {
+        guard case .string(let value)? = arguments.argument(argument), let index = extras.action(named: value) else {
             return .undeclared
         }
         return .declared(index)
@@ -55,7 +58,7 @@ extension CompiledPolicy {
     /// entries. Empty requirements are skipped. `visit` returns false to stop; the result is false when it did.
     /// Conditions on wrong-typed arguments count as matched (fail closed) and append to `notes`.
     ///
-    /// Inlined so the allow path (``allows(_:call:closure:)``) stays a few compares with no call or allocation.
+    /// Inlined so the allow path (``allows(_:arguments:closure:)``) stays a few compares with no call or allocation.
     @inline(__always)
     func forEachPart(
         of rule: CompiledRule, action: Int?, arguments: [String: JSONValue], notes: inout [String],
