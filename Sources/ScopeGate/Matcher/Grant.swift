@@ -16,29 +16,58 @@ public struct Grant: Sendable {
         public var hint: String? = nil
     }
 
-    /// The strings as the client sent them (after splitting a space-separated claim).
-    public let granted: [String]
-    /// The strings that grant nothing, with the reason.
-    public let ignored: [Ignored]
     /// Everything the grant allows: union of the closures of the recognized scopes.
     public let closure: ScopeSet
     /// The ``CompiledPolicy/stamp`` this grant was resolved against.
     public let stamp: UInt64
+    /// What a decision does not read, in one object: a grant is copied wherever it is passed or stored (each
+    /// copy retains every reference it holds), and a decision reads only `closure` and `stamp`.
+    let details: Details
+
+    /// The strings as the client sent them (after splitting a space-separated claim).
+    public var granted: [String] { details.granted }
+    /// The strings that grant nothing, with the reason.
+    public var ignored: [Ignored] { details.ignored }
     /// Which of `granted` were recognized: bit `i` for index `i < 64`, then the indices from 64 on. Kept as
-    /// indices, not strings, so resolving a grant allocates only its closure.
-    let recognizedLow: UInt64
-    let recognizedHigh: [Int32]
+    /// indices, not strings, so resolving a grant allocates its closure and this object only.
+    var recognizedLow: UInt64 { details.recognizedLow }
+    var recognizedHigh: [Int32] { details.recognizedHigh }
+
+    final class Details: Sendable {
+        let granted: [String]
+        let ignored: [Ignored]
+        let recognizedLow: UInt64
+        let recognizedHigh: [Int32]
+
+        init(granted: [String], ignored: [Ignored], recognizedLow: UInt64, recognizedHigh: [Int32]) {
+            self.granted = granted
+            self.ignored = ignored
+            self.recognizedLow = recognizedLow
+            self.recognizedHigh = recognizedHigh
+        }
+    }
+
+    init(
+        granted: [String], ignored: [Ignored], closure: ScopeSet, stamp: UInt64, recognizedLow: UInt64,
+        recognizedHigh: [Int32]
+    ) {
+        self.closure = closure
+        self.stamp = stamp
+        self.details = Details(
+            granted: granted, ignored: ignored, recognizedLow: recognizedLow, recognizedHigh: recognizedHigh)
+    }
 
     /// The recognized strings as sent (prefixes kept), in order: used for `scope=` in challenges.
     public var recognized: [String] {
         var out: [String] = []
         out.reserveCapacity(recognizedLow.nonzeroBitCount + recognizedHigh.count)
-        var bits = recognizedLow
+        let granted = details.granted
+        var bits = details.recognizedLow
         while bits != 0 {
             out.append(granted[bits.trailingZeroBitCount])
             bits &= bits &- 1
         }
-        for i in recognizedHigh { out.append(granted[Int(i)]) }
+        for i in details.recognizedHigh { out.append(granted[Int(i)]) }
         return out
     }
 }
@@ -47,7 +76,7 @@ extension CompiledPolicy {
     /// Resolves a list of granted scope strings. `stripPrefixes` are removed first (e.g. Entra's
     /// `api://app/`); unknown strings and undefined wildcards are ignored and reported.
     ///
-    /// The common case allocates once (the closure bitset): names are looked up in place, recognized strings
+    /// The common case allocates twice (the closure bitset and the grant's details): names are looked up in place, recognized strings
     /// are remembered by index, and a closure is added member by member from the table's flat member list.
     public func grant(_ strings: [String], stripPrefixes: [String] = []) -> Grant {
         var closure = ScopeSet(capacity: scopes.count)
