@@ -3,7 +3,7 @@ extension CompiledPolicy {
     /// (weight of the new closure minus the current), then fewest scopes, then lexicographic names.
     /// See ``CompletionSearch``: the work is proportional to the members of the candidate scopes' closures,
     /// never to the size of the policy.
-    func cheapestCompletion(_ parts: [ClauseRange], closure: ScopeSet) -> [ScopeID] {
+    func cheapestCompletion(_ parts: UnsafeBufferPointer<ClauseRange>, closure: ScopeSet) -> [ScopeID] {
         var search = CompletionSearch(policy: self, parts: parts, closure: closure)
         return search.run()
     }
@@ -17,7 +17,8 @@ extension CompiledPolicy {
 /// policy-wide bitsets. Names are compared only when privilege and count tie.
 struct CompletionSearch {
     let policy: CompiledPolicy
-    let parts: [ClauseRange]
+    /// The unsatisfied parts, borrowed from the caller for the search.
+    let parts: UnsafeBufferPointer<ClauseRange>
     let closure: ScopeSet
     /// The current candidate: distinct scope ids, in the order they were added.
     var chosen: [ScopeID] = []
@@ -28,7 +29,7 @@ struct CompletionSearch {
     /// Node budget for adversarial policies (then the best found so far, at worst the greedy answer, is returned).
     var budget = 100_000
 
-    init(policy: CompiledPolicy, parts: [ClauseRange], closure: ScopeSet) {
+    init(policy: CompiledPolicy, parts: UnsafeBufferPointer<ClauseRange>, closure: ScopeSet) {
         self.policy = policy
         self.parts = parts
         self.closure = closure
