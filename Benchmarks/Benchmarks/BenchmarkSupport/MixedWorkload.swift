@@ -62,6 +62,14 @@ public struct MixedWorkload: Sendable {
         return index
     }
 
+    /// What every decision of the pool reads of its own call and grant, and nothing of the policy: the call's
+    /// argument count (its dictionary's storage) and one word of the grant's closure. The floor row times this, so
+    /// it pays the same harness costs as a decision (the call and grant are passed the same way, across a module).
+    @inline(never)
+    public static func touch(_ call: Call, grant: Grant, scope: ScopeID) -> Int {
+        call.arguments.count &+ (grant.closure.contains(scope) ? 1 : 0)
+    }
+
     /// How many entries `decide` does not answer as the pool promises: an allow for ``allows``, a denial with a
     /// non-empty `missing` for ``denials``. A row reports an error unless this is 0.
     public func misfits(allowed: Bool, policy: CompiledPolicy) -> Int {

@@ -9,6 +9,7 @@
 // `sgrow_measure`, so each callgrind dump holds exactly one row. Prints one line per row, in dump order:
 // `<row> <iterations>`. Not an ordo-one benchmark (the benchmark plugin does not run it).
 import BenchmarkSupport
+import Foundation
 import ScopeGate
 import ScopeGateTesting
 
@@ -64,6 +65,23 @@ func mixed(_ pool: MixedWorkload, decide: Bool) -> (Int) -> Void {
     }
 }
 
+/// The mixed rows' floor: the same pool reads and calls, with no decision (``MixedWorkload/touch(_:grant:scope:)``).
+func floorRow(_ pool: MixedWorkload) -> (Int) -> Void {
+    let scopes = UInt32(Fixture.scopeCount)
+    return { n in
+        pool.calls.withUnsafeBufferPointer { calls in
+            pool.grants.withUnsafeBufferPointer { grants in
+                var position = 0
+                for _ in 0..<n {
+                    let i = pool.next(&position)
+                    let scope = ScopeID(truncatingIfNeeded: position) &* 2_654_435_761 % scopes
+                    keep(MixedWorkload.touch(calls[i], grant: grants[i], scope: scope))
+                }
+            }
+        }
+    }
+}
+
 let hot = 10_000
 let pass = MixedWorkload.orderLength
 let rows: [Row] = [
@@ -75,6 +93,7 @@ let rows: [Row] = [
     Row(name: "mixed_isallowed", iterations: pass, body: mixed(MixedWorkload.mixed, decide: false)),
     Row(name: "mixed_decide_allow", iterations: pass, body: mixed(MixedWorkload.allows, decide: true)),
     Row(name: "mixed_decide_deny", iterations: pass, body: mixed(MixedWorkload.denials, decide: true)),
+    Row(name: "mixed_floor", iterations: pass, body: floorRow(MixedWorkload.mixed)),
     Row(name: "resolve_10_scope_grant", iterations: hot) { n in
         for _ in 0..<n { keep(Fixture.policy.grant(Fixture.tenScopes)) }
     },
@@ -87,6 +106,24 @@ let rows: [Row] = [
         for _ in 0..<n { keep(try? solver.minimal(for: selections)) }
     },
 ]
+
+// `--time`: wall clock instead, for a quick paired comparison of two builds (run them alternately; this machine's
+// wall time moves by up to 2× between runs, so compare the fastest passes). Each decision and mixed row runs one
+// warm-up pass and nine timed ones; printed per row: the fastest, median and slowest pass, in ns per iteration.
+if CommandLine.arguments.contains("--time") {
+    for row in rows where row.name.hasPrefix("mixed") || row.name.hasPrefix("decide") {
+        row.body(row.iterations)
+        var passes: [Int] = []
+        for _ in 0..<9 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            row.body(row.iterations)
+            passes.append(Int(DispatchTime.now().uptimeNanoseconds - start) / row.iterations)
+        }
+        passes.sort()
+        print(row.name, passes[0], passes[4], passes[8])
+    }
+    exit(0)
+}
 
 for row in rows { row.body(min(row.iterations, 100)) }
 for row in rows {

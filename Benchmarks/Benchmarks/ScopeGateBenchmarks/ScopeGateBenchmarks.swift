@@ -180,6 +180,33 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The floor under the mixed rows: the same random (call, grant) pairs, reading only what any decision must read of
+    // them (the call's arguments, one word of the grant's closure), with no policy at all: what the workload's own
+    // data costs before a rule is looked at (the 24,000 grants' closures alone take about 16 MB). Reported, no
+    // target (docs/performance.md, "What limits each row").
+    let floorCursor = Cursor()
+    Benchmark(
+        "Mixed floor read call and grant only",
+        configuration: .init(
+            metrics: mixedMetrics, timeUnits: .nanoseconds, scalingFactor: .kilo,
+            maxDuration: .seconds(3), thresholds: hotThresholds)
+    ) { benchmark in
+        let pool = MixedWorkload.mixed
+        let scopes = UInt32(Fixture.scopeCount)
+        var position = floorCursor.position
+        let iterations = benchmark.scaledIterations.count
+        let cpuStart = threadCPUNanoseconds()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let i = pool.next(&position)
+            let scope = ScopeID(truncatingIfNeeded: position) &* 2_654_435_761 % scopes
+            blackHole(MixedWorkload.touch(pool.calls[i], grant: pool.grants[i], scope: scope))
+        }
+        benchmark.stopMeasurement()
+        benchmark.measurement(cpu, (threadCPUNanoseconds() - cpuStart) / max(iterations, 1))
+        floorCursor.position = position
+    }
+
     // A sample's allocation count depends on the denials it happens to draw (each builds its `missing` and notes),
     // so this row measures time only; InstructionCounts counts this row's allocations exactly over a fixed pass,
     // and scripts/bench-check.sh gates them.
