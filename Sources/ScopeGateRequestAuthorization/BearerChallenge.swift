@@ -26,10 +26,9 @@ public enum BearerChallenge {
 
     /// Where the token is in an `Authorization` header's bytes (see ``token(fromAuthorization:)``).
     private static func tokenRange(_ bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
-        var start = 0
-        var end = bytes.count
-        while start < end, ByteClass.isBlank(bytes[start]) { start += 1 }
-        while start < end, ByteClass.isBlank(bytes[end - 1]) { end -= 1 }
+        let trimmed = ByteClass.trimmingBlanks(UnsafeRawBufferPointer(bytes), in: 0..<bytes.count)
+        var start = trimmed.lowerBound
+        let end = trimmed.upperBound
         for expected in "bearer".utf8 {
             guard start < end, bytes[start] | 0x20 == expected else { return nil }
             start += 1

@@ -29,6 +29,13 @@ package enum ByteClass {
         return bytes[first...last]
     }
 
+    /// ``trimmingBlanks(_:)`` of `bytes[range]`, as positions in `bytes`, for the readers that keep positions. Not
+    /// generic, so a reader in another module calls it specialized.
+    package static func trimmingBlanks(_ bytes: UnsafeRawBufferPointer, in range: Range<Int>) -> Range<Int> {
+        let trimmed = trimmingBlanks(bytes[range])
+        return trimmed.startIndex..<trimmed.endIndex
+    }
+
     /// What a field value may hold: visible ASCII, space, tab and `obs-text` (≥ 0x80); never CR, LF, NUL or another
     /// control.
     @inline(__always)

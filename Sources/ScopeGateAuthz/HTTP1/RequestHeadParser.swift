@@ -199,18 +199,16 @@ private struct Reader {
     /// A field value up to its CRLF (consumed), without leading or trailing spaces and tabs; nil for a byte a value
     /// may not hold.
     private mutating func fieldValue() -> UnsafeRawBufferPointer? {
-        while position < bytes.count, ByteClass.isBlank(bytes[position]) { position += 1 }
         let start = position
         // The value runs to the next CR (a bare LF or another control inside it is caught below).
         guard let base = bytes.baseAddress,
             let cr = memchr(base + start, Int32(UInt8(ascii: "\r")), bytes.count - start)
         else { return nil }
-        var end = base.distance(to: UnsafeRawPointer(cr))
+        let end = base.distance(to: UnsafeRawPointer(cr))
         guard ByteClass.allFieldValue(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else { return nil }
         position = end
         guard lineEnd() else { return nil }
-        while end > start, ByteClass.isBlank(bytes[end - 1]) { end -= 1 }
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        return UnsafeRawBufferPointer(rebasing: bytes[ByteClass.trimmingBlanks(bytes, in: start..<end)])
     }
 
     private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
@@ -232,11 +230,7 @@ private struct Reader {
     private static func connectionTokens(_ bytes: UnsafeRawBufferPointer, _ visit: (UnsafeRawBufferPointer) -> Void) {
         var start = 0
         for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: ",") {
-            var lower = start
-            var upper = i
-            while lower < upper, ByteClass.isBlank(bytes[lower]) { lower += 1 }
-            while upper > lower, ByteClass.isBlank(bytes[upper - 1]) { upper -= 1 }
-            visit(UnsafeRawBufferPointer(rebasing: bytes[lower..<upper]))
+            visit(UnsafeRawBufferPointer(rebasing: bytes[ByteClass.trimmingBlanks(bytes, in: start..<i)]))
             start = i + 1
         }
     }
