@@ -44,22 +44,29 @@ func single(_ kind: SyntheticPolicy.SampleKind, allowed: Bool, decide: Bool) -> 
     return { n in for _ in 0..<n { keep(policy.isAllowed(sample.call, grant: grant)) } }
 }
 
+/// Runs `body` on `n` draws from `pool` in its visiting order, with each call and grant passed straight from the
+/// pool's buffers, and the position after the draw.
+@inline(__always)
+func draws(_ pool: MixedWorkload, _ n: Int, _ body: (Call, Grant, Int) -> Void) {
+    pool.calls.withUnsafeBufferPointer { calls in
+        pool.grants.withUnsafeBufferPointer { grants in
+            var position = 0
+            for _ in 0..<n {
+                let i = pool.next(&position)
+                body(calls[i], grants[i], position)
+            }
+        }
+    }
+}
+
 func mixed(_ pool: MixedWorkload, decide: Bool) -> (Int) -> Void {
     let policy = Fixture.policy
-    // Calls and grants are passed straight from the pools' buffers: indexing the arrays copies each `Call` out
-    // (retaining its strings and arguments dictionary) before the decision borrows it.
     return { n in
-        pool.calls.withUnsafeBufferPointer { calls in
-            pool.grants.withUnsafeBufferPointer { grants in
-                var position = 0
-                for _ in 0..<n {
-                    let i = pool.next(&position)
-                    if decide {
-                        keep(policy.decide(calls[i], grant: grants[i]))
-                    } else {
-                        keep(policy.isAllowed(calls[i], grant: grants[i]))
-                    }
-                }
+        draws(pool, n) { call, grant, _ in
+            if decide {
+                keep(policy.decide(call, grant: grant))
+            } else {
+                keep(policy.isAllowed(call, grant: grant))
             }
         }
     }
@@ -69,15 +76,9 @@ func mixed(_ pool: MixedWorkload, decide: Bool) -> (Int) -> Void {
 func floorRow(_ pool: MixedWorkload) -> (Int) -> Void {
     let scopes = UInt32(Fixture.scopeCount)
     return { n in
-        pool.calls.withUnsafeBufferPointer { calls in
-            pool.grants.withUnsafeBufferPointer { grants in
-                var position = 0
-                for _ in 0..<n {
-                    let i = pool.next(&position)
-                    let scope = ScopeID(truncatingIfNeeded: position) &* 2_654_435_761 % scopes
-                    keep(MixedWorkload.touch(calls[i], grant: grants[i], scope: scope))
-                }
-            }
+        draws(pool, n) { call, grant, position in
+            let scope = ScopeID(truncatingIfNeeded: position) &* 2_654_435_761 % scopes
+            keep(MixedWorkload.touch(call, grant: grant, scope: scope))
         }
     }
 }
