@@ -263,6 +263,20 @@ func sample(_ exposition: String, _ series: String) -> Double? {
         #expect(!decide(store))
         #expect(reopened.isSet)
     }
+
+    /// A signal sent right after a handler is installed is seen, by every handler a process installs in turn (a
+    /// reloaded reloader replaces its handler): installing one must neither return before the signal source is
+    /// registered, nor set `SIGHUP` back to ignored once the dispatch library has put its own handler in place.
+    @Test func everyHandlerSeesASignalSentRightAfterItIsInstalled() async throws {
+        for round in 0..<5 {
+            let seen = Flag()
+            let hangup = HangupSignal { seen.set() }
+            kill(getpid(), SIGHUP)
+            for _ in 0..<200 where !seen.isSet { try await Task.sleep(for: .milliseconds(25)) }
+            hangup.cancel()
+            #expect(seen.isSet, "round \(round)")
+        }
+    }
 }
 
 final class Flag: @unchecked Sendable {
