@@ -130,7 +130,7 @@ import Testing
         }
     }
 
-    /// `argument(_:)` gives what the dictionary's own lookup gives: present and absent names, keys equal only under
+    /// `value(named:)` gives what the dictionary's own lookup gives: present and absent names, keys equal only under
     /// `String`'s canonical equivalence (KELVIN SIGN and `K`, a decomposed and a precomposed `é`), empty objects, and
     /// objects past the scan limit (looked up by hash).
     @Test func argumentLookupEqualsTheDictionary() {
@@ -149,13 +149,13 @@ import Testing
         }
         var scanned = 0
         for object in objects {
-            if object.count <= [String: JSONValue].argumentScanLimit { scanned += 1 }
+            if object.count <= [String: JSONValue].nameScanLimit { scanned += 1 }
             for name in names + ["path0", "mode3", "K\u{212A}"] {
-                #expect(object.argument(name) == object[name], "\(name) in \(object)")
+                #expect(object.value(named: name) == object[name], "\(name) in \(object)")
             }
         }
         #expect(scanned > 0 && scanned < objects.count, "both the scan and the hash lookup should be exercised")
-        #expect(["\u{212A}": JSONValue.null].argument("K") == .null, "canonically equal keys are the same key")
+        #expect(["\u{212A}": JSONValue.null].value(named: "K") == .null, "canonically equal keys are the same key")
     }
 
     /// `action(named:)` gives what the action dictionary gives: the last of equal names, canonically equal names,

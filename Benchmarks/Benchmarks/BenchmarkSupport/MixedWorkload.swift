@@ -63,11 +63,13 @@ public struct MixedWorkload: Sendable {
     }
 
     /// What every decision of the pool reads of its own call and grant, and nothing of the policy: the call's
-    /// argument count (its dictionary's storage) and one word of the grant's closure. The floor row times this, so
-    /// it pays the same harness costs as a decision (the call and grant are passed the same way, across a module).
+    /// argument count (its dictionary's storage) and one word of the grant's closure, a different scope at each
+    /// `position`. The floor row times this, so it pays the same harness costs as a decision (the call and grant
+    /// are passed the same way, across a module).
     @inline(never)
-    public static func touch(_ call: Call, grant: Grant, scope: ScopeID) -> Int {
-        call.arguments.count &+ (grant.closure.contains(scope) ? 1 : 0)
+    public static func touch(_ call: Call, grant: Grant, position: Int) -> Int {
+        let scope = ScopeID(truncatingIfNeeded: position) &* 2_654_435_761 % UInt32(Fixture.scopeCount)
+        return call.arguments.count &+ (grant.closure.contains(scope) ? 1 : 0)
     }
 
     /// How many entries `decide` does not answer as the pool promises: an allow for ``allows``, a denial with a

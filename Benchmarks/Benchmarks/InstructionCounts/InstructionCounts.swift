@@ -72,14 +72,9 @@ func mixed(_ pool: MixedWorkload, decide: Bool) -> (Int) -> Void {
     }
 }
 
-/// The mixed rows' floor: the same pool reads and calls, with no decision (``MixedWorkload/touch(_:grant:scope:)``).
+/// The mixed rows' floor: the same pool reads and calls, with no decision (``MixedWorkload/touch(_:grant:position:)``).
 func floorRow(_ pool: MixedWorkload) -> (Int) -> Void {
-    let scopes = UInt32(Fixture.scopeCount)
-    return { n in
-        draws(pool, n) { call, grant, position in
-            let scope = ScopeID(truncatingIfNeeded: position) &* 2_654_435_761 % scopes
-            keep(MixedWorkload.touch(call, grant: grant, scope: scope))
-        }
+    { n in draws(pool, n) { call, grant, position in keep(MixedWorkload.touch(call, grant: grant, position: position)) }
     }
 }
 

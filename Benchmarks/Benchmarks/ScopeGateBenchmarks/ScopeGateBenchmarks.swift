@@ -142,9 +142,15 @@ let benchmarks: @Sendable () -> Void = {
     // counts in 10 ms steps), which excludes time spent waiting for a core.
     let cpu = BenchmarkMetric.custom("cpu_ns", polarity: .prefersSmaller, useScalingFactor: false)
     let mixedMetrics: [BenchmarkMetric] = [.wallClock, cpu, .mallocCountTotal]
-    let mixedRows: [(name: String, pool: MixedWorkload, decide: Bool)] = [
-        ("Mixed isAllowed allow+deny", MixedWorkload.mixed, false),
-        ("Mixed decide allow", MixedWorkload.allows, true),
+    // The floor row takes the same random (call, grant) pairs and reads only what any decision must read of them
+    // (the call's arguments, one word of the grant's closure), with no policy at all: what the workload's own data
+    // costs before a rule is looked at (the 24,000 grants' closures alone take about 16 MB). Reported, no target
+    // (docs/performance.md, "What limits each row").
+    enum MixedRow { case isAllowed, decide, floor }
+    let mixedRows: [(name: String, pool: MixedWorkload, kind: MixedRow)] = [
+        ("Mixed isAllowed allow+deny", MixedWorkload.mixed, .isAllowed),
+        ("Mixed decide allow", MixedWorkload.allows, .decide),
+        ("Mixed floor read call and grant only", MixedWorkload.mixed, .floor),
     ]
     for row in mixedRows {
         let cursor = Cursor()
@@ -156,55 +162,34 @@ let benchmarks: @Sendable () -> Void = {
         ) { benchmark in
             let policy = Fixture.policy
             let pool = row.pool
-            if row.decide, Misfits.allows != 0 {
+            if row.kind == .decide, Misfits.allows != 0 {
                 benchmark.error("a call of the allow pool is denied")
             }
             var position = cursor.position
             let iterations = benchmark.scaledIterations.count
             let cpuStart = threadCPUNanoseconds()
             benchmark.startMeasurement()
-            if row.decide {
+            switch row.kind {
+            case .decide:
                 for _ in benchmark.scaledIterations {
                     let i = pool.next(&position)
                     blackHole(policy.decide(pool.calls[i], grant: pool.grants[i]))
                 }
-            } else {
+            case .isAllowed:
                 for _ in benchmark.scaledIterations {
                     let i = pool.next(&position)
                     blackHole(policy.isAllowed(pool.calls[i], grant: pool.grants[i]))
+                }
+            case .floor:
+                for _ in benchmark.scaledIterations {
+                    let i = pool.next(&position)
+                    blackHole(MixedWorkload.touch(pool.calls[i], grant: pool.grants[i], position: position))
                 }
             }
             benchmark.stopMeasurement()
             benchmark.measurement(cpu, (threadCPUNanoseconds() - cpuStart) / max(iterations, 1))
             cursor.position = position
         }
-    }
-
-    // The floor under the mixed rows: the same random (call, grant) pairs, reading only what any decision must read of
-    // them (the call's arguments, one word of the grant's closure), with no policy at all: what the workload's own
-    // data costs before a rule is looked at (the 24,000 grants' closures alone take about 16 MB). Reported, no
-    // target (docs/performance.md, "What limits each row").
-    let floorCursor = Cursor()
-    Benchmark(
-        "Mixed floor read call and grant only",
-        configuration: .init(
-            metrics: mixedMetrics, timeUnits: .nanoseconds, scalingFactor: .kilo,
-            maxDuration: .seconds(3), thresholds: hotThresholds)
-    ) { benchmark in
-        let pool = MixedWorkload.mixed
-        let scopes = UInt32(Fixture.scopeCount)
-        var position = floorCursor.position
-        let iterations = benchmark.scaledIterations.count
-        let cpuStart = threadCPUNanoseconds()
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            let i = pool.next(&position)
-            let scope = ScopeID(truncatingIfNeeded: position) &* 2_654_435_761 % scopes
-            blackHole(MixedWorkload.touch(pool.calls[i], grant: pool.grants[i], scope: scope))
-        }
-        benchmark.stopMeasurement()
-        benchmark.measurement(cpu, (threadCPUNanoseconds() - cpuStart) / max(iterations, 1))
-        floorCursor.position = position
     }
 
     // A sample's allocation count depends on the denials it happens to draw (each builds its `missing` and notes),

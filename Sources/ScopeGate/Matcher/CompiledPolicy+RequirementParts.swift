@@ -47,7 +47,8 @@ extension CompiledPolicy {
     @inline(__always)
     func selectAction(of rule: CompiledRule, _ arguments: [String: JSONValue]) -> ActionSelection {
         guard let extras = rule.extras, let argument = extras.actionArgument else { return .noActions }
-        guard case .string(let value)? = arguments.argument(argument), let index = extras.action(named: value) else {
+        guard case .string(let value)? = arguments.value(named: argument), let index = extras.action(named: value)
+        else {
             return .undeclared
         }
         return .declared(index)

@@ -36,32 +36,16 @@ final class CompiledRule: Sendable {
         let actionArgument: String?
         let actions: [String: Int]
         let actionList: [CompiledAction]
-        /// The names of `actionList`, in order (what ``action(named:)`` compares).
-        let actionNames: [String]
 
         init(actionArgument: String?, actions: [String: Int], actionList: [CompiledAction]) {
             self.actionArgument = actionArgument
             self.actions = actions
             self.actionList = actionList
-            self.actionNames = actionList.map(\.name)
         }
 
-        /// The index of the declared action `name`: the same answer as `actions[name]`, which holds the last of
-        /// equal names. A rule declares a few actions, and comparing each name costs a fraction of hashing
-        /// `name` with the dictionary's seeded SipHash; a longer list is looked up by hash, so a lookup never
-        /// compares more than eight names.
+        /// The index of the declared action `name` (the last of equal names, as `actions` holds them).
         @inline(__always)
-        func action(named name: String) -> Int? {
-            guard actionNames.count <= 8 else { return actions[name] }
-            return actionNames.withUnsafeBufferPointer { names in
-                var i = names.count
-                while i > 0 {
-                    i &-= 1
-                    if names[i] == name { return i }
-                }
-                return nil
-            }
-        }
+        func action(named name: String) -> Int? { actions.value(named: name) }
     }
 
     var modelIndex: Int { Int(index) }

@@ -54,7 +54,7 @@ extension ConditionEvaluation {
         _ argument: String, _ matchers: [ArgumentMatcher], globs: [Glob?]?, in arguments: [String: JSONValue],
         notes: inout [String]
     ) -> Bool {
-        let value = arguments.argument(argument)
+        let value = arguments.value(named: argument)
         for (i, matcher) in matchers.enumerated() {
             switch evaluate(matcher, glob: globs?[i], value) {
             case .matched: continue
