@@ -29,7 +29,7 @@ extension MCPProxy {
     ) async -> UpstreamCredential {
         guard body.readableBytes > 0,
             let parsed = try? JSONRPCBody.parse(
-                Array(body.readableBytesView), limits: configuration.authorization.limits)
+                Array(buffer: body), limits: configuration.authorization.limits)
         else { return .none }
         var needed: DownstreamExchange?
         for message in parsed.messages where message.kind == .request && message.method == "tools/call" {

@@ -145,7 +145,7 @@ extension MCPProxy {
         let rewrites =
             filter != nil && readable && (isStream || ProxyHeaders.isMediaType(contentType, "application/json"))
         var fields = ProxyHeaders.downstream(response.headers, dropLength: rewrites || isStream)
-        if isStream { fields.append(ProxyHeaders.noBuffering) }
+        if isStream { fields.add(name: ProxyHeaders.noBuffering.name, value: ProxyHeaders.noBuffering.value) }
         let upstreamBody = response.body
         if filter != nil, !rewrites {
             operations.metrics.upstreamError(kind: "unfilterable")
@@ -174,7 +174,7 @@ extension MCPProxy {
         case (.bytes(let whole), nil):
             return ProxyAnswer(status: response.status, fields: fields, body: .whole(whole))
         case (.bytes(let whole), let filter?):
-            let filtered = ByteBuffer(bytes: filter.filterBody(Array(whole.readableBytesView)))
+            let filtered = ByteBuffer(bytes: filter.filterBody(Array(buffer: whole)))
             return ProxyAnswer(status: response.status, fields: fields, body: .whole(filtered))
         case (_, let filter?):
             return ProxyAnswer(status: response.status, fields: fields, body: .filtered(upstreamBody, filter))

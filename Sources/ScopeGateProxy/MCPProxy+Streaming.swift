@@ -69,7 +69,7 @@ extension MCPProxy {
         let failure = JSONRPCError(
             code: ScopeGateErrorCode.streamLimit, message: refusal.message,
             data: .object(["reason": .string(refusal.reason)]))
-        return .json(refusal.httpStatus, failure.response(id: nil), extra: [.retryAfter: "5"])
+        return .json(refusal.httpStatus, failure.response(id: nil), extra: ["Retry-After": "5"])
     }
 }
 

@@ -152,13 +152,13 @@ public final class MCPProxy: Sendable {
             let metadata = ProtectedResourceMetadata(policy: policy, resource: configuration.resource)
             if metadata.paths(endpoint: endpoint).contains(path) {
                 guard request.method == .get || request.method == .head else { return .text(405, "") }
-                return .json(200, Array(metadata.json.utf8), extra: [.cacheControl: "max-age=300"])
+                return .json(200, Array(metadata.json.utf8), extra: ["Cache-Control": "max-age=300"])
             }
             if metadata.requirementsPaths(endpoint: endpoint).contains(path),
                 let document = PublishedRequirements.document(policy: policy, resource: metadata.resource)
             {
                 guard request.method == .get || request.method == .head else { return .text(405, "") }
-                return .json(200, Array(document.jsonText.utf8), extra: [.cacheControl: "max-age=300"])
+                return .json(200, Array(document.jsonText.utf8), extra: ["Cache-Control": "max-age=300"])
             }
             guard path == endpoint else { return .text(404, "not found\n") }
         }
@@ -228,15 +228,15 @@ public final class MCPProxy: Sendable {
         let authorizer = RequestAuthorizer(policy: policy, settings: settings)
         let deciding = DispatchTime.now().uptimeNanoseconds
         let verdict = authorizer.authorize(
-            MCPHTTPRequest(method: method.rawValue, headers: headers, body: Array(body.readableBytesView)),
+            MCPHTTPRequest(method: method.rawValue, headers: headers, body: Array(buffer: body)),
             credential: credential)
         operations.reporter.report(
             verdict, credential: credential,
             token: operations.reporter.audit == nil ? nil : operations.verifiedToken(headers.authorization),
             snapshot: snapshot, nanoseconds: DispatchTime.now().uptimeNanoseconds &- deciding)
         guard verdict.allowed else {
-            var extra: HTTPFields = [:]
-            if let challenge = verdict.wwwAuthenticate { extra[.wwwAuthenticate] = challenge }
+            var extra: HTTPHeaders = [:]
+            if let challenge = verdict.wwwAuthenticate { extra.add(name: "WWW-Authenticate", value: challenge) }
             return .answer(.json(verdict.status, verdict.body ?? [], extra: extra))
         }
         var filter: ListFilter?

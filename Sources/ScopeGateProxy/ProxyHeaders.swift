@@ -30,8 +30,7 @@ enum ProxyHeaders {
     }
 
     /// `X-Accel-Buffering: no` on SSE answers, so a buffering proxy in front passes events on at once.
-    /// (The name is a constant valid token, so the initializer cannot return nil.)
-    static let noBuffering = HTTPFields.Element(name: HTTPFields.Element.Name("X-Accel-Buffering")!, value: "no")
+    static let noBuffering = (name: "X-Accel-Buffering", value: "no")
 
     /// The request headers to send upstream.
     static func upstream(_ fields: HTTPFields) -> HTTPHeaders {
@@ -54,18 +53,20 @@ enum ProxyHeaders {
         }
     }
 
-    /// The response headers to send to the client; `dropLength` when the proxy rewrites the body.
-    static func downstream(_ headers: HTTPHeaders, dropLength: Bool) -> HTTPFields {
+    /// The response headers to send to the client, names as the upstream spelled them and values trimmed
+    /// (``trimmed(_:)``); `dropLength` when the proxy rewrites the body. They stay in SwiftNIO's type, which the
+    /// connection handler writes as they are (``ProxyAnswer``). The names are HTTP tokens: SwiftNIO's decoder
+    /// (llhttp) reads no other.
+    static func downstream(_ headers: HTTPHeaders, dropLength: Bool) -> HTTPHeaders {
         let named = connectionOptions(headers["connection"])
-        var fields = HTTPFields()
+        var fields = HTTPHeaders()
         fields.reserveCapacity(headers.count)
         for (name, value) in headers {
-            guard let fieldName = HTTPFields.Element.Name(name) else { continue }
-            let lower = fieldName.canonicalName
-            guard lower != "www-authenticate", named.isEmpty || !named.contains(lower),
-                !isHopByHop(lower) || (lower == "content-length" && !dropLength)
+            guard !ASCIICase.equals(name, "www-authenticate"),
+                !isHopByHop(name) || (!dropLength && ASCIICase.equals(name, "content-length")),
+                named.isEmpty || !named.contains(name.lowercased())
             else { continue }
-            fields.append(HTTPFields.Element(name: fieldName, value: value))
+            fields.add(name: name, value: trimmed(value))
         }
         return fields
     }

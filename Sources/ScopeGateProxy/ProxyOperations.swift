@@ -44,7 +44,7 @@ public struct ProxyOperations: Sendable {
     func respond(path: String) -> ProxyAnswer? {
         guard let answer = endpoints.respond(path: path) else { return nil }
         return ProxyAnswer(
-            status: answer.status, fields: [.contentType: answer.contentType],
+            status: answer.status, fields: ["Content-Type": answer.contentType],
             body: .whole(ByteBuffer(bytes: answer.body)))
     }
 }

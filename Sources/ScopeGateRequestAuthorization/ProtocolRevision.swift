@@ -42,9 +42,8 @@ public struct ProtocolRevision: Sendable, Hashable, Comparable, CustomStringConv
 
     public var description: String { rawValue }
 
-    public static func < (a: ProtocolRevision, b: ProtocolRevision) -> Bool {
-        a.rawValue.utf8.lexicographicallyPrecedes(b.rawValue.utf8)
-    }
+    /// By date: the texts are ten ASCII digits and dashes, so `String`'s order (by scalar) is the dates' order.
+    public static func < (a: ProtocolRevision, b: ProtocolRevision) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Which protocol revisions a deployment accepts.

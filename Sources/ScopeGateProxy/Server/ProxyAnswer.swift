@@ -1,12 +1,15 @@
 import Hummingbird
 import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import ScopeGateRequestAuthorization
 
 /// What an ``MCPProxy`` answers one request with, before it is written: a status, headers, and a body that is
 /// either whole (written at once, as the proxy's own answers and most upstream answers are), streamed, or an
 /// upstream list answer still to be read and filtered. Both ways of serving the proxy write it: Hummingbird's
 /// responder as a `Response` (``MCPProxy/response(for:)``), and the connection handler that answers on the event
-/// loop (``ProxyConnectionHandler``) whole answers directly.
+/// loop (``ProxyConnectionHandler``) whole answers directly. The fields are SwiftNIO's, as the upstream's answer
+/// arrives and as the connection handler writes them: only a `Response` converts them to `HTTPFields`.
 struct ProxyAnswer: Sendable {
     enum Body: Sendable {
         case whole(ByteBuffer)
@@ -17,13 +20,13 @@ struct ProxyAnswer: Sendable {
     }
 
     var status: Int
-    var fields: HTTPFields
+    var fields: HTTPHeaders
     var body: Body
 
     /// A JSON answer of the proxy's own (an error, a metadata document) or a whole upstream answer.
-    static func json(_ status: Int, _ body: [UInt8], extra: HTTPFields = [:]) -> ProxyAnswer {
-        var fields: HTTPFields = [.contentType: "application/json"]
-        fields.append(contentsOf: extra)
+    static func json(_ status: Int, _ body: [UInt8], extra: HTTPHeaders = [:]) -> ProxyAnswer {
+        var fields: HTTPHeaders = ["Content-Type": "application/json"]
+        fields.add(contentsOf: extra)
         return ProxyAnswer(status: status, fields: fields, body: .whole(ByteBuffer(bytes: body)))
     }
 
@@ -38,7 +41,7 @@ struct ProxyAnswer: Sendable {
 
     static func text(_ status: Int, _ text: String) -> ProxyAnswer {
         ProxyAnswer(
-            status: status, fields: [.contentType: "text/plain; charset=utf-8"],
+            status: status, fields: ["Content-Type": "text/plain; charset=utf-8"],
             body: .whole(ByteBuffer(string: text)))
     }
 }
@@ -50,13 +53,14 @@ extension MCPProxy {
     /// `answer` as a Hummingbird response; a list answer still arriving is read and filtered first.
     func response(for answer: ProxyAnswer) async -> Response {
         let status = HTTPResponse.Status(code: answer.status)
+        let fields = HTTPFields(answer.fields, splitCookie: false)
         switch answer.body {
         case .whole(let buffer):
             return Response(
-                status: status, headers: answer.fields,
+                status: status, headers: fields,
                 body: buffer.readableBytes == 0 ? ResponseBody() : ResponseBody(byteBuffer: buffer))
         case .streamed(let body):
-            return Response(status: status, headers: answer.fields, body: body)
+            return Response(status: status, headers: fields, body: body)
         case .filtered(let upstreamBody, let filter):
             var collected: [UInt8] = []
             do {
@@ -70,7 +74,7 @@ extension MCPProxy {
                 return await response(for: .upstreamUnavailable("the upstream response could not be read"))
             }
             return Response(
-                status: status, headers: answer.fields,
+                status: status, headers: fields,
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: filter.filterBody(collected))))
         }
     }

@@ -219,25 +219,31 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// Writes the answer to the request being answered here; its latency (to the head) is recorded by status.
+    /// Its fields are written as they are (SwiftNIO's type, no conversion), with `Server` set and `Content-Length`
+    /// added when missing; the reason phrase is HTTPTypes', as on the answers Hummingbird writes.
     private func write(_ answer: ProxyAnswer, started: UInt64) {
         guard let context else { return }  // the connection closed meanwhile
-        var fields = answer.fields
-        if let serverName { fields[.server] = serverName }
         guard case .whole(let buffer) = answer.body else {
             writeStreamed(answer, started: started, context)
             return
         }
-        if !fields.contains(.contentLength) { fields[.contentLength] = String(buffer.readableBytes) }
-        writeHead(HTTPResponse(status: .init(code: answer.status), headerFields: fields), started: started, context)
+        var fields = answer.fields
+        if let serverName { fields.replaceOrAdd(name: "Server", value: serverName) }
+        if !fields.contains(name: "content-length") {
+            fields.add(name: "Content-Length", value: String(buffer.readableBytes))
+        }
+        let status = HTTPResponseStatus(
+            statusCode: answer.status, reasonPhrase: HTTPResponse.Status(code: answer.status).reasonPhrase)
+        writeHead(HTTPResponseHead(version: .http1_1, status: status, headers: fields), started: started, context)
         if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
         ended(wrapOutboundOut(.end(nil)), promise: nil, flush: true, context)
         finished(context)
     }
 
-    private func writeHead(_ head: HTTPResponse, started: UInt64, _ context: ChannelHandlerContext) {
+    private func writeHead(_ head: HTTPResponseHead, started: UInt64, _ context: ChannelHandlerContext) {
         proxy.operations.metrics.requestCompleted(
-            status: head.status.code, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(head))), promise: nil)
+            status: Int(head.status.code), nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
     }
 
     /// Writes an answer whose body is still arriving, from a task, through the proxy's `Response` for it.
@@ -247,7 +253,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         Task {
             var response = await proxy.response(for: answer)
             if let serverName { response.headers[.server] = serverName }
-            let head = response.head
+            let head = HTTPResponseHead(response.head)
             do {
                 try await handler.eventLoop.submit {
                     guard let context = handler.value.context else { throw ChannelError.ioOnClosedChannel }

@@ -137,7 +137,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
             if let length = head.headers.first(name: "content-length").flatMap(Int.init),
                 (0...Self.shortAnswerBytes).contains(length),
-                head.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") != true
+                !ProxyHeaders.isMediaType(head.headers.first(name: "content-type"), "text/event-stream")
             {
                 state = .collecting(reply, head, context.channel.allocator.buffer(capacity: length))
                 return
