@@ -92,20 +92,22 @@ public struct JSONRPCBody: Sendable, Hashable {
             throw RequestRejection(.tooLarge, "request body larger than \(limits.maxBodyBytes) bytes")
         }
         guard !bytes.isEmpty else { throw RequestRejection(.parseError, "empty request body") }
-        let parsed: Result<JSONValue, JSONParser.Failure> = bytes.withUnsafeBufferPointer { buffer in
+        let parsed: Result<Read, JSONParser.Failure> = bytes.withUnsafeBufferPointer { buffer in
             do throws(JSONParser.Failure) {
-                return .success(try JSONParser(maxDepth: limits.maxDepth).parse(buffer))
+                return .success(try read(buffer, maxDepth: limits.maxDepth))
             } catch {
                 return .failure(error)
             }
         }
-        let value: JSONValue
+        let outcome: Read
         switch parsed {
-        case .success(let v): value = v
+        case .success(let r): outcome = r
         case .failure(let failure): throw RequestRejection(.parseError, "body is not JSON: \(failure)")
         }
-        guard case .array(let items) = value else {
-            return JSONRPCBody(messages: [try message(value)], isBatch: false)
+        let items: [Envelope]
+        switch outcome {
+        case .one(let envelope): return JSONRPCBody(messages: [try message(envelope)], isBatch: false)
+        case .batch(let batch): items = batch
         }
         guard !items.isEmpty else { throw RequestRejection(.invalidRequest, "empty batch") }
         guard items.count <= limits.maxBatch else {
@@ -117,21 +119,87 @@ public struct JSONRPCBody: Sendable, Hashable {
         return JSONRPCBody(messages: messages, isBatch: true)
     }
 
-    static func message(_ value: JSONValue) throws(RequestRejection) -> JSONRPCMessage {
-        guard case .object(let object) = value else {
-            throw RequestRejection(.invalidRequest, "a message is not a JSON object")
-        }
+    /// The members of one message that JSON-RPC gives a meaning, as read and not yet checked (``message(_:)``).
+    /// A message's object is read member by member into these instead of into a dictionary, which would be
+    /// built, hashed into and searched for the same few keys on every request.
+    struct Envelope {
+        /// False for a batch item that is not an object (its value is read, and dropped).
+        var isObject = true
         var id: JSONValue?
-        switch object["id"] {
+        var jsonrpc: JSONValue?
+        var method: JSONValue?
+        var params: JSONValue?
+        var hasResult = false
+        var hasError = false
+    }
+
+    enum Read {
+        case one(Envelope)
+        case batch([Envelope])
+    }
+
+    /// Reads the whole text before any message is checked, so a text that is not JSON is a parse error
+    /// wherever its fault is. Every value is read as ``JSONParser`` reads it (members JSON-RPC does not name
+    /// too, for their grammar and duplicate keys), at the depth it has in the text.
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) throws(JSONParser.Failure) -> Read {
+        var reader = JSONParser.Reader(bytes: bytes, maxDepth: maxDepth)
+        reader.skipSpace()
+        let outcome: Read
+        if reader.position < bytes.count, bytes[reader.position] == UInt8(ascii: "[") {
+            guard maxDepth >= 0 else { throw reader.fail("nesting deeper than \(maxDepth)") }
+            var items: [Envelope] = []
+            try reader.elements(depth: 0) { reader throws(JSONParser.Failure) in
+                items.append(try envelope(&reader, depth: 1))
+            }
+            outcome = .batch(items)
+        } else {
+            outcome = .one(try envelope(&reader, depth: 0))
+        }
+        reader.skipSpace()
+        guard reader.position == bytes.count else { throw reader.fail("unexpected text after the JSON value") }
+        return outcome
+    }
+
+    /// The message at the cursor, nested `depth` levels deep.
+    static func envelope(_ reader: inout JSONParser.Reader, depth: Int) throws(JSONParser.Failure) -> Envelope {
+        guard reader.position < reader.bytes.count, reader.bytes[reader.position] == UInt8(ascii: "{") else {
+            _ = try reader.value(depth: depth)
+            return Envelope(isObject: false)
+        }
+        guard depth <= reader.maxDepth else { throw reader.fail("nesting deeper than \(reader.maxDepth)") }
+        var envelope = Envelope()
+        var others: Set<String> = []  // the other members' keys, for the duplicate check
+        try reader.members(depth: depth) { reader, key, keyStart throws(JSONParser.Failure) in
+            let value = try reader.value(depth: depth + 1)
+            let isNew: Bool
+            switch key {
+            case "jsonrpc": (isNew, envelope.jsonrpc) = (envelope.jsonrpc == nil, value)
+            case "id": (isNew, envelope.id) = (envelope.id == nil, value)
+            case "method": (isNew, envelope.method) = (envelope.method == nil, value)
+            case "params": (isNew, envelope.params) = (envelope.params == nil, value)
+            default:
+                isNew = others.insert(key).inserted
+                if key == "result" { envelope.hasResult = true }
+                if key == "error" { envelope.hasError = true }
+            }
+            guard isNew else { throw reader.duplicateKey(key, at: keyStart) }
+        }
+        return envelope
+    }
+
+    static func message(_ envelope: Envelope) throws(RequestRejection) -> JSONRPCMessage {
+        guard envelope.isObject else { throw RequestRejection(.invalidRequest, "a message is not a JSON object") }
+        var id: JSONValue?
+        switch envelope.id {
         case nil: id = nil
-        case .string?, .number?: id = object["id"]
+        case .string?, .number?: id = envelope.id
         default: throw RequestRejection(.invalidRequest, "`id` must be a string or a number")
         }
-        guard case .string("2.0")? = object["jsonrpc"] else {
+        guard case .string("2.0")? = envelope.jsonrpc else {
             throw RequestRejection(.invalidRequest, "`jsonrpc` must be \"2.0\"", id: id)
         }
-        guard let methodValue = object["method"] else {
-            guard id != nil, (object["result"] != nil) != (object["error"] != nil) else {
+        guard let methodValue = envelope.method else {
+            guard id != nil, envelope.hasResult != envelope.hasError else {
                 throw RequestRejection(
                     .invalidRequest, "a message needs a `method`, or an `id` with `result` or `error`", id: id)
             }
@@ -141,7 +209,7 @@ public struct JSONRPCBody: Sendable, Hashable {
             throw RequestRejection(.invalidRequest, "`method` is not a non-empty string", id: id)
         }
         var params: [String: JSONValue] = [:]
-        switch object["params"] {
+        switch envelope.params {
         case nil: break
         case .object(let p)?: params = p
         default: throw RequestRejection(.invalidRequest, "`params` is not an object", id: id)

@@ -54,6 +54,63 @@ import Testing
         #expect(code(parse(deep, limits: .init(maxDepth: 64))) == nil)
     }
 
+    /// A message's members are read one by one, not through a dictionary: duplicates are still refused at every
+    /// level, and the whole text is read before any message is checked, so a text that is not JSON is a parse error
+    /// even after a message that is not JSON-RPC.
+    @Test func theEnvelopeIsReadAsStrictlyAsAnyObject() {
+        for text in [
+            #"{"jsonrpc":"2.0","id":1,"id":2,"method":"x"}"#,
+            #"{"jsonrpc":"2.0","jsonrpc":"2.0","id":1,"method":"x"}"#,
+            #"{"jsonrpc":"2.0","id":1,"method":"x","method":"y"}"#,
+            #"{"jsonrpc":"2.0","id":1,"method":"x","params":{},"params":{}}"#,
+            #"{"jsonrpc":"2.0","id":1,"result":1,"result":2}"#,
+            #"{"x":1,"jsonrpc":"2.0","x":2,"id":1,"method":"p"}"#,
+            #"[{"jsonrpc":"2.0","id":1,"method":"p"},{"jsonrpc":"2.0","id":1,"id":1,"method":"p"}]"#,
+            #"[{"jsonrpc":"1.0","id":1,"method":"x"},{"#,
+            #"{"jsonrpc":"1.0","id":1,"method":"x"} x"#,
+            #"[{"jsonrpc":"2.0","id":1,"method":"p"}] ]"#,
+            #"[1,]"#, #"["#, " ", #"{"jsonrpc":"2.0","id":1,"method":"p","params":{"a":1,"a":1}}"#,
+        ] {
+            #expect(code(parse(text)) == .parseError, "\(text)")
+        }
+        #expect(code(parse(#"[{"jsonrpc":"2.0","id":1,"method":"p"},7]"#)) == .invalidRequest)
+        #expect(code(parse(#"{"jsonrpc":"2.0","id":1,"result":1,"error":{}}"#)) == .invalidRequest)
+        #expect(code(parse(#"{"jsonrpc":"2.0","id":1,"error":{"code":1},"x":[1,{"y":null}]}"#)) == nil)
+    }
+
+    /// Differential: on every text and depth limit, the body is a parse error exactly when the general parser
+    /// refuses the text, and a message's id, method and params are what the general parser's tree holds.
+    @Test func theEnvelopeReaderAgreesWithTheGeneralParser() throws {
+        let texts = [
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{"a":[1,{"b":2}]}}}"#,
+            #"[{"jsonrpc":"2.0","id":"x","method":"ping"},{"jsonrpc":"2.0","method":"n","params":{"k":[[[]]]}}]"#,
+            #"{"jsonrpc":"2.0","id":1,"result":{"a":{"b":{"c":{}}}}}"#,
+            #"[[{"jsonrpc":"2.0","id":1,"method":"p"}]]"#,
+            #" { "jsonrpc" : "2.0" , "id" : 7 , "method" : "m" } "#,
+            #"{"jsonrpc":"2.0","id":1.5e3,"method":"m","params":{"\u00e9":"\ud83d\ude00"}}"#,
+            #"{"jsonrpc":"2.0","id":1,"method":"m","params":{"s":"\x"}}"#,
+            #"[]"#, #"[[]]"#, #"{}"#, #""s""#, #"null"#,
+        ]
+        for text in texts {
+            for depth in [0, 1, 2, 3, 4, 64] {
+                let tree = try? JSONParser(maxDepth: depth).parse(text)
+                let result = parse(text, limits: .init(maxDepth: depth))
+                #expect((code(result) == .parseError) == (tree == nil), "\(text) at depth \(depth)")
+                guard case .success(let body) = result, let tree else { continue }
+                let objects: [JSONValue] = if case .array(let items) = tree { items } else { [tree] }
+                #expect(body.messages.count == objects.count)
+                for (message, object) in zip(body.messages, objects) {
+                    guard case .object(let members) = object else { continue }
+                    #expect(message.id == members["id"])
+                    let method: String = if case .string(let m)? = members["method"] { m } else { "" }
+                    #expect(message.method == method)
+                    let params: [String: JSONValue] = if case .object(let p)? = members["params"] { p } else { [:] }
+                    #expect(message.params == params)
+                }
+            }
+        }
+    }
+
     @Test func oversizedBodiesAre413() {
         let authorizer = RequestAuthorizer(policy: Fixture.policy, settings: .init(limits: .init(maxBodyBytes: 8)))
         let verdict = authorizer.authorize(

@@ -81,6 +81,7 @@ extension JSONParser.Reader {
         switch bytes[position] {
         case UInt8(ascii: "\""): _ = try skipString()
         case UInt8(ascii: "{"):
+            // Not `members(depth:_:)`, which decodes each key: a skipped key is only checked.
             position += 1
             skipSpace()
             if take(UInt8(ascii: "}")) { return }
@@ -101,18 +102,7 @@ extension JSONParser.Reader {
                 throw fail("expected `,` or `}`")
             }
         case UInt8(ascii: "["):
-            position += 1
-            skipSpace()
-            if take(UInt8(ascii: "]")) { return }
-            while true {
-                skipSpace()
-                try skipValue(depth: depth + 1)
-                skipSpace()
-                guard position < bytes.count else { throw fail("unexpected end of input in array") }
-                if take(UInt8(ascii: ",")) { continue }
-                if take(UInt8(ascii: "]")) { return }
-                throw fail("expected `,` or `]`")
-            }
+            try elements(depth: depth) { reader throws(JSONParser.Failure) in try reader.skipValue(depth: depth + 1) }
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")

@@ -116,16 +116,34 @@ public struct JSONParser {
         }
 
         mutating func object(depth: Int) throws(Failure) -> JSONValue {
+            var result: [String: JSONValue] = [:]  // no storage for `{}`
+            try members(depth: depth) { reader, key, keyStart throws(Failure) in
+                let value = try reader.value(depth: depth + 1)
+                // Room for four keys at once: a dictionary grown from empty is reallocated and rehashed at its
+                // second and third key, and most objects of a JSON-RPC request have one to four (those steps are
+                // about a quarter of parsing one).
+                if result.isEmpty { result = Dictionary(minimumCapacity: 4) }
+                if result.updateValue(value, forKey: key) != nil { throw reader.duplicateKey(key, at: keyStart) }
+            }
+            return .object(result)
+        }
+
+        mutating func array(depth: Int) throws(Failure) -> JSONValue {
+            var result: [JSONValue] = []
+            try elements(depth: depth) { reader throws(Failure) in result.append(try reader.value(depth: depth + 1)) }
+            return .array(result)
+        }
+
+        /// Walks the object at the cursor (its `{`), nested `depth` levels deep: reads each key and calls `member`
+        /// with the reader at the key's value (which `member` must read), the key, and the offset of the key's
+        /// quote. Checks the punctuation between members; `member` checks what it reads.
+        @inline(__always)
+        package mutating func members(
+            depth: Int, _ member: (inout Reader, String, Int) throws(Failure) -> Void
+        ) throws(Failure) {
             position += 1
             skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                return .object([:])
-            }
-            // Room for four keys at once: a dictionary grown from empty is reallocated and rehashed at its second
-            // and third key, and most objects of a JSON-RPC request have one to four (those steps are about a
-            // quarter of parsing one).
-            var result = [String: JSONValue](minimumCapacity: 4)
+            if take(UInt8(ascii: "}")) { return }
             while true {
                 skipSpace()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
@@ -134,50 +152,39 @@ public struct JSONParser {
                 let keyStart = position
                 let key = try string()
                 skipSpace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw fail("expected `:`") }
-                position += 1
+                guard take(UInt8(ascii: ":")) else { throw fail("expected `:`") }
                 skipSpace()
-                let v = try value(depth: depth + 1)
-                if result.updateValue(v, forKey: key) != nil {
-                    throw Failure(message: "duplicate key \"\(key.prefix(64))\"", offset: keyStart)
-                }
+                try member(&self, key, keyStart)
                 skipSpace()
                 guard position < bytes.count else { throw fail("unexpected end of input in object") }
-                if bytes[position] == UInt8(ascii: ",") {
-                    position += 1
-                    continue
-                }
-                if bytes[position] == UInt8(ascii: "}") {
-                    position += 1
-                    return .object(result)
-                }
+                if take(UInt8(ascii: ",")) { continue }
+                if take(UInt8(ascii: "}")) { return }
                 throw fail("expected `,` or `}`")
             }
         }
 
-        mutating func array(depth: Int) throws(Failure) -> JSONValue {
+        /// Walks the array at the cursor (its `[`), nested `depth` levels deep, calling `element` with the reader
+        /// at each element (which `element` must read).
+        @inline(__always)
+        package mutating func elements(depth: Int, _ element: (inout Reader) throws(Failure) -> Void) throws(Failure) {
             position += 1
-            var result: [JSONValue] = []
             skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-                position += 1
-                return .array(result)
-            }
+            if take(UInt8(ascii: "]")) { return }
             while true {
                 skipSpace()
-                result.append(try value(depth: depth + 1))
+                try element(&self)
                 skipSpace()
                 guard position < bytes.count else { throw fail("unexpected end of input in array") }
-                if bytes[position] == UInt8(ascii: ",") {
-                    position += 1
-                    continue
-                }
-                if bytes[position] == UInt8(ascii: "]") {
-                    position += 1
-                    return .array(result)
-                }
+                if take(UInt8(ascii: ",")) { continue }
+                if take(UInt8(ascii: "]")) { return }
                 throw fail("expected `,` or `]`")
             }
+        }
+
+        /// The failure for a key an object already has (JSON readers disagree on which of two values counts, so
+        /// ScopeGate takes neither); `keyStart` is the offset of the key's quote.
+        package func duplicateKey(_ key: String, at keyStart: Int) -> Failure {
+            Failure(message: "duplicate key \"\(key.prefix(64))\"", offset: keyStart)
         }
 
         mutating func string() throws(Failure) -> String {
