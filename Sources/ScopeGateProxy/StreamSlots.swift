@@ -62,14 +62,16 @@ public final class StreamSlots: Sendable {
     }
 
     /// A slot for `principal`, or the refusal when a cap is reached (counted in
-    /// `scopegate_limit_refusals_total`).
+    /// `scopegate_limit_refusals_total`). Every forwarded request that may be answered with a stream takes one
+    /// (most clients accept one on every `POST`), so the principal is hashed once, for the check and the count.
     public func acquire(principal: String) -> Result<StreamSlot, Refusal> {
         let outcome = state.withLock { state -> Result<Int, Refusal> in
             guard state.total < capacity else { return .failure(.global(capacity)) }
-            let mine = state.byPrincipal[principal] ?? 0
-            guard mine < perPrincipal else { return .failure(.principal(perPrincipal)) }
+            // A cap of zero refuses before the lookup, which would otherwise leave a zero count behind.
+            guard perPrincipal > 0 else { return .failure(.principal(perPrincipal)) }
+            let taken = Self.take(&state.byPrincipal[principal, default: 0], under: perPrincipal)
+            guard taken else { return .failure(.principal(perPrincipal)) }
             state.total += 1
-            state.byPrincipal[principal] = mine + 1
             return .success(state.total)
         }
         switch outcome {
@@ -82,14 +84,26 @@ public final class StreamSlots: Sendable {
         }
     }
 
-    func release(principal: String) {
-        let total = state.withLock { state -> Int in
+    /// Counts one more slot in `held` unless it is at `cap`.
+    private static func take(_ held: inout Int, under cap: Int) -> Bool {
+        guard held < cap else { return false }
+        held += 1
+        return true
+    }
+
+    /// Gives `slot` back unless it was already given back.
+    func release(_ slot: StreamSlot) {
+        let total = state.withLock { state -> Int? in
+            guard !slot.released else { return nil }
+            slot.released = true
             state.total -= 1
-            let mine = (state.byPrincipal[principal] ?? 1) - 1
-            state.byPrincipal[principal] = mine > 0 ? mine : nil
+            if let index = state.byPrincipal.index(forKey: slot.principal) {
+                let mine = state.byPrincipal.values[index] - 1
+                if mine > 0 { state.byPrincipal.values[index] = mine } else { state.byPrincipal.remove(at: index) }
+            }
             return state.total
         }
-        metrics.streamsOpen(total)
+        if let total { metrics.streamsOpen(total) }
     }
 }
 
@@ -100,10 +114,12 @@ public final class StreamSlots: Sendable {
 /// guard case .success(let slot) = streams.acquire(principal: principal) else { return refusal }
 /// defer { slot.release() }                        // or hand it to the response body that streams
 /// ```
-public final class StreamSlot: Sendable {
+public final class StreamSlot: @unchecked Sendable {
     let slots: StreamSlots
     let principal: String
-    let released = LockedValue(false)
+    /// Whether the slot was given back; read and written only under the lock of `slots` (one lock for the flag
+    /// and the counts), or in `deinit`, when nothing else can reach the slot.
+    var released = false
 
     init(slots: StreamSlots, principal: String) {
         self.slots = slots
@@ -111,13 +127,7 @@ public final class StreamSlot: Sendable {
     }
 
     /// Gives the slot back; idempotent.
-    public func release() {
-        let first = released.withLock { released -> Bool in
-            defer { released = true }
-            return !released
-        }
-        if first { slots.release(principal: principal) }
-    }
+    public func release() { slots.release(self) }
 
-    deinit { release() }
+    deinit { if !released { slots.release(self) } }
 }
