@@ -59,25 +59,31 @@ enum ProxyHeaders {
     /// (llhttp) reads no other.
     static func downstream(_ headers: HTTPHeaders, dropLength: Bool) -> HTTPHeaders {
         let named = connectionOptions(headers["connection"])
-        var fields = HTTPHeaders()
+        // Collected, then made headers at once: `HTTPHeaders.add` checks each name's bytes again (a few hundred
+        // instructions a field), and these names passed SwiftNIO's decoder.
+        var fields: [(String, String)] = []
         fields.reserveCapacity(headers.count)
         for (name, value) in headers {
             guard !ASCIICase.equals(name, "www-authenticate"),
                 !isHopByHop(name) || (!dropLength && ASCIICase.equals(name, "content-length")),
                 named.isEmpty || !named.contains(name.lowercased())
             else { continue }
-            fields.add(name: name, value: trimmed(value))
+            fields.append((name, trimmed(value)))
         }
-        return fields
+        return HTTPHeaders(fields)
     }
 
     /// `value` without the spaces and tabs around it, as HTTPTypes keeps a field value (RFC 9110 §5.5: they are not
     /// part of it); SwiftNIO's HTTP/1 decoder leaves those at the end. The value itself when there are none.
     static func trimmed(_ value: String) -> String {
-        let utf8 = value.utf8
-        guard let first = utf8.first, let last = utf8.last, ByteClass.isBlank(first) || ByteClass.isBlank(last)
-        else { return value }
-        return String(Substring(ByteClass.trimmingBlanks(utf8)))
+        // The ends read in place: `String.UTF8View.last` steps back through the view's index checks.
+        var value = value
+        let padded = value.withUTF8 { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return false }
+            return ByteClass.isBlank(first) || ByteClass.isBlank(last)
+        }
+        guard padded else { return value }
+        return String(Substring(ByteClass.trimmingBlanks(value.utf8)))
     }
 
     /// Whether a `Content-Type` value is `media` (lowercase), whatever its case and parameters.

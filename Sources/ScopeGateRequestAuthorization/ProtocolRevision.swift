@@ -13,12 +13,14 @@ public struct ProtocolRevision: Sendable, Hashable, Comparable, CustomStringConv
 
     /// A revision from its date text; nil unless the text has the shape `YYYY-MM-DD` (digits and dashes).
     public init?(_ text: String) {
-        let bytes = text.utf8
-        guard bytes.count == 10 else { return nil }
-        for (i, b) in bytes.enumerated() {
-            let ok = (i == 4 || i == 7) ? b == UInt8(ascii: "-") : (b &- 0x30) < 10
-            guard ok else { return nil }
+        var text = text
+        let isDate = text.withUTF8 { bytes in
+            bytes.count == 10
+                && bytes.indices.allSatisfy { i in
+                    (i == 4 || i == 7) ? bytes[i] == UInt8(ascii: "-") : (bytes[i] &- 0x30) < 10
+                }
         }
+        guard isDate else { return nil }
         rawValue = text
     }
 

@@ -12,6 +12,16 @@ import Testing
         #expect(new.isStateless)
         #expect(ProtocolRevision("2026-7-28") == nil)
         #expect(ProtocolRevision("2026-07-2x") == nil)
+        for text in ["", "2026-07-28 ", "2026/07/28", "2026-07-288", "20260-7-28", "２026-07-28", "2026-07-2\u{0}"] {
+            #expect(ProtocolRevision(text) == nil, "\(text)")
+        }
+        // Ordered by date: every pair of these compares as their dates do.
+        let dates = ["2024-12-31", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28", "2026-07-29"]
+        let revisions = dates.compactMap(ProtocolRevision.init)
+        #expect(revisions.count == dates.count)
+        for (i, a) in revisions.enumerated() {
+            for (j, b) in revisions.enumerated() { #expect((a < b) == (i < j)) }
+        }
         #expect(ProtocolRevision.known.map(\.rawValue) == ["2025-06-18", "2025-11-25", "2026-07-28"])
     }
 
