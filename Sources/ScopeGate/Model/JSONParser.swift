@@ -4,8 +4,8 @@ import Foundation
 /// object keys, trailing garbage, nesting deeper than `maxDepth`, and invalid escapes or UTF-8.
 ///
 /// One of the two JSON readers of ScopeGate. This one is general: whole texts become ``JSONValue``s, and its
-/// cursor (``Reader``) also serves the line readers that pick a few fields out of a JSON Lines record without
-/// building the rest (`check --batch` requests, audit events for ``UsageAggregator``). The other is
+/// cursor (``Reader``) also serves the readers that pick a few fields out of a record without building the rest
+/// (`check --batch` requests, audit events for ``UsageAggregator``, a JSON-RPC message's envelope). The other is
 /// `ScopeGateTokens`' `StrictJSON`, which reads JOSE headers and claims into `ClaimValue` (numbers as `Double`,
 /// as JWT libraries compare them) and whose failures map to token error codes.
 ///
