@@ -48,7 +48,7 @@ public final class HangupSignal: Sendable {
         #else
             let handler = action.__sigaction_u.__sa_handler
         #endif
-        return unsafeBitCast(handler, to: Int.self) == 0
+        return handler == nil
     }
 
     /// Stops running the action (`SIGHUP` stays ignored).

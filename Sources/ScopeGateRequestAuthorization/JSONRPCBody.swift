@@ -146,7 +146,7 @@ public struct JSONRPCBody: Sendable, Hashable {
         reader.skipSpace()
         let outcome: Read
         if reader.position < bytes.count, bytes[reader.position] == UInt8(ascii: "[") {
-            guard maxDepth >= 0 else { throw reader.fail("nesting deeper than \(maxDepth)") }
+            try reader.checkDepth(0)
             var items: [Envelope] = []
             try reader.elements(depth: 0) { reader throws(JSONParser.Failure) in
                 items.append(try envelope(&reader, depth: 1))
@@ -166,7 +166,7 @@ public struct JSONRPCBody: Sendable, Hashable {
             _ = try reader.value(depth: depth)
             return Envelope(isObject: false)
         }
-        guard depth <= reader.maxDepth else { throw reader.fail("nesting deeper than \(reader.maxDepth)") }
+        try reader.checkDepth(depth)
         var envelope = Envelope()
         var others: Set<String> = []  // the other members' keys, for the duplicate check
         try reader.members(depth: depth) { reader, key, keyStart throws(JSONParser.Failure) in

@@ -76,7 +76,7 @@ extension JSONParser.Reader {
     /// Skips the value at the cursor (nested `depth` levels deep), checking its grammar and depth. Skipped objects
     /// are not checked for duplicate keys, nor skipped strings for valid UTF-8: nothing reads them.
     package mutating func skipValue(depth: Int) throws(JSONParser.Failure) {
-        guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
+        try checkDepth(depth)
         guard position < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[position] {
         case UInt8(ascii: "\""): _ = try skipString()

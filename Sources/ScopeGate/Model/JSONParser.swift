@@ -87,8 +87,14 @@ public struct JSONParser {
             }
         }
 
-        package mutating func value(depth: Int) throws(Failure) -> JSONValue {
+        /// Fails when a value nested `depth` levels deep is deeper than `maxDepth` allows.
+        @inline(__always)
+        package func checkDepth(_ depth: Int) throws(Failure) {
             guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
+        }
+
+        package mutating func value(depth: Int) throws(Failure) -> JSONValue {
+            try checkDepth(depth)
             guard position < bytes.count else { throw fail("unexpected end of input") }
             switch bytes[position] {
             case UInt8(ascii: "{"): return try object(depth: depth)
