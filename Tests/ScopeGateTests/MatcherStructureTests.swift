@@ -74,6 +74,47 @@ import Testing
         }
     }
 
+    /// A slot holds a name's first 16 bytes: names of every length from 0 to 40 are found, and a probe that differs
+    /// from one in any single byte, or is one byte shorter or longer (a zero byte included), is not.
+    @Test func nameIndexComparesEveryByteAroundTheSlotsHead() {
+        var names: [[UInt8]] = []
+        for length in 0...40 { names.append((0..<length).map { UInt8(truncatingIfNeeded: 0x41 &+ $0 &* 7) }) }
+        let index = NameIndex(keys: names)
+        let known = Set(names)
+        func find(_ bytes: [UInt8]) -> ScopeID? { bytes.withUnsafeBufferPointer { index.lookup(utf8: $0) } }
+        for (i, name) in names.enumerated() {
+            #expect(find(name) == ScopeID(i))
+            var probes = [name + [0], name + [0x41]]
+            if !name.isEmpty { probes.append(Array(name.dropLast())) }
+            for k in name.indices {
+                for flip: UInt8 in [0x01, 0x80] {
+                    var probe = name
+                    probe[k] ^= flip
+                    probes.append(probe)
+                }
+                var zeroed = name
+                zeroed[k] = 0
+                probes.append(zeroed)
+            }
+            for probe in probes where !known.contains(probe) {
+                #expect(find(probe) == nil, "length \(name.count): \(probe)")
+            }
+        }
+    }
+
+    /// Values other than the position: a rule table stores each exact name's rule index, and the first of equal
+    /// keys wins.
+    @Test func nameIndexReturnsTheGivenValues() {
+        let keys = ["get_forecast", "a-tool-name-longer-than-sixteen-bytes", "get_forecast"]
+        let index = NameIndex(count: keys.count, values: keys.indices.map { 100 + $0 }) { id, add in
+            var key = keys[id]
+            key.withUTF8 { add($0) }
+        }
+        #expect(index.lookup("get_forecast") == 100)
+        #expect(index.lookup("a-tool-name-longer-than-sixteen-bytes") == 101)
+        #expect(index.lookup("a-tool-name-longer-than-sixteen-bytez") == nil)
+    }
+
     /// Names that differ only in their last bytes (numbered tools and scopes, of every length around a word
     /// boundary) must spread over the table: a hash whose slot ignored the tail made probe runs of hundreds.
     @Test func nameIndexSpreadsNamesThatDifferAtTheEnd() {

@@ -85,6 +85,7 @@ extension CompiledPolicy {
     /// Index of the first clause of `range` contained in `closure`; `-1` for an empty range; nil if none.
     func firstSatisfied(_ range: ClauseRange, _ closure: ScopeSet) -> Int32? {
         if range.isEmpty { return -1 }
+        if range.singleScopePlusOne != 0 { return closure.contains(range.singleScopePlusOne &- 1) ? range.lower : nil }
         var c = range.lower
         while c < range.upper {
             var ok = true

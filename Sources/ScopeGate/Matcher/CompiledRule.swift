@@ -1,13 +1,19 @@
 // A rule lowered for matching: its requirement, conditions and actions as clause ranges.
 
-struct CompiledCondition: Sendable {
+/// One matcher of a `when` entry's conditions, with its argument. An entry's conditions are flattened into one
+/// array of these, in order, so testing an entry reads that array and not one array per condition and two per
+/// matcher list (on a large policy each is a likely cache miss).
+struct ConditionTest: Sendable {
     let argument: String
-    let matchers: [ArgumentMatcher]
-    let globs: [Glob?]
+    let matcher: ArgumentMatcher
+    /// The compiled pattern of a `glob:` matcher.
+    let glob: Glob?
+    /// Whether this test's argument is the previous test's (same condition): its value is looked up once.
+    let sameArgument: Bool
 }
 
 struct CompiledWhen: Sendable {
-    let conditions: [CompiledCondition]
+    let tests: [ConditionTest]
     let requirement: ClauseRange
     let location: SourceLocation
 }

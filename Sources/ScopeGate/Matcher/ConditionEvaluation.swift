@@ -48,33 +48,43 @@ enum ConditionEvaluation {
 
 extension ConditionEvaluation {
     /// Whether every matcher of one condition on `argument` matches `arguments`. A present argument of the wrong
-    /// type counts as matched (fail closed) and adds a note; an absent one matches only `exists: false`. `globs`
-    /// holds the compiled glob of each `glob:` matcher, parallel to `matchers` (nil: compile on use).
+    /// type counts as matched (fail closed) and adds a note; an absent one matches only `exists: false`.
     static func matches(
-        _ argument: String, _ matchers: [ArgumentMatcher], globs: [Glob?]?, in arguments: [String: JSONValue],
-        notes: inout [String]
+        _ argument: String, _ matchers: [ArgumentMatcher], in arguments: [String: JSONValue], notes: inout [String]
     ) -> Bool {
         let value = arguments.value(named: argument)
-        for (i, matcher) in matchers.enumerated() {
-            switch evaluate(matcher, glob: globs?[i], value) {
-            case .matched: continue
-            case .notMatched: return false
-            case .wrongType(let found):
-                notes.append(
-                    "argument `\(argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)"
-                )
-            }
-        }
+        for matcher in matchers where !passes(matcher, glob: nil, argument, value, notes: &notes) { return false }
         return true
+    }
+
+    /// One matcher's verdict on `value`, the value of `argument` (nil when absent): false only when it does not
+    /// match; a wrong type counts as matched and adds a note.
+    @inline(__always)
+    static func passes(
+        _ matcher: ArgumentMatcher, glob: Glob?, _ argument: String, _ value: JSONValue?, notes: inout [String]
+    ) -> Bool {
+        switch evaluate(matcher, glob: glob, value) {
+        case .matched: return true
+        case .notMatched: return false
+        case .wrongType(let found):
+            notes.append(
+                "argument `\(argument)` is \(found) where `\(matcher.name)` expects another type; counted as matched (fail closed)"
+            )
+            return true
+        }
     }
 }
 
 extension CompiledWhen {
-    /// Whether every condition matches `arguments` (see ``ConditionEvaluation/matches(_:_:globs:in:notes:)``).
+    /// Whether every condition matches `arguments` (see ``ConditionEvaluation/matches(_:_:in:notes:)``), matcher by
+    /// matcher in order; each condition's argument is looked up once.
     func matches(_ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
-        for c in conditions
-        where !ConditionEvaluation.matches(c.argument, c.matchers, globs: c.globs, in: arguments, notes: &notes) {
-            return false
+        var value: JSONValue?
+        for test in tests {
+            if !test.sameArgument { value = arguments.value(named: test.argument) }
+            if !ConditionEvaluation.passes(test.matcher, glob: test.glob, test.argument, value, notes: &notes) {
+                return false
+            }
         }
         return true
     }
@@ -90,7 +100,7 @@ extension ConditionalRequirement {
     /// ```
     public func matches(_ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
         for c in conditions
-        where !ConditionEvaluation.matches(c.argument, c.matchers, globs: nil, in: arguments, notes: &notes) {
+        where !ConditionEvaluation.matches(c.argument, c.matchers, in: arguments, notes: &notes) {
             return false
         }
         return true

@@ -39,19 +39,26 @@ struct Lowering {
             if clause.count > 1 { clauseIDs[start...].sort() }
             clauseBounds.append(Int32(clauseIDs.count))
         }
-        return ClauseRange(lower: lower, upper: Int32(clauseBounds.count - 1))
+        var range = ClauseRange(lower: lower, upper: Int32(clauseBounds.count - 1))
+        if requirement.clauses.count == 1, requirement.clauses[0].count == 1, let only = clauseIDs.last,
+            only != ScopeID.max
+        {
+            range.singleScopePlusOne = only + 1
+        }
+        return range
     }
 
     mutating func lower(_ when: [ConditionalRequirement]) -> [CompiledWhen] {
         when.map { w in
-            CompiledWhen(
-                conditions: w.conditions.map { c in
-                    CompiledCondition(
-                        argument: c.argument, matchers: c.matchers,
-                        globs: c.matchers.map {
-                            if case .glob(let p) = $0 { return Glob(p) } else { return nil }
-                        })
-                }, requirement: lower(w.requirement), location: w.location)
+            var tests: [ConditionTest] = []
+            for c in w.conditions {
+                for (i, matcher) in c.matchers.enumerated() {
+                    var glob: Glob?
+                    if case .glob(let pattern) = matcher { glob = Glob(pattern) }
+                    tests.append(ConditionTest(argument: c.argument, matcher: matcher, glob: glob, sameArgument: i > 0))
+                }
+            }
+            return CompiledWhen(tests: tests, requirement: lower(w.requirement), location: w.location)
         }
     }
 

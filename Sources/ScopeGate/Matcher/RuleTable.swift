@@ -4,9 +4,8 @@ struct RuleTable: Sendable {
     /// Glob rules, most specific first.
     let globs: [(Glob, Int)]
     let rules: [CompiledRule]
-    /// Exact names (the lookup path): the rule index of exact name `i` is `exactRules[i]`.
+    /// Exact names (the lookup path), each with its rule index as its value.
     let exactIndex: NameIndex
-    let exactRules: [Int]
     /// Candidate globs by literal prefix (see ``GlobIndex``).
     let index: GlobIndex
 
@@ -17,11 +16,10 @@ struct RuleTable: Sendable {
         self.globs = globs
         self.rules = rules
         let n = exact.count
-        self.exactIndex = NameIndex(count: n) { id, add in
+        self.exactIndex = NameIndex(count: n, values: exact.reversed().map(\.rule)) { id, add in
             var name = exact[n - 1 - id].name
             name.withUTF8 { add($0) }
         }
-        self.exactRules = exact.reversed().map(\.rule)
         self.index = GlobIndex(globs.map(\.0))
     }
 
@@ -35,7 +33,7 @@ struct RuleTable: Sendable {
 
     @inline(__always)
     func lookup(utf8 buffer: UnsafeBufferPointer<UInt8>) -> Int? {
-        if let i = exactIndex.lookup(utf8: buffer) { return exactRules[Int(i)] }
+        if let rule = exactIndex.lookup(utf8: buffer) { return Int(rule) }
         if globs.isEmpty { return nil }
         return index.firstMatch(buffer, in: globs).map { globs[$0].1 }
     }
