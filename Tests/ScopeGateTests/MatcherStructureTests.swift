@@ -141,6 +141,29 @@ import Testing
         }
     }
 
+    /// A glob keeps its pieces back to back in one array: matching agrees with the reference's matcher on random
+    /// patterns (adjacent, leading and trailing stars, empty pieces, repeated letters) and names, and the pieces
+    /// are the pattern split at `*`.
+    @Test func globMatchesAsTheReferenceOnEveryShape() {
+        var rng = SplitMix64(seed: 19)
+        let alphabet: [Character] = ["a", "b", "*", "é"]
+        func text(_ letters: [Character], _ n: Int) -> String {
+            String((0..<n).map { _ in letters[Int(rng.next() % UInt64(letters.count))] })
+        }
+        for _ in 0..<600 {
+            let pattern = text(alphabet, Int(rng.next() % 7))
+            let glob = Glob(pattern)
+            let split = pattern.utf8.split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: false)
+            #expect(glob.pieces == split.map(Array.init), "\(pattern)")
+            #expect(glob.stars == split.count - 1 && glob.literalPrefix == split[0].count)
+            for _ in 0..<20 {
+                let name = text(["a", "b", "é"], Int(rng.next() % 8))
+                #expect(
+                    glob.matches(name) == ReferenceEvaluator.globMatches(pattern, name), "\(pattern) on \(name)")
+            }
+        }
+    }
+
     /// The glob index answers exactly what a linear scan over the specificity-sorted globs answers.
     @Test func globIndexEqualsLinearScan() {
         var rng = SplitMix64(seed: 3)
