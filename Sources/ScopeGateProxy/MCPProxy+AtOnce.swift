@@ -19,7 +19,7 @@ extension MCPProxy {
         reply: @escaping @Sendable (ProxyAnswer) -> Void
     ) -> Bool {
         guard head.method == .POST, configuration.upstreamCommand == nil, let atOnce = authenticateAtOnce,
-            let plain = upstream as? HTTP1Upstream
+            let plain = plainUpstream
         else { return false }
         let snapshot = store.current
         let policy = snapshot.policy

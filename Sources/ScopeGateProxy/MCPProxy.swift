@@ -50,6 +50,8 @@ public final class MCPProxy: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
     let upstream: any MCPUpstream
+    /// `upstream` when it is plain HTTP (``answerAtOnce(_:body:on:reply:)`` answers on the event loop), cast once.
+    let plainUpstream: HTTP1Upstream?
     let identify: Identify?
     let authenticateAtOnce: AuthenticateAtOnce?
     /// 2025-xx sessions bound to the principal that created them.
@@ -120,6 +122,7 @@ public final class MCPProxy: Sendable {
             self.upstream = HTTPUpstream(
                 url: configuration.upstream, timeout: configuration.upstreamTimeout, client: client, logger: logger)
         }
+        self.plainUpstream = self.upstream as? HTTP1Upstream
     }
 
     /// Gets the upstream ready (starts and initializes a stdio child), so that a command that cannot start is

@@ -33,28 +33,28 @@ public struct JSONRPCMessage: Sendable, Hashable {
 
     /// `params._meta["io.modelcontextprotocol/protocolVersion"]` (2026-07-28), when it is a string.
     public var metaProtocolVersion: String? {
-        guard case .object(let meta)? = params["_meta"],
-            case .string(let version)? = meta["io.modelcontextprotocol/protocolVersion"]
+        guard case .object(let meta)? = params.value(named: "_meta"),
+            case .string(let version)? = meta.value(named: "io.modelcontextprotocol/protocolVersion")
         else { return nil }
         return version
     }
 
     /// A multi round-trip retry (2026-07-28 MRTR): the original request again, with `inputResponses`. It is
     /// authorized like any other request.
-    public var isInputRetry: Bool { params["inputResponses"] != nil }
+    public var isInputRetry: Bool { params.value(named: "inputResponses") != nil }
 
     /// The call this message asks for; nil for a response. Throws `invalidRequest` when `tools/call` or
     /// `prompts/get` lack a string `name`, `resources/read` a string `uri`, or `arguments` is not an object.
     public func call() throws(RequestRejection) -> Call? {
         guard kind != .response else { return nil }
         func string(_ key: String) throws(RequestRejection) -> String {
-            guard case .string(let s)? = params[key] else {
+            guard case .string(let s)? = params.value(named: key) else {
                 throw RequestRejection(.invalidRequest, "`\(method)` needs a string `params.\(key)`", id: id)
             }
             return s
         }
         func arguments() throws(RequestRejection) -> [String: JSONValue] {
-            switch params["arguments"] {
+            switch params.value(named: "arguments") {
             case nil, .null?: return [:]
             case .object(let a)?: return a
             default: throw RequestRejection(.invalidRequest, "`params.arguments` is not an object", id: id)

@@ -94,7 +94,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         drain(context)
     }
 
+    /// Passed on only after parts were: Hummingbird's channel takes its parts on it, and a read whose request is
+    /// answered here passed nothing on.
     func channelReadComplete(context: ChannelHandlerContext) {
+        guard passedOn else { return }
         passedOn = false
         context.fireChannelReadComplete()
     }
