@@ -69,17 +69,30 @@ extension CompiledPolicy {
         // The selected action, copied once (its requirement and `when` list are read below).
         let selected = action.flatMap { rule.extras?.actionList[$0] }
         if let selected, !selected.requirement.isEmpty, !visit(selected.requirement, .action) { return false }
-        let when = rule.when
-        for i in when.indices where when[i].matches(arguments, notes: &notes) {
-            if !when[i].requirement.isEmpty, !visit(when[i].requirement, .ruleWhen(i)) { return false }
+        if !rule.when.isEmpty, !Self.forEachPart(of: rule.when, PartSource.ruleWhen, arguments, &notes, visit) {
+            return false
         }
-        if let selected {
-            let when = selected.when
-            for i in when.indices where when[i].matches(arguments, notes: &notes) {
-                if !when[i].requirement.isEmpty, !visit(when[i].requirement, .actionWhen(i)) { return false }
-            }
+        if let selected, !selected.when.isEmpty,
+            !Self.forEachPart(of: selected.when, PartSource.actionWhen, arguments, &notes, visit)
+        {
+            return false
         }
         return true
+    }
+
+    /// The `when` entries of `when` whose conditions match, in order, read in place: copying an entry out of the
+    /// array retains and releases its tests and its location's file name.
+    @inline(__always)
+    static func forEachPart(
+        of when: [CompiledWhen], _ source: (Int) -> PartSource, _ arguments: [String: JSONValue],
+        _ notes: inout [String], _ visit: (ClauseRange, PartSource) -> Bool
+    ) -> Bool {
+        when.withUnsafeBufferPointer { when in
+            for i in when.indices where when[i].matches(arguments, notes: &notes) {
+                if !when[i].requirement.isEmpty, !visit(when[i].requirement, source(i)) { return false }
+            }
+            return true
+        }
     }
 
     /// Index of the first clause of `range` contained in `closure`; `-1` for an empty range; nil if none.

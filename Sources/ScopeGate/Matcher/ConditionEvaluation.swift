@@ -78,15 +78,21 @@ extension ConditionEvaluation {
 extension CompiledWhen {
     /// Whether every condition matches `arguments` (see ``ConditionEvaluation/matches(_:_:in:notes:)``), matcher by
     /// matcher in order; each condition's argument is looked up once.
+    /// The tests are read in place, not copied out of their array (each copy would retain and release the
+    /// argument's name, the matcher's operand and the glob).
     func matches(_ arguments: [String: JSONValue], notes: inout [String]) -> Bool {
-        var value: JSONValue?
-        for test in tests {
-            if !test.sameArgument { value = arguments.value(named: test.argument) }
-            if !ConditionEvaluation.passes(test.matcher, glob: test.glob, test.argument, value, notes: &notes) {
-                return false
+        tests.withUnsafeBufferPointer { tests in
+            var value: JSONValue?
+            for i in tests.indices {
+                if !tests[i].sameArgument { value = arguments.value(named: tests[i].argument) }
+                if !ConditionEvaluation.passes(
+                    tests[i].matcher, glob: tests[i].glob, tests[i].argument, value, notes: &notes)
+                {
+                    return false
+                }
             }
+            return true
         }
-        return true
     }
 }
 
