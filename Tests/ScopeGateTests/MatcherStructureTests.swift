@@ -102,6 +102,14 @@ import Testing
         }
     }
 
+    /// An empty name is found whether or not the buffer it is read from has an address.
+    @Test func nameIndexFindsTheEmptyNameFromAnyBuffer() {
+        let index = NameIndex(["", "a"])
+        #expect(index.lookup(utf8: UnsafeBufferPointer(start: nil, count: 0)) == 0)
+        var byte: UInt8 = 0
+        withUnsafePointer(to: &byte) { #expect(index.lookup(utf8: UnsafeBufferPointer(start: $0, count: 0)) == 0) }
+    }
+
     /// Values other than the position: a rule table stores each exact name's rule index, and the first of equal
     /// keys wins.
     @Test func nameIndexReturnsTheGivenValues() {

@@ -86,7 +86,8 @@ struct NameIndex: Sendable {
         let n = s.count
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: n)
         var head = Head()
-        guard let base = s.baseAddress else { return (h, head) }
+        // An empty name hashes alike whether or not its buffer has an address.
+        guard let base = s.baseAddress, n > 0 else { return (finish(h), head) }
         let raw = UnsafeRawPointer(base)
         if n >= 8 { head.low = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) }
         if n >= 16 { head.high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
@@ -113,13 +114,17 @@ struct NameIndex: Sendable {
                 head.low = tail
             }
         }
-        // The tail can fill a whole word, so finish with a full avalanche (MurmurHash3's fmix64): the slot is
-        // taken from the low bits, and a single multiply only carries low input bits upwards — names differing
-        // in their last bytes would otherwise share slots.
-        h ^= tail
-        h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        return (finish(h ^ tail), head)
+    }
+
+    /// The tail can fill a whole word, so the hash ends with a full avalanche (MurmurHash3's fmix64): the slot is
+    /// taken from the low bits, and a single multiply only carries low input bits upwards — names differing in
+    /// their last bytes would otherwise share slots.
+    @inline(__always)
+    private static func finish(_ x: UInt64) -> UInt64 {
+        var h = (x ^ (x >> 33)) &* 0xFF51_AFD7_ED55_8CCD
         h = (h ^ (h >> 33)) &* 0xC4CE_B9FE_1A85_EC53
-        return (h ^ (h >> 33), head)
+        return h ^ (h >> 33)
     }
 
     /// Whether `bytes[start ..< start + s.count]` equals `s`, eight bytes per step, from byte `first` of `s` on
