@@ -54,14 +54,17 @@ public struct DecisionReporter: Sendable {
             return
         }
         var counted = false
-        for decision in verdict.decisions {
-            guard let call = decision.call else { continue }
+        let decisions = verdict.decisions
+        // By index: iterating would copy every decision, and most are only counted.
+        for index in decisions.indices {
+            guard let call = decisions[index].call else { continue }
             let outcome: ScopeGateMetrics.Outcome =
-                decision.allowed ? .allow : decision.shadowed ? .wouldDeny : .deny
-            metrics.decided(outcome: outcome, reason: decision.reason, nanoseconds: counted ? 0 : nanoseconds)
+                decisions[index].allowed ? .allow : decisions[index].shadowed ? .wouldDeny : .deny
+            metrics.decided(outcome: outcome, reason: decisions[index].reason, nanoseconds: counted ? 0 : nanoseconds)
             counted = true
             guard audit != nil || sink != nil else { continue }
-            let event = event(decision, call: call, credential: credential, token: token, snapshot: snapshot)
+            let event = event(
+                decisions[index], call: call, credential: credential, token: token, snapshot: snapshot)
             audit?.write(event)
             sink?(event)
         }

@@ -59,7 +59,6 @@ public struct ScopeGateMetrics: Sendable {
 
     /// One decided message.
     public func decided(outcome: Outcome, reason: String, nanoseconds: UInt64) {
-        let factory = self.factory
         let make = {
             Counter(
                 label: "scopegate_decisions_total", dimensions: [("outcome", outcome.rawValue), ("reason", reason)],
@@ -85,7 +84,6 @@ public struct ScopeGateMetrics: Sendable {
 
     /// One HTTP request answered by a gateway, from arrival to the response head.
     public func requestCompleted(status: Int, nanoseconds: UInt64) {
-        let factory = self.factory
         let make = { (code: String) in
             Metrics.Timer(label: "scopegate_request_duration_seconds", dimensions: [("status", code)], factory: factory)
         }
@@ -100,7 +98,6 @@ public struct ScopeGateMetrics: Sendable {
     }
 
     public func tokenVerified(cached: Bool, code: String?) {
-        let factory = self.factory
         let cache = cached ? "hit" : "miss"
         let result = code ?? "ok"
         let make = {
@@ -139,7 +136,6 @@ public struct ScopeGateMetrics: Sendable {
     /// The number of stream slots a proxy holds now (streams open, and requests that may answer with one still
     /// waiting for their answer's head).
     public func streamsOpen(_ count: Int) {
-        let factory = self.factory
         let gauge = MetricHandles.hot(handles.streamsOpen) { Gauge(label: "scopegate_streams_open", factory: factory) }
         gauge.record(count)
     }

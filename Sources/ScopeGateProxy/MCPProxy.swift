@@ -249,7 +249,11 @@ public final class MCPProxy: Sendable {
                 requests: verdict.listRequests)
             filter?.mode = settings.mode
         }
-        return .forward(filter: filter, requestIDs: verdict.decisions.compactMap { $0.call == nil ? nil : $0.id })
+        // By index: iterating copies each decision.
+        let decisions = verdict.decisions
+        return .forward(
+            filter: filter,
+            requestIDs: decisions.indices.compactMap { decisions[$0].call == nil ? nil : decisions[$0].id })
     }
 
     /// The path the MCP endpoint is served at under `policy`.
