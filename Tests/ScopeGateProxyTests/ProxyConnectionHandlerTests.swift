@@ -67,6 +67,27 @@ extension ProxyTests {
         }
     }
 
+    /// An answer to `HEAD` is its head alone, with the framing a `GET` would have (RFC 9110 §9.3.2), so the
+    /// connection carries the next request: the encoder no longer learns request methods from the decoder
+    /// (``ProxyServer`` unpairs them), and the connection handler drops the body. Here the endpoint answers a
+    /// `HEAD` without a token with its 401 and JSON body, and the health check with its `ok`.
+    @Test func anAnswerToHEADHasNoBodyAndTheConnectionCarriesOn() async throws {
+        try await withProxy { port, _ in
+            let connection = try RawConnection(port: port)
+            try connection.send(
+                "HEAD /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nHEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    + Self.rawPost(Self.call, token: "reader"))
+            let (text, _) = await connection.read { $0.occurrences(of: "HTTP/1.1 ") == 3 && $0.hasSuffix("}") }
+            let answers = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0 }
+            #expect(answers.map { $0.prefix(3) } == ["401", "200", "200"])
+            guard answers.count == 3 else { return }
+            // Each head ends the answer: nothing follows its empty line.
+            #expect(answers[0].hasSuffix("\r\n\r\n") && answers[0].contains("Content-Length: "))
+            #expect(answers[1].hasSuffix("\r\n\r\n"))
+            #expect(answers[2].contains(#""result":{"content""#))
+        }
+    }
+
     /// `Connection: close` is honoured: the answer comes, then the connection ends.
     @Test func aRequestAskingToCloseIsAnsweredThenTheConnectionEnds() async throws {
         try await withProxy { port, _ in

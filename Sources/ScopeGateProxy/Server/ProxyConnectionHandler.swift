@@ -36,6 +36,28 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     let proxy: MCPProxy
     /// The `Server` header of the answers written here (Hummingbird adds its own to the others).
     let serverName: String?
+    /// SwiftNIO's response encoder's context: bytes written to it go to the socket past the encoder. Whole answers
+    /// and the heads of answers to `HEAD` are written there as bytes (``ResponseHeadBytes``); everything else goes
+    /// through the encoder. The encoder is not paired with the request decoder (``ProxyServer``), so it keeps no
+    /// queue of requests that bytes written past it would leave unanswered, and it frames each answer from its
+    /// own head alone.
+    private let wire: ChannelHandlerContext
+    /// For each request handed to Hummingbird whose answer has not started, whether it is a `HEAD`: the encoder
+    /// no longer learns that from the decoder, so an answer to one has its head written here and its body dropped.
+    private var handedOnHeads = CircularBuffer<Bool>()
+    /// How the answer Hummingbird is writing is written, when it answers a `HEAD` request.
+    private var headAnswer = HeadAnswer.none
+
+    private enum HeadAnswer {
+        /// Not an answer to `HEAD`: every part goes through the encoder.
+        case none
+        /// An HTTP/1.1 head, written here as bytes (``ResponseHeadBytes``): the encoder would frame a head without a
+        /// length as chunked, and end it with the last chunk. Its body and end go nowhere.
+        case headAsBytes
+        /// Another version's head, which the encoder frames without chunks: the head and end go through it, the
+        /// body nowhere.
+        case throughEncoder
+    }
     private var state = State.idle
     private var context: ChannelHandlerContext?
     /// Requests handed to Hummingbird whose answers have not ended.
@@ -53,9 +75,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// `idleTimeout`: how long the connection may go without a request part while nothing is being answered
     /// (nil: no limit).
-    init(proxy: MCPProxy, serverName: String?, idleTimeout: TimeAmount?) {
+    init(proxy: MCPProxy, serverName: String?, idleTimeout: TimeAmount?, wire: ChannelHandlerContext) {
         self.proxy = proxy
         self.serverName = serverName
+        self.wire = wire
         activity = ConnectionActivity(idleTimeout: idleTimeout, now: .now())
     }
 
@@ -108,29 +131,59 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         if isAnswering, !waiting.isEmpty { heldRead = true } else { context.read() }
     }
 
-    /// Hummingbird's answers pass here on their way to the encoder; the end of one is counted.
+    /// Hummingbird's answers pass here on their way to the encoder; the end of one is counted. An answer to a
+    /// `HEAD` request keeps its head, framing fields included, and loses its body, as a paired encoder would
+    /// (RFC 9110 §9.3.2): nothing follows the head.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
-        // Never below zero: an answer Hummingbird writes to no request of ours (a parse error's 400) must not let
-        // a later request be answered here before an earlier one there.
-        handedOn = max(0, handedOn - 1)
-        ended(data, promise: promise, flush: false, context)
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            // An interim answer (1xx but 101) is followed by the final one, which the request's flag is for.
+            if head.status.code >= 200 || head.status.code == 101, handedOnHeads.popFirst() == true {
+                headAnswer = head.version == .http1_1 ? .headAsBytes : .throughEncoder
+            }
+            guard headAnswer == .headAsBytes,
+                let bytes = ResponseHeadBytes.encode(
+                    status: head.status, fields: head.headers, server: nil, body: nil,
+                    allocator: context.channel.allocator)
+            else { return context.write(data, promise: promise) }
+            wire.write(NIOAny(IOData.byteBuffer(bytes)), promise: promise)
+        case .body:
+            guard headAnswer == .none else {
+                promise?.succeed(())
+                return
+            }
+            context.write(data, promise: promise)
+        case .end:
+            // Never below zero: an answer Hummingbird writes to no request of ours (a parse error's 400) must not
+            // let a later request be answered here before an earlier one there.
+            handedOn = max(0, handedOn - 1)
+            let answered = headAnswer
+            headAnswer = .none
+            if answered == .headAsBytes {
+                promise?.succeed(())
+                ended(nil, promise: nil, flush: false, context)
+            } else {
+                ended(data, promise: promise, flush: false, context)
+            }
+        }
     }
 
-    /// Writes an answer's end (`data`), then closes the connection when graceful shutdown waited for it, or sets
-    /// the idle clock when nothing else is being answered.
+    /// Writes an answer's end (`data`; nil when the answer is all written), then closes the connection when
+    /// graceful shutdown waited for it, or sets the idle clock when nothing else is being answered.
     private func ended(
-        _ data: NIOAny, promise: EventLoopPromise<Void>?, flush: Bool, _ context: ChannelHandlerContext
+        _ data: NIOAny?, promise: EventLoopPromise<Void>?, flush: Bool, _ context: ChannelHandlerContext
     ) {
-        switch activity.answered(now: .now()) {
+        let action = activity.answered(now: .now())
+        if let data { context.write(data, promise: promise) }
+        switch action {
         case .close:
-            context.writeAndFlush(data, promise: promise)
+            context.flush()
             context.close(promise: nil)
         case .checkIdle(let deadline):
-            flush ? context.writeAndFlush(data, promise: promise) : context.write(data, promise: promise)
+            if flush { context.flush() }
             scheduleIdleCheck(at: deadline, context)
         case .carryOn:
-            flush ? context.writeAndFlush(data, promise: promise) : context.write(data, promise: promise)
+            if flush { context.flush() }
         }
     }
 
@@ -211,6 +264,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Passes a request on to Hummingbird's responder.
     private func handOn(_ head: HTTPRequestHead, body: ByteBuffer?, _ context: ChannelHandlerContext) {
         handedOn += 1
+        handedOnHeads.append(head.method == .HEAD)
         state = .passing
         passOn(.head(head), context)
         if let body, body.readableBytes > 0 { passOn(.body(body), context) }
@@ -222,31 +276,40 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// Writes the answer to the request being answered here; its latency (to the head) is recorded by status.
-    /// Its fields are written as they are (SwiftNIO's type, no conversion), with `Server` set and `Content-Length`
-    /// added when missing; the reason phrase is HTTPTypes', as on the answers Hummingbird writes.
+    /// A whole answer is written past the encoder, head and body as one buffer (``ResponseHeadBytes``): its fields
+    /// as they are (SwiftNIO's type, no conversion), with `Server` set and `Content-Length` added when missing; the
+    /// reason phrase is HTTPTypes', as on the answers Hummingbird writes.
     private func write(_ answer: ProxyAnswer, started: UInt64) {
         guard let context else { return }  // the connection closed meanwhile
         guard case .whole(let buffer) = answer.body else {
             writeStreamed(answer, started: started, context)
             return
         }
-        var fields = answer.fields
-        if let serverName { fields.replaceOrAdd(name: "Server", value: serverName) }
-        if !fields.contains(name: "content-length") {
-            fields.add(name: "Content-Length", value: String(buffer.readableBytes))
-        }
         let status = HTTPResponseStatus(
             statusCode: answer.status, reasonPhrase: HTTPResponse.Status(code: answer.status).reasonPhrase)
-        writeHead(HTTPResponseHead(version: .http1_1, status: status, headers: fields), started: started, context)
-        if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
-        ended(wrapOutboundOut(.end(nil)), promise: nil, flush: true, context)
+        recordCompletion(status: answer.status, started: started)
+        if let bytes = ResponseHeadBytes.encode(
+            status: status, fields: answer.fields, server: serverName, body: buffer,
+            allocator: context.channel.allocator)
+        {
+            wire.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+            ended(nil, promise: nil, flush: true, context)
+        } else {
+            // Cannot happen (the room is an upper bound); the connection cannot carry a part of an answer.
+            context.close(promise: nil)
+        }
         finished(context)
     }
 
     private func writeHead(_ head: HTTPResponseHead, started: UInt64, _ context: ChannelHandlerContext) {
-        proxy.operations.metrics.requestCompleted(
-            status: Int(head.status.code), nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
+        recordCompletion(status: Int(head.status.code), started: started)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    /// Records an answer's latency, to its head, by status.
+    private func recordCompletion(status: Int, started: UInt64) {
+        proxy.operations.metrics.requestCompleted(
+            status: status, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
     }
 
     /// Writes an answer whose body is still arriving, from a task, through the proxy's `Response` for it.

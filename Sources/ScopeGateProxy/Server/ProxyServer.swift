@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypesHTTP1
 
 /// Hummingbird's HTTP/1.1 server for an ``MCPProxy``, with a ``ProxyConnectionHandler`` on each connection,
@@ -23,16 +24,41 @@ public struct ProxyServer: ServerChildChannel {
     let serverName: String?
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let idleTimeout = base.configuration.idleTimeout
+        let (idleTimeout, limits) = (base.configuration.idleTimeout, base.configuration.httpDecoder)
         return base.setup(channel: channel, logger: logger).flatMapThrowing { [proxy, serverName] value in
             let pipeline = channel.pipeline.syncOperations
+            let wire = try Self.unpairCodec(pipeline, limits: limits)
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             try pipeline.addHandler(
-                ProxyConnectionHandler(proxy: proxy, serverName: serverName, idleTimeout: idleTimeout),
+                ProxyConnectionHandler(proxy: proxy, serverName: serverName, idleTimeout: idleTimeout, wire: wire),
                 position: .before(codec))
             pipeline.removeHandler(try pipeline.handler(type: HTTPConnectionStateHandler.self), promise: nil)
             return value
         }
+    }
+
+    /// Replaces SwiftNIO's HTTP/1 codec, whose request decoder tells its response encoder each request's method,
+    /// with the same two handlers unpaired (the decoder with Hummingbird's limits), and returns the new encoder's
+    /// context. The connection handler writes some answers past the encoder, as bytes; a paired encoder would
+    /// keep their requests' methods queued, and frame later answers by the wrong requests' methods.
+    private static func unpairCodec(
+        _ pipeline: ChannelPipeline.SynchronousOperations, limits: HTTP1Channel.Configuration.DecoderConfiguration
+    ) throws -> ChannelHandlerContext {
+        let pairedEncoder = try pipeline.handler(type: HTTPResponseEncoder.self)
+        let pairedDecoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderFieldSize = limits.maxHeaderFieldSize
+        decoderLimits.maxHeaderListSize = limits.maxHeaderListSize
+        decoderLimits.maxHeaderFieldCount = limits.maxHeaderFieldCount
+        let encoder = HTTPResponseEncoder(configuration: .init())
+        try pipeline.addHandler(encoder, position: .after(pairedEncoder))
+        try pipeline.addHandler(
+            ByteToMessageHandler(
+                HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)),
+            position: .after(pairedDecoder))
+        pipeline.removeHandler(pairedEncoder, promise: nil)
+        pipeline.removeHandler(pairedDecoder, promise: nil)
+        return try pipeline.context(handler: encoder)
     }
 
     public func handle(value: Value, logger: Logger) async {
