@@ -57,16 +57,9 @@ enum ResponseHeadBytes {
                 if server != nil, ASCIICase.equals(name, "server") { continue }
                 if ASCIICase.equals(name, "transfer-encoding") { continue }
                 if !hasBody, ASCIICase.equals(name, "content-length") { continue }
-                cursor.put(contentsOf: name)
-                cursor.put(": ")
-                cursor.put(contentsOf: value)
-                cursor.put("\r\n")
+                cursor.putField(name, value)
             }
-            if let server {
-                cursor.put("Server: ")
-                cursor.put(contentsOf: server)
-                cursor.put("\r\n")
-            }
+            if let server { cursor.putField("Server", server) }
             if let addedLength {
                 cursor.put("Content-Length: ")
                 cursor.putDecimal(addedLength)

@@ -49,17 +49,8 @@ struct UpstreamRequestBytes: Sendable {
             cursor.put(" HTTP/1.1\r\nHost: ")
             cursor.put(contentsOf: host)
             cursor.put("\r\n")
-            ProxyHeaders.forEachUpstream(fields) { name, value in
-                cursor.put(contentsOf: name)
-                cursor.put(": ")
-                cursor.put(contentsOf: value)
-                cursor.put("\r\n")
-            }
-            if let authorization {
-                cursor.put("Authorization: ")
-                cursor.put(contentsOf: authorization)
-                cursor.put("\r\n")
-            }
+            ProxyHeaders.forEachUpstream(fields) { name, value in cursor.putField(name, value) }
+            if let authorization { cursor.putField("Authorization", authorization) }
             if length > 0 || method == .POST {
                 cursor.put("Content-Length: ")
                 cursor.putDecimal(length)
