@@ -46,6 +46,9 @@ public struct MessageDecision: Sendable, Hashable {
     /// refused. ``allowed`` stays the policy's answer.
     public var shadowed = false
 
+    /// Whether the request is refused for this decision: denied, and not let through by shadow mode.
+    var refuses: Bool { !allowed && !shadowed }
+
     /// ``ruleLocation`` as `file:line:column`: rendered when asked (a denial's data, an audit event), not for
     /// every decision.
     public var rule: String? { ruleLocation?.description }

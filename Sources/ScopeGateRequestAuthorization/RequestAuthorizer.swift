@@ -296,7 +296,7 @@ public struct RequestAuthorizer: Sendable {
         _ decisions: [MessageDecision], messages: [JSONRPCMessage], grant: Grant, revision: ProtocolRevision?
     ) -> AuthorizationVerdict {
         // Read in place: iterating the decisions copies each one (about 650 instructions a decision).
-        guard decisions.indices.contains(where: { !decisions[$0].allowed && !decisions[$0].shadowed }) else {
+        guard decisions.indices.contains(where: { decisions[$0].refuses }) else {
             var lists: [JSONValue: ListMethod] = [:]
             for message in messages where message.kind == .request {
                 if let id = message.id, let list = ListMethod(rawValue: message.method) { lists[id] = list }
@@ -304,7 +304,7 @@ public struct RequestAuthorizer: Sendable {
             return AuthorizationVerdict(
                 outcome: .allow, status: 200, revision: revision, decisions: decisions, listRequests: lists)
         }
-        let denied = decisions.filter { !$0.allowed && !$0.shadowed }
+        let denied = decisions.filter(\.refuses)
         var challenge: String?
         let stepUp = denied.filter { $0.reason == Decision.Reason.missingScope.rawValue }
         if !stepUp.isEmpty {
@@ -328,7 +328,7 @@ public struct RequestAuthorizer: Sendable {
         var responses: [String] = []
         for (message, decision) in zip(messages, decisions) where message.kind == .request {
             let error =
-                decision.allowed || decision.shadowed
+                !decision.refuses
                 ? JSONRPCError(
                     code: ScopeGateErrorCode.forbidden, message: "not run: another message of the batch was denied",
                     data: .object(["reason": .string("batch_denied")]))

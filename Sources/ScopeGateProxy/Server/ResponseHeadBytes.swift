@@ -36,13 +36,15 @@ enum ResponseHeadBytes {
         allocator: ByteBufferAllocator
     ) -> ByteBuffer? {
         let hasBody = status.mayHaveResponseBody
-        var hasLength = false
-        for (name, _) in fields where ASCIICase.equals(name, "content-length") { hasLength = true }
-        let addedLength = hasBody && !hasLength ? body?.readableBytes : nil
-        let chunked = hasBody && !hasLength && body == nil
         let reason = status.reasonPhrase
         var room = 96 + reason.utf8.count + (server?.utf8.count ?? 0)
-        for (name, value) in fields { room += name.utf8.count + value.utf8.count + 4 }
+        var hasLength = false
+        for (name, value) in fields {
+            room += name.utf8.count + value.utf8.count + 4
+            if ASCIICase.equals(name, "content-length") { hasLength = true }
+        }
+        let addedLength = hasBody && !hasLength ? body?.readableBytes : nil
+        let chunked = hasBody && !hasLength && body == nil
         let bodyBytes = hasBody ? body?.readableBytes ?? 0 : 0
         var bytes = allocator.buffer(capacity: room + bodyBytes)
         var fits = true
