@@ -15,11 +15,13 @@ public final class RawConnection: @unchecked Sendable {
 
     private let fd: Int32
 
+    /// The descriptor is stored last: once `fd` is set, a throw from here would run `deinit` and close it a
+    /// second time, possibly closing a socket another thread has just been given the same number.
     public init(port: Int, timeout: TimeInterval = 5) throws {
         #if canImport(Glibc)
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-            fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
@@ -37,6 +39,7 @@ public final class RawConnection: @unchecked Sendable {
             close(fd)
             throw Failure(description: "cannot connect to 127.0.0.1:\(port)")
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }

@@ -34,7 +34,10 @@ final class OneRequestListener: @unchecked Sendable {
                 bind(fd, $0, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
-        guard fd >= 0, ready else { throw POSIXError(.EADDRNOTAVAIL) }
+        guard fd >= 0, ready else {
+            if fd >= 0 { close(fd) }
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
         port = Int(UInt16(bigEndian: address.sin_port))
         Thread { [self] in
             defer { close(fd) }
