@@ -9,7 +9,8 @@ extension TokenAuthenticator {
     /// let operations = ProxyOperations(reporter: reporter, verifiedToken: tokens.verifiedToken)
     /// ```
     @Sendable public func verifiedToken(_ header: String?) -> VerifiedToken? {
-        guard let token = BearerChallenge.token(fromAuthorization: header) else { return nil }
+        // A lookup only: the cache holds tokens that passed the token68 check.
+        guard let token = BearerChallenge.presentedToken(fromAuthorization: header) else { return nil }
         return cache.value(for: token)?.token
     }
 }

@@ -64,9 +64,11 @@ public final class TokenAuthenticator: Sendable {
     public func verify(_ header: String?, _ policy: CompiledPolicy) async -> (
         credential: Credential, token: VerifiedToken?
     ) {
-        guard let token = BearerChallenge.token(fromAuthorization: header) else { return (.missing, nil) }
+        // The cache holds only tokens that passed the token68 check, so a hit needs no check of its own.
+        guard let token = BearerChallenge.presentedToken(fromAuthorization: header) else { return (.missing, nil) }
         let verifier = verifier(for: policy)
         if let hit = cached(token, policy) { return hit }
+        guard BearerChallenge.isToken68(token) else { return (.missing, nil) }
         do throws(TokenError) {
             let verified = try await verifier.verify(token)
             metrics.tokenVerified(cached: false, code: nil)
@@ -82,9 +84,10 @@ public final class TokenAuthenticator: Sendable {
     public func verifyAtOnce(_ header: String?, _ policy: CompiledPolicy) -> (
         credential: Credential, token: VerifiedToken?
     )? {
-        guard let token = BearerChallenge.token(fromAuthorization: header) else { return (.missing, nil) }
+        guard let token = BearerChallenge.presentedToken(fromAuthorization: header) else { return (.missing, nil) }
         _ = verifier(for: policy)  // a changed audience or issuer empties the cache first
-        return cached(token, policy)
+        if let hit = cached(token, policy) { return hit }
+        return BearerChallenge.isToken68(token) ? nil : (.missing, nil)
     }
 
     /// A cache hit for `token`, counted.

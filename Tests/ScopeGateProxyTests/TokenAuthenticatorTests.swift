@@ -96,4 +96,43 @@ import Testing
             #expect(policy.isAllowed(.tool("list_files"), grant: grant))
         }
     }
+
+    /// A token with characters outside token68 is no token, before and after a valid token is cached: a cache hit
+    /// skips the character check, so only a token that passed it may be found there.
+    @Test func aTokenOfOtherCharactersIsMissingWithOrWithoutTheCache() async throws {
+        let jwks = """
+            {"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","use":"sig",\
+            "x":"\(Base64URL.encode(Array(key.publicKey.rawRepresentation)))"}]}
+            """
+        let keys = try await JWKSet.parse(Array(jwks.utf8))
+        let issuer = "https://a.example.com"
+        let store = PolicyStore(initial: try PolicyCompiler().compile(source: source(issuers: [issuer])).compiled())
+        let tokens = TokenAuthenticator(store: store, keysForEveryIssuer: keys)
+        let valid = try token(issuer: issuer)
+        let policy = store.current.policy
+        let refused = ["Bearer " + valid + ",x", "Bearer " + valid + " x", "Bearer \"" + valid + "\""]
+        for round in ["before", "after"] {
+            if round == "after" {
+                guard case .granted = await tokens.verify("Bearer " + valid, policy).credential else {
+                    Issue.record("the valid token was not granted")
+                    return
+                }
+                guard case .granted? = tokens.verifyAtOnce("Bearer " + valid, policy)?.credential else {
+                    Issue.record("the valid token was not cached")
+                    return
+                }
+            }
+            for header in refused {
+                guard case .missing? = tokens.verifyAtOnce(header, policy)?.credential else {
+                    Issue.record("\(round): verifyAtOnce did not refuse \(header.suffix(12))")
+                    continue
+                }
+                guard case .missing = await tokens.verify(header, policy).credential else {
+                    Issue.record("\(round): verify did not refuse \(header.suffix(12))")
+                    continue
+                }
+                #expect(tokens.verifiedToken(header) == nil)
+            }
+        }
+    }
 }

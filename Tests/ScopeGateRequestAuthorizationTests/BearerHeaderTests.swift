@@ -21,6 +21,19 @@ import Testing
         }
     }
 
+    /// `presentedToken` checks the scheme and spacing and leaves the characters to `isToken68`; together they
+    /// are `token`.
+    @Test func presentedTokenLeavesTheCharactersToIsToken68() {
+        #expect(BearerChallenge.presentedToken(fromAuthorization: "  bearer   a,b \t") == "a,b")
+        #expect(BearerChallenge.presentedToken(fromAuthorization: "Bearer a b") == "a b")
+        #expect(
+            !BearerChallenge.isToken68("a,b") && !BearerChallenge.isToken68("a b") && !BearerChallenge.isToken68(""))
+        #expect(BearerChallenge.isToken68("abc.def-ghi_~+/="))
+        for header: String? in [nil, "", "Bearer", "Bearer ", "Bearerabc", "Bearer\tabc", "Basic abc", "Bear abc"] {
+            #expect(BearerChallenge.presentedToken(fromAuthorization: header) == nil, "\(String(describing: header))")
+        }
+    }
+
     @Test func tokenIsAFreshCopyOfTheBytes() {
         let long = String(repeating: "a", count: 2000) + ".sig"
         #expect(BearerChallenge.token(fromAuthorization: "Bearer " + long) == long)
