@@ -99,4 +99,45 @@ extension ProxyTests {
             #expect(closed)
         }
     }
+
+    /// A request that does not keep the connection (RFC 9112 §9.3) is answered, with `Connection: close`, and the
+    /// connection ends: HTTP/1.0 without `keep-alive`, whichever way it is answered and for `HEAD` too, and a
+    /// `close` option in another spelling than Hummingbird's exact `close`.
+    @Test(arguments: [
+        "POST", "GET /healthz HTTP/1.0\r\n\r\n", "HEAD /healthz HTTP/1.0\r\n\r\n", "Close", "keep-alive, close",
+    ])
+    func aRequestThatDoesNotKeepTheConnectionEndsIt(request: String) async throws {
+        try await withProxy { port, _ in
+            let connection = try RawConnection(port: port)
+            switch request {
+            case "POST":
+                try connection.send(
+                    Self.rawPost(Self.call, token: "reader").replacingOccurrences(
+                        of: " HTTP/1.1\r\n", with: " HTTP/1.0\r\n"))
+            case "Close", "keep-alive, close":
+                try connection.send(Self.rawPost(Self.call, token: "reader", extra: "Connection: \(request)\r\n"))
+            default:
+                try connection.send(request)
+            }
+            let (text, closed) = await connection.read()
+            #expect(text.hasPrefix("HTTP/1.1 200"), "\(text.prefix(200))")
+            #expect(text.lowercased().contains("\r\nconnection: close\r\n"), "\(text.prefix(400))")
+            #expect(request != "POST" || text.contains(#""result":{"content""#))
+            #expect(!request.hasPrefix("HEAD") || text.hasSuffix("\r\n\r\n"))
+            #expect(closed, "the connection stayed open after \(request.prefix(20))")
+        }
+    }
+
+    /// HTTP/1.0 with `keep-alive` keeps the connection: its next request is answered on it.
+    @Test func anHTTP10RequestWithKeepAliveKeepsTheConnection() async throws {
+        try await withProxy { port, _ in
+            let connection = try RawConnection(port: port)
+            try connection.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let (first, firstClosed) = await connection.read { $0.hasSuffix("ok\n") }
+            #expect(first.hasPrefix("HTTP/1.1 200") && !firstClosed)
+            try connection.send(Self.rawPost(Self.call, token: "reader"))
+            let (second, _) = await connection.read { $0.hasSuffix("}}") }
+            #expect(second.hasPrefix("HTTP/1.1 200") && second.contains(#""result":{"content""#))
+        }
+    }
 }

@@ -42,11 +42,23 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// queue of requests that bytes written past it would leave unanswered, and it frames each answer from its
     /// own head alone.
     private let wire: ChannelHandlerContext
-    /// For each request handed to Hummingbird whose answer has not started, whether it is a `HEAD`: the encoder
-    /// no longer learns that from the decoder, so an answer to one has its head written here and its body dropped.
-    private var handedOnHeads = CircularBuffer<Bool>()
+    /// What the answer to each request handed to Hummingbird needs from this handler, for those whose answers
+    /// have not started.
+    private var handedOnRequests = CircularBuffer<HandedOn>()
     /// How the answer Hummingbird is writing is written, when it answers a `HEAD` request.
     private var headAnswer = HeadAnswer.none
+    /// Whether the connection closes once the answer Hummingbird is writing has been written.
+    private var closeAfterAnswer = false
+
+    private struct HandedOn {
+        /// A `HEAD` request: the encoder no longer learns that from the decoder, so an answer to one has its head
+        /// written here and its body dropped.
+        var isHEAD: Bool
+        /// The connection closes after the answer (RFC 9112 §9.3): an HTTP/1.0 request without `keep-alive`, or
+        /// a `close` option in any spelling. Hummingbird closes only for a `Connection` field that is exactly
+        /// `close`, and knows no HTTP version.
+        var closes: Bool
+    }
 
     private enum HeadAnswer {
         /// Not an answer to `HEAD`: every part goes through the encoder.
@@ -136,10 +148,18 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// (RFC 9110 §9.3.2): nothing follows the head.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(let head):
-            // An interim answer (1xx but 101) is followed by the final one, which the request's flag is for.
-            if head.status.code >= 200 || head.status.code == 101, handedOnHeads.popFirst() == true {
-                headAnswer = head.version == .http1_1 ? .headAsBytes : .throughEncoder
+        case .head(var head):
+            // An interim answer (1xx but 101) is followed by the final one, which the request's entry is for.
+            var data = data
+            if head.status.code >= 200 || head.status.code == 101, let request = handedOnRequests.popFirst() {
+                if request.isHEAD { headAnswer = head.version == .http1_1 ? .headAsBytes : .throughEncoder }
+                if request.closes {
+                    closeAfterAnswer = true
+                    if head.isKeepAlive {  // the answer says so (RFC 9112 §9.6)
+                        head.headers.add(name: "Connection", value: "close")
+                        data = wrapOutboundOut(.head(head))
+                    }
+                }
             }
             guard headAnswer == .headAsBytes,
                 let bytes = ResponseHeadBytes.encode(
@@ -165,7 +185,19 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             } else {
                 ended(data, promise: promise, flush: false, context)
             }
+            if closeAfterAnswer {
+                closeAfterAnswer = false
+                closeWhenWritten(context)
+            }
         }
+    }
+
+    /// Closes the connection once everything written to it so far has gone out: an empty write past the encoder
+    /// completes after the writes before it, while closing at once would fail those still pending.
+    private func closeWhenWritten(_ context: ChannelHandlerContext) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        wire.writeAndFlush(NIOAny(IOData.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: written)
+        written.futureResult.whenComplete { _ in context.close(promise: nil) }
     }
 
     /// Writes an answer's end (`data`; nil when the answer is all written), then closes the connection when
@@ -264,7 +296,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Passes a request on to Hummingbird's responder.
     private func handOn(_ head: HTTPRequestHead, body: ByteBuffer?, _ context: ChannelHandlerContext) {
         handedOn += 1
-        handedOnHeads.append(head.method == .HEAD)
+        handedOnRequests.append(HandedOn(isHEAD: head.method == .HEAD, closes: !head.isKeepAlive))
         state = .passing
         passOn(.head(head), context)
         if let body, body.readableBytes > 0 { passOn(.body(body), context) }
