@@ -40,15 +40,20 @@ import Testing
         return input + "." + Base64URL.encode(Array(signature))
     }
 
-    @Test func keysFromAFileVerifyTokensOfAnIssuerAReloadAdds() async throws {
+    /// A store with the policy of one issuer, and an authenticator over it whose `--jwks FILE` keys (the test key)
+    /// serve every issuer.
+    func authenticator(issuer: String) async throws -> (PolicyStore, TokenAuthenticator) {
         let jwks = """
             {"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","use":"sig",\
             "x":"\(Base64URL.encode(Array(key.publicKey.rawRepresentation)))"}]}
             """
         let keys = try await JWKSet.parse(Array(jwks.utf8))
-        let store = PolicyStore(
-            initial: try PolicyCompiler().compile(source: source(issuers: ["https://a.example.com"])).compiled())
-        let tokens = TokenAuthenticator(store: store, keysForEveryIssuer: keys)
+        let store = PolicyStore(initial: try PolicyCompiler().compile(source: source(issuers: [issuer])).compiled())
+        return (store, TokenAuthenticator(store: store, keysForEveryIssuer: keys))
+    }
+
+    @Test func keysFromAFileVerifyTokensOfAnIssuerAReloadAdds() async throws {
+        let (store, tokens) = try await authenticator(issuer: "https://a.example.com")
 
         let first = await tokens.verify("Bearer " + (try token(issuer: "https://a.example.com")), store.current.policy)
         #expect(first.token?.subject == "alice")
@@ -69,14 +74,8 @@ import Testing
     /// A cached token keeps its grant for the policy it was resolved against; a new policy that changes the scopes
     /// (and not the token settings, so the cache stays) resolves it again against itself.
     @Test func aCachedTokensGrantFollowsANewPolicy() async throws {
-        let jwks = """
-            {"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","use":"sig",\
-            "x":"\(Base64URL.encode(Array(key.publicKey.rawRepresentation)))"}]}
-            """
-        let keys = try await JWKSet.parse(Array(jwks.utf8))
         let issuer = "https://a.example.com"
-        let store = PolicyStore(initial: try PolicyCompiler().compile(source: source(issuers: [issuer])).compiled())
-        let tokens = TokenAuthenticator(store: store, keysForEveryIssuer: keys)
+        let (store, tokens) = try await authenticator(issuer: issuer)
         let header = "Bearer " + (try token(issuer: issuer))
         _ = await tokens.verify(header, store.current.policy)
 
@@ -100,14 +99,8 @@ import Testing
     /// A token with characters outside token68 is no token, before and after a valid token is cached: a cache hit
     /// skips the character check, so only a token that passed it may be found there.
     @Test func aTokenOfOtherCharactersIsMissingWithOrWithoutTheCache() async throws {
-        let jwks = """
-            {"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","use":"sig",\
-            "x":"\(Base64URL.encode(Array(key.publicKey.rawRepresentation)))"}]}
-            """
-        let keys = try await JWKSet.parse(Array(jwks.utf8))
         let issuer = "https://a.example.com"
-        let store = PolicyStore(initial: try PolicyCompiler().compile(source: source(issuers: [issuer])).compiled())
-        let tokens = TokenAuthenticator(store: store, keysForEveryIssuer: keys)
+        let (store, tokens) = try await authenticator(issuer: issuer)
         let valid = try token(issuer: issuer)
         let policy = store.current.policy
         let refused = ["Bearer " + valid + ",x", "Bearer " + valid + " x", "Bearer \"" + valid + "\""]
