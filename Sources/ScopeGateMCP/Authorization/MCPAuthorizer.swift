@@ -126,7 +126,8 @@ public final class MCPAuthorizer: Sendable {
     /// Authenticates an `Authorization` header value: cache first, else full verification.
     public func authenticate(authorization header: String?, snapshot: PolicySnapshot? = nil) async -> Authentication {
         let snapshot = snapshot ?? store.current
-        guard let token = BearerChallenge.token(fromAuthorization: header) else { return .missing }
+        // The cache holds only tokens that passed the token68 check, so a hit needs no check of its own.
+        guard let token = BearerChallenge.presentedToken(fromAuthorization: header) else { return .missing }
         let verifier = verifier(for: snapshot)
         if let hit = cache.extra(for: token) {
             metrics.tokenVerified(cached: true, code: nil)
@@ -136,6 +137,7 @@ public final class MCPAuthorizer: Sendable {
             if let verified = hit.token { cache.insert(token, verified: verified, extra: caller) }
             return .authenticated(caller)
         }
+        guard BearerChallenge.isToken68(token) else { return .missing }
         do throws(TokenError) {
             let verified = try await verifier.verify(token)
             let caller = Caller(token: verified, policy: snapshot.policy)
@@ -153,7 +155,9 @@ public final class MCPAuthorizer: Sendable {
     /// what synchronous code (the SDK's request validators, handlers behind ``MCPHTTPGateway``) may use.
     /// Nil when the token was never verified by this authorizer or has expired: fail closed.
     public func cachedCaller(authorization header: String?, snapshot: PolicySnapshot? = nil) -> Caller? {
-        guard let token = BearerChallenge.token(fromAuthorization: header), let hit = cache.extra(for: token) else {
+        // Lookups only, here and in `hasCachedToken`: the cache holds tokens that passed the token68 check.
+        guard let token = BearerChallenge.presentedToken(fromAuthorization: header), let hit = cache.extra(for: token)
+        else {
             return nil
         }
         return hit.resolved(against: (snapshot ?? store.current).policy)
@@ -162,7 +166,7 @@ public final class MCPAuthorizer: Sendable {
     /// Whether the bearer token of an `Authorization` header is in the verified-token cache and unexpired (what
     /// ``CachedTokenValidator`` checks; no I/O, nothing copied).
     public func hasCachedToken(authorization header: String?) -> Bool {
-        guard let token = BearerChallenge.token(fromAuthorization: header) else { return false }
+        guard let token = BearerChallenge.presentedToken(fromAuthorization: header) else { return false }
         return cache.contains(token)
     }
 
