@@ -33,13 +33,13 @@ public struct AuthzDecision: Sendable {
 
     public var status: Int { verdict.status }
 
-    /// A short, stable reason: `allowed`, the policy's reason of the first denied message (`missing_scope`,
+    /// A short, stable reason: `allowed`, the policy's reason of the first refused message (`missing_scope`,
     /// `missing_header`, `unknown_tool`, …), `no_token`, `invalid_token`, or the rejection's code
     /// (`request.header_mismatch`, …).
     public var reason: String {
         switch verdict.outcome {
         case .allow: return "allowed"
-        case .forbidden: return verdict.decisions.first { !$0.allowed }?.reason ?? "forbidden"
+        case .forbidden: return verdict.decisions.first(where: \.refuses)?.reason ?? "forbidden"
         case .reject: return verdict.rejection?.code.id ?? "request.invalid"
         case .unauthorized:
             if case .invalid = authentication.credential { return "invalid_token" }

@@ -47,7 +47,7 @@ public struct MessageDecision: Sendable, Hashable {
     public var shadowed = false
 
     /// Whether the request is refused for this decision: denied, and not let through by shadow mode.
-    var refuses: Bool { !allowed && !shadowed }
+    public var refuses: Bool { !allowed && !shadowed }
 
     /// ``ruleLocation`` as `file:line:column`: rendered when asked (a denial's data, an audit event), not for
     /// every decision.

@@ -3,6 +3,7 @@ import ScopeGate
 import ScopeGateAuthz
 import ScopeGateHTTPTestSupport
 import ScopeGateRequestAuthorization
+import ScopeGateTesting
 import Testing
 
 /// What only the decision service does: reading each front proxy's shape, header-only refusals, the allow
@@ -43,6 +44,25 @@ import Testing
             #expect(answer.header("X-ScopeGate-Reason") == "missing_header")
             #expect(answer.body.contains("Mcp-Param-urgent"))
             #expect(answer.header("WWW-Authenticate") == nil)
+        }
+    }
+
+    /// The reason header names the denial that refused the request: a shadowed denial ahead of it in a batch is
+    /// let through and is not the reason.
+    @Test func theReasonOfARefusedBatchIsTheRefusingDenials() async throws {
+        try await withService { url in
+            func call(_ id: Int, _ tool: String) -> String {
+                #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"\#(tool)","arguments":{}}}"#
+            }
+            let answer = try await send(
+                url + "/authz/mcp",
+                headers: [
+                    ("MCP-Protocol-Version", "2025-06-18"), ("X-Original-Method", "POST"),
+                    ("Content-Type", "application/json"), ("Authorization", "Bearer reader"),
+                ],
+                body: "[" + call(1, GatewayTestPolicy.shadowTool) + "," + call(2, "no_such_tool") + "]")
+            #expect(answer.status == 403)
+            #expect(answer.header("X-ScopeGate-Reason") == "unknown_tool")
         }
     }
 
