@@ -33,7 +33,7 @@ extension MCPProxy {
         else { return .none }
         var needed: DownstreamExchange?
         for message in parsed.messages where message.kind == .request && message.method == "tools/call" {
-            guard case .string(let name)? = message.params["name"], let index = policy.toolRuleIndex(for: name),
+            guard case .string(let name)? = message.param(named: "name"), let index = policy.toolRuleIndex(for: name),
                 let downstream = policy.model.tools[index].downstream
             else { continue }
             if let needed,

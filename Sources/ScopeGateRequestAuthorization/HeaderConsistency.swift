@@ -52,7 +52,7 @@ public enum HeaderConsistency {
             default: nil
             }
         var bodyName: String?
-        if let nameKey, case .string(let s)? = message.params.value(named: nameKey) { bodyName = s }
+        if let nameKey, case .string(let s)? = message.param(named: nameKey) { bodyName = s }
         let headerName: String?
         do throws(RequestRejection) { headerName = try headers.name() } catch {
             var error = error
@@ -80,9 +80,9 @@ public enum HeaderConsistency {
     ) throws(RequestRejection) {
         let isToolCall = message.method == "tools/call"
         var arguments: [String: JSONValue] = [:]
-        if case .object(let a)? = message.params.value(named: "arguments") { arguments = a }
+        if case .object(let a)? = message.param(named: "arguments") { arguments = a }
         var tool = ""
-        if case .string(let name)? = message.params.value(named: "name") { tool = name }
+        if case .string(let name)? = message.param(named: "name") { tool = name }
         for header in headers.rawParameters.keys.sorted() {
             guard isToolCall else {
                 throw RequestRejection(

@@ -21,40 +21,59 @@ public struct JSONRPCMessage: Sendable, Hashable {
     public var id: JSONValue?
     /// The method; empty for responses.
     public var method: String
-    /// `params` (empty when absent).
-    public var params: [String: JSONValue]
+    /// `params` (empty when absent). A message read from a body keeps the object as text and makes it into values
+    /// each time this is read; ``param(named:)`` reads the members authorization reads without that.
+    public var params: [String: JSONValue] {
+        get { storage.values }
+        set { storage = JSONRPCParams(newValue) }
+    }
+    var storage: JSONRPCParams
 
     public init(kind: Kind, id: JSONValue?, method: String, params: [String: JSONValue]) {
+        self.init(kind: kind, id: id, method: method, storage: JSONRPCParams(params))
+    }
+
+    init(kind: Kind, id: JSONValue?, method: String, storage: JSONRPCParams) {
         self.kind = kind
         self.id = id
         self.method = method
-        self.params = params
+        self.storage = storage
     }
 
+    /// The member `key` of ``params``: `name`, `uri` and `arguments` as read with the message, any other made
+    /// from the text.
+    public func param(named key: String) -> JSONValue? { storage.value(named: key) }
+
     /// `params._meta["io.modelcontextprotocol/protocolVersion"]` (2026-07-28), when it is a string.
-    public var metaProtocolVersion: String? {
-        guard case .object(let meta)? = params.value(named: "_meta"),
-            case .string(let version)? = meta.value(named: "io.modelcontextprotocol/protocolVersion")
-        else { return nil }
-        return version
-    }
+    public var metaProtocolVersion: String? { storage.metaProtocolVersion }
 
     /// A multi round-trip retry (2026-07-28 MRTR): the original request again, with `inputResponses`. It is
     /// authorized like any other request.
-    public var isInputRetry: Bool { params.value(named: "inputResponses") != nil }
+    public var isInputRetry: Bool { storage.hasInputResponses }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.kind == rhs.kind && lhs.id == rhs.id && lhs.method == rhs.method && lhs.params == rhs.params
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(id)
+        hasher.combine(method)
+        hasher.combine(params)
+    }
 
     /// The call this message asks for; nil for a response. Throws `invalidRequest` when `tools/call` or
     /// `prompts/get` lack a string `name`, `resources/read` a string `uri`, or `arguments` is not an object.
     public func call() throws(RequestRejection) -> Call? {
         guard kind != .response else { return nil }
         func string(_ key: String) throws(RequestRejection) -> String {
-            guard case .string(let s)? = params.value(named: key) else {
+            guard case .string(let s)? = storage.value(named: key) else {
                 throw RequestRejection(.invalidRequest, "`\(method)` needs a string `params.\(key)`", id: id)
             }
             return s
         }
         func arguments() throws(RequestRejection) -> [String: JSONValue] {
-            switch params.value(named: "arguments") {
+            switch storage.arguments {
             case nil, .null?: return [:]
             case .object(let a)?: return a
             default: throw RequestRejection(.invalidRequest, "`params.arguments` is not an object", id: id)
@@ -94,7 +113,7 @@ public struct JSONRPCBody: Sendable, Hashable {
         guard !bytes.isEmpty else { throw RequestRejection(.parseError, "empty request body") }
         let parsed: Result<Read, JSONParser.Failure> = bytes.withUnsafeBufferPointer { buffer in
             do throws(JSONParser.Failure) {
-                return .success(try read(buffer, maxDepth: limits.maxDepth))
+                return .success(try read(buffer, maxDepth: limits.maxDepth, body: bytes))
             } catch {
                 return .failure(error)
             }
@@ -128,7 +147,9 @@ public struct JSONRPCBody: Sendable, Hashable {
         var id: JSONValue?
         var jsonrpc: JSONValue?
         var method: JSONValue?
-        var params: JSONValue?
+        /// Whether there is a `params` member, and the object it is (nil when it is not one).
+        var hasParams = false
+        var params: JSONRPCParams?
         var hasResult = false
         var hasError = false
     }
@@ -139,9 +160,11 @@ public struct JSONRPCBody: Sendable, Hashable {
     }
 
     /// Reads the whole text before any message is checked, so a text that is not JSON is a parse error
-    /// wherever its fault is. Every value is read as ``JSONParser`` reads it (members JSON-RPC does not name
-    /// too, for their grammar and duplicate keys), at the depth it has in the text.
-    static func read(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) throws(JSONParser.Failure) -> Read {
+    /// wherever its fault is. Every value is checked as ``JSONParser`` checks it (members JSON-RPC does not name
+    /// too, for their grammar and duplicate keys), at the depth it has in the text. `bytes` are `body`'s.
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, body: [UInt8]) throws(JSONParser.Failure)
+        -> Read
+    {
         var reader = JSONParser.Reader(bytes: bytes, maxDepth: maxDepth)
         reader.skipSpace()
         let outcome: Read
@@ -149,34 +172,78 @@ public struct JSONRPCBody: Sendable, Hashable {
             try reader.checkDepth(0)
             var items: [Envelope] = []
             try reader.elements(depth: 0) { reader throws(JSONParser.Failure) in
-                items.append(try envelope(&reader, depth: 1))
+                items.append(try envelope(&reader, depth: 1, body: body))
             }
             outcome = .batch(items)
         } else {
-            outcome = .one(try envelope(&reader, depth: 0))
+            outcome = .one(try envelope(&reader, depth: 0, body: body))
         }
         reader.skipSpace()
         guard reader.position == bytes.count else { throw reader.fail("unexpected text after the JSON value") }
         return outcome
     }
 
-    /// The message at the cursor, nested `depth` levels deep.
-    static func envelope(_ reader: inout JSONParser.Reader, depth: Int) throws(JSONParser.Failure) -> Envelope {
+    /// The message at the cursor, nested `depth` levels deep, in `body`.
+    static func envelope(_ reader: inout JSONParser.Reader, depth: Int, body: [UInt8]) throws(JSONParser.Failure)
+        -> Envelope
+    {
         guard reader.position < reader.bytes.count, reader.bytes[reader.position] == UInt8(ascii: "{") else {
             _ = try reader.value(depth: depth)
             return Envelope(isObject: false)
         }
         try reader.checkDepth(depth)
         var envelope = Envelope()
+        // Plain text first: keys compared as bytes, members JSON-RPC does not name checked without being built
+        // (``JSONParser/Reader/plainMembers(depth:_:)``); what that leaves is read again below, in full.
+        var plain = reader
+        let read = plain.plainMembers(depth: depth) { reader, key in
+            if reader.bytes(in: key, equal: "params") {
+                envelope.hasParams = true
+                do throws(JSONParser.Failure) {
+                    envelope.params = try JSONRPCParams.read(&reader, depth: depth + 1, body: body)
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            if reader.bytes(in: key, equal: "jsonrpc") {
+                envelope.jsonrpc = try? reader.value(depth: depth + 1)
+                return envelope.jsonrpc != nil
+            }
+            if reader.bytes(in: key, equal: "id") {
+                envelope.id = try? reader.value(depth: depth + 1)
+                return envelope.id != nil
+            }
+            if reader.bytes(in: key, equal: "method") {
+                envelope.method = try? reader.value(depth: depth + 1)
+                return envelope.method != nil
+            }
+            if reader.bytes(in: key, equal: "result") { envelope.hasResult = true }
+            if reader.bytes(in: key, equal: "error") { envelope.hasError = true }
+            return reader.skipPlainValue(depth: depth + 1)
+        }
+        if read {
+            reader = plain
+            return envelope
+        }
+        envelope = Envelope()
         var others: Set<String> = []  // the other members' keys, for the duplicate check
         try reader.members(depth: depth) { reader, key, keyStart throws(JSONParser.Failure) in
+            if key == "params" {
+                guard !envelope.hasParams else {
+                    _ = try reader.value(depth: depth + 1)
+                    throw reader.duplicateKey(key, at: keyStart)
+                }
+                envelope.hasParams = true
+                envelope.params = try JSONRPCParams.read(&reader, depth: depth + 1, body: body)
+                return
+            }
             let value = try reader.value(depth: depth + 1)
             let isNew: Bool
             switch key {
             case "jsonrpc": (isNew, envelope.jsonrpc) = (envelope.jsonrpc == nil, value)
             case "id": (isNew, envelope.id) = (envelope.id == nil, value)
             case "method": (isNew, envelope.method) = (envelope.method == nil, value)
-            case "params": (isNew, envelope.params) = (envelope.params == nil, value)
             default:
                 isNew = others.insert(key).inserted
                 if key == "result" { envelope.hasResult = true }
@@ -203,17 +270,17 @@ public struct JSONRPCBody: Sendable, Hashable {
                 throw RequestRejection(
                     .invalidRequest, "a message needs a `method`, or an `id` with `result` or `error`", id: id)
             }
-            return JSONRPCMessage(kind: .response, id: id, method: "", params: [:])
+            return JSONRPCMessage(kind: .response, id: id, method: "", storage: .empty)
         }
         guard case .string(let method) = methodValue, !method.isEmpty else {
             throw RequestRejection(.invalidRequest, "`method` is not a non-empty string", id: id)
         }
-        var params: [String: JSONValue] = [:]
-        switch envelope.params {
-        case nil: break
-        case .object(let p)?: params = p
-        default: throw RequestRejection(.invalidRequest, "`params` is not an object", id: id)
+        let params: JSONRPCParams
+        switch (envelope.hasParams, envelope.params) {
+        case (false, _): params = .empty
+        case (true, let p?): params = p
+        case (true, nil): throw RequestRejection(.invalidRequest, "`params` is not an object", id: id)
         }
-        return JSONRPCMessage(kind: id == nil ? .notification : .request, id: id, method: method, params: params)
+        return JSONRPCMessage(kind: id == nil ? .notification : .request, id: id, method: method, storage: params)
     }
 }

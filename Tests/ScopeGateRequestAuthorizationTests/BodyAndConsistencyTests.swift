@@ -90,6 +90,11 @@ import Testing
             #"{"jsonrpc":"2.0","id":1.5e3,"method":"m","params":{"\u00e9":"\ud83d\ude00"}}"#,
             #"{"jsonrpc":"2.0","id":1,"method":"m","params":{"s":"\x"}}"#,
             #"[]"#, #"[[]]"#, #"{}"#, #""s""#, #"null"#,
+            #"{"jsonrpc":"2.0","id":1,"\u006dethod":"m"}"#, #"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#,
+            #"{"jsonrpc":"2.0","id":1,"method":"m","é":"ü","x":{"y":1,"y":2}}"#,
+            #"{"jsonrpc":"2.0","id":1,"result":{"v":1.5e3,"w":[0.25,-7]}}"#, #"{"jsonrpc":"2.0","id":1,"error":{}}"#,
+            #"{"jsonrpc":"2.0","id":1,"method":"m","params":{},"params":{"a":1}}"#,
+            "{" + (0..<17).map { #""k\#($0)":\#($0),"# }.joined() + #""jsonrpc":"2.0","id":1,"method":"m"}"#,
         ]
         for text in texts {
             for depth in [0, 1, 2, 3, 4, 64] {
@@ -107,6 +112,75 @@ import Testing
                     let params: [String: JSONValue] = if case .object(let p)? = members["params"] { p } else { [:] }
                     #expect(message.params == params)
                 }
+            }
+        }
+    }
+
+    /// Differential, for `params`, which is checked in place and made into values only when asked: on every text
+    /// and depth limit, the body is a parse error exactly when the general parser refuses the text, and
+    /// ``JSONRPCMessage/params``, ``JSONRPCMessage/param(named:)``, the protocol version, the retry flag and the
+    /// call are what the general parser's tree gives. The members cover both ways a params object is read: plain
+    /// text, and what the plain reading leaves to the full one (escapes, bytes above ASCII, fractions, more than
+    /// 16 members) or refuses.
+    @Test func theParamsReaderAgreesWithTheGeneralParser() throws {
+        let members = [
+            #""name":"t""#, #""name":"caf\u00e9""#, #""name":7"#, #""uri":"file:///a""#,
+            #""arguments":{"a":[1,{"b":2}],"c":"é"}"#, #""arguments":[]"#,
+            #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","x":{}}"#,
+            #""_meta":{"x":[true,false,null,-12],"io.modelcontextprotocol/protocolVersion":5}"#,
+            #""_meta":{"a":1,"a":2}"#, #""_meta":{"\u0061":1,"a":2}"#, #""_meta":[1]"#,
+            #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/protocolVersion":"2025-11-25"}"#,
+            #""x":{"k":[[[]]]}"#, #""x":"é""#, #""x":"\u00e9""#, #""x":1.5e3"#, #""x":1e999999"#, #""x":0.5"#,
+            #""x":{"y":{"z":1,"z":1}}"#, #""x":{"y":{"z":1,"\u007a":1}}"#, #""é":1"#,
+            #""inputResponses":{"r1":{"action":"accept"}}"#, #""inputResponses":null"#,
+            #""x":"\x""#, #""x":tru"#, #""x":-"#, #""x":01"#, #""x":[1,]"#, #""x":{"a":1,}"#, "\"x\":\"a\u{01}\"",
+            #""x" : [ 1 , { "b" : 2 } ] "#, #""x":123456789012345678901234"#,
+        ]
+        var params = members.map { "{\($0)}" }
+        params += [
+            "{" + members[0] + "," + members[4] + "," + members[6] + "," + members[12] + "}",
+            "{" + members[3] + "," + members[21] + "," + members[7] + "}",
+            "{" + members[0] + "," + members[0] + "}",
+            "{" + (0..<17).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}",
+            "{" + (0..<16).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}",
+            "{" + (0..<16).map { #""k\#($0 % 15)":\#($0)"# }.joined(separator: ",") + "}",
+            "{}", " { } ", "[]", "1",
+        ]
+        for (i, object) in params.enumerated() {
+            let method = ["tools/call", "resources/read", "prompts/get", "ping"][i % 4]
+            let text = #"{"jsonrpc":"2.0","id":1,"method":"\#(method)","params":\#(object)}"#
+            for depth in [0, 1, 2, 3, 4, 64] {
+                let tree = try? JSONParser(maxDepth: depth).parse(text)
+                let result = parse(text, limits: .init(maxDepth: depth))
+                #expect((code(result) == .parseError) == (tree == nil), "\(text) at depth \(depth)")
+                guard case .object(let envelope)? = tree else { continue }
+                guard case .object(let members)? = envelope["params"] else {
+                    #expect(code(result) == .invalidRequest, "\(text)")
+                    continue
+                }
+                guard case .success(let body) = result else {
+                    Issue.record("\(text) at depth \(depth) refused: \(result)")
+                    continue
+                }
+                let message = body.messages[0]
+                #expect(message.params == members, "\(text)")
+                for key in ["name", "uri", "arguments", "x", "_meta", "k3"] {
+                    #expect(message.param(named: key) == members[key], "\(text): \(key)")
+                }
+                var version: String?
+                if case .object(let meta)? = members["_meta"],
+                    case .string(let v)? = meta["io.modelcontextprotocol/protocolVersion"]
+                {
+                    version = v
+                }
+                #expect(message.metaProtocolVersion == version, "\(text)")
+                #expect(message.isInputRetry == (members["inputResponses"] != nil), "\(text)")
+                let built = JSONRPCMessage(kind: .request, id: .number(1), method: method, params: members)
+                #expect(message == built, "\(text)")
+                func call(_ message: JSONRPCMessage) -> Result<Call?, RequestRejection> {
+                    do throws(RequestRejection) { return .success(try message.call()) } catch { return .failure(error) }
+                }
+                #expect(call(message) == call(built), "\(text)")
             }
         }
     }

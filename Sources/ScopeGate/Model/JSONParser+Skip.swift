@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reading without building: what the line readers use to check a whole record while decoding only the fields
 /// they need.
 extension JSONParser.Reader {
@@ -107,6 +109,99 @@ extension JSONParser.Reader {
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
         default: _ = try numberSpan()
+        }
+    }
+}
+
+/// Checking without building: what a reader uses to take a few members out of an object and check the rest as
+/// strictly as ``JSONParser/Reader/value(depth:)`` would, without making a value of it. Each returns false, with
+/// the cursor anywhere, for what it leaves to `value(depth:)`: keys or strings with escapes or bytes above ASCII,
+/// objects of more than ``plainMemberLimit`` members, and every fault. The caller then reads the text again from
+/// where it started with `value(depth:)`, which accepts or refuses it (and says why) exactly as it always does.
+extension JSONParser.Reader {
+    /// The most members ``plainMembers(depth:_:)`` compares keys for; larger objects are left to `value(depth:)`.
+    package static let plainMemberLimit = 16
+
+    /// Walks the object at the cursor (its `{`), nested `depth` levels deep, whose keys are plain ASCII and
+    /// distinct, calling `member` with the reader at each key's value (which `member` must read) and the key's
+    /// range in `bytes`. False when `member` does, or for anything it leaves to `value(depth:)` (see above).
+    package mutating func plainMembers(depth: Int, _ member: (inout Self, Range<Int>) -> Bool) -> Bool {
+        guard depth <= maxDepth else { return false }
+        return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.plainMemberLimit) { keys in
+            position += 1
+            skipSpace()
+            if take(UInt8(ascii: "}")) { return true }
+            var count = 0
+            while true {
+                skipSpace()
+                guard count < Self.plainMemberLimit, let key = plainString(),
+                    UTF8Text.isASCII(UnsafeBufferPointer(rebasing: bytes[key]))
+                else { return false }
+                for i in 0..<count where equal(keys[i], key) { return false }
+                keys[count] = key
+                count += 1
+                skipSpace()
+                guard take(UInt8(ascii: ":")) else { return false }
+                skipSpace()
+                guard member(&self, key) else { return false }
+                skipSpace()
+                if take(UInt8(ascii: ",")) { continue }
+                return take(UInt8(ascii: "}"))
+            }
+        }
+    }
+
+    /// Whether the bytes in `a` and `b` are the same.
+    @inline(__always)
+    package func equal(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        guard a.count == b.count, let base = bytes.baseAddress else { return a.count == b.count }
+        return memcmp(base + a.lowerBound, base + b.lowerBound, a.count) == 0
+    }
+
+    /// Whether the bytes in `range` are `word`'s.
+    @inline(__always)
+    package func bytes(in range: Range<Int>, equal word: StaticString) -> Bool {
+        guard range.count == word.utf8CodeUnitCount, let base = bytes.baseAddress else { return false }
+        return memcmp(base + range.lowerBound, word.utf8Start, range.count) == 0
+    }
+
+    /// Skips the value at the cursor, nested `depth` levels deep, having checked it as `value(depth:)` would
+    /// (grammar, depth, duplicate keys, UTF-8); false for what it leaves to `value(depth:)` (see above).
+    package mutating func skipPlainValue(depth: Int) -> Bool {
+        guard depth <= maxDepth, position < bytes.count else { return false }
+        switch bytes[position] {
+        case UInt8(ascii: "\""):
+            guard let range = plainString() else { return false }
+            return UTF8Text.isASCII(UnsafeBufferPointer(rebasing: bytes[range]))
+        case UInt8(ascii: "{"):
+            return plainMembers(depth: depth) { reader, _ in reader.skipPlainValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
+            position += 1
+            skipSpace()
+            if take(UInt8(ascii: "]")) { return true }
+            while true {
+                skipSpace()
+                guard skipPlainValue(depth: depth + 1) else { return false }
+                skipSpace()
+                if take(UInt8(ascii: ",")) { continue }
+                return take(UInt8(ascii: "]"))
+            }
+        default:
+            do throws(JSONParser.Failure) {
+                switch bytes[position] {
+                case UInt8(ascii: "t"): try literal("true")
+                case UInt8(ascii: "f"): try literal("false")
+                case UInt8(ascii: "n"): try literal("null")
+                default:
+                    // An integer of up to 18 digits, which `value(depth:)` always takes; a fraction or an
+                    // exponent is converted there, and may be refused (out of range).
+                    let span = try numberSpan()
+                    return span.count <= 18 && !bytes[span].contains { $0 == UInt8(ascii: ".") || $0 | 0x20 == 0x65 }
+                }
+                return true
+            } catch {
+                return false
+            }
         }
     }
 }
