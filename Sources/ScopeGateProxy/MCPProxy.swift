@@ -266,7 +266,7 @@ public final class MCPProxy: Sendable {
 
     /// The session principal of a verified token ("" when there is no identity source).
     static func principal(of token: VerifiedToken?) -> String {
-        token.map { SessionTable.principal(issuer: $0.issuer, subject: $0.subject, clientID: $0.clientID) } ?? ""
+        token?.principal ?? ""
     }
 }
 

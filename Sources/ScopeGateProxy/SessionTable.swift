@@ -31,20 +31,6 @@ public final class SessionTable: Sendable {
         self.now = now
     }
 
-    /// The principal of a verified token: issuer and subject (else the client id, for tokens without a
-    /// subject), separated by a NUL so that no pair of strings can spell another.
-    /// Built into one allocation: every forwarded request that takes a stream slot needs it.
-    public static func principal(issuer: String, subject: String?, clientID: String?) -> String {
-        let (kind, name) = subject.map { ("sub:", $0) } ?? ("client:", clientID ?? "")
-        var principal = ""
-        principal.reserveCapacity(issuer.utf8.count + 1 + kind.utf8.count + name.utf8.count)
-        principal += issuer
-        principal += "\u{0}"
-        principal += kind
-        principal += name
-        return principal
-    }
-
     /// Binds `id` to `principal`. An id already bound keeps its first principal (returns false unless it is the
     /// same one).
     @discardableResult

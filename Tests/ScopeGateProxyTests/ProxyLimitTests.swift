@@ -7,6 +7,7 @@ import ScopeGate
 import ScopeGateHTTPTestSupport
 import ScopeGateOperations
 import ScopeGateRequestAuthorization
+import ScopeGateTokens
 import ServiceLifecycle
 import Testing
 
@@ -332,7 +333,7 @@ struct HoldingUpstream: HTTPResponder {
             #expect(refused.retryAfter == "5")
             #expect(refused.body.contains(#""reason":"stream.principal_limit""#))
             #expect(h.metric(#"scopegate_limit_refusals_total{reason="stream.principal_limit"}"#) == 1)
-            let alice = SessionTable.principal(issuer: "https://auth.example.com", subject: "alice", clientID: nil)
+            let alice = VerifiedToken.principal(issuer: "https://auth.example.com", subject: "alice", clientID: nil)
             #expect(h.proxy.streams.held(by: alice) == 1)
             let other = try await send(h.port, tool: "done", token: "bob")
             #expect(other.status == 200)

@@ -31,12 +31,6 @@ struct StreamSlotsTests {
         #expect(slots.held() == 0)
         #expect(slots.state.withLock { $0.byPrincipal.isEmpty })
     }
-
-    @Test func aPrincipalIsTheIssuerAndTheSubjectOrClient() {
-        #expect(SessionTable.principal(issuer: "https://i", subject: "s", clientID: "c") == "https://i\u{0}sub:s")
-        #expect(SessionTable.principal(issuer: "https://i", subject: nil, clientID: "c") == "https://i\u{0}client:c")
-        #expect(SessionTable.principal(issuer: "https://i", subject: nil, clientID: nil) == "https://i\u{0}client:")
-    }
 }
 
 extension Result where Failure == StreamSlots.Refusal {

@@ -212,8 +212,8 @@ struct TokenEndpoint: HTTPResponder {
     @Test func aSessionServesOnlyItsPrincipalAndExpiresWhenIdle() {
         let clock = Clock()
         let table = SessionTable(capacity: 10, idleTimeout: 60, now: { clock.now })
-        let alice = SessionTable.principal(issuer: "https://a", subject: "alice", clientID: nil)
-        let bob = SessionTable.principal(issuer: "https://a", subject: "bob", clientID: nil)
+        let alice = VerifiedToken.principal(issuer: "https://a", subject: "alice", clientID: nil)
+        let bob = VerifiedToken.principal(issuer: "https://a", subject: "bob", clientID: nil)
         #expect(table.bind("s1", to: alice))
         #expect(!table.bind("s1", to: bob))
         #expect(table.use("s1", by: alice))
@@ -243,10 +243,10 @@ struct TokenEndpoint: HTTPResponder {
 
     @Test func principalsOfDifferentIssuersDiffer() {
         #expect(
-            SessionTable.principal(issuer: "https://a", subject: "x", clientID: nil)
-                != SessionTable.principal(issuer: "https://b", subject: "x", clientID: nil))
+            VerifiedToken.principal(issuer: "https://a", subject: "x", clientID: nil)
+                != VerifiedToken.principal(issuer: "https://b", subject: "x", clientID: nil))
         #expect(
-            SessionTable.principal(issuer: "https://a", subject: nil, clientID: "x")
-                != SessionTable.principal(issuer: "https://a", subject: "x", clientID: nil))
+            VerifiedToken.principal(issuer: "https://a", subject: nil, clientID: "x")
+                != VerifiedToken.principal(issuer: "https://a", subject: "x", clientID: nil))
     }
 }

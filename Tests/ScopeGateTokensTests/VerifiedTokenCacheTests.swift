@@ -104,4 +104,14 @@ import Testing
         }
         #expect(cache.count <= 64)
     }
+
+    @Test func aPrincipalIsTheIssuerAndTheSubjectOrClient() {
+        #expect(VerifiedToken.principal(issuer: "https://i", subject: "s", clientID: "c") == "https://i\u{0}sub:s")
+        #expect(VerifiedToken.principal(issuer: "https://i", subject: nil, clientID: "c") == "https://i\u{0}client:c")
+        #expect(VerifiedToken.principal(issuer: "https://i", subject: nil, clientID: nil) == "https://i\u{0}client:")
+        let token = VerifiedToken(
+            issuer: "https://i", subject: nil, clientID: "c", audiences: [], scopes: [], stripPrefixes: [],
+            jwtID: nil, expiresAt: Date(), claims: .object([:]))
+        #expect(token.principal == "https://i\u{0}client:c")
+    }
 }

@@ -23,6 +23,7 @@ public struct VerifiedToken: Sendable, Hashable {
         let jwtID: String?
         let expiresAt: Date
         let claims: ClaimValue
+        let principal: String
 
         init(
             issuer: String, subject: String?, clientID: String?, audiences: [String], scopes: [String],
@@ -37,6 +38,7 @@ public struct VerifiedToken: Sendable, Hashable {
             self.jwtID = jwtID
             self.expiresAt = expiresAt
             self.claims = claims
+            principal = VerifiedToken.principal(issuer: issuer, subject: subject, clientID: clientID)
         }
     }
 
@@ -60,6 +62,28 @@ public struct VerifiedToken: Sendable, Hashable {
     public var expiresAt: Date { storage.expiresAt }
     /// Every claim (or introspection response member) as a JSON object.
     public var claims: ClaimValue { storage.claims }
+    /// Who the token speaks for, as one string (``principal(issuer:subject:clientID:)``): made once, when the token
+    /// is verified, since a proxy reads it for every request it forwards (its sessions and stream slots are bound
+    /// to it).
+    public var principal: String { storage.principal }
+
+    /// The principal of a token: issuer and subject (else the client id, for tokens without a subject), separated
+    /// by a NUL so that no pair of strings can spell another.
+    ///
+    /// ```swift
+    /// VerifiedToken.principal(issuer: "https://auth.example.com", subject: "alice", clientID: nil)
+    /// // "https://auth.example.com\u{0}sub:alice"
+    /// ```
+    public static func principal(issuer: String, subject: String?, clientID: String?) -> String {
+        let (kind, name) = subject.map { ("sub:", $0) } ?? ("client:", clientID ?? "")
+        var principal = ""
+        principal.reserveCapacity(issuer.utf8.count + 1 + kind.utf8.count + name.utf8.count)
+        principal += issuer
+        principal += "\u{0}"
+        principal += kind
+        principal += name
+        return principal
+    }
 
     /// Creates a verified token (the verifier builds these; public for tests of code that consumes them).
     public init(
