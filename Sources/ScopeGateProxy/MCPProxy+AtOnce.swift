@@ -24,7 +24,9 @@ extension MCPProxy {
         let snapshot = store.current
         let policy = snapshot.policy
         let target = head.uri
-        let path = target.prefix { $0 != "?" && $0 != "#" }
+        // Bytes, not `Character`s: a character is found by grapheme breaking, hundreds of instructions each.
+        let query = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+        let path = target[..<(query ?? target.endIndex)]
         let endpoint = endpoint(for: policy)
         // An endpoint that an operations or metadata path could shadow is left to `handle`, which checks those first.
         guard path == endpoint, !OperationsEndpoints.paths.contains(endpoint), !endpoint.hasPrefix("/.well-known/"),

@@ -58,18 +58,24 @@ enum ProxyHeaders {
     /// connection handler writes as they are (``ProxyAnswer``). The names are HTTP tokens: SwiftNIO's decoder
     /// (llhttp) reads no other.
     static func downstream(_ headers: HTTPHeaders, dropLength: Bool) -> HTTPHeaders {
-        let named = connectionOptions(headers["connection"])
         // Collected, then made headers at once: `HTTPHeaders.add` checks each name's bytes again (a few hundred
-        // instructions a field), and these names passed SwiftNIO's decoder.
+        // instructions a field), and these names passed SwiftNIO's decoder. The `Connection` values are gathered
+        // in the same pass (looking them up by name walks every field again and makes an array).
         var fields: [(String, String)] = []
         fields.reserveCapacity(headers.count)
+        var connection: [String] = []
         for (name, value) in headers {
+            if ASCIICase.equals(name, "connection") {
+                connection.append(value)
+                continue
+            }
             guard !ASCIICase.equals(name, "www-authenticate"),
-                !isHopByHop(name) || (!dropLength && ASCIICase.equals(name, "content-length")),
-                named.isEmpty || !named.contains(name.lowercased())
+                !isHopByHop(name) || (!dropLength && ASCIICase.equals(name, "content-length"))
             else { continue }
             fields.append((name, trimmed(value)))
         }
+        let named = connectionOptions(connection)
+        if !named.isEmpty { fields.removeAll { named.contains($0.0.lowercased()) } }
         return HTTPHeaders(fields)
     }
 
