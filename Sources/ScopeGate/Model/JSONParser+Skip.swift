@@ -126,7 +126,7 @@ extension JSONParser.Reader {
     /// distinct, calling `member` with the reader at each key's value (which `member` must read) and the key's
     /// range in `bytes`. False when `member` does, or for anything it leaves to `value(depth:)` (see above).
     package mutating func plainMembers(depth: Int, _ member: (inout Self, Range<Int>) -> Bool) -> Bool {
-        guard depth <= maxDepth else { return false }
+        guard depth <= maxDepth, position < bytes.count, bytes[position] == UInt8(ascii: "{") else { return false }
         return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.plainMemberLimit) { keys in
             position += 1
             skipSpace()
