@@ -139,7 +139,7 @@ public struct JSONRPCBody: Sendable, Hashable {
     }
 
     /// The members of one message that JSON-RPC gives a meaning, as read and not yet checked (``message(_:)``).
-    /// A message's object is read member by member into these instead of into a dictionary, which would be
+    /// A plain message's object is read member by member into these instead of into a dictionary, which would be
     /// built, hashed into and searched for the same few keys on every request.
     struct Envelope {
         /// False for a batch item that is not an object (its value is read, and dropped).
@@ -187,14 +187,10 @@ public struct JSONRPCBody: Sendable, Hashable {
     static func envelope(_ reader: inout JSONParser.Reader, depth: Int, body: [UInt8]) throws(JSONParser.Failure)
         -> Envelope
     {
-        guard reader.position < reader.bytes.count, reader.bytes[reader.position] == UInt8(ascii: "{") else {
-            _ = try reader.value(depth: depth)
-            return Envelope(isObject: false)
-        }
-        try reader.checkDepth(depth)
         var envelope = Envelope()
         // Plain text first: keys compared as bytes, members JSON-RPC does not name checked without being built
-        // (``JSONParser/Reader/plainMembers(depth:_:)``); what that leaves is read again below, in full.
+        // (``JSONParser/Reader/plainMembers(depth:_:)``); what that leaves (a value that is not an object too) is
+        // read again below, in full.
         var plain = reader
         let read = plain.plainMembers(depth: depth) { reader, key in
             if reader.bytes(in: key, equal: "params") {
@@ -226,32 +222,19 @@ public struct JSONRPCBody: Sendable, Hashable {
             reader = plain
             return envelope
         }
-        envelope = Envelope()
-        var others: Set<String> = []  // the other members' keys, for the duplicate check
-        try reader.members(depth: depth) { reader, key, keyStart throws(JSONParser.Failure) in
-            if key == "params" {
-                guard !envelope.hasParams else {
-                    _ = try reader.value(depth: depth + 1)
-                    throw reader.duplicateKey(key, at: keyStart)
-                }
-                envelope.hasParams = true
-                envelope.params = try JSONRPCParams.read(&reader, depth: depth + 1, body: body)
-                return
-            }
-            let value = try reader.value(depth: depth + 1)
-            let isNew: Bool
-            switch key {
-            case "jsonrpc": (isNew, envelope.jsonrpc) = (envelope.jsonrpc == nil, value)
-            case "id": (isNew, envelope.id) = (envelope.id == nil, value)
-            case "method": (isNew, envelope.method) = (envelope.method == nil, value)
-            default:
-                isNew = others.insert(key).inserted
-                if key == "result" { envelope.hasResult = true }
-                if key == "error" { envelope.hasError = true }
-            }
-            guard isNew else { throw reader.duplicateKey(key, at: keyStart) }
+        // Read as any value is; a message's members are taken out of its dictionary.
+        guard case .object(let members) = try reader.value(depth: depth) else { return Envelope(isObject: false) }
+        var full = Envelope()
+        full.jsonrpc = members["jsonrpc"]
+        full.id = members["id"]
+        full.method = members["method"]
+        if let params = members["params"] {
+            full.hasParams = true
+            if case .object(let values) = params { full.params = JSONRPCParams(values) }
         }
-        return envelope
+        full.hasResult = members["result"] != nil
+        full.hasError = members["error"] != nil
+        return full
     }
 
     static func message(_ envelope: Envelope) throws(RequestRejection) -> JSONRPCMessage {
