@@ -69,10 +69,6 @@ struct JSONRPCParams: Sendable {
         -> JSONRPCParams?
     {
         let start = reader.position
-        guard start < body.count, body[start] == UInt8(ascii: "{") else {
-            _ = try reader.value(depth: depth)
-            return nil
-        }
         var plain = reader
         var params = JSONRPCParams(text: body, range: start..<start)
         let bytes = reader.bytes
