@@ -130,6 +130,8 @@ let package = Package(
                 "ScopeGate",
                 "ScopeGateTokens",
                 "ScopeGateRequestAuthorization",
+                // The connection's request decoder (`HTTP1RequestDecoder`).
+                "ScopeGateHTTP1",
                 // The stdio upstream reads its child's output with the client's line splitter.
                 "ScopeGateMCPClient",
                 "ScopeGateOperations",
@@ -149,12 +151,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The gateways' strict HTTP/1.1 request reading: the head reader the decision service reads its
+        // connections with, and the SwiftNIO request decoder the proxy's pipeline is built on.
+        .target(
+            name: "ScopeGateHTTP1",
+            dependencies: [
+                "ScopeGateRequestAuthorization",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // `scopegate authz`: the decision service behind nginx `auth_request`, Caddy `forward_auth` and Envoy
         // `ext_authz`, on the same request authorization as the proxy.
         .target(
             name: "ScopeGateAuthz",
             dependencies: [
                 "ScopeGate", "ScopeGateTokens", "ScopeGateRequestAuthorization", "ScopeGateOperations",
+                "ScopeGateHTTP1",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -340,6 +353,14 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
             ],
             path: "Tests/HTTPSupport"),
+        .testTarget(
+            name: "ScopeGateHTTP1Tests",
+            dependencies: [
+                "ScopeGateHTTP1",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "ScopeGateAuthzTests",
             dependencies: [

@@ -105,7 +105,7 @@ case "$target" in
                        "$ROOT/Sources/ScopeGateTokens/Support/TokenError.swift") ;;
   request|response) extra=("$ROOT"/Sources/ScopeGateRequestAuthorization/*.swift "$ROOT"/Fuzz/gateway/*.swift
                           "$ROOT/Sources/ScopeGateTesting/GatewayTestPolicy.swift") ;;   # the library, unchanged; the tests' policy
-  httphead)     extra=("$ROOT/Sources/ScopeGateAuthz/HTTP1/RequestHeadParser.swift") ;;   # as `scopegate authz` runs it
+  httphead)     extra=("$ROOT/Sources/ScopeGateHTTP1/RequestHeadParser.swift") ;;   # as both gateways run it
 esac
 binary=$OUT/fuzz-$target
 mapfile -t harness < <(find "$ROOT/Fuzz/$target" "$ROOT/Fuzz/Common" -name '*.swift' | sort)

@@ -1,15 +1,19 @@
 import Foundation
 import ScopeGateRequestAuthorization
 
-// Target `httphead`: the decision service's HTTP/1.1 request-head reader (Sources/ScopeGateAuthz/HTTP1/
-// RequestHeadParser.swift, compiled into this harness; the `ASCIICase` and `ByteClass` it uses are a stand-in module). Invariants:
+// Target `httphead`: the gateways' HTTP/1.1 request-head reader (Sources/ScopeGateHTTP1/RequestHeadParser.swift,
+// compiled into this harness; the `ASCIICase` and `ByteClass` it uses are a stand-in module). Invariants:
 //  - the outcome does not depend on how the bytes arrive: read in two parts (the search for the head's end resumed
-//    where it stopped) it is the outcome of the bytes read at once;
+//    where it stopped) it is the outcome of the bytes read at once; the same holds for a trailer section;
 //  - a head read is well formed: token method and names, values without CR, LF, NUL or surrounding blanks, a
 //    length that ends in the empty line and lies within the cap;
-//  - a head read, written back in canonical form, reads back to the same head.
+//  - a head read, written back in canonical form, reads back to the same head;
+//  - the proxy's reader (chunked bodies accepted) reads every head the decision service's reads, the same, and
+//    reads a chunked body only from one `Transfer-Encoding: chunked` and no `Content-Length`;
+//  - a trailer section read is field lines within the caps, ending in an empty line.
 
 let parser = RequestHeadParser(maxHeadBytes: 4096, maxFields: 64)
+let chunkedParser = RequestHeadParser(maxHeadBytes: 4096, maxFields: 64, acceptsChunked: true)
 
 func describe(_ outcome: RequestHeadParser.Outcome) -> String {
     switch outcome {
@@ -21,8 +25,55 @@ func describe(_ outcome: RequestHeadParser.Outcome) -> String {
     }
 }
 
-func parse(_ bytes: ArraySlice<UInt8>, scanned: inout Int) -> RequestHeadParser.Outcome {
-    bytes.withUnsafeBytes { parser.parse($0, scanned: &scanned) }
+func parse(
+    _ bytes: ArraySlice<UInt8>, scanned: inout Int, with reader: RequestHeadParser = parser
+) -> RequestHeadParser.Outcome {
+    bytes.withUnsafeBytes { reader.parse($0, scanned: &scanned) }
+}
+
+func describe(_ outcome: RequestHeadParser.TrailerOutcome) -> String {
+    switch outcome {
+    case .incomplete: return "incomplete"
+    case .refused(let refusal): return "refused \(refusal.status) \(refusal.message)"
+    case .fields(let fields, let length): return "fields \(fields) \(length)"
+    }
+}
+
+/// The proxy's reader against the decision service's, and the trailer-section reader, on the same bytes.
+func checkChunkedReader(_ bytes: [UInt8], whole: RequestHeadParser.Outcome) {
+    var scanned = 0
+    let chunked = parse(bytes[...], scanned: &scanned, with: chunkedParser)
+    if case .head = whole {
+        Fuzz.check(describe(chunked) == describe(whole), "proxy reader: \(describe(chunked)) vs \(describe(whole))")
+    }
+    if case .head(let head, _) = chunked, head.chunked {
+        let codings = head.fields.filter { ASCIICase.equals($0.0, "transfer-encoding") }
+        Fuzz.check(
+            codings.count == 1 && ASCIICase.equals(codings[0].1, "chunked") && head.contentLength == 0
+                && !head.fields.contains { ASCIICase.equals($0.0, "content-length") },
+            "a chunked body read from \(head.fields)")
+    }
+
+    let trailers = bytes.withUnsafeBytes { bytes in
+        var scanned = 0
+        return parser.parseTrailers(bytes, scanned: &scanned)
+    }
+    let split = bytes.isEmpty ? 0 : (bytes.count &* 104_729) % bytes.count
+    var resumed = 0
+    let first = bytes[..<split].withUnsafeBytes { parser.parseTrailers($0, scanned: &resumed) }
+    if case .incomplete = first {
+        let second = bytes.withUnsafeBytes { parser.parseTrailers($0, scanned: &resumed) }
+        Fuzz.check(describe(second) == describe(trailers), "trailers split at \(split): \(describe(second))")
+    }
+    guard case .fields(let fields, let length) = trailers else { return }
+    Fuzz.check(length >= 2 && length <= 4096 && length <= bytes.count, "trailer length \(length)")
+    Fuzz.check(Array(bytes[(length - 2)..<length]) == Array("\r\n".utf8), "trailers do not end in a line end")
+    Fuzz.check(fields.count <= 64, "\(fields.count) trailer fields")
+    for (name, value) in fields {
+        Fuzz.check(!name.isEmpty && name.utf8.allSatisfy(ByteClass.isToken), "trailer name \(name.debugDescription)")
+        Fuzz.check(
+            !value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }, "trailer value \(value.debugDescription)")
+    }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -39,6 +90,8 @@ public func headFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let second = parse(bytes[...], scanned: &resumed)
         Fuzz.check(describe(second) == describe(whole), "split at \(split): \(describe(second)) vs \(describe(whole))")
     }
+
+    checkChunkedReader(bytes, whole: whole)
 
     guard case .head(let head, let length) = whole else { return 0 }
     Fuzz.check(length <= 4096 && length <= size, "head length \(length) past the cap or the input")

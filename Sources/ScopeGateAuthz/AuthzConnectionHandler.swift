@@ -1,4 +1,5 @@
 import NIOCore
+import ScopeGateHTTP1
 
 /// One client connection of an ``AuthzServer``, on its event loop: reads requests from the connection's bytes
 /// (``RequestHeadParser``) and writes each answer (``AnswerWriter``), in order. For each request it

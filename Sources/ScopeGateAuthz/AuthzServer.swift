@@ -1,6 +1,7 @@
 import NIOCore
 import NIOExtras
 import NIOPosix
+import ScopeGateHTTP1
 import ServiceLifecycle
 
 /// Serves an ``AuthzService`` over HTTP/1.1, on SwiftNIO's event loops.

@@ -12,8 +12,18 @@ package enum ByteClass {
     package static func isToken(_ byte: UInt8) -> Bool {
         let low: UInt64 = 0x03ff_6cfa_0000_0000
         let high: UInt64 = 0x57ff_ffff_c7ff_fffe
-        if byte < 64 { return low & (1 << UInt64(byte)) != 0 }
-        return byte < 128 && high & (1 << UInt64(byte - 64)) != 0
+        // Masking shifts (`&<<`): the byte is known to be in range, so no test for a shift past the width.
+        if byte < 64 { return low & (1 &<< UInt64(byte)) != 0 }
+        return byte < 128 && high & (1 &<< UInt64(byte &- 64)) != 0
+    }
+
+    /// Where the run of ``isToken(_:)`` bytes that starts at `start` ends: a reader in another module scans a name
+    /// with one call, where it would make one per byte (`package` functions are not inlined across modules).
+    package static func tokenEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        var end = start
+        while end < bytes.count, isToken(base.load(fromByteOffset: end, as: UInt8.self)) { end += 1 }
+        return end
     }
 
     /// Visible ASCII: what a request target is made of.
@@ -29,11 +39,13 @@ package enum ByteClass {
         return bytes[first...last]
     }
 
-    /// ``trimmingBlanks(_:)`` of `bytes[range]`, as positions in `bytes`, for the readers that keep positions. Not
-    /// generic, so a reader in another module calls it specialized.
+    /// ``trimmingBlanks(_:)`` of `bytes[range]`, as positions in `bytes`, for the readers that keep positions (the
+    /// head reader, once per field value). Not generic, so a reader in another module calls it specialized.
     package static func trimmingBlanks(_ bytes: UnsafeRawBufferPointer, in range: Range<Int>) -> Range<Int> {
-        let trimmed = trimmingBlanks(bytes[range])
-        return trimmed.startIndex..<trimmed.endIndex
+        var (start, end) = (range.lowerBound, range.upperBound)
+        while start < end, isBlank(bytes[start]) { start += 1 }
+        while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+        return start..<end
     }
 
     /// What a field value may hold: visible ASCII, space, tab and `obs-text` (≥ 0x80); never CR, LF, NUL or another

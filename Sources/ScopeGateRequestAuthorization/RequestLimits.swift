@@ -62,10 +62,10 @@ public struct RequestLimits: Sendable, Hashable {
         return nil
     }
 
-    /// The caps of the HTTP/1 head parsers (SwiftNIO's in `proxy`, the decision service's own in `authz`), which
-    /// refuse a head over them themselves (400 and the connection closed, before the request reaches the gateway):
-    /// twice these limits, and no lower than SwiftNIO's defaults (80 KiB, 1000 fields), so that a head over the
-    /// limits but within the caps gets the readable 431.
+    /// The caps of the HTTP/1 head reader both gateways read requests with (`RequestHeadParser`), which refuses a
+    /// head over them itself (400 and the connection closed, before the request reaches the gateway): twice these
+    /// limits, and no lower than SwiftNIO's defaults (80 KiB, 1000 fields), so that a head over the limits but within
+    /// the caps gets the readable 431.
     public var parserCaps: (bytes: Int, fields: Int) {
         (max(80 << 10, 2 * maxHeaderBytes), max(1000, 2 * maxHeaderFields))
     }

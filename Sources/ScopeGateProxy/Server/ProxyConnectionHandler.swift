@@ -7,7 +7,7 @@ import ScopeGateRequestAuthorization
 
 /// Answers, on one client connection's event loop, the requests ``MCPProxy/answerAtOnce(_:body:on:reply:)`` can
 /// answer without a task, and hands every other request to Hummingbird's pipeline behind it. It sits right after
-/// SwiftNIO's HTTP/1 request decoder, before Hummingbird converts requests to `HTTPTypes`: a request answered here
+/// the request decoder (``HTTP1RequestDecoder``), before Hummingbird converts requests to `HTTPTypes`: a request answered here
 /// is read and answered in SwiftNIO's types, so it pays for neither conversion nor for Hummingbird's handlers.
 /// It sees both kinds of request, so it keeps the connection's idle timeout and graceful close for both
 /// (``ConnectionActivity``), in place of Hummingbird's connection-state handler, which ``ProxyServer`` removes.

@@ -4,9 +4,11 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
+import ScopeGateHTTP1
 
 /// Hummingbird's HTTP/1.1 server for an ``MCPProxy``, with a ``ProxyConnectionHandler`` on each connection,
-/// between SwiftNIO's HTTP/1 codec and Hummingbird's conversion to `HTTPTypes`: a request whose token is cached
+/// between the HTTP/1 codec (ScopeGate's request decoder, ``HTTP1RequestDecoder``, and SwiftNIO's response
+/// encoder) and Hummingbird's conversion to `HTTPTypes`: a request whose token is cached
 /// and whose upstream is plain HTTP is authorized, forwarded and answered on the connection's event loop; every
 /// other request goes on to the responder (``ProxyResponder``) as usual. The connection handler sees both kinds of
 /// request, so it keeps the configuration's idle timeout and the graceful close in place of Hummingbird's
@@ -37,25 +39,21 @@ public struct ProxyServer: ServerChildChannel {
         }
     }
 
-    /// Replaces SwiftNIO's HTTP/1 codec, whose request decoder tells its response encoder each request's method,
-    /// with the same two handlers unpaired (the decoder with Hummingbird's limits), and returns the new encoder's
-    /// context. The connection handler writes some answers past the encoder, as bytes; a paired encoder would
-    /// keep their requests' methods queued, and frame later answers by the wrong requests' methods.
+    /// Replaces SwiftNIO's HTTP/1 codec with ScopeGate's request decoder (``HTTP1RequestDecoder``, with
+    /// Hummingbird's limits as its caps) and an unpaired response encoder, and returns the encoder's context. The
+    /// connection handler writes some answers past the encoder, as bytes; an encoder paired with SwiftNIO's decoder
+    /// would keep their requests' methods queued, and frame later answers by the wrong requests' methods.
     private static func unpairCodec(
         _ pipeline: ChannelPipeline.SynchronousOperations, limits: HTTP1Channel.Configuration.DecoderConfiguration
     ) throws -> ChannelHandlerContext {
         let pairedEncoder = try pipeline.handler(type: HTTPResponseEncoder.self)
         let pairedDecoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-        decoderLimits.maxHeaderFieldSize = limits.maxHeaderFieldSize
-        decoderLimits.maxHeaderListSize = limits.maxHeaderListSize
-        decoderLimits.maxHeaderFieldCount = limits.maxHeaderFieldCount
+        let decoder = HTTP1RequestDecoder(
+            maxHeadBytes: limits.maxHeaderListSize, maxFields: limits.maxHeaderFieldCount)
         let encoder = HTTPResponseEncoder(configuration: .init())
         try pipeline.addHandler(encoder, position: .after(pairedEncoder))
         try pipeline.addHandler(
-            ByteToMessageHandler(
-                HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)),
-            position: .after(pairedDecoder))
+            ByteToMessageHandler(decoder), position: .after(pairedDecoder))
         pipeline.removeHandler(pairedEncoder, promise: nil)
         pipeline.removeHandler(pairedDecoder, promise: nil)
         return try pipeline.context(handler: encoder)

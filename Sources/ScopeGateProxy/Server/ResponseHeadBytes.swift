@@ -18,8 +18,8 @@ import ScopeGateRequestAuthorization
 ///   (`body` given) gains `Content-Length: <its length>`, and a head alone (the answer to a `HEAD` request, which
 ///   says what a `GET` would frame) gains `transfer-encoding: chunked` in place of any it had.
 ///
-/// Field values hold no control character but tab: they were read by SwiftNIO's decoders (llhttp) or are the
-/// proxy's own, as on the encoder's path, which Hummingbird configures without outbound validation. A test holds
+/// Field values hold no control character but tab: they were read by the HTTP/1 decoders (SwiftNIO's for upstream
+/// answers, ``HTTP1RequestDecoder`` for requests) or are the proxy's own, as on the encoder's path, which Hummingbird configures without outbound validation. A test holds
 /// the bytes to the encoder's.
 ///
 /// ```swift

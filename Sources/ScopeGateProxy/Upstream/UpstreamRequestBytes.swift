@@ -8,8 +8,8 @@ import NIOHTTP1
 /// and a body of known length, and encoding that directly takes one write through the pipeline instead of three.
 ///
 /// No field value holds a control character but tab (RFC 9110 §5.5), which SwiftNIO's outbound header validation
-/// would otherwise check: the client's values were read by SwiftNIO's HTTP/1 decoder, which refuses a request with
-/// one (400), and, when they come as `HTTPFields`, made legal again by HTTPTypes; the two values the proxy adds,
+/// would otherwise check: the client's values were read by the proxy's request decoder (``HTTP1RequestDecoder``),
+/// which refuses a request with one (400), and, when they come as `HTTPFields`, made legal again by HTTPTypes; the two values the proxy adds,
 /// `Host` (from the upstream URL) and `Authorization` (from the environment or a token exchange), are checked here.
 ///
 /// ```swift

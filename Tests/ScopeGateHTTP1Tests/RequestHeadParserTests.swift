@@ -1,10 +1,9 @@
-import NIOCore
 import Testing
 
-@testable import ScopeGateAuthz
+@testable import ScopeGateHTTP1
 
-/// The decision service's request-head reader and answer writer: what they accept, what they refuse, and that a
-/// head arriving in pieces reads the same as one arriving whole.
+/// The gateways' request-head reader: what it accepts, what it refuses, and that a head arriving in pieces reads
+/// the same as one arriving whole.
 @Suite struct RequestHeadParserTests {
     let parser = RequestHeadParser(maxHeadBytes: 1024, maxFields: 8)
 
@@ -105,27 +104,95 @@ import Testing
         #expect(refusal("POST /authz HTTP/1.1\r\nTransfer-Encoding: \(encoding)\r\n\r\n")?.status == 411)
     }
 
+    /// The proxy's reader takes `chunked` alone, in any case, once; every other coding is 501, and a length next to
+    /// it is 400 (the ambiguity request smuggling is made of).
+    @Test func aReaderThatAcceptsChunkedBodiesTakesChunkedAlone() throws {
+        let chunked = RequestHeadParser(maxHeadBytes: 1024, maxFields: 8, acceptsChunked: true)
+        func outcome(_ text: String) -> RequestHeadParser.Outcome {
+            var scanned = 0
+            return Array(text.utf8).withUnsafeBytes { chunked.parse($0, scanned: &scanned) }
+        }
+        for encoding in ["chunked", "Chunked", " CHUNKED "] {
+            guard case .head(let head, _) = outcome("POST /mcp HTTP/1.1\r\nTransfer-Encoding:\(encoding)\r\n\r\n")
+            else {
+                Issue.record("\(encoding) was not read")
+                continue
+            }
+            #expect(head.chunked)
+            #expect(head.contentLength == 0)
+        }
+        for encoding in ["gzip, chunked", "identity", "chunked, chunked", ""] {
+            guard case .refused(let refusal) = outcome("POST /mcp HTTP/1.1\r\nTransfer-Encoding: \(encoding)\r\n\r\n")
+            else {
+                Issue.record("\(encoding) was read")
+                continue
+            }
+            #expect(refusal.status == 501)
+        }
+        let twice = "POST /mcp HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+        guard case .refused(let repeated) = outcome(twice) else {
+            Issue.record("a repeated coding was read")
+            return
+        }
+        #expect(repeated.status == 501)
+        for order in [
+            ("Content-Length: 3", "Transfer-Encoding: chunked"), ("Transfer-Encoding: chunked", "Content-Length: 3"),
+        ] {
+            guard case .refused(let both) = outcome("POST /mcp HTTP/1.1\r\n\(order.0)\r\n\(order.1)\r\n\r\n") else {
+                Issue.record("both framings were read")
+                continue
+            }
+            #expect(both.status == 400)
+        }
+        // A head without a coding reads as before, its length and all.
+        guard case .head(let plain, _) = outcome("POST /mcp HTTP/1.1\r\nContent-Length: 3\r\n\r\n") else {
+            Issue.record("a plain head was refused")
+            return
+        }
+        #expect(!plain.chunked)
+        #expect(plain.contentLength == 3)
+    }
+
+    /// A chunked body's trailer section: a bare CRLF, or field lines to an empty line, read with the head's caps.
+    @Test func trailerSectionsAreReadAsFieldLines() {
+        func trailers(_ text: String, parser: RequestHeadParser = RequestHeadParser(maxHeadBytes: 64, maxFields: 2))
+            -> RequestHeadParser.TrailerOutcome
+        {
+            var scanned = 0
+            return Array(text.utf8).withUnsafeBytes { parser.parseTrailers($0, scanned: &scanned) }
+        }
+        if case .fields(let fields, let length) = trailers("\r\nGET") {
+            #expect(fields.isEmpty)
+            #expect(length == 2)
+        } else {
+            Issue.record("a bare CRLF was not read")
+        }
+        if case .fields(let fields, let length) = trailers("X-Sum: 12 \r\nX-B:2\r\n\r\nnext") {
+            #expect(fields.map(\.0) == ["X-Sum", "X-B"])
+            #expect(fields.map(\.1) == ["12", "2"])
+            #expect(length == "X-Sum: 12 \r\nX-B:2\r\n\r\n".utf8.count)
+        } else {
+            Issue.record("two trailer fields were not read")
+        }
+        for incomplete in ["", "\r", "X-Sum: 1\r\n", "X-Sum: 1\r\n\r"] {
+            guard case .incomplete = trailers(incomplete) else {
+                Issue.record("\(incomplete.debugDescription) is not incomplete")
+                continue
+            }
+        }
+        for refused in [
+            "X Sum: 1\r\n\r\n", "X-Sum 1\r\n\r\n", "X-A: 1\r\nX-B: 2\r\nX-C: 3\r\n\r\n",
+            "X-Long: " + String(repeating: "a", count: 80) + "\r\n\r\n",
+        ] {
+            guard case .refused = trailers(refused) else {
+                Issue.record("\(refused.debugDescription) was not refused")
+                continue
+            }
+        }
+    }
+
     @Test func bytesAbove0x7FAreKeptInValues() throws {
         let (head, _) = try #require(read("GET / HTTP/1.1\r\nX-Name: caf\u{E9}\r\n\r\n"))
         #expect(head.fields.first?.1 == "caf\u{E9}")
-    }
-
-    @Test func anAnswerWithAHeaderThatWouldSplitTheResponseIsA500() {
-        var buffer = ByteBufferAllocator().buffer(capacity: 128)
-        let answer = AuthzHTTPAnswer(status: 200, headers: [("X-ScopeGate-Subject", "a\r\nSet-Cookie: x=1")])
-        AnswerWriter.write(answer, minorVersion: 1, keepAlive: true, withBody: true, into: &buffer)
-        let text = String(buffer: buffer)
-        #expect(text.hasPrefix("HTTP/1.1 500 Internal Server Error\r\n"))
-        #expect(!text.contains("Set-Cookie"))
-    }
-
-    @Test func anAnswerSaysItsLengthAndConnection() {
-        var buffer = ByteBufferAllocator().buffer(capacity: 128)
-        let answer = AuthzHTTPAnswer(status: 403, headers: [("X-ScopeGate-Reason", "missing_scope")], body: [1, 2])
-        AnswerWriter.write(answer, minorVersion: 0, keepAlive: true, withBody: false, into: &buffer)
-        #expect(
-            String(buffer: buffer)
-                == "HTTP/1.0 403 Forbidden\r\nServer: scopegate\r\nX-ScopeGate-Reason: missing_scope\r\n"
-                + "Content-Length: 2\r\nConnection: keep-alive\r\n\r\n")
     }
 }
