@@ -60,6 +60,10 @@ package struct HTTP1RequestDecoder: ByteToMessageDecoder {
                 throw Self.error(for: refusal)
             case .head(let head, let length):
                 buffer.moveReaderIndex(forwardBy: length)
+                // The next state is set before the head is passed on, so the decoder is consistent whatever the
+                // handlers after it do.
+                let hasBody = head.chunked || head.contentLength > 0
+                state = head.chunked ? .chunkSize : hasBody ? .body(remaining: head.contentLength) : .head(scanned: 0)
                 let version = HTTPVersion(major: 1, minor: head.minorVersion)
                 let method = HTTPMethod(rawValue: head.method)
                 context.fireChannelRead(
@@ -68,13 +72,7 @@ package struct HTTP1RequestDecoder: ByteToMessageDecoder {
                             HTTPRequestHead(
                                 version: version, method: method, uri: head.target,
                                 headers: HTTPHeaders(head.fields)))))
-                if head.chunked {
-                    state = .chunkSize
-                } else if head.contentLength > 0 {
-                    state = .body(remaining: head.contentLength)
-                } else {
-                    end(nil, context)
-                }
+                if !hasBody { end(nil, context) }
                 return .continue
             }
         case .body(let remaining):
