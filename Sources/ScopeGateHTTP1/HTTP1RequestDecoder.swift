@@ -8,8 +8,8 @@ import ScopeGateRequestAuthorization
     import Darwin
 #endif
 
-/// SwiftNIO's `HTTPRequestDecoder` in the proxy's pipeline, made from ``RequestHeadParser``: it reads a connection's
-/// bytes into the same `HTTPServerRequestPart`s (a head, the body as it arrives, an end), so the handlers after it
+/// The proxy's request decoder, in place of SwiftNIO's `HTTPRequestDecoder` and made from ``RequestHeadParser``: it
+/// reads a connection's bytes into the same `HTTPServerRequestPart`s (a head, the body as it arrives, an end), so the handlers after it
 /// do not change, and refuses what the parser refuses by throwing an `HTTPParserError`, which the server answers
 /// with 400 and a close, as it did SwiftNIO's errors. It reads bodies framed by `Content-Length` or by
 /// `Transfer-Encoding: chunked` (RFC 9112 §7.1: chunk extensions are checked and dropped, trailer fields are

@@ -14,7 +14,7 @@ import ScopeGateRequestAuthorization
 /// gateway's request is a dozen fields, one of them a bearer token of about a kilobyte, and its answer is a cache hit
 /// and a decision of well under a microsecond, so reading the head is a large share of the cost. In the decision
 /// service SwiftNIO's pipeline capped it at half of nginx's rate before any decision was made; in the proxy the
-/// request decoder was about a tenth of the instructions per forwarded request (docs/performance.md). This reader
+/// request decoder was about a seventh of the instructions per forwarded request (docs/performance.md). This reader
 /// finds the head's end and each value's end with `memchr` (vectorized, so a token costs one scan), and accepts only
 /// the well-formed subset of the grammar that clients and front proxies send, refusing the rest:
 /// - a request line of a token method, a target of visible ASCII, and `HTTP/1.1` or `HTTP/1.0`; lines end in CRLF
