@@ -137,26 +137,27 @@ package struct HTTP1RequestDecoder: ByteToMessageDecoder {
     /// Reads a chunk-size line (RFC 9112 §7.1: hex digits, then extensions, which are checked and dropped); nil while
     /// the line is incomplete.
     private static func chunkSize(_ buffer: inout ByteBuffer) throws -> Int? {
-        let line: (size: Int, length: Int)?? = buffer.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress else { return .some(nil) }
+        let line: (size: Int, length: Int)? = try buffer.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress else { return nil }
             let window = min(bytes.count, maxChunkLine)
             guard let lf = memchr(base, Int32(UInt8(ascii: "\n")), window) else {
-                return bytes.count >= maxChunkLine ? nil : .some(nil)
+                if bytes.count >= maxChunkLine { throw HTTPParserError.invalidChunkSize }
+                return nil
             }
             let end = base.distance(to: UnsafeRawPointer(lf))
-            guard end > 0, bytes[end - 1] == UInt8(ascii: "\r") else { return nil }
+            guard end > 0, bytes[end - 1] == UInt8(ascii: "\r") else { throw HTTPParserError.invalidChunkSize }
             var size = 0
             var position = 0
             while position < end - 1, let digit = hexDigit(bytes[position]) {
-                guard position < 15 else { return nil }
+                guard position < 15 else { throw HTTPParserError.invalidChunkSize }
                 size = size << 4 | digit
                 position += 1
             }
-            guard position > 0, extensionsAreValid(UnsafeRawBufferPointer(rebasing: bytes[position..<(end - 1)]))
-            else { return nil }
-            return .some((size, end + 1))
+            guard position > 0, extensionsAreValid(UnsafeRawBufferPointer(rebasing: bytes[position..<(end - 1)])) else {
+                throw HTTPParserError.invalidChunkSize
+            }
+            return (size, end + 1)
         }
-        guard let line else { throw HTTPParserError.invalidChunkSize }
         guard let line else { return nil }
         buffer.moveReaderIndex(forwardBy: line.length)
         return line.size

@@ -97,15 +97,12 @@ package struct RequestHeadParser: Sendable {
     /// its end; it is advanced here, so a head that arrives a byte at a time is scanned once, not once per byte.
     /// Start each head with 0.
     package func parse(_ bytes: UnsafeRawBufferPointer, scanned: inout Int) -> Outcome {
-        let start = Self.requestLineStart(bytes)
-        let end = Self.headEnd(bytes, requestLineAt: start, scanned: &scanned)
-        if (end ?? bytes.count) > maxHeadBytes {
-            return .refused(.init(status: 400, message: "request head too large", tooLarge: true))
+        let read = section(bytes, from: Self.requestLineStart(bytes), scanned: &scanned, name: "request head") {
+            $0.head(maxFields: maxFields, acceptsChunked: acceptsChunked)
         }
-        guard let end else { return .incomplete }
-        var reader = Reader(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<end]), position: start)
-        switch reader.head(maxFields: maxFields, acceptsChunked: acceptsChunked) {
-        case .success(let head): return .head(head, length: end)
+        switch read {
+        case nil: return .incomplete
+        case .success(let (head, length)): return .head(head, length: length)
         case .failure(let refusal): return .refused(refusal)
         }
     }
@@ -126,16 +123,29 @@ package struct RequestHeadParser: Sendable {
             return .fields([], length: 2)
         }
         // A field line is never empty, so its section ends like a head after its first line.
-        let end = Self.headEnd(bytes, requestLineAt: 0, scanned: &scanned)
-        if (end ?? bytes.count) > maxHeadBytes {
-            return .refused(.init(status: 400, message: "trailer section too large", tooLarge: true))
-        }
-        guard let end else { return .incomplete }
-        var reader = Reader(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<end]), position: 0)
-        switch reader.trailers(maxFields: maxFields) {
-        case .success(let fields): return .fields(fields, length: end)
+        switch section(
+            bytes, from: 0, scanned: &scanned, name: "trailer section", { $0.trailers(maxFields: maxFields) })
+        {
+        case nil: return .incomplete
+        case .success(let (fields, length)): return .fields(fields, length: length)
         case .failure(let refusal): return .refused(refusal)
         }
+    }
+
+    /// Finds the end of the section (a head, or a trailer section) whose first line starts at `start`, refuses it
+    /// when it is over ``maxHeadBytes`` (before its end has arrived, too), and reads it with `read`: what was read
+    /// and the section's length, a refusal, or nil while it is incomplete.
+    private func section<Value>(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, scanned: inout Int, name: String,
+        _ read: (inout Reader) -> Result<Value, Refusal>
+    ) -> Result<(Value, Int), Refusal>? {
+        let end = Self.headEnd(bytes, requestLineAt: start, scanned: &scanned)
+        if (end ?? bytes.count) > maxHeadBytes {
+            return .failure(.init(status: 400, message: "\(name) too large", tooLarge: true))
+        }
+        guard let end else { return nil }
+        var reader = Reader(bytes: UnsafeRawBufferPointer(rebasing: bytes[..<end]), position: start)
+        return read(&reader).map { ($0, end) }
     }
 
     /// Where the request line starts: after the empty lines a client may send before it (RFC 9112 §2.2).

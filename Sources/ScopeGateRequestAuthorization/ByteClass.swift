@@ -34,18 +34,23 @@ package enum ByteClass {
 
     /// `bytes` without the ``isBlank(_:)`` bytes at either end (empty when there is nothing else).
     package static func trimmingBlanks<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence {
-        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) })
-        else { return bytes[bytes.endIndex...] }
-        return bytes[first...last]
+        // Index steps rather than `firstIndex(where:)` and `lastIndex(where:)`: the head reader trims every field
+        // value, and the closures' calls were most of the cost.
+        var (start, end) = (bytes.startIndex, bytes.endIndex)
+        while start < end, isBlank(bytes[start]) { bytes.formIndex(after: &start) }
+        while start < end {
+            let last = bytes.index(before: end)
+            guard isBlank(bytes[last]) else { break }
+            end = last
+        }
+        return bytes[start..<end]
     }
 
     /// ``trimmingBlanks(_:)`` of `bytes[range]`, as positions in `bytes`, for the readers that keep positions (the
     /// head reader, once per field value). Not generic, so a reader in another module calls it specialized.
     package static func trimmingBlanks(_ bytes: UnsafeRawBufferPointer, in range: Range<Int>) -> Range<Int> {
-        var (start, end) = (range.lowerBound, range.upperBound)
-        while start < end, isBlank(bytes[start]) { start += 1 }
-        while end > start, isBlank(bytes[end - 1]) { end -= 1 }
-        return start..<end
+        let trimmed = trimmingBlanks(bytes[range])
+        return trimmed.startIndex..<trimmed.endIndex
     }
 
     /// What a field value may hold: visible ASCII, space, tab and `obs-text` (≥ 0x80); never CR, LF, NUL or another

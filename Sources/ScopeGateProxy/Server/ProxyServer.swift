@@ -29,7 +29,7 @@ public struct ProxyServer: ServerChildChannel {
         let (idleTimeout, limits) = (base.configuration.idleTimeout, base.configuration.httpDecoder)
         return base.setup(channel: channel, logger: logger).flatMapThrowing { [proxy, serverName] value in
             let pipeline = channel.pipeline.syncOperations
-            let wire = try Self.unpairCodec(pipeline, limits: limits)
+            let wire = try Self.replaceCodec(pipeline, limits: limits)
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             try pipeline.addHandler(
                 ProxyConnectionHandler(proxy: proxy, serverName: serverName, idleTimeout: idleTimeout, wire: wire),
@@ -43,7 +43,7 @@ public struct ProxyServer: ServerChildChannel {
     /// Hummingbird's limits as its caps) and an unpaired response encoder, and returns the encoder's context. The
     /// connection handler writes some answers past the encoder, as bytes; an encoder paired with SwiftNIO's decoder
     /// would keep their requests' methods queued, and frame later answers by the wrong requests' methods.
-    private static func unpairCodec(
+    private static func replaceCodec(
         _ pipeline: ChannelPipeline.SynchronousOperations, limits: HTTP1Channel.Configuration.DecoderConfiguration
     ) throws -> ChannelHandlerContext {
         let pairedEncoder = try pipeline.handler(type: HTTPResponseEncoder.self)
