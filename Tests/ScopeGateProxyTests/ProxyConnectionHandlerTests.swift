@@ -46,7 +46,7 @@ extension ProxyTests {
 
     /// Spaces and tabs around a field value are not part of it (RFC 9110 §5.5): a 2026-07-28 call whose
     /// `Mcp-Method`, `Mcp-Name` and `Authorization` end in some is decided as without them, whichever way it is
-    /// answered (SwiftNIO's decoder leaves them; HTTPTypes, which the responder's way reads, drops them).
+    /// answered (the proxy's request decoder drops them, and so does HTTPTypes, which the responder's way reads).
     @Test(arguments: [true, false]) func fieldValuesAreReadWithoutSurroundingWhitespace(atOnce: Bool) async throws {
         try await withProxy(atOnce: atOnce) { port, log in
             let body =
@@ -64,6 +64,37 @@ extension ProxyTests {
             #expect(text.contains(#""result":{"content""#))
             #expect(log.methods == ["tools/call"])
             #expect(awaited.value == (atOnce ? 0 : 1))
+        }
+    }
+
+    /// A body in chunks (a chunk extension and a trailer field included) is read whole and answered as its
+    /// `Content-Length` twin is, whichever way; a transfer coding other than `chunked` alone is a 400 that closes the
+    /// connection, and nothing of that request reaches the upstream.
+    @Test(arguments: [true, false]) func aChunkedBodyIsReadAndAnotherCodingRefused(atOnce: Bool) async throws {
+        try await withProxy(atOnce: atOnce) { port, log in
+            let half = Self.call.utf8.count / 2
+            let (first, second) = (String(Self.call.prefix(half)), String(Self.call.dropFirst(half)))
+            func chunked(_ coding: String) -> String {
+                "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "MCP-Protocol-Version: 2025-11-25\r\nAuthorization: Bearer reader\r\n"
+                    + "Transfer-Encoding: \(coding)\r\n\r\n"
+                    + String(first.utf8.count, radix: 16) + ";part=1\r\n" + first + "\r\n"
+                    + String(second.utf8.count, radix: 16) + "\r\n" + second + "\r\n0\r\nX-Sum: 2\r\n\r\n"
+            }
+            let connection = try RawConnection(port: port)
+            try connection.send(chunked("chunked"))
+            let (text, _) = await connection.read { $0.hasSuffix("}}") }
+            #expect(text.hasPrefix("HTTP/1.1 200"))
+            #expect(text.contains(#""result":{"content""#))
+            #expect(log.methods == ["tools/call"])
+            #expect(awaited.value == (atOnce ? 0 : 1))
+
+            let refused = try RawConnection(port: port)
+            try refused.send(chunked("gzip, chunked"))
+            let (answer, closed) = await refused.read()
+            #expect(answer.hasPrefix("HTTP/1.1 400"))
+            #expect(closed)
+            #expect(log.methods == ["tools/call"])
         }
     }
 
